@@ -1,0 +1,13 @@
+DROP TABLE finding_observations;
+DROP TABLE findings;
+DROP TABLE observations;
+DROP TABLE sources;
+DROP TABLE periods;
+DROP TABLE breakdown_members;
+DROP TABLE breakdowns;
+DROP TABLE indicator_dimensions;
+DROP TABLE indicators;
+DROP TABLE dimension_members;
+DROP TABLE dimensions;
+DROP TABLE units;
+DROP TABLE districts;

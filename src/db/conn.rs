@@ -1,0 +1,402 @@
+//! Connections and the pool: one binary over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! The backend is chosen by the database URL (`postgres://` / `postgresql://` select PostgreSQL;
+//! `sqlite://PATH`, `sqlite:PATH` or a bare path select SQLite). We dispatch on the URL ourselves,
+//! rather than letting a driver guess, so that a refused connection names the host and port that
+//! refused it instead of a generic "invalid URL".
+//!
+//! Error policy: every failure here is a [`DbError`]; callers map it once (see `crate::error`).
+//! Database calls are synchronous and must run on the blocking pool ([`Db::run`]); no connection
+//! is ever held across an `.await`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend. Diesel's derive implements `Connection` for the enum over the
+/// SQL both backends share, so queries are written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// Production backend.
+    Postgres(PgConnection),
+    /// Embedded default backend.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the backend's own connection type.
+///
+/// This is the one place where backend-specific code is allowed: grep for `per_backend!` to find
+/// every spot where SQLite and PostgreSQL are treated differently. The body is compiled once per
+/// backend, so generic diesel code inside it type-checks against each concrete connection.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Lower-case name used in logs and test output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL could not be understood.
+    #[error("invalid database URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given (passwords are never logged: see [`DatabaseUrl::redacted`]).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server or file refused the connection.
+    #[error("cannot connect to {backend} database at {target}: {message}")]
+    Connect {
+        /// Backend name.
+        backend: &'static str,
+        /// `host:port/db` or the file path.
+        target: String,
+        /// The driver's own message.
+        message: String,
+    },
+    /// No pooled connection became free within the checkout timeout.
+    #[error("database unavailable: no connection within {0:?}")]
+    Unavailable(Duration),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// Any query error.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    /// A blocking task panicked or was cancelled.
+    #[error("blocking task failed: {0}")]
+    Task(String),
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file path.
+    Sqlite {
+        /// Path of the database file.
+        path: String,
+    },
+    /// A PostgreSQL connection URL.
+    Postgres {
+        /// The full URL, handed to libpq.
+        url: String,
+        /// Host, for error messages.
+        host: String,
+        /// Port, for error messages.
+        port: u16,
+        /// Database name, for error messages.
+        database: String,
+    },
+}
+
+impl DatabaseUrl {
+    /// Parses a URL or path. See the module doc for the accepted forms.
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let raw = raw.trim();
+        let invalid = |reason: &str| DbError::InvalidUrl {
+            url: raw.to_string(),
+            reason: reason.to_string(),
+        };
+        if raw.is_empty() {
+            return Err(invalid("empty"));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let parsed = url::Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
+            let host = parsed.host_str().unwrap_or("localhost").to_string();
+            let port = parsed.port().unwrap_or(5432);
+            let database = parsed.path().trim_start_matches('/').to_string();
+            return Ok(DatabaseUrl::Postgres {
+                url: raw.to_string(),
+                host,
+                port,
+                database,
+            });
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.contains("://") {
+            return Err(invalid(
+                "unsupported scheme: use postgres://, sqlite:// or a file path",
+            ));
+        }
+        if path.is_empty() {
+            return Err(invalid("no SQLite file path"));
+        }
+        Ok(DatabaseUrl::Sqlite {
+            path: path.to_string(),
+        })
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
+            DatabaseUrl::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A description safe to log: no password.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite { path } => format!("sqlite:{path}"),
+            DatabaseUrl::Postgres {
+                host,
+                port,
+                database,
+                ..
+            } => format!("postgres://{host}:{port}/{database}"),
+        }
+    }
+
+    fn establish(&self) -> Result<DbConnection, DbError> {
+        match self {
+            DatabaseUrl::Sqlite { path } => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(|e| DbError::Connect {
+                        backend: "sqlite",
+                        target: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                // WAL lets readers continue while an import writes; the busy timeout makes a
+                // second writer wait instead of failing at once; SQLite does not enforce
+                // foreign keys unless asked, PostgreSQL always does.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres {
+                url,
+                host,
+                port,
+                database,
+            } => {
+                let conn = PgConnection::establish(url).map_err(|e| DbError::Connect {
+                    backend: "postgres",
+                    target: format!("{host}:{port}/{database}"),
+                    message: e.to_string().trim().to_string(),
+                })?;
+                Ok(DbConnection::Postgres(conn))
+            }
+        }
+    }
+}
+
+/// Counts the SQL statements a connection starts. Shared by every connection of one pool, so a
+/// test can prove that a GraphQL query issues a bounded number of statements.
+#[derive(Clone)]
+struct StatementCounter(Arc<AtomicU64>);
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The r2d2 manager: connects through [`DatabaseUrl`] so errors keep their real cause.
+pub struct Manager {
+    url: DatabaseUrl,
+    statements: Arc<AtomicU64>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        let mut conn = self.url.establish()?;
+        conn.set_instrumentation(StatementCounter(self.statements.clone()));
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.ping().map_err(DbError::Query)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Upper bound on open connections.
+    pub max_size: u32,
+    /// How long a request waits for a free connection before failing with `UNAVAILABLE`.
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 8,
+            checkout_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pooled connection.
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Handle to the database: a bounded pool plus the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+    target: String,
+    statements: Arc<AtomicU64>,
+    checkout_timeout: Duration,
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+impl Db {
+    /// Opens a pool. One connection is made eagerly so that a wrong URL or a refused connection
+    /// fails here, with the driver's message, rather than on the first request.
+    pub fn connect(raw_url: &str, options: PoolOptions) -> Result<Db, DbError> {
+        let url = DatabaseUrl::parse(raw_url)?;
+        let backend = url.backend();
+        let target = url.redacted();
+        let statements = Arc::new(AtomicU64::new(0));
+        let manager = Manager {
+            url,
+            statements: statements.clone(),
+        };
+        let first = manager.connect()?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.checkout_timeout)
+            .build_unchecked(manager);
+        Ok(Db {
+            pool,
+            backend,
+            target,
+            statements,
+            checkout_timeout: options.checkout_timeout,
+        })
+    }
+
+    /// The backend this handle talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Where it connects (no password), for logs.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// SQL statements started by all connections of this pool so far.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Checks a connection out of the pool (blocking; call from the blocking pool).
+    pub fn get(&self) -> Result<PooledConnection, DbError> {
+        self.pool
+            .get()
+            .map_err(|_| DbError::Unavailable(self.checkout_timeout))
+    }
+
+    /// Runs `f` with a pooled connection on tokio's blocking pool, so a diesel call never blocks
+    /// the async runtime. The connection goes back to the pool before this returns.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.get()?;
+        run_migrations(&mut conn)
+    }
+}
+
+/// Applies the embedded migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    let migrations = match conn {
+        DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
+        DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    };
+    per_backend!(conn, c => c
+        .run_pending_migrations(migrations)
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+        .map_err(|e| DbError::Migration(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let cases: &[(&str, Option<Backend>)] = &[
+            ("postgres://postgres@127.0.0.1:5432/edustats", Some(Backend::Postgres)),
+            ("postgresql://u:p@db/x", Some(Backend::Postgres)),
+            ("sqlite://data/edustats.sqlite3", Some(Backend::Sqlite)),
+            ("sqlite:edustats.sqlite3", Some(Backend::Sqlite)),
+            ("edustats.sqlite3", Some(Backend::Sqlite)),
+            ("mysql://root@localhost/x", None),
+            ("", None),
+            ("sqlite://", None),
+        ];
+        for (raw, expected) in cases {
+            let got = DatabaseUrl::parse(raw).ok().map(|u| u.backend());
+            assert_eq!(got, *expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn postgres_url_parts_and_redaction() {
+        let url = DatabaseUrl::parse("postgres://bob:secret@db.example:6543/stats").unwrap();
+        assert_eq!(url.redacted(), "postgres://db.example:6543/stats");
+        assert!(!url.redacted().contains("secret"));
+    }
+}

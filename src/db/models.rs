@@ -1,0 +1,342 @@
+//! Row types. Read models (what queries return) are kept apart from write models (`New*`, what
+//! the loader inserts), and ids are newtypes so a district id cannot be passed where an indicator
+//! id is expected.
+
+use diesel::prelude::*;
+
+use super::schema::*;
+
+macro_rules! id_type {
+    ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
+        #[$doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i32);
+
+        impl From<i32> for $name {
+            fn from(v: i32) -> Self {
+                $name(v)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// Primary key of `districts`.
+    DistrictId,
+    /// Primary key of `indicators`.
+    IndicatorId,
+    /// Primary key of `periods`.
+    PeriodId,
+    /// Primary key of `breakdowns`.
+    BreakdownId,
+    /// Primary key of `sources`.
+    SourceId,
+    /// Primary key of `observations`.
+    ObservationId,
+    /// Primary key of `findings`.
+    FindingId,
+);
+
+/// A district- or county-level division, or the municipality itself.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = districts)]
+pub struct District {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: DistrictId,
+    /// Official administrative division code (GB/T 2260), e.g. `500153`.
+    pub code: String,
+    /// The parent division (the municipality for districts and counties).
+    pub parent_id: Option<i32>,
+    /// `municipality`, `district`, `county` or `autonomous_county`.
+    pub level: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+}
+
+/// An indicator from the catalogue.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = indicators)]
+pub struct Indicator {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: IndicatorId,
+    /// Stable snake_case code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Canonical unit code.
+    pub unit: String,
+    /// Category code.
+    pub category: String,
+    /// `higher_is_better`, `lower_is_better` or `neutral`.
+    pub direction: String,
+    /// One-line definition.
+    pub definition: String,
+    /// Lowest valid value, if bounded.
+    pub min_value: Option<f64>,
+    /// Highest valid value, if bounded.
+    pub max_value: Option<f64>,
+    /// For a share: the numerator spec (`code{dim=member}`).
+    pub numerator: Option<String>,
+    /// For a share: the denominator spec.
+    pub denominator: Option<String>,
+}
+
+/// A reference period.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = periods)]
+pub struct Period {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: PeriodId,
+    /// Canonical text: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
+    pub code: String,
+    /// `year`, `month` or `span`.
+    pub kind: String,
+    /// First day, ISO date.
+    pub start_date: String,
+    /// Last day, ISO date.
+    pub end_date: String,
+    /// Calendar year the period ends in.
+    pub year: i32,
+}
+
+/// A source document without its text (the text is loaded only when asked for).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sources)]
+pub struct Source {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: SourceId,
+    /// Stable code, e.g. `rongchang-2022-self-evaluation`.
+    pub code: String,
+    /// Chinese title.
+    pub title_zh: String,
+    /// English title.
+    pub title_en: String,
+    /// Issuing body.
+    pub issuer: String,
+    /// The district the document is about.
+    #[diesel(deserialize_as = i32)]
+    pub district_id: DistrictId,
+    /// Document number as printed.
+    pub doc_number: Option<String>,
+    /// Date printed on the document, ISO.
+    pub published_on: Option<String>,
+    /// `self_evaluation`, `rectification_plan` or `rectification_report`.
+    pub kind: String,
+    /// The year the document reviews.
+    pub review_year: Option<i32>,
+    /// Curator's note about the document.
+    pub note: Option<String>,
+}
+
+/// A measured, targeted or reported value.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observations)]
+pub struct Observation {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: ObservationId,
+    /// Stable seed key, e.g. `rc22-014`.
+    pub key: String,
+    /// District.
+    #[diesel(deserialize_as = i32)]
+    pub district_id: DistrictId,
+    /// Indicator.
+    #[diesel(deserialize_as = i32)]
+    pub indicator_id: IndicatorId,
+    /// Reference period.
+    #[diesel(deserialize_as = i32)]
+    pub period_id: PeriodId,
+    /// Breakdown (the empty breakdown is the total).
+    #[diesel(deserialize_as = i32)]
+    pub breakdown_id: BreakdownId,
+    /// `actual`, `target`, `change`, `growth` or `rank`.
+    pub kind: String,
+    /// For a change: the period compared against.
+    pub base_period_id: Option<i32>,
+    /// Value in the canonical unit of its kind.
+    pub value: f64,
+    /// Value as printed.
+    pub value_text: String,
+    /// Unit as printed.
+    pub reported_unit: String,
+    /// `exact`, `approximate`, `more_than`, `at_least`, `less_than`, `at_most`.
+    pub qualifier: String,
+    /// Source document.
+    #[diesel(deserialize_as = i32)]
+    pub source_id: SourceId,
+    /// The sentence the value comes from.
+    pub quote: String,
+    /// Character offset of the quote in the source text.
+    pub quote_start: i32,
+    /// Character offset just past the quote.
+    pub quote_end: i32,
+    /// How the period was inferred, when it is not stated.
+    pub period_note: Option<String>,
+    /// Curator's note.
+    pub note: Option<String>,
+}
+
+/// A data-quality finding.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = findings)]
+pub struct Finding {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: FindingId,
+    /// Stable code.
+    pub code: String,
+    /// `rule` (computed by `edustats check`) or `curated` (recorded while curating).
+    pub origin: String,
+    /// Rule code.
+    pub rule: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    /// Explanation, quoting the figures involved.
+    pub message: String,
+    /// Source document, when one is involved.
+    pub source_id: Option<i32>,
+}
+
+/// One member of a breakdown, with its dimension, as read for display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakdownMember {
+    /// Dimension code, e.g. `stage`.
+    pub dimension: String,
+    /// Dimension name, Chinese.
+    pub dimension_zh: String,
+    /// Dimension name, English.
+    pub dimension_en: String,
+    /// Member code, e.g. `primary`.
+    pub member: String,
+    /// Member name, Chinese.
+    pub name_zh: String,
+    /// Member name, English.
+    pub name_en: String,
+}
+
+/// Write model for `districts`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = districts)]
+pub struct NewDistrict<'a> {
+    pub code: &'a str,
+    pub parent_id: Option<i32>,
+    pub level: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+}
+
+/// Write model for `units`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = units)]
+pub struct NewUnit<'a> {
+    pub unit: &'a str,
+    pub canonical: &'a str,
+    pub factor: f64,
+}
+
+/// Write model for `dimensions`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dimensions)]
+pub struct NewDimension<'a> {
+    pub code: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+}
+
+/// Write model for `dimension_members`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dimension_members)]
+pub struct NewMember<'a> {
+    pub dimension_id: i32,
+    pub code: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+}
+
+/// Write model for `indicators`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = indicators)]
+pub struct NewIndicator<'a> {
+    pub code: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+    pub unit: &'a str,
+    pub category: &'a str,
+    pub direction: &'a str,
+    pub definition: &'a str,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+    pub numerator: Option<&'a str>,
+    pub denominator: Option<&'a str>,
+}
+
+/// Write model for `periods`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = periods)]
+pub struct NewPeriod<'a> {
+    pub code: &'a str,
+    pub kind: &'a str,
+    pub start_date: &'a str,
+    pub end_date: &'a str,
+    pub year: i32,
+}
+
+/// Write model for `sources`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sources)]
+pub struct NewSource<'a> {
+    pub code: &'a str,
+    pub title_zh: &'a str,
+    pub title_en: &'a str,
+    pub issuer: &'a str,
+    pub district_id: i32,
+    pub doc_number: Option<&'a str>,
+    pub published_on: Option<&'a str>,
+    pub kind: &'a str,
+    pub review_year: Option<i32>,
+    pub note: Option<&'a str>,
+    pub body: &'a str,
+}
+
+/// Write model for `observations`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = observations)]
+pub struct NewObservation<'a> {
+    pub key: &'a str,
+    pub district_id: i32,
+    pub indicator_id: i32,
+    pub period_id: i32,
+    pub breakdown_id: i32,
+    pub kind: &'a str,
+    pub base_period_id: Option<i32>,
+    pub value: f64,
+    pub value_text: &'a str,
+    pub reported_unit: &'a str,
+    pub qualifier: &'a str,
+    pub source_id: i32,
+    pub quote: &'a str,
+    pub quote_start: i32,
+    pub quote_end: i32,
+    pub period_note: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// Write model for `findings`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = findings)]
+pub struct NewFinding<'a> {
+    pub code: &'a str,
+    pub origin: &'a str,
+    pub rule: &'a str,
+    pub severity: &'a str,
+    pub message: &'a str,
+    pub source_id: Option<i32>,
+}

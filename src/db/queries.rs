@@ -1,0 +1,479 @@
+//! The queries the API and the CLI need. Each function is synchronous, takes a connection and
+//! issues a fixed number of statements whatever the number of keys it is given: DataLoader batches
+//! arrive here as one `IN (...)` list.
+
+use diesel::prelude::*;
+
+use super::conn::{DbConnection, MultiBackend};
+use super::models::*;
+use super::schema::*;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, present in both backends: case-insensitive search without ILIKE, which
+    /// SQLite lacks.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+fn ids<T: Copy, F: Fn(T) -> i32>(keys: &[T], f: F) -> Vec<i32> {
+    keys.iter().map(|k| f(*k)).collect()
+}
+
+/// True when no district has been loaded yet: the database needs seeding.
+pub fn is_empty(conn: &mut DbConnection) -> QueryResult<bool> {
+    let n: i64 = districts::table.count().get_result(conn)?;
+    Ok(n == 0)
+}
+
+/// Every division, municipality first, then by code.
+pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
+    districts::table
+        .select(District::as_select())
+        .order(districts::code.asc())
+        .load(conn)
+}
+
+/// Districts by id (DataLoader batch).
+pub fn districts_by_ids(conn: &mut DbConnection, keys: &[DistrictId]) -> QueryResult<Vec<District>> {
+    districts::table
+        .filter(districts::id.eq_any(ids(keys, |k| k.0)))
+        .select(District::as_select())
+        .load(conn)
+}
+
+/// Districts by code; unknown codes are simply absent from the result.
+pub fn districts_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<District>> {
+    districts::table
+        .filter(districts::code.eq_any(codes))
+        .select(District::as_select())
+        .load(conn)
+}
+
+/// Indicators whose zh or en name (or code) contains `search`, optionally in one category.
+pub fn search_indicators(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    category: Option<&str>,
+) -> QueryResult<Vec<Indicator>> {
+    let mut query = indicators::table
+        .select(Indicator::as_select())
+        .order(indicators::code.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(indicators::name_en)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(indicators::name_zh.like(pattern.clone()).escape('\\'))
+                .or(indicators::code.like(pattern).escape('\\')),
+        );
+    }
+    if let Some(category) = category {
+        query = query.filter(indicators::category.eq(category.to_string()));
+    }
+    query.load(conn)
+}
+
+/// Indicators by id (DataLoader batch).
+pub fn indicators_by_ids(conn: &mut DbConnection, keys: &[IndicatorId]) -> QueryResult<Vec<Indicator>> {
+    indicators::table
+        .filter(indicators::id.eq_any(ids(keys, |k| k.0)))
+        .select(Indicator::as_select())
+        .load(conn)
+}
+
+/// Indicators by code; unknown codes are absent from the result.
+pub fn indicators_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<Indicator>> {
+    indicators::table
+        .filter(indicators::code.eq_any(codes))
+        .select(Indicator::as_select())
+        .load(conn)
+}
+
+/// The breakdown dimensions an indicator may use, for every indicator given.
+pub fn indicator_dimensions(
+    conn: &mut DbConnection,
+    keys: &[IndicatorId],
+) -> QueryResult<Vec<(IndicatorId, String)>> {
+    let rows: Vec<(i32, String)> = indicator_dimensions::table
+        .inner_join(dimensions::table)
+        .filter(indicator_dimensions::indicator_id.eq_any(ids(keys, |k| k.0)))
+        .select((indicator_dimensions::indicator_id, dimensions::code))
+        .order((indicator_dimensions::indicator_id, dimensions::code))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, d)| (IndicatorId(i), d)).collect())
+}
+
+/// Periods by id (DataLoader batch).
+pub fn periods_by_ids(conn: &mut DbConnection, keys: &[PeriodId]) -> QueryResult<Vec<Period>> {
+    periods::table
+        .filter(periods::id.eq_any(ids(keys, |k| k.0)))
+        .select(Period::as_select())
+        .load(conn)
+}
+
+/// Sources by id (DataLoader batch), without their text.
+pub fn sources_by_ids(conn: &mut DbConnection, keys: &[SourceId]) -> QueryResult<Vec<Source>> {
+    sources::table
+        .filter(sources::id.eq_any(ids(keys, |k| k.0)))
+        .select(Source::as_select())
+        .load(conn)
+}
+
+/// Every source, by code.
+pub fn all_sources(conn: &mut DbConnection) -> QueryResult<Vec<Source>> {
+    sources::table
+        .select(Source::as_select())
+        .order(sources::code.asc())
+        .load(conn)
+}
+
+/// One source by code.
+pub fn source_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Source>> {
+    sources::table
+        .filter(sources::code.eq(code))
+        .select(Source::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The full text of a source.
+pub fn source_body(conn: &mut DbConnection, id: SourceId) -> QueryResult<String> {
+    sources::table
+        .filter(sources::id.eq(id.0))
+        .select(sources::body)
+        .first(conn)
+}
+
+/// The members of each breakdown given (the total has none).
+pub fn breakdown_members(
+    conn: &mut DbConnection,
+    keys: &[BreakdownId],
+) -> QueryResult<Vec<(BreakdownId, BreakdownMember)>> {
+    type Row = (i32, String, String, String, String, String, String);
+    let rows: Vec<Row> = breakdown_members::table
+        .inner_join(dimension_members::table.inner_join(dimensions::table))
+        .filter(breakdown_members::breakdown_id.eq_any(ids(keys, |k| k.0)))
+        .select((
+            breakdown_members::breakdown_id,
+            dimensions::code,
+            dimensions::name_zh,
+            dimensions::name_en,
+            dimension_members::code,
+            dimension_members::name_zh,
+            dimension_members::name_en,
+        ))
+        .order((breakdown_members::breakdown_id, dimensions::code))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(b, dimension, dimension_zh, dimension_en, member, name_zh, name_en)| {
+            (
+                BreakdownId(b),
+                BreakdownMember {
+                    dimension,
+                    dimension_zh,
+                    dimension_en,
+                    member,
+                    name_zh,
+                    name_en,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The id of a breakdown by its canonical code (`''` is the total), if any value uses it.
+pub fn breakdown_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<BreakdownId>> {
+    breakdowns::table
+        .filter(breakdowns::code.eq(code))
+        .select(breakdowns::id)
+        .first::<i32>(conn)
+        .optional()
+        .map(|o| o.map(BreakdownId))
+}
+
+/// Which (dimension, member) codes exist, for validating breakdown arguments.
+pub fn dimension_member_exists(conn: &mut DbConnection, dimension: &str, member: &str) -> QueryResult<bool> {
+    let n: i64 = dimension_members::table
+        .inner_join(dimensions::table)
+        .filter(dimensions::code.eq(dimension))
+        .filter(dimension_members::code.eq(member))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Resolved filter for the observations connection. `None` means "no restriction"; an empty
+/// list means "nothing matches".
+#[derive(Debug, Clone, Default)]
+pub struct ObservationQuery {
+    /// Districts.
+    pub districts: Option<Vec<DistrictId>>,
+    /// Indicators.
+    pub indicators: Option<Vec<IndicatorId>>,
+    /// Years of the reference period.
+    pub years: Option<Vec<i32>>,
+    /// Exact breakdown.
+    pub breakdowns: Option<Vec<BreakdownId>>,
+    /// Kinds (`actual`, ...).
+    pub kinds: Option<Vec<String>>,
+    /// Sources.
+    pub sources: Option<Vec<SourceId>>,
+}
+
+fn filtered(q: &ObservationQuery) -> observations::BoxedQuery<'static, MultiBackend> {
+    let mut query = observations::table.into_boxed::<MultiBackend>();
+    if let Some(d) = &q.districts {
+        query = query.filter(observations::district_id.eq_any(ids(d, |k| k.0)));
+    }
+    if let Some(i) = &q.indicators {
+        query = query.filter(observations::indicator_id.eq_any(ids(i, |k| k.0)));
+    }
+    if let Some(b) = &q.breakdowns {
+        query = query.filter(observations::breakdown_id.eq_any(ids(b, |k| k.0)));
+    }
+    if let Some(s) = &q.sources {
+        query = query.filter(observations::source_id.eq_any(ids(s, |k| k.0)));
+    }
+    if let Some(k) = &q.kinds {
+        query = query.filter(observations::kind.eq_any(k.clone()));
+    }
+    if let Some(y) = &q.years {
+        query = query.filter(
+            observations::period_id.eq_any(
+                periods::table
+                    .filter(periods::year.eq_any(y.clone()))
+                    .select(periods::id),
+            ),
+        );
+    }
+    query
+}
+
+/// One page of observations in id order, after `after` (keyset pagination: stable under
+/// inserts), plus the total number matching the filter. Two statements.
+pub fn observations_page(
+    conn: &mut DbConnection,
+    q: &ObservationQuery,
+    after: Option<ObservationId>,
+    limit: i64,
+) -> QueryResult<(Vec<Observation>, i64)> {
+    let total: i64 = filtered(q).count().get_result(conn)?;
+    let mut page = filtered(q)
+        .select(Observation::as_select())
+        .order(observations::id.asc())
+        .limit(limit);
+    if let Some(after) = after {
+        page = page.filter(observations::id.gt(after.0));
+    }
+    Ok((page.load(conn)?, total))
+}
+
+/// Every observation of the districts given (DataLoader batch), in id order.
+pub fn observations_by_districts(
+    conn: &mut DbConnection,
+    keys: &[DistrictId],
+) -> QueryResult<Vec<Observation>> {
+    observations::table
+        .filter(observations::district_id.eq_any(ids(keys, |k| k.0)))
+        .select(Observation::as_select())
+        .order(observations::id.asc())
+        .load(conn)
+}
+
+/// Every observation taken from the sources given (DataLoader batch), in id order.
+pub fn observations_by_sources(conn: &mut DbConnection, keys: &[SourceId]) -> QueryResult<Vec<Observation>> {
+    observations::table
+        .filter(observations::source_id.eq_any(ids(keys, |k| k.0)))
+        .select(Observation::as_select())
+        .order(observations::id.asc())
+        .load(conn)
+}
+
+/// Every observation, in id order (for the data-quality check).
+pub fn all_observations(conn: &mut DbConnection) -> QueryResult<Vec<Observation>> {
+    observations::table
+        .select(Observation::as_select())
+        .order(observations::id.asc())
+        .load(conn)
+}
+
+/// Every period.
+pub fn all_periods(conn: &mut DbConnection) -> QueryResult<Vec<Period>> {
+    periods::table.select(Period::as_select()).load(conn)
+}
+
+/// Every indicator.
+pub fn all_indicators(conn: &mut DbConnection) -> QueryResult<Vec<Indicator>> {
+    indicators::table
+        .select(Indicator::as_select())
+        .order(indicators::code.asc())
+        .load(conn)
+}
+
+/// Every breakdown's code by id.
+pub fn all_breakdowns(conn: &mut DbConnection) -> QueryResult<Vec<(BreakdownId, String)>> {
+    let rows: Vec<(i32, String)> = breakdowns::table
+        .select((breakdowns::id, breakdowns::code))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, c)| (BreakdownId(i), c)).collect())
+}
+
+/// An observation with the period it refers to and the publication date of its source: what
+/// rankings, changes, matrices and time series choose from.
+#[derive(Debug, Clone)]
+pub struct ValueRow {
+    /// The observation.
+    pub observation: Observation,
+    /// Its reference period.
+    pub period: Period,
+    /// Publication date of its source (ISO), used to prefer the latest report.
+    pub published_on: Option<String>,
+}
+
+/// Values of one indicator, kind and breakdown with whole-year periods in `years`
+/// (inclusive range), optionally for some districts only. One statement.
+pub fn yearly_values(
+    conn: &mut DbConnection,
+    indicator: IndicatorId,
+    kind: &str,
+    breakdown: BreakdownId,
+    years: (i32, i32),
+    districts: Option<&[DistrictId]>,
+) -> QueryResult<Vec<ValueRow>> {
+    let mut query = observations::table
+        .inner_join(periods::table)
+        .inner_join(sources::table)
+        .filter(observations::indicator_id.eq(indicator.0))
+        .filter(observations::kind.eq(kind.to_string()))
+        .filter(observations::breakdown_id.eq(breakdown.0))
+        .filter(periods::kind.eq("year"))
+        .filter(periods::year.between(years.0, years.1))
+        .select((
+            Observation::as_select(),
+            Period::as_select(),
+            sources::published_on,
+        ))
+        .order(observations::id.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(d) = districts {
+        query = query.filter(observations::district_id.eq_any(ids(d, |k| k.0)));
+    }
+    let rows: Vec<(Observation, Period, Option<String>)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(observation, period, published_on)| ValueRow {
+            observation,
+            period,
+            published_on,
+        })
+        .collect())
+}
+
+/// Values of several indicators for several districts (the compare matrix), whole-year periods
+/// up to `max_year`. One statement.
+pub fn matrix_values(
+    conn: &mut DbConnection,
+    indicators_: &[IndicatorId],
+    districts_: &[DistrictId],
+    kind: &str,
+    breakdown: BreakdownId,
+    years: (i32, i32),
+) -> QueryResult<Vec<ValueRow>> {
+    let rows: Vec<(Observation, Period, Option<String>)> = observations::table
+        .inner_join(periods::table)
+        .inner_join(sources::table)
+        .filter(observations::indicator_id.eq_any(ids(indicators_, |k| k.0)))
+        .filter(observations::district_id.eq_any(ids(districts_, |k| k.0)))
+        .filter(observations::kind.eq(kind.to_string()))
+        .filter(observations::breakdown_id.eq(breakdown.0))
+        .filter(periods::kind.eq("year"))
+        .filter(periods::year.between(years.0, years.1))
+        .select((
+            Observation::as_select(),
+            Period::as_select(),
+            sources::published_on,
+        ))
+        .order(observations::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(observation, period, published_on)| ValueRow {
+            observation,
+            period,
+            published_on,
+        })
+        .collect())
+}
+
+/// Which districts have values of each indicator given, in which years (any kind, any
+/// breakdown). One statement.
+pub fn coverage(
+    conn: &mut DbConnection,
+    keys: &[IndicatorId],
+) -> QueryResult<Vec<(IndicatorId, DistrictId, i32)>> {
+    let rows: Vec<(i32, i32, i32)> = observations::table
+        .inner_join(periods::table)
+        .filter(observations::indicator_id.eq_any(ids(keys, |k| k.0)))
+        .select((observations::indicator_id, observations::district_id, periods::year))
+        .distinct()
+        .order((observations::indicator_id, observations::district_id, periods::year))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, d, y)| (IndicatorId(i), DistrictId(d), y))
+        .collect())
+}
+
+/// Data-quality findings, optionally only one rule's or one source's.
+pub fn findings_list(
+    conn: &mut DbConnection,
+    rule: Option<&str>,
+    source: Option<SourceId>,
+) -> QueryResult<Vec<Finding>> {
+    let mut query = findings::table
+        .select(Finding::as_select())
+        .order(findings::code.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(rule) = rule {
+        query = query.filter(findings::rule.eq(rule.to_string()));
+    }
+    if let Some(source) = source {
+        query = query.filter(findings::source_id.eq(source.0));
+    }
+    query.load(conn)
+}
+
+/// The findings that involve each observation given (DataLoader batch).
+pub fn findings_by_observations(
+    conn: &mut DbConnection,
+    keys: &[ObservationId],
+) -> QueryResult<Vec<(ObservationId, Finding)>> {
+    let rows: Vec<(i32, Finding)> = finding_observations::table
+        .inner_join(findings::table)
+        .filter(finding_observations::observation_id.eq_any(ids(keys, |k| k.0)))
+        .select((finding_observations::observation_id, Finding::as_select()))
+        .order((finding_observations::observation_id, findings::code))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(o, f)| (ObservationId(o), f)).collect())
+}
+
+/// The observations each finding given involves (DataLoader batch).
+pub fn observations_by_findings(
+    conn: &mut DbConnection,
+    keys: &[FindingId],
+) -> QueryResult<Vec<(FindingId, Observation)>> {
+    let rows: Vec<(i32, Observation)> = finding_observations::table
+        .inner_join(observations::table)
+        .filter(finding_observations::finding_id.eq_any(ids(keys, |k| k.0)))
+        .select((finding_observations::finding_id, Observation::as_select()))
+        .order((finding_observations::finding_id, observations::id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(f, o)| (FindingId(f), o)).collect())
+}

@@ -1,0 +1,180 @@
+//! Diesel table definitions for the warehouse. Kept by hand in step with `migrations/*/up.sql`
+//! (both backends share one logical schema); `tests/schema_parity.rs` checks both databases have
+//! exactly these columns.
+
+diesel::table! {
+    districts (id) {
+        id -> Integer,
+        code -> Text,
+        parent_id -> Nullable<Integer>,
+        level -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    units (unit) {
+        unit -> Text,
+        canonical -> Text,
+        factor -> Double,
+    }
+}
+
+diesel::table! {
+    dimensions (id) {
+        id -> Integer,
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    dimension_members (id) {
+        id -> Integer,
+        dimension_id -> Integer,
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::table! {
+    indicators (id) {
+        id -> Integer,
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        unit -> Text,
+        category -> Text,
+        direction -> Text,
+        definition -> Text,
+        min_value -> Nullable<Double>,
+        max_value -> Nullable<Double>,
+        numerator -> Nullable<Text>,
+        denominator -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    indicator_dimensions (indicator_id, dimension_id) {
+        indicator_id -> Integer,
+        dimension_id -> Integer,
+    }
+}
+
+diesel::table! {
+    breakdowns (id) {
+        id -> Integer,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    breakdown_members (breakdown_id, member_id) {
+        breakdown_id -> Integer,
+        member_id -> Integer,
+    }
+}
+
+diesel::table! {
+    periods (id) {
+        id -> Integer,
+        code -> Text,
+        kind -> Text,
+        start_date -> Text,
+        end_date -> Text,
+        year -> Integer,
+    }
+}
+
+diesel::table! {
+    sources (id) {
+        id -> Integer,
+        code -> Text,
+        title_zh -> Text,
+        title_en -> Text,
+        issuer -> Text,
+        district_id -> Integer,
+        doc_number -> Nullable<Text>,
+        published_on -> Nullable<Text>,
+        kind -> Text,
+        review_year -> Nullable<Integer>,
+        note -> Nullable<Text>,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    observations (id) {
+        id -> Integer,
+        key -> Text,
+        district_id -> Integer,
+        indicator_id -> Integer,
+        period_id -> Integer,
+        breakdown_id -> Integer,
+        kind -> Text,
+        base_period_id -> Nullable<Integer>,
+        value -> Double,
+        value_text -> Text,
+        reported_unit -> Text,
+        qualifier -> Text,
+        source_id -> Integer,
+        quote -> Text,
+        quote_start -> Integer,
+        quote_end -> Integer,
+        period_note -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    findings (id) {
+        id -> Integer,
+        code -> Text,
+        origin -> Text,
+        rule -> Text,
+        severity -> Text,
+        message -> Text,
+        source_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    finding_observations (finding_id, observation_id) {
+        finding_id -> Integer,
+        observation_id -> Integer,
+    }
+}
+
+diesel::joinable!(dimension_members -> dimensions (dimension_id));
+diesel::joinable!(indicator_dimensions -> indicators (indicator_id));
+diesel::joinable!(indicator_dimensions -> dimensions (dimension_id));
+diesel::joinable!(breakdown_members -> breakdowns (breakdown_id));
+diesel::joinable!(breakdown_members -> dimension_members (member_id));
+diesel::joinable!(sources -> districts (district_id));
+diesel::joinable!(observations -> districts (district_id));
+diesel::joinable!(observations -> indicators (indicator_id));
+diesel::joinable!(observations -> breakdowns (breakdown_id));
+diesel::joinable!(observations -> periods (period_id));
+diesel::joinable!(observations -> sources (source_id));
+diesel::joinable!(findings -> sources (source_id));
+diesel::joinable!(finding_observations -> findings (finding_id));
+diesel::joinable!(finding_observations -> observations (observation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    districts,
+    units,
+    dimensions,
+    dimension_members,
+    indicators,
+    indicator_dimensions,
+    breakdowns,
+    breakdown_members,
+    periods,
+    sources,
+    observations,
+    findings,
+    finding_observations,
+);
