@@ -8,4 +8,11 @@
 //! - [`graphql`]: the schema, resolvers and DataLoaders;
 //! - [`http`]: the axum router.
 
+pub mod analytics;
+pub mod config;
 pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ingest;
+pub mod stats;

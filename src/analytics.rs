@@ -1,0 +1,314 @@
+//! Cross-district questions: ranking, change, comparison matrix and time series. Each function
+//! is synchronous and takes a connection: it resolves codes, loads candidate values with a
+//! fixed number of queries, and hands them to the pure functions in [`crate::stats`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::db::models::*;
+use crate::db::queries::{self, ValueRow};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::stats::change::{change, Gap};
+use crate::stats::ranking::{rank, summary, Order, Summary};
+use crate::stats::select::{preferred, Candidate};
+
+/// Years accepted as arguments.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1949..=2100;
+
+fn check_year(name: &str, year: i32) -> Result<(), ApiError> {
+    if YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(ApiError::BadInput(format!("{name} must be a year between {} and {}, got {year}", YEARS.start(), YEARS.end())))
+    }
+}
+
+/// Looks an indicator up by code; `NOT_FOUND` names the code.
+pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicator, ApiError> {
+    queries::indicators_by_codes(conn, &[code.to_string()])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::NotFound { kind: "indicator", code: code.to_string() })
+}
+
+/// Looks several indicators up, in the order given; `NOT_FOUND` names the first unknown code.
+pub fn resolve_indicators(conn: &mut DbConnection, codes: &[String]) -> Result<Vec<Indicator>, ApiError> {
+    let found: HashMap<String, Indicator> = queries::indicators_by_codes(conn, codes)?
+        .into_iter()
+        .map(|i| (i.code.clone(), i))
+        .collect();
+    codes
+        .iter()
+        .map(|c| found.get(c).cloned().ok_or_else(|| ApiError::NotFound { kind: "indicator", code: c.clone() }))
+        .collect()
+}
+
+/// Looks districts up, in the order given; `NOT_FOUND` names the first unknown code.
+pub fn resolve_districts(conn: &mut DbConnection, codes: &[String]) -> Result<Vec<District>, ApiError> {
+    let found: HashMap<String, District> = queries::districts_by_codes(conn, codes)?
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect();
+    codes
+        .iter()
+        .map(|c| found.get(c).cloned().ok_or_else(|| ApiError::NotFound { kind: "district", code: c.clone() }))
+        .collect()
+}
+
+/// Resolves a breakdown given as (dimension, member) pairs. Unknown members are `NOT_FOUND`;
+/// a valid breakdown that no value uses resolves to `None` (the answer is then empty).
+pub fn resolve_breakdown(conn: &mut DbConnection, pairs: &[(String, String)]) -> Result<Option<BreakdownId>, ApiError> {
+    let mut sorted = pairs.to_vec();
+    sorted.sort();
+    for w in sorted.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(ApiError::BadInput(format!("breakdown names dimension {:?} twice", w[0].0)));
+        }
+    }
+    for (d, m) in &sorted {
+        if !queries::dimension_member_exists(conn, d, m)? {
+            return Err(ApiError::NotFound { kind: "breakdown member", code: format!("{d}={m}") });
+        }
+    }
+    let code = sorted.iter().map(|(d, m)| format!("{d}={m}")).collect::<Vec<_>>().join(";");
+    Ok(queries::breakdown_by_code(conn, &code)?)
+}
+
+/// Division-level districts (everything but the municipality), by code.
+fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, ApiError> {
+    Ok(queries::all_districts(conn)?.into_iter().filter(|d| d.level != "municipality").collect())
+}
+
+/// Picks one value per district with the rule of [`crate::stats::select`].
+fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> {
+    let mut groups: BTreeMap<DistrictId, Vec<ValueRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(r.observation.district_id).or_default().push(r);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(d, mut rows)| {
+            let candidates: Vec<Candidate<'_>> = rows
+                .iter()
+                .map(|r| Candidate {
+                    year: r.period.year,
+                    published_on: r.published_on.as_deref(),
+                    exact: r.observation.qualifier == "exact",
+                    id: r.observation.id.0,
+                })
+                .collect();
+            let i = preferred(&candidates)?;
+            Some((d, rows.swap_remove(i)))
+        })
+        .collect()
+}
+
+/// A computed ranking.
+pub struct RankingResult {
+    /// The indicator.
+    pub indicator: Indicator,
+    /// Order used.
+    pub order: Order,
+    /// (rank, chosen value), rank 1 first.
+    pub entries: Vec<(usize, ValueRow)>,
+    /// Divisions without a value.
+    pub missing: Vec<District>,
+    /// Number of division-level districts.
+    pub district_count: usize,
+    /// Statistics of the ranked values.
+    pub stats: Option<Summary>,
+}
+
+/// Ranks the districts on `indicator` in `year`. See the GraphQL docs of `ranking`.
+pub fn ranking(
+    conn: &mut DbConnection,
+    indicator: &str,
+    year: i32,
+    breakdown: &[(String, String)],
+    order: Option<Order>,
+    kind: &str,
+    latest_on_or_before: bool,
+) -> Result<RankingResult, ApiError> {
+    check_year("year", year)?;
+    let indicator = resolve_indicator(conn, indicator)?;
+    let breakdown = resolve_breakdown(conn, breakdown)?;
+    let universe = ranked_universe(conn)?;
+    let order = order.unwrap_or_else(|| Order::best_first(&indicator.direction));
+    let years = if latest_on_or_before { (*YEARS.start(), year) } else { (year, year) };
+    let rows = match breakdown {
+        Some(b) => queries::yearly_values(conn, indicator.id, kind, b, years, None)?,
+        None => Vec::new(),
+    };
+    let in_universe: HashMap<DistrictId, &District> = universe.iter().map(|d| (d.id, d)).collect();
+    let chosen: Vec<ValueRow> = pick_per_district(rows)
+        .into_values()
+        .filter(|r| in_universe.contains_key(&r.observation.district_id))
+        .collect();
+    let values: Vec<f64> = chosen.iter().map(|r| r.observation.value).collect();
+    let ranked = rank(&values, order);
+    let mut slots: Vec<Option<ValueRow>> = chosen.into_iter().map(Some).collect();
+    let entries: Vec<(usize, ValueRow)> = ranked
+        .iter()
+        .filter_map(|r| slots.get_mut(r.index).and_then(Option::take).map(|row| (r.rank, row)))
+        .collect();
+    let ranked_ids: std::collections::HashSet<DistrictId> = entries.iter().map(|(_, r)| r.observation.district_id).collect();
+    let missing = universe.iter().filter(|d| !ranked_ids.contains(&d.id)).cloned().collect();
+    Ok(RankingResult {
+        indicator,
+        order,
+        stats: summary(&values),
+        entries,
+        missing,
+        district_count: universe.len(),
+    })
+}
+
+/// One district's change.
+pub struct ChangeResult {
+    /// District.
+    pub district: DistrictId,
+    /// Base value.
+    pub from: Option<f64>,
+    /// Target value.
+    pub to: Option<f64>,
+    /// Absolute change.
+    pub absolute: Option<f64>,
+    /// Relative change, percent.
+    pub relative_percent: Option<f64>,
+    /// Why the relative change is missing.
+    pub gap: Option<Gap>,
+}
+
+/// Change of `indicator` between two years, per district. Without `districts`, every district
+/// with a value in either year is returned (ordered by district code).
+pub fn changes(
+    conn: &mut DbConnection,
+    indicator: &str,
+    from: i32,
+    to: i32,
+    districts: Option<&[String]>,
+    breakdown: &[(String, String)],
+) -> Result<(Indicator, Vec<ChangeResult>), ApiError> {
+    check_year("from", from)?;
+    check_year("to", to)?;
+    if from >= to {
+        return Err(ApiError::BadInput(format!("from ({from}) must be before to ({to})")));
+    }
+    let indicator = resolve_indicator(conn, indicator)?;
+    let wanted = match districts {
+        Some(codes) => Some(resolve_districts(conn, codes)?),
+        None => None,
+    };
+    let breakdown = resolve_breakdown(conn, breakdown)?;
+    let ids: Option<Vec<DistrictId>> = wanted.as_ref().map(|w| w.iter().map(|d| d.id).collect());
+    let rows = match breakdown {
+        Some(b) => queries::yearly_values(conn, indicator.id, "actual", b, (from, to), ids.as_deref())?,
+        None => Vec::new(),
+    };
+    let (mut at_from, mut at_to) = (Vec::new(), Vec::new());
+    for r in rows {
+        if r.period.year == from {
+            at_from.push(r);
+        } else if r.period.year == to {
+            at_to.push(r);
+        }
+    }
+    let at_from = pick_per_district(at_from);
+    let at_to = pick_per_district(at_to);
+    let order: Vec<DistrictId> = match &wanted {
+        Some(w) => w.iter().map(|d| d.id).collect(),
+        None => {
+            let all = queries::all_districts(conn)?;
+            all.into_iter()
+                .map(|d| d.id)
+                .filter(|d| at_from.contains_key(d) || at_to.contains_key(d))
+                .collect()
+        }
+    };
+    let rows = order
+        .into_iter()
+        .map(|d| {
+            let f = at_from.get(&d).map(|r| r.observation.value);
+            let t = at_to.get(&d).map(|r| r.observation.value);
+            let c = change(f, t);
+            ChangeResult { district: d, from: f, to: t, absolute: c.absolute, relative_percent: c.relative_percent, gap: c.gap }
+        })
+        .collect();
+    Ok((indicator, rows))
+}
+
+/// A comparison matrix: rows are districts, cells indicators, each cell the chosen value.
+pub struct CompareResult {
+    /// Districts, as requested.
+    pub districts: Vec<District>,
+    /// Indicators, as requested.
+    pub indicators: Vec<Indicator>,
+    /// (district, indicator) → chosen value.
+    pub cells: HashMap<(DistrictId, IndicatorId), ValueRow>,
+}
+
+/// Builds the districts × indicators matrix for `year`.
+pub fn compare(
+    conn: &mut DbConnection,
+    districts: &[String],
+    indicators: &[String],
+    year: i32,
+    breakdown: &[(String, String)],
+    latest_on_or_before: bool,
+) -> Result<CompareResult, ApiError> {
+    check_year("year", year)?;
+    if districts.is_empty() || indicators.is_empty() {
+        return Err(ApiError::BadInput("compare needs at least one district and one indicator".into()));
+    }
+    if districts.len() * indicators.len() > 10_000 {
+        return Err(ApiError::BadInput("compare is limited to 10000 cells".into()));
+    }
+    let ds = resolve_districts(conn, districts)?;
+    let is = resolve_indicators(conn, indicators)?;
+    let breakdown = resolve_breakdown(conn, breakdown)?;
+    let years = if latest_on_or_before { (*YEARS.start(), year) } else { (year, year) };
+    let rows = match breakdown {
+        Some(b) => {
+            let d_ids: Vec<DistrictId> = ds.iter().map(|d| d.id).collect();
+            let i_ids: Vec<IndicatorId> = is.iter().map(|i| i.id).collect();
+            queries::matrix_values(conn, &i_ids, &d_ids, "actual", b, years)?
+        }
+        None => Vec::new(),
+    };
+    let mut by_indicator: HashMap<IndicatorId, Vec<ValueRow>> = HashMap::new();
+    for r in rows {
+        by_indicator.entry(r.observation.indicator_id).or_default().push(r);
+    }
+    let mut cells = HashMap::new();
+    for (i, rows) in by_indicator {
+        for (d, row) in pick_per_district(rows) {
+            cells.insert((d, i), row);
+        }
+    }
+    Ok(CompareResult { districts: ds, indicators: is, cells })
+}
+
+/// One district's yearly values of one indicator: one chosen value per year.
+pub fn time_series(
+    conn: &mut DbConnection,
+    district: &str,
+    indicator: &str,
+    breakdown: &[(String, String)],
+    kind: &str,
+) -> Result<(District, Indicator, Vec<ValueRow>), ApiError> {
+    let d = resolve_districts(conn, &[district.to_string()])?.remove(0);
+    let i = resolve_indicator(conn, indicator)?;
+    let rows = match resolve_breakdown(conn, breakdown)? {
+        Some(b) => queries::yearly_values(conn, i.id, kind, b, (*YEARS.start(), *YEARS.end()), Some(&[d.id]))?,
+        None => Vec::new(),
+    };
+    let mut by_year: BTreeMap<i32, Vec<ValueRow>> = BTreeMap::new();
+    for r in rows {
+        by_year.entry(r.period.year).or_default().push(r);
+    }
+    let points = by_year
+        .into_values()
+        .filter_map(|rows| pick_per_district(rows).into_values().next())
+        .collect();
+    Ok((d, i, points))
+}

@@ -1,0 +1,207 @@
+//! DataLoaders: every nested field (an observation's district, a district's observations, ...)
+//! is fetched through here, so a page of N observations costs one query per kind of relation,
+//! not N. A loader is created per request (see [`Loaders::new`]) so nothing is cached across
+//! requests, and each batch returns an entry for every key (an empty list where nothing
+//! matches), so a missing relation can be told apart from a failed load.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::db::models::*;
+use crate::db::{queries, Db, DbConnection};
+use crate::error::ApiError;
+
+/// The batch function shared by all loaders: runs a query for all keys on the blocking pool.
+pub struct DbLoader {
+    db: Db,
+}
+
+/// The per-request loader.
+pub type Loaders = DataLoader<DbLoader>;
+
+/// Builds the loader for one request.
+pub fn new_loaders(db: Db) -> Loaders {
+    DataLoader::new(DbLoader { db }, tokio::spawn)
+}
+
+/// Key: the observations of a district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObservationsOfDistrict(pub DistrictId);
+/// Key: the observations taken from a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObservationsOfSource(pub SourceId);
+/// Key: the observations a finding involves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObservationsOfFinding(pub FindingId);
+/// Key: the findings involving an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingsOfObservation(pub ObservationId);
+/// Key: the breakdown dimensions of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DimensionsOfIndicator(pub IndicatorId);
+/// Key: which districts and years have data for an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CoverageOfIndicator(pub IndicatorId);
+
+impl DbLoader {
+    async fn by_id<K, V, F, G>(&self, keys: &[K], query: F, key_of: G) -> Result<HashMap<K, V>, ApiError>
+    where
+        K: Copy + Eq + Hash + Send + Sync + 'static,
+        V: Send + 'static,
+        F: FnOnce(&mut DbConnection, &[K]) -> diesel::QueryResult<Vec<V>> + Send + 'static,
+        G: Fn(&V) -> K + Send + 'static,
+    {
+        let keys = keys.to_vec();
+        self.db
+            .run(move |conn| {
+                let rows = query(conn, &keys).map_err(ApiError::from)?;
+                Ok(rows.into_iter().map(|v| (key_of(&v), v)).collect())
+            })
+            .await
+    }
+
+    /// Loads rows for a one-to-many relation and groups them, with an entry for every key.
+    async fn grouped<K, V, F>(&self, keys: &[K], query: F) -> Result<HashMap<K, Vec<V>>, ApiError>
+    where
+        K: Copy + Eq + Hash + Send + Sync + 'static,
+        V: Send + 'static,
+        F: FnOnce(&mut DbConnection, &[K]) -> diesel::QueryResult<Vec<(K, V)>> + Send + 'static,
+    {
+        let keys = keys.to_vec();
+        self.db
+            .run(move |conn| {
+                let rows = query(conn, &keys).map_err(ApiError::from)?;
+                let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+                for (k, v) in rows {
+                    out.entry(k).or_default().push(v);
+                }
+                Ok(out)
+            })
+            .await
+    }
+}
+
+macro_rules! by_id_loader {
+    ($key:ty, $value:ty, $query:path) => {
+        impl Loader<$key> for DbLoader {
+            type Value = $value;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, ApiError> {
+                self.by_id(keys, |c, k| $query(c, k), |v: &$value| v.id).await
+            }
+        }
+    };
+}
+
+by_id_loader!(DistrictId, District, queries::districts_by_ids);
+by_id_loader!(IndicatorId, Indicator, queries::indicators_by_ids);
+by_id_loader!(PeriodId, Period, queries::periods_by_ids);
+by_id_loader!(SourceId, Source, queries::sources_by_ids);
+
+impl Loader<BreakdownId> for DbLoader {
+    type Value = Vec<BreakdownMember>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[BreakdownId]) -> Result<HashMap<BreakdownId, Self::Value>, ApiError> {
+        self.grouped(keys, queries::breakdown_members).await
+    }
+}
+
+impl Loader<ObservationsOfDistrict> for DbLoader {
+    type Value = Vec<Observation>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ObservationsOfDistrict]) -> Result<HashMap<ObservationsOfDistrict, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<DistrictId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::observations_by_districts(c, &ids)?
+                .into_iter()
+                .map(|o| (ObservationsOfDistrict(o.district_id), o))
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Loader<ObservationsOfSource> for DbLoader {
+    type Value = Vec<Observation>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ObservationsOfSource]) -> Result<HashMap<ObservationsOfSource, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<SourceId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::observations_by_sources(c, &ids)?
+                .into_iter()
+                .map(|o| (ObservationsOfSource(o.source_id), o))
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Loader<ObservationsOfFinding> for DbLoader {
+    type Value = Vec<Observation>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ObservationsOfFinding]) -> Result<HashMap<ObservationsOfFinding, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<FindingId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::observations_by_findings(c, &ids)?
+                .into_iter()
+                .map(|(f, o)| (ObservationsOfFinding(f), o))
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Loader<FindingsOfObservation> for DbLoader {
+    type Value = Vec<Finding>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[FindingsOfObservation]) -> Result<HashMap<FindingsOfObservation, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<ObservationId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::findings_by_observations(c, &ids)?
+                .into_iter()
+                .map(|(o, f)| (FindingsOfObservation(o), f))
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Loader<DimensionsOfIndicator> for DbLoader {
+    type Value = Vec<String>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[DimensionsOfIndicator]) -> Result<HashMap<DimensionsOfIndicator, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::indicator_dimensions(c, &ids)?
+                .into_iter()
+                .map(|(i, d)| (DimensionsOfIndicator(i), d))
+                .collect())
+        })
+        .await
+    }
+}
+
+impl Loader<CoverageOfIndicator> for DbLoader {
+    type Value = Vec<(DistrictId, i32)>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[CoverageOfIndicator]) -> Result<HashMap<CoverageOfIndicator, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::coverage(c, &ids)?
+                .into_iter()
+                .map(|(i, d, y)| (CoverageOfIndicator(i), (d, y)))
+                .collect())
+        })
+        .await
+    }
+}

@@ -1,0 +1,593 @@
+//! Reading and validating the seed folder (format: `seeds/README.md`).
+//!
+//! Validation collects EVERY problem, each with its file, line and field, before anything is
+//! written: a curator fixing a file wants the whole list, not the first error. A [`Dataset`] is
+//! only produced when there is no problem at all, so the writer never sees invalid data.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::period::{parse_period, ParsedPeriod};
+use super::quantity::parse_quantity;
+use super::{IngestError, Problem};
+
+/// A row with where it came from.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    /// File, relative to the seed folder.
+    pub file: String,
+    /// 1-based line of the row in its file (the header is line 1).
+    pub line: u64,
+    /// The row.
+    pub row: T,
+}
+
+/// `districts.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct DistrictRow {
+    pub code: String,
+    pub parent: String,
+    pub level: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// `units/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct UnitRow {
+    pub unit: String,
+    pub canonical: String,
+    pub factor: f64,
+}
+
+/// `breakdowns/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct BreakdownRow {
+    pub dimension: String,
+    pub member: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+/// `indicators/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct IndicatorRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub unit: String,
+    pub category: String,
+    pub direction: String,
+    pub definition: String,
+    pub dimensions: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
+}
+
+/// `observations/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ObservationRow {
+    pub key: String,
+    pub district: String,
+    pub indicator: String,
+    pub period: String,
+    pub period_note: Option<String>,
+    pub breakdown: Option<String>,
+    pub kind: String,
+    pub base_period: Option<String>,
+    pub value: String,
+    pub unit: String,
+    pub quote: String,
+    pub note: Option<String>,
+}
+
+/// `findings/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct FindingRow {
+    pub code: String,
+    pub source: String,
+    pub observations: String,
+    pub rule: String,
+    pub message: String,
+}
+
+/// `sources/<code>.toml`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRecord {
+    pub title_zh: String,
+    pub title_en: String,
+    pub issuer: String,
+    pub district: String,
+    pub doc_number: Option<String>,
+    pub date: Option<String>,
+    pub kind: String,
+    pub review_year: Option<i32>,
+    pub note: Option<String>,
+}
+
+/// A source with its code and text.
+#[derive(Debug, Clone)]
+pub struct SourceDoc {
+    pub code: String,
+    pub record: SourceRecord,
+    pub body: String,
+}
+
+/// An observation after validation: everything resolved and normalised.
+#[derive(Debug, Clone)]
+pub struct ResolvedObservation {
+    pub row: ObservationRow,
+    pub source: String,
+    pub breakdown: String,
+    pub value: f64,
+    pub qualifier: &'static str,
+    pub quote_start: usize,
+    pub quote_end: usize,
+}
+
+/// Everything in the seed folder, validated and ready to write.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub districts: Vec<DistrictRow>,
+    pub units: Vec<UnitRow>,
+    /// Dimension code → (zh, en).
+    pub dimensions: BTreeMap<String, (String, String)>,
+    /// (dimension, member) → (zh, en).
+    pub members: BTreeMap<(String, String), (String, String)>,
+    pub indicators: Vec<(IndicatorRow, Vec<String>)>,
+    pub periods: BTreeMap<String, ParsedPeriod>,
+    /// Canonical breakdown code → its (dimension, member) pairs.
+    pub breakdowns: BTreeMap<String, Vec<(String, String)>>,
+    pub sources: Vec<SourceDoc>,
+    pub observations: Vec<ResolvedObservation>,
+    pub findings: Vec<FindingRow>,
+}
+
+const CANONICAL_UNITS: &[&str] = &[
+    "yuan", "person", "person_time", "percent", "count", "square_meter", "mu", "hour", "minute",
+    "day", "year", "ratio", "times", "score", "rank", "one",
+];
+const CATEGORIES: &[&str] = &[
+    "funding", "enrolment", "schools", "teachers", "facilities", "digital", "equity", "quality",
+    "health", "safety", "governance", "supervision",
+];
+const DIRECTIONS: &[&str] = &["higher_is_better", "lower_is_better", "neutral"];
+const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
+const SOURCE_KINDS: &[&str] = &["self_evaluation", "rectification_plan", "rectification_report"];
+const LEVELS: &[&str] = &["municipality", "district", "county", "autonomous_county"];
+
+fn read_csv<T: DeserializeOwned>(root: &Path, rel: &str, problems: &mut Vec<Problem>) -> Vec<Located<T>> {
+    let path = root.join(rel);
+    let mut out = Vec::new();
+    let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(&path) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(Problem::new(rel, 0, "", format!("cannot read: {e}")));
+            return out;
+        }
+    };
+    for (i, record) in reader.deserialize::<T>().enumerate() {
+        // +2: the header is line 1 and `i` is 0-based. Rows with embedded newlines make this
+        // approximate, so the error also carries the key where one exists.
+        let line = i as u64 + 2;
+        match record {
+            Ok(row) => out.push(Located {
+                file: rel.to_string(),
+                line,
+                row,
+            }),
+            Err(e) => problems.push(Problem::new(rel, line, "", format!("malformed row: {e}"))),
+        }
+    }
+    out
+}
+
+fn files_in(root: &Path, dir: &str, ext: &str) -> Result<Vec<String>, IngestError> {
+    let path = root.join(dir);
+    let entries = std::fs::read_dir(&path).map_err(|e| IngestError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn read_csv_dir<T: DeserializeOwned>(
+    root: &Path,
+    dir: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Located<T>>, IngestError> {
+    let mut out = Vec::new();
+    for rel in files_in(root, dir, ".csv")? {
+        out.extend(read_csv(root, &rel, problems));
+    }
+    Ok(out)
+}
+
+/// Merges catalogue rows by key: the same key twice is fine when the rows are identical, a
+/// conflict otherwise (both places are named).
+fn merge<T: Clone + PartialEq, K: Ord + Clone + std::fmt::Debug>(
+    rows: Vec<Located<T>>,
+    key: impl Fn(&T) -> K,
+    what: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<T> {
+    let mut seen: BTreeMap<K, Located<T>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for r in rows {
+        let k = key(&r.row);
+        match seen.get(&k) {
+            Some(first) if first.row != r.row => problems.push(Problem::new(
+                &r.file,
+                r.line,
+                "code",
+                format!("{what} {k:?} is also defined differently in {}:{}", first.file, first.line),
+            )),
+            Some(_) => {}
+            None => {
+                order.push(k.clone());
+                seen.insert(k, r);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| seen.remove(&k).map(|l| l.row))
+        .collect()
+}
+
+/// Removes every whitespace character, remembering for each kept character its char offset in
+/// the original: quotes are matched whitespace-insensitively (report texts break lines
+/// mid-sentence and pad numbers with spaces) but offsets point into the original text.
+pub fn squeeze(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::new();
+    for (i, c) in text.chars().enumerate() {
+        if !c.is_whitespace() {
+            out.push(c);
+            map.push(i);
+        }
+    }
+    (out, map)
+}
+
+/// Finds `quote` in `body` ignoring whitespace; returns char offsets `[start, end)` in `body`.
+pub fn locate_quote(body: &str, quote: &str) -> Option<(usize, usize)> {
+    let (squeezed_body, map) = squeeze(body);
+    let (squeezed_quote, _) = squeeze(quote);
+    if squeezed_quote.is_empty() {
+        return None;
+    }
+    let byte_pos = squeezed_body.find(&squeezed_quote)?;
+    let start_char = squeezed_body[..byte_pos].chars().count();
+    let len = squeezed_quote.chars().count();
+    let start = *map.get(start_char)?;
+    let end = *map.get(start_char + len - 1)? + 1;
+    Some((start, end))
+}
+
+/// Parses a breakdown text (`stage=primary;ownership=public`) into sorted pairs and its
+/// canonical code.
+pub fn parse_breakdown(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let mut pairs = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (d, m) = part
+            .split_once('=')
+            .ok_or_else(|| format!("breakdown part {part:?} is not dimension=member"))?;
+        pairs.push((d.trim().to_string(), m.trim().to_string()));
+    }
+    pairs.sort();
+    let dims: BTreeSet<&String> = pairs.iter().map(|(d, _)| d).collect();
+    if dims.len() != pairs.len() {
+        return Err(format!("breakdown {text:?} names a dimension twice"));
+    }
+    let code = pairs
+        .iter()
+        .map(|(d, m)| format!("{d}={m}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    Ok((code, pairs))
+}
+
+fn opt(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Reads and validates the seed folder at `root`.
+pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
+    let root: PathBuf = root.to_path_buf();
+    if !root.join("districts.csv").is_file() {
+        return Err(IngestError::Io {
+            path: root.display().to_string(),
+            message: "not a seed folder (no districts.csv)".into(),
+        });
+    }
+    let mut p = Vec::new();
+    let districts = merge(read_csv::<DistrictRow>(&root, "districts.csv", &mut p), |r| r.code.clone(), "district", &mut p);
+    let units = merge(read_csv_dir::<UnitRow>(&root, "units", &mut p)?, |r| r.unit.clone(), "unit", &mut p);
+    let breakdown_rows = merge(
+        read_csv_dir::<BreakdownRow>(&root, "breakdowns", &mut p)?,
+        |r| (r.dimension.clone(), r.member.clone()),
+        "breakdown",
+        &mut p,
+    );
+    let indicator_rows = read_csv_dir::<IndicatorRow>(&root, "indicators", &mut p)?;
+    let indicators = merge(indicator_rows.clone(), |r| r.code.clone(), "indicator", &mut p);
+    let observation_rows = read_csv_dir::<ObservationRow>(&root, "observations", &mut p)?;
+    let finding_rows = read_csv_dir::<FindingRow>(&root, "findings", &mut p)?;
+
+    let mut sources = Vec::new();
+    for rel in files_in(&root, "sources", ".toml")? {
+        let code = rel
+            .trim_start_matches("sources/")
+            .trim_end_matches(".toml")
+            .to_string();
+        let text_path = root.join(format!("sources/{code}.txt"));
+        let record = std::fs::read_to_string(root.join(&rel))
+            .map_err(|e| e.to_string())
+            .and_then(|t| toml::from_str::<SourceRecord>(&t).map_err(|e| e.to_string()));
+        let body = std::fs::read_to_string(&text_path);
+        match (record, body) {
+            (Ok(record), Ok(body)) => sources.push(SourceDoc { code, record, body }),
+            (Err(e), _) => p.push(Problem::new(&rel, 0, "", format!("invalid source record: {e}"))),
+            (_, Err(e)) => p.push(Problem::new(&rel, 0, "", format!("cannot read its text sources/{code}.txt: {e}"))),
+        }
+    }
+
+    let mut data = Dataset::default();
+    // Districts.
+    let district_codes: BTreeSet<String> = districts.iter().map(|d| d.code.clone()).collect();
+    for d in &districts {
+        if !LEVELS.contains(&d.level.as_str()) {
+            p.push(Problem::new("districts.csv", 0, "level", format!("district {}: unknown level {:?}", d.code, d.level)));
+        }
+        if !d.parent.is_empty() && !district_codes.contains(&d.parent) {
+            p.push(Problem::new("districts.csv", 0, "parent", format!("district {}: unknown parent {}", d.code, d.parent)));
+        }
+    }
+    // Units.
+    let mut unit_map: HashMap<String, (String, f64)> = CANONICAL_UNITS
+        .iter()
+        .map(|u| (u.to_string(), (u.to_string(), 1.0)))
+        .collect();
+    for u in &units {
+        if !CANONICAL_UNITS.contains(&u.canonical.as_str()) {
+            p.push(Problem::new("units", 0, "canonical", format!("unit {}: unknown canonical unit {:?}", u.unit, u.canonical)));
+        }
+        if !(u.factor.is_finite() && u.factor > 0.0) {
+            p.push(Problem::new("units", 0, "factor", format!("unit {}: factor must be positive", u.unit)));
+        }
+        unit_map.insert(u.unit.clone(), (u.canonical.clone(), u.factor));
+    }
+    // Breakdowns.
+    for b in &breakdown_rows {
+        if b.member.is_empty() {
+            data.dimensions.insert(b.dimension.clone(), (b.name_zh.clone(), b.name_en.clone()));
+        }
+    }
+    for b in &breakdown_rows {
+        if !b.member.is_empty() {
+            if !data.dimensions.contains_key(&b.dimension) {
+                p.push(Problem::new("breakdowns", 0, "dimension", format!("member {}={} of an undefined dimension", b.dimension, b.member)));
+            }
+            data.members.insert((b.dimension.clone(), b.member.clone()), (b.name_zh.clone(), b.name_en.clone()));
+        }
+    }
+    // Indicators.
+    let mut indicator_map: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    for i in indicators {
+        let here = indicator_rows
+            .iter()
+            .find(|r| r.row.code == i.code)
+            .map(|r| (r.file.clone(), r.line))
+            .unwrap_or_default();
+        let mut bad = |field: &str, msg: String| p.push(Problem::new(&here.0, here.1, field, format!("indicator {}: {msg}", i.code)));
+        if !CANONICAL_UNITS.contains(&i.unit.as_str()) {
+            bad("unit", format!("unknown canonical unit {:?}", i.unit));
+        }
+        if !CATEGORIES.contains(&i.category.as_str()) {
+            bad("category", format!("unknown category {:?}", i.category));
+        }
+        if !DIRECTIONS.contains(&i.direction.as_str()) {
+            bad("direction", format!("unknown direction {:?}", i.direction));
+        }
+        if i.name_zh.is_empty() || i.name_en.is_empty() || i.definition.is_empty() {
+            bad("name_zh", "names and definition are required".into());
+        }
+        let dims: Vec<String> = i
+            .dimensions
+            .split(';')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(String::from)
+            .collect();
+        for d in &dims {
+            if !data.dimensions.contains_key(d) {
+                bad("dimensions", format!("unknown dimension {d:?}"));
+            }
+        }
+        indicator_map.insert(i.code.clone(), (i.unit.clone(), dims.clone()));
+        data.indicators.push((i, dims));
+    }
+    // Sources.
+    for s in &sources {
+        let rel = format!("sources/{}.toml", s.code);
+        if !district_codes.contains(&s.record.district) {
+            p.push(Problem::new(&rel, 0, "district", format!("unknown district {}", s.record.district)));
+        }
+        if !SOURCE_KINDS.contains(&s.record.kind.as_str()) {
+            p.push(Problem::new(&rel, 0, "kind", format!("unknown kind {:?}", s.record.kind)));
+        }
+    }
+    let bodies: HashMap<&str, &str> = sources.iter().map(|s| (s.code.as_str(), s.body.as_str())).collect();
+    // Observations.
+    let mut keys: HashMap<String, (String, u64)> = HashMap::new();
+    for o in observation_rows {
+        let source = o
+            .file
+            .trim_start_matches("observations/")
+            .trim_end_matches(".csv")
+            .to_string();
+        let row = &o.row;
+        let before = p.len();
+        let mut bad = |field: &str, msg: String| p.push(Problem::new(&o.file, o.line, field, format!("{}: {msg}", row.key)));
+        if let Some((file, line)) = keys.get(&row.key) {
+            bad("key", format!("duplicate key (first at {file}:{line})"));
+        }
+        keys.insert(row.key.clone(), (o.file.clone(), o.line));
+        if !district_codes.contains(&row.district) {
+            bad("district", format!("unknown district {:?}", row.district));
+        }
+        if !KINDS.contains(&row.kind.as_str()) {
+            bad("kind", format!("unknown kind {:?}", row.kind));
+        }
+        let period = parse_period(&row.period);
+        match &period {
+            Ok(pp) => {
+                data.periods.insert(pp.code.clone(), pp.clone());
+            }
+            Err(e) => bad("period", e.clone()),
+        }
+        if let Some(base) = opt(&row.base_period) {
+            match parse_period(base) {
+                Ok(pp) => {
+                    data.periods.insert(pp.code.clone(), pp);
+                }
+                Err(e) => bad("base_period", e),
+            }
+        }
+        let (breakdown, pairs) = match parse_breakdown(row.breakdown.as_deref().unwrap_or("")) {
+            Ok(b) => b,
+            Err(e) => {
+                bad("breakdown", e);
+                (String::new(), Vec::new())
+            }
+        };
+        let indicator = indicator_map.get(&row.indicator);
+        if indicator.is_none() {
+            bad("indicator", format!("unknown indicator {:?}", row.indicator));
+        }
+        for (d, m) in &pairs {
+            if !data.members.contains_key(&(d.clone(), m.clone())) {
+                bad("breakdown", format!("unknown breakdown member {d}={m}"));
+            } else if let Some((_, dims)) = indicator {
+                if !dims.contains(d) {
+                    bad("breakdown", format!("indicator {} has no dimension {d:?}", row.indicator));
+                }
+            }
+        }
+        let quantity = match parse_quantity(&row.value) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                bad("value", e.to_string());
+                None
+            }
+        };
+        let conversion = unit_map.get(&row.unit);
+        if conversion.is_none() {
+            bad("unit", format!("unknown unit {:?}", row.unit));
+        }
+        let expected_unit = match row.kind.as_str() {
+            "growth" => Some("percent"),
+            "rank" => Some("rank"),
+            _ => indicator.map(|(u, _)| u.as_str()),
+        };
+        if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
+            if canonical != expected {
+                bad("unit", format!("unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}", row.unit, row.kind, row.indicator));
+            }
+        }
+        let located = match bodies.get(source.as_str()) {
+            None => {
+                bad("key", format!("no source record sources/{source}.toml for this file"));
+                None
+            }
+            Some(body) => {
+                let found = locate_quote(body, &row.quote);
+                if found.is_none() {
+                    bad("quote", format!("quote not found in sources/{source}.txt: {:?}", row.quote));
+                }
+                found
+            }
+        };
+        if let Some(q) = &quantity {
+            let (squeezed_quote, _) = squeeze(&row.quote);
+            for numeral in &q.numerals {
+                if !squeezed_quote.contains(numeral.as_str()) {
+                    bad("value", format!("the number {numeral:?} of value {:?} does not occur in the quote", row.value));
+                }
+            }
+        }
+        if p.len() > before {
+            continue;
+        }
+        if let (Some(q), Some((_, factor)), Some((start, end))) = (quantity, conversion, located) {
+            data.breakdowns.insert(breakdown.clone(), pairs);
+            data.observations.push(ResolvedObservation {
+                row: o.row,
+                source,
+                breakdown,
+                value: q.value * factor,
+                qualifier: q.qualifier.as_str(),
+                quote_start: start,
+                quote_end: end,
+            });
+        }
+    }
+    // Findings.
+    for f in merge(finding_rows, |r| r.code.clone(), "finding", &mut p) {
+        if !bodies.contains_key(f.source.as_str()) {
+            p.push(Problem::new("findings", 0, "source", format!("finding {}: unknown source {:?}", f.code, f.source)));
+        }
+        for key in f.observations.split(';').map(str::trim).filter(|k| !k.is_empty()) {
+            if !keys.contains_key(key) {
+                p.push(Problem::new("findings", 0, "observations", format!("finding {}: unknown observation {key:?}", f.code)));
+            }
+        }
+        data.findings.push(f);
+    }
+    if !p.is_empty() {
+        return Err(IngestError::Invalid(p));
+    }
+    data.districts = districts;
+    data.units = units;
+    data.sources = sources;
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_match_across_whitespace_and_map_offsets() {
+        let body = "一是全区共有\n学校 269所，其中公办172所。";
+        let (s, e) = locate_quote(body, "共有学校269所").unwrap();
+        let found: String = body.chars().skip(s).take(e - s).collect();
+        assert_eq!(found, "共有\n学校 269所");
+        assert!(locate_quote(body, "共有学校270所").is_none());
+        assert!(locate_quote(body, "  ").is_none());
+    }
+
+    #[test]
+    fn breakdowns_are_canonical() {
+        let (code, pairs) = parse_breakdown("stage=primary; ownership=public").unwrap();
+        assert_eq!(code, "ownership=public;stage=primary");
+        assert_eq!(pairs.len(), 2);
+        assert_eq!(parse_breakdown("").unwrap().0, "");
+        assert!(parse_breakdown("stage").is_err());
+        assert!(parse_breakdown("stage=primary;stage=preschool").is_err());
+    }
+}
