@@ -325,6 +325,11 @@ pub fn all_breakdowns(conn: &mut DbConnection) -> QueryResult<Vec<(BreakdownId, 
     Ok(rows.into_iter().map(|(i, c)| (BreakdownId(i), c)).collect())
 }
 
+/// Period kinds that year-based queries use: whole years, and points in time (a month, e.g.
+/// 年底 → `2020-12`) within the year. Spans (half-years, multi-year totals) are not comparable
+/// with annual figures and are left out.
+pub const YEAR_KINDS: [&str; 2] = ["year", "month"];
+
 /// An observation with the period it refers to and the publication date of its source: what
 /// rankings, changes, matrices and time series choose from.
 #[derive(Debug, Clone)]
@@ -337,7 +342,7 @@ pub struct ValueRow {
     pub published_on: Option<String>,
 }
 
-/// Values of one indicator, kind and breakdown with whole-year periods in `years`
+/// Values of one indicator, kind and breakdown with [`YEAR_KINDS`] periods in `years`
 /// (inclusive range), optionally for some districts only. One statement.
 pub fn yearly_values(
     conn: &mut DbConnection,
@@ -353,7 +358,7 @@ pub fn yearly_values(
         .filter(observations::indicator_id.eq(indicator.0))
         .filter(observations::kind.eq(kind.to_string()))
         .filter(observations::breakdown_id.eq(breakdown.0))
-        .filter(periods::kind.eq("year"))
+        .filter(periods::kind.eq_any(YEAR_KINDS))
         .filter(periods::year.between(years.0, years.1))
         .select((
             Observation::as_select(),
@@ -393,7 +398,7 @@ pub fn matrix_values(
         .filter(observations::district_id.eq_any(ids(districts_, |k| k.0)))
         .filter(observations::kind.eq(kind.to_string()))
         .filter(observations::breakdown_id.eq(breakdown.0))
-        .filter(periods::kind.eq("year"))
+        .filter(periods::kind.eq_any(YEAR_KINDS))
         .filter(periods::year.between(years.0, years.1))
         .select((
             Observation::as_select(),

@@ -1,0 +1,158 @@
+//! TestApp: one fresh database per test, on SQLite (a temp file, the default) or on PostgreSQL
+//! when `TEST_DATABASE_URL` points to a server (a database is created per test and dropped after).
+//! Requests go through the real router with `tower::ServiceExt::oneshot`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use edustats::db::{Backend, Db, PoolOptions};
+use edustats::ingest;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Guard::Postgres { admin_url, name } = self {
+            if let Ok(mut c) = diesel::PgConnection::establish(admin_url) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A test application over its own database.
+pub struct TestApp {
+    pub db: Db,
+    router: axum::Router,
+    _guard: Guard,
+}
+
+/// The real seed folder.
+pub fn seeds_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+/// The synthetic fixture (invented figures, for edge cases only).
+pub fn synthetic_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic")
+}
+
+/// Which backend the tests run on.
+pub fn backend() -> Backend {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+fn fresh_database() -> (String, Guard) {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(admin_url) => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let name = format!("edustats_t_{}_{n}_{nanos}", std::process::id());
+            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&name);
+            (url.to_string(), Guard::Postgres { admin_url, name })
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join(format!("t{n}.sqlite3"));
+            (format!("sqlite://{}", path.display()), Guard::Sqlite(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// A migrated, empty database.
+    pub fn empty() -> TestApp {
+        let (url, guard) = fresh_database();
+        let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+        db.migrate().expect("migrate");
+        TestApp { router: edustats::http::router(db.clone()), db, _guard: guard }
+    }
+
+    /// A database loaded from a seed folder.
+    pub fn seeded_from(dir: &Path) -> TestApp {
+        let app = TestApp::empty();
+        let data = ingest::seed::load_dir(dir).expect("seed folder is valid");
+        let mut conn = app.db.get().expect("connection");
+        ingest::write::write_dataset(&mut conn, &data, false).expect("seed");
+        drop(conn);
+        app
+    }
+
+    /// Loaded with the real seeds.
+    pub fn seeded() -> TestApp {
+        Self::seeded_from(&seeds_dir())
+    }
+
+    /// Loaded with the synthetic fixture.
+    pub fn synthetic() -> TestApp {
+        Self::seeded_from(&synthetic_dir())
+    }
+
+    /// POSTs a GraphQL query; returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let req = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        let (status, text) = self.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        serde_json::from_str(&text).expect("JSON response")
+    }
+
+    /// Like [`graphql`] but asserts there are no errors and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let v = self.graphql(query, variables).await;
+        assert!(v.get("errors").is_none(), "unexpected errors: {v}");
+        v["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error.
+    pub async fn error_code(&self, query: &str, variables: Value) -> (String, String) {
+        let v = self.graphql(query, variables).await;
+        let e = &v["errors"][0];
+        (e["extensions"]["code"].as_str().unwrap_or("<none>").to_string(), e["message"].as_str().unwrap_or("").to_string())
+    }
+
+    /// Sends any request through the router.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, String) {
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+    }
+}
+
+/// Asserts two floats are equal to 1e-6.
+pub fn approx(v: &Value, expected: f64) {
+    let got = v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"));
+    assert!((got - expected).abs() < 1e-6, "{got} != {expected}");
+}
