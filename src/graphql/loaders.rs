@@ -21,9 +21,15 @@ pub struct DbLoader {
 /// The per-request loader.
 pub type Loaders = DataLoader<DbLoader>;
 
+/// How long a loader collects keys before querying.
+pub const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Builds the loader for one request.
 pub fn new_loaders(db: Db) -> Loaders {
-    DataLoader::new(DbLoader { db }, tokio::spawn)
+    // The batch window: keys requested within it go into one query. Resolving a large page
+    // yields to the runtime between chunks of items, so a window shorter than one page's
+    // resolution splits batches (the statement-count test catches that).
+    DataLoader::new(DbLoader { db }, tokio::spawn).delay(BATCH_WINDOW)
 }
 
 /// Key: the observations of a district.

@@ -56,6 +56,8 @@ fn order_of(order: Option<SortOrder>) -> Option<Order> {
 /// Read access to the warehouse.
 pub struct QueryRoot;
 
+/// Read access to the warehouse: districts, indicators, observations, rankings, changes,
+/// comparison matrices, time series, source documents and data-quality findings.
 #[Object]
 impl QueryRoot {
     /// Every division: the municipality of Chongqing (500000) and its 38 districts and counties,

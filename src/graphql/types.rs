@@ -161,6 +161,7 @@ impl From<models::BreakdownMember> for BreakdownMember {
 /// A district- or county-level division of Chongqing, or the municipality itself.
 pub struct District(pub models::District);
 
+/// A district- or county-level division of Chongqing, or the municipality itself.
 #[Object]
 impl District {
     /// Official administrative division code (GB/T 2260), e.g. `500153`.
@@ -216,6 +217,7 @@ pub struct Coverage {
     pub years: Vec<i32>,
 }
 
+/// An indicator of the catalogue: one concept, one canonical unit.
 #[Object]
 impl Indicator {
     /// Stable snake_case code, e.g. `smart_education_platform_coverage`.
@@ -280,6 +282,7 @@ impl Indicator {
 /// A reference period.
 pub struct Period(pub models::Period);
 
+/// A reference period.
 #[Object]
 impl Period {
     /// Canonical code: `2022`, `2023-06`, `2023-01..2023-06` or `2019..2021`.
@@ -307,6 +310,7 @@ impl Period {
 /// A source document: a district government's report.
 pub struct Source(pub models::Source);
 
+/// A source document: a district government's report.
 #[Object]
 impl Source {
     /// Stable code, e.g. `rongchang-2022-self-evaluation`.
@@ -371,6 +375,7 @@ impl Source {
 /// A value from a report: measured, targeted, or a reported change or rank.
 pub struct Observation(pub models::Observation);
 
+/// A value from a report: measured, targeted, or a reported change or rank.
 #[Object]
 impl Observation {
     /// Stable key, e.g. `rc22-014`.
@@ -477,6 +482,7 @@ impl Observation {
 /// A data-quality finding: figures that do not agree. Figures are never corrected.
 pub struct QualityFinding(pub models::Finding);
 
+/// A data-quality finding: figures that do not agree. Figures are never corrected.
 #[Object]
 impl QualityFinding {
     /// Stable code.

@@ -1,0 +1,37 @@
+//! Proves DataLoader batching: the number of SQL statements a nested query issues does not grow
+//! with the number of rows it returns.
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+
+async fn statements_for(app: &TestApp, query: &str, vars: serde_json::Value) -> u64 {
+    let before = app.db.statement_count();
+    let v = app.graphql(query, vars).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    app.db.statement_count() - before
+}
+
+#[tokio::test]
+async fn nested_observations_cost_the_same_for_1_and_400_rows() {
+    let app = TestApp::seeded();
+    let q = r#"query($n: Int!) { observations(first: $n) { totalCount edges { node {
+        key year unit district { code nameZh } indicator { code dimensions } source { code } breakdown { member } qualityFlags { rule } } } } }"#;
+    let one = statements_for(&app, q, json!({"n": 1})).await;
+    let many = statements_for(&app, q, json!({"n": 400})).await;
+    println!("statements: first=1 -> {one}, first=400 -> {many}");
+    assert_eq!(one, many, "statement count grew with rows: {one} vs {many}");
+    assert!(many <= 12, "{many} statements");
+}
+
+#[tokio::test]
+async fn districts_with_their_observations_are_batched() {
+    let app = TestApp::seeded();
+    let q = r#"{ districts { code observations { key indicator { code } source { code } } } }"#;
+    let n = statements_for(&app, q, json!({})).await;
+    // districts (1) + observations of all districts (1) + indicators (1) + sources (1),
+    // independent of the 39 districts and 444 observations.
+    println!("statements: districts with observations -> {n}");
+    assert!(n <= 6, "{n} statements");
+}
