@@ -19,7 +19,11 @@ fn check_year(name: &str, year: i32) -> Result<(), ApiError> {
     if YEARS.contains(&year) {
         Ok(())
     } else {
-        Err(ApiError::BadInput(format!("{name} must be a year between {} and {}, got {year}", YEARS.start(), YEARS.end())))
+        Err(ApiError::BadInput(format!(
+            "{name} must be a year between {} and {}, got {year}",
+            YEARS.start(),
+            YEARS.end()
+        )))
     }
 }
 
@@ -28,55 +32,90 @@ pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicato
     queries::indicators_by_codes(conn, &[code.to_string()])?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound { kind: "indicator", code: code.to_string() })
+        .ok_or_else(|| ApiError::NotFound {
+            kind: "indicator",
+            code: code.to_string(),
+        })
 }
 
 /// Looks several indicators up, in the order given; `NOT_FOUND` names the first unknown code.
-pub fn resolve_indicators(conn: &mut DbConnection, codes: &[String]) -> Result<Vec<Indicator>, ApiError> {
+pub fn resolve_indicators(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> Result<Vec<Indicator>, ApiError> {
     let found: HashMap<String, Indicator> = queries::indicators_by_codes(conn, codes)?
         .into_iter()
         .map(|i| (i.code.clone(), i))
         .collect();
     codes
         .iter()
-        .map(|c| found.get(c).cloned().ok_or_else(|| ApiError::NotFound { kind: "indicator", code: c.clone() }))
+        .map(|c| {
+            found.get(c).cloned().ok_or_else(|| ApiError::NotFound {
+                kind: "indicator",
+                code: c.clone(),
+            })
+        })
         .collect()
 }
 
 /// Looks districts up, in the order given; `NOT_FOUND` names the first unknown code.
-pub fn resolve_districts(conn: &mut DbConnection, codes: &[String]) -> Result<Vec<District>, ApiError> {
+pub fn resolve_districts(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> Result<Vec<District>, ApiError> {
     let found: HashMap<String, District> = queries::districts_by_codes(conn, codes)?
         .into_iter()
         .map(|d| (d.code.clone(), d))
         .collect();
     codes
         .iter()
-        .map(|c| found.get(c).cloned().ok_or_else(|| ApiError::NotFound { kind: "district", code: c.clone() }))
+        .map(|c| {
+            found.get(c).cloned().ok_or_else(|| ApiError::NotFound {
+                kind: "district",
+                code: c.clone(),
+            })
+        })
         .collect()
 }
 
 /// Resolves a breakdown given as (dimension, member) pairs. Unknown members are `NOT_FOUND`;
 /// a valid breakdown that no value uses resolves to `None` (the answer is then empty).
-pub fn resolve_breakdown(conn: &mut DbConnection, pairs: &[(String, String)]) -> Result<Option<BreakdownId>, ApiError> {
+pub fn resolve_breakdown(
+    conn: &mut DbConnection,
+    pairs: &[(String, String)],
+) -> Result<Option<BreakdownId>, ApiError> {
     let mut sorted = pairs.to_vec();
     sorted.sort();
     for w in sorted.windows(2) {
         if w[0].0 == w[1].0 {
-            return Err(ApiError::BadInput(format!("breakdown names dimension {:?} twice", w[0].0)));
+            return Err(ApiError::BadInput(format!(
+                "breakdown names dimension {:?} twice",
+                w[0].0
+            )));
         }
     }
     for (d, m) in &sorted {
         if !queries::dimension_member_exists(conn, d, m)? {
-            return Err(ApiError::NotFound { kind: "breakdown member", code: format!("{d}={m}") });
+            return Err(ApiError::NotFound {
+                kind: "breakdown member",
+                code: format!("{d}={m}"),
+            });
         }
     }
-    let code = sorted.iter().map(|(d, m)| format!("{d}={m}")).collect::<Vec<_>>().join(";");
+    let code = sorted
+        .iter()
+        .map(|(d, m)| format!("{d}={m}"))
+        .collect::<Vec<_>>()
+        .join(";");
     Ok(queries::breakdown_by_code(conn, &code)?)
 }
 
 /// Division-level districts (everything but the municipality), by code.
 fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, ApiError> {
-    Ok(queries::all_districts(conn)?.into_iter().filter(|d| d.level != "municipality").collect())
+    Ok(queries::all_districts(conn)?
+        .into_iter()
+        .filter(|d| d.level != "municipality")
+        .collect())
 }
 
 /// Picks one value per district with the rule of [`crate::stats::select`].
@@ -134,7 +173,11 @@ pub fn ranking(
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let universe = ranked_universe(conn)?;
     let order = order.unwrap_or_else(|| Order::best_first(&indicator.direction));
-    let years = if latest_on_or_before { (*YEARS.start(), year) } else { (year, year) };
+    let years = if latest_on_or_before {
+        (*YEARS.start(), year)
+    } else {
+        (year, year)
+    };
     let rows = match breakdown {
         Some(b) => queries::yearly_values(conn, indicator.id, kind, b, years, None)?,
         None => Vec::new(),
@@ -149,10 +192,22 @@ pub fn ranking(
     let mut slots: Vec<Option<ValueRow>> = chosen.into_iter().map(Some).collect();
     let entries: Vec<(usize, ValueRow)> = ranked
         .iter()
-        .filter_map(|r| slots.get_mut(r.index).and_then(Option::take).map(|row| (r.rank, row)))
+        .filter_map(|r| {
+            slots
+                .get_mut(r.index)
+                .and_then(Option::take)
+                .map(|row| (r.rank, row))
+        })
         .collect();
-    let ranked_ids: std::collections::HashSet<DistrictId> = entries.iter().map(|(_, r)| r.observation.district_id).collect();
-    let missing = universe.iter().filter(|d| !ranked_ids.contains(&d.id)).cloned().collect();
+    let ranked_ids: std::collections::HashSet<DistrictId> = entries
+        .iter()
+        .map(|(_, r)| r.observation.district_id)
+        .collect();
+    let missing = universe
+        .iter()
+        .filter(|d| !ranked_ids.contains(&d.id))
+        .cloned()
+        .collect();
     Ok(RankingResult {
         indicator,
         order,
@@ -192,7 +247,9 @@ pub fn changes(
     check_year("from", from)?;
     check_year("to", to)?;
     if from >= to {
-        return Err(ApiError::BadInput(format!("from ({from}) must be before to ({to})")));
+        return Err(ApiError::BadInput(format!(
+            "from ({from}) must be before to ({to})"
+        )));
     }
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted = match districts {
@@ -202,7 +259,9 @@ pub fn changes(
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let ids: Option<Vec<DistrictId>> = wanted.as_ref().map(|w| w.iter().map(|d| d.id).collect());
     let rows = match breakdown {
-        Some(b) => queries::yearly_values(conn, indicator.id, "actual", b, (from, to), ids.as_deref())?,
+        Some(b) => {
+            queries::yearly_values(conn, indicator.id, "actual", b, (from, to), ids.as_deref())?
+        }
         None => Vec::new(),
     };
     let (mut at_from, mut at_to) = (Vec::new(), Vec::new());
@@ -231,7 +290,14 @@ pub fn changes(
             let f = at_from.get(&d).map(|r| r.observation.value);
             let t = at_to.get(&d).map(|r| r.observation.value);
             let c = change(f, t);
-            ChangeResult { district: d, from: f, to: t, absolute: c.absolute, relative_percent: c.relative_percent, gap: c.gap }
+            ChangeResult {
+                district: d,
+                from: f,
+                to: t,
+                absolute: c.absolute,
+                relative_percent: c.relative_percent,
+                gap: c.gap,
+            }
         })
         .collect();
     Ok((indicator, rows))
@@ -258,15 +324,23 @@ pub fn compare(
 ) -> Result<CompareResult, ApiError> {
     check_year("year", year)?;
     if districts.is_empty() || indicators.is_empty() {
-        return Err(ApiError::BadInput("compare needs at least one district and one indicator".into()));
+        return Err(ApiError::BadInput(
+            "compare needs at least one district and one indicator".into(),
+        ));
     }
     if districts.len() * indicators.len() > 10_000 {
-        return Err(ApiError::BadInput("compare is limited to 10000 cells".into()));
+        return Err(ApiError::BadInput(
+            "compare is limited to 10000 cells".into(),
+        ));
     }
     let ds = resolve_districts(conn, districts)?;
     let is = resolve_indicators(conn, indicators)?;
     let breakdown = resolve_breakdown(conn, breakdown)?;
-    let years = if latest_on_or_before { (*YEARS.start(), year) } else { (year, year) };
+    let years = if latest_on_or_before {
+        (*YEARS.start(), year)
+    } else {
+        (year, year)
+    };
     let rows = match breakdown {
         Some(b) => {
             let d_ids: Vec<DistrictId> = ds.iter().map(|d| d.id).collect();
@@ -277,7 +351,10 @@ pub fn compare(
     };
     let mut by_indicator: HashMap<IndicatorId, Vec<ValueRow>> = HashMap::new();
     for r in rows {
-        by_indicator.entry(r.observation.indicator_id).or_default().push(r);
+        by_indicator
+            .entry(r.observation.indicator_id)
+            .or_default()
+            .push(r);
     }
     let mut cells = HashMap::new();
     for (i, rows) in by_indicator {
@@ -285,7 +362,11 @@ pub fn compare(
             cells.insert((d, i), row);
         }
     }
-    Ok(CompareResult { districts: ds, indicators: is, cells })
+    Ok(CompareResult {
+        districts: ds,
+        indicators: is,
+        cells,
+    })
 }
 
 /// One district's yearly values of one indicator: one chosen value per year.
@@ -299,7 +380,14 @@ pub fn time_series(
     let d = resolve_districts(conn, &[district.to_string()])?.remove(0);
     let i = resolve_indicator(conn, indicator)?;
     let rows = match resolve_breakdown(conn, breakdown)? {
-        Some(b) => queries::yearly_values(conn, i.id, kind, b, (*YEARS.start(), *YEARS.end()), Some(&[d.id]))?,
+        Some(b) => queries::yearly_values(
+            conn,
+            i.id,
+            kind,
+            b,
+            (*YEARS.start(), *YEARS.end()),
+            Some(&[d.id]),
+        )?,
         None => Vec::new(),
     };
     let mut by_year: BTreeMap<i32, Vec<ValueRow>> = BTreeMap::new();

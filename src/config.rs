@@ -32,7 +32,10 @@ pub struct DbArgs {
 impl DbArgs {
     /// Pool options from the flags.
     pub fn pool(&self) -> PoolOptions {
-        PoolOptions { max_size: self.pool_size.max(1), checkout_timeout: Duration::from_millis(self.pool_timeout_ms) }
+        PoolOptions {
+            max_size: self.pool_size.max(1),
+            checkout_timeout: Duration::from_millis(self.pool_timeout_ms),
+        }
     }
 }
 

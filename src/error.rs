@@ -78,7 +78,9 @@ impl ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(_) | DbError::Connect { .. } => ApiError::Unavailable(e.to_string()),
+            DbError::Unavailable(_) | DbError::Connect { .. } => {
+                ApiError::Unavailable(e.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -44,14 +44,21 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         .db
         .run(|c| {
             use diesel::connection::SimpleConnection;
-            c.batch_execute("SELECT 1").map_err(crate::db::DbError::Query)
+            c.batch_execute("SELECT 1")
+                .map_err(crate::db::DbError::Query)
         })
         .await;
     match ok {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "backend": state.db.backend().name()}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ok", "backend": state.db.backend().name()})),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable"})),
+            )
         }
     }
 }

@@ -72,7 +72,11 @@ fn seed(db: &Db, dir: &std::path::Path, replace: bool) -> anyhow::Result<()> {
             for p in &problems {
                 eprintln!("{p}");
             }
-            anyhow::bail!("{} problem(s) in {}; nothing was written", problems.len(), dir.display());
+            anyhow::bail!(
+                "{} problem(s) in {}; nothing was written",
+                problems.len(),
+                dir.display()
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -85,8 +89,12 @@ fn seed(db: &Db, dir: &std::path::Path, replace: bool) -> anyhow::Result<()> {
 async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     let empty = {
         let db = db.clone();
-        tokio::task::spawn_blocking(move || db.get().map_err(anyhow::Error::from).and_then(|mut c| Ok(queries::is_empty(&mut c)?)))
-            .await??
+        tokio::task::spawn_blocking(move || {
+            db.get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut c| Ok(queries::is_empty(&mut c)?))
+        })
+        .await??
     };
     if empty {
         tracing::info!(seeds = %seeds.display(), "empty database: loading seeds");
@@ -112,15 +120,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { db } => {
             let handle = Db::connect(&db.database_url, db.pool())?;
             let applied = handle.migrate()?;
-            println!("{} migration(s) applied on {}", applied.len(), handle.target());
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                handle.target()
+            );
             Ok(())
         }
-        Command::Seed { db, seeds, replace, dry_run } => {
+        Command::Seed {
+            db,
+            seeds,
+            replace,
+            dry_run,
+        } => {
             let dir = seeds.unwrap_or_else(default_seeds_dir);
             if dry_run {
                 return match ingest::seed::load_dir(&dir) {
                     Ok(d) => {
-                        println!("{} observations, {} indicators, {} sources: valid", d.observations.len(), d.indicators.len(), d.sources.len());
+                        println!(
+                            "{} observations, {} indicators, {} sources: valid",
+                            d.observations.len(),
+                            d.indicators.len(),
+                            d.sources.len()
+                        );
                         Ok(())
                     }
                     Err(IngestError::Invalid(problems)) => {
@@ -139,7 +161,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = handle.get()?;
             let findings = queries::findings_list(&mut conn, None, None)?;
             for f in &findings {
-                println!("[{}] {} {} ({}): {}", f.severity, f.code, f.rule, f.origin, f.message);
+                println!(
+                    "[{}] {} {} ({}): {}",
+                    f.severity, f.code, f.rule, f.origin, f.message
+                );
             }
             println!("{} finding(s)", findings.len());
             Ok(())
@@ -154,7 +179,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {

@@ -26,8 +26,14 @@ async fn smart_education_ranking_2025_covers_one_of_38() {
     assert_eq!(e["rank"], 1);
     approx(&e["value"], 44.90); // 荣昌: 智慧教育平台应用覆盖率为44.90%
     assert_eq!(e["district"]["code"], "500153");
-    assert_eq!(e["observation"]["source"]["code"], "rongchang-2025-rectification-report");
-    assert!(e["observation"]["quote"].as_str().unwrap().contains("44.90%"));
+    assert_eq!(
+        e["observation"]["source"]["code"],
+        "rongchang-2025-rectification-report"
+    );
+    assert!(e["observation"]["quote"]
+        .as_str()
+        .unwrap()
+        .contains("44.90%"));
     approx(&r["stats"]["median"], 44.90);
 }
 
@@ -137,7 +143,10 @@ async fn physical_health_time_series() {
         .await;
     let p = &d["timeSeries"]["points"];
     assert_eq!(p.as_array().map(Vec::len), Some(3));
-    assert_eq!((p[0]["year"].as_i64(), p[2]["year"].as_i64()), (Some(2023), Some(2025)));
+    assert_eq!(
+        (p[0]["year"].as_i64(), p[2]["year"].as_i64()),
+        (Some(2023), Some(2025))
+    );
     approx(&p[0]["value"], 45.92);
     approx(&p[1]["value"], 36.63);
     approx(&p[2]["value"], 35.31);
@@ -160,7 +169,7 @@ async fn preschool_matrix_for_two_districts() {
     assert_eq!(rows[0]["cells"][1]["year"], 2020);
     approx(&rows[1]["cells"][0]["value"], 50.05);
     approx(&rows[1]["cells"][1]["value"], 90.50); // 普惠性幼儿园覆盖率达90.50%
-    // Without the fallback Dadukou's 2020 values do not count for 2022.
+                                                  // Without the fallback Dadukou's 2020 values do not count for 2022.
     let d = app
         .data(r#"{ compare(districts: ["500104"], indicators: ["inclusive_kindergarten_coverage"], year: 2022) { rows { cells { value year } } } }"#, json!({}))
         .await;
@@ -177,7 +186,7 @@ async fn per_student_spending_by_stage_and_the_unit_finding() {
         )
         .await;
     approx(&d["ranking"]["entries"][0]["value"], 10124.32); // 大渡口 小学 10124.32元
-    // 中等职业学校 printed as 18151.74万元: kept as printed and flagged, never corrected.
+                                                            // 中等职业学校 printed as 18151.74万元: kept as printed and flagged, never corrected.
     let d = app
         .data(r#"{ qualityFindings(rule: "per_student_plausibility") { severity observations { key valueText reportedUnit value } } }"#, json!({}))
         .await;
@@ -199,8 +208,16 @@ async fn rongchang_enrolment_that_does_not_add_up_is_flagged_on_each_observation
         )
         .await;
     let edges = d["observations"]["edges"].as_array().unwrap();
-    let total = edges.iter().find(|e| e["node"]["value"] == json!(106291.0)).expect("106291 in the seeds");
-    let rules: Vec<&str> = total["node"]["qualityFlags"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    let total = edges
+        .iter()
+        .find(|e| e["node"]["value"] == json!(106291.0))
+        .expect("106291 in the seeds");
+    let rules: Vec<&str> = total["node"]["qualityFlags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
     assert!(rules.contains(&"sum_of_parts"), "{rules:?}");
 }
 
@@ -222,9 +239,17 @@ async fn source_document_text_and_quote_offsets_agree() {
     let observations = s["observations"].as_array().unwrap();
     assert!(observations.len() > 50);
     for o in observations {
-        let (a, b) = (o["quoteStart"].as_u64().unwrap() as usize, o["quoteEnd"].as_u64().unwrap() as usize);
+        let (a, b) = (
+            o["quoteStart"].as_u64().unwrap() as usize,
+            o["quoteEnd"].as_u64().unwrap() as usize,
+        );
         let span: String = text[a..b].iter().filter(|c| !c.is_whitespace()).collect();
-        let quote: String = o["quote"].as_str().unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+        let quote: String = o["quote"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         assert_eq!(span, quote, "{}", o["key"]);
     }
 }
@@ -246,19 +271,38 @@ async fn indicator_coverage_lists_districts_and_years() {
 #[tokio::test]
 async fn all_38_divisions_and_the_municipality_are_listed() {
     let app = TestApp::seeded();
-    let d = app.data("{ districts { code nameZh nameEn level parent { code } } }", json!({})).await;
+    let d = app
+        .data(
+            "{ districts { code nameZh nameEn level parent { code } } }",
+            json!({}),
+        )
+        .await;
     let all = d["districts"].as_array().unwrap();
     assert_eq!(all.len(), 39);
     assert_eq!(all[0]["code"], "500000");
     assert!(all[1..].iter().all(|x| x["parent"]["code"] == "500000"));
-    assert!(all.iter().any(|x| x["nameZh"] == "荣昌区" && x["nameEn"] == "Rongchang District"));
+    assert!(all
+        .iter()
+        .any(|x| x["nameZh"] == "荣昌区" && x["nameEn"] == "Rongchang District"));
 }
 
 #[tokio::test]
 async fn indicator_search_matches_chinese_and_english() {
     let app = TestApp::seeded();
     let d = app.data(r#"{ a: indicators(search: "智慧教育") { code } b: indicators(search: "SMART-EDUCATION") { code } c: indicators(category: "funding") { category } }"#, json!({})).await;
-    assert!(d["a"].as_array().unwrap().iter().any(|i| i["code"] == "smart_education_platform_coverage"));
-    assert!(d["b"].as_array().unwrap().iter().any(|i| i["code"] == "smart_education_platform_coverage"));
-    assert!(d["c"].as_array().unwrap().iter().all(|i| i["category"] == "funding"));
+    assert!(d["a"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "smart_education_platform_coverage"));
+    assert!(d["b"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["code"] == "smart_education_platform_coverage"));
+    assert!(d["c"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["category"] == "funding"));
 }

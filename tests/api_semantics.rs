@@ -16,7 +16,12 @@ fn ranks(d: &serde_json::Value) -> Vec<(i64, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["rank"].as_i64().unwrap(), e["district"]["code"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["rank"].as_i64().unwrap(),
+                e["district"]["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -26,7 +31,15 @@ async fn lower_is_better_ranks_lowest_first_with_shared_ranks() {
     let d = app.data(RANK, json!({"i": "synthetic_rate"})).await;
     // 甲 5, 乙 3, 丙 3, 丁 9 → 乙 1, 丙 1, 甲 3, 丁 4
     assert_eq!(d["ranking"]["order"], "ASC");
-    assert_eq!(ranks(&d), vec![(1, "500102".into()), (1, "500103".into()), (3, "500101".into()), (4, "500104".into())]);
+    assert_eq!(
+        ranks(&d),
+        vec![
+            (1, "500102".into()),
+            (1, "500103".into()),
+            (3, "500101".into()),
+            (4, "500104".into())
+        ]
+    );
     assert_eq!(d["ranking"]["coverage"], "4 of 38");
     let s = &d["ranking"]["stats"];
     approx(&s["mean"], 5.0);
@@ -40,9 +53,27 @@ async fn higher_is_better_ranks_highest_first_and_order_overrides() {
     let app = TestApp::synthetic();
     let d = app.data(RANK, json!({"i": "synthetic_count"})).await;
     // 甲 0, 乙 30, 丙 30, 丁 20 → 乙 1, 丙 1, 丁 3, 甲 4
-    assert_eq!(ranks(&d), vec![(1, "500102".into()), (1, "500103".into()), (3, "500104".into()), (4, "500101".into())]);
-    let d = app.data(RANK, json!({"i": "synthetic_count", "o": "ASC"})).await;
-    assert_eq!(ranks(&d), vec![(1, "500101".into()), (2, "500104".into()), (3, "500102".into()), (3, "500103".into())]);
+    assert_eq!(
+        ranks(&d),
+        vec![
+            (1, "500102".into()),
+            (1, "500103".into()),
+            (3, "500104".into()),
+            (4, "500101".into())
+        ]
+    );
+    let d = app
+        .data(RANK, json!({"i": "synthetic_count", "o": "ASC"}))
+        .await;
+    assert_eq!(
+        ranks(&d),
+        vec![
+            (1, "500101".into()),
+            (2, "500104".into()),
+            (3, "500102".into()),
+            (3, "500103".into())
+        ]
+    );
 }
 
 #[tokio::test]
@@ -81,14 +112,35 @@ async fn percent_change_is_percentage_points_and_zero_base_is_null() {
 async fn unknown_codes_are_not_found_and_name_the_code() {
     let app = TestApp::synthetic();
     let cases = [
-        (r#"{ ranking(indicator: "no_such", year: 2020) { coverage } }"#, "no_such"),
-        (r#"{ change(indicator: "synthetic_rate", from: 2020, to: 2021, districts: ["999999"]) { fromValue } }"#, "999999"),
-        (r#"{ compare(districts: ["500101"], indicators: ["nope"], year: 2020) { year } }"#, "nope"),
-        (r#"{ timeSeries(district: "500101", indicator: "x_y") { points { year } } }"#, "x_y"),
-        (r#"{ source(code: "missing-report") { code } }"#, "missing-report"),
+        (
+            r#"{ ranking(indicator: "no_such", year: 2020) { coverage } }"#,
+            "no_such",
+        ),
+        (
+            r#"{ change(indicator: "synthetic_rate", from: 2020, to: 2021, districts: ["999999"]) { fromValue } }"#,
+            "999999",
+        ),
+        (
+            r#"{ compare(districts: ["500101"], indicators: ["nope"], year: 2020) { year } }"#,
+            "nope",
+        ),
+        (
+            r#"{ timeSeries(district: "500101", indicator: "x_y") { points { year } } }"#,
+            "x_y",
+        ),
+        (
+            r#"{ source(code: "missing-report") { code } }"#,
+            "missing-report",
+        ),
         (r#"{ district(code: "123") { code } }"#, "123"),
-        (r#"{ ranking(indicator: "synthetic_count", year: 2020, breakdown: [{dimension: "stage", member: "university"}]) { coverage } }"#, "stage=university"),
-        (r#"{ observations(filter: {indicators: ["zzz"]}) { totalCount } }"#, "zzz"),
+        (
+            r#"{ ranking(indicator: "synthetic_count", year: 2020, breakdown: [{dimension: "stage", member: "university"}]) { coverage } }"#,
+            "stage=university",
+        ),
+        (
+            r#"{ observations(filter: {indicators: ["zzz"]}) { totalCount } }"#,
+            "zzz",
+        ),
     ];
     for (q, code) in cases {
         let v = app.graphql(q, json!({})).await;
@@ -149,7 +201,14 @@ async fn depth_limit_rejects_deep_queries() {
     let app = TestApp::synthetic();
     let deep = "{ observations { edges { node { source { observations { source { observations { source { observations { source { observations { district { parent { code } } } } } } } } } } } } } }";
     let v = app.graphql(deep, json!({})).await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("nested too deep"), "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -159,7 +218,10 @@ async fn curated_findings_are_listed_with_their_observations() {
     let f = &d["qualityFindings"][0];
     assert_eq!(f["code"], "syn-f01");
     assert_eq!(f["origin"], "curated");
-    assert_eq!(f["observations"], json!([{"key": "syn-003"}, {"key": "syn-004"}]));
+    assert_eq!(
+        f["observations"],
+        json!([{"key": "syn-003"}, {"key": "syn-004"}])
+    );
 }
 
 #[tokio::test]

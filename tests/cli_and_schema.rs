@@ -10,7 +10,8 @@ use edustats::ingest::{self, IngestError};
 
 #[test]
 fn schema_graphql_matches_the_code() {
-    let committed = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql")).unwrap();
+    let committed =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema.graphql")).unwrap();
     assert!(
         committed == edustats::graphql::sdl(),
         "schema.graphql is stale: run `cargo run -- export-schema > schema.graphql`"
@@ -37,8 +38,16 @@ fn every_type_and_field_has_a_description() {
             described = true;
             continue;
         }
-        let item = t.starts_with("type ") || t.starts_with("enum ") || t.starts_with("input ") || line.starts_with('\t');
-        if item && !t.starts_with('}') && !t.starts_with("schema") && !t.starts_with("query:") && !described {
+        let item = t.starts_with("type ")
+            || t.starts_with("enum ")
+            || t.starts_with("input ")
+            || line.starts_with('\t');
+        if item
+            && !t.starts_with('}')
+            && !t.starts_with("schema")
+            && !t.starts_with("query:")
+            && !described
+        {
             undocumented.push(t.to_string());
         }
         described = false;
@@ -48,16 +57,26 @@ fn every_type_and_field_has_a_description() {
 
 #[test]
 fn refused_postgres_connection_names_host_and_port() {
-    let err = Db::connect("postgres://postgres@127.0.0.1:1/edustats", PoolOptions::default()).err().expect("port 1 refuses");
+    let err = Db::connect(
+        "postgres://postgres@127.0.0.1:1/edustats",
+        PoolOptions::default(),
+    )
+    .err()
+    .expect("port 1 refuses");
     let msg = err.to_string();
     assert!(matches!(err, DbError::Connect { .. }), "{msg}");
     assert!(msg.contains("127.0.0.1:1"), "{msg}");
-    assert!(msg.to_lowercase().contains("refused") || msg.contains("connect"), "{msg}");
+    assert!(
+        msg.to_lowercase().contains("refused") || msg.contains("connect"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn unsupported_url_scheme_is_rejected() {
-    let err = Db::connect("mysql://root@localhost/x", PoolOptions::default()).err().expect("invalid");
+    let err = Db::connect("mysql://root@localhost/x", PoolOptions::default())
+        .err()
+        .expect("invalid");
     assert!(matches!(err, DbError::InvalidUrl { .. }), "{err}");
 }
 
@@ -90,12 +109,21 @@ fn problems_after(edit: impl Fn(&str) -> String) -> Vec<String> {
 fn loader_rejects_a_quote_not_in_the_source() {
     let p = problems_after(|t| t.replace("乙区2020年比率为3%,", "乙区2020年比率为三成%,"));
     assert_eq!(p.len(), 2, "{p:?}"); // the quote, and the number no longer in it
-    assert!(p.iter().any(|m| m.contains("[quote]") && m.contains("syn-003")), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|m| m.contains("[quote]") && m.contains("syn-003")),
+        "{p:?}"
+    );
 }
 
 #[test]
 fn loader_rejects_a_number_not_in_the_quote() {
-    let p = problems_after(|t| t.replace("syn-005,500104,synthetic_rate,2020,,,actual,,9,", "syn-005,500104,synthetic_rate,2020,,,actual,,8,"));
+    let p = problems_after(|t| {
+        t.replace(
+            "syn-005,500104,synthetic_rate,2020,,,actual,,9,",
+            "syn-005,500104,synthetic_rate,2020,,,actual,,8,",
+        )
+    });
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].contains("syn-005") && p[0].contains("\"8\""), "{p:?}");
 }
@@ -104,9 +132,18 @@ fn loader_rejects_a_number_not_in_the_quote() {
 fn loader_reports_every_problem_with_line_and_field() {
     let p = problems_after(|t| {
         t.replace("syn-001,500101,", "syn-001,999999,")
-            .replace("syn-002,500101,synthetic_rate,2021,", "syn-002,500101,synthetic_rate,2021-13,")
-            .replace("syn-006,500101,synthetic_count,2020,,,actual,,0,个", "syn-006,500101,synthetic_count,2020,,,actual,,0,亿元")
-            .replace("syn-011,500102,synthetic_count,2020,,stage=primary", "syn-011,500102,synthetic_count,2020,,ownership=public")
+            .replace(
+                "syn-002,500101,synthetic_rate,2021,",
+                "syn-002,500101,synthetic_rate,2021-13,",
+            )
+            .replace(
+                "syn-006,500101,synthetic_count,2020,,,actual,,0,个",
+                "syn-006,500101,synthetic_count,2020,,,actual,,0,亿元",
+            )
+            .replace(
+                "syn-011,500102,synthetic_count,2020,,stage=primary",
+                "syn-011,500102,synthetic_count,2020,,ownership=public",
+            )
     });
     let joined = p.join("\n");
     assert!(joined.contains(":2 [district]"), "{joined}");
@@ -122,7 +159,9 @@ fn a_failed_load_writes_nothing_and_a_second_load_is_refused() {
     let data = ingest::seed::load_dir(&common::synthetic_dir()).unwrap();
     let mut conn = app.db.get().unwrap();
     ingest::write::write_dataset(&mut conn, &data, false).unwrap();
-    let err = ingest::write::write_dataset(&mut conn, &data, false).err().unwrap();
+    let err = ingest::write::write_dataset(&mut conn, &data, false)
+        .err()
+        .unwrap();
     assert!(matches!(err, IngestError::NotEmpty(11)), "{err}");
     // --replace reloads in one transaction: same counts afterwards.
     let summary = ingest::write::write_dataset(&mut conn, &data, true).unwrap();

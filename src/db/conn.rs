@@ -182,12 +182,11 @@ impl DatabaseUrl {
     fn establish(&self) -> Result<DbConnection, DbError> {
         match self {
             DatabaseUrl::Sqlite { path } => {
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(|e| DbError::Connect {
-                        backend: "sqlite",
-                        target: path.clone(),
-                        message: e.to_string(),
-                    })?;
+                let mut conn = SqliteConnection::establish(path).map_err(|e| DbError::Connect {
+                    backend: "sqlite",
+                    target: path.clone(),
+                    message: e.to_string(),
+                })?;
                 // WAL lets readers continue while an import writes; the busy timeout makes a
                 // second writer wait instead of failing at once; SQLite does not enforce
                 // foreign keys unless asked, PostgreSQL always does.
@@ -381,7 +380,10 @@ mod tests {
     #[test]
     fn parses_urls() {
         let cases: &[(&str, Option<Backend>)] = &[
-            ("postgres://postgres@127.0.0.1:5432/edustats", Some(Backend::Postgres)),
+            (
+                "postgres://postgres@127.0.0.1:5432/edustats",
+                Some(Backend::Postgres),
+            ),
             ("postgresql://u:p@db/x", Some(Backend::Postgres)),
             ("sqlite://data/edustats.sqlite3", Some(Backend::Sqlite)),
             ("sqlite:edustats.sqlite3", Some(Backend::Sqlite)),

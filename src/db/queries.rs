@@ -33,7 +33,10 @@ pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
 }
 
 /// Districts by id (DataLoader batch).
-pub fn districts_by_ids(conn: &mut DbConnection, keys: &[DistrictId]) -> QueryResult<Vec<District>> {
+pub fn districts_by_ids(
+    conn: &mut DbConnection,
+    keys: &[DistrictId],
+) -> QueryResult<Vec<District>> {
     districts::table
         .filter(districts::id.eq_any(ids(keys, |k| k.0)))
         .select(District::as_select())
@@ -80,7 +83,10 @@ pub fn search_indicators(
 }
 
 /// Indicators by id (DataLoader batch).
-pub fn indicators_by_ids(conn: &mut DbConnection, keys: &[IndicatorId]) -> QueryResult<Vec<Indicator>> {
+pub fn indicators_by_ids(
+    conn: &mut DbConnection,
+    keys: &[IndicatorId],
+) -> QueryResult<Vec<Indicator>> {
     indicators::table
         .filter(indicators::id.eq_any(ids(keys, |k| k.0)))
         .select(Indicator::as_select())
@@ -88,7 +94,10 @@ pub fn indicators_by_ids(conn: &mut DbConnection, keys: &[IndicatorId]) -> Query
 }
 
 /// Indicators by code; unknown codes are absent from the result.
-pub fn indicators_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<Indicator>> {
+pub fn indicators_by_codes(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> QueryResult<Vec<Indicator>> {
     indicators::table
         .filter(indicators::code.eq_any(codes))
         .select(Indicator::as_select())
@@ -172,19 +181,21 @@ pub fn breakdown_members(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(b, dimension, dimension_zh, dimension_en, member, name_zh, name_en)| {
-            (
-                BreakdownId(b),
-                BreakdownMember {
-                    dimension,
-                    dimension_zh,
-                    dimension_en,
-                    member,
-                    name_zh,
-                    name_en,
-                },
-            )
-        })
+        .map(
+            |(b, dimension, dimension_zh, dimension_en, member, name_zh, name_en)| {
+                (
+                    BreakdownId(b),
+                    BreakdownMember {
+                        dimension,
+                        dimension_zh,
+                        dimension_en,
+                        member,
+                        name_zh,
+                        name_en,
+                    },
+                )
+            },
+        )
         .collect())
 }
 
@@ -199,7 +210,11 @@ pub fn breakdown_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Opt
 }
 
 /// Which (dimension, member) codes exist, for validating breakdown arguments.
-pub fn dimension_member_exists(conn: &mut DbConnection, dimension: &str, member: &str) -> QueryResult<bool> {
+pub fn dimension_member_exists(
+    conn: &mut DbConnection,
+    dimension: &str,
+    member: &str,
+) -> QueryResult<bool> {
     let n: i64 = dimension_members::table
         .inner_join(dimensions::table)
         .filter(dimensions::code.eq(dimension))
@@ -288,7 +303,10 @@ pub fn observations_by_districts(
 }
 
 /// Every observation taken from the sources given (DataLoader batch), in id order.
-pub fn observations_by_sources(conn: &mut DbConnection, keys: &[SourceId]) -> QueryResult<Vec<Observation>> {
+pub fn observations_by_sources(
+    conn: &mut DbConnection,
+    keys: &[SourceId],
+) -> QueryResult<Vec<Observation>> {
     observations::table
         .filter(observations::source_id.eq_any(ids(keys, |k| k.0)))
         .select(Observation::as_select())
@@ -426,9 +444,17 @@ pub fn coverage(
     let rows: Vec<(i32, i32, i32)> = observations::table
         .inner_join(periods::table)
         .filter(observations::indicator_id.eq_any(ids(keys, |k| k.0)))
-        .select((observations::indicator_id, observations::district_id, periods::year))
+        .select((
+            observations::indicator_id,
+            observations::district_id,
+            periods::year,
+        ))
         .distinct()
-        .order((observations::indicator_id, observations::district_id, periods::year))
+        .order((
+            observations::indicator_id,
+            observations::district_id,
+            periods::year,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -466,7 +492,10 @@ pub fn findings_by_observations(
         .select((finding_observations::observation_id, Finding::as_select()))
         .order((finding_observations::observation_id, findings::code))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(o, f)| (ObservationId(o), f)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(o, f)| (ObservationId(o), f))
+        .collect())
 }
 
 /// The observations each finding given involves (DataLoader batch).

@@ -52,7 +52,12 @@ pub struct DimensionsOfIndicator(pub IndicatorId);
 pub struct CoverageOfIndicator(pub IndicatorId);
 
 impl DbLoader {
-    async fn by_id<K, V, F, G>(&self, keys: &[K], query: F, key_of: G) -> Result<HashMap<K, V>, ApiError>
+    async fn by_id<K, V, F, G>(
+        &self,
+        keys: &[K],
+        query: F,
+        key_of: G,
+    ) -> Result<HashMap<K, V>, ApiError>
     where
         K: Copy + Eq + Hash + Send + Sync + 'static,
         V: Send + 'static,
@@ -96,7 +101,8 @@ macro_rules! by_id_loader {
             type Error = ApiError;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, ApiError> {
-                self.by_id(keys, |c, k| $query(c, k), |v: &$value| v.id).await
+                self.by_id(keys, |c, k| $query(c, k), |v: &$value| v.id)
+                    .await
             }
         }
     };
@@ -111,7 +117,10 @@ impl Loader<BreakdownId> for DbLoader {
     type Value = Vec<BreakdownMember>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[BreakdownId]) -> Result<HashMap<BreakdownId, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[BreakdownId],
+    ) -> Result<HashMap<BreakdownId, Self::Value>, ApiError> {
         self.grouped(keys, queries::breakdown_members).await
     }
 }
@@ -120,7 +129,10 @@ impl Loader<ObservationsOfDistrict> for DbLoader {
     type Value = Vec<Observation>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[ObservationsOfDistrict]) -> Result<HashMap<ObservationsOfDistrict, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[ObservationsOfDistrict],
+    ) -> Result<HashMap<ObservationsOfDistrict, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<DistrictId> = k.iter().map(|k| k.0).collect();
             Ok(queries::observations_by_districts(c, &ids)?
@@ -136,7 +148,10 @@ impl Loader<ObservationsOfSource> for DbLoader {
     type Value = Vec<Observation>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[ObservationsOfSource]) -> Result<HashMap<ObservationsOfSource, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[ObservationsOfSource],
+    ) -> Result<HashMap<ObservationsOfSource, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<SourceId> = k.iter().map(|k| k.0).collect();
             Ok(queries::observations_by_sources(c, &ids)?
@@ -152,7 +167,10 @@ impl Loader<ObservationsOfFinding> for DbLoader {
     type Value = Vec<Observation>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[ObservationsOfFinding]) -> Result<HashMap<ObservationsOfFinding, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[ObservationsOfFinding],
+    ) -> Result<HashMap<ObservationsOfFinding, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<FindingId> = k.iter().map(|k| k.0).collect();
             Ok(queries::observations_by_findings(c, &ids)?
@@ -168,7 +186,10 @@ impl Loader<FindingsOfObservation> for DbLoader {
     type Value = Vec<Finding>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[FindingsOfObservation]) -> Result<HashMap<FindingsOfObservation, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[FindingsOfObservation],
+    ) -> Result<HashMap<FindingsOfObservation, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<ObservationId> = k.iter().map(|k| k.0).collect();
             Ok(queries::findings_by_observations(c, &ids)?
@@ -184,7 +205,10 @@ impl Loader<DimensionsOfIndicator> for DbLoader {
     type Value = Vec<String>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[DimensionsOfIndicator]) -> Result<HashMap<DimensionsOfIndicator, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[DimensionsOfIndicator],
+    ) -> Result<HashMap<DimensionsOfIndicator, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
             Ok(queries::indicator_dimensions(c, &ids)?
@@ -200,7 +224,10 @@ impl Loader<CoverageOfIndicator> for DbLoader {
     type Value = Vec<(DistrictId, i32)>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[CoverageOfIndicator]) -> Result<HashMap<CoverageOfIndicator, Self::Value>, ApiError> {
+    async fn load(
+        &self,
+        keys: &[CoverageOfIndicator],
+    ) -> Result<HashMap<CoverageOfIndicator, Self::Value>, ApiError> {
         self.grouped(keys, |c, k| {
             let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
             Ok(queries::coverage(c, &ids)?

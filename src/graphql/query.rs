@@ -23,7 +23,10 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
 
 pub(crate) async fn indicator_by_code(ctx: &Context<'_>, code: &str) -> Result<models::Indicator> {
     let code = code.to_string();
-    db(ctx)?.run(move |c| analytics::resolve_indicator(c, &code)).await.gql()
+    db(ctx)?
+        .run(move |c| analytics::resolve_indicator(c, &code))
+        .await
+        .gql()
 }
 
 fn pairs(breakdown: Option<Vec<BreakdownInput>>) -> Vec<(String, String)> {
@@ -43,7 +46,11 @@ fn decode_cursor(cursor: &str) -> Result<ObservationId, ApiError> {
         .strip_prefix("obs:")
         .and_then(|n| n.parse::<i32>().ok())
         .map(ObservationId)
-        .ok_or_else(|| ApiError::BadInput(format!("invalid cursor {cursor:?}: pass an endCursor or cursor from a previous page")))
+        .ok_or_else(|| {
+            ApiError::BadInput(format!(
+                "invalid cursor {cursor:?}: pass an endCursor or cursor from a previous page"
+            ))
+        })
 }
 
 fn order_of(order: Option<SortOrder>) -> Option<Order> {
@@ -63,7 +70,10 @@ impl QueryRoot {
     /// Every division: the municipality of Chongqing (500000) and its 38 districts and counties,
     /// ordered by code.
     async fn districts(&self, ctx: &Context<'_>) -> Result<Vec<District>> {
-        let rows = db(ctx)?.run(|c| queries::all_districts(c).map_err(ApiError::from)).await.gql()?;
+        let rows = db(ctx)?
+            .run(|c| queries::all_districts(c).map_err(ApiError::from))
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(District).collect())
     }
 
@@ -73,14 +83,25 @@ impl QueryRoot {
             .run(move |c| analytics::resolve_districts(c, std::slice::from_ref(&code)))
             .await
             .gql()?;
-        d.into_iter().next().map(District).ok_or_else(|| ApiError::Internal("empty resolve".into()).into_graphql())
+        d.into_iter()
+            .next()
+            .map(District)
+            .ok_or_else(|| ApiError::Internal("empty resolve".into()).into_graphql())
     }
 
     /// The indicator catalogue. `search` matches the Chinese or English name or the code
     /// (case-insensitive substring); `category` restricts to one category.
-    async fn indicators(&self, ctx: &Context<'_>, search: Option<String>, category: Option<String>) -> Result<Vec<Indicator>> {
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        category: Option<String>,
+    ) -> Result<Vec<Indicator>> {
         let rows = db(ctx)?
-            .run(move |c| queries::search_indicators(c, search.as_deref(), category.as_deref()).map_err(ApiError::from))
+            .run(move |c| {
+                queries::search_indicators(c, search.as_deref(), category.as_deref())
+                    .map_err(ApiError::from)
+            })
             .await
             .gql()?;
         Ok(rows.into_iter().map(Indicator).collect())
@@ -102,7 +123,10 @@ impl QueryRoot {
     ) -> Result<ObservationConnection> {
         let first = first.unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
-            return Err(ApiError::BadInput(format!("first must be between 0 and {MAX_PAGE}, got {first}")).into_graphql());
+            return Err(ApiError::BadInput(format!(
+                "first must be between 0 and {MAX_PAGE}, got {first}"
+            ))
+            .into_graphql());
         }
         let after = after.as_deref().map(decode_cursor).transpose().gql()?;
         let filter = filter.unwrap_or_default();
@@ -110,27 +134,48 @@ impl QueryRoot {
             .run(move |c| {
                 let mut q = ObservationQuery::default();
                 if let Some(codes) = &filter.districts {
-                    q.districts = Some(analytics::resolve_districts(c, codes)?.into_iter().map(|d| d.id).collect());
+                    q.districts = Some(
+                        analytics::resolve_districts(c, codes)?
+                            .into_iter()
+                            .map(|d| d.id)
+                            .collect(),
+                    );
                 }
                 if let Some(codes) = &filter.indicators {
-                    q.indicators = Some(analytics::resolve_indicators(c, codes)?.into_iter().map(|i| i.id).collect());
+                    q.indicators = Some(
+                        analytics::resolve_indicators(c, codes)?
+                            .into_iter()
+                            .map(|i| i.id)
+                            .collect(),
+                    );
                 }
                 if let Some(codes) = &filter.sources {
                     let mut ids = Vec::new();
                     for code in codes {
-                        let s = queries::source_by_code(c, code)?
-                            .ok_or_else(|| ApiError::NotFound { kind: "source", code: code.clone() })?;
+                        let s = queries::source_by_code(c, code)?.ok_or_else(|| {
+                            ApiError::NotFound {
+                                kind: "source",
+                                code: code.clone(),
+                            }
+                        })?;
                         ids.push(s.id);
                     }
                     q.sources = Some(ids);
                 }
                 if let Some(b) = filter.breakdown {
-                    q.breakdowns = Some(analytics::resolve_breakdown(c, &pairs(Some(b)))?.into_iter().collect());
+                    q.breakdowns = Some(
+                        analytics::resolve_breakdown(c, &pairs(Some(b)))?
+                            .into_iter()
+                            .collect(),
+                    );
                 }
                 q.years = filter.years;
-                q.kinds = filter.kinds.map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect());
+                q.kinds = filter
+                    .kinds
+                    .map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect());
                 // One extra row tells whether another page follows.
-                let (mut rows, total) = queries::observations_page(c, &q, after, i64::from(first) + 1)?;
+                let (mut rows, total) =
+                    queries::observations_page(c, &q, after, i64::from(first) + 1)?;
                 let more = rows.len() > first as usize;
                 rows.truncate(first as usize);
                 Ok::<_, ApiError>(((rows, more), total))
@@ -140,7 +185,10 @@ impl QueryRoot {
         let (rows, has_next_page) = page;
         let edges: Vec<ObservationEdge> = rows
             .into_iter()
-            .map(|o| ObservationEdge { cursor: encode_cursor(o.id), node: Observation(o) })
+            .map(|o| ObservationEdge {
+                cursor: encode_cursor(o.id),
+                node: Observation(o),
+            })
             .collect();
         Ok(ObservationConnection {
             total_count: total,
@@ -177,7 +225,17 @@ impl QueryRoot {
     ) -> Result<Ranking> {
         let b = pairs(breakdown);
         let r = db(ctx)?
-            .run(move |c| analytics::ranking(c, &indicator, year, &b, order_of(order), kind.as_db(), latest_on_or_before))
+            .run(move |c| {
+                analytics::ranking(
+                    c,
+                    &indicator,
+                    year,
+                    &b,
+                    order_of(order),
+                    kind.as_db(),
+                    latest_on_or_before,
+                )
+            })
             .await
             .gql()?;
         let loaders = ctx.data::<super::loaders::Loaders>()?;
@@ -204,7 +262,13 @@ impl QueryRoot {
             ranked_count,
             district_count: r.district_count as i32,
             coverage: format!("{ranked_count} of {}", r.district_count),
-            stats: r.stats.map(|s| SummaryStats { count: s.count as i32, mean: s.mean, median: s.median, min: s.min, max: s.max }),
+            stats: r.stats.map(|s| SummaryStats {
+                count: s.count as i32,
+                mean: s.mean,
+                median: s.median,
+                min: s.min,
+                max: s.max,
+            }),
             indicator: {
                 let _ = loaders;
                 Indicator(r.indicator)
@@ -229,7 +293,11 @@ impl QueryRoot {
             .run(move |c| analytics::changes(c, &indicator, from, to, districts.as_deref(), &b))
             .await
             .gql()?;
-        let absolute_unit = if ind.unit == "percent" { "percentage_point".to_string() } else { ind.unit.clone() };
+        let absolute_unit = if ind.unit == "percent" {
+            "percentage_point".to_string()
+        } else {
+            ind.unit.clone()
+        };
         Ok(rows
             .into_iter()
             .map(|r| ChangeRow {
@@ -262,7 +330,9 @@ impl QueryRoot {
     ) -> Result<CompareMatrix> {
         let b = pairs(breakdown);
         let mut r = db(ctx)?
-            .run(move |c| analytics::compare(c, &districts, &indicators, year, &b, latest_on_or_before))
+            .run(move |c| {
+                analytics::compare(c, &districts, &indicators, year, &b, latest_on_or_before)
+            })
             .await
             .gql()?;
         let rows = r
@@ -285,7 +355,11 @@ impl QueryRoot {
                 district: District(d),
             })
             .collect();
-        Ok(CompareMatrix { year, indicators: r.indicators.into_iter().map(Indicator).collect(), rows })
+        Ok(CompareMatrix {
+            year,
+            indicators: r.indicators.into_iter().map(Indicator).collect(),
+            rows,
+        })
     }
 
     /// One district's values of one indicator over the years (whole-year periods), one point per
@@ -308,21 +382,33 @@ impl QueryRoot {
             indicator: Indicator(i),
             points: points
                 .into_iter()
-                .map(|p| TimePoint { year: p.period.year, value: p.observation.value, observation: p.observation })
+                .map(|p| TimePoint {
+                    year: p.period.year,
+                    value: p.observation.value,
+                    observation: p.observation,
+                })
                 .collect(),
         })
     }
 
     /// Every source document.
     async fn sources(&self, ctx: &Context<'_>) -> Result<Vec<Source>> {
-        let rows = db(ctx)?.run(|c| queries::all_sources(c).map_err(ApiError::from)).await.gql()?;
+        let rows = db(ctx)?
+            .run(|c| queries::all_sources(c).map_err(ApiError::from))
+            .await
+            .gql()?;
         Ok(rows.into_iter().map(Source).collect())
     }
 
     /// One source document by code, with its text and observations.
     async fn source(&self, ctx: &Context<'_>, code: String) -> Result<Source> {
         let s = db(ctx)?
-            .run(move |c| queries::source_by_code(c, &code)?.ok_or(ApiError::NotFound { kind: "source", code }))
+            .run(move |c| {
+                queries::source_by_code(c, &code)?.ok_or(ApiError::NotFound {
+                    kind: "source",
+                    code,
+                })
+            })
             .await
             .gql()?;
         Ok(Source(s))
@@ -330,11 +416,23 @@ impl QueryRoot {
 
     /// Data-quality findings: figures in the reports that do not agree with each other.
     /// Optionally only one rule's (`sum_of_parts`, `range`, ...) or one source's.
-    async fn quality_findings(&self, ctx: &Context<'_>, rule: Option<String>, source: Option<String>) -> Result<Vec<QualityFinding>> {
+    async fn quality_findings(
+        &self,
+        ctx: &Context<'_>,
+        rule: Option<String>,
+        source: Option<String>,
+    ) -> Result<Vec<QualityFinding>> {
         let rows = db(ctx)?
             .run(move |c| {
                 let source_id = match source {
-                    Some(code) => Some(queries::source_by_code(c, &code)?.ok_or(ApiError::NotFound { kind: "source", code })?.id),
+                    Some(code) => Some(
+                        queries::source_by_code(c, &code)?
+                            .ok_or(ApiError::NotFound {
+                                kind: "source",
+                                code,
+                            })?
+                            .id,
+                    ),
                     None => None,
                 };
                 Ok::<_, ApiError>(queries::findings_list(c, rule.as_deref(), source_id)?)

@@ -9,7 +9,10 @@ use crate::db::models;
 use crate::error::{ApiError, GqlResultExt};
 
 /// Loads one value through the request's DataLoader.
-pub(crate) async fn load_one<K>(ctx: &Context<'_>, key: K) -> Result<Option<<DbLoader as Loader<K>>::Value>>
+pub(crate) async fn load_one<K>(
+    ctx: &Context<'_>,
+    key: K,
+) -> Result<Option<<DbLoader as Loader<K>>::Value>>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     DbLoader: Loader<K, Error = ApiError>,
@@ -19,15 +22,19 @@ where
 }
 
 /// Loads a value that must exist (a foreign key target).
-pub(crate) async fn load_required<K>(ctx: &Context<'_>, key: K, what: &'static str) -> Result<<DbLoader as Loader<K>>::Value>
+pub(crate) async fn load_required<K>(
+    ctx: &Context<'_>,
+    key: K,
+    what: &'static str,
+) -> Result<<DbLoader as Loader<K>>::Value>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + std::fmt::Debug + 'static,
     DbLoader: Loader<K, Error = ApiError>,
 {
     let debug = format!("{key:?}");
-    load_one(ctx, key)
-        .await?
-        .ok_or_else(|| ApiError::Internal(format!("dangling {what} reference {debug}")).into_graphql())
+    load_one(ctx, key).await?.ok_or_else(|| {
+        ApiError::Internal(format!("dangling {what} reference {debug}")).into_graphql()
+    })
 }
 
 /// Whether larger values are better.
@@ -188,8 +195,14 @@ impl District {
         }
     }
     /// Every observation about this division, optionally of one indicator.
-    async fn observations(&self, ctx: &Context<'_>, indicator: Option<String>) -> Result<Vec<Observation>> {
-        let all = load_one(ctx, ObservationsOfDistrict(self.0.id)).await?.unwrap_or_default();
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        indicator: Option<String>,
+    ) -> Result<Vec<Observation>> {
+        let all = load_one(ctx, ObservationsOfDistrict(self.0.id))
+            .await?
+            .unwrap_or_default();
         let wanted = match indicator {
             Some(code) => {
                 let found = super::query::indicator_by_code(ctx, &code).await?;
@@ -258,11 +271,15 @@ impl Indicator {
     }
     /// Breakdown dimensions this indicator may be split by (e.g. `stage`).
     async fn dimensions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(load_one(ctx, DimensionsOfIndicator(self.0.id)).await?.unwrap_or_default())
+        Ok(load_one(ctx, DimensionsOfIndicator(self.0.id))
+            .await?
+            .unwrap_or_default())
     }
     /// Which districts have data, in which years (any kind, any breakdown): for dashboard pickers.
     async fn coverage(&self, ctx: &Context<'_>) -> Result<Vec<Coverage>> {
-        let rows = load_one(ctx, CoverageOfIndicator(self.0.id)).await?.unwrap_or_default();
+        let rows = load_one(ctx, CoverageOfIndicator(self.0.id))
+            .await?
+            .unwrap_or_default();
         let mut out: Vec<(models::DistrictId, Vec<i32>)> = Vec::new();
         for (d, y) in rows {
             match out.last_mut() {
@@ -274,7 +291,12 @@ impl Indicator {
         let districts = loaders.load_many(out.iter().map(|(d, _)| *d)).await.gql()?;
         Ok(out
             .into_iter()
-            .filter_map(|(d, years)| districts.get(&d).cloned().map(|d| Coverage { district: District(d), years }))
+            .filter_map(|(d, years)| {
+                districts.get(&d).cloned().map(|d| Coverage {
+                    district: District(d),
+                    years,
+                })
+            })
             .collect())
     }
 }
@@ -331,7 +353,9 @@ impl Source {
     }
     /// The district the document reports on.
     async fn district(&self, ctx: &Context<'_>) -> Result<District> {
-        Ok(District(load_required(ctx, self.0.district_id, "district").await?))
+        Ok(District(
+            load_required(ctx, self.0.district_id, "district").await?,
+        ))
     }
     /// Document number as printed, e.g. 荣昌府函〔2026〕82号.
     async fn document_number(&self) -> Option<&str> {
@@ -393,7 +417,11 @@ impl Observation {
         Ok(match self.0.kind.as_str() {
             "growth" => "percent".to_string(),
             "rank" => "rank".to_string(),
-            _ => load_required(ctx, self.0.indicator_id, "indicator").await?.unit,
+            _ => {
+                load_required(ctx, self.0.indicator_id, "indicator")
+                    .await?
+                    .unit
+            }
         })
     }
     /// The figure exactly as printed, e.g. `20余`, `6.61`, `100：12.8`.
@@ -418,7 +446,9 @@ impl Observation {
     }
     /// The reference period (what the figure describes, not when it was reported).
     async fn period(&self, ctx: &Context<'_>) -> Result<Period> {
-        Ok(Period(load_required(ctx, self.0.period_id, "period").await?))
+        Ok(Period(
+            load_required(ctx, self.0.period_id, "period").await?,
+        ))
     }
     /// How the period was inferred when the sentence does not state it.
     async fn period_note(&self) -> Option<&str> {
@@ -433,11 +463,15 @@ impl Observation {
     }
     /// The division the figure is about.
     async fn district(&self, ctx: &Context<'_>) -> Result<District> {
-        Ok(District(load_required(ctx, self.0.district_id, "district").await?))
+        Ok(District(
+            load_required(ctx, self.0.district_id, "district").await?,
+        ))
     }
     /// The indicator.
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
-        Ok(Indicator(load_required(ctx, self.0.indicator_id, "indicator").await?))
+        Ok(Indicator(
+            load_required(ctx, self.0.indicator_id, "indicator").await?,
+        ))
     }
     /// Breakdown members (empty for a total).
     async fn breakdown(&self, ctx: &Context<'_>) -> Result<Vec<BreakdownMember>> {
@@ -450,7 +484,9 @@ impl Observation {
     }
     /// The report it comes from.
     async fn source(&self, ctx: &Context<'_>) -> Result<Source> {
-        Ok(Source(load_required(ctx, self.0.source_id, "source").await?))
+        Ok(Source(
+            load_required(ctx, self.0.source_id, "source").await?,
+        ))
     }
     /// The sentence it comes from, verbatim.
     async fn quote(&self) -> &str {
@@ -558,7 +594,9 @@ pub struct RankingEntry {
 impl RankingEntry {
     /// The district.
     async fn district(&self, ctx: &Context<'_>) -> Result<District> {
-        Ok(District(load_required(ctx, self.district_id, "district").await?))
+        Ok(District(
+            load_required(ctx, self.district_id, "district").await?,
+        ))
     }
     /// The observation chosen for this district (with its source and quote).
     async fn observation(&self) -> Observation {
@@ -637,7 +675,9 @@ pub struct ChangeRow {
 impl ChangeRow {
     /// The district.
     async fn district(&self, ctx: &Context<'_>) -> Result<District> {
-        Ok(District(load_required(ctx, self.district_id, "district").await?))
+        Ok(District(
+            load_required(ctx, self.district_id, "district").await?,
+        ))
     }
 }
 

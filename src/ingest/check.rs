@@ -22,7 +22,10 @@ pub fn compute(conn: &mut DbConnection) -> QueryResult<Vec<RuleFinding>> {
         .into_iter()
         .map(|(id, code)| (id.0, code))
         .collect();
-    let indicator_codes: HashMap<i32, &str> = indicators.iter().map(|i| (i.id.0, i.code.as_str())).collect();
+    let indicator_codes: HashMap<i32, &str> = indicators
+        .iter()
+        .map(|i| (i.id.0, i.code.as_str()))
+        .collect();
     let catalogue: HashMap<&str, QIndicator<'_>> = indicators
         .iter()
         .map(|i| {
@@ -47,7 +50,10 @@ pub fn compute(conn: &mut DbConnection) -> QueryResult<Vec<RuleFinding>> {
                 district: o.district_id.0,
                 indicator: indicator_codes.get(&o.indicator_id.0)?,
                 period: periods.get(&o.period_id.0)?,
-                base_period: o.base_period_id.and_then(|b| periods.get(&b)).map(String::as_str),
+                base_period: o
+                    .base_period_id
+                    .and_then(|b| periods.get(&b))
+                    .map(String::as_str),
                 breakdown: breakdowns.get(&o.breakdown_id.0)?,
                 kind: &o.kind,
                 value: o.value,
@@ -63,8 +69,13 @@ pub fn compute(conn: &mut DbConnection) -> QueryResult<Vec<RuleFinding>> {
 /// the transaction of the write that changed the data.
 pub fn refresh_rule_findings(conn: &mut DbConnection) -> QueryResult<usize> {
     let found = compute(conn)?;
-    let old = findings::table.filter(findings::origin.eq("rule")).select(findings::id);
-    diesel::delete(finding_observations::table.filter(finding_observations::finding_id.eq_any(old))).execute(conn)?;
+    let old = findings::table
+        .filter(findings::origin.eq("rule"))
+        .select(findings::id);
+    diesel::delete(
+        finding_observations::table.filter(finding_observations::finding_id.eq_any(old)),
+    )
+    .execute(conn)?;
     diesel::delete(findings::table.filter(findings::origin.eq("rule"))).execute(conn)?;
     let source_of: HashMap<i32, i32> = observations::table
         .select((observations::id, observations::source_id))
@@ -73,7 +84,11 @@ pub fn refresh_rule_findings(conn: &mut DbConnection) -> QueryResult<usize> {
         .collect();
     for (n, f) in found.iter().enumerate() {
         let code = format!("rule-{}-{:03}", f.rule, n + 1);
-        let source_id = f.observations.last().and_then(|o| source_of.get(o)).copied();
+        let source_id = f
+            .observations
+            .last()
+            .and_then(|o| source_of.get(o))
+            .copied();
         diesel::insert_into(findings::table)
             .values((
                 findings::code.eq(&code),
@@ -84,10 +99,16 @@ pub fn refresh_rule_findings(conn: &mut DbConnection) -> QueryResult<usize> {
                 findings::source_id.eq(source_id),
             ))
             .execute(conn)?;
-        let id: i32 = findings::table.filter(findings::code.eq(&code)).select(findings::id).first(conn)?;
+        let id: i32 = findings::table
+            .filter(findings::code.eq(&code))
+            .select(findings::id)
+            .first(conn)?;
         for o in &f.observations {
             diesel::insert_into(finding_observations::table)
-                .values((finding_observations::finding_id.eq(id), finding_observations::observation_id.eq(o)))
+                .values((
+                    finding_observations::finding_id.eq(id),
+                    finding_observations::observation_id.eq(o),
+                ))
                 .execute(conn)?;
         }
     }

@@ -5,10 +5,10 @@
 //! its file, line and field, and nothing is written unless there are none. Writes happen in one
 //! transaction, so a failure midway leaves the database as it was.
 
+pub mod check;
 pub mod period;
 pub mod quantity;
 pub mod seed;
-pub mod check;
 pub mod write;
 
 use std::fmt;

@@ -26,7 +26,11 @@ fn year(s: &str) -> Option<i32> {
 
 fn month(s: &str) -> Option<(i32, u32)> {
     let (y, m) = s.split_once('-')?;
-    let m: u32 = if m.len() == 2 { m.parse().ok()? } else { return None };
+    let m: u32 = if m.len() == 2 {
+        m.parse().ok()?
+    } else {
+        return None;
+    };
     (1..=12).contains(&m).then_some(())?;
     Some((year(y)?, m))
 }
@@ -103,13 +107,27 @@ mod tests {
         ];
         for (text, kind, start, end, year) in cases {
             let p = parse_period(text).unwrap();
-            assert_eq!((p.kind, p.start.as_str(), p.end.as_str(), p.year), (*kind, *start, *end, *year), "{text}");
+            assert_eq!(
+                (p.kind, p.start.as_str(), p.end.as_str(), p.year),
+                (*kind, *start, *end, *year),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn rejects_bad_periods() {
-        for text in ["", "22", "2022-13", "2022-1", "2022..", "2021..2019", "2023-06..2023-01", "二〇二二", "2022/2023"] {
+        for text in [
+            "",
+            "22",
+            "2022-13",
+            "2022-1",
+            "2022..",
+            "2021..2019",
+            "2023-06..2023-01",
+            "二〇二二",
+            "2022/2023",
+        ] {
             assert!(parse_period(text).is_err(), "{text}");
         }
     }

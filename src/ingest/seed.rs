@@ -150,22 +150,57 @@ pub struct Dataset {
 }
 
 const CANONICAL_UNITS: &[&str] = &[
-    "yuan", "person", "person_time", "percent", "count", "square_meter", "mu", "hour", "minute",
-    "day", "year", "ratio", "times", "score", "rank", "one",
+    "yuan",
+    "person",
+    "person_time",
+    "percent",
+    "count",
+    "square_meter",
+    "mu",
+    "hour",
+    "minute",
+    "day",
+    "year",
+    "ratio",
+    "times",
+    "score",
+    "rank",
+    "one",
 ];
 const CATEGORIES: &[&str] = &[
-    "funding", "enrolment", "schools", "teachers", "facilities", "digital", "equity", "quality",
-    "health", "safety", "governance", "supervision",
+    "funding",
+    "enrolment",
+    "schools",
+    "teachers",
+    "facilities",
+    "digital",
+    "equity",
+    "quality",
+    "health",
+    "safety",
+    "governance",
+    "supervision",
 ];
 const DIRECTIONS: &[&str] = &["higher_is_better", "lower_is_better", "neutral"];
 const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
-const SOURCE_KINDS: &[&str] = &["self_evaluation", "rectification_plan", "rectification_report"];
+const SOURCE_KINDS: &[&str] = &[
+    "self_evaluation",
+    "rectification_plan",
+    "rectification_report",
+];
 const LEVELS: &[&str] = &["municipality", "district", "county", "autonomous_county"];
 
-fn read_csv<T: DeserializeOwned>(root: &Path, rel: &str, problems: &mut Vec<Problem>) -> Vec<Located<T>> {
+fn read_csv<T: DeserializeOwned>(
+    root: &Path,
+    rel: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Located<T>> {
     let path = root.join(rel);
     let mut out = Vec::new();
-    let mut reader = match csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(&path) {
+    let mut reader = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(&path)
+    {
         Ok(r) => r,
         Err(e) => {
             problems.push(Problem::new(rel, 0, "", format!("cannot read: {e}")));
@@ -233,7 +268,10 @@ fn merge<T: Clone + PartialEq, K: Ord + Clone + std::fmt::Debug>(
                 &r.file,
                 r.line,
                 "code",
-                format!("{what} {k:?} is also defined differently in {}:{}", first.file, first.line),
+                format!(
+                    "{what} {k:?} is also defined differently in {}:{}",
+                    first.file, first.line
+                ),
             )),
             Some(_) => {}
             None => {
@@ -315,8 +353,18 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         });
     }
     let mut p = Vec::new();
-    let districts = merge(read_csv::<DistrictRow>(&root, "districts.csv", &mut p), |r| r.code.clone(), "district", &mut p);
-    let units = merge(read_csv_dir::<UnitRow>(&root, "units", &mut p)?, |r| r.unit.clone(), "unit", &mut p);
+    let districts = merge(
+        read_csv::<DistrictRow>(&root, "districts.csv", &mut p),
+        |r| r.code.clone(),
+        "district",
+        &mut p,
+    );
+    let units = merge(
+        read_csv_dir::<UnitRow>(&root, "units", &mut p)?,
+        |r| r.unit.clone(),
+        "unit",
+        &mut p,
+    );
     let breakdown_rows = merge(
         read_csv_dir::<BreakdownRow>(&root, "breakdowns", &mut p)?,
         |r| (r.dimension.clone(), r.member.clone()),
@@ -324,7 +372,12 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         &mut p,
     );
     let indicator_rows = read_csv_dir::<IndicatorRow>(&root, "indicators", &mut p)?;
-    let indicators = merge(indicator_rows.clone(), |r| r.code.clone(), "indicator", &mut p);
+    let indicators = merge(
+        indicator_rows.clone(),
+        |r| r.code.clone(),
+        "indicator",
+        &mut p,
+    );
     let observation_rows = read_csv_dir::<ObservationRow>(&root, "observations", &mut p)?;
     let finding_rows = read_csv_dir::<FindingRow>(&root, "findings", &mut p)?;
 
@@ -341,8 +394,18 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         let body = std::fs::read_to_string(&text_path);
         match (record, body) {
             (Ok(record), Ok(body)) => sources.push(SourceDoc { code, record, body }),
-            (Err(e), _) => p.push(Problem::new(&rel, 0, "", format!("invalid source record: {e}"))),
-            (_, Err(e)) => p.push(Problem::new(&rel, 0, "", format!("cannot read its text sources/{code}.txt: {e}"))),
+            (Err(e), _) => p.push(Problem::new(
+                &rel,
+                0,
+                "",
+                format!("invalid source record: {e}"),
+            )),
+            (_, Err(e)) => p.push(Problem::new(
+                &rel,
+                0,
+                "",
+                format!("cannot read its text sources/{code}.txt: {e}"),
+            )),
         }
     }
 
@@ -351,10 +414,20 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     let district_codes: BTreeSet<String> = districts.iter().map(|d| d.code.clone()).collect();
     for d in &districts {
         if !LEVELS.contains(&d.level.as_str()) {
-            p.push(Problem::new("districts.csv", 0, "level", format!("district {}: unknown level {:?}", d.code, d.level)));
+            p.push(Problem::new(
+                "districts.csv",
+                0,
+                "level",
+                format!("district {}: unknown level {:?}", d.code, d.level),
+            ));
         }
         if !d.parent.is_empty() && !district_codes.contains(&d.parent) {
-            p.push(Problem::new("districts.csv", 0, "parent", format!("district {}: unknown parent {}", d.code, d.parent)));
+            p.push(Problem::new(
+                "districts.csv",
+                0,
+                "parent",
+                format!("district {}: unknown parent {}", d.code, d.parent),
+            ));
         }
     }
     // Units.
@@ -364,25 +437,47 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         .collect();
     for u in &units {
         if !CANONICAL_UNITS.contains(&u.canonical.as_str()) {
-            p.push(Problem::new("units", 0, "canonical", format!("unit {}: unknown canonical unit {:?}", u.unit, u.canonical)));
+            p.push(Problem::new(
+                "units",
+                0,
+                "canonical",
+                format!("unit {}: unknown canonical unit {:?}", u.unit, u.canonical),
+            ));
         }
         if !(u.factor.is_finite() && u.factor > 0.0) {
-            p.push(Problem::new("units", 0, "factor", format!("unit {}: factor must be positive", u.unit)));
+            p.push(Problem::new(
+                "units",
+                0,
+                "factor",
+                format!("unit {}: factor must be positive", u.unit),
+            ));
         }
         unit_map.insert(u.unit.clone(), (u.canonical.clone(), u.factor));
     }
     // Breakdowns.
     for b in &breakdown_rows {
         if b.member.is_empty() {
-            data.dimensions.insert(b.dimension.clone(), (b.name_zh.clone(), b.name_en.clone()));
+            data.dimensions
+                .insert(b.dimension.clone(), (b.name_zh.clone(), b.name_en.clone()));
         }
     }
     for b in &breakdown_rows {
         if !b.member.is_empty() {
             if !data.dimensions.contains_key(&b.dimension) {
-                p.push(Problem::new("breakdowns", 0, "dimension", format!("member {}={} of an undefined dimension", b.dimension, b.member)));
+                p.push(Problem::new(
+                    "breakdowns",
+                    0,
+                    "dimension",
+                    format!(
+                        "member {}={} of an undefined dimension",
+                        b.dimension, b.member
+                    ),
+                ));
             }
-            data.members.insert((b.dimension.clone(), b.member.clone()), (b.name_zh.clone(), b.name_en.clone()));
+            data.members.insert(
+                (b.dimension.clone(), b.member.clone()),
+                (b.name_zh.clone(), b.name_en.clone()),
+            );
         }
     }
     // Indicators.
@@ -393,7 +488,14 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             .find(|r| r.row.code == i.code)
             .map(|r| (r.file.clone(), r.line))
             .unwrap_or_default();
-        let mut bad = |field: &str, msg: String| p.push(Problem::new(&here.0, here.1, field, format!("indicator {}: {msg}", i.code)));
+        let mut bad = |field: &str, msg: String| {
+            p.push(Problem::new(
+                &here.0,
+                here.1,
+                field,
+                format!("indicator {}: {msg}", i.code),
+            ))
+        };
         if !CANONICAL_UNITS.contains(&i.unit.as_str()) {
             bad("unit", format!("unknown canonical unit {:?}", i.unit));
         }
@@ -425,13 +527,26 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     for s in &sources {
         let rel = format!("sources/{}.toml", s.code);
         if !district_codes.contains(&s.record.district) {
-            p.push(Problem::new(&rel, 0, "district", format!("unknown district {}", s.record.district)));
+            p.push(Problem::new(
+                &rel,
+                0,
+                "district",
+                format!("unknown district {}", s.record.district),
+            ));
         }
         if !SOURCE_KINDS.contains(&s.record.kind.as_str()) {
-            p.push(Problem::new(&rel, 0, "kind", format!("unknown kind {:?}", s.record.kind)));
+            p.push(Problem::new(
+                &rel,
+                0,
+                "kind",
+                format!("unknown kind {:?}", s.record.kind),
+            ));
         }
     }
-    let bodies: HashMap<&str, &str> = sources.iter().map(|s| (s.code.as_str(), s.body.as_str())).collect();
+    let bodies: HashMap<&str, &str> = sources
+        .iter()
+        .map(|s| (s.code.as_str(), s.body.as_str()))
+        .collect();
     // Observations.
     let mut keys: HashMap<String, (String, u64)> = HashMap::new();
     for o in observation_rows {
@@ -442,7 +557,14 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             .to_string();
         let row = &o.row;
         let before = p.len();
-        let mut bad = |field: &str, msg: String| p.push(Problem::new(&o.file, o.line, field, format!("{}: {msg}", row.key)));
+        let mut bad = |field: &str, msg: String| {
+            p.push(Problem::new(
+                &o.file,
+                o.line,
+                field,
+                format!("{}: {msg}", row.key),
+            ))
+        };
         if let Some((file, line)) = keys.get(&row.key) {
             bad("key", format!("duplicate key (first at {file}:{line})"));
         }
@@ -477,14 +599,20 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         };
         let indicator = indicator_map.get(&row.indicator);
         if indicator.is_none() {
-            bad("indicator", format!("unknown indicator {:?}", row.indicator));
+            bad(
+                "indicator",
+                format!("unknown indicator {:?}", row.indicator),
+            );
         }
         for (d, m) in &pairs {
             if !data.members.contains_key(&(d.clone(), m.clone())) {
                 bad("breakdown", format!("unknown breakdown member {d}={m}"));
             } else if let Some((_, dims)) = indicator {
                 if !dims.contains(d) {
-                    bad("breakdown", format!("indicator {} has no dimension {d:?}", row.indicator));
+                    bad(
+                        "breakdown",
+                        format!("indicator {} has no dimension {d:?}", row.indicator),
+                    );
                 }
             }
         }
@@ -511,13 +639,19 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         }
         let located = match bodies.get(source.as_str()) {
             None => {
-                bad("key", format!("no source record sources/{source}.toml for this file"));
+                bad(
+                    "key",
+                    format!("no source record sources/{source}.toml for this file"),
+                );
                 None
             }
             Some(body) => {
                 let found = locate_quote(body, &row.quote);
                 if found.is_none() {
-                    bad("quote", format!("quote not found in sources/{source}.txt: {:?}", row.quote));
+                    bad(
+                        "quote",
+                        format!("quote not found in sources/{source}.txt: {:?}", row.quote),
+                    );
                 }
                 found
             }
@@ -526,7 +660,13 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             let (squeezed_quote, _) = squeeze(&row.quote);
             for numeral in &q.numerals {
                 if !squeezed_quote.contains(numeral.as_str()) {
-                    bad("value", format!("the number {numeral:?} of value {:?} does not occur in the quote", row.value));
+                    bad(
+                        "value",
+                        format!(
+                            "the number {numeral:?} of value {:?} does not occur in the quote",
+                            row.value
+                        ),
+                    );
                 }
             }
         }
@@ -549,11 +689,26 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     // Findings.
     for f in merge(finding_rows, |r| r.code.clone(), "finding", &mut p) {
         if !bodies.contains_key(f.source.as_str()) {
-            p.push(Problem::new("findings", 0, "source", format!("finding {}: unknown source {:?}", f.code, f.source)));
+            p.push(Problem::new(
+                "findings",
+                0,
+                "source",
+                format!("finding {}: unknown source {:?}", f.code, f.source),
+            ));
         }
-        for key in f.observations.split(';').map(str::trim).filter(|k| !k.is_empty()) {
+        for key in f
+            .observations
+            .split(';')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
             if !keys.contains_key(key) {
-                p.push(Problem::new("findings", 0, "observations", format!("finding {}: unknown observation {key:?}", f.code)));
+                p.push(Problem::new(
+                    "findings",
+                    0,
+                    "observations",
+                    format!("finding {}: unknown observation {key:?}", f.code),
+                ));
             }
         }
         data.findings.push(f);

@@ -55,7 +55,11 @@ fn clear(conn: &mut DbConnection) -> QueryResult<()> {
 
 /// Loads `data` into the database atomically. Refuses a database that already holds data unless
 /// `replace` is set, in which case the old contents are removed in the same transaction.
-pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> Result<LoadSummary, IngestError> {
+pub fn write_dataset(
+    conn: &mut DbConnection,
+    data: &Dataset,
+    replace: bool,
+) -> Result<LoadSummary, IngestError> {
     conn.transaction::<_, IngestError, _>(|conn| {
         let existing: i64 = observations::table.count().get_result(conn)?;
         let districts_existing: i64 = districts::table.count().get_result(conn)?;
@@ -71,31 +75,60 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
         for d in data.districts.iter().filter(|d| d.parent.is_empty()) {
             insert_district(conn, d, None)?;
         }
-        let ids = code_map(districts::table.select((districts::id, districts::code)).load(conn)?);
+        let ids = code_map(
+            districts::table
+                .select((districts::id, districts::code))
+                .load(conn)?,
+        );
         for d in data.districts.iter().filter(|d| !d.parent.is_empty()) {
             insert_district(conn, d, ids.get(&d.parent).copied())?;
         }
-        let district_ids = code_map(districts::table.select((districts::id, districts::code)).load(conn)?);
+        let district_ids = code_map(
+            districts::table
+                .select((districts::id, districts::code))
+                .load(conn)?,
+        );
 
         for u in &data.units {
             diesel::insert_into(units::table)
-                .values(NewUnit { unit: &u.unit, canonical: &u.canonical, factor: u.factor })
+                .values(NewUnit {
+                    unit: &u.unit,
+                    canonical: &u.canonical,
+                    factor: u.factor,
+                })
                 .execute(conn)?;
         }
         for (code, (zh, en)) in &data.dimensions {
             diesel::insert_into(dimensions::table)
-                .values(NewDimension { code, name_zh: zh, name_en: en })
+                .values(NewDimension {
+                    code,
+                    name_zh: zh,
+                    name_en: en,
+                })
                 .execute(conn)?;
         }
-        let dimension_ids = code_map(dimensions::table.select((dimensions::id, dimensions::code)).load(conn)?);
+        let dimension_ids = code_map(
+            dimensions::table
+                .select((dimensions::id, dimensions::code))
+                .load(conn)?,
+        );
         for ((dimension, code), (zh, en)) in &data.members {
             let dimension_id = dimension_ids[dimension];
             diesel::insert_into(dimension_members::table)
-                .values(NewMember { dimension_id, code, name_zh: zh, name_en: en })
+                .values(NewMember {
+                    dimension_id,
+                    code,
+                    name_zh: zh,
+                    name_en: en,
+                })
                 .execute(conn)?;
         }
         let member_ids: HashMap<(i32, String), i32> = dimension_members::table
-            .select((dimension_members::id, dimension_members::dimension_id, dimension_members::code))
+            .select((
+                dimension_members::id,
+                dimension_members::dimension_id,
+                dimension_members::code,
+            ))
             .load::<(i32, i32, String)>(conn)?
             .into_iter()
             .map(|(id, d, c)| ((d, c), id))
@@ -118,7 +151,11 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
                 })
                 .execute(conn)?;
         }
-        let indicator_ids = code_map(indicators::table.select((indicators::id, indicators::code)).load(conn)?);
+        let indicator_ids = code_map(
+            indicators::table
+                .select((indicators::id, indicators::code))
+                .load(conn)?,
+        );
         for (i, dims) in &data.indicators {
             for d in dims {
                 diesel::insert_into(indicator_dimensions::table)
@@ -135,7 +172,11 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
                 .values(breakdowns::code.eq(code))
                 .execute(conn)?;
         }
-        let breakdown_ids = code_map(breakdowns::table.select((breakdowns::id, breakdowns::code)).load(conn)?);
+        let breakdown_ids = code_map(
+            breakdowns::table
+                .select((breakdowns::id, breakdowns::code))
+                .load(conn)?,
+        );
         for (code, pairs) in &data.breakdowns {
             for (d, m) in pairs {
                 let member = member_ids[&(dimension_ids[d], m.clone())];
@@ -150,10 +191,20 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
 
         for p in data.periods.values() {
             diesel::insert_into(periods::table)
-                .values(NewPeriod { code: &p.code, kind: p.kind, start_date: &p.start, end_date: &p.end, year: p.year })
+                .values(NewPeriod {
+                    code: &p.code,
+                    kind: p.kind,
+                    start_date: &p.start,
+                    end_date: &p.end,
+                    year: p.year,
+                })
                 .execute(conn)?;
         }
-        let period_ids = code_map(periods::table.select((periods::id, periods::code)).load(conn)?);
+        let period_ids = code_map(
+            periods::table
+                .select((periods::id, periods::code))
+                .load(conn)?,
+        );
 
         for s in &data.sources {
             let r = &s.record;
@@ -173,11 +224,20 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
                 })
                 .execute(conn)?;
         }
-        let source_ids = code_map(sources::table.select((sources::id, sources::code)).load(conn)?);
+        let source_ids = code_map(
+            sources::table
+                .select((sources::id, sources::code))
+                .load(conn)?,
+        );
 
         for o in &data.observations {
             let r = &o.row;
-            let trimmed = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+            let trimmed = |s: &Option<String>| {
+                s.as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+            };
             let period_note = trimmed(&r.period_note);
             let note = trimmed(&r.note);
             let base = trimmed(&r.base_period);
@@ -203,7 +263,11 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
                 })
                 .execute(conn)?;
         }
-        let observation_ids = code_map(observations::table.select((observations::id, observations::key)).load(conn)?);
+        let observation_ids = code_map(
+            observations::table
+                .select((observations::id, observations::key))
+                .load(conn)?,
+        );
 
         for f in &data.findings {
             diesel::insert_into(findings::table)
@@ -217,9 +281,18 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
                 })
                 .execute(conn)?;
         }
-        let finding_ids = code_map(findings::table.select((findings::id, findings::code)).load(conn)?);
+        let finding_ids = code_map(
+            findings::table
+                .select((findings::id, findings::code))
+                .load(conn)?,
+        );
         for f in &data.findings {
-            let mut keys: Vec<&str> = f.observations.split(';').map(str::trim).filter(|k| !k.is_empty()).collect();
+            let mut keys: Vec<&str> = f
+                .observations
+                .split(';')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .collect();
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
@@ -243,8 +316,18 @@ pub fn write_dataset(conn: &mut DbConnection, data: &Dataset, replace: bool) -> 
     })
 }
 
-fn insert_district(conn: &mut DbConnection, d: &super::seed::DistrictRow, parent_id: Option<i32>) -> QueryResult<usize> {
+fn insert_district(
+    conn: &mut DbConnection,
+    d: &super::seed::DistrictRow,
+    parent_id: Option<i32>,
+) -> QueryResult<usize> {
     diesel::insert_into(districts::table)
-        .values(NewDistrict { code: &d.code, parent_id, level: &d.level, name_zh: &d.name_zh, name_en: &d.name_en })
+        .values(NewDistrict {
+            code: &d.code,
+            parent_id,
+            level: &d.level,
+            name_zh: &d.name_zh,
+            name_en: &d.name_en,
+        })
         .execute(conn)
 }

@@ -29,30 +29,63 @@ pub struct Change {
 /// reported as +50 % (an improvement of half the magnitude), not -50 %.
 pub fn change(from: Option<f64>, to: Option<f64>) -> Change {
     match (from, to) {
-        (None, None) => Change { absolute: None, relative_percent: None, gap: Some(Gap::MissingBoth) },
-        (None, Some(_)) => Change { absolute: None, relative_percent: None, gap: Some(Gap::MissingFrom) },
-        (Some(_), None) => Change { absolute: None, relative_percent: None, gap: Some(Gap::MissingTo) },
+        (None, None) => Change {
+            absolute: None,
+            relative_percent: None,
+            gap: Some(Gap::MissingBoth),
+        },
+        (None, Some(_)) => Change {
+            absolute: None,
+            relative_percent: None,
+            gap: Some(Gap::MissingFrom),
+        },
+        (Some(_), None) => Change {
+            absolute: None,
+            relative_percent: None,
+            gap: Some(Gap::MissingTo),
+        },
         (Some(f), Some(t)) => {
             let absolute = Some(t - f);
             if f == 0.0 {
-                Change { absolute, relative_percent: None, gap: Some(Gap::ZeroBase) }
+                Change {
+                    absolute,
+                    relative_percent: None,
+                    gap: Some(Gap::ZeroBase),
+                }
             } else {
                 let r = (t - f) / f.abs() * 100.0;
-                Change { absolute, relative_percent: r.is_finite().then_some(r), gap: None }
+                Change {
+                    absolute,
+                    relative_percent: r.is_finite().then_some(r),
+                    gap: None,
+                }
             }
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // tables of test cases read best inline
 mod tests {
     use super::*;
 
     #[test]
     fn changes() {
-        let cases: &[(Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<Gap>)] = &[
+        let cases: &[(
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<f64>,
+            Option<Gap>,
+        )] = &[
             (Some(100.0), Some(110.0), Some(10.0), Some(10.0), None),
-            (Some(50.05), Some(55.05), Some(5.0), Some(9.990009990009991), None),
+            (
+                Some(50.05),
+                Some(55.05),
+                Some(5.0),
+                Some(9.990009990009991),
+                None,
+            ),
             (Some(200.0), Some(150.0), Some(-50.0), Some(-25.0), None),
             (Some(0.0), Some(5.0), Some(5.0), None, Some(Gap::ZeroBase)),
             (Some(0.0), Some(0.0), Some(0.0), None, Some(Gap::ZeroBase)),

@@ -69,7 +69,14 @@ pub struct RuleFinding {
     pub observations: Vec<i32>,
 }
 
-const ADDITIVE_UNITS: &[&str] = &["yuan", "person", "person_time", "count", "square_meter", "mu"];
+const ADDITIVE_UNITS: &[&str] = &[
+    "yuan",
+    "person",
+    "person_time",
+    "count",
+    "square_meter",
+    "mu",
+];
 /// Dimensions whose members partition the total.
 const EXHAUSTIVE: &[(&str, &[&str])] = &[("ownership", &["public", "private"])];
 /// Members that aggregate other members of their dimension, or are not parts at all.
@@ -91,7 +98,10 @@ fn with_member(base: &[(&str, &str)], d: &str, m: &str) -> String {
     let mut all: Vec<(&str, &str)> = base.to_vec();
     all.push((d, m));
     all.sort();
-    all.iter().map(|(d, m)| format!("{d}={m}")).collect::<Vec<_>>().join(";")
+    all.iter()
+        .map(|(d, m)| format!("{d}={m}"))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Splits `code{dim=member;...}` into the indicator code and a canonical breakdown code.
@@ -100,7 +110,13 @@ pub fn parse_spec(spec: &str) -> (&str, String) {
         Some((code, rest)) => {
             let mut p = pairs(rest.trim_end_matches('}'));
             p.sort();
-            (code.trim(), p.iter().map(|(d, m)| format!("{d}={m}")).collect::<Vec<_>>().join(";"))
+            (
+                code.trim(),
+                p.iter()
+                    .map(|(d, m)| format!("{d}={m}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            )
         }
         None => (spec.trim(), String::new()),
     }
@@ -122,11 +138,15 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
     // Index of actual values: (district, indicator, period, breakdown) → first observation.
     let mut actual: BTreeMap<(i32, &str, &str, &str), &QObs<'_>> = BTreeMap::new();
     for o in obs.iter().filter(|o| o.kind == "actual") {
-        actual.entry((o.district, o.indicator, o.period, o.breakdown)).or_insert(o);
+        actual
+            .entry((o.district, o.indicator, o.period, o.breakdown))
+            .or_insert(o);
     }
 
     for o in obs {
-        let Some(ind) = indicators.get(o.indicator) else { continue };
+        let Some(ind) = indicators.get(o.indicator) else {
+            continue;
+        };
         // range
         if o.kind == "actual" || o.kind == "target" {
             let below = ind.min.is_some_and(|m| o.value < m);
@@ -207,7 +227,11 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                 if d.value != 0.0 {
                     let scale = if ind.unit == "percent" { 100.0 } else { 1.0 };
                     let computed = n.value / d.value * scale;
-                    let tolerance = if ind.unit == "percent" { 0.5 } else { 0.005 * computed.abs() };
+                    let tolerance = if ind.unit == "percent" {
+                        0.5
+                    } else {
+                        0.005 * computed.abs()
+                    };
                     if (computed - o.value).abs() > tolerance {
                         out.push(RuleFinding {
                             rule: "share_consistency",
@@ -230,7 +254,9 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
 
     // sum_of_parts
     for (&(district, indicator, period, breakdown), total) in &actual {
-        let Some(ind) = indicators.get(indicator) else { continue };
+        let Some(ind) = indicators.get(indicator) else {
+            continue;
+        };
         if !ADDITIVE_UNITS.contains(&ind.unit) {
             continue;
         }
@@ -259,17 +285,24 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
             }
             let sum: f64 = parts.iter().map(|(_, p)| p.value).sum();
             let tolerance = (0.005 * total.value.abs()).max(0.5);
-            let exhaustive = EXHAUSTIVE
-                .iter()
-                .find(|(d, _)| *d == dim)
-                .is_some_and(|(_, members)| members.iter().all(|m| parts.iter().any(|(pm, _)| pm == m)));
+            let exhaustive =
+                EXHAUSTIVE
+                    .iter()
+                    .find(|(d, _)| *d == dim)
+                    .is_some_and(|(_, members)| {
+                        members.iter().all(|m| parts.iter().any(|(pm, _)| pm == m))
+                    });
             let bad = if exhaustive {
                 (sum - total.value).abs() > tolerance
             } else {
                 sum > total.value + tolerance
             };
             if bad {
-                let listed = parts.iter().map(|(_, p)| printed(p)).collect::<Vec<_>>().join(" + ");
+                let listed = parts
+                    .iter()
+                    .map(|(_, p)| printed(p))
+                    .collect::<Vec<_>>()
+                    .join(" + ");
                 let mut ids: Vec<i32> = parts.iter().map(|(_, p)| p.id).collect();
                 ids.push(total.id);
                 ids.sort_unstable();
@@ -281,23 +314,39 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                         fmt(sum),
                         printed(total),
                         fmt(total.value),
-                        if exhaustive { "" } else { " (parts exceed the total)" }
+                        if exhaustive {
+                            ""
+                        } else {
+                            " (parts exceed the total)"
+                        }
                     ),
                     observations: ids,
                 });
             }
         }
     }
-    out.sort_by(|a, b| a.rule.cmp(b.rule).then_with(|| a.observations.cmp(&b.observations)));
+    out.sort_by(|a, b| {
+        a.rule
+            .cmp(b.rule)
+            .then_with(|| a.observations.cmp(&b.observations))
+    });
     out.dedup();
     out
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // tables of test cases read best inline
 mod tests {
     use super::*;
 
-    fn o<'a>(id: i32, indicator: &'a str, period: &'a str, breakdown: &'a str, kind: &'a str, value: f64) -> QObs<'a> {
+    fn o<'a>(
+        id: i32,
+        indicator: &'a str,
+        period: &'a str,
+        breakdown: &'a str,
+        kind: &'a str,
+        value: f64,
+    ) -> QObs<'a> {
         QObs {
             id,
             key: "k",
@@ -314,10 +363,25 @@ mod tests {
     }
 
     fn catalogue() -> HashMap<&'static str, QIndicator<'static>> {
-        let plain = |unit| QIndicator { unit, min: Some(0.0), max: None, numerator: None, denominator: None };
+        let plain = |unit| QIndicator {
+            unit,
+            min: Some(0.0),
+            max: None,
+            numerator: None,
+            denominator: None,
+        };
         HashMap::from([
             ("students", plain("person")),
-            ("rate", QIndicator { unit: "percent", min: Some(0.0), max: Some(100.0), numerator: None, denominator: None }),
+            (
+                "rate",
+                QIndicator {
+                    unit: "percent",
+                    min: Some(0.0),
+                    max: Some(100.0),
+                    numerator: None,
+                    denominator: None,
+                },
+            ),
             ("per_student_spending", plain("yuan")),
             ("spending", plain("yuan")),
             (
@@ -343,9 +407,21 @@ mod tests {
         let mut change_bad = o(3, "spending", "2021", "", "change", 5.0);
         change_bad.base_period = Some("2020");
         let cases: Vec<(&str, Vec<QObs<'static>>, Vec<&str>)> = vec![
-            ("rate within range", vec![o(1, "rate", "2022", "", "actual", 99.28)], vec![]),
-            ("rate above 100", vec![o(1, "rate", "2022", "", "actual", 100.5)], vec!["range"]),
-            ("negative count", vec![o(1, "students", "2022", "", "target", -1.0)], vec!["range"]),
+            (
+                "rate within range",
+                vec![o(1, "rate", "2022", "", "actual", 99.28)],
+                vec![],
+            ),
+            (
+                "rate above 100",
+                vec![o(1, "rate", "2022", "", "actual", 100.5)],
+                vec!["range"],
+            ),
+            (
+                "negative count",
+                vec![o(1, "students", "2022", "", "target", -1.0)],
+                vec!["range"],
+            ),
             (
                 "ownership parts add up",
                 vec![
@@ -360,7 +436,14 @@ mod tests {
                 vec![
                     o(1, "students", "2022", "", "actual", 106291.0),
                     o(2, "students", "2022", "ownership=public", "actual", 80668.0),
-                    o(3, "students", "2022", "ownership=private", "actual", 17547.0),
+                    o(
+                        3,
+                        "students",
+                        "2022",
+                        "ownership=private",
+                        "actual",
+                        17547.0,
+                    ),
                 ],
                 vec!["sum_of_parts"],
             ),
@@ -369,7 +452,14 @@ mod tests {
                 vec![
                     o(1, "students", "2022", "", "actual", 100.0),
                     o(2, "students", "2022", "stage=primary", "actual", 50.0),
-                    o(3, "students", "2022", "stage=junior_secondary", "actual", 30.0),
+                    o(
+                        3,
+                        "students",
+                        "2022",
+                        "stage=junior_secondary",
+                        "actual",
+                        30.0,
+                    ),
                     o(4, "students", "2022", "stage=compulsory", "actual", 80.0),
                 ],
                 vec![],
@@ -379,7 +469,14 @@ mod tests {
                 vec![
                     o(1, "students", "2022", "", "actual", 100.0),
                     o(2, "students", "2022", "stage=primary", "actual", 70.0),
-                    o(3, "students", "2022", "stage=junior_secondary", "actual", 40.0),
+                    o(
+                        3,
+                        "students",
+                        "2022",
+                        "stage=junior_secondary",
+                        "actual",
+                        40.0,
+                    ),
                 ],
                 vec!["sum_of_parts"],
             ),
@@ -403,23 +500,46 @@ mod tests {
             ),
             (
                 "growth agrees",
-                vec![o(1, "spending", "2020", "", "actual", 100.0), o(2, "spending", "2021", "", "actual", 110.0), growth_ok],
+                vec![
+                    o(1, "spending", "2020", "", "actual", 100.0),
+                    o(2, "spending", "2021", "", "actual", 110.0),
+                    growth_ok,
+                ],
                 vec![],
             ),
             (
                 "growth disagrees",
-                vec![o(1, "spending", "2020", "", "actual", 100.0), o(2, "spending", "2021", "", "actual", 110.0), growth_bad],
+                vec![
+                    o(1, "spending", "2020", "", "actual", 100.0),
+                    o(2, "spending", "2021", "", "actual", 110.0),
+                    growth_bad,
+                ],
                 vec!["change_consistency"],
             ),
             (
                 "stated difference disagrees",
-                vec![o(1, "spending", "2020", "", "actual", 100.0), o(2, "spending", "2021", "", "actual", 110.0), change_bad],
+                vec![
+                    o(1, "spending", "2020", "", "actual", 100.0),
+                    o(2, "spending", "2021", "", "actual", 110.0),
+                    change_bad,
+                ],
                 vec!["change_consistency"],
             ),
-            ("plausible per-student amount", vec![o(1, "per_student_spending", "2020", "", "actual", 18151.74)], vec![]),
+            (
+                "plausible per-student amount",
+                vec![o(1, "per_student_spending", "2020", "", "actual", 18151.74)],
+                vec![],
+            ),
             (
                 "per-student amount printed in 万元",
-                vec![o(1, "per_student_spending", "2020", "", "actual", 181_517_400.0)],
+                vec![o(
+                    1,
+                    "per_student_spending",
+                    "2020",
+                    "",
+                    "actual",
+                    181_517_400.0,
+                )],
                 vec!["per_student_plausibility"],
             ),
         ];
@@ -435,7 +555,14 @@ mod tests {
         let obs = vec![
             o(1, "students", "2022", "", "actual", 106291.0),
             o(2, "students", "2022", "ownership=public", "actual", 80668.0),
-            o(3, "students", "2022", "ownership=private", "actual", 17547.0),
+            o(
+                3,
+                "students",
+                "2022",
+                "ownership=private",
+                "actual",
+                17547.0,
+            ),
         ];
         let f = check(&obs, &catalogue());
         assert_eq!(f[0].observations, vec![1, 2, 3]);
@@ -444,7 +571,10 @@ mod tests {
 
     #[test]
     fn specs() {
-        assert_eq!(parse_spec("students{stage=preschool;ownership=public}"), ("students", "ownership=public;stage=preschool".to_string()));
+        assert_eq!(
+            parse_spec("students{stage=preschool;ownership=public}"),
+            ("students", "ownership=public;stage=preschool".to_string())
+        );
         assert_eq!(parse_spec("students"), ("students", String::new()));
     }
 }

@@ -96,6 +96,7 @@ pub fn summary(values: &[f64]) -> Option<Summary> {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // tables of test cases read best inline
 mod tests {
     use super::*;
 
@@ -103,11 +104,36 @@ mod tests {
     fn competition_ranking() {
         // (values, order, expected ranks in output order, expected input indices in output order)
         let cases: &[(&[f64], Order, &[usize], &[usize])] = &[
-            (&[10.0, 30.0, 20.0], Order::Descending, &[1, 2, 3], &[1, 2, 0]),
-            (&[10.0, 30.0, 20.0], Order::Ascending, &[1, 2, 3], &[0, 2, 1]),
-            (&[5.0, 7.0, 7.0, 1.0], Order::Descending, &[1, 1, 3, 4], &[1, 2, 0, 3]),
-            (&[5.0, 3.0, 3.0, 9.0], Order::Ascending, &[1, 1, 3, 4], &[1, 2, 0, 3]),
-            (&[9.0, 8.0, 8.0, 7.0], Order::Descending, &[1, 2, 2, 4], &[0, 1, 2, 3]),
+            (
+                &[10.0, 30.0, 20.0],
+                Order::Descending,
+                &[1, 2, 3],
+                &[1, 2, 0],
+            ),
+            (
+                &[10.0, 30.0, 20.0],
+                Order::Ascending,
+                &[1, 2, 3],
+                &[0, 2, 1],
+            ),
+            (
+                &[5.0, 7.0, 7.0, 1.0],
+                Order::Descending,
+                &[1, 1, 3, 4],
+                &[1, 2, 0, 3],
+            ),
+            (
+                &[5.0, 3.0, 3.0, 9.0],
+                Order::Ascending,
+                &[1, 1, 3, 4],
+                &[1, 2, 0, 3],
+            ),
+            (
+                &[9.0, 8.0, 8.0, 7.0],
+                Order::Descending,
+                &[1, 2, 2, 4],
+                &[0, 1, 2, 3],
+            ),
             (&[2.0, 2.0, 2.0], Order::Descending, &[1, 1, 1], &[0, 1, 2]),
             (&[], Order::Descending, &[], &[]),
         ];

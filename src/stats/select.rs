@@ -34,11 +34,22 @@ pub fn preferred(candidates: &[Candidate<'_>]) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[allow(clippy::type_complexity)] // tables of test cases read best inline
 mod tests {
     use super::*;
 
-    fn c(year: i32, published_on: Option<&'static str>, exact: bool, id: i32) -> Candidate<'static> {
-        Candidate { year, published_on, exact, id }
+    fn c(
+        year: i32,
+        published_on: Option<&'static str>,
+        exact: bool,
+        id: i32,
+    ) -> Candidate<'static> {
+        Candidate {
+            year,
+            published_on,
+            exact,
+            id,
+        }
     }
 
     #[test]
@@ -46,11 +57,32 @@ mod tests {
         let cases: Vec<(Vec<Candidate<'static>>, Option<usize>)> = vec![
             (vec![], None),
             (vec![c(2021, None, true, 1)], Some(0)),
-            (vec![c(2021, None, true, 1), c(2022, None, false, 2)], Some(1)),
-            (vec![c(2022, Some("2023-10-30"), true, 1), c(2022, Some("2026-04-23"), false, 2)], Some(1)),
-            (vec![c(2022, Some("2023-10-30"), false, 1), c(2022, Some("2023-10-30"), true, 2)], Some(1)),
-            (vec![c(2022, None, true, 7), c(2022, None, true, 3)], Some(1)),
-            (vec![c(2022, None, true, 3), c(2022, Some("2020-01-01"), true, 9)], Some(1)),
+            (
+                vec![c(2021, None, true, 1), c(2022, None, false, 2)],
+                Some(1),
+            ),
+            (
+                vec![
+                    c(2022, Some("2023-10-30"), true, 1),
+                    c(2022, Some("2026-04-23"), false, 2),
+                ],
+                Some(1),
+            ),
+            (
+                vec![
+                    c(2022, Some("2023-10-30"), false, 1),
+                    c(2022, Some("2023-10-30"), true, 2),
+                ],
+                Some(1),
+            ),
+            (
+                vec![c(2022, None, true, 7), c(2022, None, true, 3)],
+                Some(1),
+            ),
+            (
+                vec![c(2022, None, true, 3), c(2022, Some("2020-01-01"), true, 9)],
+                Some(1),
+            ),
         ];
         for (candidates, expected) in cases {
             assert_eq!(preferred(&candidates), expected, "{candidates:?}");

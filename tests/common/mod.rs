@@ -61,15 +61,21 @@ pub fn backend() -> Backend {
 
 fn fresh_database() -> (String, Guard) {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(admin_url) => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0);
             let name = format!("edustats_t_{}_{n}_{nanos}", std::process::id());
-            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
-            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+            let mut admin =
+                diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
             let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
             url.set_path(&name);
             (url.to_string(), Guard::Postgres { admin_url, name })
@@ -88,7 +94,11 @@ impl TestApp {
         let (url, guard) = fresh_database();
         let db = Db::connect(&url, PoolOptions::default()).expect("connect");
         db.migrate().expect("migrate");
-        TestApp { router: edustats::http::router(db.clone()), db, _guard: guard }
+        TestApp {
+            router: edustats::http::router(db.clone()),
+            db,
+            _guard: guard,
+        }
     }
 
     /// A database loaded from a seed folder.
@@ -134,7 +144,13 @@ impl TestApp {
     pub async fn error_code(&self, query: &str, variables: Value) -> (String, String) {
         let v = self.graphql(query, variables).await;
         let e = &v["errors"][0];
-        (e["extensions"]["code"].as_str().unwrap_or("<none>").to_string(), e["message"].as_str().unwrap_or("").to_string())
+        (
+            e["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_string(),
+            e["message"].as_str().unwrap_or("").to_string(),
+        )
     }
 
     /// Sends any request through the router.
@@ -147,7 +163,8 @@ impl TestApp {
 
     /// GET a path.
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+        self.send(Request::get(path).body(Body::empty()).expect("request"))
+            .await
     }
 }
 
