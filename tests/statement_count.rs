@@ -40,5 +40,35 @@ async fn districts_with_their_observations_are_batched() {
     // districts (1) + observations of all districts (1) + indicators (1) + sources (1),
     // independent of the 39 districts and 444 observations.
     println!("statements: districts with observations -> {n}");
-    assert!(n <= 6, "{n} statements");
+    assert_eq!(n, 4, "{n} statements");
+}
+
+#[tokio::test]
+async fn rankings_findings_and_sources_are_batched() {
+    let app = TestApp::seeded();
+    // (query, statements): resolving arguments and the main query, then one statement per
+    // relation selected, independent of the number of rows.
+    let cases = [
+        // indicator, breakdown, universe, values, entry districts, their parents, indicators
+        // (for `unit`), sources = 8
+        (
+            r#"{ ranking(indicator: "teachers_in_exchange", year: 2022, latestOnOrBefore: true) { entries { district { nameZh parent { code } } observation { unit source { code district { code } } } } missing { code } } }"#,
+            8,
+        ),
+        // findings, their observations, districts, indicators, sources = 5
+        (
+            r#"{ qualityFindings { code observations { key district { code } indicator { code } source { code } } } }"#,
+            5,
+        ),
+        // sources, their districts, observations, periods, indicators = 5
+        (
+            r#"{ sources { code district { code } observations { key period { code } indicator { code } } } }"#,
+            5,
+        ),
+    ];
+    for (q, expected) in cases {
+        let n = statements_for(&app, q, json!({})).await;
+        println!("statements: {n} for {q}");
+        assert_eq!(n, expected, "{q}");
+    }
 }

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::models::*;
 use crate::db::{queries, Db, DbConnection};
@@ -19,17 +19,19 @@ pub struct DbLoader {
 }
 
 /// The per-request loader.
-pub type Loaders = DataLoader<DbLoader>;
+pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 
 /// How long a loader collects keys before querying.
 pub const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// Builds the loader for one request.
+/// Builds the loader for one request. Its cache lives as long as the request, so prefetched
+/// relations ([`super::prefetch`]) answer the per-row loads.
 pub fn new_loaders(db: Db) -> Loaders {
     // The batch window: keys requested within it go into one query. Resolving a large page
     // yields to the runtime between chunks of items, so a window shorter than one page's
     // resolution splits batches (the statement-count test catches that).
-    DataLoader::new(DbLoader { db }, tokio::spawn).delay(BATCH_WINDOW)
+    DataLoader::with_cache(DbLoader { db }, tokio::spawn, HashMapCache::default())
+        .delay(BATCH_WINDOW)
 }
 
 /// Key: the observations of a district.

@@ -2,6 +2,7 @@
 //! `edustats export-schema`, with depth and complexity limits.
 
 pub mod loaders;
+pub mod prefetch;
 pub mod query;
 pub mod types;
 

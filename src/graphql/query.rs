@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Object, Result};
 
+use super::prefetch;
 use super::types::*;
 use crate::analytics;
 use crate::db::models::{self, ObservationId};
@@ -183,6 +184,7 @@ impl QueryRoot {
             .await
             .gql()?;
         let (rows, has_next_page) = page;
+        prefetch::observations(ctx, &rows, ctx.look_ahead().field("edges").field("node")).await?;
         let edges: Vec<ObservationEdge> = rows
             .into_iter()
             .map(|o| ObservationEdge {
@@ -238,7 +240,6 @@ impl QueryRoot {
             })
             .await
             .gql()?;
-        let loaders = ctx.data::<super::loaders::Loaders>()?;
         let missing = r.missing.into_iter().map(District).collect();
         let ranked_count = r.entries.len() as i32;
         Ok(Ranking {
@@ -269,10 +270,7 @@ impl QueryRoot {
                 min: s.min,
                 max: s.max,
             }),
-            indicator: {
-                let _ = loaders;
-                Indicator(r.indicator)
-            },
+            indicator: Indicator(r.indicator),
         })
     }
 
@@ -293,6 +291,12 @@ impl QueryRoot {
             .run(move |c| analytics::changes(c, &indicator, from, to, districts.as_deref(), &b))
             .await
             .gql()?;
+        prefetch::districts(
+            ctx,
+            rows.iter().map(|r| r.district).collect(),
+            ctx.look_ahead().field("district"),
+        )
+        .await?;
         let absolute_unit = if ind.unit == "percent" {
             "percentage_point".to_string()
         } else {
@@ -335,6 +339,17 @@ impl QueryRoot {
             })
             .await
             .gql()?;
+        let used: Vec<models::Observation> =
+            r.cells.values().map(|c| c.observation.clone()).collect();
+        prefetch::observations(
+            ctx,
+            &used,
+            ctx.look_ahead()
+                .field("rows")
+                .field("cells")
+                .field("observation"),
+        )
+        .await?;
         let rows = r
             .districts
             .into_iter()
@@ -377,6 +392,13 @@ impl QueryRoot {
             .run(move |c| analytics::time_series(c, &district, &indicator, &b, kind.as_db()))
             .await
             .gql()?;
+        let used: Vec<models::Observation> = points.iter().map(|p| p.observation.clone()).collect();
+        prefetch::observations(
+            ctx,
+            &used,
+            ctx.look_ahead().field("points").field("observation"),
+        )
+        .await?;
         Ok(TimeSeries {
             district: District(d),
             indicator: Indicator(i),
@@ -439,6 +461,8 @@ impl QueryRoot {
             })
             .await
             .gql()?;
+        let ids: Vec<models::FindingId> = rows.iter().map(|f| f.id).collect();
+        prefetch::observations_of_findings(ctx, &ids, ctx.look_ahead()).await?;
         Ok(rows.into_iter().map(QualityFinding).collect())
     }
 }

@@ -210,11 +210,12 @@ impl District {
             }
             None => None,
         };
-        Ok(all
+        let selected: Vec<models::Observation> = all
             .into_iter()
             .filter(|o| wanted.is_none_or(|w| o.indicator_id == w))
-            .map(Observation)
-            .collect())
+            .collect();
+        super::prefetch::observations(ctx, &selected, ctx.look_ahead()).await?;
+        Ok(selected.into_iter().map(Observation).collect())
     }
 }
 
@@ -387,12 +388,11 @@ impl Source {
     }
     /// Every observation taken from this document.
     async fn observations(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
-        Ok(load_one(ctx, ObservationsOfSource(self.0.id))
+        let rows = load_one(ctx, ObservationsOfSource(self.0.id))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Observation)
-            .collect())
+            .unwrap_or_default();
+        super::prefetch::observations(ctx, &rows, ctx.look_ahead()).await?;
+        Ok(rows.into_iter().map(Observation).collect())
     }
 }
 
@@ -550,12 +550,11 @@ impl QualityFinding {
     }
     /// The observations involved (with their quotes).
     async fn observations(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
-        Ok(load_one(ctx, ObservationsOfFinding(self.0.id))
+        let rows = load_one(ctx, ObservationsOfFinding(self.0.id))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Observation)
-            .collect())
+            .unwrap_or_default();
+        super::prefetch::observations(ctx, &rows, ctx.look_ahead()).await?;
+        Ok(rows.into_iter().map(Observation).collect())
     }
 }
 
