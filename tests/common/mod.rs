@@ -52,19 +52,29 @@ pub fn synthetic_dir() -> PathBuf {
 
 /// Which backend the tests run on.
 pub fn backend() -> Backend {
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+    if postgres_url().is_some() {
         Backend::Postgres
     } else {
         Backend::Sqlite
     }
 }
 
-fn fresh_database() -> (String, Guard) {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    match std::env::var("TEST_DATABASE_URL")
+/// The PostgreSQL server tests may use, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
-    {
+}
+
+fn fresh_database(backend: Backend) -> (String, Guard) {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let server = match backend {
+        Backend::Postgres => {
+            Some(postgres_url().expect("TEST_DATABASE_URL must be set for a PostgreSQL test"))
+        }
+        Backend::Sqlite => None,
+    };
+    match server {
         Some(admin_url) => {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -89,10 +99,15 @@ fn fresh_database() -> (String, Guard) {
 }
 
 impl TestApp {
-    /// A migrated, empty database.
+    /// A migrated, empty database on the default test backend.
     pub fn empty() -> TestApp {
-        let (url, guard) = fresh_database();
-        let db = Db::connect(&url, PoolOptions::default()).expect("connect");
+        Self::empty_on(backend(), PoolOptions::default())
+    }
+
+    /// A migrated, empty database on a given backend with given pool options.
+    pub fn empty_on(backend: Backend, pool: PoolOptions) -> TestApp {
+        let (url, guard) = fresh_database(backend);
+        let db = Db::connect(&url, pool).expect("connect");
         db.migrate().expect("migrate");
         TestApp {
             router: edustats::http::router(db.clone()),
@@ -103,7 +118,12 @@ impl TestApp {
 
     /// A database loaded from a seed folder.
     pub fn seeded_from(dir: &Path) -> TestApp {
-        let app = TestApp::empty();
+        Self::seeded_on(backend(), dir)
+    }
+
+    /// A database on `backend` loaded from a seed folder.
+    pub fn seeded_on(backend: Backend, dir: &Path) -> TestApp {
+        let app = TestApp::empty_on(backend, PoolOptions::default());
         let data = ingest::seed::load_dir(dir).expect("seed folder is valid");
         let mut conn = app.db.get().expect("connection");
         ingest::write::write_dataset(&mut conn, &data, false).expect("seed");

@@ -1,10 +1,12 @@
 -- The warehouse schema (PostgreSQL flavour). migrations/sqlite holds the same logical schema;
 -- the only differences are the surrogate-key type (SERIAL vs INTEGER PRIMARY KEY) and DOUBLE PRECISION
 -- vs REAL. Booleans are avoided on purpose: diesel's MultiConnection does not map them.
+-- Codes use COLLATE "C" so that ORDER BY code is byte order, as in SQLite, whatever the
+-- server's locale: the two backends must return byte-identical answers.
 
 CREATE TABLE districts (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     parent_id INTEGER REFERENCES districts (id),
     level TEXT NOT NULL CHECK (level IN ('municipality', 'district', 'county', 'autonomous_county')),
     name_zh TEXT NOT NULL,
@@ -19,7 +21,7 @@ CREATE TABLE units (
 
 CREATE TABLE dimensions (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL
 );
@@ -27,7 +29,7 @@ CREATE TABLE dimensions (
 CREATE TABLE dimension_members (
     id SERIAL PRIMARY KEY,
     dimension_id INTEGER NOT NULL REFERENCES dimensions (id),
-    code TEXT NOT NULL,
+    code TEXT COLLATE "C" NOT NULL,
     name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL,
     UNIQUE (dimension_id, code)
@@ -35,7 +37,7 @@ CREATE TABLE dimension_members (
 
 CREATE TABLE indicators (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL,
     unit TEXT NOT NULL,
@@ -59,7 +61,7 @@ CREATE TABLE indicator_dimensions (
 -- ("ownership=public;stage=primary", dimensions sorted), '' for the total.
 CREATE TABLE breakdowns (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE
+    code TEXT COLLATE "C" NOT NULL UNIQUE
 );
 
 CREATE TABLE breakdown_members (
@@ -71,7 +73,7 @@ CREATE TABLE breakdown_members (
 -- `year` is the calendar year a period ends in: the year year-based queries use.
 CREATE TABLE periods (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     kind TEXT NOT NULL CHECK (kind IN ('year', 'month', 'span')),
     start_date TEXT NOT NULL,
     end_date TEXT NOT NULL,
@@ -81,7 +83,7 @@ CREATE INDEX periods_year ON periods (year);
 
 CREATE TABLE sources (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     title_zh TEXT NOT NULL,
     title_en TEXT NOT NULL,
     issuer TEXT NOT NULL,
@@ -96,7 +98,7 @@ CREATE TABLE sources (
 
 CREATE TABLE observations (
     id SERIAL PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
+    key TEXT COLLATE "C" NOT NULL UNIQUE,
     district_id INTEGER NOT NULL REFERENCES districts (id),
     indicator_id INTEGER NOT NULL REFERENCES indicators (id),
     period_id INTEGER NOT NULL REFERENCES periods (id),
@@ -123,7 +125,7 @@ CREATE INDEX observations_period ON observations (period_id);
 
 CREATE TABLE findings (
     id SERIAL PRIMARY KEY,
-    code TEXT NOT NULL UNIQUE,
+    code TEXT COLLATE "C" NOT NULL UNIQUE,
     origin TEXT NOT NULL CHECK (origin IN ('rule', 'curated')),
     rule TEXT NOT NULL,
     severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
