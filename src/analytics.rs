@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::models::*;
-use crate::db::queries::{self, ValueRow};
+use crate::db::queries::{self, ValueFilter, ValueRow};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::stats::change::{change, Gap};
@@ -119,7 +119,7 @@ fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, ApiError> {
 }
 
 /// Picks one value per district with the rule of [`crate::stats::select`].
-fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> {
+pub fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> {
     let mut groups: BTreeMap<DistrictId, Vec<ValueRow>> = BTreeMap::new();
     for r in rows {
         groups.entry(r.observation.district_id).or_default().push(r);
@@ -179,7 +179,16 @@ pub fn ranking(
         (year, year)
     };
     let rows = match breakdown {
-        Some(b) => queries::yearly_values(conn, indicator.id, kind, b, years, None)?,
+        Some(breakdown) => queries::values(
+            conn,
+            &ValueFilter {
+                indicators: &[indicator.id],
+                districts: None,
+                kind,
+                breakdown,
+                years,
+            },
+        )?,
         None => Vec::new(),
     };
     let in_universe: HashMap<DistrictId, &District> = universe.iter().map(|d| (d.id, d)).collect();
@@ -259,9 +268,16 @@ pub fn changes(
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let ids: Option<Vec<DistrictId>> = wanted.as_ref().map(|w| w.iter().map(|d| d.id).collect());
     let rows = match breakdown {
-        Some(b) => {
-            queries::yearly_values(conn, indicator.id, "actual", b, (from, to), ids.as_deref())?
-        }
+        Some(b) => queries::values(
+            conn,
+            &ValueFilter {
+                indicators: &[indicator.id],
+                districts: ids.as_deref(),
+                kind: "actual",
+                breakdown: b,
+                years: (from, to),
+            },
+        )?,
         None => Vec::new(),
     };
     let (mut at_from, mut at_to) = (Vec::new(), Vec::new());
@@ -345,7 +361,16 @@ pub fn compare(
         Some(b) => {
             let d_ids: Vec<DistrictId> = ds.iter().map(|d| d.id).collect();
             let i_ids: Vec<IndicatorId> = is.iter().map(|i| i.id).collect();
-            queries::matrix_values(conn, &i_ids, &d_ids, "actual", b, years)?
+            queries::values(
+                conn,
+                &ValueFilter {
+                    indicators: &i_ids,
+                    districts: Some(&d_ids),
+                    kind: "actual",
+                    breakdown: b,
+                    years,
+                },
+            )?
         }
         None => Vec::new(),
     };
@@ -380,13 +405,15 @@ pub fn time_series(
     let d = resolve_districts(conn, &[district.to_string()])?.remove(0);
     let i = resolve_indicator(conn, indicator)?;
     let rows = match resolve_breakdown(conn, breakdown)? {
-        Some(b) => queries::yearly_values(
+        Some(breakdown) => queries::values(
             conn,
-            i.id,
-            kind,
-            b,
-            (*YEARS.start(), *YEARS.end()),
-            Some(&[d.id]),
+            &ValueFilter {
+                indicators: &[i.id],
+                districts: Some(&[d.id]),
+                kind,
+                breakdown,
+                years: (*YEARS.start(), *YEARS.end()),
+            },
         )?,
         None => Vec::new(),
     };

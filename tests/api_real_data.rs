@@ -306,3 +306,48 @@ async fn indicator_search_matches_chinese_and_english() {
         .iter()
         .all(|i| i["category"] == "funding"));
 }
+
+#[tokio::test]
+async fn latest_value_per_district_on_indicator_and_district() {
+    let app = TestApp::seeded();
+    let d = app
+        .data(
+            r#"{ indicator(code: "public_kindergarten_enrolment_share") { latestValues { value year district { code } observation { key } } }
+                 districts { code latestValue(indicator: "public_kindergarten_enrolment_share") { value year } }
+                 early: indicator(code: "student_physical_health_good_rate") { latestValues(onOrBefore: 2024) { value year } } }"#,
+            json!({}),
+        )
+        .await;
+    let latest = &d["indicator"]["latestValues"];
+    assert_eq!(latest.as_array().map(Vec::len), Some(2));
+    assert_eq!(latest[0]["district"]["code"], "500104");
+    approx(&latest[0]["value"], 50.15);
+    assert_eq!(latest[0]["year"], 2020);
+    assert_eq!(latest[1]["district"]["code"], "500153");
+    approx(&latest[1]["value"], 50.05); // the 2023 half-year figure is a span, the 2025 figure a target
+    assert_eq!(latest[1]["year"], 2022);
+    let with_value: Vec<&serde_json::Value> = d["districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| !x["latestValue"].is_null())
+        .collect();
+    assert_eq!(with_value.len(), 2);
+    approx(&d["early"]["latestValues"][0]["value"], 36.63); // 2024, not 2025's 35.31
+}
+
+#[tokio::test]
+async fn latest_value_rejects_unknown_codes() {
+    let app = TestApp::seeded();
+    let (code, _) = app
+        .error_code(
+            r#"{ districts { latestValue(indicator: "nope") { value } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "NOT_FOUND");
+    let (code, _) = app
+        .error_code(r#"{ indicator(code: "students_enrolled") { latestValues(breakdown: [{dimension: "stage", member: "kindergarten_x"}]) { value } } }"#, json!({}))
+        .await;
+    assert_eq!(code, "NOT_FOUND");
+}

@@ -38,7 +38,7 @@ async fn districts_with_their_observations_are_batched() {
     let q = r#"{ districts { code observations { key indicator { code } source { code } } } }"#;
     let n = statements_for(&app, q, json!({})).await;
     // districts (1) + observations of all districts (1) + indicators (1) + sources (1),
-    // independent of the 39 districts and 444 observations.
+    // independent of the 39 districts and their observations.
     println!("statements: districts with observations -> {n}");
     assert_eq!(n, 4, "{n} statements");
 }
@@ -58,6 +58,11 @@ async fn rankings_findings_and_sources_are_batched() {
         // findings, their observations, districts, indicators, sources = 5
         (
             r#"{ qualityFindings { code observations { key district { code } indicator { code } source { code } } } }"#,
+            5,
+        ),
+        // districts, indicator by code, members, breakdown, latest values = 5
+        (
+            r#"{ districts { code latestValue(indicator: "teachers_in_exchange") { value year } } }"#,
             5,
         ),
         // sources, their districts, observations, periods, indicators = 5

@@ -360,24 +360,32 @@ pub struct ValueRow {
     pub published_on: Option<String>,
 }
 
-/// Values of one indicator, kind and breakdown with [`YEAR_KINDS`] periods in `years`
-/// (inclusive range), optionally for some districts only. One statement.
-pub fn yearly_values(
-    conn: &mut DbConnection,
-    indicator: IndicatorId,
-    kind: &str,
-    breakdown: BreakdownId,
-    years: (i32, i32),
-    districts: Option<&[DistrictId]>,
-) -> QueryResult<Vec<ValueRow>> {
+/// Which values a year-based question chooses from.
+#[derive(Debug, Clone)]
+pub struct ValueFilter<'a> {
+    /// Indicators.
+    pub indicators: &'a [IndicatorId],
+    /// Districts; `None` for all.
+    pub districts: Option<&'a [DistrictId]>,
+    /// Kind (`actual`, ...).
+    pub kind: &'a str,
+    /// Exact breakdown.
+    pub breakdown: BreakdownId,
+    /// Inclusive range of years.
+    pub years: (i32, i32),
+}
+
+/// Values matching `f` whose period is one of [`YEAR_KINDS`], with their period and their
+/// source's publication date. One statement, whatever the number of indicators and districts.
+pub fn values(conn: &mut DbConnection, f: &ValueFilter<'_>) -> QueryResult<Vec<ValueRow>> {
     let mut query = observations::table
         .inner_join(periods::table)
         .inner_join(sources::table)
-        .filter(observations::indicator_id.eq(indicator.0))
-        .filter(observations::kind.eq(kind.to_string()))
-        .filter(observations::breakdown_id.eq(breakdown.0))
+        .filter(observations::indicator_id.eq_any(ids(f.indicators, |k| k.0)))
+        .filter(observations::kind.eq(f.kind.to_string()))
+        .filter(observations::breakdown_id.eq(f.breakdown.0))
         .filter(periods::kind.eq_any(YEAR_KINDS))
-        .filter(periods::year.between(years.0, years.1))
+        .filter(periods::year.between(f.years.0, f.years.1))
         .select((
             Observation::as_select(),
             Period::as_select(),
@@ -385,7 +393,7 @@ pub fn yearly_values(
         ))
         .order(observations::id.asc())
         .into_boxed::<MultiBackend>();
-    if let Some(d) = districts {
+    if let Some(d) = f.districts {
         query = query.filter(observations::district_id.eq_any(ids(d, |k| k.0)));
     }
     let rows: Vec<(Observation, Period, Option<String>)> = query.load(conn)?;
@@ -399,40 +407,24 @@ pub fn yearly_values(
         .collect())
 }
 
-/// Values of several indicators for several districts (the compare matrix), whole-year periods
-/// up to `max_year`. One statement.
-pub fn matrix_values(
+/// Breakdown ids by canonical code (codes no value uses are absent).
+pub fn breakdowns_by_codes(
     conn: &mut DbConnection,
-    indicators_: &[IndicatorId],
-    districts_: &[DistrictId],
-    kind: &str,
-    breakdown: BreakdownId,
-    years: (i32, i32),
-) -> QueryResult<Vec<ValueRow>> {
-    let rows: Vec<(Observation, Period, Option<String>)> = observations::table
-        .inner_join(periods::table)
-        .inner_join(sources::table)
-        .filter(observations::indicator_id.eq_any(ids(indicators_, |k| k.0)))
-        .filter(observations::district_id.eq_any(ids(districts_, |k| k.0)))
-        .filter(observations::kind.eq(kind.to_string()))
-        .filter(observations::breakdown_id.eq(breakdown.0))
-        .filter(periods::kind.eq_any(YEAR_KINDS))
-        .filter(periods::year.between(years.0, years.1))
-        .select((
-            Observation::as_select(),
-            Period::as_select(),
-            sources::published_on,
-        ))
-        .order(observations::id.asc())
+    codes: &[String],
+) -> QueryResult<Vec<(BreakdownId, String)>> {
+    let rows: Vec<(i32, String)> = breakdowns::table
+        .filter(breakdowns::code.eq_any(codes))
+        .select((breakdowns::id, breakdowns::code))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(observation, period, published_on)| ValueRow {
-            observation,
-            period,
-            published_on,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(i, c)| (BreakdownId(i), c)).collect())
+}
+
+/// Every (dimension, member) code pair.
+pub fn all_members(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
+    dimension_members::table
+        .inner_join(dimensions::table)
+        .select((dimensions::code, dimension_members::code))
+        .load(conn)
 }
 
 /// Which districts have values of each indicator given, in which years (any kind, any

@@ -240,3 +240,156 @@ impl Loader<CoverageOfIndicator> for DbLoader {
         .await
     }
 }
+
+/// Key: an indicator by its code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndicatorByCode(pub String);
+
+impl Loader<IndicatorByCode> for DbLoader {
+    type Value = Indicator;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[IndicatorByCode],
+    ) -> Result<HashMap<IndicatorByCode, Indicator>, ApiError> {
+        let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        self.db
+            .run(move |c| {
+                Ok(queries::indicators_by_codes(c, &codes)?
+                    .into_iter()
+                    .map(|i| (IndicatorByCode(i.code.clone()), i))
+                    .collect())
+            })
+            .await
+    }
+}
+
+/// Key: a breakdown by its canonical code (`dimension=member;...`, dimensions sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BreakdownByCode(pub String);
+
+/// What a breakdown code resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakdownLookup {
+    /// Values use this breakdown.
+    Found(BreakdownId),
+    /// Valid members, but no value uses this combination.
+    Unused,
+    /// A member that does not exist (`dimension=member`).
+    UnknownMember(String),
+}
+
+impl Loader<BreakdownByCode> for DbLoader {
+    type Value = BreakdownLookup;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[BreakdownByCode],
+    ) -> Result<HashMap<BreakdownByCode, BreakdownLookup>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .run(move |c| {
+                let members: std::collections::HashSet<(String, String)> =
+                    queries::all_members(c)?.into_iter().collect();
+                let codes: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+                let found: HashMap<String, BreakdownId> = queries::breakdowns_by_codes(c, &codes)?
+                    .into_iter()
+                    .map(|(id, code)| (code, id))
+                    .collect();
+                Ok(keys
+                    .into_iter()
+                    .map(|k| {
+                        let unknown = k.0.split(';').filter(|p| !p.is_empty()).find(|p| {
+                            p.split_once('=').is_none_or(|(d, m)| {
+                                !members.contains(&(d.to_string(), m.to_string()))
+                            })
+                        });
+                        let v = match (unknown, found.get(&k.0)) {
+                            (Some(p), _) => BreakdownLookup::UnknownMember(p.to_string()),
+                            (None, Some(id)) => BreakdownLookup::Found(*id),
+                            (None, None) => BreakdownLookup::Unused,
+                        };
+                        (k, v)
+                    })
+                    .collect())
+            })
+            .await
+    }
+}
+
+/// Key: each district's latest value of an indicator on or before a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LatestValues {
+    /// Indicator.
+    pub indicator: IndicatorId,
+    /// Exact breakdown.
+    pub breakdown: BreakdownId,
+    /// Kind (`actual`, ...).
+    pub kind: &'static str,
+    /// Latest year considered.
+    pub on_or_before: i32,
+}
+
+impl Loader<LatestValues> for DbLoader {
+    type Value = Vec<queries::ValueRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[LatestValues],
+    ) -> Result<HashMap<LatestValues, Self::Value>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .run(move |c| {
+                // One query per distinct (breakdown, kind, year) among the keys: usually one.
+                let mut groups: HashMap<(BreakdownId, &'static str, i32), Vec<IndicatorId>> =
+                    HashMap::new();
+                for k in &keys {
+                    groups
+                        .entry((k.breakdown, k.kind, k.on_or_before))
+                        .or_default()
+                        .push(k.indicator);
+                }
+                let mut out: HashMap<LatestValues, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for ((breakdown, kind, on_or_before), indicators) in groups {
+                    let rows = queries::values(
+                        c,
+                        &queries::ValueFilter {
+                            indicators: &indicators,
+                            districts: None,
+                            kind,
+                            breakdown,
+                            years: (*crate::analytics::YEARS.start(), on_or_before),
+                        },
+                    )?;
+                    let mut by_indicator: HashMap<IndicatorId, Vec<queries::ValueRow>> =
+                        HashMap::new();
+                    for r in rows {
+                        by_indicator
+                            .entry(r.observation.indicator_id)
+                            .or_default()
+                            .push(r);
+                    }
+                    for (indicator, rows) in by_indicator {
+                        let key = LatestValues {
+                            indicator,
+                            breakdown,
+                            kind,
+                            on_or_before,
+                        };
+                        out.insert(
+                            key,
+                            crate::analytics::pick_per_district(rows)
+                                .into_values()
+                                .collect(),
+                        );
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}

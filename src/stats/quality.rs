@@ -85,7 +85,15 @@ const NOT_PARTS: &[(&str, &str)] = &[
     ("stage", "primary_and_secondary"),
     ("stage", "upper_secondary"),
 ];
-const NON_ADDITIVE_DIMENSIONS: &[&str] = &["statistic"];
+/// Dimensions that label how something was counted or which framework it belongs to, rather
+/// than splitting a total into parts.
+const NON_ADDITIVE_DIMENSIONS: &[&str] = &[
+    "statistic",
+    "count_unit",
+    "occupation",
+    "supervision_scope",
+    "framework",
+];
 
 fn pairs(code: &str) -> Vec<(&str, &str)> {
     code.split(';')
@@ -102,6 +110,32 @@ fn with_member(base: &[(&str, &str)], d: &str, m: &str) -> String {
         .map(|(d, m)| format!("{d}={m}"))
         .collect::<Vec<_>>()
         .join(";")
+}
+
+/// Adds the members of `breakdown` to a spec `code{dim=member}` (the spec wins on a shared
+/// dimension), returning a new spec.
+fn merge_breakdown(breakdown: &str, spec: &str) -> String {
+    let (code, own) = match spec.split_once('{') {
+        Some((c, rest)) => (c.trim(), rest.trim_end_matches('}')),
+        None => (spec.trim(), ""),
+    };
+    let mut all: Vec<(&str, &str)> = pairs(own);
+    for (d, m) in pairs(breakdown) {
+        if !all.iter().any(|(od, _)| *od == d) {
+            all.push((d, m));
+        }
+    }
+    if all.is_empty() {
+        return code.to_string();
+    }
+    all.sort();
+    format!(
+        "{code}{{{}}}",
+        all.iter()
+            .map(|(d, m)| format!("{d}={m}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    )
 }
 
 /// Splits `code{dim=member;...}` into the indicator code and a canonical breakdown code.
@@ -219,8 +253,14 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
         }
         // share_consistency
         if let (Some(num), Some(den), "actual") = (ind.numerator, ind.denominator, o.kind) {
-            let (nc, nb) = parse_spec(num);
-            let (dc, db) = parse_spec(den);
+            // The share's own breakdown applies to both parts (a preschool share compares
+            // preschool figures); the spec's members are added on top.
+            let (num, den) = (
+                merge_breakdown(o.breakdown, num),
+                merge_breakdown(o.breakdown, den),
+            );
+            let (nc, nb) = parse_spec(&num);
+            let (dc, db) = parse_spec(&den);
             let n = actual.get(&(o.district, nc, o.period, nb.as_str()));
             let d = actual.get(&(o.district, dc, o.period, db.as_str()));
             if let (Some(n), Some(d)) = (n, d) {
@@ -567,6 +607,67 @@ mod tests {
         let f = check(&obs, &catalogue());
         assert_eq!(f[0].observations, vec![1, 2, 3]);
         assert!(f[0].message.contains("98215"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn share_inherits_its_own_breakdown() {
+        let mut cat = catalogue();
+        cat.insert(
+            "income_ratio",
+            QIndicator {
+                unit: "percent",
+                min: Some(0.0),
+                max: None,
+                numerator: Some("income{staffing=temporary}"),
+                denominator: Some("income{staffing=established}"),
+            },
+        );
+        cat.insert(
+            "income",
+            QIndicator {
+                unit: "yuan",
+                min: Some(0.0),
+                max: None,
+                numerator: None,
+                denominator: None,
+            },
+        );
+        let agree = vec![
+            o(
+                1,
+                "income",
+                "2023",
+                "ownership=public;staffing=temporary",
+                "actual",
+                34679.0,
+            ),
+            o(
+                2,
+                "income",
+                "2023",
+                "ownership=public;staffing=established",
+                "actual",
+                118659.0,
+            ),
+            o(
+                3,
+                "income_ratio",
+                "2023",
+                "ownership=public",
+                "actual",
+                29.0,
+            ),
+        ];
+        assert!(check(&agree, &cat).is_empty());
+        let mut disagree = agree.clone();
+        disagree[2].value = 40.0;
+        assert_eq!(
+            check(&disagree, &cat)
+                .iter()
+                .map(|f| f.rule)
+                .collect::<Vec<_>>(),
+            vec!["share_consistency"]
+        );
     }
 
     #[test]
