@@ -4,7 +4,7 @@
 //! written: a curator fixing a file wants the whole list, not the first error. A [`Dataset`] is
 //! only produced when there is no problem at all, so the writer never sees invalid data.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -343,6 +343,251 @@ fn opt(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// What an indicator is validated against.
+#[derive(Debug, Clone)]
+pub struct IndicatorInfo {
+    /// Canonical unit.
+    pub unit: String,
+    /// Dimensions it may be broken down by.
+    pub dimensions: Vec<String>,
+    /// Valid range.
+    pub min: Option<f64>,
+    /// Valid range.
+    pub max: Option<f64>,
+}
+
+/// The catalogue observation rows are validated against: read from the seed folder for
+/// `seed`, from the database for `import`.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// District codes.
+    pub districts: HashSet<String>,
+    /// Reported unit → (canonical unit, factor).
+    pub units: HashMap<String, (String, f64)>,
+    /// Indicators by code.
+    pub indicators: HashMap<String, IndicatorInfo>,
+    /// (dimension, member) pairs.
+    pub members: HashSet<(String, String)>,
+    /// Source code → text.
+    pub bodies: HashMap<String, String>,
+}
+
+impl Catalog {
+    /// Accepts every canonical unit code as a unit of itself.
+    pub fn with_canonical_units(mut self) -> Self {
+        for u in CANONICAL_UNITS {
+            self.units
+                .entry(u.to_string())
+                .or_insert((u.to_string(), 1.0));
+        }
+        self
+    }
+}
+
+/// Validated observation rows with the periods and breakdowns they need.
+#[derive(Debug, Clone, Default)]
+pub struct Validated {
+    /// Rows that passed.
+    pub observations: Vec<ResolvedObservation>,
+    /// Periods used (including base periods).
+    pub periods: BTreeMap<String, ParsedPeriod>,
+    /// Breakdowns used.
+    pub breakdowns: BTreeMap<String, Vec<(String, String)>>,
+    /// Every key seen.
+    pub keys: HashSet<String>,
+}
+
+/// Validates observation rows (each with the code of its source), appending every problem
+/// found. `check_range` also rejects actual and target values outside the indicator's range.
+pub fn validate_observations(
+    rows: Vec<(Located<ObservationRow>, String)>,
+    catalog: &Catalog,
+    check_range: bool,
+    p: &mut Vec<Problem>,
+) -> Validated {
+    let mut out = Validated::default();
+    let district_codes = &catalog.districts;
+    let unit_map = &catalog.units;
+    let bodies = &catalog.bodies;
+    let mut contents: HashMap<String, String> = HashMap::new();
+    let mut keys: HashMap<String, (String, u64)> = HashMap::new();
+    for (o, source) in rows {
+        let row = &o.row;
+        let before = p.len();
+        let mut bad = |field: &str, msg: String| {
+            p.push(Problem::new(
+                &o.file,
+                o.line,
+                field,
+                format!("{}: {msg}", row.key),
+            ))
+        };
+        if let Some((file, line)) = keys.get(&row.key) {
+            bad("key", format!("duplicate key (first at {file}:{line})"));
+        }
+        keys.insert(row.key.clone(), (o.file.clone(), o.line));
+        if !district_codes.contains(&row.district) {
+            bad("district", format!("unknown district {:?}", row.district));
+        }
+        if !KINDS.contains(&row.kind.as_str()) {
+            bad("kind", format!("unknown kind {:?}", row.kind));
+        }
+        let period = parse_period(&row.period);
+        match &period {
+            Ok(pp) => {
+                out.periods.insert(pp.code.clone(), pp.clone());
+            }
+            Err(e) => bad("period", e.clone()),
+        }
+        if let Some(base) = opt(&row.base_period) {
+            match parse_period(base) {
+                Ok(pp) => {
+                    out.periods.insert(pp.code.clone(), pp);
+                }
+                Err(e) => bad("base_period", e),
+            }
+        }
+        let (breakdown, pairs) = match parse_breakdown(row.breakdown.as_deref().unwrap_or("")) {
+            Ok(b) => b,
+            Err(e) => {
+                bad("breakdown", e);
+                (String::new(), Vec::new())
+            }
+        };
+        let indicator = catalog.indicators.get(&row.indicator);
+        if indicator.is_none() {
+            bad(
+                "indicator",
+                format!("unknown indicator {:?}", row.indicator),
+            );
+        }
+        for (d, m) in &pairs {
+            if !catalog.members.contains(&(d.clone(), m.clone())) {
+                bad("breakdown", format!("unknown breakdown member {d}={m}"));
+            } else if let Some(info) = indicator {
+                if !info.dimensions.contains(d) {
+                    bad(
+                        "breakdown",
+                        format!("indicator {} has no dimension {d:?}", row.indicator),
+                    );
+                }
+            }
+        }
+        let quantity = match parse_quantity(&row.value) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                bad("value", e.to_string());
+                None
+            }
+        };
+        let conversion = unit_map.get(&row.unit);
+        if conversion.is_none() {
+            bad("unit", format!("unknown unit {:?}", row.unit));
+        }
+        let expected_unit = match row.kind.as_str() {
+            "growth" => Some("percent"),
+            "rank" => Some("rank"),
+            _ => indicator.map(|i| i.unit.as_str()),
+        };
+        if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
+            if canonical != expected {
+                bad("unit", format!("unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}", row.unit, row.kind, row.indicator));
+            }
+        }
+        let located = match bodies.get(&source) {
+            None => {
+                bad(
+                    "key",
+                    format!("no source record sources/{source}.toml for this file"),
+                );
+                None
+            }
+            Some(body) => {
+                let found = locate_quote(body, &row.quote);
+                if found.is_none() {
+                    bad(
+                        "quote",
+                        format!("quote not found in sources/{source}.txt: {:?}", row.quote),
+                    );
+                }
+                found
+            }
+        };
+        if let Some(q) = &quantity {
+            let (squeezed_quote, _) = squeeze(&row.quote);
+            for numeral in &q.numerals {
+                if !squeezed_quote.contains(numeral.as_str()) {
+                    bad(
+                        "value",
+                        format!(
+                            "the number {numeral:?} of value {:?} does not occur in the quote",
+                            row.value
+                        ),
+                    );
+                }
+            }
+        }
+        let content = format!(
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            row.district,
+            row.indicator,
+            row.period,
+            breakdown,
+            row.kind,
+            source,
+            row.value,
+            row.unit,
+            squeeze(&row.quote).0
+        );
+        if let Some(first) = contents.get(&content) {
+            bad(
+                "key",
+                format!("duplicate row: same figure, period, breakdown and quote as {first}"),
+            );
+        }
+        contents.insert(content, row.key.clone());
+        if let (true, Some(q), Some((_, factor)), Some(info)) =
+            (check_range, &quantity, conversion, indicator)
+        {
+            let v = q.value * factor;
+            let kind_checked = row.kind == "actual" || row.kind == "target";
+            if kind_checked && (info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m))
+            {
+                bad(
+                    "value",
+                    format!(
+                        "{v} is outside the valid range [{}, {}] of {}",
+                        info.min
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|| "-inf".into()),
+                        info.max
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|| "+inf".into()),
+                        row.indicator
+                    ),
+                );
+            }
+        }
+        if p.len() > before {
+            continue;
+        }
+        if let (Some(q), Some((_, factor)), Some((start, end))) = (quantity, conversion, located) {
+            out.breakdowns.insert(breakdown.clone(), pairs);
+            out.observations.push(ResolvedObservation {
+                row: o.row,
+                source,
+                breakdown,
+                value: q.value * factor,
+                qualifier: q.qualifier.as_str(),
+                quote_start: start,
+                quote_end: end,
+            });
+        }
+    }
+    out.keys = keys.into_keys().collect();
+    out
+}
+
 /// Reads and validates the seed folder at `root`.
 pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     let root: PathBuf = root.to_path_buf();
@@ -543,152 +788,52 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             ));
         }
     }
-    let bodies: HashMap<&str, &str> = sources
-        .iter()
-        .map(|s| (s.code.as_str(), s.body.as_str()))
+    let catalog = Catalog {
+        districts: district_codes.iter().cloned().collect(),
+        units: unit_map,
+        indicators: data
+            .indicators
+            .iter()
+            .map(|(i, dims)| {
+                (
+                    i.code.clone(),
+                    IndicatorInfo {
+                        unit: i.unit.clone(),
+                        dimensions: dims.clone(),
+                        min: i.min,
+                        max: i.max,
+                    },
+                )
+            })
+            .collect(),
+        members: data.members.keys().cloned().collect(),
+        bodies: sources
+            .iter()
+            .map(|s| (s.code.clone(), s.body.clone()))
+            .collect(),
+    };
+    let rows = observation_rows
+        .into_iter()
+        .map(|o| {
+            let source = o
+                .file
+                .trim_start_matches("observations/")
+                .trim_end_matches(".csv")
+                .to_string();
+            (o, source)
+        })
         .collect();
-    // Observations.
-    let mut keys: HashMap<String, (String, u64)> = HashMap::new();
-    for o in observation_rows {
-        let source = o
-            .file
-            .trim_start_matches("observations/")
-            .trim_end_matches(".csv")
-            .to_string();
-        let row = &o.row;
-        let before = p.len();
-        let mut bad = |field: &str, msg: String| {
-            p.push(Problem::new(
-                &o.file,
-                o.line,
-                field,
-                format!("{}: {msg}", row.key),
-            ))
-        };
-        if let Some((file, line)) = keys.get(&row.key) {
-            bad("key", format!("duplicate key (first at {file}:{line})"));
-        }
-        keys.insert(row.key.clone(), (o.file.clone(), o.line));
-        if !district_codes.contains(&row.district) {
-            bad("district", format!("unknown district {:?}", row.district));
-        }
-        if !KINDS.contains(&row.kind.as_str()) {
-            bad("kind", format!("unknown kind {:?}", row.kind));
-        }
-        let period = parse_period(&row.period);
-        match &period {
-            Ok(pp) => {
-                data.periods.insert(pp.code.clone(), pp.clone());
-            }
-            Err(e) => bad("period", e.clone()),
-        }
-        if let Some(base) = opt(&row.base_period) {
-            match parse_period(base) {
-                Ok(pp) => {
-                    data.periods.insert(pp.code.clone(), pp);
-                }
-                Err(e) => bad("base_period", e),
-            }
-        }
-        let (breakdown, pairs) = match parse_breakdown(row.breakdown.as_deref().unwrap_or("")) {
-            Ok(b) => b,
-            Err(e) => {
-                bad("breakdown", e);
-                (String::new(), Vec::new())
-            }
-        };
-        let indicator = indicator_map.get(&row.indicator);
-        if indicator.is_none() {
-            bad(
-                "indicator",
-                format!("unknown indicator {:?}", row.indicator),
-            );
-        }
-        for (d, m) in &pairs {
-            if !data.members.contains_key(&(d.clone(), m.clone())) {
-                bad("breakdown", format!("unknown breakdown member {d}={m}"));
-            } else if let Some((_, dims)) = indicator {
-                if !dims.contains(d) {
-                    bad(
-                        "breakdown",
-                        format!("indicator {} has no dimension {d:?}", row.indicator),
-                    );
-                }
-            }
-        }
-        let quantity = match parse_quantity(&row.value) {
-            Ok(q) => Some(q),
-            Err(e) => {
-                bad("value", e.to_string());
-                None
-            }
-        };
-        let conversion = unit_map.get(&row.unit);
-        if conversion.is_none() {
-            bad("unit", format!("unknown unit {:?}", row.unit));
-        }
-        let expected_unit = match row.kind.as_str() {
-            "growth" => Some("percent"),
-            "rank" => Some("rank"),
-            _ => indicator.map(|(u, _)| u.as_str()),
-        };
-        if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
-            if canonical != expected {
-                bad("unit", format!("unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}", row.unit, row.kind, row.indicator));
-            }
-        }
-        let located = match bodies.get(source.as_str()) {
-            None => {
-                bad(
-                    "key",
-                    format!("no source record sources/{source}.toml for this file"),
-                );
-                None
-            }
-            Some(body) => {
-                let found = locate_quote(body, &row.quote);
-                if found.is_none() {
-                    bad(
-                        "quote",
-                        format!("quote not found in sources/{source}.txt: {:?}", row.quote),
-                    );
-                }
-                found
-            }
-        };
-        if let Some(q) = &quantity {
-            let (squeezed_quote, _) = squeeze(&row.quote);
-            for numeral in &q.numerals {
-                if !squeezed_quote.contains(numeral.as_str()) {
-                    bad(
-                        "value",
-                        format!(
-                            "the number {numeral:?} of value {:?} does not occur in the quote",
-                            row.value
-                        ),
-                    );
-                }
-            }
-        }
-        if p.len() > before {
-            continue;
-        }
-        if let (Some(q), Some((_, factor)), Some((start, end))) = (quantity, conversion, located) {
-            data.breakdowns.insert(breakdown.clone(), pairs);
-            data.observations.push(ResolvedObservation {
-                row: o.row,
-                source,
-                breakdown,
-                value: q.value * factor,
-                qualifier: q.qualifier.as_str(),
-                quote_start: start,
-                quote_end: end,
-            });
-        }
-    }
+    // Seeds keep out-of-range figures as printed (the `range` quality rule flags them); imports
+    // reject them (see `crate::ingest::import`).
+    let validated = validate_observations(rows, &catalog, false, &mut p);
+    let keys: HashSet<String> = validated.keys.clone();
+    data.periods = validated.periods;
+    data.breakdowns = validated.breakdowns;
+    data.observations = validated.observations;
+    let bodies = &catalog.bodies;
     // Findings.
     for f in merge(finding_rows, |r| r.code.clone(), "finding", &mut p) {
-        if !bodies.contains_key(f.source.as_str()) {
+        if !bodies.contains_key(&f.source) {
             p.push(Problem::new(
                 "findings",
                 0,
@@ -702,7 +847,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             .map(str::trim)
             .filter(|k| !k.is_empty())
         {
-            if !keys.contains_key(key) {
+            if !keys.contains(key) {
                 p.push(Problem::new(
                     "findings",
                     0,
