@@ -158,16 +158,39 @@ pub struct RankingResult {
     pub stats: Option<Summary>,
 }
 
-/// Ranks the districts on `indicator` in `year`. See the GraphQL docs of `ranking`.
+/// The arguments of a ranking.
+#[derive(Debug, Clone)]
+pub struct RankingQuery<'a> {
+    /// Indicator code.
+    pub indicator: &'a str,
+    /// Year.
+    pub year: i32,
+    /// Exact breakdown (empty: the total).
+    pub breakdown: &'a [(String, String)],
+    /// Explicit order; `None`: best first by the indicator's direction.
+    pub order: Option<Order>,
+    /// Kind ranked (`actual` by default).
+    pub kind: &'a str,
+    /// Use each district's latest value on or before `year`.
+    pub latest_on_or_before: bool,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
+/// Ranks the districts. See the GraphQL docs of `ranking`.
 pub fn ranking(
     conn: &mut DbConnection,
-    indicator: &str,
-    year: i32,
-    breakdown: &[(String, String)],
-    order: Option<Order>,
-    kind: &str,
-    latest_on_or_before: bool,
+    args: &RankingQuery<'_>,
 ) -> Result<RankingResult, ApiError> {
+    let RankingQuery {
+        indicator,
+        year,
+        breakdown,
+        order,
+        kind,
+        latest_on_or_before,
+        as_of,
+    } = *args;
     check_year("year", year)?;
     let indicator = resolve_indicator(conn, indicator)?;
     let breakdown = resolve_breakdown(conn, breakdown)?;
@@ -187,6 +210,7 @@ pub fn ranking(
                 kind,
                 breakdown,
                 years,
+                as_of,
             },
         )?,
         None => Vec::new(),
@@ -252,6 +276,7 @@ pub fn changes(
     to: i32,
     districts: Option<&[String]>,
     breakdown: &[(String, String)],
+    as_of: Option<&str>,
 ) -> Result<(Indicator, Vec<ChangeResult>), ApiError> {
     check_year("from", from)?;
     check_year("to", to)?;
@@ -276,6 +301,7 @@ pub fn changes(
                 kind: "actual",
                 breakdown: b,
                 years: (from, to),
+                as_of,
             },
         )?,
         None => Vec::new(),
@@ -337,6 +363,7 @@ pub fn compare(
     year: i32,
     breakdown: &[(String, String)],
     latest_on_or_before: bool,
+    as_of: Option<&str>,
 ) -> Result<CompareResult, ApiError> {
     check_year("year", year)?;
     if districts.is_empty() || indicators.is_empty() {
@@ -369,6 +396,7 @@ pub fn compare(
                     kind: "actual",
                     breakdown: b,
                     years,
+                    as_of,
                 },
             )?
         }
@@ -401,6 +429,7 @@ pub fn time_series(
     indicator: &str,
     breakdown: &[(String, String)],
     kind: &str,
+    as_of: Option<&str>,
 ) -> Result<(District, Indicator, Vec<ValueRow>), ApiError> {
     let d = resolve_districts(conn, &[district.to_string()])?.remove(0);
     let i = resolve_indicator(conn, indicator)?;
@@ -413,6 +442,7 @@ pub fn time_series(
                 kind,
                 breakdown,
                 years: (*YEARS.start(), *YEARS.end()),
+                as_of,
             },
         )?,
         None => Vec::new(),
@@ -426,4 +456,78 @@ pub fn time_series(
         .filter_map(|rows| pick_per_district(rows).into_values().next())
         .collect();
     Ok((d, i, points))
+}
+
+/// Filter arguments as codes, before resolution (shared by the `observations` query and the
+/// CSV export).
+#[derive(Debug, Clone, Default)]
+pub struct FilterCodes {
+    /// District codes.
+    pub districts: Option<Vec<String>>,
+    /// Indicator codes.
+    pub indicators: Option<Vec<String>>,
+    /// Years.
+    pub years: Option<Vec<i32>>,
+    /// Kinds (`actual`, ...).
+    pub kinds: Option<Vec<String>>,
+    /// Source codes.
+    pub sources: Option<Vec<String>>,
+    /// Exact breakdown.
+    pub breakdown: Option<Vec<(String, String)>>,
+}
+
+const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
+
+/// Resolves codes to ids; unknown codes are `NOT_FOUND`, unknown kinds `BAD_USER_INPUT`.
+pub fn resolve_observation_filter(
+    conn: &mut DbConnection,
+    f: &FilterCodes,
+) -> Result<queries::ObservationQuery, ApiError> {
+    let mut q = queries::ObservationQuery::default();
+    if let Some(codes) = &f.districts {
+        q.districts = Some(
+            resolve_districts(conn, codes)?
+                .into_iter()
+                .map(|d| d.id)
+                .collect(),
+        );
+    }
+    if let Some(codes) = &f.indicators {
+        q.indicators = Some(
+            resolve_indicators(conn, codes)?
+                .into_iter()
+                .map(|i| i.id)
+                .collect(),
+        );
+    }
+    if let Some(codes) = &f.sources {
+        let mut ids = Vec::new();
+        for code in codes {
+            let s = queries::source_by_code(conn, code)?.ok_or_else(|| ApiError::NotFound {
+                kind: "source",
+                code: code.clone(),
+            })?;
+            ids.push(s.id);
+        }
+        q.sources = Some(ids);
+    }
+    if let Some(b) = &f.breakdown {
+        q.breakdowns = Some(resolve_breakdown(conn, b)?.into_iter().collect());
+    }
+    if let Some(years) = &f.years {
+        for y in years {
+            check_year("year", *y)?;
+        }
+        q.years = Some(years.clone());
+    }
+    if let Some(kinds) = &f.kinds {
+        if let Some(bad) = kinds.iter().find(|k| !KINDS.contains(&k.as_str())) {
+            return Err(ApiError::BadInput(format!(
+                "unknown kind {bad:?}: expected one of {}",
+                KINDS.join(", ")
+            )));
+        }
+        q.kinds = Some(kinds.clone());
+    }
+    Ok(q)
 }

@@ -8,7 +8,7 @@ use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 
 use crate::db::DbError;
-use crate::ingest::IngestError;
+use crate::ingest::{IngestError, Problem};
 
 /// Errors a client can receive.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,6 +24,15 @@ pub enum ApiError {
     /// An argument is invalid.
     #[error("{0}")]
     BadInput(String),
+    /// Input records with problems: every one is listed (`extensions.problems`).
+    #[error("{} problem(s) in the input; nothing was written", .0.len())]
+    Invalid(Vec<Problem>),
+    /// No valid API key was presented for a write.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The key's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The database could not be reached in time.
     #[error("service unavailable, try again")]
     Unavailable(String),
@@ -37,7 +46,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound { .. } => "NOT_FOUND",
-            ApiError::BadInput(_) => "BAD_USER_INPUT",
+            ApiError::BadInput(_) | ApiError::Invalid(_) => "BAD_USER_INPUT",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
@@ -47,7 +58,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ApiError::BadInput(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadInput(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -64,6 +77,28 @@ impl ApiError {
         let code = self.code();
         let mut err = async_graphql::Error::new(self.to_string());
         err = err.extend_with(|_, ext| ext.set("code", code));
+        if let ApiError::Invalid(problems) = &self {
+            let list: Vec<async_graphql::Value> = problems
+                .iter()
+                .map(|p| {
+                    let mut m = async_graphql::indexmap::IndexMap::new();
+                    m.insert(
+                        async_graphql::Name::new("row"),
+                        async_graphql::Value::from(p.line),
+                    );
+                    m.insert(
+                        async_graphql::Name::new("field"),
+                        async_graphql::Value::from(p.field.as_str()),
+                    );
+                    m.insert(
+                        async_graphql::Name::new("message"),
+                        async_graphql::Value::from(p.message.as_str()),
+                    );
+                    async_graphql::Value::Object(m)
+                })
+                .collect();
+            err = err.extend_with(|_, ext| ext.set("problems", async_graphql::Value::List(list)));
+        }
         if let ApiError::NotFound { kind, code } = &self {
             let (kind, code) = (*kind, code.clone());
             err = err.extend_with(|_, ext| {
@@ -96,6 +131,7 @@ impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         match e {
             IngestError::Db(db) => db.into(),
+            IngestError::Invalid(problems) => ApiError::Invalid(problems),
             other => ApiError::BadInput(other.to_string()),
         }
     }

@@ -1,15 +1,24 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, and `GET /healthz`.
-//! Handlers are thin: the GraphQL handler only attaches a fresh DataLoader to each request.
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `GET /healthz`, and the bulk
+//! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches a fresh
+//! DataLoader and the request's bearer token; the export handler resolves the filter and streams
+//! what [`crate::export`] writes.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::body::Body;
+use axum::extract::Query;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use crate::analytics::FilterCodes;
+use crate::auth::Credentials;
 use crate::db::Db;
+use crate::error::ApiError;
 use crate::graphql::loaders::new_loaders;
 use crate::graphql::{build_schema, EduSchema};
 
@@ -25,13 +34,28 @@ pub fn router(db: Db) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
+        .route("/export/observations.csv", get(export_csv))
         .with_state(AppState { db, schema })
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-async fn graphql(State(state): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
     // Loaders are per request: batching within a request, no cache shared between requests.
-    let req = req.into_inner().data(new_loaders(state.db.clone()));
+    // The token is only checked by resolvers that write (reads stay open).
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let req = req
+        .into_inner()
+        .data(new_loaders(state.db.clone()))
+        .data(Credentials(token));
     state.schema.execute(req).await.into()
 }
 
@@ -61,4 +85,96 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             )
         }
     }
+}
+
+/// Query parameters of the export: comma-separated lists, like the `observations` filter.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ExportParams {
+    indicator: Option<String>,
+    district: Option<String>,
+    year: Option<String>,
+    kind: Option<String>,
+    source: Option<String>,
+}
+
+fn list(v: &Option<String>) -> Option<Vec<String>> {
+    v.as_ref().map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    })
+}
+
+fn error_response(e: ApiError) -> Response {
+    if let ApiError::Internal(cause) = &e {
+        tracing::error!(%cause, "export failed");
+    }
+    let body = serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}});
+    (e.status(), Json(body)).into_response()
+}
+
+async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportParams>) -> Response {
+    let years = match list(&params.year)
+        .map(|ys| {
+            ys.iter()
+                .map(|y| {
+                    y.parse::<i32>()
+                        .map_err(|_| ApiError::BadInput(format!("invalid year {y:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+    {
+        Ok(y) => y,
+        Err(e) => return error_response(e),
+    };
+    let codes = FilterCodes {
+        districts: list(&params.district),
+        indicators: list(&params.indicator),
+        years,
+        kinds: list(&params.kind),
+        sources: list(&params.source),
+        breakdown: None,
+    };
+    let q = match state
+        .db
+        .run(move |c| crate::analytics::resolve_observation_filter(c, &codes))
+        .await
+    {
+        Ok(q) => q,
+        Err(e) => return error_response(e),
+    };
+    // The export runs on the blocking pool and hands 64 KiB chunks to the response body through
+    // a small bounded channel: memory stays flat whatever the number of rows, and a client that
+    // stops reading stops the export.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = db
+            .get()
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|mut conn| {
+                crate::export::write_csv(
+                    &mut conn,
+                    &q,
+                    crate::export::ChannelWriter::new(tx.clone()),
+                )
+                .map_err(|e| std::io::Error::other(e.to_string()))
+            });
+        if let Err(e) = result {
+            tracing::error!(error = %e, "export stopped");
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            CONTENT_DISPOSITION,
+            "attachment; filename=\"observations.csv\"",
+        )
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| error_response(ApiError::Internal("response builder".into())))
 }

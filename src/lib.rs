@@ -9,9 +9,11 @@
 //! - [`http`]: the axum router.
 
 pub mod analytics;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod graphql;
 pub mod http;
 pub mod ingest;

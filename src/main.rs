@@ -57,6 +57,111 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     ExportSchema,
+    /// Manage API keys (needed for GraphQL mutations).
+    Keys {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Import a report or corrections from a .json bundle or a .csv of observation rows, in one
+    /// transaction. Every problem is listed (exit code 2) and nothing is written unless there
+    /// are none.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The file: .json (a source record with its text, and observations) or .csv (observation
+        /// rows in the seed format, e.g. a file written by `edustats export`).
+        file: PathBuf,
+        /// Source of CSV rows that have no `source` column.
+        #[arg(long)]
+        source: Option<String>,
+        /// Why: required when rows change stored observations (they become new revisions).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Validate and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write observations as CSV (the format `import` reads, plus labels).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Indicator codes, comma-separated.
+        #[arg(long)]
+        indicator: Option<String>,
+        /// District codes, comma-separated.
+        #[arg(long)]
+        district: Option<String>,
+        /// Years, comma-separated.
+        #[arg(long)]
+        year: Option<String>,
+        /// Kinds (actual, target, change, growth, rank), comma-separated.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Print the audit log, newest first.
+    Audit {
+        #[command(flatten)]
+        db: DbArgs,
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyAction {
+    /// Create a key and print it once (only its hash is stored).
+    Create {
+        /// Unique name; recorded as the actor of the key's writes.
+        #[arg(long)]
+        name: String,
+        /// `editor` (imports and corrections) or `admin` (also the audit log).
+        #[arg(long)]
+        role: String,
+    },
+    /// List keys (names, roles, prefixes, revocation).
+    List,
+    /// Revoke a key by name.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
+}
+
+/// Exit code for input with problems (every problem is printed to stderr).
+const EXIT_INVALID: u8 = 2;
+
+/// An error that carries its own exit code.
+#[derive(Debug)]
+struct Exit(u8, String);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn list(v: &Option<String>) -> Option<Vec<String>> {
+    v.as_ref().map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    })
 }
 
 fn connect(args: &DbArgs) -> anyhow::Result<Db> {
@@ -169,6 +274,136 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} finding(s)", findings.len());
             Ok(())
         }
+        Command::Keys { db, action } => {
+            let handle = connect(&db)?;
+            let mut conn = handle.get()?;
+            match action {
+                KeyAction::Create { name, role } => {
+                    let role = edustats::auth::Role::parse(&role).ok_or_else(|| {
+                        Exit(
+                            EXIT_INVALID,
+                            format!("invalid role {role:?}: use editor or admin"),
+                        )
+                    })?;
+                    let key = edustats::auth::create_key(&mut conn, &name, role, &cli_actor())?;
+                    eprintln!(
+                        "created {} key {name:?}; it is shown only now:",
+                        role.as_str()
+                    );
+                    println!("{key}");
+                }
+                KeyAction::List => {
+                    for k in edustats::auth::list_keys(&mut conn)? {
+                        let state = k
+                            .revoked_at
+                            .map(|t| format!("revoked {t}"))
+                            .unwrap_or_else(|| "active".into());
+                        println!(
+                            "{}\t{}\t{}…\tcreated {}\t{}",
+                            k.name, k.role, k.prefix, k.created_at, state
+                        );
+                    }
+                }
+                KeyAction::Revoke { name } => {
+                    edustats::auth::revoke_key(&mut conn, &name, &cli_actor())?;
+                    println!("revoked {name:?}");
+                }
+            }
+            Ok(())
+        }
+        Command::Import {
+            db,
+            file,
+            source,
+            reason,
+            dry_run,
+        } => {
+            let handle = connect(&db)?;
+            let mut conn = handle.get()?;
+            let actor = cli_actor();
+            let result = ingest::import::read_file(&file).and_then(|bundle| {
+                let opts = ingest::import::Options {
+                    actor: &actor,
+                    reason: reason.as_deref(),
+                    dry_run,
+                    default_source: source.as_deref(),
+                };
+                ingest::import::import(&mut conn, &bundle, opts)
+            });
+            match result {
+                Ok(report) => {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Ok(())
+                }
+                Err(IngestError::Invalid(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    Err(Exit(
+                        EXIT_INVALID,
+                        format!(
+                            "{} problem(s) in {}; nothing was written",
+                            problems.len(),
+                            file.display()
+                        ),
+                    )
+                    .into())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Export {
+            db,
+            indicator,
+            district,
+            year,
+            kind,
+            output,
+        } => {
+            let handle = connect(&db)?;
+            let mut conn = handle.get()?;
+            let years = list(&year)
+                .map(|ys| {
+                    ys.iter()
+                        .map(|y| {
+                            y.parse::<i32>()
+                                .map_err(|_| Exit(EXIT_INVALID, format!("invalid year {y:?}")))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?;
+            let codes = edustats::analytics::FilterCodes {
+                districts: list(&district),
+                indicators: list(&indicator),
+                years,
+                kinds: list(&kind),
+                sources: None,
+                breakdown: None,
+            };
+            let q = edustats::analytics::resolve_observation_filter(&mut conn, &codes)
+                .map_err(|e| Exit(EXIT_INVALID, e.to_string()))?;
+            let n = match output {
+                Some(path) => edustats::export::write_csv(
+                    &mut conn,
+                    &q,
+                    std::io::BufWriter::new(std::fs::File::create(&path)?),
+                )?,
+                None => edustats::export::write_csv(&mut conn, &q, std::io::stdout().lock())?,
+            };
+            eprintln!("{n} observation(s) exported");
+            Ok(())
+        }
+        Command::Audit { db, limit } => {
+            let handle = connect(&db)?;
+            let mut conn = handle.get()?;
+            for e in edustats::auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
+                println!(
+                    "{}\t{}\t{}\t{} row(s)\t{}",
+                    e.at, e.actor, e.action, e.row_count, e.detail
+                );
+            }
+            Ok(())
+        }
         Command::Serve { db, addr, seeds } => {
             let handle = connect(&db)?;
             let runtime = tokio::runtime::Runtime::new()?;
@@ -189,7 +424,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            match e.downcast_ref::<Exit>() {
+                Some(Exit(code, _)) => ExitCode::from(*code),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -8,3 +8,13 @@ pub mod queries;
 pub mod schema;
 
 pub use conn::{Backend, DatabaseUrl, Db, DbConnection, DbError, PoolOptions};
+
+/// The current time as stored: ISO 8601 UTC with microseconds, which sorts correctly as text.
+pub fn now_utc() -> String {
+    format_utc(chrono::Utc::now())
+}
+
+/// An instant in the stored format.
+pub fn format_utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}

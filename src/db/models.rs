@@ -182,6 +182,91 @@ pub struct Observation {
     pub period_note: Option<String>,
     /// Curator's note.
     pub note: Option<String>,
+    /// Revision number, 1 for the first.
+    pub revision: i32,
+    /// When the observation was first recorded (ISO 8601 UTC).
+    pub created_at: String,
+    /// When this revision was recorded.
+    pub recorded_at: String,
+    /// Who recorded this revision (`seed`, or an API key's name, or `cli:<user>`).
+    pub recorded_by: String,
+    /// Why this revision was recorded (required for corrections).
+    pub change_reason: Option<String>,
+}
+
+/// An earlier revision of an observation, kept when a correction superseded it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = observation_revisions)]
+pub struct ObservationRevision {
+    /// Surrogate key.
+    pub id: i32,
+    /// The observation.
+    #[diesel(deserialize_as = i32)]
+    pub observation_id: ObservationId,
+    /// Revision number.
+    pub revision: i32,
+    /// Value in the canonical unit.
+    pub value: f64,
+    /// Value as printed.
+    pub value_text: String,
+    /// Unit as printed.
+    pub reported_unit: String,
+    /// Qualifier.
+    pub qualifier: String,
+    /// Quote.
+    pub quote: String,
+    /// Quote offsets.
+    pub quote_start: i32,
+    /// Quote offsets.
+    pub quote_end: i32,
+    /// Note.
+    pub note: Option<String>,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// Why.
+    pub change_reason: Option<String>,
+    /// When the next revision replaced it.
+    pub superseded_at: String,
+}
+
+/// An API key (only its hash is stored).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    /// Surrogate key.
+    pub id: i32,
+    /// Unique name, recorded as the actor of every write made with the key.
+    pub name: String,
+    /// `editor` or `admin`.
+    pub role: String,
+    /// SHA-256 of the key, hex.
+    pub key_hash: String,
+    /// The key's first characters, to recognise it in listings.
+    pub prefix: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Revocation time, if revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// An entry of the audit log.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    /// Surrogate key.
+    pub id: i32,
+    /// When (ISO 8601 UTC).
+    pub at: String,
+    /// Who: an API key's name or `cli:<user>`.
+    pub actor: String,
+    /// `import`, `correction`, `key_create`, `key_revoke`.
+    pub action: String,
+    /// What, in words.
+    pub detail: String,
+    /// How many rows were written.
+    pub row_count: i32,
 }
 
 /// A data-quality finding.
@@ -304,6 +389,7 @@ pub struct NewSource<'a> {
     pub review_year: Option<i32>,
     pub note: Option<&'a str>,
     pub body: &'a str,
+    pub created_at: &'a str,
 }
 
 /// Write model for `observations`.
@@ -327,6 +413,11 @@ pub struct NewObservation<'a> {
     pub quote_end: i32,
     pub period_note: Option<&'a str>,
     pub note: Option<&'a str>,
+    pub revision: i32,
+    pub created_at: &'a str,
+    pub recorded_at: &'a str,
+    pub recorded_by: &'a str,
+    pub change_reason: Option<&'a str>,
 }
 
 /// Write model for `findings`.

@@ -240,6 +240,8 @@ pub struct ObservationQuery {
     pub kinds: Option<Vec<String>>,
     /// Sources.
     pub sources: Option<Vec<SourceId>>,
+    /// Show the warehouse as it was at this instant (ISO 8601 UTC, stored format).
+    pub as_of: Option<String>,
 }
 
 fn filtered(q: &ObservationQuery) -> observations::BoxedQuery<'static, MultiBackend> {
@@ -258,6 +260,9 @@ fn filtered(q: &ObservationQuery) -> observations::BoxedQuery<'static, MultiBack
     }
     if let Some(k) = &q.kinds {
         query = query.filter(observations::kind.eq_any(k.clone()));
+    }
+    if let Some(t) = &q.as_of {
+        query = query.filter(observations::created_at.le(t.clone()));
     }
     if let Some(y) = &q.years {
         query = query.filter(
@@ -287,7 +292,79 @@ pub fn observations_page(
     if let Some(after) = after {
         page = page.filter(observations::id.gt(after.0));
     }
-    Ok((page.load(conn)?, total))
+    let mut rows = page.load(conn)?;
+    if let Some(t) = &q.as_of {
+        overlay_as_of(conn, &mut rows, t)?;
+    }
+    Ok((rows, total))
+}
+
+/// Replaces, in `rows`, the content of observations corrected after `as_of` with the revision
+/// that was current at `as_of`. One statement (none when nothing was corrected since).
+pub fn overlay_as_of(
+    conn: &mut DbConnection,
+    rows: &mut [Observation],
+    as_of: &str,
+) -> QueryResult<()> {
+    let later: Vec<i32> = rows
+        .iter()
+        .filter(|o| o.recorded_at.as_str() > as_of)
+        .map(|o| o.id.0)
+        .collect();
+    if later.is_empty() {
+        return Ok(());
+    }
+    let revisions: Vec<ObservationRevision> = observation_revisions::table
+        .filter(observation_revisions::observation_id.eq_any(later))
+        .filter(observation_revisions::recorded_at.le(as_of))
+        .filter(observation_revisions::superseded_at.gt(as_of))
+        .select(ObservationRevision::as_select())
+        .load(conn)?;
+    let by_id: std::collections::HashMap<ObservationId, ObservationRevision> = revisions
+        .into_iter()
+        .map(|r| (r.observation_id, r))
+        .collect();
+    for o in rows.iter_mut() {
+        if let Some(r) = by_id.get(&o.id) {
+            o.value = r.value;
+            o.value_text = r.value_text.clone();
+            o.reported_unit = r.reported_unit.clone();
+            o.qualifier = r.qualifier.clone();
+            o.quote = r.quote.clone();
+            o.quote_start = r.quote_start;
+            o.quote_end = r.quote_end;
+            o.note = r.note.clone();
+            o.revision = r.revision;
+            o.recorded_at = r.recorded_at.clone();
+            o.recorded_by = r.recorded_by.clone();
+            o.change_reason = r.change_reason.clone();
+        }
+    }
+    Ok(())
+}
+
+/// Earlier revisions of each observation given (DataLoader batch), oldest first.
+pub fn revisions_of(
+    conn: &mut DbConnection,
+    keys: &[ObservationId],
+) -> QueryResult<Vec<ObservationRevision>> {
+    observation_revisions::table
+        .filter(observation_revisions::observation_id.eq_any(ids(keys, |k| k.0)))
+        .select(ObservationRevision::as_select())
+        .order((
+            observation_revisions::observation_id,
+            observation_revisions::revision,
+        ))
+        .load(conn)
+}
+
+/// An observation by its key.
+pub fn observation_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Observation>> {
+    observations::table
+        .filter(observations::key.eq(key))
+        .select(Observation::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Every observation of the districts given (DataLoader batch), in id order.
@@ -373,6 +450,8 @@ pub struct ValueFilter<'a> {
     pub breakdown: BreakdownId,
     /// Inclusive range of years.
     pub years: (i32, i32),
+    /// Show the warehouse as it was at this instant.
+    pub as_of: Option<&'a str>,
 }
 
 /// Values matching `f` whose period is one of [`YEAR_KINDS`], with their period and their
@@ -396,7 +475,20 @@ pub fn values(conn: &mut DbConnection, f: &ValueFilter<'_>) -> QueryResult<Vec<V
     if let Some(d) = f.districts {
         query = query.filter(observations::district_id.eq_any(ids(d, |k| k.0)));
     }
+    if let Some(t) = f.as_of {
+        query = query.filter(observations::created_at.le(t.to_string()));
+    }
     let rows: Vec<(Observation, Period, Option<String>)> = query.load(conn)?;
+    let (mut obs, rest): (Vec<Observation>, Vec<(Period, Option<String>)>) =
+        rows.into_iter().map(|(o, p, d)| (o, (p, d))).unzip();
+    if let Some(t) = f.as_of {
+        overlay_as_of(conn, &mut obs, t)?;
+    }
+    let rows: Vec<(Observation, Period, Option<String>)> = obs
+        .into_iter()
+        .zip(rest)
+        .map(|(o, (p, d))| (o, p, d))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|(observation, period, published_on)| ValueRow {

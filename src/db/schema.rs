@@ -103,6 +103,7 @@ diesel::table! {
         review_year -> Nullable<Integer>,
         note -> Nullable<Text>,
         body -> Text,
+        created_at -> Text,
     }
 }
 
@@ -126,6 +127,54 @@ diesel::table! {
         quote_end -> Integer,
         period_note -> Nullable<Text>,
         note -> Nullable<Text>,
+        revision -> Integer,
+        created_at -> Text,
+        recorded_at -> Text,
+        recorded_by -> Text,
+        change_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    observation_revisions (id) {
+        id -> Integer,
+        observation_id -> Integer,
+        revision -> Integer,
+        value -> Double,
+        value_text -> Text,
+        reported_unit -> Text,
+        qualifier -> Text,
+        quote -> Text,
+        quote_start -> Integer,
+        quote_end -> Integer,
+        note -> Nullable<Text>,
+        recorded_at -> Text,
+        recorded_by -> Text,
+        change_reason -> Nullable<Text>,
+        superseded_at -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Integer,
+        name -> Text,
+        role -> Text,
+        key_hash -> Text,
+        prefix -> Text,
+        created_at -> Text,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        detail -> Text,
+        row_count -> Integer,
     }
 }
 
@@ -162,6 +211,7 @@ diesel::joinable!(observations -> sources (source_id));
 diesel::joinable!(findings -> sources (source_id));
 diesel::joinable!(finding_observations -> findings (finding_id));
 diesel::joinable!(finding_observations -> observations (observation_id));
+diesel::joinable!(observation_revisions -> observations (observation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -177,4 +227,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     observations,
     findings,
     finding_observations,
+    observation_revisions,
+    api_keys,
+    audit_log,
 );

@@ -363,6 +363,7 @@ impl Loader<LatestValues> for DbLoader {
                             kind,
                             breakdown,
                             years: (*crate::analytics::YEARS.start(), on_or_before),
+                            as_of: None,
                         },
                     )?;
                     let mut by_indicator: HashMap<IndicatorId, Vec<queries::ValueRow>> =
@@ -391,5 +392,28 @@ impl Loader<LatestValues> for DbLoader {
                 Ok(out)
             })
             .await
+    }
+}
+
+/// Key: the earlier revisions of an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RevisionsOfObservation(pub ObservationId);
+
+impl Loader<RevisionsOfObservation> for DbLoader {
+    type Value = Vec<ObservationRevision>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[RevisionsOfObservation],
+    ) -> Result<HashMap<RevisionsOfObservation, Self::Value>, ApiError> {
+        self.grouped(keys, |c, k| {
+            let ids: Vec<ObservationId> = k.iter().map(|k| k.0).collect();
+            Ok(queries::revisions_of(c, &ids)?
+                .into_iter()
+                .map(|r| (RevisionsOfObservation(r.observation_id), r))
+                .collect())
+        })
+        .await
     }
 }

@@ -7,11 +7,12 @@ use super::prefetch;
 use super::types::*;
 use crate::analytics;
 use crate::db::models::{self, ObservationId};
-use crate::db::queries::{self, ObservationQuery};
 use crate::db::Db;
+use crate::db::{format_utc, queries};
 use crate::error::{ApiError, GqlResultExt};
 use crate::stats::change::Gap;
 use crate::stats::ranking::Order;
+use chrono::{DateTime, Utc};
 
 /// Default page size of the observations connection.
 pub const DEFAULT_PAGE: i32 = 50;
@@ -121,6 +122,10 @@ impl QueryRoot {
         filter: Option<ObservationFilter>,
         first: Option<i32>,
         after: Option<String>,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<ObservationConnection> {
         let first = first.unwrap_or(DEFAULT_PAGE);
         if !(0..=MAX_PAGE).contains(&first) {
@@ -133,47 +138,20 @@ impl QueryRoot {
         let filter = filter.unwrap_or_default();
         let (page, total) = db(ctx)?
             .run(move |c| {
-                let mut q = ObservationQuery::default();
-                if let Some(codes) = &filter.districts {
-                    q.districts = Some(
-                        analytics::resolve_districts(c, codes)?
-                            .into_iter()
-                            .map(|d| d.id)
-                            .collect(),
-                    );
-                }
-                if let Some(codes) = &filter.indicators {
-                    q.indicators = Some(
-                        analytics::resolve_indicators(c, codes)?
-                            .into_iter()
-                            .map(|i| i.id)
-                            .collect(),
-                    );
-                }
-                if let Some(codes) = &filter.sources {
-                    let mut ids = Vec::new();
-                    for code in codes {
-                        let s = queries::source_by_code(c, code)?.ok_or_else(|| {
-                            ApiError::NotFound {
-                                kind: "source",
-                                code: code.clone(),
-                            }
-                        })?;
-                        ids.push(s.id);
-                    }
-                    q.sources = Some(ids);
-                }
-                if let Some(b) = filter.breakdown {
-                    q.breakdowns = Some(
-                        analytics::resolve_breakdown(c, &pairs(Some(b)))?
-                            .into_iter()
-                            .collect(),
-                    );
-                }
-                q.years = filter.years;
-                q.kinds = filter
-                    .kinds
-                    .map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect());
+                let mut q = analytics::resolve_observation_filter(
+                    c,
+                    &analytics::FilterCodes {
+                        districts: filter.districts,
+                        indicators: filter.indicators,
+                        years: filter.years,
+                        kinds: filter
+                            .kinds
+                            .map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect()),
+                        sources: filter.sources,
+                        breakdown: filter.breakdown.map(|b| pairs(Some(b))),
+                    },
+                )?;
+                q.as_of = as_of.map(format_utc);
                 // One extra row tells whether another page follows.
                 let (mut rows, total) =
                     queries::observations_page(c, &q, after, i64::from(first) + 1)?;
@@ -214,6 +192,7 @@ impl QueryRoot {
     /// wins, then an exact figure over a qualified one, then the first loaded. With
     /// `latestOnOrBefore`, each district's latest value in or before `year` is used and each
     /// entry says which year.
+    // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
         &self,
@@ -224,18 +203,26 @@ impl QueryRoot {
         order: Option<SortOrder>,
         #[graphql(default_with = "ObservationKind::Actual")] kind: ObservationKind,
         #[graphql(default = false)] latest_on_or_before: bool,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Ranking> {
+        let as_of = as_of.map(format_utc);
         let b = pairs(breakdown);
         let r = db(ctx)?
             .run(move |c| {
                 analytics::ranking(
                     c,
-                    &indicator,
-                    year,
-                    &b,
-                    order_of(order),
-                    kind.as_db(),
-                    latest_on_or_before,
+                    &analytics::RankingQuery {
+                        indicator: &indicator,
+                        year,
+                        breakdown: &b,
+                        order: order_of(order),
+                        kind: kind.as_db(),
+                        latest_on_or_before,
+                        as_of: as_of.as_deref(),
+                    },
                 )
             })
             .await
@@ -274,6 +261,8 @@ impl QueryRoot {
         })
     }
 
+    // Resolver arguments mirror the GraphQL arguments one to one.
+    #[allow(clippy::too_many_arguments)]
     /// Change of an indicator between two years, one row per district (the districts given, in
     /// that order, or every district with a value in either year). Uses actual values of the
     /// given breakdown (totals by default), chosen as in `ranking`.
@@ -285,10 +274,25 @@ impl QueryRoot {
         to: i32,
         districts: Option<Vec<String>>,
         breakdown: Option<Vec<BreakdownInput>>,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<ChangeRow>> {
+        let as_of = as_of.map(format_utc);
         let b = pairs(breakdown);
         let (ind, rows) = db(ctx)?
-            .run(move |c| analytics::changes(c, &indicator, from, to, districts.as_deref(), &b))
+            .run(move |c| {
+                analytics::changes(
+                    c,
+                    &indicator,
+                    from,
+                    to,
+                    districts.as_deref(),
+                    &b,
+                    as_of.as_deref(),
+                )
+            })
             .await
             .gql()?;
         prefetch::districts(
@@ -321,6 +325,7 @@ impl QueryRoot {
             .collect())
     }
 
+    #[allow(clippy::too_many_arguments)]
     /// The districts × indicators matrix a dashboard draws, for one year. With
     /// `latestOnOrBefore`, each cell falls back to the latest earlier year and says which.
     async fn compare(
@@ -331,11 +336,24 @@ impl QueryRoot {
         year: i32,
         breakdown: Option<Vec<BreakdownInput>>,
         #[graphql(default = false)] latest_on_or_before: bool,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<CompareMatrix> {
+        let as_of = as_of.map(format_utc);
         let b = pairs(breakdown);
         let mut r = db(ctx)?
             .run(move |c| {
-                analytics::compare(c, &districts, &indicators, year, &b, latest_on_or_before)
+                analytics::compare(
+                    c,
+                    &districts,
+                    &indicators,
+                    year,
+                    &b,
+                    latest_on_or_before,
+                    as_of.as_deref(),
+                )
             })
             .await
             .gql()?;
@@ -386,10 +404,17 @@ impl QueryRoot {
         indicator: String,
         breakdown: Option<Vec<BreakdownInput>>,
         #[graphql(default_with = "ObservationKind::Actual")] kind: ObservationKind,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<TimeSeries> {
+        let as_of = as_of.map(format_utc);
         let b = pairs(breakdown);
         let (d, i, points) = db(ctx)?
-            .run(move |c| analytics::time_series(c, &district, &indicator, &b, kind.as_db()))
+            .run(move |c| {
+                analytics::time_series(c, &district, &indicator, &b, kind.as_db(), as_of.as_deref())
+            })
             .await
             .gql()?;
         let used: Vec<models::Observation> = points.iter().map(|p| p.observation.clone()).collect();
@@ -434,6 +459,27 @@ impl QueryRoot {
             .await
             .gql()?;
         Ok(Source(s))
+    }
+
+    /// The audit log, newest first: every import, correction and key change (admin key
+    /// required).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] limit: i32,
+    ) -> Result<Vec<AuditEntry>> {
+        super::mutation::require(ctx, crate::auth::Role::Admin).await?;
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::BadInput(format!(
+                "limit must be between 1 and 1000, got {limit}"
+            ))
+            .into_graphql());
+        }
+        let rows = db(ctx)?
+            .run(move |c| crate::auth::audit_entries(c, i64::from(limit)).map_err(ApiError::from))
+            .await
+            .gql()?;
+        Ok(rows.into_iter().map(AuditEntry).collect())
     }
 
     /// Data-quality findings: figures in the reports that do not agree with each other.

@@ -528,6 +528,36 @@ impl Observation {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
+    /// Revision number of the content shown (1 = as first recorded).
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+    /// When this observation was first recorded (ISO 8601 UTC).
+    async fn created_at(&self) -> &str {
+        &self.0.created_at
+    }
+    /// When the content shown was recorded.
+    async fn recorded_at(&self) -> &str {
+        &self.0.recorded_at
+    }
+    /// Who recorded the content shown: `seed`, an API key's name, or `cli:<user>`.
+    async fn recorded_by(&self) -> &str {
+        &self.0.recorded_by
+    }
+    /// Why the content shown was recorded (always set for corrections).
+    async fn change_reason(&self) -> Option<&str> {
+        self.0.change_reason.as_deref()
+    }
+    /// Earlier revisions, oldest first (empty when the figure was never corrected).
+    async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Revision>> {
+        Ok(load_one(ctx, RevisionsOfObservation(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.revision < self.0.revision)
+            .map(Revision)
+            .collect())
+    }
     /// Data-quality findings that involve this observation.
     async fn quality_flags(&self, ctx: &Context<'_>) -> Result<Vec<QualityFinding>> {
         Ok(load_one(ctx, FindingsOfObservation(self.0.id))
@@ -929,4 +959,84 @@ pub(crate) async fn indicator_by_code_cached(
             }
             .into_graphql()
         })
+}
+
+/// An earlier revision of an observation: what it said before a correction.
+pub struct Revision(pub models::ObservationRevision);
+
+/// An earlier revision of an observation: what it said before a correction.
+#[Object]
+impl Revision {
+    /// Revision number.
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+    /// Value in the canonical unit.
+    async fn value(&self) -> f64 {
+        self.0.value
+    }
+    /// Value as printed.
+    async fn value_text(&self) -> &str {
+        &self.0.value_text
+    }
+    /// Unit as printed.
+    async fn reported_unit(&self) -> &str {
+        &self.0.reported_unit
+    }
+    /// Qualifier.
+    async fn qualifier(&self) -> Qualifier {
+        Qualifier::from_db(&self.0.qualifier)
+    }
+    /// Quote.
+    async fn quote(&self) -> &str {
+        &self.0.quote
+    }
+    /// Curator's note.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+    /// When this revision was recorded.
+    async fn recorded_at(&self) -> &str {
+        &self.0.recorded_at
+    }
+    /// Who recorded it.
+    async fn recorded_by(&self) -> &str {
+        &self.0.recorded_by
+    }
+    /// Why it was recorded.
+    async fn change_reason(&self) -> Option<&str> {
+        self.0.change_reason.as_deref()
+    }
+    /// When the next revision replaced it.
+    async fn superseded_at(&self) -> &str {
+        &self.0.superseded_at
+    }
+}
+
+/// An entry of the audit log.
+pub struct AuditEntry(pub models::AuditEntry);
+
+/// An entry of the audit log: every write, who made it, when, and how many rows.
+#[Object]
+impl AuditEntry {
+    /// When (ISO 8601 UTC).
+    async fn at(&self) -> &str {
+        &self.0.at
+    }
+    /// Who: an API key's name, or `cli:<user>`.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// `import`, `correction`, `seed`, `key_create` or `key_revoke`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// What, in words.
+    async fn detail(&self) -> &str {
+        &self.0.detail
+    }
+    /// Rows written.
+    async fn row_count(&self) -> i32 {
+        self.0.row_count
+    }
 }

@@ -6,6 +6,7 @@
 //! transaction, so a failure midway leaves the database as it was.
 
 pub mod check;
+pub mod import;
 pub mod period;
 pub mod quantity;
 pub mod seed;

@@ -70,7 +70,7 @@ pub struct IndicatorRow {
 }
 
 /// `observations/*.csv`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 pub struct ObservationRow {
     pub key: String,
     pub district: String,
@@ -84,6 +84,10 @@ pub struct ObservationRow {
     pub unit: String,
     pub quote: String,
     pub note: Option<String>,
+    /// The source code, in imports and exports that span several sources (seed files name
+    /// their source by file name instead).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// `findings/*.csv`.

@@ -35,6 +35,8 @@ fn code_map(rows: Vec<(i32, String)>) -> HashMap<String, i32> {
 /// Deletes every row of every table (children first). Used by `seed --replace`.
 fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::delete(finding_observations::table).execute(conn)?;
+    // API keys and the audit log survive a reload: they are not seed data.
+    diesel::delete(observation_revisions::table).execute(conn)?;
     diesel::delete(findings::table).execute(conn)?;
     diesel::delete(observations::table).execute(conn)?;
     diesel::delete(sources::table).execute(conn)?;
@@ -60,6 +62,7 @@ pub fn write_dataset(
     data: &Dataset,
     replace: bool,
 ) -> Result<LoadSummary, IngestError> {
+    let now = crate::db::now_utc();
     conn.transaction::<_, IngestError, _>(|conn| {
         let existing: i64 = observations::table.count().get_result(conn)?;
         let districts_existing: i64 = districts::table.count().get_result(conn)?;
@@ -221,6 +224,7 @@ pub fn write_dataset(
                     review_year: r.review_year,
                     note: r.note.as_deref(),
                     body: &s.body,
+                    created_at: &now,
                 })
                 .execute(conn)?;
         }
@@ -260,6 +264,11 @@ pub fn write_dataset(
                     quote_end: o.quote_end as i32,
                     period_note: period_note.as_deref(),
                     note: note.as_deref(),
+                    revision: 1,
+                    created_at: &now,
+                    recorded_at: &now,
+                    recorded_by: "seed",
+                    change_reason: None,
                 })
                 .execute(conn)?;
         }
@@ -305,6 +314,22 @@ pub fn write_dataset(
             }
         }
         let rule_findings = super::check::refresh_rule_findings(conn)?;
+        crate::auth::audit(
+            conn,
+            "seed",
+            "seed",
+            &format!(
+                "loaded {} observations from {} sources{}",
+                data.observations.len(),
+                data.sources.len(),
+                if replace {
+                    " (replacing the previous contents)"
+                } else {
+                    ""
+                }
+            ),
+            data.observations.len(),
+        )?;
         Ok(LoadSummary {
             districts: data.districts.len(),
             indicators: data.indicators.len(),

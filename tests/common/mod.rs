@@ -36,6 +36,8 @@ impl Drop for Guard {
 /// A test application over its own database.
 pub struct TestApp {
     pub db: Db,
+    /// The database URL (for child processes).
+    pub url: String,
     router: axum::Router,
     _guard: Guard,
 }
@@ -112,6 +114,7 @@ impl TestApp {
         TestApp {
             router: edustats::http::router(db.clone()),
             db,
+            url,
             _guard: guard,
         }
     }
@@ -151,6 +154,35 @@ impl TestApp {
         let (status, text) = self.send(req).await;
         assert_eq!(status, StatusCode::OK, "{text}");
         serde_json::from_str(&text).expect("JSON response")
+    }
+
+    /// POSTs a GraphQL query with `Authorization: Bearer <key>`.
+    pub async fn graphql_as(&self, key: &str, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let req = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::from(body))
+            .expect("request");
+        let (status, text) = self.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        serde_json::from_str(&text).expect("JSON response")
+    }
+
+    /// Creates an API key directly in the database.
+    pub fn key(&self, name: &str, role: edustats::auth::Role) -> String {
+        let mut conn = self.db.get().expect("connection");
+        edustats::auth::create_key(&mut conn, name, role, "test").expect("key")
+    }
+
+    /// Number of observations (current revisions).
+    pub async fn observation_count(&self) -> i64 {
+        let v = self
+            .graphql("{ observations(first: 0) { totalCount } }", json!({}))
+            .await;
+        v["data"]["observations"]["totalCount"]
+            .as_i64()
+            .expect("count")
     }
 
     /// Like [`graphql`] but asserts there are no errors and returns `data`.

@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE api_keys;
+DROP TABLE observation_revisions;
+ALTER TABLE sources DROP COLUMN created_at;
+DROP INDEX observations_created;
+ALTER TABLE observations DROP COLUMN change_reason;
+ALTER TABLE observations DROP COLUMN recorded_by;
+ALTER TABLE observations DROP COLUMN recorded_at;
+ALTER TABLE observations DROP COLUMN created_at;
+ALTER TABLE observations DROP COLUMN revision;
