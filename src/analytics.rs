@@ -431,7 +431,13 @@ pub fn time_series(
     kind: &str,
     as_of: Option<&str>,
 ) -> Result<(District, Indicator, Vec<ValueRow>), ApiError> {
-    let d = resolve_districts(conn, &[district.to_string()])?.remove(0);
+    let d = resolve_districts(conn, &[district.to_string()])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::NotFound {
+            kind: "district",
+            code: district.to_string(),
+        })?;
     let i = resolve_indicator(conn, indicator)?;
     let rows = match resolve_breakdown(conn, breakdown)? {
         Some(breakdown) => queries::values(

@@ -28,6 +28,23 @@ pub struct LoadSummary {
     pub rule_findings: usize,
 }
 
+/// Looks up an id the validated dataset guarantees; a miss means the dataset and the database
+/// disagree, reported as an error rather than a panic.
+fn id<K: std::hash::Hash + Eq + std::fmt::Debug + ?Sized>(
+    map: &HashMap<impl std::borrow::Borrow<K> + std::hash::Hash + Eq, i32>,
+    key: &K,
+    what: &str,
+) -> Result<i32, IngestError> {
+    map.get(key).copied().ok_or_else(|| {
+        IngestError::Invalid(vec![super::Problem::new(
+            "dataset",
+            0,
+            what,
+            format!("{what} {key:?} is missing after insertion"),
+        )])
+    })
+}
+
 fn code_map(rows: Vec<(i32, String)>) -> HashMap<String, i32> {
     rows.into_iter().map(|(id, code)| (code, id)).collect()
 }
@@ -116,7 +133,7 @@ pub fn write_dataset(
                 .load(conn)?,
         );
         for ((dimension, code), (zh, en)) in &data.members {
-            let dimension_id = dimension_ids[dimension];
+            let dimension_id = id(&dimension_ids, dimension.as_str(), "dimension")?;
             diesel::insert_into(dimension_members::table)
                 .values(NewMember {
                     dimension_id,
@@ -163,8 +180,16 @@ pub fn write_dataset(
             for d in dims {
                 diesel::insert_into(indicator_dimensions::table)
                     .values((
-                        indicator_dimensions::indicator_id.eq(indicator_ids[&i.code]),
-                        indicator_dimensions::dimension_id.eq(dimension_ids[d]),
+                        indicator_dimensions::indicator_id.eq(id(
+                            &indicator_ids,
+                            i.code.as_str(),
+                            "indicator",
+                        )?),
+                        indicator_dimensions::dimension_id.eq(id(
+                            &dimension_ids,
+                            d.as_str(),
+                            "dimension",
+                        )?),
                     ))
                     .execute(conn)?;
             }
@@ -182,10 +207,18 @@ pub fn write_dataset(
         );
         for (code, pairs) in &data.breakdowns {
             for (d, m) in pairs {
-                let member = member_ids[&(dimension_ids[d], m.clone())];
+                let member = id(
+                    &member_ids,
+                    &(id(&dimension_ids, d.as_str(), "dimension")?, m.clone()),
+                    "member",
+                )?;
                 diesel::insert_into(breakdown_members::table)
                     .values((
-                        breakdown_members::breakdown_id.eq(breakdown_ids[code]),
+                        breakdown_members::breakdown_id.eq(id(
+                            &breakdown_ids,
+                            code.as_str(),
+                            "breakdown",
+                        )?),
                         breakdown_members::member_id.eq(member),
                     ))
                     .execute(conn)?;
@@ -217,7 +250,7 @@ pub fn write_dataset(
                     title_zh: &r.title_zh,
                     title_en: &r.title_en,
                     issuer: &r.issuer,
-                    district_id: district_ids[&r.district],
+                    district_id: id(&district_ids, r.district.as_str(), "district")?,
                     doc_number: r.doc_number.as_deref(),
                     published_on: r.date.as_deref(),
                     kind: &r.kind,
@@ -248,17 +281,20 @@ pub fn write_dataset(
             diesel::insert_into(observations::table)
                 .values(NewObservation {
                     key: &r.key,
-                    district_id: district_ids[&r.district],
-                    indicator_id: indicator_ids[&r.indicator],
-                    period_id: period_ids[r.period.trim()],
-                    breakdown_id: breakdown_ids[&o.breakdown],
+                    district_id: id(&district_ids, r.district.as_str(), "district")?,
+                    indicator_id: id(&indicator_ids, r.indicator.as_str(), "indicator")?,
+                    period_id: id(&period_ids, r.period.trim(), "period")?,
+                    breakdown_id: id(&breakdown_ids, o.breakdown.as_str(), "breakdown")?,
                     kind: &r.kind,
-                    base_period_id: base.as_ref().map(|b| period_ids[b]),
+                    base_period_id: base
+                        .as_deref()
+                        .map(|b| id(&period_ids, b, "period"))
+                        .transpose()?,
                     value: o.value,
                     value_text: &r.value,
                     reported_unit: &r.unit,
                     qualifier: o.qualifier,
-                    source_id: source_ids[&o.source],
+                    source_id: id(&source_ids, o.source.as_str(), "source")?,
                     quote: &r.quote,
                     quote_start: o.quote_start as i32,
                     quote_end: o.quote_end as i32,
@@ -307,8 +343,16 @@ pub fn write_dataset(
             for key in keys {
                 diesel::insert_into(finding_observations::table)
                     .values((
-                        finding_observations::finding_id.eq(finding_ids[&f.code]),
-                        finding_observations::observation_id.eq(observation_ids[key]),
+                        finding_observations::finding_id.eq(id(
+                            &finding_ids,
+                            f.code.as_str(),
+                            "finding",
+                        )?),
+                        finding_observations::observation_id.eq(id(
+                            &observation_ids,
+                            key,
+                            "observation",
+                        )?),
                     ))
                     .execute(conn)?;
             }
