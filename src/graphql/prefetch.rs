@@ -1,9 +1,10 @@
-//! Look-ahead prefetching. The DataLoader batches by a time window, which is efficient but not
-//! deterministic: on a loaded machine a page's keys can straddle two windows. Resolvers that
-//! return lists of observations therefore look at the selection set and load every requested
-//! relation for the whole list with one `load_many` per relation before returning; the loader's
-//! per-request cache then answers the per-row `load_one` calls. The result: a fixed number of
-//! statements per relation, whatever the page size or the machine's load.
+//! Look-ahead prefetching. The DataLoader batches by a time window, which costs that window in
+//! latency at every level and is not deterministic: on a loaded machine a page's keys can
+//! straddle two windows. Resolvers that return lists therefore look at the selection set, load
+//! every requested relation for the whole list at once (calling the batch function directly, so
+//! there is no window to wait for), and feed the results into the loader's per-request cache,
+//! which then answers the per-row `load_one` calls. The result: one statement per relation,
+//! whatever the page size or the machine's load, and no batching delay on these paths.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -15,8 +16,55 @@ use super::loaders::*;
 use crate::db::models::{self, DistrictId, IndicatorId, PeriodId};
 use crate::error::{ApiError, GqlResultExt};
 
+/// Loads the `keys` not yet in the request's cache with one call of the batch function (no
+/// batching window), primes the cache with them, and returns the values of all `keys`.
+pub(crate) async fn fetch<K>(
+    loaders: &Loaders,
+    keys: Vec<K>,
+) -> Result<HashMap<K, <DbLoader as Loader<K>>::Value>, ApiError>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = ApiError>,
+{
+    let mut out = HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let cached = loaders.get_cached_values::<K>();
+    let mut missing: Vec<K> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for k in keys {
+        if !seen.insert(k.clone()) {
+            continue;
+        }
+        match cached.get(&k) {
+            Some(v) => {
+                out.insert(k, v.clone());
+            }
+            None => missing.push(k),
+        }
+    }
+    if !missing.is_empty() {
+        let values = loaders.loader().load(&missing).await?;
+        loaders.feed_many(values.clone()).await;
+        out.extend(values);
+    }
+    Ok(out)
+}
+
+/// How a prefetch loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// From a root resolver: one direct batch call per relation, no batching window.
+    Direct,
+    /// From a resolver that runs once per item of an outer list: through the loader, so that a
+    /// root prefetch already in the cache is reused and sibling items still share one batch.
+    Cached,
+}
+
 async fn load_if<K>(
     loaders: &Loaders,
+    mode: Mode,
     wanted: bool,
     keys: Vec<K>,
 ) -> Result<HashMap<K, <DbLoader as Loader<K>>::Value>, ApiError>
@@ -27,7 +75,10 @@ where
     if !wanted || keys.is_empty() {
         return Ok(HashMap::new());
     }
-    loaders.load_many(keys).await
+    match mode {
+        Mode::Direct => fetch(loaders, keys).await,
+        Mode::Cached => loaders.load_many(keys).await,
+    }
 }
 
 /// Prefetches what `node` (the selection of one observation) asks for, for all `obs`.
@@ -35,6 +86,7 @@ pub async fn observations(
     ctx: &Context<'_>,
     obs: &[models::Observation],
     node: Lookahead<'_>,
+    mode: Mode,
 ) -> Result<()> {
     if obs.is_empty() {
         return Ok(());
@@ -51,27 +103,32 @@ pub async fn observations(
     let (districts, indicators, sources, _, _, _) = tokio::try_join!(
         load_if(
             loaders,
+            mode,
             want("district"),
             obs.iter().map(|o| o.district_id).collect()
         ),
         load_if(
             loaders,
+            mode,
             want("indicator") || want("unit"),
             obs.iter().map(|o| o.indicator_id).collect()
         ),
         load_if(
             loaders,
+            mode,
             want("source"),
             obs.iter().map(|o| o.source_id).collect()
         ),
-        load_if(loaders, !periods.is_empty(), periods),
+        load_if(loaders, mode, !periods.is_empty(), periods),
         load_if(
             loaders,
+            mode,
             want("breakdown"),
             obs.iter().map(|o| o.breakdown_id).collect()
         ),
         load_if(
             loaders,
+            mode,
             want("qualityFlags"),
             obs.iter().map(|o| FindingsOfObservation(o.id)).collect()
         ),
@@ -92,9 +149,15 @@ pub async fn observations(
         second_districts.extend(source_districts);
     }
     tokio::try_join!(
-        load_if(loaders, !second_districts.is_empty(), second_districts),
         load_if(
             loaders,
+            mode,
+            !second_districts.is_empty(),
+            second_districts
+        ),
+        load_if(
+            loaders,
+            mode,
             node.field("indicator").field("dimensions").exists(),
             indicator_ids
                 .iter()
@@ -103,6 +166,7 @@ pub async fn observations(
         ),
         load_if(
             loaders,
+            mode,
             node.field("indicator").field("coverage").exists(),
             indicator_ids
                 .iter()
@@ -120,13 +184,13 @@ pub async fn districts(ctx: &Context<'_>, ids: Vec<DistrictId>, node: Lookahead<
         return Ok(());
     }
     let loaders = ctx.data::<Loaders>()?;
-    let loaded = loaders.load_many(ids).await.gql()?;
+    let loaded = fetch(loaders, ids).await.gql()?;
     if node.field("parent").exists() {
         let parents: Vec<DistrictId> = loaded
             .values()
             .filter_map(|d| d.parent_id.map(DistrictId))
             .collect();
-        load_if(loaders, true, parents).await.gql()?;
+        fetch(loaders, parents).await.gql()?;
     }
     Ok(())
 }
@@ -143,12 +207,14 @@ pub async fn observations_of_districts(
         return Ok(());
     }
     let loaders = ctx.data::<Loaders>()?;
-    let grouped = loaders
-        .load_many(ids.iter().map(|d| ObservationsOfDistrict(*d)))
-        .await
-        .gql()?;
+    let grouped = fetch(
+        loaders,
+        ids.iter().map(|d| ObservationsOfDistrict(*d)).collect(),
+    )
+    .await
+    .gql()?;
     let all: Vec<models::Observation> = grouped.into_values().flatten().collect();
-    observations(ctx, &all, obs_node).await
+    observations(ctx, &all, obs_node, Mode::Direct).await
 }
 
 /// For a list of findings: prefetches their observations (when selected) and relations.
@@ -162,12 +228,14 @@ pub async fn observations_of_findings(
         return Ok(());
     }
     let loaders = ctx.data::<Loaders>()?;
-    let grouped = loaders
-        .load_many(ids.iter().map(|f| ObservationsOfFinding(*f)))
-        .await
-        .gql()?;
+    let grouped = fetch(
+        loaders,
+        ids.iter().map(|f| ObservationsOfFinding(*f)).collect(),
+    )
+    .await
+    .gql()?;
     let all: Vec<models::Observation> = grouped.into_values().flatten().collect();
-    observations(ctx, &all, obs_node).await
+    observations(ctx, &all, obs_node, Mode::Direct).await
 }
 
 /// For a list of sources: prefetches their district when selected.

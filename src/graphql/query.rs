@@ -23,14 +23,6 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
     ctx.data::<Db>()
 }
 
-pub(crate) async fn indicator_by_code(ctx: &Context<'_>, code: &str) -> Result<models::Indicator> {
-    let code = code.to_string();
-    db(ctx)?
-        .run(move |c| analytics::resolve_indicator(c, &code))
-        .await
-        .gql()
-}
-
 fn pairs(breakdown: Option<Vec<BreakdownInput>>) -> Vec<(String, String)> {
     breakdown
         .unwrap_or_default()
@@ -111,7 +103,9 @@ impl QueryRoot {
 
     /// One indicator by code.
     async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Indicator> {
-        Ok(Indicator(indicator_by_code(ctx, &code).await?))
+        Ok(Indicator(
+            super::types::indicator_by_code(ctx, &code).await?,
+        ))
     }
 
     /// Observations matching `filter`, in a stable order, paginated (Relay). `first` defaults to
@@ -162,7 +156,13 @@ impl QueryRoot {
             .await
             .gql()?;
         let (rows, has_next_page) = page;
-        prefetch::observations(ctx, &rows, ctx.look_ahead().field("edges").field("node")).await?;
+        prefetch::observations(
+            ctx,
+            &rows,
+            ctx.look_ahead().field("edges").field("node"),
+            prefetch::Mode::Direct,
+        )
+        .await?;
         let edges: Vec<ObservationEdge> = rows
             .into_iter()
             .map(|o| ObservationEdge {
@@ -227,6 +227,28 @@ impl QueryRoot {
             })
             .await
             .gql()?;
+        let entries = ctx.look_ahead().field("entries");
+        prefetch::districts(
+            ctx,
+            r.entries
+                .iter()
+                .map(|(_, e)| e.observation.district_id)
+                .collect(),
+            entries.field("district"),
+        )
+        .await?;
+        let chosen: Vec<models::Observation> = r
+            .entries
+            .iter()
+            .map(|(_, e)| e.observation.clone())
+            .collect();
+        prefetch::observations(
+            ctx,
+            &chosen,
+            entries.field("observation"),
+            prefetch::Mode::Direct,
+        )
+        .await?;
         let missing = r.missing.into_iter().map(District).collect();
         let ranked_count = r.entries.len() as i32;
         Ok(Ranking {
@@ -366,6 +388,7 @@ impl QueryRoot {
                 .field("rows")
                 .field("cells")
                 .field("observation"),
+            prefetch::Mode::Direct,
         )
         .await?;
         let rows = r
@@ -422,6 +445,7 @@ impl QueryRoot {
             ctx,
             &used,
             ctx.look_ahead().field("points").field("observation"),
+            prefetch::Mode::Direct,
         )
         .await?;
         Ok(TimeSeries {

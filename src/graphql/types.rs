@@ -205,7 +205,7 @@ impl District {
         #[graphql(default_with = "ObservationKind::Actual")] kind: ObservationKind,
         on_or_before: Option<i32>,
     ) -> Result<Option<LatestValue>> {
-        let indicator = indicator_by_code_cached(ctx, &indicator).await?;
+        let indicator = indicator_by_code(ctx, &indicator).await?;
         let all = latest_values(ctx, indicator.id, breakdown, kind, on_or_before).await?;
         Ok(all.into_iter().find(|v| v.district_id == self.0.id))
     }
@@ -219,14 +219,20 @@ impl District {
             .await?
             .unwrap_or_default();
         let wanted = match indicator {
-            Some(code) => Some(indicator_by_code_cached(ctx, &code).await?.id),
+            Some(code) => Some(indicator_by_code(ctx, &code).await?.id),
             None => None,
         };
         let selected: Vec<models::Observation> = all
             .into_iter()
             .filter(|o| wanted.is_none_or(|w| o.indicator_id == w))
             .collect();
-        super::prefetch::observations(ctx, &selected, ctx.look_ahead()).await?;
+        super::prefetch::observations(
+            ctx,
+            &selected,
+            ctx.look_ahead(),
+            super::prefetch::Mode::Cached,
+        )
+        .await?;
         Ok(selected.into_iter().map(Observation).collect())
     }
 }
@@ -313,7 +319,9 @@ impl Indicator {
             }
         }
         let loaders = ctx.data::<Loaders>()?;
-        let districts = loaders.load_many(out.iter().map(|(d, _)| *d)).await.gql()?;
+        let districts = super::prefetch::fetch(loaders, out.iter().map(|(d, _)| *d).collect())
+            .await
+            .gql()?;
         Ok(out
             .into_iter()
             .filter_map(|(d, years)| {
@@ -415,7 +423,8 @@ impl Source {
         let rows = load_one(ctx, ObservationsOfSource(self.0.id))
             .await?
             .unwrap_or_default();
-        super::prefetch::observations(ctx, &rows, ctx.look_ahead()).await?;
+        super::prefetch::observations(ctx, &rows, ctx.look_ahead(), super::prefetch::Mode::Cached)
+            .await?;
         Ok(rows.into_iter().map(Observation).collect())
     }
 }
@@ -607,7 +616,8 @@ impl QualityFinding {
         let rows = load_one(ctx, ObservationsOfFinding(self.0.id))
             .await?
             .unwrap_or_default();
-        super::prefetch::observations(ctx, &rows, ctx.look_ahead()).await?;
+        super::prefetch::observations(ctx, &rows, ctx.look_ahead(), super::prefetch::Mode::Cached)
+            .await?;
         Ok(rows.into_iter().map(Observation).collect())
     }
 }
@@ -946,10 +956,7 @@ pub(crate) async fn latest_values(
 }
 
 /// Resolves an indicator code through the request's loader (batched and cached).
-pub(crate) async fn indicator_by_code_cached(
-    ctx: &Context<'_>,
-    code: &str,
-) -> Result<models::Indicator> {
+pub(crate) async fn indicator_by_code(ctx: &Context<'_>, code: &str) -> Result<models::Indicator> {
     load_one(ctx, IndicatorByCode(code.to_string()))
         .await?
         .ok_or_else(|| {

@@ -1,0 +1,34 @@
+//! The README's example queries, with their output pinned as insta snapshots
+//! (`tests/snapshots/`): a README figure that drifts from what the service answers fails here.
+//! Update deliberately with `cargo insta review` (or `INSTA_UPDATE=always cargo test`).
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn readme_ranking_example() {
+    let app = TestApp::seeded();
+    let v = app
+        .graphql(
+            r#"{ ranking(indicator: "public_kindergarten_enrolment_share", year: 2022, latestOnOrBefore: true) {
+                coverage entries { rank value year district { code nameZh nameEn } } stats { count mean median min max } } }"#,
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!(v);
+}
+
+#[tokio::test]
+async fn readme_change_example() {
+    let app = TestApp::seeded();
+    let v = app
+        .graphql(
+            r#"{ change(indicator: "student_physical_health_good_rate", from: 2023, to: 2024) {
+                district { code nameEn } fromValue toValue absoluteChange absoluteUnit relativeChange relativeChangeGap } }"#,
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!(v);
+}
