@@ -195,45 +195,19 @@ pub async fn districts(ctx: &Context<'_>, ids: Vec<DistrictId>, node: Lookahead<
     Ok(())
 }
 
-/// For a list of districts: prefetches their observations (when selected) and those
-/// observations' relations.
-pub async fn observations_of_districts(
-    ctx: &Context<'_>,
-    ids: &[DistrictId],
-    node: Lookahead<'_>,
-) -> Result<()> {
+/// For a list of parents (districts, findings, sources): prefetches their observations, when
+/// `node` selects `observations`, and those observations' relations.
+pub async fn observations_of<K>(ctx: &Context<'_>, keys: Vec<K>, node: Lookahead<'_>) -> Result<()>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Value = Vec<models::Observation>, Error = ApiError>,
+{
     let obs_node = node.field("observations");
-    if !obs_node.exists() || ids.is_empty() {
+    if !obs_node.exists() || keys.is_empty() {
         return Ok(());
     }
     let loaders = ctx.data::<Loaders>()?;
-    let grouped = fetch(
-        loaders,
-        ids.iter().map(|d| ObservationsOfDistrict(*d)).collect(),
-    )
-    .await
-    .gql()?;
-    let all: Vec<models::Observation> = grouped.into_values().flatten().collect();
-    observations(ctx, &all, obs_node, Mode::Direct).await
-}
-
-/// For a list of findings: prefetches their observations (when selected) and relations.
-pub async fn observations_of_findings(
-    ctx: &Context<'_>,
-    ids: &[models::FindingId],
-    node: Lookahead<'_>,
-) -> Result<()> {
-    let obs_node = node.field("observations");
-    if !obs_node.exists() || ids.is_empty() {
-        return Ok(());
-    }
-    let loaders = ctx.data::<Loaders>()?;
-    let grouped = fetch(
-        loaders,
-        ids.iter().map(|f| ObservationsOfFinding(*f)).collect(),
-    )
-    .await
-    .gql()?;
+    let grouped = fetch(loaders, keys).await.gql()?;
     let all: Vec<models::Observation> = grouped.into_values().flatten().collect();
     observations(ctx, &all, obs_node, Mode::Direct).await
 }

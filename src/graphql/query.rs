@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Object, Result};
 
+use super::loaders::{ObservationsOfDistrict, ObservationsOfFinding, ObservationsOfSource};
 use super::prefetch;
 use super::types::*;
 use crate::analytics;
@@ -68,6 +69,14 @@ impl QueryRoot {
             .run(|c| queries::all_districts(c).map_err(ApiError::from))
             .await
             .gql()?;
+        let la = ctx.look_ahead();
+        let parents = rows
+            .iter()
+            .filter_map(|d| d.parent_id.map(models::DistrictId))
+            .collect();
+        prefetch::districts(ctx, parents, la.field("parent")).await?;
+        let ids = rows.iter().map(|d| ObservationsOfDistrict(d.id)).collect();
+        prefetch::observations_of(ctx, ids, la).await?;
         Ok(rows.into_iter().map(District).collect())
     }
 
@@ -468,6 +477,9 @@ impl QueryRoot {
             .run(|c| queries::all_sources(c).map_err(ApiError::from))
             .await
             .gql()?;
+        prefetch::sources(ctx, &rows, ctx.look_ahead()).await?;
+        let ids = rows.iter().map(|s| ObservationsOfSource(s.id)).collect();
+        prefetch::observations_of(ctx, ids, ctx.look_ahead()).await?;
         Ok(rows.into_iter().map(Source).collect())
     }
 
@@ -532,7 +544,14 @@ impl QueryRoot {
             .await
             .gql()?;
         let ids: Vec<models::FindingId> = rows.iter().map(|f| f.id).collect();
-        prefetch::observations_of_findings(ctx, &ids, ctx.look_ahead()).await?;
+        prefetch::observations_of(
+            ctx,
+            ids.iter().map(|f| ObservationsOfFinding(*f)).collect(),
+            ctx.look_ahead(),
+        )
+        .await?;
+        let ids = rows.iter().map(|f| ObservationsOfFinding(f.id)).collect();
+        prefetch::observations_of(ctx, ids, ctx.look_ahead()).await?;
         Ok(rows.into_iter().map(QualityFinding).collect())
     }
 }
