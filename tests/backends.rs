@@ -25,8 +25,11 @@ const PARITY_QUERIES: &[&str] = &[
 #[tokio::test]
 async fn sqlite_and_postgres_return_byte_identical_json() {
     if common::postgres_url().is_none() {
-        // `cargo test` on a machine without PostgreSQL; `.ci/run` always sets TEST_DATABASE_URL.
-        eprintln!("parity test needs TEST_DATABASE_URL (PostgreSQL); not run on this machine");
+        // `cargo test` on a machine without PostgreSQL; `.ci/run` sets PARITY_DATABASE_URL on
+        // both passes, so CI always runs this test.
+        eprintln!(
+            "parity test needs PARITY_DATABASE_URL or TEST_DATABASE_URL (PostgreSQL); not run"
+        );
         return;
     }
     let sqlite = TestApp::seeded_on(Backend::Sqlite, &seeds_dir());

@@ -54,18 +54,20 @@ pub fn synthetic_dir() -> PathBuf {
 
 /// Which backend the tests run on.
 pub fn backend() -> Backend {
-    if postgres_url().is_some() {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
         Backend::Postgres
     } else {
         Backend::Sqlite
     }
 }
 
-/// The PostgreSQL server tests may use, if any.
+/// The PostgreSQL server tests may use, if any: `TEST_DATABASE_URL` (which also makes it the
+/// default backend of every test) or `PARITY_DATABASE_URL` (used only by tests that compare the
+/// two backends, so that the SQLite pass runs them too).
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
+    ["TEST_DATABASE_URL", "PARITY_DATABASE_URL"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
 }
 
 fn fresh_database(backend: Backend) -> (String, Guard) {
