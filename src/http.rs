@@ -36,6 +36,16 @@ pub fn router(db: Db) -> Router {
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))
         .with_state(AppState { db, schema })
+        // Dashboards call the API from browsers on other origins. Writes authenticate with a
+        // bearer token, never with cookies, so allowing any origin exposes nothing a direct
+        // request could not already do.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([CONTENT_TYPE, AUTHORIZATION])
+                .expose_headers([CONTENT_DISPOSITION]),
+        )
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 

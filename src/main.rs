@@ -191,6 +191,29 @@ fn seed(db: &Db, dir: &std::path::Path, replace: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Resolves on Ctrl-C or SIGTERM (what container runtimes send), so in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
 async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     let empty = {
         let db = db.clone();
@@ -209,9 +232,7 @@ async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; GraphiQL at /graphql");
     axum::serve(listener, edustats::http::router(db))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
 }

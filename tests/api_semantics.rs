@@ -234,3 +234,36 @@ async fn healthz_and_graphiql() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.to_lowercase().contains("graphiql"));
 }
+
+#[tokio::test]
+async fn browsers_on_other_origins_may_call_the_api() {
+    let app = TestApp::synthetic();
+    let req = axum::http::Request::builder()
+        .method("OPTIONS")
+        .uri("/graphql")
+        .header("origin", "https://dashboard.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,authorization",
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = {
+        use tower::ServiceExt;
+        edustats::http::router(app.db.clone())
+            .oneshot(req)
+            .await
+            .unwrap()
+    };
+    assert!(resp.status().is_success(), "{:?}", resp.status());
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let allowed = resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
+}

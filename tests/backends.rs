@@ -62,7 +62,15 @@ async fn an_exhausted_pool_answers_unavailable() {
         !v["errors"][0]["message"].as_str().unwrap().contains("r2d2"),
         "{v}"
     );
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!(
+        status,
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "{body}"
+    );
     drop(held);
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, axum::http::StatusCode::OK);
     let v = app.graphql("{ districts { code } }", json!({})).await;
     assert!(v.get("errors").is_none(), "{v}");
 }
