@@ -311,10 +311,15 @@ pub struct BreakdownMember {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = districts)]
 pub struct NewDistrict<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// Parent division id.
     pub parent_id: Option<i32>,
+    /// `municipality`, `district`, `county` or `autonomous_county`.
     pub level: &'a str,
+    /// Name, Chinese.
     pub name_zh: &'a str,
+    /// Name, English.
     pub name_en: &'a str,
 }
 
@@ -322,8 +327,11 @@ pub struct NewDistrict<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = units)]
 pub struct NewUnit<'a> {
+    /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: &'a str,
+    /// Canonical unit code it converts to.
     pub canonical: &'a str,
+    /// Multiplier to the canonical unit.
     pub factor: f64,
 }
 
@@ -331,8 +339,11 @@ pub struct NewUnit<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dimensions)]
 pub struct NewDimension<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// Name, Chinese.
     pub name_zh: &'a str,
+    /// Name, English.
     pub name_en: &'a str,
 }
 
@@ -340,9 +351,13 @@ pub struct NewDimension<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dimension_members)]
 pub struct NewMember<'a> {
+    /// Dimension id.
     pub dimension_id: i32,
+    /// Stable code.
     pub code: &'a str,
+    /// Name, Chinese.
     pub name_zh: &'a str,
+    /// Name, English.
     pub name_en: &'a str,
 }
 
@@ -350,16 +365,27 @@ pub struct NewMember<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = indicators)]
 pub struct NewIndicator<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// Name, Chinese.
     pub name_zh: &'a str,
+    /// Name, English.
     pub name_en: &'a str,
+    /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: &'a str,
+    /// Category code.
     pub category: &'a str,
+    /// `higher_is_better`, `lower_is_better` or `neutral`.
     pub direction: &'a str,
+    /// One-line definition.
     pub definition: &'a str,
+    /// Lowest valid value.
     pub min_value: Option<f64>,
+    /// Highest valid value.
     pub max_value: Option<f64>,
+    /// For a share: numerator spec `code{dim=member}`.
     pub numerator: Option<&'a str>,
+    /// For a share: denominator spec.
     pub denominator: Option<&'a str>,
 }
 
@@ -367,10 +393,15 @@ pub struct NewIndicator<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = periods)]
 pub struct NewPeriod<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
     pub kind: &'a str,
+    /// First day (ISO).
     pub start_date: &'a str,
+    /// Last day (ISO).
     pub end_date: &'a str,
+    /// Calendar year the period ends in.
     pub year: i32,
 }
 
@@ -378,17 +409,29 @@ pub struct NewPeriod<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = sources)]
 pub struct NewSource<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// Title, Chinese.
     pub title_zh: &'a str,
+    /// Title, English.
     pub title_en: &'a str,
+    /// Issuing body.
     pub issuer: &'a str,
+    /// District id.
     pub district_id: i32,
+    /// Document number as printed.
     pub doc_number: Option<&'a str>,
+    /// Printed date (ISO).
     pub published_on: Option<&'a str>,
+    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
     pub kind: &'a str,
+    /// Year the document reviews.
     pub review_year: Option<i32>,
+    /// Curator's note.
     pub note: Option<&'a str>,
+    /// The text, verbatim.
     pub body: &'a str,
+    /// When first recorded.
     pub created_at: &'a str,
 }
 
@@ -396,27 +439,49 @@ pub struct NewSource<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = observations)]
 pub struct NewObservation<'a> {
+    /// Unique row key.
     pub key: &'a str,
+    /// District id.
     pub district_id: i32,
+    /// Indicator id.
     pub indicator_id: i32,
+    /// Period id.
     pub period_id: i32,
+    /// Breakdown id.
     pub breakdown_id: i32,
+    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
     pub kind: &'a str,
+    /// Base period id.
     pub base_period_id: Option<i32>,
+    /// The figure as printed.
     pub value: f64,
+    /// The figure as printed.
     pub value_text: &'a str,
+    /// The unit as printed.
     pub reported_unit: &'a str,
+    /// Qualifier code.
     pub qualifier: &'a str,
+    /// Source id.
     pub source_id: i32,
+    /// The sentence, copied from the source text.
     pub quote: &'a str,
+    /// Character offset of the quote in the source text.
     pub quote_start: i32,
+    /// Character offset just past the quote.
     pub quote_end: i32,
+    /// How the period was inferred, if it was.
     pub period_note: Option<&'a str>,
+    /// Curator's note.
     pub note: Option<&'a str>,
+    /// Revision number.
     pub revision: i32,
+    /// When first recorded.
     pub created_at: &'a str,
+    /// When this revision was recorded.
     pub recorded_at: &'a str,
+    /// Who recorded it.
     pub recorded_by: &'a str,
+    /// Why it was recorded.
     pub change_reason: Option<&'a str>,
 }
 
@@ -424,10 +489,16 @@ pub struct NewObservation<'a> {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = findings)]
 pub struct NewFinding<'a> {
+    /// Stable code.
     pub code: &'a str,
+    /// `rule` or `curated`.
     pub origin: &'a str,
+    /// Rule code.
     pub rule: &'a str,
+    /// `error` or `warning`.
     pub severity: &'a str,
+    /// Explanation.
     pub message: &'a str,
+    /// Source id.
     pub source_id: Option<i32>,
 }

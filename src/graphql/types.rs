@@ -647,8 +647,10 @@ pub struct RankingEntry {
     pub value: f64,
     /// The year of the value used (differs from the requested year only with `latestOnOrBefore`).
     pub year: i32,
+    /// The district (resolved through the loader).
     #[graphql(skip)]
     pub district_id: models::DistrictId,
+    /// The observation the value comes from.
     #[graphql(skip)]
     pub observation: models::Observation,
 }
@@ -716,6 +718,7 @@ pub enum ChangeGap {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct ChangeRow {
+    /// The district (resolved through the loader).
     #[graphql(skip)]
     pub district_id: models::DistrictId,
     /// Value in the `from` year (canonical unit).
@@ -755,6 +758,7 @@ pub struct CompareCell {
     /// The year of the value used (differs from the requested year only with
     /// `latestOnOrBefore`).
     pub year: Option<i32>,
+    /// The observation the value comes from, if any.
     #[graphql(skip)]
     pub observation: Option<models::Observation>,
 }
@@ -795,6 +799,7 @@ pub struct TimePoint {
     pub year: i32,
     /// Value in the canonical unit.
     pub value: f64,
+    /// The observation the value comes from.
     #[graphql(skip)]
     pub observation: models::Observation,
 }
@@ -876,8 +881,10 @@ pub struct LatestValue {
     pub value: f64,
     /// The year of the value (the latest on or before the requested year).
     pub year: i32,
+    /// The district (resolved through the loader).
     #[graphql(skip)]
     pub district_id: models::DistrictId,
+    /// The observation the value comes from.
     #[graphql(skip)]
     pub observation: models::Observation,
 }

@@ -28,61 +28,97 @@ pub struct Located<T> {
 /// `districts.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct DistrictRow {
+    /// Stable code.
     pub code: String,
+    /// Parent division code (empty for the municipality).
     pub parent: String,
+    /// `municipality`, `district`, `county` or `autonomous_county`.
     pub level: String,
+    /// Name, Chinese.
     pub name_zh: String,
+    /// Name, English.
     pub name_en: String,
 }
 
 /// `units/*.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct UnitRow {
+    /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: String,
+    /// Canonical unit code it converts to.
     pub canonical: String,
+    /// Multiplier to the canonical unit.
     pub factor: f64,
 }
 
 /// `breakdowns/*.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct BreakdownRow {
+    /// Dimension code.
     pub dimension: String,
+    /// Member code (empty: the row names the dimension itself).
     pub member: String,
+    /// Name, Chinese.
     pub name_zh: String,
+    /// Name, English.
     pub name_en: String,
 }
 
 /// `indicators/*.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct IndicatorRow {
+    /// Stable code.
     pub code: String,
+    /// Name, Chinese.
     pub name_zh: String,
+    /// Name, English.
     pub name_en: String,
+    /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: String,
+    /// Category code.
     pub category: String,
+    /// `higher_is_better`, `lower_is_better` or `neutral`.
     pub direction: String,
+    /// One-line definition.
     pub definition: String,
+    /// Breakdown dimensions, `;`-separated.
     pub dimensions: String,
+    /// Lowest valid value, if bounded.
     pub min: Option<f64>,
+    /// Highest valid value, if bounded.
     pub max: Option<f64>,
+    /// For a share: numerator spec `code{dim=member}`.
     pub numerator: Option<String>,
+    /// For a share: denominator spec.
     pub denominator: Option<String>,
 }
 
 /// `observations/*.csv`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 pub struct ObservationRow {
+    /// Unique row key.
     pub key: String,
+    /// District code.
     pub district: String,
+    /// Indicator code.
     pub indicator: String,
+    /// Reference period (`2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`).
     pub period: String,
+    /// How the period was inferred, if it was.
     pub period_note: Option<String>,
+    /// Breakdown, `dimension=member;...`.
     pub breakdown: Option<String>,
+    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
     pub kind: String,
+    /// For changes: the period compared against.
     pub base_period: Option<String>,
+    /// The figure as printed.
     pub value: String,
+    /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: String,
+    /// The sentence, copied from the source text.
     pub quote: String,
+    /// Curator's note.
     pub note: Option<String>,
     /// The source code, in imports and exports that span several sources (seed files name
     /// their source by file name instead).
@@ -93,10 +129,15 @@ pub struct ObservationRow {
 /// `findings/*.csv`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct FindingRow {
+    /// Stable code.
     pub code: String,
+    /// Source code.
     pub source: String,
+    /// Observation keys involved, `;`-separated.
     pub observations: String,
+    /// Rule code.
     pub rule: String,
+    /// Explanation.
     pub message: String,
 }
 
@@ -104,52 +145,78 @@ pub struct FindingRow {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SourceRecord {
+    /// Title, Chinese.
     pub title_zh: String,
+    /// Title, English.
     pub title_en: String,
+    /// Issuing body.
     pub issuer: String,
+    /// District code.
     pub district: String,
+    /// Document number as printed.
     pub doc_number: Option<String>,
+    /// Date printed on the document (ISO).
     pub date: Option<String>,
+    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
     pub kind: String,
+    /// Year the document reviews.
     pub review_year: Option<i32>,
+    /// Curator's note.
     pub note: Option<String>,
 }
 
 /// A source with its code and text.
 #[derive(Debug, Clone)]
 pub struct SourceDoc {
+    /// Stable code.
     pub code: String,
+    /// The record.
     pub record: SourceRecord,
+    /// The text, verbatim.
     pub body: String,
 }
 
 /// An observation after validation: everything resolved and normalised.
 #[derive(Debug, Clone)]
 pub struct ResolvedObservation {
+    /// The row as read.
     pub row: ObservationRow,
+    /// Source code.
     pub source: String,
+    /// Breakdown, `dimension=member;...`.
     pub breakdown: String,
+    /// The figure as printed.
     pub value: f64,
+    /// Qualifier code.
     pub qualifier: &'static str,
+    /// Character offset of the quote in the source text.
     pub quote_start: usize,
+    /// Character offset just past the quote.
     pub quote_end: usize,
 }
 
 /// Everything in the seed folder, validated and ready to write.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
+    /// Divisions.
     pub districts: Vec<DistrictRow>,
+    /// Units.
     pub units: Vec<UnitRow>,
     /// Dimension code → (zh, en).
     pub dimensions: BTreeMap<String, (String, String)>,
     /// (dimension, member) → (zh, en).
     pub members: BTreeMap<(String, String), (String, String)>,
+    /// Indicators with their dimensions.
     pub indicators: Vec<(IndicatorRow, Vec<String>)>,
+    /// Periods used, by code.
     pub periods: BTreeMap<String, ParsedPeriod>,
     /// Canonical breakdown code → its (dimension, member) pairs.
     pub breakdowns: BTreeMap<String, Vec<(String, String)>>,
+    /// Source documents.
     pub sources: Vec<SourceDoc>,
+    /// Observation keys involved, `;`-separated.
     pub observations: Vec<ResolvedObservation>,
+    /// Curated findings.
     pub findings: Vec<FindingRow>,
 }
 
