@@ -8,6 +8,7 @@ use crate::db::models::*;
 use crate::db::queries::{self, ValueFilter, ValueRow};
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::ingest::seed::KINDS;
 use crate::stats::change::{change, Gap};
 use crate::stats::ranking::{rank, summary, Order, Summary};
 use crate::stats::select::{preferred, Candidate};
@@ -481,8 +482,6 @@ pub struct FilterCodes {
     /// Exact breakdown.
     pub breakdown: Option<Vec<(String, String)>>,
 }
-
-const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
 
 /// Resolves codes to ids; unknown codes are `NOT_FOUND`, unknown kinds `BAD_USER_INPUT`.
 pub fn resolve_observation_filter(

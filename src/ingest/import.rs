@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::seed::{
     validate_observations, Catalog, IndicatorInfo, Located, ObservationRow, ResolvedObservation,
+    SOURCE_KINDS,
 };
 use super::{IngestError, Problem};
 use crate::db::models::*;
@@ -194,12 +195,6 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
     }
     .with_canonical_units())
 }
-
-const SOURCE_KINDS: &[&str] = &[
-    "self_evaluation",
-    "rectification_plan",
-    "rectification_report",
-];
 
 fn check_source(s: &SourceInput, catalog: &Catalog, problems: &mut Vec<Problem>) -> bool {
     let before = problems.len();

@@ -253,8 +253,10 @@ const CATEGORIES: &[&str] = &[
     "supervision",
 ];
 const DIRECTIONS: &[&str] = &["higher_is_better", "lower_is_better", "neutral"];
-const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
-const SOURCE_KINDS: &[&str] = &[
+/// Observation kinds (the `kind` column; the database CHECK constraint lists the same).
+pub const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
+/// Source document kinds.
+pub const SOURCE_KINDS: &[&str] = &[
     "self_evaluation",
     "rectification_plan",
     "rectification_report",
