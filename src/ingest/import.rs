@@ -264,7 +264,8 @@ fn trimmed(s: &Option<String>) -> Option<String> {
         .map(String::from)
 }
 
-/// The stored observation as an input row (the export format), for comparing and exporting.
+/// Id ↔ code maps of the small catalogue tables: turn a stored observation into an input row
+/// (the export format) and an input row's codes into ids, without a query per row.
 pub struct Codes {
     districts: HashMap<i32, String>,
     indicators: HashMap<i32, String>,
@@ -303,6 +304,22 @@ impl Codes {
                 .into_iter()
                 .collect(),
         })
+    }
+
+    /// The id of a code in one of the maps (a linear scan: the tables hold at most a few hundred
+    /// rows and this runs once per written row, instead of a query).
+    fn id(map: &HashMap<i32, String>, what: &str, code: &str) -> Result<i32, IngestError> {
+        map.iter()
+            .find(|(_, c)| c.as_str() == code)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| {
+                IngestError::Invalid(vec![Problem::new(
+                    "observations",
+                    0,
+                    what,
+                    format!("{what} {code:?} vanished during the import"),
+                )])
+            })
     }
 
     /// An observation as a row of the seed / import / export format.
@@ -440,13 +457,13 @@ pub fn import(
         let mut report = ImportReport { dry_run: opts.dry_run, source_created: new_source.as_ref().map(|s| s.code.clone()), ..Default::default() };
         let mut to_create: Vec<&ResolvedObservation> = Vec::new();
         let mut to_correct: Vec<(&ResolvedObservation, &Observation)> = Vec::new();
-        for (i, o) in validated.observations.iter().enumerate() {
+        for o in &validated.observations {
             let Some(current) = existing.get(&o.row.key) else {
                 to_create.push(o);
                 continue;
             };
             let stored = codes.row(current);
-            let line = bundle.observations.iter().position(|r| r.key == o.row.key).map_or(i as u64 + 2, |p| p as u64 + 2);
+            let line = o.line;
             let stored_source = stored.source.clone().unwrap_or_default();
             if identity(&stored, &stored_source) != identity(&o.row, &o.source) {
                 problems.push(Problem::new("observations", line, "key", format!(
@@ -509,14 +526,8 @@ pub fn import(
         for (code, pairs) in &validated.breakdowns {
             breakdown_ids.insert(code.clone(), ensure_breakdown(conn, code, pairs)?);
         }
-        let id_of = |conn: &mut DbConnection, table: &str, code: &str| -> Result<i32, IngestError> {
-            let r = match table {
-                "district" => districts::table.filter(districts::code.eq(code)).select(districts::id).first::<i32>(conn),
-                "indicator" => indicators::table.filter(indicators::code.eq(code)).select(indicators::id).first::<i32>(conn),
-                _ => sources::table.filter(sources::code.eq(code)).select(sources::id).first::<i32>(conn),
-            };
-            Ok(r?)
-        };
+        // Reloaded: the source this import creates is in it now.
+        let codes = Codes::load(conn)?;
         let missing = |what: &str, code: &str| IngestError::Invalid(vec![Problem::new("observations", 0, what, format!("{what} {code:?} vanished during the import"))]);
         for (n, o) in to_create.iter().enumerate() {
             let r = &o.row;
@@ -530,8 +541,8 @@ pub fn import(
             diesel::insert_into(observations::table)
                 .values(NewObservation {
                     key: &r.key,
-                    district_id: id_of(conn, "district", &r.district)?,
-                    indicator_id: id_of(conn, "indicator", &r.indicator)?,
+                    district_id: Codes::id(&codes.districts, "district", &r.district)?,
+                    indicator_id: Codes::id(&codes.indicators, "indicator", &r.indicator)?,
                     period_id,
                     breakdown_id,
                     kind: &r.kind,
@@ -540,7 +551,7 @@ pub fn import(
                     value_text: &r.value,
                     reported_unit: &r.unit,
                     qualifier: o.qualifier,
-                    source_id: id_of(conn, "source", &o.source)?,
+                    source_id: Codes::id(&codes.sources, "source", &o.source)?,
                     quote: &r.quote,
                     quote_start: o.quote_start as i32,
                     quote_end: o.quote_end as i32,

@@ -181,11 +181,13 @@ pub struct SourceDoc {
 pub struct ResolvedObservation {
     /// The row as read.
     pub row: ObservationRow,
+    /// Its line in the input, for problems found after validation.
+    pub line: u64,
     /// Source code.
     pub source: String,
-    /// Breakdown, `dimension=member;...`.
+    /// Canonical breakdown code, `dimension=member;...` (dimensions sorted).
     pub breakdown: String,
-    /// The figure as printed.
+    /// The figure in its canonical unit.
     pub value: f64,
     /// Qualifier code.
     pub qualifier: &'static str,
@@ -647,6 +649,7 @@ pub fn validate_observations(
         if let (Some(q), Some((_, factor)), Some((start, end))) = (quantity, conversion, located) {
             out.breakdowns.insert(breakdown.clone(), pairs);
             out.observations.push(ResolvedObservation {
+                line: o.line,
                 row: o.row,
                 source,
                 breakdown,
