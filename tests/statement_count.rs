@@ -65,6 +65,8 @@ async fn rankings_findings_and_sources_are_batched() {
             r#"{ districts { code latestValue(indicator: "teachers_in_exchange") { value year } } }"#,
             5,
         ),
+        // sources, their texts = 2
+        (r#"{ sources { code text } }"#, 2),
         // sources, their districts, observations, periods, indicators = 5
         (
             r#"{ sources { code district { code } observations { key period { code } indicator { code } } } }"#,

@@ -151,12 +151,16 @@ pub fn source_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option
         .optional()
 }
 
-/// The full text of a source.
-pub fn source_body(conn: &mut DbConnection, id: SourceId) -> QueryResult<String> {
-    sources::table
-        .filter(sources::id.eq(id.0))
-        .select(sources::body)
-        .first(conn)
+/// The full texts of the sources given (DataLoader batch).
+pub fn source_bodies(
+    conn: &mut DbConnection,
+    keys: &[SourceId],
+) -> QueryResult<Vec<(SourceId, String)>> {
+    let rows: Vec<(i32, String)> = sources::table
+        .filter(sources::id.eq_any(ids(keys, |k| k.0)))
+        .select((sources::id, sources::body))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, b)| (SourceId(i), b)).collect())
 }
 
 /// The members of each breakdown given (the total has none).

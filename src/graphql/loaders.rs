@@ -417,3 +417,25 @@ impl Loader<RevisionsOfObservation> for DbLoader {
         .await
     }
 }
+
+/// Key: the full text of a source (kept out of [`Source`] so listings do not carry it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TextOfSource(pub SourceId);
+
+impl Loader<TextOfSource> for DbLoader {
+    type Value = String;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TextOfSource]) -> Result<HashMap<TextOfSource, String>, ApiError> {
+        self.by_id(
+            keys,
+            |c, k| {
+                let ids: Vec<SourceId> = k.iter().map(|k| k.0).collect();
+                queries::source_bodies(c, &ids)
+            },
+            |(id, _): &(SourceId, String)| TextOfSource(*id),
+        )
+        .await
+        .map(|m| m.into_iter().map(|(k, (_, body))| (k, body)).collect())
+    }
+}

@@ -212,7 +212,7 @@ where
     observations(ctx, &all, obs_node, Mode::Direct).await
 }
 
-/// For a list of sources: prefetches their district when selected.
+/// For a list of sources: prefetches their district and text when selected.
 pub async fn sources(
     ctx: &Context<'_>,
     sources: &[models::Source],
@@ -223,5 +223,15 @@ pub async fn sources(
         sources.iter().map(|s| s.district_id).collect(),
         node.field("district"),
     )
-    .await
+    .await?;
+    if node.field("text").exists() {
+        let loaders = ctx.data::<Loaders>()?;
+        fetch(
+            loaders,
+            sources.iter().map(|s| TextOfSource(s.id)).collect(),
+        )
+        .await
+        .gql()?;
+    }
+    Ok(())
 }

@@ -412,11 +412,7 @@ impl Source {
     }
     /// The full text, verbatim. Quote offsets of observations index into it (in characters).
     async fn text(&self, ctx: &Context<'_>) -> Result<String> {
-        let id = self.0.id;
-        super::query::db(ctx)?
-            .run(move |c| crate::db::queries::source_body(c, id).map_err(ApiError::from))
-            .await
-            .gql()
+        load_required(ctx, TextOfSource(self.0.id), "source text").await
     }
     /// Every observation taken from this document.
     async fn observations(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
