@@ -157,7 +157,7 @@ fn loader_reports_every_problem_with_line_and_field() {
 }
 
 #[test]
-fn a_failed_load_writes_nothing_and_a_second_load_is_refused() {
+fn a_second_load_is_refused_and_replace_reloads() {
     let app = common::TestApp::empty();
     let data = ingest::seed::load_dir(&common::synthetic_dir()).unwrap();
     let mut conn = app.db.get().unwrap();

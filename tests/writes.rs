@@ -403,14 +403,12 @@ fn app_total(conn: &mut edustats::db::DbConnection) -> i64 {
 #[tokio::test]
 async fn export_headers_and_bad_filters() {
     let app = TestApp::synthetic();
-    let resp = app
-        .send(
-            axum::http::Request::get("/export/observations.csv?kind=actual")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(resp.0, StatusCode::OK);
+    // The fixture has 11 actual values and no target: the filter applies.
+    let (status, body) = app.get("/export/observations.csv?kind=actual").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.lines().count(), 1 + 11, "{body}");
+    let (_, body) = app.get("/export/observations.csv?kind=target").await;
+    assert_eq!(body.lines().count(), 1, "only the header: {body}");
     let req = axum::http::Request::get("/export/observations.csv")
         .body(axum::body::Body::empty())
         .unwrap();
