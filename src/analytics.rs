@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::db::models::*;
 use crate::db::queries::{self, ValueFilter, ValueRow};
 use crate::db::DbConnection;
+use crate::domain::{Breakdown, ObservationKind, Qualifier};
 use crate::error::ApiError;
-use crate::ingest::seed::KINDS;
 use crate::stats::change::{change, Gap};
 use crate::stats::ranking::{rank, summary, Order, Summary};
 use crate::stats::select::{preferred, Candidate};
@@ -79,23 +79,13 @@ pub fn resolve_districts(
         .collect()
 }
 
-/// Resolves a breakdown given as (dimension, member) pairs. Unknown members are `NOT_FOUND`;
-/// a valid breakdown that no value uses resolves to `None` (the answer is then empty).
+/// Resolves a breakdown. Unknown members are `NOT_FOUND`; a valid breakdown that no value uses
+/// resolves to `None` (the answer is then empty).
 pub fn resolve_breakdown(
     conn: &mut DbConnection,
-    pairs: &[(String, String)],
+    breakdown: &Breakdown,
 ) -> Result<Option<BreakdownId>, ApiError> {
-    let mut sorted = pairs.to_vec();
-    sorted.sort();
-    for w in sorted.windows(2) {
-        if w[0].0 == w[1].0 {
-            return Err(ApiError::BadInput(format!(
-                "breakdown names dimension {:?} twice",
-                w[0].0
-            )));
-        }
-    }
-    for (d, m) in &sorted {
+    for (d, m) in breakdown.pairs() {
         if !queries::dimension_member_exists(conn, d, m)? {
             return Err(ApiError::NotFound {
                 kind: "breakdown member",
@@ -103,19 +93,14 @@ pub fn resolve_breakdown(
             });
         }
     }
-    let code = sorted
-        .iter()
-        .map(|(d, m)| format!("{d}={m}"))
-        .collect::<Vec<_>>()
-        .join(";");
-    Ok(queries::breakdown_by_code(conn, &code)?)
+    Ok(queries::breakdown_by_code(conn, &breakdown.to_string())?)
 }
 
 /// Division-level districts (everything but the municipality), by code.
 fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, ApiError> {
     Ok(queries::all_districts(conn)?
         .into_iter()
-        .filter(|d| d.level != "municipality")
+        .filter(|d| d.level.is_ranked())
         .collect())
 }
 
@@ -133,7 +118,7 @@ pub fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> 
                 .map(|r| Candidate {
                     year: r.period.year,
                     published_on: r.published_on.as_deref(),
-                    exact: r.observation.qualifier == "exact",
+                    exact: r.observation.qualifier == Qualifier::Exact,
                     id: r.observation.id.0,
                 })
                 .collect();
@@ -167,11 +152,11 @@ pub struct RankingQuery<'a> {
     /// Year.
     pub year: i32,
     /// Exact breakdown (empty: the total).
-    pub breakdown: &'a [(String, String)],
+    pub breakdown: &'a Breakdown,
     /// Explicit order; `None`: best first by the indicator's direction.
     pub order: Option<Order>,
-    /// Kind ranked (`actual` by default).
-    pub kind: &'a str,
+    /// Kind ranked (actual by default).
+    pub kind: ObservationKind,
     /// Use each district's latest value on or before `year`.
     pub latest_on_or_before: bool,
     /// Answer as the warehouse was at this instant.
@@ -196,7 +181,7 @@ pub fn ranking(
     let indicator = resolve_indicator(conn, indicator)?;
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let universe = ranked_universe(conn)?;
-    let order = order.unwrap_or_else(|| Order::best_first(&indicator.direction));
+    let order = order.unwrap_or_else(|| Order::best_first(indicator.direction));
     let years = if latest_on_or_before {
         (*YEARS.start(), year)
     } else {
@@ -276,7 +261,7 @@ pub fn changes(
     from: i32,
     to: i32,
     districts: Option<&[String]>,
-    breakdown: &[(String, String)],
+    breakdown: &Breakdown,
     as_of: Option<&str>,
 ) -> Result<(Indicator, Vec<ChangeResult>), ApiError> {
     check_year("from", from)?;
@@ -299,7 +284,7 @@ pub fn changes(
             &ValueFilter {
                 indicators: &[indicator.id],
                 districts: ids.as_deref(),
-                kind: "actual",
+                kind: ObservationKind::Actual,
                 breakdown: b,
                 years: (from, to),
                 as_of,
@@ -362,7 +347,7 @@ pub fn compare(
     districts: &[String],
     indicators: &[String],
     year: i32,
-    breakdown: &[(String, String)],
+    breakdown: &Breakdown,
     latest_on_or_before: bool,
     as_of: Option<&str>,
 ) -> Result<CompareResult, ApiError> {
@@ -394,7 +379,7 @@ pub fn compare(
                 &ValueFilter {
                     indicators: &i_ids,
                     districts: Some(&d_ids),
-                    kind: "actual",
+                    kind: ObservationKind::Actual,
                     breakdown: b,
                     years,
                     as_of,
@@ -428,8 +413,8 @@ pub fn time_series(
     conn: &mut DbConnection,
     district: &str,
     indicator: &str,
-    breakdown: &[(String, String)],
-    kind: &str,
+    breakdown: &Breakdown,
+    kind: ObservationKind,
     as_of: Option<&str>,
 ) -> Result<(District, Indicator, Vec<ValueRow>), ApiError> {
     let d = resolve_districts(conn, &[district.to_string()])?
@@ -475,15 +460,15 @@ pub struct FilterCodes {
     pub indicators: Option<Vec<String>>,
     /// Years.
     pub years: Option<Vec<i32>>,
-    /// Kinds (`actual`, ...).
-    pub kinds: Option<Vec<String>>,
+    /// Kinds.
+    pub kinds: Option<Vec<ObservationKind>>,
     /// Source codes.
     pub sources: Option<Vec<String>>,
     /// Exact breakdown.
-    pub breakdown: Option<Vec<(String, String)>>,
+    pub breakdown: Option<Breakdown>,
 }
 
-/// Resolves codes to ids; unknown codes are `NOT_FOUND`, unknown kinds `BAD_USER_INPUT`.
+/// Resolves codes to ids; unknown codes are `NOT_FOUND`.
 pub fn resolve_observation_filter(
     conn: &mut DbConnection,
     f: &FilterCodes,
@@ -525,14 +510,6 @@ pub fn resolve_observation_filter(
         }
         q.years = Some(years.clone());
     }
-    if let Some(kinds) = &f.kinds {
-        if let Some(bad) = kinds.iter().find(|k| !KINDS.contains(&k.as_str())) {
-            return Err(ApiError::BadInput(format!(
-                "unknown kind {bad:?}: expected one of {}",
-                KINDS.join(", ")
-            )));
-        }
-        q.kinds = Some(kinds.clone());
-    }
+    q.kinds = f.kinds.clone();
     Ok(q)
 }

@@ -9,33 +9,8 @@ use crate::db::models::{ApiKey, AuditEntry};
 use crate::db::schema::{api_keys, audit_log};
 use crate::db::{now_utc, DbConnection};
 
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Import reports and correct figures.
-    Editor,
-    /// Everything an editor may do, plus reading the audit log.
-    Admin,
-}
-
-impl Role {
-    /// Parses `editor` or `admin`.
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-}
+use crate::domain::AuditAction;
+pub use crate::domain::Role;
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +55,7 @@ pub fn hash_key(key: &str) -> String {
 pub fn audit(
     conn: &mut DbConnection,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     detail: &str,
     rows: usize,
 ) -> QueryResult<()> {
@@ -88,7 +63,7 @@ pub fn audit(
         .values((
             audit_log::at.eq(now_utc()),
             audit_log::actor.eq(actor),
-            audit_log::action.eq(action),
+            audit_log::action.eq(action.as_str()),
             audit_log::detail.eq(detail),
             audit_log::row_count.eq(i32::try_from(rows).unwrap_or(i32::MAX)),
         ))
@@ -134,7 +109,7 @@ pub fn create_key(
         audit(
             conn,
             actor,
-            "key_create",
+            AuditAction::KeyCreate,
             &format!("created {} key {name:?}", role.as_str()),
             1,
         )?;
@@ -167,7 +142,7 @@ pub fn revoke_key(conn: &mut DbConnection, name: &str, actor: &str) -> Result<()
         audit(
             conn,
             actor,
-            "key_revoke",
+            AuditAction::KeyRevoke,
             &format!("revoked key {name:?}"),
             1,
         )?;
@@ -183,7 +158,10 @@ pub fn authenticate(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Pr
         .select(ApiKey::as_select())
         .first(conn)
         .optional()?;
-    Ok(found.and_then(|k| Role::parse(&k.role).map(|role| Principal { name: k.name, role })))
+    Ok(found.map(|k| Principal {
+        name: k.name,
+        role: k.role,
+    }))
 }
 
 /// The newest audit entries first.
@@ -201,9 +179,9 @@ mod tests {
 
     #[test]
     fn roles_and_hashes() {
-        assert_eq!(Role::parse("editor"), Some(Role::Editor));
-        assert_eq!(Role::parse("admin"), Some(Role::Admin));
-        assert_eq!(Role::parse("root"), None);
+        assert_eq!(Role::parse("editor"), Ok(Role::Editor));
+        assert_eq!(Role::parse("admin"), Ok(Role::Admin));
+        assert!(Role::parse("root").is_err());
         assert!(Role::Admin > Role::Editor);
         assert_eq!(
             hash_key("abc"),

@@ -116,10 +116,9 @@ fn write_row<W: Write>(
         .get(&r.indicator)
         .cloned()
         .unwrap_or_default();
-    let canonical_unit = match o.kind.as_str() {
-        "growth" => "percent".to_string(),
-        "rank" => "rank".to_string(),
-        _ => unit,
+    let canonical_unit = match o.kind.fixed_unit() {
+        Some(u) => u.as_str().to_string(),
+        None => unit,
     };
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
     w.write_record([
@@ -129,7 +128,7 @@ fn write_row<W: Write>(
         r.period,
         opt(&r.period_note),
         opt(&r.breakdown),
-        r.kind,
+        r.kind.to_string(),
         opt(&r.base_period),
         r.value,
         r.unit,
@@ -142,7 +141,7 @@ fn write_row<W: Write>(
         ie,
         o.value.to_string(),
         canonical_unit,
-        o.qualifier.clone(),
+        o.qualifier.to_string(),
         o.revision.to_string(),
         o.recorded_at.clone(),
         o.recorded_by.clone(),

@@ -107,13 +107,24 @@ struct ExportParams {
     source: Option<String>,
 }
 
-fn list(v: &Option<String>) -> Option<Vec<String>> {
-    v.as_ref().map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect()
-    })
+/// A comma-separated parameter, each item parsed; a bad item is `BAD_USER_INPUT` naming it.
+fn list<T>(name: &str, v: &Option<String>) -> Result<Option<Vec<T>>, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    v.as_ref()
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| {
+                    x.parse::<T>()
+                        .map_err(|e| ApiError::BadInput(format!("{name}: {x:?}: {e}")))
+                })
+                .collect()
+        })
+        .transpose()
 }
 
 fn error_response(e: ApiError) -> Response {
@@ -125,27 +136,19 @@ fn error_response(e: ApiError) -> Response {
 }
 
 async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportParams>) -> Response {
-    let years = match list(&params.year)
-        .map(|ys| {
-            ys.iter()
-                .map(|y| {
-                    y.parse::<i32>()
-                        .map_err(|_| ApiError::BadInput(format!("invalid year {y:?}")))
-                })
-                .collect::<Result<Vec<_>, _>>()
+    let parsed = (|| {
+        Ok::<_, ApiError>(FilterCodes {
+            districts: list("district", &params.district)?,
+            indicators: list("indicator", &params.indicator)?,
+            years: list("year", &params.year)?,
+            kinds: list("kind", &params.kind)?,
+            sources: list("source", &params.source)?,
+            breakdown: None,
         })
-        .transpose()
-    {
-        Ok(y) => y,
+    })();
+    let codes = match parsed {
+        Ok(c) => c,
         Err(e) => return error_response(e),
-    };
-    let codes = FilterCodes {
-        districts: list(&params.district),
-        indicators: list(&params.indicator),
-        years,
-        kinds: list(&params.kind),
-        sources: list(&params.source),
-        breakdown: None,
     };
     let q = match state
         .db

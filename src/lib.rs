@@ -12,6 +12,7 @@ pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod export;
 pub mod graphql;

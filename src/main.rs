@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use edustats::config::{default_seeds_dir, DbArgs, DEFAULT_ADDR};
 use edustats::db::{queries, Db};
+use edustats::domain::{ObservationKind, Role};
 use edustats::ingest::{self, IngestError};
 
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
@@ -88,17 +89,17 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// Indicator codes, comma-separated.
-        #[arg(long)]
-        indicator: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        indicator: Vec<String>,
         /// District codes, comma-separated.
-        #[arg(long)]
-        district: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        district: Vec<String>,
         /// Years, comma-separated.
-        #[arg(long)]
-        year: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        year: Vec<i32>,
         /// Kinds (actual, target, change, growth, rank), comma-separated.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        kind: Vec<ObservationKind>,
         /// Output file (default: standard output).
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -122,7 +123,7 @@ enum KeyAction {
         name: String,
         /// `editor` (imports and corrections) or `admin` (also the audit log).
         #[arg(long)]
-        role: String,
+        role: Role,
     },
     /// List keys (names, roles, prefixes, revocation).
     List,
@@ -155,13 +156,9 @@ fn cli_actor() -> String {
     )
 }
 
-fn list(v: &Option<String>) -> Option<Vec<String>> {
-    v.as_ref().map(|s| {
-        s.split(',')
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect()
-    })
+/// An absent list option means "no filter".
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
 }
 
 fn connect(args: &DbArgs) -> anyhow::Result<Db> {
@@ -300,12 +297,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = handle.get()?;
             match action {
                 KeyAction::Create { name, role } => {
-                    let role = edustats::auth::Role::parse(&role).ok_or_else(|| {
-                        Exit(
-                            EXIT_INVALID,
-                            format!("invalid role {role:?}: use editor or admin"),
-                        )
-                    })?;
                     let key = edustats::auth::create_key(&mut conn, &name, role, &cli_actor())?;
                     eprintln!(
                         "created {} key {name:?}; it is shown only now:",
@@ -383,21 +374,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let handle = connect(&db)?;
             let mut conn = handle.get()?;
-            let years = list(&year)
-                .map(|ys| {
-                    ys.iter()
-                        .map(|y| {
-                            y.parse::<i32>()
-                                .map_err(|_| Exit(EXIT_INVALID, format!("invalid year {y:?}")))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?;
             let codes = edustats::analytics::FilterCodes {
-                districts: list(&district),
-                indicators: list(&indicator),
-                years,
-                kinds: list(&kind),
+                districts: non_empty(district),
+                indicators: non_empty(indicator),
+                years: non_empty(year),
+                kinds: non_empty(kind),
                 sources: None,
                 breakdown: None,
             };

@@ -33,7 +33,7 @@ fn input(b: &Bundle) -> Value {
         },
         "observations": b.observations.iter().map(|o| json!({
             "key": o.key, "district": o.district, "indicator": o.indicator, "period": o.period,
-            "breakdown": o.breakdown, "kind": o.kind.to_uppercase(), "value": o.value, "unit": o.unit,
+            "breakdown": o.breakdown, "kind": o.kind.as_str().to_uppercase(), "value": o.value, "unit": o.unit,
             "quote": o.quote, "note": o.note
         })).collect::<Vec<_>>()
     })

@@ -5,6 +5,10 @@
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::{
+    AuditAction, CanonicalUnit, Category, Direction, DivisionLevel, FindingOrigin, ObservationKind,
+    PeriodKind, Qualifier, Role, Severity, SourceKind,
+};
 
 macro_rules! id_type {
     ($(#[$doc:meta] $name:ident),* $(,)?) => {$(
@@ -49,7 +53,8 @@ pub struct District {
     /// The parent division (the municipality for districts and counties).
     pub parent_id: Option<i32>,
     /// `municipality`, `district`, `county` or `autonomous_county`.
-    pub level: String,
+    #[diesel(deserialize_as = String)]
+    pub level: DivisionLevel,
     /// Chinese name.
     pub name_zh: String,
     /// English name.
@@ -70,11 +75,14 @@ pub struct Indicator {
     /// English name.
     pub name_en: String,
     /// Canonical unit code.
-    pub unit: String,
+    #[diesel(deserialize_as = String)]
+    pub unit: CanonicalUnit,
     /// Category code.
-    pub category: String,
+    #[diesel(deserialize_as = String)]
+    pub category: Category,
     /// `higher_is_better`, `lower_is_better` or `neutral`.
-    pub direction: String,
+    #[diesel(deserialize_as = String)]
+    pub direction: Direction,
     /// One-line definition.
     pub definition: String,
     /// Lowest valid value, if bounded.
@@ -97,7 +105,8 @@ pub struct Period {
     /// Canonical text: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
     pub code: String,
     /// `year`, `month` or `span`.
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: PeriodKind,
     /// First day, ISO date.
     pub start_date: String,
     /// Last day, ISO date.
@@ -129,7 +138,8 @@ pub struct Source {
     /// Date printed on the document, ISO.
     pub published_on: Option<String>,
     /// `self_evaluation`, `rectification_plan` or `rectification_report`.
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: SourceKind,
     /// The year the document reviews.
     pub review_year: Option<i32>,
     /// Curator's note about the document.
@@ -158,7 +168,8 @@ pub struct Observation {
     #[diesel(deserialize_as = i32)]
     pub breakdown_id: BreakdownId,
     /// `actual`, `target`, `change`, `growth` or `rank`.
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: ObservationKind,
     /// For a change: the period compared against.
     pub base_period_id: Option<i32>,
     /// Value in the canonical unit of its kind.
@@ -168,7 +179,8 @@ pub struct Observation {
     /// Unit as printed.
     pub reported_unit: String,
     /// `exact`, `approximate`, `more_than`, `at_least`, `less_than`, `at_most`.
-    pub qualifier: String,
+    #[diesel(deserialize_as = String)]
+    pub qualifier: Qualifier,
     /// Source document.
     #[diesel(deserialize_as = i32)]
     pub source_id: SourceId,
@@ -212,7 +224,8 @@ pub struct ObservationRevision {
     /// Unit as printed.
     pub reported_unit: String,
     /// Qualifier.
-    pub qualifier: String,
+    #[diesel(deserialize_as = String)]
+    pub qualifier: Qualifier,
     /// Quote.
     pub quote: String,
     /// Quote offsets.
@@ -240,7 +253,8 @@ pub struct ApiKey {
     /// Unique name, recorded as the actor of every write made with the key.
     pub name: String,
     /// `editor` or `admin`.
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     /// SHA-256 of the key, hex.
     pub key_hash: String,
     /// The key's first characters, to recognise it in listings.
@@ -262,7 +276,8 @@ pub struct AuditEntry {
     /// Who: an API key's name or `cli:<user>`.
     pub actor: String,
     /// `import`, `correction`, `key_create`, `key_revoke`.
-    pub action: String,
+    #[diesel(deserialize_as = String)]
+    pub action: AuditAction,
     /// What, in words.
     pub detail: String,
     /// How many rows were written.
@@ -279,11 +294,13 @@ pub struct Finding {
     /// Stable code.
     pub code: String,
     /// `rule` (computed by `edustats check`) or `curated` (recorded while curating).
-    pub origin: String,
+    #[diesel(deserialize_as = String)]
+    pub origin: FindingOrigin,
     /// Rule code.
     pub rule: String,
     /// `error` or `warning`.
-    pub severity: String,
+    #[diesel(deserialize_as = String)]
+    pub severity: Severity,
     /// Explanation, quoting the figures involved.
     pub message: String,
     /// Source document, when one is involved.
@@ -316,7 +333,8 @@ pub struct NewDistrict<'a> {
     /// Parent division id.
     pub parent_id: Option<i32>,
     /// `municipality`, `district`, `county` or `autonomous_county`.
-    pub level: &'a str,
+    #[diesel(serialize_as = String)]
+    pub level: DivisionLevel,
     /// Name, Chinese.
     pub name_zh: &'a str,
     /// Name, English.
@@ -372,11 +390,14 @@ pub struct NewIndicator<'a> {
     /// Name, English.
     pub name_en: &'a str,
     /// Unit (reported unit for observations, canonical unit for indicators).
-    pub unit: &'a str,
+    #[diesel(serialize_as = String)]
+    pub unit: CanonicalUnit,
     /// Category code.
-    pub category: &'a str,
+    #[diesel(serialize_as = String)]
+    pub category: Category,
     /// `higher_is_better`, `lower_is_better` or `neutral`.
-    pub direction: &'a str,
+    #[diesel(serialize_as = String)]
+    pub direction: Direction,
     /// One-line definition.
     pub definition: &'a str,
     /// Lowest valid value.
@@ -396,7 +417,8 @@ pub struct NewPeriod<'a> {
     /// Stable code.
     pub code: &'a str,
     /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
-    pub kind: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: PeriodKind,
     /// First day (ISO).
     pub start_date: &'a str,
     /// Last day (ISO).
@@ -424,7 +446,8 @@ pub struct NewSource<'a> {
     /// Printed date (ISO).
     pub published_on: Option<&'a str>,
     /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
-    pub kind: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: SourceKind,
     /// Year the document reviews.
     pub review_year: Option<i32>,
     /// Curator's note.
@@ -450,7 +473,8 @@ pub struct NewObservation<'a> {
     /// Breakdown id.
     pub breakdown_id: i32,
     /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
-    pub kind: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: ObservationKind,
     /// Base period id.
     pub base_period_id: Option<i32>,
     /// The figure as printed.
@@ -460,7 +484,8 @@ pub struct NewObservation<'a> {
     /// The unit as printed.
     pub reported_unit: &'a str,
     /// Qualifier code.
-    pub qualifier: &'a str,
+    #[diesel(serialize_as = String)]
+    pub qualifier: Qualifier,
     /// Source id.
     pub source_id: i32,
     /// The sentence, copied from the source text.
@@ -492,11 +517,13 @@ pub struct NewFinding<'a> {
     /// Stable code.
     pub code: &'a str,
     /// `rule` or `curated`.
-    pub origin: &'a str,
+    #[diesel(serialize_as = String)]
+    pub origin: FindingOrigin,
     /// Rule code.
     pub rule: &'a str,
     /// `error` or `warning`.
-    pub severity: &'a str,
+    #[diesel(serialize_as = String)]
+    pub severity: Severity,
     /// Explanation.
     pub message: &'a str,
     /// Source id.

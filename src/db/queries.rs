@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::conn::{DbConnection, MultiBackend};
 use super::models::*;
 use super::schema::*;
+use crate::domain::{ObservationKind, PeriodKind};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, present in both backends: case-insensitive search without ILIKE, which
@@ -241,7 +242,7 @@ pub struct ObservationQuery {
     /// Exact breakdown.
     pub breakdowns: Option<Vec<BreakdownId>>,
     /// Kinds (`actual`, ...).
-    pub kinds: Option<Vec<String>>,
+    pub kinds: Option<Vec<ObservationKind>>,
     /// Sources.
     pub sources: Option<Vec<SourceId>>,
     /// Show the warehouse as it was at this instant (ISO 8601 UTC, stored format).
@@ -263,7 +264,7 @@ fn filtered(q: &ObservationQuery) -> observations::BoxedQuery<'static, MultiBack
         query = query.filter(observations::source_id.eq_any(ids(s, |k| k.0)));
     }
     if let Some(k) = &q.kinds {
-        query = query.filter(observations::kind.eq_any(k.clone()));
+        query = query.filter(observations::kind.eq_any(k.iter().map(|k| k.as_str())));
     }
     if let Some(t) = &q.as_of {
         query = query.filter(observations::created_at.le(t.clone()));
@@ -333,7 +334,7 @@ pub fn overlay_as_of(
             o.value = r.value;
             o.value_text = r.value_text.clone();
             o.reported_unit = r.reported_unit.clone();
-            o.qualifier = r.qualifier.clone();
+            o.qualifier = r.qualifier;
             o.quote = r.quote.clone();
             o.quote_start = r.quote_start;
             o.quote_end = r.quote_end;
@@ -427,7 +428,7 @@ pub fn all_breakdowns(conn: &mut DbConnection) -> QueryResult<Vec<(BreakdownId, 
 /// Period kinds that year-based queries use: whole years, and points in time (a month, e.g.
 /// 年底 → `2020-12`) within the year. Spans (half-years, multi-year totals) are not comparable
 /// with annual figures and are left out.
-pub const YEAR_KINDS: [&str; 2] = ["year", "month"];
+pub const YEAR_KINDS: [PeriodKind; 2] = [PeriodKind::Year, PeriodKind::Month];
 
 /// An observation with the period it refers to and the publication date of its source: what
 /// rankings, changes, matrices and time series choose from.
@@ -449,7 +450,7 @@ pub struct ValueFilter<'a> {
     /// Districts; `None` for all.
     pub districts: Option<&'a [DistrictId]>,
     /// Kind (`actual`, ...).
-    pub kind: &'a str,
+    pub kind: ObservationKind,
     /// Exact breakdown.
     pub breakdown: BreakdownId,
     /// Inclusive range of years.
@@ -465,9 +466,9 @@ pub fn values(conn: &mut DbConnection, f: &ValueFilter<'_>) -> QueryResult<Vec<V
         .inner_join(periods::table)
         .inner_join(sources::table)
         .filter(observations::indicator_id.eq_any(ids(f.indicators, |k| k.0)))
-        .filter(observations::kind.eq(f.kind.to_string()))
+        .filter(observations::kind.eq(f.kind.as_str()))
         .filter(observations::breakdown_id.eq(f.breakdown.0))
-        .filter(periods::kind.eq_any(YEAR_KINDS))
+        .filter(periods::kind.eq_any(YEAR_KINDS.map(PeriodKind::as_str)))
         .filter(periods::year.between(f.years.0, f.years.1))
         .select((
             Observation::as_select(),

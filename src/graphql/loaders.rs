@@ -11,6 +11,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::db::models::*;
 use crate::db::{queries, Db, DbConnection};
+use crate::domain::ObservationKind;
 use crate::error::ApiError;
 
 /// The batch function shared by all loaders: runs a query for all keys on the blocking pool.
@@ -327,7 +328,7 @@ pub struct LatestValues {
     /// Exact breakdown.
     pub breakdown: BreakdownId,
     /// Kind (`actual`, ...).
-    pub kind: &'static str,
+    pub kind: ObservationKind,
     /// Latest year considered.
     pub on_or_before: i32,
 }
@@ -344,7 +345,7 @@ impl Loader<LatestValues> for DbLoader {
         self.db
             .run(move |c| {
                 // One query per distinct (breakdown, kind, year) among the keys: usually one.
-                let mut groups: HashMap<(BreakdownId, &'static str, i32), Vec<IndicatorId>> =
+                let mut groups: HashMap<(BreakdownId, ObservationKind, i32), Vec<IndicatorId>> =
                     HashMap::new();
                 for k in &keys {
                     groups

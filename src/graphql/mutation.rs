@@ -162,7 +162,7 @@ fn bundle(input: ImportInput) -> Bundle {
                 period: o.period,
                 period_note: o.period_note,
                 breakdown: o.breakdown,
-                kind: o.kind.as_db().to_string(),
+                kind: o.kind,
                 base_period: o.base_period,
                 value: o.value,
                 unit: o.unit,

@@ -10,6 +10,7 @@ use crate::analytics;
 use crate::db::models::{self, ObservationId};
 use crate::db::Db;
 use crate::db::{format_utc, queries};
+use crate::domain::Breakdown;
 use crate::error::{ApiError, GqlResultExt};
 use crate::stats::change::Gap;
 use crate::stats::ranking::Order;
@@ -24,12 +25,15 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> Result<&'a Db> {
     ctx.data::<Db>()
 }
 
-fn pairs(breakdown: Option<Vec<BreakdownInput>>) -> Vec<(String, String)> {
-    breakdown
-        .unwrap_or_default()
-        .into_iter()
-        .map(|b| (b.dimension.trim().to_string(), b.member.trim().to_string()))
-        .collect()
+/// A breakdown argument (absent: the total); a dimension named twice is `BAD_USER_INPUT`.
+pub(crate) fn breakdown_arg(breakdown: Option<Vec<BreakdownInput>>) -> Result<Breakdown> {
+    Breakdown::from_pairs(
+        breakdown
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| (b.dimension, b.member)),
+    )
+    .map_err(|e| ApiError::BadInput(e.to_string()).into_graphql())
 }
 
 fn encode_cursor(id: ObservationId) -> String {
@@ -138,7 +142,12 @@ impl QueryRoot {
             .into_graphql());
         }
         let after = after.as_deref().map(decode_cursor).transpose().gql()?;
-        let filter = filter.unwrap_or_default();
+        let mut filter = filter.unwrap_or_default();
+        let breakdown = filter
+            .breakdown
+            .take()
+            .map(|b| breakdown_arg(Some(b)))
+            .transpose()?;
         let (page, total) = db(ctx)?
             .run(move |c| {
                 let mut q = analytics::resolve_observation_filter(
@@ -147,11 +156,9 @@ impl QueryRoot {
                         districts: filter.districts,
                         indicators: filter.indicators,
                         years: filter.years,
-                        kinds: filter
-                            .kinds
-                            .map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect()),
+                        kinds: filter.kinds,
                         sources: filter.sources,
-                        breakdown: filter.breakdown.map(|b| pairs(Some(b))),
+                        breakdown,
                     },
                 )?;
                 q.as_of = as_of.map(format_utc);
@@ -218,7 +225,7 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Ranking> {
         let as_of = as_of.map(format_utc);
-        let b = pairs(breakdown);
+        let b = breakdown_arg(breakdown)?;
         let r = db(ctx)?
             .run(move |c| {
                 analytics::ranking(
@@ -228,7 +235,7 @@ impl QueryRoot {
                         year,
                         breakdown: &b,
                         order: order_of(order),
-                        kind: kind.as_db(),
+                        kind,
                         latest_on_or_before,
                         as_of: as_of.as_deref(),
                     },
@@ -311,7 +318,7 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<ChangeRow>> {
         let as_of = as_of.map(format_utc);
-        let b = pairs(breakdown);
+        let b = breakdown_arg(breakdown)?;
         let (ind, rows) = db(ctx)?
             .run(move |c| {
                 analytics::changes(
@@ -332,11 +339,7 @@ impl QueryRoot {
             ctx.look_ahead().field("district"),
         )
         .await?;
-        let absolute_unit = if ind.unit == "percent" {
-            "percentage_point".to_string()
-        } else {
-            ind.unit.clone()
-        };
+        let absolute_unit = ind.unit.difference_unit().to_string();
         Ok(rows
             .into_iter()
             .map(|r| ChangeRow {
@@ -373,7 +376,7 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<CompareMatrix> {
         let as_of = as_of.map(format_utc);
-        let b = pairs(breakdown);
+        let b = breakdown_arg(breakdown)?;
         let mut r = db(ctx)?
             .run(move |c| {
                 analytics::compare(
@@ -442,10 +445,10 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
     ) -> Result<TimeSeries> {
         let as_of = as_of.map(format_utc);
-        let b = pairs(breakdown);
+        let b = breakdown_arg(breakdown)?;
         let (d, i, points) = db(ctx)?
             .run(move |c| {
-                analytics::time_series(c, &district, &indicator, &b, kind.as_db(), as_of.as_deref())
+                analytics::time_series(c, &district, &indicator, &b, kind, as_of.as_deref())
             })
             .await
             .gql()?;

@@ -37,94 +37,7 @@ where
     })
 }
 
-/// Whether larger values are better.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Larger is better (e.g. a coverage rate).
-    HigherIsBetter,
-    /// Smaller is better (e.g. a myopia rate).
-    LowerIsBetter,
-    /// Neither (e.g. a number of schools).
-    Neutral,
-}
-
-impl Direction {
-    fn from_db(s: &str) -> Direction {
-        match s {
-            "higher_is_better" => Direction::HigherIsBetter,
-            "lower_is_better" => Direction::LowerIsBetter,
-            _ => Direction::Neutral,
-        }
-    }
-}
-
-/// What an observation states.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ObservationKind {
-    /// A measured value.
-    Actual,
-    /// A plan goal or a required norm.
-    Target,
-    /// A reported absolute change, in the indicator's unit (percentage points for percents).
-    Change,
-    /// A reported relative change, in percent.
-    Growth,
-    /// A reported rank (e.g. 全市排第39位), not computed by edustats.
-    Rank,
-}
-
-impl ObservationKind {
-    /// The database code.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            ObservationKind::Actual => "actual",
-            ObservationKind::Target => "target",
-            ObservationKind::Change => "change",
-            ObservationKind::Growth => "growth",
-            ObservationKind::Rank => "rank",
-        }
-    }
-
-    fn from_db(s: &str) -> ObservationKind {
-        match s {
-            "target" => ObservationKind::Target,
-            "change" => ObservationKind::Change,
-            "growth" => ObservationKind::Growth,
-            "rank" => ObservationKind::Rank,
-            _ => ObservationKind::Actual,
-        }
-    }
-}
-
-/// How the printed figure qualifies its number.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Qualifier {
-    /// As printed, no qualifier.
-    Exact,
-    /// 约, 余, 左右, 近.
-    Approximate,
-    /// 超过, 以上, 逾, 多.
-    MoreThan,
-    /// 不低于, 不少于, 至少.
-    AtLeast,
-    /// 不足, 低于, 少于.
-    LessThan,
-    /// 不超过, 以下, 以内.
-    AtMost,
-}
-
-impl Qualifier {
-    fn from_db(s: &str) -> Qualifier {
-        match s {
-            "approximate" => Qualifier::Approximate,
-            "more_than" => Qualifier::MoreThan,
-            "at_least" => Qualifier::AtLeast,
-            "less_than" => Qualifier::LessThan,
-            "at_most" => Qualifier::AtMost,
-            _ => Qualifier::Exact,
-        }
-    }
-}
+pub use crate::domain::{Direction, ObservationKind, Qualifier};
 
 /// One member of a breakdown dimension, as an argument.
 #[derive(InputObject, Clone, Debug)]
@@ -185,7 +98,7 @@ impl District {
     }
     /// `municipality`, `district`, `county` or `autonomous_county`.
     async fn level(&self) -> &str {
-        &self.0.level
+        self.0.level.as_str()
     }
     /// The parent division (the municipality for a district or county).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<District>> {
@@ -266,15 +179,15 @@ impl Indicator {
     }
     /// Canonical unit of actual and target values: `yuan`, `person`, `percent`, `count`, ...
     async fn unit(&self) -> &str {
-        &self.0.unit
+        self.0.unit.as_str()
     }
     /// Category, e.g. `funding`, `digital`, `health`.
     async fn category(&self) -> &str {
-        &self.0.category
+        self.0.category.as_str()
     }
     /// Whether larger values are better; rankings put the best first.
     async fn direction(&self) -> Direction {
-        Direction::from_db(&self.0.direction)
+        self.0.direction
     }
     /// One-line definition.
     async fn definition(&self) -> &str {
@@ -346,7 +259,7 @@ impl Period {
     }
     /// `year`, `month` or `span`.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind.as_str()
     }
     /// First day (ISO 8601).
     async fn start_date(&self) -> &str {
@@ -400,7 +313,7 @@ impl Source {
     }
     /// `self_evaluation`, `rectification_plan` or `rectification_report`.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind.as_str()
     }
     /// The year the document reviews.
     async fn review_year(&self) -> Option<i32> {
@@ -443,15 +356,15 @@ impl Observation {
     /// (for a percent indicator a change is in percentage points), `percent` for growth,
     /// `rank` for a reported rank.
     async fn unit(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(match self.0.kind.as_str() {
-            "growth" => "percent".to_string(),
-            "rank" => "rank".to_string(),
-            _ => {
+        let unit = match self.0.kind.fixed_unit() {
+            Some(unit) => unit,
+            None => {
                 load_required(ctx, self.0.indicator_id, "indicator")
                     .await?
                     .unit
             }
-        })
+        };
+        Ok(unit.as_str().to_string())
     }
     /// The figure exactly as printed, e.g. `20余`, `6.61`, `100：12.8`.
     async fn value_text(&self) -> &str {
@@ -463,11 +376,11 @@ impl Observation {
     }
     /// Qualifier of the printed figure.
     async fn qualifier(&self) -> Qualifier {
-        Qualifier::from_db(&self.0.qualifier)
+        self.0.qualifier
     }
     /// What the value states.
     async fn kind(&self) -> ObservationKind {
-        ObservationKind::from_db(&self.0.kind)
+        self.0.kind
     }
     /// Year of the reference period (the year it ends in).
     async fn year(&self, ctx: &Context<'_>) -> Result<i32> {
@@ -586,7 +499,7 @@ impl QualityFinding {
     }
     /// `rule` (computed by a check) or `curated` (recorded while curating the reports).
     async fn origin(&self) -> &str {
-        &self.0.origin
+        self.0.origin.as_str()
     }
     /// Rule code, e.g. `sum_of_parts`, `range`, `change_consistency`.
     async fn rule(&self) -> &str {
@@ -594,7 +507,7 @@ impl QualityFinding {
     }
     /// `error` or `warning`.
     async fn severity(&self) -> &str {
-        &self.0.severity
+        self.0.severity.as_str()
     }
     /// What does not agree, with the figures.
     async fn message(&self) -> &str {
@@ -915,20 +828,7 @@ pub(crate) async fn latest_values(
         ))
         .into_graphql());
     }
-    let mut pairs: Vec<(String, String)> = breakdown
-        .unwrap_or_default()
-        .into_iter()
-        .map(|b| (b.dimension.trim().to_string(), b.member.trim().to_string()))
-        .collect();
-    pairs.sort();
-    if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(ApiError::BadInput("breakdown names a dimension twice".into()).into_graphql());
-    }
-    let code = pairs
-        .iter()
-        .map(|(d, m)| format!("{d}={m}"))
-        .collect::<Vec<_>>()
-        .join(";");
+    let code = super::query::breakdown_arg(breakdown)?.to_string();
     let breakdown = match load_one(ctx, BreakdownByCode(code)).await? {
         Some(BreakdownLookup::Found(id)) => id,
         Some(BreakdownLookup::UnknownMember(m)) => {
@@ -943,7 +843,7 @@ pub(crate) async fn latest_values(
     let key = LatestValues {
         indicator,
         breakdown,
-        kind: kind.as_db(),
+        kind,
         on_or_before: year,
     };
     let rows = load_one(ctx, key).await?.unwrap_or_default();
@@ -995,7 +895,7 @@ impl Revision {
     }
     /// Qualifier.
     async fn qualifier(&self) -> Qualifier {
-        Qualifier::from_db(&self.0.qualifier)
+        self.0.qualifier
     }
     /// Quote.
     async fn quote(&self) -> &str {
@@ -1039,7 +939,7 @@ impl AuditEntry {
     }
     /// `import`, `correction`, `seed`, `key_create` or `key_revoke`.
     async fn action(&self) -> &str {
-        &self.0.action
+        self.0.action.as_str()
     }
     /// What, in words.
     async fn detail(&self) -> &str {

@@ -15,12 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use super::seed::{
     validate_observations, Catalog, IndicatorInfo, Located, ObservationRow, ResolvedObservation,
-    SOURCE_KINDS,
 };
 use super::{IngestError, Problem};
 use crate::db::models::*;
 use crate::db::schema::*;
 use crate::db::{now_utc, queries, DbConnection};
+use crate::domain::{AuditAction, Breakdown, CanonicalUnit, SourceKind};
 
 /// A new source document, with its text.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -157,8 +157,8 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
         .select((units::unit, units::canonical, units::factor))
         .load::<(String, String, f64)>(conn)?
         .into_iter()
-        .map(|(u, c, f)| (u, (c, f)))
-        .collect();
+        .map(|(u, c, f)| Ok((u, (CanonicalUnit::parse(&c).map_err(corrupt)?, f))))
+        .collect::<QueryResult<_>>()?;
     let all = queries::all_indicators(conn)?;
     let ids: Vec<IndicatorId> = all.iter().map(|i| i.id).collect();
     let mut dims: HashMap<IndicatorId, Vec<String>> = HashMap::new();
@@ -196,6 +196,11 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
     .with_canonical_units())
 }
 
+/// A stored text that does not parse as the term it should be: fail the read.
+fn corrupt(e: crate::domain::UnknownTerm) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(Box::new(e))
+}
+
 fn check_source(s: &SourceInput, catalog: &Catalog, problems: &mut Vec<Problem>) -> bool {
     let before = problems.len();
     let mut bad = |field: &str, msg: String| problems.push(Problem::new("source", 0, field, msg));
@@ -215,8 +220,8 @@ fn check_source(s: &SourceInput, catalog: &Catalog, problems: &mut Vec<Problem>)
     if !catalog.districts.contains(&s.district) {
         bad("district", format!("unknown district {:?}", s.district));
     }
-    if !SOURCE_KINDS.contains(&s.kind.as_str()) {
-        bad("kind", format!("unknown kind {:?}", s.kind));
+    if let Err(e) = SourceKind::parse(&s.kind) {
+        bad("kind", e.to_string());
     }
     if s.text.trim().is_empty() {
         bad("text", "the source text is empty".into());
@@ -243,8 +248,9 @@ fn check_source(s: &SourceInput, catalog: &Catalog, problems: &mut Vec<Problem>)
 
 /// Identity of an observation: what a correction may not change.
 fn identity(r: &ObservationRow, source: &str) -> String {
-    let (breakdown, _) =
-        super::seed::parse_breakdown(r.breakdown.as_deref().unwrap_or("")).unwrap_or_default();
+    let breakdown = Breakdown::parse_opt(r.breakdown.as_deref())
+        .map(|b| b.to_string())
+        .unwrap_or_default();
     format!(
         "district {}, indicator {}, period {}, breakdown {:?}, kind {}, base period {:?}, source {}",
         r.district,
@@ -332,7 +338,7 @@ impl Codes {
             period: get(&self.periods, o.period_id.0),
             period_note: o.period_note.clone(),
             breakdown: Some(get(&self.breakdowns, o.breakdown_id.0)),
-            kind: o.kind.clone(),
+            kind: o.kind,
             base_period: o.base_period_id.map(|b| get(&self.periods, b)),
             value: o.value_text.clone(),
             unit: o.reported_unit.clone(),
@@ -510,7 +516,9 @@ pub fn import(
                     district_id,
                     doc_number: s.doc_number.as_deref(),
                     published_on: s.date.as_deref(),
-                    kind: &s.kind,
+                    kind: SourceKind::parse(&s.kind).map_err(|e| {
+                        IngestError::Invalid(vec![Problem::new("source", 0, "kind", e.to_string())])
+                    })?,
                     review_year: s.review_year,
                     note: s.note.as_deref(),
                     body: &s.text,
@@ -523,8 +531,8 @@ pub fn import(
             period_ids.insert(p.code.clone(), ensure_period(conn, p)?);
         }
         let mut breakdown_ids = HashMap::new();
-        for (code, pairs) in &validated.breakdowns {
-            breakdown_ids.insert(code.clone(), ensure_breakdown(conn, code, pairs)?);
+        for b in &validated.breakdowns {
+            breakdown_ids.insert(b.clone(), ensure_breakdown(conn, &b.to_string(), b.pairs())?);
         }
         // Reloaded: the source this import creates is in it now.
         let codes = Codes::load(conn)?;
@@ -537,7 +545,7 @@ pub fn import(
                 Some(b) => Some(*period_ids.get(b).ok_or_else(|| missing("base_period", b))?),
                 None => None,
             };
-            let breakdown_id = *breakdown_ids.get(&o.breakdown).ok_or_else(|| missing("breakdown", &o.breakdown))?;
+            let breakdown_id = *breakdown_ids.get(&o.breakdown).ok_or_else(|| missing("breakdown", &o.breakdown.to_string()))?;
             diesel::insert_into(observations::table)
                 .values(NewObservation {
                     key: &r.key,
@@ -545,7 +553,7 @@ pub fn import(
                     indicator_id: Codes::id(&codes.indicators, "indicator", &r.indicator)?,
                     period_id,
                     breakdown_id,
-                    kind: &r.kind,
+                    kind: r.kind,
                     base_period_id,
                     value: o.value,
                     value_text: &r.value,
@@ -575,7 +583,7 @@ pub fn import(
                     observation_revisions::value.eq(current.value),
                     observation_revisions::value_text.eq(&current.value_text),
                     observation_revisions::reported_unit.eq(&current.reported_unit),
-                    observation_revisions::qualifier.eq(&current.qualifier),
+                    observation_revisions::qualifier.eq(current.qualifier.as_str()),
                     observation_revisions::quote.eq(&current.quote),
                     observation_revisions::quote_start.eq(current.quote_start),
                     observation_revisions::quote_end.eq(current.quote_end),
@@ -591,7 +599,7 @@ pub fn import(
                     observations::value.eq(o.value),
                     observations::value_text.eq(&o.row.value),
                     observations::reported_unit.eq(&o.row.unit),
-                    observations::qualifier.eq(o.qualifier),
+                    observations::qualifier.eq(o.qualifier.as_str()),
                     observations::quote.eq(&o.row.quote),
                     observations::quote_start.eq(o.quote_start as i32),
                     observations::quote_end.eq(o.quote_end as i32),
@@ -606,10 +614,10 @@ pub fn import(
         }
         let written = report.created.len() + report.corrected.len() + usize::from(new_source.is_some());
         let (action, what) = if report.created.is_empty() && new_source.is_none() && !report.corrected.is_empty() {
-            ("correction", format!("corrected {}", report.corrected.join(", ")))
+            (AuditAction::Correction, format!("corrected {}", report.corrected.join(", ")))
         } else {
             (
-                "import",
+                AuditAction::Import,
                 format!(
                     "source {}: {} new, {} corrected, {} unchanged",
                     new_source.as_ref().map(|s| s.code.as_str()).or(default_source.as_deref()).unwrap_or("(several)"),

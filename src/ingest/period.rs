@@ -1,13 +1,15 @@
 //! Reference periods: the text grammar used in seeds and imports, and its normalisation to a
 //! start date, an end date and the year year-based queries use (the year the period ends in).
 
+use crate::domain::PeriodKind;
+
 /// A parsed period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedPeriod {
     /// Canonical code (the input, trimmed).
     pub code: String,
     /// `year`, `month` or `span`.
-    pub kind: &'static str,
+    pub kind: PeriodKind,
     /// First day, ISO.
     pub start: String,
     /// Last day, ISO.
@@ -54,7 +56,7 @@ pub fn parse_period(text: &str) -> Result<ParsedPeriod, String> {
     if let Some(y) = year(code) {
         return Ok(ParsedPeriod {
             code: code.to_string(),
-            kind: "year",
+            kind: PeriodKind::Year,
             start: format!("{y}-01-01"),
             end: format!("{y}-12-31"),
             year: y,
@@ -63,7 +65,7 @@ pub fn parse_period(text: &str) -> Result<ParsedPeriod, String> {
     if let Some((y, m)) = month(code) {
         return Ok(ParsedPeriod {
             code: code.to_string(),
-            kind: "month",
+            kind: PeriodKind::Month,
             start: format!("{y}-{m:02}-01"),
             end: format!("{y}-{m:02}-{:02}", last_day(y, m)),
             year: y,
@@ -84,7 +86,7 @@ pub fn parse_period(text: &str) -> Result<ParsedPeriod, String> {
     }
     Ok(ParsedPeriod {
         code: code.to_string(),
-        kind: "span",
+        kind: PeriodKind::Span,
         start,
         end,
         year: end_year,
@@ -108,7 +110,7 @@ mod tests {
         for (text, kind, start, end, year) in cases {
             let p = parse_period(text).unwrap();
             assert_eq!(
-                (p.kind, p.start.as_str(), p.end.as_str(), p.year),
+                (p.kind.as_str(), p.start.as_str(), p.end.as_str(), p.year),
                 (*kind, *start, *end, *year),
                 "{text}"
             );

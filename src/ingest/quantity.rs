@@ -54,59 +54,7 @@
 //! because the quote may phrase them differently (`"下降94.72"` for
 //! `"-94.72"`).
 
-use std::fmt;
-
-/// How a printed figure qualifies its number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Qualifier {
-    /// The figure is stated as exact (no qualifier word).
-    Exact,
-    /// 约, 近, 左右, 余 and similar: roughly this much.
-    Approximate,
-    /// 超过, 逾, 多, 以上, `>`: strictly more than this.
-    MoreThan,
-    /// 不低于, 不少于, 至少, `≥`: this much or more.
-    AtLeast,
-    /// 不足, 低于, 少于, `<`: strictly less than this.
-    LessThan,
-    /// 不超过, 以下, 以内, `≤`: this much or less.
-    AtMost,
-}
-
-impl Qualifier {
-    /// Every qualifier, in declaration order.
-    pub const ALL: [Qualifier; 6] = [
-        Qualifier::Exact,
-        Qualifier::Approximate,
-        Qualifier::MoreThan,
-        Qualifier::AtLeast,
-        Qualifier::LessThan,
-        Qualifier::AtMost,
-    ];
-
-    /// The stable snake_case name used in storage and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Qualifier::Exact => "exact",
-            Qualifier::Approximate => "approximate",
-            Qualifier::MoreThan => "more_than",
-            Qualifier::AtLeast => "at_least",
-            Qualifier::LessThan => "less_than",
-            Qualifier::AtMost => "at_most",
-        }
-    }
-
-    /// Inverse of [`Qualifier::as_str`]; `None` for any other string.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.as_str() == s)
-    }
-}
-
-impl fmt::Display for Qualifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::Qualifier;
 
 /// A parsed quantity.
 #[derive(Debug, Clone, PartialEq)]
@@ -1155,11 +1103,11 @@ mod tests {
 
     #[test]
     fn qualifier_names_round_trip() {
-        for q in Qualifier::ALL {
-            assert_eq!(Qualifier::parse(q.as_str()), Some(q));
+        for &q in Qualifier::all() {
+            assert_eq!(Qualifier::parse(q.as_str()), Ok(q));
             assert_eq!(q.to_string(), q.as_str());
         }
-        assert_eq!(Qualifier::parse("Exact"), None);
-        assert_eq!(Qualifier::parse(""), None);
+        assert!(Qualifier::parse("Exact").is_err());
+        assert!(Qualifier::parse("").is_err());
     }
 }

@@ -13,6 +13,10 @@ use serde::Deserialize;
 use super::period::{parse_period, ParsedPeriod};
 use super::quantity::parse_quantity;
 use super::{IngestError, Problem};
+use crate::domain::{
+    Breakdown, CanonicalUnit, Category, Direction, DivisionLevel, ObservationKind, Qualifier,
+    SourceKind,
+};
 
 /// A row with where it came from.
 #[derive(Debug, Clone)]
@@ -32,8 +36,8 @@ pub struct DistrictRow {
     pub code: String,
     /// Parent division code (empty for the municipality).
     pub parent: String,
-    /// `municipality`, `district`, `county` or `autonomous_county`.
-    pub level: String,
+    /// Administrative level.
+    pub level: DivisionLevel,
     /// Name, Chinese.
     pub name_zh: String,
     /// Name, English.
@@ -45,8 +49,8 @@ pub struct DistrictRow {
 pub struct UnitRow {
     /// Unit (reported unit for observations, canonical unit for indicators).
     pub unit: String,
-    /// Canonical unit code it converts to.
-    pub canonical: String,
+    /// Canonical unit it converts to.
+    pub canonical: CanonicalUnit,
     /// Multiplier to the canonical unit.
     pub factor: f64,
 }
@@ -73,12 +77,12 @@ pub struct IndicatorRow {
     pub name_zh: String,
     /// Name, English.
     pub name_en: String,
-    /// Unit (reported unit for observations, canonical unit for indicators).
-    pub unit: String,
-    /// Category code.
-    pub category: String,
-    /// `higher_is_better`, `lower_is_better` or `neutral`.
-    pub direction: String,
+    /// Canonical unit.
+    pub unit: CanonicalUnit,
+    /// Category.
+    pub category: Category,
+    /// Which way is better.
+    pub direction: Direction,
     /// One-line definition.
     pub definition: String,
     /// Breakdown dimensions, `;`-separated.
@@ -108,8 +112,8 @@ pub struct ObservationRow {
     pub period_note: Option<String>,
     /// Breakdown, `dimension=member;...`.
     pub breakdown: Option<String>,
-    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
-    pub kind: String,
+    /// What the figure states.
+    pub kind: ObservationKind,
     /// For changes: the period compared against.
     pub base_period: Option<String>,
     /// The figure as printed.
@@ -185,12 +189,12 @@ pub struct ResolvedObservation {
     pub line: u64,
     /// Source code.
     pub source: String,
-    /// Canonical breakdown code, `dimension=member;...` (dimensions sorted).
-    pub breakdown: String,
+    /// Breakdown.
+    pub breakdown: Breakdown,
     /// The figure in its canonical unit.
     pub value: f64,
-    /// Qualifier code.
-    pub qualifier: &'static str,
+    /// Qualifier of the printed figure.
+    pub qualifier: Qualifier,
     /// Character offset of the quote in the source text.
     pub quote_start: usize,
     /// Character offset just past the quote.
@@ -212,8 +216,8 @@ pub struct Dataset {
     pub indicators: Vec<(IndicatorRow, Vec<String>)>,
     /// Periods used, by code.
     pub periods: BTreeMap<String, ParsedPeriod>,
-    /// Canonical breakdown code → its (dimension, member) pairs.
-    pub breakdowns: BTreeMap<String, Vec<(String, String)>>,
+    /// Breakdowns used.
+    pub breakdowns: BTreeSet<Breakdown>,
     /// Source documents.
     pub sources: Vec<SourceDoc>,
     /// Observation keys involved, `;`-separated.
@@ -221,49 +225,6 @@ pub struct Dataset {
     /// Curated findings.
     pub findings: Vec<FindingRow>,
 }
-
-const CANONICAL_UNITS: &[&str] = &[
-    "yuan",
-    "person",
-    "person_time",
-    "percent",
-    "count",
-    "square_meter",
-    "mu",
-    "hour",
-    "minute",
-    "day",
-    "year",
-    "ratio",
-    "times",
-    "score",
-    "rank",
-    "one",
-];
-const CATEGORIES: &[&str] = &[
-    "funding",
-    "enrolment",
-    "schools",
-    "teachers",
-    "facilities",
-    "digital",
-    "equity",
-    "quality",
-    "health",
-    "safety",
-    "governance",
-    "supervision",
-];
-const DIRECTIONS: &[&str] = &["higher_is_better", "lower_is_better", "neutral"];
-/// Observation kinds (the `kind` column; the database CHECK constraint lists the same).
-pub const KINDS: &[&str] = &["actual", "target", "change", "growth", "rank"];
-/// Source document kinds.
-pub const SOURCE_KINDS: &[&str] = &[
-    "self_evaluation",
-    "rectification_plan",
-    "rectification_report",
-];
-const LEVELS: &[&str] = &["municipality", "district", "county", "autonomous_county"];
 
 fn read_csv<T: DeserializeOwned>(
     root: &Path,
@@ -282,6 +243,7 @@ fn read_csv<T: DeserializeOwned>(
             return out;
         }
     };
+    let headers = reader.headers().cloned().unwrap_or_default();
     for (i, record) in reader.deserialize::<T>().enumerate() {
         // +2: the header is line 1 and `i` is 0-based. Rows with embedded newlines make this
         // approximate, so the error also carries the key where one exists.
@@ -292,10 +254,33 @@ fn read_csv<T: DeserializeOwned>(
                 line,
                 row,
             }),
-            Err(e) => problems.push(Problem::new(rel, line, "", format!("malformed row: {e}"))),
+            Err(e) => problems.push(malformed_row(rel, line, &headers, &e)),
         }
     }
     out
+}
+
+/// A row that does not deserialize, with the column at fault when the CSV reader knows it
+/// (e.g. an unknown kind or level names its column and the accepted values).
+pub fn malformed_row(
+    file: &str,
+    line: u64,
+    headers: &csv::StringRecord,
+    e: &csv::Error,
+) -> Problem {
+    let field = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => err
+            .field()
+            .and_then(|i| headers.get(i as usize))
+            .unwrap_or("")
+            .to_string(),
+        _ => String::new(),
+    };
+    let message = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => err.kind().to_string(),
+        _ => e.to_string(),
+    };
+    Problem::new(file, line, &field, format!("malformed row: {message}"))
 }
 
 fn files_in(root: &Path, dir: &str, ext: &str) -> Result<Vec<String>, IngestError> {
@@ -391,29 +376,6 @@ pub fn locate_quote(body: &str, quote: &str) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
-/// Parses a breakdown text (`stage=primary;ownership=public`) into sorted pairs and its
-/// canonical code.
-pub fn parse_breakdown(text: &str) -> Result<(String, Vec<(String, String)>), String> {
-    let mut pairs = Vec::new();
-    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (d, m) = part
-            .split_once('=')
-            .ok_or_else(|| format!("breakdown part {part:?} is not dimension=member"))?;
-        pairs.push((d.trim().to_string(), m.trim().to_string()));
-    }
-    pairs.sort();
-    let dims: BTreeSet<&String> = pairs.iter().map(|(d, _)| d).collect();
-    if dims.len() != pairs.len() {
-        return Err(format!("breakdown {text:?} names a dimension twice"));
-    }
-    let code = pairs
-        .iter()
-        .map(|(d, m)| format!("{d}={m}"))
-        .collect::<Vec<_>>()
-        .join(";");
-    Ok((code, pairs))
-}
-
 fn opt(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -422,7 +384,7 @@ fn opt(s: &Option<String>) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub struct IndicatorInfo {
     /// Canonical unit.
-    pub unit: String,
+    pub unit: CanonicalUnit,
     /// Dimensions it may be broken down by.
     pub dimensions: Vec<String>,
     /// Valid range.
@@ -438,7 +400,7 @@ pub struct Catalog {
     /// District codes.
     pub districts: HashSet<String>,
     /// Reported unit → (canonical unit, factor).
-    pub units: HashMap<String, (String, f64)>,
+    pub units: HashMap<String, (CanonicalUnit, f64)>,
     /// Indicators by code.
     pub indicators: HashMap<String, IndicatorInfo>,
     /// (dimension, member) pairs.
@@ -450,10 +412,8 @@ pub struct Catalog {
 impl Catalog {
     /// Accepts every canonical unit code as a unit of itself.
     pub fn with_canonical_units(mut self) -> Self {
-        for u in CANONICAL_UNITS {
-            self.units
-                .entry(u.to_string())
-                .or_insert((u.to_string(), 1.0));
+        for &u in CanonicalUnit::all() {
+            self.units.entry(u.as_str().to_string()).or_insert((u, 1.0));
         }
         self
     }
@@ -467,7 +427,7 @@ pub struct Validated {
     /// Periods used (including base periods).
     pub periods: BTreeMap<String, ParsedPeriod>,
     /// Breakdowns used.
-    pub breakdowns: BTreeMap<String, Vec<(String, String)>>,
+    pub breakdowns: BTreeSet<Breakdown>,
     /// Every key seen.
     pub keys: HashSet<String>,
 }
@@ -504,9 +464,6 @@ pub fn validate_observations(
         if !district_codes.contains(&row.district) {
             bad("district", format!("unknown district {:?}", row.district));
         }
-        if !KINDS.contains(&row.kind.as_str()) {
-            bad("kind", format!("unknown kind {:?}", row.kind));
-        }
         let period = parse_period(&row.period);
         match &period {
             Ok(pp) => {
@@ -522,11 +479,11 @@ pub fn validate_observations(
                 Err(e) => bad("base_period", e),
             }
         }
-        let (breakdown, pairs) = match parse_breakdown(row.breakdown.as_deref().unwrap_or("")) {
+        let breakdown = match Breakdown::parse_opt(row.breakdown.as_deref()) {
             Ok(b) => b,
             Err(e) => {
-                bad("breakdown", e);
-                (String::new(), Vec::new())
+                bad("breakdown", e.to_string());
+                Breakdown::total()
             }
         };
         let indicator = catalog.indicators.get(&row.indicator);
@@ -536,7 +493,7 @@ pub fn validate_observations(
                 format!("unknown indicator {:?}", row.indicator),
             );
         }
-        for (d, m) in &pairs {
+        for (d, m) in breakdown.pairs() {
             if !catalog.members.contains(&(d.clone(), m.clone())) {
                 bad("breakdown", format!("unknown breakdown member {d}={m}"));
             } else if let Some(info) = indicator {
@@ -559,13 +516,9 @@ pub fn validate_observations(
         if conversion.is_none() {
             bad("unit", format!("unknown unit {:?}", row.unit));
         }
-        let expected_unit = match row.kind.as_str() {
-            "growth" => Some("percent"),
-            "rank" => Some("rank"),
-            _ => indicator.map(|i| i.unit.as_str()),
-        };
+        let expected_unit = indicator.map(|i| row.kind.value_unit(i.unit));
         if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
-            if canonical != expected {
+            if *canonical != expected {
                 bad("unit", format!("unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}", row.unit, row.kind, row.indicator));
             }
         }
@@ -625,8 +578,8 @@ pub fn validate_observations(
             (check_range, &quantity, conversion, indicator)
         {
             let v = q.value * factor;
-            let kind_checked = row.kind == "actual" || row.kind == "target";
-            if kind_checked && (info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m))
+            if row.kind.is_level()
+                && (info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m))
             {
                 bad(
                     "value",
@@ -647,14 +600,14 @@ pub fn validate_observations(
             continue;
         }
         if let (Some(q), Some((_, factor)), Some((start, end))) = (quantity, conversion, located) {
-            out.breakdowns.insert(breakdown.clone(), pairs);
+            out.breakdowns.insert(breakdown.clone());
             out.observations.push(ResolvedObservation {
                 line: o.line,
                 row: o.row,
                 source,
                 breakdown,
                 value: q.value * factor,
-                qualifier: q.qualifier.as_str(),
+                qualifier: q.qualifier,
                 quote_start: start,
                 quote_end: end,
             });
@@ -734,14 +687,6 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     // Districts.
     let district_codes: BTreeSet<String> = districts.iter().map(|d| d.code.clone()).collect();
     for d in &districts {
-        if !LEVELS.contains(&d.level.as_str()) {
-            p.push(Problem::new(
-                "districts.csv",
-                0,
-                "level",
-                format!("district {}: unknown level {:?}", d.code, d.level),
-            ));
-        }
         if !d.parent.is_empty() && !district_codes.contains(&d.parent) {
             p.push(Problem::new(
                 "districts.csv",
@@ -752,19 +697,11 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         }
     }
     // Units.
-    let mut unit_map: HashMap<String, (String, f64)> = CANONICAL_UNITS
+    let mut unit_map: HashMap<String, (CanonicalUnit, f64)> = CanonicalUnit::all()
         .iter()
-        .map(|u| (u.to_string(), (u.to_string(), 1.0)))
+        .map(|&u| (u.as_str().to_string(), (u, 1.0)))
         .collect();
     for u in &units {
-        if !CANONICAL_UNITS.contains(&u.canonical.as_str()) {
-            p.push(Problem::new(
-                "units",
-                0,
-                "canonical",
-                format!("unit {}: unknown canonical unit {:?}", u.unit, u.canonical),
-            ));
-        }
         if !(u.factor.is_finite() && u.factor > 0.0) {
             p.push(Problem::new(
                 "units",
@@ -773,7 +710,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
                 format!("unit {}: factor must be positive", u.unit),
             ));
         }
-        unit_map.insert(u.unit.clone(), (u.canonical.clone(), u.factor));
+        unit_map.insert(u.unit.clone(), (u.canonical, u.factor));
     }
     // Breakdowns.
     for b in &breakdown_rows {
@@ -802,7 +739,6 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         }
     }
     // Indicators.
-    let mut indicator_map: HashMap<String, (String, Vec<String>)> = HashMap::new();
     for i in indicators {
         let here = indicator_rows
             .iter()
@@ -817,15 +753,6 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
                 format!("indicator {}: {msg}", i.code),
             ))
         };
-        if !CANONICAL_UNITS.contains(&i.unit.as_str()) {
-            bad("unit", format!("unknown canonical unit {:?}", i.unit));
-        }
-        if !CATEGORIES.contains(&i.category.as_str()) {
-            bad("category", format!("unknown category {:?}", i.category));
-        }
-        if !DIRECTIONS.contains(&i.direction.as_str()) {
-            bad("direction", format!("unknown direction {:?}", i.direction));
-        }
         if i.name_zh.is_empty() || i.name_en.is_empty() || i.definition.is_empty() {
             bad("name_zh", "names and definition are required".into());
         }
@@ -841,7 +768,6 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
                 bad("dimensions", format!("unknown dimension {d:?}"));
             }
         }
-        indicator_map.insert(i.code.clone(), (i.unit.clone(), dims.clone()));
         data.indicators.push((i, dims));
     }
     // Sources.
@@ -855,13 +781,8 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
                 format!("unknown district {}", s.record.district),
             ));
         }
-        if !SOURCE_KINDS.contains(&s.record.kind.as_str()) {
-            p.push(Problem::new(
-                &rel,
-                0,
-                "kind",
-                format!("unknown kind {:?}", s.record.kind),
-            ));
+        if let Err(e) = SourceKind::parse(&s.record.kind) {
+            p.push(Problem::new(&rel, 0, "kind", e.to_string()));
         }
     }
     let catalog = Catalog {
@@ -874,7 +795,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
                 (
                     i.code.clone(),
                     IndicatorInfo {
-                        unit: i.unit.clone(),
+                        unit: i.unit,
                         dimensions: dims.clone(),
                         min: i.min,
                         max: i.max,
@@ -955,15 +876,5 @@ mod tests {
         assert_eq!(found, "共有\n学校 269所");
         assert!(locate_quote(body, "共有学校270所").is_none());
         assert!(locate_quote(body, "  ").is_none());
-    }
-
-    #[test]
-    fn breakdowns_are_canonical() {
-        let (code, pairs) = parse_breakdown("stage=primary; ownership=public").unwrap();
-        assert_eq!(code, "ownership=public;stage=primary");
-        assert_eq!(pairs.len(), 2);
-        assert_eq!(parse_breakdown("").unwrap().0, "");
-        assert!(parse_breakdown("stage").is_err());
-        assert!(parse_breakdown("stage=primary;stage=preschool").is_err());
     }
 }

@@ -10,6 +10,7 @@ use super::IngestError;
 use crate::db::models::*;
 use crate::db::schema::*;
 use crate::db::DbConnection;
+use crate::domain::{AuditAction, FindingOrigin, Severity, SourceKind};
 
 /// What a load wrote.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -113,7 +114,7 @@ pub fn write_dataset(
             diesel::insert_into(units::table)
                 .values(NewUnit {
                     unit: &u.unit,
-                    canonical: &u.canonical,
+                    canonical: u.canonical.as_str(),
                     factor: u.factor,
                 })
                 .execute(conn)?;
@@ -160,9 +161,9 @@ pub fn write_dataset(
                     code: &i.code,
                     name_zh: &i.name_zh,
                     name_en: &i.name_en,
-                    unit: &i.unit,
-                    category: &i.category,
-                    direction: &i.direction,
+                    unit: i.unit,
+                    category: i.category,
+                    direction: i.direction,
                     definition: &i.definition,
                     min_value: i.min,
                     max_value: i.max,
@@ -195,9 +196,9 @@ pub fn write_dataset(
             }
         }
 
-        for code in data.breakdowns.keys() {
+        for b in &data.breakdowns {
             diesel::insert_into(breakdowns::table)
-                .values(breakdowns::code.eq(code))
+                .values(breakdowns::code.eq(b.to_string()))
                 .execute(conn)?;
         }
         let breakdown_ids = code_map(
@@ -205,8 +206,9 @@ pub fn write_dataset(
                 .select((breakdowns::id, breakdowns::code))
                 .load(conn)?,
         );
-        for (code, pairs) in &data.breakdowns {
-            for (d, m) in pairs {
+        for b in &data.breakdowns {
+            let code = b.to_string();
+            for (d, m) in b.pairs() {
                 let member = id(
                     &member_ids,
                     &(id(&dimension_ids, d.as_str(), "dimension")?, m.clone()),
@@ -253,7 +255,14 @@ pub fn write_dataset(
                     district_id: id(&district_ids, r.district.as_str(), "district")?,
                     doc_number: r.doc_number.as_deref(),
                     published_on: r.date.as_deref(),
-                    kind: &r.kind,
+                    kind: SourceKind::parse(&r.kind).map_err(|e| {
+                        IngestError::Invalid(vec![super::Problem::new(
+                            &format!("sources/{}.toml", s.code),
+                            0,
+                            "kind",
+                            e.to_string(),
+                        )])
+                    })?,
                     review_year: r.review_year,
                     note: r.note.as_deref(),
                     body: &s.body,
@@ -284,8 +293,12 @@ pub fn write_dataset(
                     district_id: id(&district_ids, r.district.as_str(), "district")?,
                     indicator_id: id(&indicator_ids, r.indicator.as_str(), "indicator")?,
                     period_id: id(&period_ids, r.period.trim(), "period")?,
-                    breakdown_id: id(&breakdown_ids, o.breakdown.as_str(), "breakdown")?,
-                    kind: &r.kind,
+                    breakdown_id: id(
+                        &breakdown_ids,
+                        o.breakdown.to_string().as_str(),
+                        "breakdown",
+                    )?,
+                    kind: r.kind,
                     base_period_id: base
                         .as_deref()
                         .map(|b| id(&period_ids, b, "period"))
@@ -318,9 +331,9 @@ pub fn write_dataset(
             diesel::insert_into(findings::table)
                 .values(NewFinding {
                     code: &f.code,
-                    origin: "curated",
+                    origin: FindingOrigin::Curated,
                     rule: &f.rule,
-                    severity: "warning",
+                    severity: Severity::Warning,
                     message: &f.message,
                     source_id: source_ids.get(&f.source).copied(),
                 })
@@ -361,7 +374,7 @@ pub fn write_dataset(
         crate::auth::audit(
             conn,
             "seed",
-            "seed",
+            AuditAction::Seed,
             &format!(
                 "loaded {} observations from {} sources{}",
                 data.observations.len(),
@@ -394,7 +407,7 @@ fn insert_district(
         .values(NewDistrict {
             code: &d.code,
             parent_id,
-            level: &d.level,
+            level: d.level,
             name_zh: &d.name_zh,
             name_en: &d.name_en,
         })

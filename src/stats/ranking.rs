@@ -1,5 +1,7 @@
 //! Competition ranking ("1, 2, 2, 4") and summary statistics.
 
+use crate::domain::Direction;
+
 /// The order values are ranked in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
@@ -13,11 +15,10 @@ impl Order {
     /// Best first for an indicator direction: lower-is-better ranks the lowest value first;
     /// higher-is-better and neutral rank the highest first (for neutral indicators "best" has no
     /// meaning, so the conventional largest-first order is used).
-    pub fn best_first(direction: &str) -> Order {
-        if direction == "lower_is_better" {
-            Order::Ascending
-        } else {
-            Order::Descending
+    pub fn best_first(direction: Direction) -> Order {
+        match direction {
+            Direction::LowerIsBetter => Order::Ascending,
+            Direction::HigherIsBetter | Direction::Neutral => Order::Descending,
         }
     }
 }
@@ -148,9 +149,15 @@ mod tests {
 
     #[test]
     fn best_first_follows_direction() {
-        assert_eq!(Order::best_first("lower_is_better"), Order::Ascending);
-        assert_eq!(Order::best_first("higher_is_better"), Order::Descending);
-        assert_eq!(Order::best_first("neutral"), Order::Descending);
+        assert_eq!(
+            Order::best_first(Direction::LowerIsBetter),
+            Order::Ascending
+        );
+        assert_eq!(
+            Order::best_first(Direction::HigherIsBetter),
+            Order::Descending
+        );
+        assert_eq!(Order::best_first(Direction::Neutral), Order::Descending);
     }
 
     #[test]
