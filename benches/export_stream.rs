@@ -8,13 +8,16 @@
 //! (VmHWM, reset through /proc/self/clear_refs before each export) while the whole body is
 //! consumed chunk by chunk, as an HTTP client would.
 
+#[path = "common.rs"]
+mod common;
+
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::Request;
 use diesel::prelude::*;
 use edustats::db::schema::{observations, sources};
-use edustats::db::{now_utc, Db, PoolOptions};
+use edustats::db::{now_utc, Db};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -111,16 +114,7 @@ fn main() {
         println!("export_stream: run with `cargo bench --bench export_stream`");
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
-    let db = Db::connect(&url, PoolOptions::default()).expect("connect");
-    db.migrate().expect("migrate");
-    let data =
-        edustats::ingest::seed::load_dir(&edustats::config::default_seeds_dir()).expect("seeds");
-    {
-        let mut conn = db.get().expect("connection");
-        edustats::ingest::write::write_dataset(&mut conn, &data, false).expect("seed");
-    }
+    let (_dir, db, seeded) = common::seeded_sqlite();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     println!("rows\texport_ms\tbytes\tpeak_rss_growth_kib");
     let mut have = 0;
@@ -151,9 +145,6 @@ fn main() {
         });
         let elapsed = start.elapsed().as_millis();
         let growth = vm_hwm_kib().saturating_sub(base);
-        println!(
-            "{}\t{elapsed}\t{bytes}\t{growth}",
-            n + data.observations.len()
-        );
+        println!("{}\t{elapsed}\t{bytes}\t{growth}", n + seeded.observations);
     }
 }

@@ -4,11 +4,13 @@
 //! Run: `cargo bench --bench queries`. Reports, per query, the median and 95th percentile of
 //! 200 sequential requests after 20 warm-up requests, and the SQL statements one request issues.
 
+#[path = "common.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
-use edustats::db::{Db, PoolOptions};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -40,16 +42,7 @@ fn main() {
         println!("queries: run with `cargo bench --bench queries`");
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.sqlite3").display());
-    let db = Db::connect(&url, PoolOptions::default()).expect("connect");
-    db.migrate().expect("migrate");
-    let data =
-        edustats::ingest::seed::load_dir(&edustats::config::default_seeds_dir()).expect("seeds");
-    {
-        let mut conn = db.get().expect("connection");
-        edustats::ingest::write::write_dataset(&mut conn, &data, false).expect("seed");
-    }
+    let (_dir, db, _) = common::seeded_sqlite();
     let router = edustats::http::router(db.clone());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     println!("query\tmedian_ms\tp95_ms\tstatements");

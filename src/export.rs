@@ -12,7 +12,7 @@ use crate::db::models::Observation;
 use crate::db::queries::{self, ObservationQuery};
 use crate::db::schema::{districts, indicators};
 use crate::db::DbConnection;
-use crate::ingest::import::Codes;
+use crate::ingest::codes::Codes;
 
 /// Rows read per query.
 pub const PAGE: i64 = 500;

@@ -1,18 +1,31 @@
-//! The `edustats` command line: serve the API, migrate, seed, check data quality, export the
-//! GraphQL schema. `anyhow` is used here only, to print errors with their causes and exit 1.
+//! The `edustats` command line: one function per subcommand (`cmd_*`), each a thin wrapper over
+//! the library. `anyhow` is used here only.
+//!
+//! Exit codes, one policy for every subcommand (also in `--help`): 0 success; 1 failure (the
+//! database cannot be reached, an I/O error, an internal error), printed with its causes; 2
+//! refused input (an invalid seed folder or import file, a bad argument, a non-empty database
+//! without `--replace`), with every problem printed on its own line and nothing written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use edustats::analytics::FilterCodes;
+use edustats::auth::{self, AuthError};
 use edustats::config::{default_seeds_dir, DbArgs, DEFAULT_ADDR};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
-use edustats::ingest::{self, IngestError};
+use edustats::ingest::{self, IngestError, Problem};
 
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about,
+    after_help = "Exit codes: 0 success; 1 failure (database unreachable, I/O or internal \
+                  error); 2 refused input (invalid seed folder, import file or argument: every \
+                  problem is printed, one per line, and nothing is written)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -134,20 +147,40 @@ enum KeyAction {
     },
 }
 
-/// Exit code for input with problems (every problem is printed to stderr).
-const EXIT_INVALID: u8 = 2;
+/// Exit code of a refused input or argument (every problem is printed first).
+const EXIT_REFUSED: u8 = 2;
 
-/// An error that carries its own exit code.
-#[derive(Debug)]
-struct Exit(u8, String);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.1)
-    }
+/// Input or arguments edustats refused, with every problem found; nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Refused {
+    message: String,
+    problems: Vec<Problem>,
 }
 
-impl std::error::Error for Exit {}
+fn refused(message: impl Into<String>) -> anyhow::Error {
+    Refused {
+        message: message.into(),
+        problems: Vec::new(),
+    }
+    .into()
+}
+
+/// Sorts ingest errors into refused input (exit 2) and failures (exit 1).
+fn ingest_failure(e: IngestError, input: &dyn std::fmt::Display) -> anyhow::Error {
+    match e {
+        IngestError::Invalid(problems) => Refused {
+            message: format!(
+                "{} problem(s) in {input}; nothing was written",
+                problems.len()
+            ),
+            problems,
+        }
+        .into(),
+        e @ IngestError::NotEmpty(_) => refused(e.to_string()),
+        other => other.into(),
+    }
+}
 
 fn cli_actor() -> String {
     format!(
@@ -167,23 +200,10 @@ fn connect(args: &DbArgs) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-fn seed(db: &Db, dir: &std::path::Path, replace: bool) -> anyhow::Result<()> {
-    let data = match ingest::seed::load_dir(dir) {
-        Ok(d) => d,
-        Err(IngestError::Invalid(problems)) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            anyhow::bail!(
-                "{} problem(s) in {}; nothing was written",
-                problems.len(),
-                dir.display()
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
+fn seed_into(db: &Db, dir: &Path, replace: bool) -> anyhow::Result<()> {
     let mut conn = db.get()?;
-    let summary = ingest::write::write_dataset(&mut conn, &data, replace)?;
+    let summary = ingest::seed::load(&mut conn, dir, replace)
+        .map_err(|e| ingest_failure(e, &dir.display()))?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
@@ -224,7 +244,7 @@ async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     if empty {
         tracing::info!(seeds = %seeds.display(), "empty database: loading seeds");
         let db = db.clone();
-        tokio::task::spawn_blocking(move || seed(&db, &seeds, false)).await??;
+        tokio::task::spawn_blocking(move || seed_into(&db, &seeds, false)).await??;
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; GraphiQL at /graphql");
@@ -234,136 +254,161 @@ async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn cmd_serve(db: &DbArgs, addr: String, seeds: Option<PathBuf>) -> anyhow::Result<()> {
+    let handle = connect(db)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(serve(handle, addr, seeds.unwrap_or_else(default_seeds_dir)))
+}
+
+fn cmd_migrate(db: &DbArgs) -> anyhow::Result<()> {
+    let handle = Db::connect(&db.database_url, db.pool())?;
+    let applied = handle.migrate()?;
+    println!(
+        "{} migration(s) applied on {}",
+        applied.len(),
+        handle.target()
+    );
+    Ok(())
+}
+
+fn cmd_seed(
+    db: &DbArgs,
+    seeds: Option<PathBuf>,
+    replace: bool,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let dir = seeds.unwrap_or_else(default_seeds_dir);
+    if !dry_run {
+        return seed_into(&connect(db)?, &dir, replace);
+    }
+    let d = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
+    println!(
+        "{} observations, {} indicators, {} sources: valid",
+        d.plan.create.len(),
+        d.indicators.len(),
+        d.plan.sources.len()
+    );
+    Ok(())
+}
+
+fn cmd_check(db: &DbArgs) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    let findings = queries::findings_list(&mut conn, None, None)?;
+    for f in &findings {
+        println!(
+            "[{}] {} {} ({}): {}",
+            f.severity, f.code, f.rule, f.origin, f.message
+        );
+    }
+    println!("{} finding(s)", findings.len());
+    Ok(())
+}
+
+fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    let auth_failure = |e: AuthError| match e {
+        AuthError::Db(e) => anyhow::Error::from(e),
+        other => refused(other.to_string()),
+    };
+    match action {
+        KeyAction::Create { name, role } => {
+            let key =
+                auth::create_key(&mut conn, &name, role, &cli_actor()).map_err(auth_failure)?;
+            eprintln!("created {role} key {name:?}; it is shown only now:");
+            println!("{key}");
+        }
+        KeyAction::List => {
+            for k in auth::list_keys(&mut conn)? {
+                let state = k
+                    .revoked_at
+                    .map(|t| format!("revoked {t}"))
+                    .unwrap_or_else(|| "active".into());
+                println!(
+                    "{}\t{}\t{}…\tcreated {}\t{}",
+                    k.name, k.role, k.prefix, k.created_at, state
+                );
+            }
+        }
+        KeyAction::Revoke { name } => {
+            auth::revoke_key(&mut conn, &name, &cli_actor()).map_err(auth_failure)?;
+            println!("revoked {name:?}");
+        }
+    }
+    Ok(())
+}
+
+fn cmd_import(
+    db: &DbArgs,
+    file: &Path,
+    source: Option<&str>,
+    reason: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    let actor = cli_actor();
+    let opts = ingest::import::Options {
+        actor: &actor,
+        reason,
+        dry_run,
+        default_source: source,
+    };
+    let report = ingest::read::import_file(file)
+        .and_then(|input| ingest::import::import(&mut conn, &input, opts))
+        .map_err(|e| ingest_failure(e, &file.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    let q = edustats::analytics::resolve_observation_filter(&mut conn, &filter)
+        .map_err(|e| refused(e.to_string()))?;
+    let n = match output {
+        Some(path) => edustats::export::write_csv(
+            &mut conn,
+            &q,
+            std::io::BufWriter::new(std::fs::File::create(path)?),
+        )?,
+        None => edustats::export::write_csv(&mut conn, &q, std::io::stdout().lock())?,
+    };
+    eprintln!("{n} observation(s) exported");
+    Ok(())
+}
+
+fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    for e in auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
+        println!(
+            "{}\t{}\t{}\t{} row(s)\t{}",
+            e.at, e.actor, e.action, e.row_count, e.detail
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::ExportSchema => {
-            print!("{}", edustats::graphql::sdl());
-            Ok(())
-        }
-        Command::Migrate { db } => {
-            let handle = Db::connect(&db.database_url, db.pool())?;
-            let applied = handle.migrate()?;
-            println!(
-                "{} migration(s) applied on {}",
-                applied.len(),
-                handle.target()
-            );
-            Ok(())
-        }
+        Command::Serve { db, addr, seeds } => cmd_serve(&db, addr, seeds),
+        Command::Migrate { db } => cmd_migrate(&db),
         Command::Seed {
             db,
             seeds,
             replace,
             dry_run,
-        } => {
-            let dir = seeds.unwrap_or_else(default_seeds_dir);
-            if dry_run {
-                return match ingest::seed::load_dir(&dir) {
-                    Ok(d) => {
-                        println!(
-                            "{} observations, {} indicators, {} sources: valid",
-                            d.observations.len(),
-                            d.indicators.len(),
-                            d.sources.len()
-                        );
-                        Ok(())
-                    }
-                    Err(IngestError::Invalid(problems)) => {
-                        for p in &problems {
-                            eprintln!("{p}");
-                        }
-                        anyhow::bail!("{} problem(s)", problems.len())
-                    }
-                    Err(e) => Err(e.into()),
-                };
-            }
-            seed(&connect(&db)?, &dir, replace)
-        }
-        Command::Check { db } => {
-            let handle = connect(&db)?;
-            let mut conn = handle.get()?;
-            let findings = queries::findings_list(&mut conn, None, None)?;
-            for f in &findings {
-                println!(
-                    "[{}] {} {} ({}): {}",
-                    f.severity, f.code, f.rule, f.origin, f.message
-                );
-            }
-            println!("{} finding(s)", findings.len());
+        } => cmd_seed(&db, seeds, replace, dry_run),
+        Command::Check { db } => cmd_check(&db),
+        Command::ExportSchema => {
+            print!("{}", edustats::graphql::sdl());
             Ok(())
         }
-        Command::Keys { db, action } => {
-            let handle = connect(&db)?;
-            let mut conn = handle.get()?;
-            match action {
-                KeyAction::Create { name, role } => {
-                    let key = edustats::auth::create_key(&mut conn, &name, role, &cli_actor())?;
-                    eprintln!(
-                        "created {} key {name:?}; it is shown only now:",
-                        role.as_str()
-                    );
-                    println!("{key}");
-                }
-                KeyAction::List => {
-                    for k in edustats::auth::list_keys(&mut conn)? {
-                        let state = k
-                            .revoked_at
-                            .map(|t| format!("revoked {t}"))
-                            .unwrap_or_else(|| "active".into());
-                        println!(
-                            "{}\t{}\t{}…\tcreated {}\t{}",
-                            k.name, k.role, k.prefix, k.created_at, state
-                        );
-                    }
-                }
-                KeyAction::Revoke { name } => {
-                    edustats::auth::revoke_key(&mut conn, &name, &cli_actor())?;
-                    println!("revoked {name:?}");
-                }
-            }
-            Ok(())
-        }
+        Command::Keys { db, action } => cmd_keys(&db, action),
         Command::Import {
             db,
             file,
             source,
             reason,
             dry_run,
-        } => {
-            let handle = connect(&db)?;
-            let mut conn = handle.get()?;
-            let actor = cli_actor();
-            let result = ingest::import::read_file(&file).and_then(|bundle| {
-                let opts = ingest::import::Options {
-                    actor: &actor,
-                    reason: reason.as_deref(),
-                    dry_run,
-                    default_source: source.as_deref(),
-                };
-                ingest::import::import(&mut conn, &bundle, opts)
-            });
-            match result {
-                Ok(report) => {
-                    println!("{}", serde_json::to_string_pretty(&report)?);
-                    Ok(())
-                }
-                Err(IngestError::Invalid(problems)) => {
-                    for p in &problems {
-                        eprintln!("{p}");
-                    }
-                    Err(Exit(
-                        EXIT_INVALID,
-                        format!(
-                            "{} problem(s) in {}; nothing was written",
-                            problems.len(),
-                            file.display()
-                        ),
-                    )
-                    .into())
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
+        } => cmd_import(&db, &file, source.as_deref(), reason.as_deref(), dry_run),
         Command::Export {
             db,
             indicator,
@@ -372,9 +417,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             kind,
             output,
         } => {
-            let handle = connect(&db)?;
-            let mut conn = handle.get()?;
-            let codes = edustats::analytics::FilterCodes {
+            let filter = FilterCodes {
                 districts: non_empty(district),
                 indicators: non_empty(indicator),
                 years: non_empty(year),
@@ -382,35 +425,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 sources: None,
                 breakdown: None,
             };
-            let q = edustats::analytics::resolve_observation_filter(&mut conn, &codes)
-                .map_err(|e| Exit(EXIT_INVALID, e.to_string()))?;
-            let n = match output {
-                Some(path) => edustats::export::write_csv(
-                    &mut conn,
-                    &q,
-                    std::io::BufWriter::new(std::fs::File::create(&path)?),
-                )?,
-                None => edustats::export::write_csv(&mut conn, &q, std::io::stdout().lock())?,
-            };
-            eprintln!("{n} observation(s) exported");
-            Ok(())
+            cmd_export(&db, filter, output.as_deref())
         }
-        Command::Audit { db, limit } => {
-            let handle = connect(&db)?;
-            let mut conn = handle.get()?;
-            for e in edustats::auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
-                println!(
-                    "{}\t{}\t{}\t{} row(s)\t{}",
-                    e.at, e.actor, e.action, e.row_count, e.detail
-                );
-            }
-            Ok(())
-        }
-        Command::Serve { db, addr, seeds } => {
-            let handle = connect(&db)?;
-            let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve(handle, addr, seeds.unwrap_or_else(default_seeds_dir)))
-        }
+        Command::Audit { db, limit } => cmd_audit(&db, limit),
     }
 }
 
@@ -424,12 +441,19 @@ fn main() -> ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            match e.downcast_ref::<Exit>() {
-                Some(Exit(code, _)) => ExitCode::from(*code),
-                None => ExitCode::FAILURE,
+        Err(e) => match e.downcast_ref::<Refused>() {
+            // The one problem printer: every problem on its own line, then the summary.
+            Some(r) => {
+                for p in &r.problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("error: {}", r.message);
+                ExitCode::from(EXIT_REFUSED)
             }
-        }
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -3,15 +3,15 @@
 //! `UNAUTHENTICATED` or `FORBIDDEN` and nothing is written. The work itself is the shared ingest
 //! path ([`crate::ingest::import`]), the same as `edustats import`.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result};
 
 use super::query::db;
-use super::types::{Observation, ObservationKind};
+use super::types::Observation;
 use crate::auth::{self, Credentials, Principal, Role};
-use crate::db::queries;
 use crate::error::{ApiError, GqlResultExt};
-use crate::ingest::import::{self, Bundle, Codes, ImportReport, Options, SourceInput};
-use crate::ingest::seed::ObservationRow;
+use crate::ingest::import::{self, Correction, CorrectionError, Options};
+use crate::ingest::read::ImportInput;
+use crate::ingest::rows::{Bundle, ImportReport};
 
 /// Checks the request's key and role.
 pub(crate) async fn require(ctx: &Context<'_>, role: Role) -> Result<Principal> {
@@ -43,137 +43,6 @@ pub(crate) async fn require(ctx: &Context<'_>, role: Role) -> Result<Principal> 
     Ok(principal)
 }
 
-/// A new source document.
-#[derive(InputObject)]
-pub struct SourceRecordInput {
-    /// Stable code (lower-case letters, digits, '-').
-    pub code: String,
-    /// Title, Chinese.
-    pub title_zh: String,
-    /// Title, English.
-    pub title_en: String,
-    /// Issuing body.
-    pub issuer: String,
-    /// District code.
-    pub district: String,
-    /// Document number as printed.
-    pub document_number: Option<String>,
-    /// Date printed on the document (ISO 8601 date).
-    pub date: Option<String>,
-    /// `self_evaluation`, `rectification_plan` or `rectification_report`.
-    pub kind: String,
-    /// Year reviewed.
-    pub review_year: Option<i32>,
-    /// Note.
-    pub note: Option<String>,
-    /// Full text, verbatim.
-    pub text: String,
-}
-
-/// One observation row: the columns of the seed format.
-#[derive(InputObject)]
-pub struct ObservationInput {
-    /// Stable key, unique across the warehouse.
-    pub key: String,
-    /// District code.
-    pub district: String,
-    /// Indicator code.
-    pub indicator: String,
-    /// Reference period: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
-    pub period: String,
-    /// How the period was inferred, if it was.
-    pub period_note: Option<String>,
-    /// Breakdown, `dimension=member;...`.
-    pub breakdown: Option<String>,
-    /// Kind.
-    pub kind: ObservationKind,
-    /// For changes: the period compared against.
-    pub base_period: Option<String>,
-    /// The figure as printed, e.g. `20余`.
-    pub value: String,
-    /// The unit as printed, e.g. 亿元.
-    pub unit: String,
-    /// The sentence, copied from the source text.
-    pub quote: String,
-    /// Note.
-    pub note: Option<String>,
-    /// Source code (default: the source of this import).
-    pub source: Option<String>,
-}
-
-/// A report to import: optionally a new source, and observations.
-#[derive(InputObject)]
-pub struct ImportInput {
-    /// A new source document (omit to add observations to existing sources).
-    pub source: Option<SourceRecordInput>,
-    /// The observations.
-    pub observations: Vec<ObservationInput>,
-}
-
-/// What an import did (or would do, for a dry run).
-#[derive(SimpleObject)]
-pub struct ImportResult {
-    /// True when nothing was written.
-    pub dry_run: bool,
-    /// The source created, if any.
-    pub source_created: Option<String>,
-    /// Keys of new observations.
-    pub created: Vec<String>,
-    /// Keys of observations that got a new revision.
-    pub corrected: Vec<String>,
-    /// Rows identical to what is stored.
-    pub unchanged: i32,
-}
-
-impl From<ImportReport> for ImportResult {
-    fn from(r: ImportReport) -> Self {
-        ImportResult {
-            dry_run: r.dry_run,
-            source_created: r.source_created,
-            created: r.created,
-            corrected: r.corrected,
-            unchanged: r.unchanged as i32,
-        }
-    }
-}
-
-fn bundle(input: ImportInput) -> Bundle {
-    Bundle {
-        source: input.source.map(|s| SourceInput {
-            code: s.code,
-            title_zh: s.title_zh,
-            title_en: s.title_en,
-            issuer: s.issuer,
-            district: s.district,
-            doc_number: s.document_number,
-            date: s.date,
-            kind: s.kind,
-            review_year: s.review_year,
-            note: s.note,
-            text: s.text,
-        }),
-        observations: input
-            .observations
-            .into_iter()
-            .map(|o| ObservationRow {
-                key: o.key,
-                district: o.district,
-                indicator: o.indicator,
-                period: o.period,
-                period_note: o.period_note,
-                breakdown: o.breakdown,
-                kind: o.kind,
-                base_period: o.base_period,
-                value: o.value,
-                unit: o.unit,
-                quote: o.quote,
-                note: o.note,
-                source: o.source,
-            })
-            .collect(),
-    }
-}
-
 /// Writes to the warehouse (API key required).
 pub struct MutationRoot;
 
@@ -189,12 +58,12 @@ impl MutationRoot {
     async fn import_report(
         &self,
         ctx: &Context<'_>,
-        input: ImportInput,
+        input: Bundle,
         reason: Option<String>,
         #[graphql(default = false)] dry_run: bool,
-    ) -> Result<ImportResult> {
+    ) -> Result<ImportReport> {
         let who = require(ctx, Role::Editor).await?;
-        let bundle = bundle(input);
+        let input = ImportInput::structured(input);
         let report = db(ctx)?
             .run(move |c| {
                 let opts = Options {
@@ -203,11 +72,11 @@ impl MutationRoot {
                     dry_run,
                     default_source: None,
                 };
-                import::import(c, &bundle, opts).map_err(ApiError::from)
+                import::import(c, &input, opts).map_err(ApiError::from)
             })
             .await
             .gql()?;
-        Ok(report.into())
+        Ok(report)
     }
 
     /// Corrects one observation: records a new revision with the given figure (and optionally
@@ -232,45 +101,27 @@ impl MutationRoot {
         }
         let o = db(ctx)?
             .run(move |c| {
-                let current = queries::observation_by_key(c, &key)?.ok_or(ApiError::NotFound {
-                    kind: "observation",
-                    code: key.clone(),
-                })?;
-                let mut row = Codes::load(c)?.row(&current);
-                row.value = value;
-                if let Some(u) = unit {
-                    row.unit = u;
-                }
-                if let Some(q) = quote {
-                    row.quote = q;
-                }
-                if note.is_some() {
-                    row.note = note;
-                }
                 let opts = Options {
                     actor: &who.name,
                     reason: Some(&reason),
                     dry_run,
                     default_source: None,
                 };
-                let report = import::import(
-                    c,
-                    &Bundle {
-                        source: None,
-                        observations: vec![row],
+                let correction = Correction {
+                    key,
+                    value,
+                    unit,
+                    quote,
+                    note,
+                };
+                import::correct(c, correction, opts).map_err(|e| match e {
+                    CorrectionError::UnknownKey(code) => ApiError::NotFound {
+                        kind: "observation",
+                        code,
                     },
-                    opts,
-                )?;
-                if report.unchanged > 0 {
-                    return Err(ApiError::BadInput(format!(
-                        "{key}: the correction changes nothing"
-                    )));
-                }
-                if dry_run {
-                    return Ok(current);
-                }
-                queries::observation_by_key(c, &key)?
-                    .ok_or(ApiError::Internal(format!("{key} vanished")))
+                    CorrectionError::NoChange(_) => ApiError::BadInput(e.to_string()),
+                    CorrectionError::Ingest(e) => e.into(),
+                })
             })
             .await
             .gql()?;

@@ -1,18 +1,34 @@
-//! Writes a validated [`Dataset`] in one transaction, then recomputes the rule-based quality
-//! findings in the same transaction, so readers never see data without its findings.
+//! Applying a [`Plan`]: the one place that inserts sources, periods, breakdowns and
+//! observations and records corrections, used by seed loads, imports and corrections alike.
+//! It runs inside the caller's transaction and ends by recomputing the rule-based quality
+//! findings, so readers never see data without its findings.
+//!
+//! Rows are inserted one by one: diesel's MultiConnection has no RETURNING, and SQLite's batch
+//! insert path is not available through it. Ids are read back by code in one query per table.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::codes::{CodeMap, Codes};
+use super::plan::Plan;
 use super::seed::Dataset;
-use super::IngestError;
+use super::{IngestError, Problem};
 use crate::db::models::*;
 use crate::db::schema::*;
-use crate::db::DbConnection;
-use crate::domain::{AuditAction, FindingOrigin, Severity, SourceKind};
+use crate::db::{now_utc, DbConnection};
+use crate::domain::{AuditAction, FindingOrigin, Severity};
 
-/// What a load wrote.
+/// Who writes, and why (recorded with every revision and in the audit log).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    /// An API key's name, `cli:<user>`, or `seed`.
+    pub name: &'a str,
+    /// Why: required for corrections.
+    pub reason: Option<&'a str>,
+}
+
+/// What a seed load wrote.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LoadSummary {
     /// Divisions.
@@ -29,31 +45,278 @@ pub struct LoadSummary {
     pub rule_findings: usize,
 }
 
-/// Looks up an id the validated dataset guarantees; a miss means the dataset and the database
-/// disagree, reported as an error rather than a panic.
-fn id<K: std::hash::Hash + Eq + std::fmt::Debug + ?Sized>(
-    map: &HashMap<impl std::borrow::Borrow<K> + std::hash::Hash + Eq, i32>,
-    key: &K,
-    what: &str,
-) -> Result<i32, IngestError> {
-    map.get(key).copied().ok_or_else(|| {
-        IngestError::Invalid(vec![super::Problem::new(
-            "dataset",
-            0,
-            what,
-            format!("{what} {key:?} is missing after insertion"),
-        )])
-    })
+/// A code the plan guarantees exists but the database does not have: the plan and the
+/// database disagree (a concurrent delete); reported as a problem rather than a panic.
+fn vanished(what: &str, code: &str) -> IngestError {
+    IngestError::Invalid(vec![Problem::new(
+        "database",
+        0,
+        what,
+        format!("{what} {code:?} is missing from the database during the write"),
+    )])
 }
 
-fn code_map(rows: Vec<(i32, String)>) -> HashMap<String, i32> {
-    rows.into_iter().map(|(id, code)| (code, id)).collect()
+fn id_of(map: &CodeMap, what: &str, code: &str) -> Result<i32, IngestError> {
+    map.id(code).ok_or_else(|| vanished(what, code))
 }
 
-/// Deletes every row of every table (children first). Used by `seed --replace`.
+/// Test hook for the crash-safety test (feature `test-hooks` only, never in a release build):
+/// with `EDUSTATS_TEST_PAUSE_AFTER_ROWS=N`, the writer stops after its N-th new observation
+/// (inside the transaction) and waits, so a test can kill the process at a known point.
+#[cfg(feature = "test-hooks")]
+fn pause_point(written: usize) {
+    static PAUSE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    let pause = PAUSE.get_or_init(|| {
+        std::env::var("EDUSTATS_TEST_PAUSE_AFTER_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    });
+    if *pause == Some(written) {
+        eprintln!("EDUSTATS_TEST_PAUSE: {written} rows written, waiting");
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn pause_point(_written: usize) {}
+
+/// Inserts the periods and breakdowns of `plan` that the database does not have yet.
+fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result<(), IngestError> {
+    let existing = Codes::load(conn)?;
+    for p in plan.periods.values() {
+        if existing.periods.id(&p.code).is_none() {
+            diesel::insert_into(periods::table)
+                .values(NewPeriod {
+                    code: &p.code,
+                    kind: p.kind,
+                    start_date: &p.start,
+                    end_date: &p.end,
+                    year: p.year,
+                })
+                .execute(conn)?;
+        }
+    }
+    let missing: Vec<_> = plan
+        .breakdowns
+        .iter()
+        .filter(|b| existing.breakdowns.id(&b.to_string()).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for b in &missing {
+        diesel::insert_into(breakdowns::table)
+            .values(breakdowns::code.eq(b.to_string()))
+            .execute(conn)?;
+    }
+    let ids = CodeMap::from_rows(
+        breakdowns::table
+            .select((breakdowns::id, breakdowns::code))
+            .load(conn)?,
+    );
+    let members: HashMap<(String, String), i32> = dimension_members::table
+        .inner_join(dimensions::table)
+        .select((
+            dimensions::code,
+            dimension_members::code,
+            dimension_members::id,
+        ))
+        .load::<(String, String, i32)>(conn)?
+        .into_iter()
+        .map(|(d, m, id)| ((d, m), id))
+        .collect();
+    for b in missing {
+        let code = b.to_string();
+        let breakdown_id = id_of(&ids, "breakdown", &code)?;
+        for pair in b.pairs() {
+            let member = *members
+                .get(pair)
+                .ok_or_else(|| vanished("breakdown member", &format!("{}={}", pair.0, pair.1)))?;
+            diesel::insert_into(breakdown_members::table)
+                .values((
+                    breakdown_members::breakdown_id.eq(breakdown_id),
+                    breakdown_members::member_id.eq(member),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies `plan` (inside the caller's transaction), records it in the audit log as `action`
+/// with `detail`, and recomputes the rule findings; returns how many rule findings there are.
+pub fn apply(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    actor: Actor<'_>,
+    action: AuditAction,
+    detail: &str,
+) -> Result<usize, IngestError> {
+    let now = now_utc();
+    let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
+    let codes = Codes::load(conn)?;
+    for (s, kind) in &plan.sources {
+        diesel::insert_into(sources::table)
+            .values(NewSource {
+                code: &s.code,
+                title_zh: &s.title_zh,
+                title_en: &s.title_en,
+                issuer: &s.issuer,
+                district_id: id_of(&codes.districts, "district", &s.district)?,
+                doc_number: s.doc_number.as_deref(),
+                published_on: s.date.as_deref(),
+                kind: *kind,
+                review_year: s.review_year,
+                note: s.note.as_deref(),
+                body: &s.text,
+                created_at: &now,
+            })
+            .execute(conn)?;
+    }
+    ensure_periods_and_breakdowns(conn, plan)?;
+    // Reloaded: the sources, periods and breakdowns just created are in it now.
+    let codes = Codes::load(conn)?;
+    for (n, o) in plan.create.iter().enumerate() {
+        let r = &o.row;
+        diesel::insert_into(observations::table)
+            .values(NewObservation {
+                key: &r.key,
+                district_id: id_of(&codes.districts, "district", &r.district)?,
+                indicator_id: id_of(&codes.indicators, "indicator", &r.indicator)?,
+                period_id: id_of(&codes.periods, "period", &o.period)?,
+                breakdown_id: id_of(&codes.breakdowns, "breakdown", &o.breakdown.to_string())?,
+                kind: r.kind,
+                base_period_id: o
+                    .base_period
+                    .as_deref()
+                    .map(|b| id_of(&codes.periods, "base_period", b))
+                    .transpose()?,
+                value: o.value,
+                value_text: &r.value,
+                reported_unit: &r.unit,
+                qualifier: o.qualifier,
+                source_id: id_of(&codes.sources, "source", &o.source)?,
+                quote: &r.quote,
+                quote_start: o.quote_start as i32,
+                quote_end: o.quote_end as i32,
+                period_note: o.period_note(),
+                note: o.note(),
+                revision: 1,
+                created_at: &now,
+                recorded_at: &now,
+                recorded_by: actor.name,
+                change_reason: reason,
+            })
+            .execute(conn)?;
+        pause_point(n + 1);
+    }
+    for (o, current) in &plan.correct {
+        // Keep the current content as an earlier revision, then record the new one.
+        diesel::insert_into(observation_revisions::table)
+            .values((
+                observation_revisions::observation_id.eq(current.id.0),
+                observation_revisions::revision.eq(current.revision),
+                observation_revisions::value.eq(current.value),
+                observation_revisions::value_text.eq(&current.value_text),
+                observation_revisions::reported_unit.eq(&current.reported_unit),
+                observation_revisions::qualifier.eq(current.qualifier.as_str()),
+                observation_revisions::quote.eq(&current.quote),
+                observation_revisions::quote_start.eq(current.quote_start),
+                observation_revisions::quote_end.eq(current.quote_end),
+                observation_revisions::note.eq(&current.note),
+                observation_revisions::recorded_at.eq(&current.recorded_at),
+                observation_revisions::recorded_by.eq(&current.recorded_by),
+                observation_revisions::change_reason.eq(&current.change_reason),
+                observation_revisions::superseded_at.eq(&now),
+            ))
+            .execute(conn)?;
+        diesel::update(observations::table.filter(observations::id.eq(current.id.0)))
+            .set((
+                observations::value.eq(o.value),
+                observations::value_text.eq(&o.row.value),
+                observations::reported_unit.eq(&o.row.unit),
+                observations::qualifier.eq(o.qualifier.as_str()),
+                observations::quote.eq(&o.row.quote),
+                observations::quote_start.eq(o.quote_start as i32),
+                observations::quote_end.eq(o.quote_end as i32),
+                observations::note.eq(o.note()),
+                observations::period_note.eq(o.period_note()),
+                observations::revision.eq(current.revision + 1),
+                observations::recorded_at.eq(&now),
+                observations::recorded_by.eq(actor.name),
+                observations::change_reason.eq(reason),
+            ))
+            .execute(conn)?;
+    }
+    insert_curated_findings(conn, plan, &codes)?;
+    let detail = match reason {
+        Some(r) => format!("{detail}; reason: {r}"),
+        None => detail.to_string(),
+    };
+    crate::auth::audit(conn, actor.name, action, &detail, plan.written())?;
+    Ok(super::check::refresh_rule_findings(conn)?)
+}
+
+fn insert_curated_findings(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    codes: &Codes,
+) -> Result<(), IngestError> {
+    if plan.findings.is_empty() {
+        return Ok(());
+    }
+    for f in &plan.findings {
+        diesel::insert_into(findings::table)
+            .values(NewFinding {
+                code: &f.code,
+                origin: FindingOrigin::Curated,
+                rule: &f.rule,
+                severity: Severity::Warning,
+                message: &f.message,
+                source_id: codes.sources.id(&f.source),
+            })
+            .execute(conn)?;
+    }
+    let finding_ids = CodeMap::from_rows(
+        findings::table
+            .select((findings::id, findings::code))
+            .load(conn)?,
+    );
+    let observation_ids = CodeMap::from_rows(
+        observations::table
+            .select((observations::id, observations::key))
+            .load(conn)?,
+    );
+    for f in &plan.findings {
+        let finding_id = id_of(&finding_ids, "finding", &f.code)?;
+        let mut keys: Vec<&str> = f
+            .observations
+            .split(';')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            diesel::insert_into(finding_observations::table)
+                .values((
+                    finding_observations::finding_id.eq(finding_id),
+                    finding_observations::observation_id.eq(id_of(
+                        &observation_ids,
+                        "observation",
+                        key,
+                    )?),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every row of every warehouse table (children first). Used by `seed --replace`.
+/// API keys and the audit log survive a reload: they are not seed data.
 fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::delete(finding_observations::table).execute(conn)?;
-    // API keys and the audit log survive a reload: they are not seed data.
     diesel::delete(observation_revisions::table).execute(conn)?;
     diesel::delete(findings::table).execute(conn)?;
     diesel::delete(observations::table).execute(conn)?;
@@ -73,14 +336,115 @@ fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// Loads `data` into the database atomically. Refuses a database that already holds data unless
+/// Writes the catalogue of a seed folder: divisions, units, dimensions and their members,
+/// indicators and their dimensions.
+fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), IngestError> {
+    // Parents first, so children can name them.
+    for top_level in [true, false] {
+        let ids = CodeMap::from_rows(
+            districts::table
+                .select((districts::id, districts::code))
+                .load(conn)?,
+        );
+        for d in data
+            .districts
+            .iter()
+            .filter(|d| d.parent.is_empty() == top_level)
+        {
+            let parent_id = match top_level {
+                true => None,
+                false => Some(id_of(&ids, "district", &d.parent)?),
+            };
+            diesel::insert_into(districts::table)
+                .values(NewDistrict {
+                    code: &d.code,
+                    parent_id,
+                    level: d.level,
+                    name_zh: &d.name_zh,
+                    name_en: &d.name_en,
+                })
+                .execute(conn)?;
+        }
+    }
+    for u in &data.units {
+        diesel::insert_into(units::table)
+            .values(NewUnit {
+                unit: &u.unit,
+                canonical: u.canonical.as_str(),
+                factor: u.factor,
+            })
+            .execute(conn)?;
+    }
+    for (code, (zh, en)) in &data.dimensions {
+        diesel::insert_into(dimensions::table)
+            .values(NewDimension {
+                code,
+                name_zh: zh,
+                name_en: en,
+            })
+            .execute(conn)?;
+    }
+    let dimension_ids = CodeMap::from_rows(
+        dimensions::table
+            .select((dimensions::id, dimensions::code))
+            .load(conn)?,
+    );
+    for ((dimension, code), (zh, en)) in &data.members {
+        diesel::insert_into(dimension_members::table)
+            .values(NewMember {
+                dimension_id: id_of(&dimension_ids, "dimension", dimension)?,
+                code,
+                name_zh: zh,
+                name_en: en,
+            })
+            .execute(conn)?;
+    }
+    for (i, _) in &data.indicators {
+        diesel::insert_into(indicators::table)
+            .values(NewIndicator {
+                code: &i.code,
+                name_zh: &i.name_zh,
+                name_en: &i.name_en,
+                unit: i.unit,
+                category: i.category,
+                direction: i.direction,
+                definition: &i.definition,
+                min_value: i.min,
+                max_value: i.max,
+                numerator: i.numerator.as_deref().filter(|s| !s.is_empty()),
+                denominator: i.denominator.as_deref().filter(|s| !s.is_empty()),
+            })
+            .execute(conn)?;
+    }
+    let indicator_ids = CodeMap::from_rows(
+        indicators::table
+            .select((indicators::id, indicators::code))
+            .load(conn)?,
+    );
+    for (i, dims) in &data.indicators {
+        for d in dims {
+            diesel::insert_into(indicator_dimensions::table)
+                .values((
+                    indicator_dimensions::indicator_id.eq(id_of(
+                        &indicator_ids,
+                        "indicator",
+                        &i.code,
+                    )?),
+                    indicator_dimensions::dimension_id.eq(id_of(&dimension_ids, "dimension", d)?),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads a validated seed folder atomically. Refuses a database that already holds data unless
 /// `replace` is set, in which case the old contents are removed in the same transaction.
 pub fn write_dataset(
     conn: &mut DbConnection,
     data: &Dataset,
     replace: bool,
 ) -> Result<LoadSummary, IngestError> {
-    let now = crate::db::now_utc();
     conn.transaction::<_, IngestError, _>(|conn| {
         let existing: i64 = observations::table.count().get_result(conn)?;
         let districts_existing: i64 = districts::table.count().get_result(conn)?;
@@ -90,326 +454,29 @@ pub fn write_dataset(
             }
             clear(conn)?;
         }
-        // Rows are inserted one by one: MultiConnection has no RETURNING, and SQLite's batch
-        // insert path is not available through it. Ids are then read back by code in one query
-        // per table. A full load is about a thousand statements, well under a second.
-        for d in data.districts.iter().filter(|d| d.parent.is_empty()) {
-            insert_district(conn, d, None)?;
-        }
-        let ids = code_map(
-            districts::table
-                .select((districts::id, districts::code))
-                .load(conn)?,
-        );
-        for d in data.districts.iter().filter(|d| !d.parent.is_empty()) {
-            insert_district(conn, d, ids.get(&d.parent).copied())?;
-        }
-        let district_ids = code_map(
-            districts::table
-                .select((districts::id, districts::code))
-                .load(conn)?,
-        );
-
-        for u in &data.units {
-            diesel::insert_into(units::table)
-                .values(NewUnit {
-                    unit: &u.unit,
-                    canonical: u.canonical.as_str(),
-                    factor: u.factor,
-                })
-                .execute(conn)?;
-        }
-        for (code, (zh, en)) in &data.dimensions {
-            diesel::insert_into(dimensions::table)
-                .values(NewDimension {
-                    code,
-                    name_zh: zh,
-                    name_en: en,
-                })
-                .execute(conn)?;
-        }
-        let dimension_ids = code_map(
-            dimensions::table
-                .select((dimensions::id, dimensions::code))
-                .load(conn)?,
-        );
-        for ((dimension, code), (zh, en)) in &data.members {
-            let dimension_id = id(&dimension_ids, dimension.as_str(), "dimension")?;
-            diesel::insert_into(dimension_members::table)
-                .values(NewMember {
-                    dimension_id,
-                    code,
-                    name_zh: zh,
-                    name_en: en,
-                })
-                .execute(conn)?;
-        }
-        let member_ids: HashMap<(i32, String), i32> = dimension_members::table
-            .select((
-                dimension_members::id,
-                dimension_members::dimension_id,
-                dimension_members::code,
-            ))
-            .load::<(i32, i32, String)>(conn)?
-            .into_iter()
-            .map(|(id, d, c)| ((d, c), id))
-            .collect();
-
-        for (i, _) in &data.indicators {
-            diesel::insert_into(indicators::table)
-                .values(NewIndicator {
-                    code: &i.code,
-                    name_zh: &i.name_zh,
-                    name_en: &i.name_en,
-                    unit: i.unit,
-                    category: i.category,
-                    direction: i.direction,
-                    definition: &i.definition,
-                    min_value: i.min,
-                    max_value: i.max,
-                    numerator: i.numerator.as_deref().filter(|s| !s.is_empty()),
-                    denominator: i.denominator.as_deref().filter(|s| !s.is_empty()),
-                })
-                .execute(conn)?;
-        }
-        let indicator_ids = code_map(
-            indicators::table
-                .select((indicators::id, indicators::code))
-                .load(conn)?,
-        );
-        for (i, dims) in &data.indicators {
-            for d in dims {
-                diesel::insert_into(indicator_dimensions::table)
-                    .values((
-                        indicator_dimensions::indicator_id.eq(id(
-                            &indicator_ids,
-                            i.code.as_str(),
-                            "indicator",
-                        )?),
-                        indicator_dimensions::dimension_id.eq(id(
-                            &dimension_ids,
-                            d.as_str(),
-                            "dimension",
-                        )?),
-                    ))
-                    .execute(conn)?;
+        write_catalogue(conn, data)?;
+        let detail = format!(
+            "loaded {} observations from {} sources{}",
+            data.plan.create.len(),
+            data.plan.sources.len(),
+            if replace {
+                " (replacing the previous contents)"
+            } else {
+                ""
             }
-        }
-
-        for b in &data.breakdowns {
-            diesel::insert_into(breakdowns::table)
-                .values(breakdowns::code.eq(b.to_string()))
-                .execute(conn)?;
-        }
-        let breakdown_ids = code_map(
-            breakdowns::table
-                .select((breakdowns::id, breakdowns::code))
-                .load(conn)?,
         );
-        for b in &data.breakdowns {
-            let code = b.to_string();
-            for (d, m) in b.pairs() {
-                let member = id(
-                    &member_ids,
-                    &(id(&dimension_ids, d.as_str(), "dimension")?, m.clone()),
-                    "member",
-                )?;
-                diesel::insert_into(breakdown_members::table)
-                    .values((
-                        breakdown_members::breakdown_id.eq(id(
-                            &breakdown_ids,
-                            code.as_str(),
-                            "breakdown",
-                        )?),
-                        breakdown_members::member_id.eq(member),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-
-        for p in data.periods.values() {
-            diesel::insert_into(periods::table)
-                .values(NewPeriod {
-                    code: &p.code,
-                    kind: p.kind,
-                    start_date: &p.start,
-                    end_date: &p.end,
-                    year: p.year,
-                })
-                .execute(conn)?;
-        }
-        let period_ids = code_map(
-            periods::table
-                .select((periods::id, periods::code))
-                .load(conn)?,
-        );
-
-        for s in &data.sources {
-            let r = &s.record;
-            diesel::insert_into(sources::table)
-                .values(NewSource {
-                    code: &s.code,
-                    title_zh: &r.title_zh,
-                    title_en: &r.title_en,
-                    issuer: &r.issuer,
-                    district_id: id(&district_ids, r.district.as_str(), "district")?,
-                    doc_number: r.doc_number.as_deref(),
-                    published_on: r.date.as_deref(),
-                    kind: SourceKind::parse(&r.kind).map_err(|e| {
-                        IngestError::Invalid(vec![super::Problem::new(
-                            &format!("sources/{}.toml", s.code),
-                            0,
-                            "kind",
-                            e.to_string(),
-                        )])
-                    })?,
-                    review_year: r.review_year,
-                    note: r.note.as_deref(),
-                    body: &s.body,
-                    created_at: &now,
-                })
-                .execute(conn)?;
-        }
-        let source_ids = code_map(
-            sources::table
-                .select((sources::id, sources::code))
-                .load(conn)?,
-        );
-
-        for o in &data.observations {
-            let r = &o.row;
-            let trimmed = |s: &Option<String>| {
-                s.as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from)
-            };
-            let period_note = trimmed(&r.period_note);
-            let note = trimmed(&r.note);
-            let base = trimmed(&r.base_period);
-            diesel::insert_into(observations::table)
-                .values(NewObservation {
-                    key: &r.key,
-                    district_id: id(&district_ids, r.district.as_str(), "district")?,
-                    indicator_id: id(&indicator_ids, r.indicator.as_str(), "indicator")?,
-                    period_id: id(&period_ids, r.period.trim(), "period")?,
-                    breakdown_id: id(
-                        &breakdown_ids,
-                        o.breakdown.to_string().as_str(),
-                        "breakdown",
-                    )?,
-                    kind: r.kind,
-                    base_period_id: base
-                        .as_deref()
-                        .map(|b| id(&period_ids, b, "period"))
-                        .transpose()?,
-                    value: o.value,
-                    value_text: &r.value,
-                    reported_unit: &r.unit,
-                    qualifier: o.qualifier,
-                    source_id: id(&source_ids, o.source.as_str(), "source")?,
-                    quote: &r.quote,
-                    quote_start: o.quote_start as i32,
-                    quote_end: o.quote_end as i32,
-                    period_note: period_note.as_deref(),
-                    note: note.as_deref(),
-                    revision: 1,
-                    created_at: &now,
-                    recorded_at: &now,
-                    recorded_by: "seed",
-                    change_reason: None,
-                })
-                .execute(conn)?;
-        }
-        let observation_ids = code_map(
-            observations::table
-                .select((observations::id, observations::key))
-                .load(conn)?,
-        );
-
-        for f in &data.findings {
-            diesel::insert_into(findings::table)
-                .values(NewFinding {
-                    code: &f.code,
-                    origin: FindingOrigin::Curated,
-                    rule: &f.rule,
-                    severity: Severity::Warning,
-                    message: &f.message,
-                    source_id: source_ids.get(&f.source).copied(),
-                })
-                .execute(conn)?;
-        }
-        let finding_ids = code_map(
-            findings::table
-                .select((findings::id, findings::code))
-                .load(conn)?,
-        );
-        for f in &data.findings {
-            let mut keys: Vec<&str> = f
-                .observations
-                .split(';')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
-                diesel::insert_into(finding_observations::table)
-                    .values((
-                        finding_observations::finding_id.eq(id(
-                            &finding_ids,
-                            f.code.as_str(),
-                            "finding",
-                        )?),
-                        finding_observations::observation_id.eq(id(
-                            &observation_ids,
-                            key,
-                            "observation",
-                        )?),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        let rule_findings = super::check::refresh_rule_findings(conn)?;
-        crate::auth::audit(
-            conn,
-            "seed",
-            AuditAction::Seed,
-            &format!(
-                "loaded {} observations from {} sources{}",
-                data.observations.len(),
-                data.sources.len(),
-                if replace {
-                    " (replacing the previous contents)"
-                } else {
-                    ""
-                }
-            ),
-            data.observations.len(),
-        )?;
+        let actor = Actor {
+            name: "seed",
+            reason: None,
+        };
+        let rule_findings = apply(conn, &data.plan, actor, AuditAction::Seed, &detail)?;
         Ok(LoadSummary {
             districts: data.districts.len(),
             indicators: data.indicators.len(),
-            sources: data.sources.len(),
-            observations: data.observations.len(),
-            curated_findings: data.findings.len(),
+            sources: data.plan.sources.len(),
+            observations: data.plan.create.len(),
+            curated_findings: data.plan.findings.len(),
             rule_findings,
         })
     })
-}
-
-fn insert_district(
-    conn: &mut DbConnection,
-    d: &super::seed::DistrictRow,
-    parent_id: Option<i32>,
-) -> QueryResult<usize> {
-    diesel::insert_into(districts::table)
-        .values(NewDistrict {
-            code: &d.code,
-            parent_id,
-            level: d.level,
-            name_zh: &d.name_zh,
-            name_en: &d.name_en,
-        })
-        .execute(conn)
 }

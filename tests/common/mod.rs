@@ -129,9 +129,8 @@ impl TestApp {
     /// A database on `backend` loaded from a seed folder.
     pub fn seeded_on(backend: Backend, dir: &Path) -> TestApp {
         let app = TestApp::empty_on(backend, PoolOptions::default());
-        let data = ingest::seed::load_dir(dir).expect("seed folder is valid");
         let mut conn = app.db.get().expect("connection");
-        ingest::write::write_dataset(&mut conn, &data, false).expect("seed");
+        ingest::seed::load(&mut conn, dir, false).expect("seed folder is valid and loads");
         drop(conn);
         app
     }

@@ -1,0 +1,107 @@
+//! Id ↔ code maps of the small catalogue tables, loaded once per write or export: they turn a
+//! stored observation back into an input row (the export and correction format) and an input
+//! row's codes into ids, without a query per row.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::rows::ObservationRow;
+use crate::db::models::Observation;
+use crate::db::schema::{breakdowns, districts, indicators, periods, sources};
+use crate::db::DbConnection;
+
+/// One table's codes by id, and ids by code.
+#[derive(Debug, Clone, Default)]
+pub struct CodeMap {
+    by_id: HashMap<i32, String>,
+    by_code: HashMap<String, i32>,
+}
+
+impl CodeMap {
+    /// Builds the maps from (id, code) rows.
+    pub fn from_rows(rows: Vec<(i32, String)>) -> CodeMap {
+        let by_code = rows.iter().map(|(id, c)| (c.clone(), *id)).collect();
+        CodeMap {
+            by_id: rows.into_iter().collect(),
+            by_code,
+        }
+    }
+
+    /// The code of an id (empty when unknown, which a foreign key rules out).
+    pub fn code(&self, id: i32) -> String {
+        self.by_id.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// The id of a code.
+    pub fn id(&self, code: &str) -> Option<i32> {
+        self.by_code.get(code).copied()
+    }
+}
+
+/// The code maps of districts, indicators, periods, breakdowns and sources.
+#[derive(Debug, Clone, Default)]
+pub struct Codes {
+    /// Districts.
+    pub districts: CodeMap,
+    /// Indicators.
+    pub indicators: CodeMap,
+    /// Periods.
+    pub periods: CodeMap,
+    /// Breakdowns (canonical text).
+    pub breakdowns: CodeMap,
+    /// Sources.
+    pub sources: CodeMap,
+}
+
+impl Codes {
+    /// Loads every map (five small queries).
+    pub fn load(conn: &mut DbConnection) -> QueryResult<Codes> {
+        Ok(Codes {
+            districts: CodeMap::from_rows(
+                districts::table
+                    .select((districts::id, districts::code))
+                    .load(conn)?,
+            ),
+            indicators: CodeMap::from_rows(
+                indicators::table
+                    .select((indicators::id, indicators::code))
+                    .load(conn)?,
+            ),
+            periods: CodeMap::from_rows(
+                periods::table
+                    .select((periods::id, periods::code))
+                    .load(conn)?,
+            ),
+            breakdowns: CodeMap::from_rows(
+                breakdowns::table
+                    .select((breakdowns::id, breakdowns::code))
+                    .load(conn)?,
+            ),
+            sources: CodeMap::from_rows(
+                sources::table
+                    .select((sources::id, sources::code))
+                    .load(conn)?,
+            ),
+        })
+    }
+
+    /// A stored observation as a row of the seed / import / export format.
+    pub fn row(&self, o: &Observation) -> ObservationRow {
+        ObservationRow {
+            key: o.key.clone(),
+            district: self.districts.code(o.district_id.0),
+            indicator: self.indicators.code(o.indicator_id.0),
+            period: self.periods.code(o.period_id.0),
+            period_note: o.period_note.clone(),
+            breakdown: Some(self.breakdowns.code(o.breakdown_id.0)),
+            kind: o.kind,
+            base_period: o.base_period_id.map(|b| self.periods.code(b)),
+            value: o.value_text.clone(),
+            unit: o.reported_unit.clone(),
+            quote: o.quote.clone(),
+            note: o.note.clone(),
+            source: Some(self.sources.code(o.source_id.0)),
+        }
+    }
+}

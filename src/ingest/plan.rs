@@ -1,0 +1,160 @@
+//! What a write will do, decided before anything is written: the sources to create, the
+//! periods and breakdowns the rows need, the observations to create, the corrections (with the
+//! stored observation each replaces) and the rows that change nothing. A seed load creates
+//! everything; an import compares each row with what is stored under its key.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use diesel::prelude::*;
+
+use super::codes::Codes;
+use super::period::ParsedPeriod;
+use super::rows::{FindingRow, ImportReport, ObservationRow, SourceInput};
+use super::validate::{non_blank, ValidObservation, Validated};
+use super::Problem;
+use crate::db::models::Observation;
+use crate::db::schema::observations;
+use crate::db::DbConnection;
+use crate::domain::{Breakdown, SourceKind};
+
+/// A write, planned.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Sources to create, with their validated kind.
+    pub sources: Vec<(SourceInput, SourceKind)>,
+    /// Periods the rows use, by code (created when missing).
+    pub periods: BTreeMap<String, ParsedPeriod>,
+    /// Breakdowns the rows use (created when missing).
+    pub breakdowns: BTreeSet<Breakdown>,
+    /// New observations.
+    pub create: Vec<ValidObservation>,
+    /// Corrections: the new content and the stored observation it supersedes.
+    pub correct: Vec<(ValidObservation, Observation)>,
+    /// Rows identical to what is stored.
+    pub unchanged: usize,
+    /// Findings recorded while curating (seed loads).
+    pub findings: Vec<FindingRow>,
+}
+
+impl Plan {
+    /// A plan that creates every validated row (a seed load into an empty warehouse).
+    pub fn create_all(sources: Vec<(SourceInput, SourceKind)>, validated: Validated) -> Plan {
+        Plan {
+            sources,
+            periods: validated.periods,
+            breakdowns: validated.breakdowns,
+            create: validated.observations,
+            ..Plan::default()
+        }
+    }
+
+    /// What the plan does, as reported to the caller.
+    pub fn report(&self, dry_run: bool) -> ImportReport {
+        ImportReport {
+            dry_run,
+            source_created: self.sources.first().map(|(s, _)| s.code.clone()),
+            created: self.create.iter().map(|o| o.row.key.clone()).collect(),
+            corrected: self
+                .correct
+                .iter()
+                .map(|(o, _)| o.row.key.clone())
+                .collect(),
+            unchanged: self.unchanged,
+        }
+    }
+
+    /// Rows written by applying the plan (sources and observations).
+    pub fn written(&self) -> usize {
+        self.sources.len() + self.create.len() + self.correct.len()
+    }
+}
+
+/// Identity of an observation: what a correction may not change.
+fn identity(r: &ObservationRow, source: &str) -> String {
+    let breakdown = Breakdown::parse_opt(r.breakdown.as_deref())
+        .map(|b| b.to_string())
+        .unwrap_or_default();
+    format!(
+        "district {}, indicator {}, period {}, breakdown {:?}, kind {}, base period {:?}, source {}",
+        r.district,
+        r.indicator,
+        r.period.trim(),
+        breakdown,
+        r.kind,
+        non_blank(&r.base_period),
+        source
+    )
+}
+
+/// Sorts validated rows into new ones, corrections of stored observations, and unchanged
+/// ones. A row that would change what a stored key measures (its district, indicator,
+/// period, breakdown, kind or source), and a correction without a reason, are problems.
+pub fn against_stored(
+    conn: &mut DbConnection,
+    validated: Validated,
+    sources: Vec<(SourceInput, SourceKind)>,
+    reason: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> QueryResult<Plan> {
+    let keys: Vec<&str> = validated
+        .observations
+        .iter()
+        .map(|o| o.row.key.as_str())
+        .collect();
+    let mut existing: HashMap<String, Observation> = observations::table
+        .filter(observations::key.eq_any(&keys))
+        .select(Observation::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|o| (o.key.clone(), o))
+        .collect();
+    let codes = if existing.is_empty() {
+        None
+    } else {
+        Some(Codes::load(conn)?)
+    };
+    let mut plan = Plan {
+        sources,
+        periods: validated.periods,
+        breakdowns: validated.breakdowns,
+        ..Plan::default()
+    };
+    for o in validated.observations {
+        let (Some(current), Some(codes)) = (existing.remove(&o.row.key), &codes) else {
+            plan.create.push(o);
+            continue;
+        };
+        let stored = codes.row(&current);
+        let stored_source = stored.source.clone().unwrap_or_default();
+        if identity(&stored, &stored_source) != identity(&o.row, &o.source) {
+            problems.push(o.at.problem(
+                "key",
+                format!(
+                    "{}: key already identifies another observation ({}); a correction cannot change what is measured",
+                    o.row.key,
+                    identity(&stored, &stored_source)
+                ),
+            ));
+            continue;
+        }
+        let same = stored.value == o.row.value
+            && stored.unit == o.row.unit
+            && stored.quote == o.row.quote
+            && non_blank(&stored.note) == o.note()
+            && non_blank(&stored.period_note) == o.period_note();
+        if same {
+            plan.unchanged += 1;
+        } else if reason.is_none_or(|r| r.trim().is_empty()) {
+            problems.push(o.at.problem(
+                "reason",
+                format!(
+                    "{}: changes the stored observation ({} {} → {} {}); a correction needs a reason",
+                    o.row.key, stored.value, stored.unit, o.row.value, o.row.unit
+                ),
+            ));
+        } else {
+            plan.correct.push((o, current));
+        }
+    }
+    Ok(plan)
+}

@@ -1,0 +1,171 @@
+//! Reading input files into located rows: CSV (with the line and the column of every
+//! malformed row), the seed folder's files, and import files (`.json` bundles, `.csv` rows).
+//! Nothing here validates content beyond the shape of a row.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use super::rows::{Bundle, ObservationRow};
+use super::{IngestError, Located, Place, Problem};
+
+/// Reads a CSV file of `T` rows (cells trimmed). A malformed row becomes a problem naming its
+/// line and column; the other rows are still read.
+pub fn csv_file<T: DeserializeOwned>(
+    path: &Path,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Located<T>> {
+    let mut out = Vec::new();
+    let mut reader = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(Problem::new(name, 0, "", format!("cannot read: {e}")));
+            return out;
+        }
+    };
+    let headers = reader.headers().cloned().unwrap_or_default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // The reader's position counts the lines of quoted cells that span several.
+                let line = record.position().map_or(0, |p| p.line());
+                match record.deserialize::<T>(Some(&headers)) {
+                    Ok(row) => out.push(Located {
+                        at: Place::line(name, line),
+                        row,
+                    }),
+                    Err(e) => problems.push(malformed_row(name, line, &headers, &e)),
+                }
+            }
+            Err(e) => {
+                // Invalid UTF-8 or a ragged row: report it and read on.
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(malformed_row(name, line, &headers, &e));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A row that does not deserialize, with the column at fault when the CSV reader knows it
+/// (e.g. an unknown kind or level names its column and the accepted values).
+fn malformed_row(name: &str, line: u64, headers: &csv::StringRecord, e: &csv::Error) -> Problem {
+    let (field, message) = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => (
+            err.field()
+                .and_then(|i| headers.get(i as usize))
+                .unwrap_or("")
+                .to_string(),
+            err.kind().to_string(),
+        ),
+        _ => (String::new(), e.to_string()),
+    };
+    Problem::new(name, line, &field, format!("malformed row: {message}"))
+}
+
+/// The files of `dir` (relative to `root`) ending in `ext`, sorted, as `dir/name` paths.
+pub fn files_in(root: &Path, dir: &str, ext: &str) -> Result<Vec<String>, IngestError> {
+    let path = root.join(dir);
+    let entries = std::fs::read_dir(&path).map_err(|e| IngestError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(ext))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Every row of every `.csv` file in `dir` (relative to `root`).
+pub fn csv_dir<T: DeserializeOwned>(
+    root: &Path,
+    dir: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<Located<T>>, IngestError> {
+    let mut out = Vec::new();
+    for rel in files_in(root, dir, ".csv")? {
+        out.extend(csv_file(&root.join(&rel), &rel, problems));
+    }
+    Ok(out)
+}
+
+/// The rows of an import, each with its place: a JSON bundle's observations carry their JSON
+/// path; a CSV file's rows their line.
+#[derive(Debug, Clone, Default)]
+pub struct ImportInput {
+    /// The bundle (its source, if any).
+    pub bundle: Bundle,
+    /// Where each of `bundle.observations` is, in the same order.
+    pub places: Vec<Place>,
+}
+
+impl ImportInput {
+    /// Rows given as a structured list (JSON, GraphQL): `observations[i]`.
+    pub fn structured(bundle: Bundle) -> ImportInput {
+        let places = (0..bundle.observations.len())
+            .map(|i| Place::item("observations", i))
+            .collect();
+        ImportInput { bundle, places }
+    }
+}
+
+/// Reads an import file: `.json` (a [`Bundle`]) or `.csv` (observation rows in the seed format;
+/// extra columns, such as those of an export, are ignored).
+pub fn import_file(path: &Path) -> Result<ImportInput, IngestError> {
+    let name = path.display().to_string();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => {
+            let text = std::fs::read_to_string(path).map_err(|e| IngestError::Io {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
+            let bundle: Bundle = serde_json::from_str(&text).map_err(|e| {
+                IngestError::Invalid(vec![Problem::new(
+                    &name,
+                    e.line() as u64,
+                    "",
+                    format!("invalid JSON: {e}"),
+                )])
+            })?;
+            Ok(ImportInput::structured(bundle))
+        }
+        Some("csv") => {
+            if !path.is_file() {
+                return Err(IngestError::Io {
+                    path: name,
+                    message: "no such file".into(),
+                });
+            }
+            let mut problems = Vec::new();
+            // One import is one file, named in the summary; each problem gives the row's line
+            // in it, under the name of the list, as for JSON bundles.
+            let rows = csv_file::<ObservationRow>(path, "observations", &mut problems);
+            super::fail_on(problems)?;
+            let (places, observations) = rows.into_iter().map(|r| (r.at, r.row)).unzip();
+            Ok(ImportInput {
+                bundle: Bundle {
+                    source: None,
+                    observations,
+                },
+                places,
+            })
+        }
+        _ => Err(IngestError::Io {
+            path: name,
+            message: "expected a .json or .csv file".into(),
+        }),
+    }
+}

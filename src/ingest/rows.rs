@@ -1,0 +1,196 @@
+//! The input records, defined once. The same structs are read from the seed folder (CSV and
+//! TOML), from import files (JSON bundles and CSV), from GraphQL mutations (as input objects)
+//! and written by the CSV export, so a column added here reaches every path at once.
+//!
+//! Fields are kept as the curator or the report wrote them (the figure `20余`, the unit 亿元,
+//! the period `2023-06`); validation ([`super::validate`]) turns them into typed values and
+//! reports every problem with its place.
+
+use async_graphql::{InputObject, SimpleObject};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CanonicalUnit, Category, Direction, DivisionLevel, ObservationKind};
+
+/// A row of `districts.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct DistrictRow {
+    /// Official division code (GB/T 2260).
+    pub code: String,
+    /// Parent division code (empty for the municipality).
+    pub parent: String,
+    /// Administrative level.
+    pub level: DivisionLevel,
+    /// Name, Chinese.
+    pub name_zh: String,
+    /// Name, English.
+    pub name_en: String,
+}
+
+/// A row of `units/*.csv`: a reported unit and how it converts.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct UnitRow {
+    /// The unit as reports print it, e.g. 亿元.
+    pub unit: String,
+    /// Canonical unit it converts to.
+    pub canonical: CanonicalUnit,
+    /// Multiplier to the canonical unit.
+    pub factor: f64,
+}
+
+/// A row of `breakdowns/*.csv`: a dimension (empty member) or one of its members.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct BreakdownRow {
+    /// Dimension code.
+    pub dimension: String,
+    /// Member code (empty: the row names the dimension itself).
+    pub member: String,
+    /// Name, Chinese.
+    pub name_zh: String,
+    /// Name, English.
+    pub name_en: String,
+}
+
+/// A row of `indicators/*.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct IndicatorRow {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Name, Chinese.
+    pub name_zh: String,
+    /// Name, English.
+    pub name_en: String,
+    /// Canonical unit.
+    pub unit: CanonicalUnit,
+    /// Category.
+    pub category: Category,
+    /// Which way is better.
+    pub direction: Direction,
+    /// One-line definition.
+    pub definition: String,
+    /// Breakdown dimensions, `;`-separated.
+    pub dimensions: String,
+    /// Lowest valid value, if bounded.
+    pub min: Option<f64>,
+    /// Highest valid value, if bounded.
+    pub max: Option<f64>,
+    /// For a share: the numerator series, `code{dim=member}`.
+    pub numerator: Option<String>,
+    /// For a share: the denominator series.
+    pub denominator: Option<String>,
+}
+
+/// A row of `findings/*.csv`: a finding recorded while curating.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct FindingRow {
+    /// Stable code.
+    pub code: String,
+    /// Source code.
+    pub source: String,
+    /// Observation keys involved, `;`-separated.
+    pub observations: String,
+    /// Rule code.
+    pub rule: String,
+    /// Explanation.
+    pub message: String,
+}
+
+/// One observation: a row of `observations/*.csv`, of an import (JSON or CSV), of the CSV
+/// export, and the `ObservationInput` of GraphQL imports.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, InputObject)]
+#[graphql(name = "ObservationInput")]
+pub struct ObservationRow {
+    /// Stable key, unique across the warehouse.
+    pub key: String,
+    /// District code.
+    pub district: String,
+    /// Indicator code.
+    pub indicator: String,
+    /// Reference period: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
+    pub period: String,
+    /// How the period was inferred, if it was.
+    pub period_note: Option<String>,
+    /// Breakdown, `dimension=member;...` (empty: the total).
+    pub breakdown: Option<String>,
+    /// What the figure states.
+    pub kind: ObservationKind,
+    /// For changes: the period compared against.
+    pub base_period: Option<String>,
+    /// The figure as printed, e.g. `20余`.
+    pub value: String,
+    /// The unit as printed, e.g. 亿元.
+    pub unit: String,
+    /// The sentence, copied from the source text.
+    pub quote: String,
+    /// Curator's note.
+    pub note: Option<String>,
+    /// Source code. Seed files name their source by file name; imports default to the source
+    /// they create (or `--source`).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A source document: `sources/<code>.toml` (code from the file name, text from
+/// `sources/<code>.txt`), the `source` of a JSON bundle, and `SourceRecordInput` in GraphQL.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, InputObject)]
+#[serde(deny_unknown_fields)]
+#[graphql(name = "SourceRecordInput")]
+pub struct SourceInput {
+    /// Stable code (lower-case letters, digits, '-').
+    #[serde(default)]
+    pub code: String,
+    /// Title, Chinese.
+    pub title_zh: String,
+    /// Title, English.
+    pub title_en: String,
+    /// Issuing body.
+    pub issuer: String,
+    /// District code the document reports on.
+    pub district: String,
+    /// Document number as printed.
+    #[serde(default)]
+    #[graphql(name = "documentNumber")]
+    pub doc_number: Option<String>,
+    /// Date printed on the document (ISO 8601 date).
+    #[serde(default)]
+    pub date: Option<String>,
+    /// `self_evaluation`, `rectification_plan` or `rectification_report`.
+    pub kind: String,
+    /// Year reviewed.
+    #[serde(default)]
+    pub review_year: Option<i32>,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Full text, verbatim.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// What one import carries: optionally a new source, and observation rows. A `.json` import
+/// file, and `ImportInput` in GraphQL.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, InputObject)]
+#[graphql(name = "ImportInput")]
+pub struct Bundle {
+    /// A new source document (omit to add observations to existing sources).
+    #[serde(default)]
+    pub source: Option<SourceInput>,
+    /// The observations.
+    pub observations: Vec<ObservationRow>,
+}
+
+/// What an import did (or, for a dry run, would do). Printed as JSON by `edustats import`, and
+/// `ImportResult` in GraphQL.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, SimpleObject)]
+#[graphql(name = "ImportResult")]
+pub struct ImportReport {
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// The source created, if any.
+    pub source_created: Option<String>,
+    /// Keys of new observations.
+    pub created: Vec<String>,
+    /// Keys of observations that got a new revision.
+    pub corrected: Vec<String>,
+    /// Rows identical to what is stored.
+    pub unchanged: usize,
+}

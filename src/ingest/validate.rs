@@ -1,0 +1,383 @@
+//! Validation of observation rows and source records against a [`Catalog`]: the same rules for
+//! seeds, imports, corrections and (later) reviewed extraction drafts.
+//!
+//! Every problem is collected, each with its place and field: a curator fixing a file wants the
+//! whole list, not the first error. Only rows without any problem come out validated.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::period::{parse_period, ParsedPeriod};
+use super::quantity::parse_quantity;
+use super::rows::{ObservationRow, SourceInput};
+use super::{Located, Place, Problem};
+use crate::domain::{Breakdown, CanonicalUnit, Qualifier, SourceKind};
+
+/// What an indicator is validated against.
+#[derive(Debug, Clone)]
+pub struct IndicatorInfo {
+    /// Canonical unit.
+    pub unit: CanonicalUnit,
+    /// Dimensions it may be broken down by.
+    pub dimensions: Vec<String>,
+    /// Lowest valid value.
+    pub min: Option<f64>,
+    /// Highest valid value.
+    pub max: Option<f64>,
+}
+
+/// The catalogue rows are validated against: read from the seed folder for `seed`, from the
+/// database for imports.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// District codes.
+    pub districts: HashSet<String>,
+    /// Reported unit → (canonical unit, factor). Every canonical unit is a unit of itself.
+    pub units: HashMap<String, (CanonicalUnit, f64)>,
+    /// Indicators by code.
+    pub indicators: HashMap<String, IndicatorInfo>,
+    /// (dimension, member) pairs.
+    pub members: HashSet<(String, String)>,
+    /// Source code → text.
+    pub bodies: HashMap<String, String>,
+}
+
+impl Catalog {
+    /// Accepts every canonical unit code as a unit of itself.
+    pub fn with_canonical_units(mut self) -> Self {
+        for &u in CanonicalUnit::all() {
+            self.units.entry(u.as_str().to_string()).or_insert((u, 1.0));
+        }
+        self
+    }
+}
+
+/// What to do with an actual or target value outside its indicator's valid range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfRange {
+    /// Keep it as printed: the `range` quality rule flags it (seeds record reports as they are).
+    Keep,
+    /// Reject it as a problem (imports: a typo is likelier than a report's error).
+    Reject,
+}
+
+/// An observation row that passed validation, with everything resolved.
+#[derive(Debug, Clone)]
+pub struct ValidObservation {
+    /// Where the row came from.
+    pub at: Place,
+    /// The row as given.
+    pub row: ObservationRow,
+    /// Source code.
+    pub source: String,
+    /// Canonical code of the reference period.
+    pub period: String,
+    /// Canonical code of the base period, for a change.
+    pub base_period: Option<String>,
+    /// Breakdown.
+    pub breakdown: Breakdown,
+    /// The figure in its canonical unit.
+    pub value: f64,
+    /// Qualifier of the printed figure.
+    pub qualifier: Qualifier,
+    /// Character offset of the quote in the source text.
+    pub quote_start: usize,
+    /// Character offset just past the quote.
+    pub quote_end: usize,
+}
+
+impl ValidObservation {
+    /// The period note, trimmed; `None` when blank.
+    pub fn period_note(&self) -> Option<&str> {
+        non_blank(&self.row.period_note)
+    }
+
+    /// The note, trimmed; `None` when blank.
+    pub fn note(&self) -> Option<&str> {
+        non_blank(&self.row.note)
+    }
+}
+
+/// An optional text, trimmed, `None` when blank.
+pub fn non_blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Validated observation rows with the periods and breakdowns they need.
+#[derive(Debug, Clone, Default)]
+pub struct Validated {
+    /// Rows that passed.
+    pub observations: Vec<ValidObservation>,
+    /// Periods used (including base periods), by code.
+    pub periods: BTreeMap<String, ParsedPeriod>,
+    /// Breakdowns used.
+    pub breakdowns: BTreeSet<Breakdown>,
+    /// Every key seen (valid or not).
+    pub keys: HashSet<String>,
+}
+
+/// Validates observation rows, each with the code of its source, appending every problem
+/// found.
+pub fn observations(
+    rows: Vec<(Located<ObservationRow>, String)>,
+    catalog: &Catalog,
+    out_of_range: OutOfRange,
+    p: &mut Vec<Problem>,
+) -> Validated {
+    let mut out = Validated::default();
+    let mut contents: HashMap<String, String> = HashMap::new();
+    let mut first_at: HashMap<String, Place> = HashMap::new();
+    for (Located { at, row }, source) in rows {
+        let before = p.len();
+        let mut bad =
+            |field: &str, msg: String| p.push(at.problem(field, format!("{}: {msg}", row.key)));
+        if let Some(first) = first_at.get(&row.key) {
+            bad("key", format!("duplicate key (first at {first})"));
+        } else {
+            first_at.insert(row.key.clone(), at.clone());
+        }
+        if !catalog.districts.contains(&row.district) {
+            bad("district", format!("unknown district {:?}", row.district));
+        }
+        let period = parse_period(&row.period).map_err(|e| bad("period", e)).ok();
+        let base_period = non_blank(&row.base_period)
+            .and_then(|b| parse_period(b).map_err(|e| bad("base_period", e)).ok());
+        let breakdown = Breakdown::parse_opt(row.breakdown.as_deref()).unwrap_or_else(|e| {
+            bad("breakdown", e.to_string());
+            Breakdown::total()
+        });
+        let indicator = catalog.indicators.get(&row.indicator);
+        if indicator.is_none() {
+            bad(
+                "indicator",
+                format!("unknown indicator {:?}", row.indicator),
+            );
+        }
+        for (d, m) in breakdown.pairs() {
+            if !catalog.members.contains(&(d.clone(), m.clone())) {
+                bad("breakdown", format!("unknown breakdown member {d}={m}"));
+            } else if let Some(info) = indicator {
+                if !info.dimensions.contains(d) {
+                    bad(
+                        "breakdown",
+                        format!("indicator {} has no dimension {d:?}", row.indicator),
+                    );
+                }
+            }
+        }
+        let quantity = parse_quantity(&row.value)
+            .map_err(|e| bad("value", e.to_string()))
+            .ok();
+        let conversion = catalog.units.get(&row.unit).copied();
+        if conversion.is_none() {
+            bad("unit", format!("unknown unit {:?}", row.unit));
+        }
+        let expected_unit = indicator.map(|i| row.kind.value_unit(i.unit));
+        if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
+            if canonical != expected {
+                bad(
+                    "unit",
+                    format!(
+                        "unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}",
+                        row.unit, row.kind, row.indicator
+                    ),
+                );
+            }
+        }
+        let located = match catalog.bodies.get(&source) {
+            None => {
+                bad("source", format!("unknown source {source:?}"));
+                None
+            }
+            Some(body) => {
+                let found = locate_quote(body, &row.quote);
+                if found.is_none() {
+                    bad(
+                        "quote",
+                        format!("quote not found in the text of {source}: {:?}", row.quote),
+                    );
+                }
+                found
+            }
+        };
+        let squeezed_quote = squeeze(&row.quote).0;
+        for numeral in quantity.iter().flat_map(|q| &q.numerals) {
+            if !squeezed_quote.contains(numeral.as_str()) {
+                bad(
+                    "value",
+                    format!(
+                        "the number {numeral:?} of value {:?} does not occur in the quote",
+                        row.value
+                    ),
+                );
+            }
+        }
+        // The same figure twice (under two keys) would be counted twice by every query.
+        let content = format!(
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            row.district,
+            row.indicator,
+            row.period.trim(),
+            breakdown,
+            row.kind,
+            source,
+            row.value,
+            row.unit,
+            squeezed_quote
+        );
+        if let Some(first) = contents.get(&content) {
+            bad(
+                "key",
+                format!("duplicate row: same figure, period, breakdown and quote as {first}"),
+            );
+        } else {
+            contents.insert(content, row.key.clone());
+        }
+        let value = match (&quantity, conversion) {
+            (Some(q), Some((_, factor))) => Some(q.value * factor),
+            _ => None,
+        };
+        if let (OutOfRange::Reject, Some(v), Some(info)) = (out_of_range, value, indicator) {
+            let outside = info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m);
+            if row.kind.is_level() && outside {
+                let bound =
+                    |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |m| m.to_string());
+                bad(
+                    "value",
+                    format!(
+                        "{v} is outside the valid range [{}, {}] of {}",
+                        bound(info.min, "-inf"),
+                        bound(info.max, "+inf"),
+                        row.indicator
+                    ),
+                );
+            }
+        }
+        if p.len() > before {
+            continue;
+        }
+        if let (Some(q), Some(value), Some((start, end)), Some(period)) =
+            (quantity, value, located, period)
+        {
+            out.breakdowns.insert(breakdown.clone());
+            let base_code = base_period.as_ref().map(|b| b.code.clone());
+            out.periods.insert(period.code.clone(), period.clone());
+            if let Some(b) = base_period {
+                out.periods.insert(b.code.clone(), b);
+            }
+            out.observations.push(ValidObservation {
+                at,
+                row,
+                source,
+                period: period.code,
+                base_period: base_code,
+                breakdown,
+                value,
+                qualifier: q.qualifier,
+                quote_start: start,
+                quote_end: end,
+            });
+        }
+    }
+    out.keys = first_at.into_keys().collect();
+    out
+}
+
+/// Validates a source record; returns its kind when it has no problem.
+pub fn source(
+    s: &SourceInput,
+    at: &Place,
+    catalog: &Catalog,
+    p: &mut Vec<Problem>,
+) -> Option<SourceKind> {
+    let before = p.len();
+    let mut bad = |field: &str, msg: String| p.push(at.problem(field, msg));
+    let code_ok = !s.code.is_empty()
+        && s.code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !code_ok {
+        bad(
+            "code",
+            format!(
+                "invalid source code {:?}: use lower-case letters, digits and '-'",
+                s.code
+            ),
+        );
+    }
+    if !catalog.districts.contains(&s.district) {
+        bad("district", format!("unknown district {:?}", s.district));
+    }
+    let kind = SourceKind::parse(&s.kind)
+        .map_err(|e| bad("kind", e.to_string()))
+        .ok();
+    if s.text.trim().is_empty() {
+        bad("text", "the source text is empty".into());
+    }
+    for (field, v) in [
+        ("title_zh", &s.title_zh),
+        ("title_en", &s.title_en),
+        ("issuer", &s.issuer),
+    ] {
+        if v.trim().is_empty() {
+            bad(field, format!("{field} is required"));
+        }
+    }
+    if let Some(date) = non_blank(&s.date) {
+        if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
+            bad(
+                "date",
+                format!("date {date:?} is not an ISO date (YYYY-MM-DD)"),
+            );
+        }
+    }
+    if p.len() > before {
+        None
+    } else {
+        kind
+    }
+}
+
+/// Removes every whitespace character, remembering for each kept character its char offset in
+/// the original: quotes are matched whitespace-insensitively (report texts break lines
+/// mid-sentence and pad numbers with spaces) but offsets point into the original text.
+pub fn squeeze(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::new();
+    for (i, c) in text.chars().enumerate() {
+        if !c.is_whitespace() {
+            out.push(c);
+            map.push(i);
+        }
+    }
+    (out, map)
+}
+
+/// Finds `quote` in `body` ignoring whitespace; returns char offsets `[start, end)` in `body`.
+pub fn locate_quote(body: &str, quote: &str) -> Option<(usize, usize)> {
+    let (squeezed_body, map) = squeeze(body);
+    let (squeezed_quote, _) = squeeze(quote);
+    if squeezed_quote.is_empty() {
+        return None;
+    }
+    let byte_pos = squeezed_body.find(&squeezed_quote)?;
+    let start_char = squeezed_body[..byte_pos].chars().count();
+    let len = squeezed_quote.chars().count();
+    let start = *map.get(start_char)?;
+    let end = *map.get(start_char + len - 1)? + 1;
+    Some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_match_across_whitespace_and_map_offsets() {
+        let body = "一是全区共有\n学校 269所，其中公办172所。";
+        let (s, e) = locate_quote(body, "共有学校269所").unwrap();
+        let found: String = body.chars().skip(s).take(e - s).collect();
+        assert_eq!(found, "共有\n学校 269所");
+        assert!(locate_quote(body, "共有学校270所").is_none());
+        assert!(locate_quote(body, "  ").is_none());
+    }
+}
