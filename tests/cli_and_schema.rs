@@ -170,3 +170,78 @@ fn a_second_load_is_refused_and_replace_reloads() {
     let summary = ingest::write::write_dataset(&mut conn, &data, true).unwrap();
     assert_eq!(summary.observations, 11);
 }
+
+/// Runs the binary against `url`; returns (exit code, stderr).
+fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("EDUSTATS_SEEDS", common::synthetic_dir())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn exit_codes_follow_one_policy() {
+    let app = common::TestApp::synthetic();
+    // 2: refused input or arguments, with the reason; nothing written.
+    for (args, says) in [
+        (&["seed"][..], "--replace"),
+        (&["export", "--kind", "forecast"], "forecast"),
+        (&["export", "--district", "999999"], "999999"),
+        (&["keys", "create", "--name", "x", "--role", "root"], "root"),
+        (&["keys", "revoke", "nobody"], "nobody"),
+    ] {
+        let (code, err) = edustats(&app.url, args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // 1: a failure that is not the input's fault, with its cause.
+    let (code, err) = edustats("postgres://postgres@127.0.0.1:1/edustats", &["migrate"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+    // --help documents the policy.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes: 0 success"));
+}
+
+#[test]
+fn catalogue_problems_name_their_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&common::synthetic_dir(), dir.path());
+    let path = dir.path().join("districts.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    // Line 3 gets an unknown level.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[2] = lines[2].replacen(",district,", ",province,", 1);
+    assert!(
+        lines[2].contains("province"),
+        "fixture changed: {}",
+        lines[2]
+    );
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = match ingest::seed::load_dir(dir.path()) {
+        Err(IngestError::Invalid(p)) => p,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    // The row is refused, so figures about that district are refused too (listed after it).
+    let first = &p[0];
+    assert_eq!(
+        (first.file.as_str(), first.line, first.field.as_str()),
+        ("districts.csv", 3, "level"),
+        "{p:?}"
+    );
+    assert!(
+        first
+            .message
+            .contains("unknown division level \"province\""),
+        "{first}"
+    );
+}

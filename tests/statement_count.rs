@@ -22,14 +22,10 @@ async fn nested_observations_cost_the_same_for_1_and_400_rows() {
     let many = statements_for(&app, q, json!({"n": 400})).await;
     println!("statements: first=1 -> {one}, first=400 -> {many}");
     // One statement per relation: count, page, districts, indicators, dimensions, sources,
-    // periods, breakdowns, findings = 9. DataLoader batches by a time window
-    // (`BATCH_WINDOW`), so on a loaded machine one relation's keys can occasionally arrive in
-    // two batches: allow that slack, which is still 400× below an N+1 pattern.
+    // periods, breakdowns, findings = 9. The list resolver prefetches every relation with one
+    // direct batch call (no batching window), so the count is exact on a loaded machine too.
     assert_eq!(one, 9, "statements for one row");
-    assert!(
-        many <= one + 2,
-        "statement count grew with rows: {one} vs {many}"
-    );
+    assert_eq!(many, one, "statement count grew with rows: {one} vs {many}");
 }
 
 #[tokio::test]

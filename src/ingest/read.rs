@@ -40,13 +40,13 @@ pub fn csv_file<T: DeserializeOwned>(
                         at: Place::line(name, line),
                         row,
                     }),
-                    Err(e) => problems.push(malformed_row(name, line, &headers, &e)),
+                    Err(e) => problems.push(malformed_row(name, line, &headers, &record, &e)),
                 }
             }
             Err(e) => {
                 // Invalid UTF-8 or a ragged row: report it and read on.
                 let line = e.position().map_or(0, |p| p.line());
-                problems.push(malformed_row(name, line, &headers, &e));
+                problems.push(malformed_row(name, line, &headers, &record, &e));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     break;
                 }
@@ -56,20 +56,31 @@ pub fn csv_file<T: DeserializeOwned>(
     out
 }
 
-/// A row that does not deserialize, with the column at fault when the CSV reader knows it
-/// (e.g. an unknown kind or level names its column and the accepted values).
-fn malformed_row(name: &str, line: u64, headers: &csv::StringRecord, e: &csv::Error) -> Problem {
-    let (field, message) = match e.kind() {
-        csv::ErrorKind::Deserialize { err, .. } => (
-            err.field()
-                .and_then(|i| headers.get(i as usize))
-                .unwrap_or("")
-                .to_string(),
-            err.kind().to_string(),
-        ),
-        _ => (String::new(), e.to_string()),
+/// A row that does not deserialize, with the column at fault. The CSV reader knows the column
+/// of a cell it cannot convert (a number); for a term the vocabulary rejects (an unknown kind or
+/// level), serde reports only the message, which quotes the cell, so the column is the one
+/// holding the quoted value.
+fn malformed_row(
+    name: &str,
+    line: u64,
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+    e: &csv::Error,
+) -> Problem {
+    let (index, message) = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let message = err.kind().to_string();
+            let index = err.field().map(|i| i as usize).or_else(|| {
+                record
+                    .iter()
+                    .position(|cell| !cell.is_empty() && message.contains(&format!("{cell:?}")))
+            });
+            (index, message)
+        }
+        _ => (None, e.to_string()),
     };
-    Problem::new(name, line, &field, format!("malformed row: {message}"))
+    let field = index.and_then(|i| headers.get(i)).unwrap_or("");
+    Problem::new(name, line, field, format!("malformed row: {message}"))
 }
 
 /// The files of `dir` (relative to `root`) ending in `ext`, sorted, as `dir/name` paths.
