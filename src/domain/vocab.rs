@@ -376,18 +376,23 @@ mod tests {
                 assert_eq!(T::try_from(s).unwrap(), *t, "{s}");
             }
         }
-        check(ObservationKind::all());
-        check(Qualifier::all());
-        check(Direction::all());
-        check(DivisionLevel::all());
-        check(Role::all());
-        check(PeriodKind::all());
-        check(SourceKind::all());
-        check(FindingOrigin::all());
-        check(Severity::all());
-        check(AuditAction::all());
-        check(CanonicalUnit::all());
-        check(Category::all());
+        macro_rules! check_all {
+            ($($t:ident),+) => { $(check($t::all());)+ };
+        }
+        check_all!(
+            ObservationKind,
+            Qualifier,
+            Direction,
+            DivisionLevel,
+            Role,
+            PeriodKind,
+            SourceKind,
+            FindingOrigin,
+            Severity,
+            AuditAction,
+            CanonicalUnit,
+            Category
+        );
     }
 
     #[test]

@@ -11,6 +11,21 @@ use crate::db::models::Observation;
 use crate::db::schema::{breakdowns, districts, indicators, periods, sources};
 use crate::db::DbConnection;
 
+/// Loads the id ↔ code map of a table (`code` column unless another is named).
+macro_rules! code_map {
+    ($conn:expr, $table:ident) => {
+        code_map!($conn, $table, code)
+    };
+    ($conn:expr, $table:ident, $code:ident) => {
+        $crate::ingest::codes::CodeMap::from_rows(
+            $table::table
+                .select(($table::id, $table::$code))
+                .load::<(i32, String)>($conn)?,
+        )
+    };
+}
+pub(crate) use code_map;
+
 /// One table's codes by id, and ids by code.
 #[derive(Debug, Clone, Default)]
 pub struct CodeMap {
@@ -58,31 +73,11 @@ impl Codes {
     /// Loads every map (five small queries).
     pub fn load(conn: &mut DbConnection) -> QueryResult<Codes> {
         Ok(Codes {
-            districts: CodeMap::from_rows(
-                districts::table
-                    .select((districts::id, districts::code))
-                    .load(conn)?,
-            ),
-            indicators: CodeMap::from_rows(
-                indicators::table
-                    .select((indicators::id, indicators::code))
-                    .load(conn)?,
-            ),
-            periods: CodeMap::from_rows(
-                periods::table
-                    .select((periods::id, periods::code))
-                    .load(conn)?,
-            ),
-            breakdowns: CodeMap::from_rows(
-                breakdowns::table
-                    .select((breakdowns::id, breakdowns::code))
-                    .load(conn)?,
-            ),
-            sources: CodeMap::from_rows(
-                sources::table
-                    .select((sources::id, sources::code))
-                    .load(conn)?,
-            ),
+            districts: code_map!(conn, districts),
+            indicators: code_map!(conn, indicators),
+            periods: code_map!(conn, periods),
+            breakdowns: code_map!(conn, breakdowns),
+            sources: code_map!(conn, sources),
         })
     }
 

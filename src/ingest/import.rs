@@ -228,12 +228,6 @@ pub enum CorrectionError {
     Ingest(#[from] IngestError),
 }
 
-impl From<diesel::result::Error> for CorrectionError {
-    fn from(e: diesel::result::Error) -> Self {
-        CorrectionError::Ingest(e.into())
-    }
-}
-
 /// Corrects one observation through the import path (same validation, a new revision that
 /// keeps the old content); returns the observation as it now is (as it was, for a dry run).
 pub fn correct(
@@ -241,9 +235,10 @@ pub fn correct(
     c: Correction,
     opts: Options<'_>,
 ) -> Result<Observation, CorrectionError> {
-    let current = queries::observation_by_key(conn, &c.key)?
+    let current = queries::observation_by_key(conn, &c.key)
+        .map_err(IngestError::from)?
         .ok_or_else(|| CorrectionError::UnknownKey(c.key.clone()))?;
-    let mut row = Codes::load(conn)?.row(&current);
+    let mut row = Codes::load(conn).map_err(IngestError::from)?.row(&current);
     row.value = c.value;
     if let Some(u) = c.unit {
         row.unit = u;
@@ -265,5 +260,7 @@ pub fn correct(
     if opts.dry_run {
         return Ok(current);
     }
-    queries::observation_by_key(conn, &c.key)?.ok_or(CorrectionError::UnknownKey(c.key))
+    queries::observation_by_key(conn, &c.key)
+        .map_err(IngestError::from)?
+        .ok_or(CorrectionError::UnknownKey(c.key))
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::plan::Plan;
 use super::read::{csv_dir, csv_file, files_in};
-use super::rows::{BreakdownRow, DistrictRow, IndicatorRow, SourceInput, UnitRow};
+use super::rows::{BreakdownRow, DistrictRow, FindingRow, IndicatorRow, SourceInput, UnitRow};
 use super::validate::{self, Catalog, IndicatorInfo, OutOfRange};
 use super::{fail_on, IngestError, Located, Place, Problem};
 use crate::domain::SeriesSpec;
@@ -57,6 +57,22 @@ fn merge<T: Clone + PartialEq, K: Ord + Clone + std::fmt::Debug>(
         }
     }
     out
+}
+
+/// Reads the catalogue files of `dir` and merges their rows by key (see [`merge`]).
+fn read_merged<T, K>(
+    root: &Path,
+    dir: &str,
+    key: impl Fn(&T) -> K,
+    p: &mut Vec<Problem>,
+) -> Result<Vec<Located<T>>, IngestError>
+where
+    T: serde::de::DeserializeOwned + Clone + PartialEq,
+    K: Ord + Clone + std::fmt::Debug,
+{
+    let rows = csv_dir(root, dir, p)?;
+    // "units" → "unit": what a row of the folder is called in messages.
+    Ok(merge(rows, key, dir.trim_end_matches('s'), p))
 }
 
 /// Reads the source records (`sources/<code>.toml`) and their texts (`sources/<code>.txt`).
@@ -113,31 +129,21 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         "district",
         &mut p,
     );
-    let units = merge(
-        csv_dir::<UnitRow>(root, "units", &mut p)?,
-        |r| r.unit.clone(),
-        "unit",
+    let units = read_merged(root, "units", |r: &UnitRow| r.unit.clone(), &mut p)?;
+    let breakdown_rows = read_merged(
+        root,
+        "breakdowns",
+        |r: &BreakdownRow| (r.dimension.clone(), r.member.clone()),
         &mut p,
-    );
-    let breakdown_rows = merge(
-        csv_dir::<BreakdownRow>(root, "breakdowns", &mut p)?,
-        |r| (r.dimension.clone(), r.member.clone()),
-        "breakdown",
+    )?;
+    let indicators = read_merged(
+        root,
+        "indicators",
+        |r: &IndicatorRow| r.code.clone(),
         &mut p,
-    );
-    let indicators = merge(
-        csv_dir::<IndicatorRow>(root, "indicators", &mut p)?,
-        |r| r.code.clone(),
-        "indicator",
-        &mut p,
-    );
+    )?;
+    let finding_rows = read_merged(root, "findings", |r: &FindingRow| r.code.clone(), &mut p)?;
     let observation_rows = csv_dir(root, "observations", &mut p)?;
-    let finding_rows = merge(
-        csv_dir(root, "findings", &mut p)?,
-        |r: &super::rows::FindingRow| r.code.clone(),
-        "finding",
-        &mut p,
-    );
     let sources = read_sources(root, &mut p)?;
 
     let mut data = Dataset::default();

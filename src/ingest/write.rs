@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::codes::{CodeMap, Codes};
+use super::codes::{code_map, CodeMap, Codes};
 use super::plan::Plan;
 use super::seed::Dataset;
 use super::{IngestError, Problem};
@@ -109,11 +109,7 @@ fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result
             .values(breakdowns::code.eq(b.to_string()))
             .execute(conn)?;
     }
-    let ids = CodeMap::from_rows(
-        breakdowns::table
-            .select((breakdowns::id, breakdowns::code))
-            .load(conn)?,
-    );
+    let ids = code_map!(conn, breakdowns);
     let members: HashMap<(String, String), i32> = dimension_members::table
         .inner_join(dimensions::table)
         .select((
@@ -277,16 +273,8 @@ fn insert_curated_findings(
             })
             .execute(conn)?;
     }
-    let finding_ids = CodeMap::from_rows(
-        findings::table
-            .select((findings::id, findings::code))
-            .load(conn)?,
-    );
-    let observation_ids = CodeMap::from_rows(
-        observations::table
-            .select((observations::id, observations::key))
-            .load(conn)?,
-    );
+    let finding_ids = code_map!(conn, findings);
+    let observation_ids = code_map!(conn, observations, key);
     for f in &plan.findings {
         let finding_id = id_of(&finding_ids, "finding", &f.code)?;
         let mut keys: Vec<&str> = f
@@ -316,19 +304,27 @@ fn insert_curated_findings(
 /// Deletes every row of every warehouse table (children first). Used by `seed --replace`.
 /// API keys and the audit log survive a reload: they are not seed data.
 fn clear(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::delete(finding_observations::table).execute(conn)?;
-    diesel::delete(observation_revisions::table).execute(conn)?;
-    diesel::delete(findings::table).execute(conn)?;
-    diesel::delete(observations::table).execute(conn)?;
-    diesel::delete(sources::table).execute(conn)?;
-    diesel::delete(periods::table).execute(conn)?;
-    diesel::delete(breakdown_members::table).execute(conn)?;
-    diesel::delete(breakdowns::table).execute(conn)?;
-    diesel::delete(indicator_dimensions::table).execute(conn)?;
-    diesel::delete(indicators::table).execute(conn)?;
-    diesel::delete(dimension_members::table).execute(conn)?;
-    diesel::delete(dimensions::table).execute(conn)?;
-    diesel::delete(units::table).execute(conn)?;
+    macro_rules! delete_all {
+        ($($table:ident),+) => {
+            $(diesel::delete($table::table).execute(conn)?;)+
+        };
+    }
+    delete_all!(
+        finding_observations,
+        observation_revisions,
+        findings,
+        observations,
+        sources,
+        periods,
+        breakdown_members,
+        breakdowns,
+        indicator_dimensions,
+        indicators,
+        dimension_members,
+        dimensions,
+        units
+    );
+    // Districts reference each other: cut the links first.
     diesel::update(districts::table)
         .set(districts::parent_id.eq(None::<i32>))
         .execute(conn)?;
@@ -341,11 +337,7 @@ fn clear(conn: &mut DbConnection) -> QueryResult<()> {
 fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), IngestError> {
     // Parents first, so children can name them.
     for top_level in [true, false] {
-        let ids = CodeMap::from_rows(
-            districts::table
-                .select((districts::id, districts::code))
-                .load(conn)?,
-        );
+        let ids = code_map!(conn, districts);
         for d in data
             .districts
             .iter()
@@ -384,11 +376,7 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), Ingest
             })
             .execute(conn)?;
     }
-    let dimension_ids = CodeMap::from_rows(
-        dimensions::table
-            .select((dimensions::id, dimensions::code))
-            .load(conn)?,
-    );
+    let dimension_ids = code_map!(conn, dimensions);
     for ((dimension, code), (zh, en)) in &data.members {
         diesel::insert_into(dimension_members::table)
             .values(NewMember {
@@ -416,11 +404,7 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), Ingest
             })
             .execute(conn)?;
     }
-    let indicator_ids = CodeMap::from_rows(
-        indicators::table
-            .select((indicators::id, indicators::code))
-            .load(conn)?,
-    );
+    let indicator_ids = code_map!(conn, indicators);
     for (i, dims) in &data.indicators {
         for d in dims {
             diesel::insert_into(indicator_dimensions::table)
