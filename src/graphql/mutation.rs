@@ -10,7 +10,7 @@ use super::types::Observation;
 use crate::auth::{self, Credentials, Principal, Role};
 use crate::error::{ApiError, GqlResultExt};
 use crate::ingest::import::{self, Correction, CorrectionError, Options};
-use crate::ingest::read::ImportInput;
+use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
 
 /// Checks the request's key and role.
@@ -63,7 +63,7 @@ impl MutationRoot {
         #[graphql(default = false)] dry_run: bool,
     ) -> Result<ImportReport> {
         let who = require(ctx, Role::Editor).await?;
-        let input = ImportInput::structured(input);
+        let input = LocatedBundle::structured(input);
         let report = db(ctx)?
             .run(move |c| {
                 let opts = Options {

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use super::codes::Codes;
 use super::plan::{self, Plan};
-use super::read::ImportInput;
+use super::read::LocatedBundle;
 use super::rows::{ImportReport, ObservationRow};
 use super::validate::{self, non_blank, Catalog, IndicatorInfo, OutOfRange};
 use super::write::{self, Actor};
@@ -90,7 +90,7 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
 /// Validates the input against the database and plans the write.
 fn plan(
     conn: &mut DbConnection,
-    input: &ImportInput,
+    input: &LocatedBundle,
     opts: Options<'_>,
 ) -> Result<Plan, IngestError> {
     let bundle = &input.bundle;
@@ -181,7 +181,7 @@ fn audit_entry(plan: &Plan, default_source: Option<&str>) -> (AuditAction, Strin
 /// Validates `input` and, unless `dry_run`, writes it in one transaction.
 pub fn import(
     conn: &mut DbConnection,
-    input: &ImportInput,
+    input: &LocatedBundle,
     opts: Options<'_>,
 ) -> Result<ImportReport, IngestError> {
     conn.transaction::<_, IngestError, _>(|conn| {
@@ -249,7 +249,7 @@ pub fn correct(
     if c.note.is_some() {
         row.note = c.note;
     }
-    let input = ImportInput::structured(super::rows::Bundle {
+    let input = LocatedBundle::structured(super::rows::Bundle {
         source: None,
         observations: vec![row],
     });

@@ -116,26 +116,26 @@ pub fn csv_dir<T: DeserializeOwned>(
 /// The rows of an import, each with its place: a JSON bundle's observations carry their JSON
 /// path; a CSV file's rows their line.
 #[derive(Debug, Clone, Default)]
-pub struct ImportInput {
+pub struct LocatedBundle {
     /// The bundle (its source, if any).
     pub bundle: Bundle,
     /// Where each of `bundle.observations` is, in the same order.
     pub places: Vec<Place>,
 }
 
-impl ImportInput {
+impl LocatedBundle {
     /// Rows given as a structured list (JSON, GraphQL): `observations[i]`.
-    pub fn structured(bundle: Bundle) -> ImportInput {
+    pub fn structured(bundle: Bundle) -> LocatedBundle {
         let places = (0..bundle.observations.len())
             .map(|i| Place::item("observations", i))
             .collect();
-        ImportInput { bundle, places }
+        LocatedBundle { bundle, places }
     }
 }
 
 /// Reads an import file: `.json` (a [`Bundle`]) or `.csv` (observation rows in the seed format;
 /// extra columns, such as those of an export, are ignored).
-pub fn import_file(path: &Path) -> Result<ImportInput, IngestError> {
+pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
     let name = path.display().to_string();
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => {
@@ -151,7 +151,7 @@ pub fn import_file(path: &Path) -> Result<ImportInput, IngestError> {
                     format!("invalid JSON: {e}"),
                 )])
             })?;
-            Ok(ImportInput::structured(bundle))
+            Ok(LocatedBundle::structured(bundle))
         }
         Some("csv") => {
             if !path.is_file() {
@@ -166,7 +166,7 @@ pub fn import_file(path: &Path) -> Result<ImportInput, IngestError> {
             let rows = csv_file::<ObservationRow>(path, "observations", &mut problems);
             super::fail_on(problems)?;
             let (places, observations) = rows.into_iter().map(|r| (r.at, r.row)).unzip();
-            Ok(ImportInput {
+            Ok(LocatedBundle {
                 bundle: Bundle {
                     source: None,
                     observations,
