@@ -1,7 +1,7 @@
 //! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `GET /healthz`, and the bulk
 //! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the
-//! request context (fresh loaders and the bearer token); the export handler resolves the filter and streams
-//! what [`crate::export`] writes.
+//! request context (fresh loaders and the bearer token); the export handler resolves the filter
+//! and streams what [`crate::export`] writes.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
