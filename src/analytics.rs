@@ -1,26 +1,52 @@
 //! Cross-district questions: ranking, change, comparison matrix and time series. Each function
 //! is synchronous and takes a connection: it resolves codes, loads candidate values with a
 //! fixed number of queries, and hands them to the pure functions in [`crate::stats`].
+//! Failures are [`AnalyticsError`]s, mapped to API codes once in [`crate::error`].
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::models::*;
 use crate::db::queries::{self, ValueFilter, ValueRow};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbError};
 use crate::domain::{Breakdown, ObservationKind, Qualifier};
-use crate::error::ApiError;
 use crate::stats::change::{change, Gap};
 use crate::stats::ranking::{rank, summary, Order, Summary};
 use crate::stats::select::{preferred, Candidate};
 
+/// Errors of the analytic questions.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// An unknown district, indicator, source or breakdown member.
+    #[error("unknown {kind} {code:?}")]
+    NotFound {
+        /// What was looked up (`district`, `indicator`, ...).
+        kind: &'static str,
+        /// The code that matched nothing.
+        code: String,
+    },
+    /// An argument is out of range or inconsistent; the message says which and why.
+    #[error("{0}")]
+    BadInput(String),
+    /// Storage.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AnalyticsError {
+    fn from(e: diesel::result::Error) -> Self {
+        AnalyticsError::Db(DbError::Query(e))
+    }
+}
+
 /// Years accepted as arguments.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1949..=2100;
 
-fn check_year(name: &str, year: i32) -> Result<(), ApiError> {
+/// Checks that argument `name` is a year in [`YEARS`].
+pub fn check_year(name: &str, year: i32) -> Result<(), AnalyticsError> {
     if YEARS.contains(&year) {
         Ok(())
     } else {
-        Err(ApiError::BadInput(format!(
+        Err(AnalyticsError::BadInput(format!(
             "{name} must be a year between {} and {}, got {year}",
             YEARS.start(),
             YEARS.end()
@@ -29,11 +55,11 @@ fn check_year(name: &str, year: i32) -> Result<(), ApiError> {
 }
 
 /// Looks an indicator up by code; `NOT_FOUND` names the code.
-pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicator, ApiError> {
+pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicator, AnalyticsError> {
     queries::indicators_by_codes(conn, &[code.to_string()])?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or_else(|| AnalyticsError::NotFound {
             kind: "indicator",
             code: code.to_string(),
         })
@@ -43,38 +69,38 @@ pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicato
 pub fn resolve_indicators(
     conn: &mut DbConnection,
     codes: &[String],
-) -> Result<Vec<Indicator>, ApiError> {
-    let found: HashMap<String, Indicator> = queries::indicators_by_codes(conn, codes)?
-        .into_iter()
-        .map(|i| (i.code.clone(), i))
-        .collect();
-    codes
-        .iter()
-        .map(|c| {
-            found.get(c).cloned().ok_or_else(|| ApiError::NotFound {
-                kind: "indicator",
-                code: c.clone(),
-            })
-        })
-        .collect()
+) -> Result<Vec<Indicator>, AnalyticsError> {
+    let found = queries::indicators_by_codes(conn, codes)?;
+    in_order(codes, found, |i| &i.code, "indicator")
 }
 
 /// Looks districts up, in the order given; `NOT_FOUND` names the first unknown code.
 pub fn resolve_districts(
     conn: &mut DbConnection,
     codes: &[String],
-) -> Result<Vec<District>, ApiError> {
-    let found: HashMap<String, District> = queries::districts_by_codes(conn, codes)?
-        .into_iter()
-        .map(|d| (d.code.clone(), d))
-        .collect();
+) -> Result<Vec<District>, AnalyticsError> {
+    let found = queries::districts_by_codes(conn, codes)?;
+    in_order(codes, found, |d| &d.code, "district")
+}
+
+/// Puts `found` rows in the order of `codes`; the first code without a row is `NOT_FOUND`.
+fn in_order<T: Clone>(
+    codes: &[String],
+    found: Vec<T>,
+    code_of: impl Fn(&T) -> &String,
+    kind: &'static str,
+) -> Result<Vec<T>, AnalyticsError> {
+    let by_code: HashMap<&String, &T> = found.iter().map(|row| (code_of(row), row)).collect();
     codes
         .iter()
         .map(|c| {
-            found.get(c).cloned().ok_or_else(|| ApiError::NotFound {
-                kind: "district",
-                code: c.clone(),
-            })
+            by_code
+                .get(c)
+                .map(|row| (*row).clone())
+                .ok_or_else(|| AnalyticsError::NotFound {
+                    kind,
+                    code: c.clone(),
+                })
         })
         .collect()
 }
@@ -84,10 +110,10 @@ pub fn resolve_districts(
 pub fn resolve_breakdown(
     conn: &mut DbConnection,
     breakdown: &Breakdown,
-) -> Result<Option<BreakdownId>, ApiError> {
+) -> Result<Option<BreakdownId>, AnalyticsError> {
     for (d, m) in breakdown.pairs() {
         if !queries::dimension_member_exists(conn, d, m)? {
-            return Err(ApiError::NotFound {
+            return Err(AnalyticsError::NotFound {
                 kind: "breakdown member",
                 code: format!("{d}={m}"),
             });
@@ -97,7 +123,7 @@ pub fn resolve_breakdown(
 }
 
 /// Division-level districts (everything but the municipality), by code.
-fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, ApiError> {
+fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, AnalyticsError> {
     Ok(queries::all_districts(conn)?
         .into_iter()
         .filter(|d| d.level.is_ranked())
@@ -167,7 +193,7 @@ pub struct RankingQuery<'a> {
 pub fn ranking(
     conn: &mut DbConnection,
     args: &RankingQuery<'_>,
-) -> Result<RankingResult, ApiError> {
+) -> Result<RankingResult, AnalyticsError> {
     let RankingQuery {
         indicator,
         year,
@@ -263,11 +289,11 @@ pub fn changes(
     districts: Option<&[String]>,
     breakdown: &Breakdown,
     as_of: Option<&str>,
-) -> Result<(Indicator, Vec<ChangeResult>), ApiError> {
+) -> Result<(Indicator, Vec<ChangeResult>), AnalyticsError> {
     check_year("from", from)?;
     check_year("to", to)?;
     if from >= to {
-        return Err(ApiError::BadInput(format!(
+        return Err(AnalyticsError::BadInput(format!(
             "from ({from}) must be before to ({to})"
         )));
     }
@@ -350,15 +376,15 @@ pub fn compare(
     breakdown: &Breakdown,
     latest_on_or_before: bool,
     as_of: Option<&str>,
-) -> Result<CompareResult, ApiError> {
+) -> Result<CompareResult, AnalyticsError> {
     check_year("year", year)?;
     if districts.is_empty() || indicators.is_empty() {
-        return Err(ApiError::BadInput(
+        return Err(AnalyticsError::BadInput(
             "compare needs at least one district and one indicator".into(),
         ));
     }
     if districts.len() * indicators.len() > 10_000 {
-        return Err(ApiError::BadInput(
+        return Err(AnalyticsError::BadInput(
             "compare is limited to 10000 cells".into(),
         ));
     }
@@ -416,11 +442,11 @@ pub fn time_series(
     breakdown: &Breakdown,
     kind: ObservationKind,
     as_of: Option<&str>,
-) -> Result<(District, Indicator, Vec<ValueRow>), ApiError> {
+) -> Result<(District, Indicator, Vec<ValueRow>), AnalyticsError> {
     let d = resolve_districts(conn, &[district.to_string()])?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or_else(|| AnalyticsError::NotFound {
             kind: "district",
             code: district.to_string(),
         })?;
@@ -472,7 +498,7 @@ pub struct FilterCodes {
 pub fn resolve_observation_filter(
     conn: &mut DbConnection,
     f: &FilterCodes,
-) -> Result<queries::ObservationQuery, ApiError> {
+) -> Result<queries::ObservationQuery, AnalyticsError> {
     let mut q = queries::ObservationQuery::default();
     if let Some(codes) = &f.districts {
         q.districts = Some(
@@ -493,10 +519,11 @@ pub fn resolve_observation_filter(
     if let Some(codes) = &f.sources {
         let mut ids = Vec::new();
         for code in codes {
-            let s = queries::source_by_code(conn, code)?.ok_or_else(|| ApiError::NotFound {
-                kind: "source",
-                code: code.clone(),
-            })?;
+            let s =
+                queries::source_by_code(conn, code)?.ok_or_else(|| AnalyticsError::NotFound {
+                    kind: "source",
+                    code: code.clone(),
+                })?;
             ids.push(s.id);
         }
         q.sources = Some(ids);

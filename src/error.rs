@@ -1,13 +1,20 @@
 //! The API error: one enum, one mapping to GraphQL `extensions.code` and to an HTTP status.
 //!
+//! Each layer has its own error ([`DbError`], [`AnalyticsError`], [`IngestError`]); this module
+//! is the one place that turns them into [`ApiError`], including the storage errors that are the
+//! caller's doing: a row a lookup expected is `NOT_FOUND`, a unique-key violation (two writers
+//! racing for the same key) is `CONFLICT`.
+//!
 //! Policy: user mistakes (unknown codes, bad arguments) carry a precise message; internal
-//! failures are logged with their full cause and reach the client only as "internal error",
-//! so SQL or file paths never leak.
+//! failures are logged with their full cause and reach the client only as "internal error" or
+//! "service unavailable", so SQL, driver messages or file paths never leak.
 
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 
+use crate::analytics::AnalyticsError;
 use crate::db::DbError;
+use crate::ingest::import::CorrectionError;
 use crate::ingest::{IngestError, Problem};
 
 /// Errors a client can receive.
@@ -21,12 +28,18 @@ pub enum ApiError {
         /// The code that matched nothing.
         code: String,
     },
+    /// A row that a query looked up does not exist (e.g. removed since its code was resolved).
+    #[error("the record asked for does not exist")]
+    RecordNotFound,
     /// An argument is invalid.
     #[error("{0}")]
     BadInput(String),
     /// Input records with problems: every one is listed (`extensions.problems`).
     #[error("{} problem(s) in the input; nothing was written", .0.len())]
     Invalid(Vec<Problem>),
+    /// A concurrent write got there first (a unique key already taken); nothing was written.
+    #[error("{0}")]
+    Conflict(String),
     /// No valid API key was presented for a write.
     #[error("{0}")]
     Unauthenticated(String),
@@ -45,8 +58,9 @@ impl ApiError {
     /// The stable code clients switch on (`extensions.code`).
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::NotFound { .. } => "NOT_FOUND",
+            ApiError::NotFound { .. } | ApiError::RecordNotFound => "NOT_FOUND",
             ApiError::BadInput(_) | ApiError::Invalid(_) => "BAD_USER_INPUT",
+            ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
@@ -57,8 +71,9 @@ impl ApiError {
     /// The HTTP status for non-GraphQL endpoints.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::RecordNotFound => StatusCode::NOT_FOUND,
             ApiError::BadInput(_) | ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -66,35 +81,36 @@ impl ApiError {
         }
     }
 
-    /// Converts into a GraphQL error with `extensions.code` (and the offending code for
-    /// NOT_FOUND). Internal and unavailable causes are logged here, once.
-    pub fn into_graphql(self) -> async_graphql::Error {
-        match &self {
+    /// Logs the cause of an internal or unavailable error (the only place it is kept: the
+    /// client gets the fixed message). Called by both edges, GraphQL and plain HTTP.
+    pub fn log(&self) {
+        match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
+    }
+
+    /// Converts into a GraphQL error with `extensions.code` (and the offending code for
+    /// NOT_FOUND), logging the cause once ([`ApiError::log`]).
+    pub fn into_graphql(self) -> async_graphql::Error {
+        self.log();
         let code = self.code();
         let mut err = async_graphql::Error::new(self.to_string());
         err = err.extend_with(|_, ext| ext.set("code", code));
         if let ApiError::Invalid(problems) = &self {
+            // `row` is the record's line (in the equivalent CSV file for a list); `path` its
+            // place in the input (`observations[3]`), null for a file.
             let list: Vec<async_graphql::Value> = problems
                 .iter()
                 .map(|p| {
-                    let mut m = async_graphql::indexmap::IndexMap::new();
-                    m.insert(
-                        async_graphql::Name::new("row"),
-                        async_graphql::Value::from(p.line),
-                    );
-                    m.insert(
-                        async_graphql::Name::new("field"),
-                        async_graphql::Value::from(p.field.as_str()),
-                    );
-                    m.insert(
-                        async_graphql::Name::new("message"),
-                        async_graphql::Value::from(p.message.as_str()),
-                    );
-                    async_graphql::Value::Object(m)
+                    async_graphql::Value::from_json(serde_json::json!({
+                        "row": p.line,
+                        "path": p.path,
+                        "field": p.field,
+                        "message": p.message,
+                    }))
+                    .unwrap_or_default()
                 })
                 .collect();
             err = err.extend_with(|_, ext| ext.set("problems", async_graphql::Value::List(list)));
@@ -113,7 +129,8 @@ impl ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(_) | DbError::Connect { .. } => {
+            DbError::Query(e) => e.into(),
+            DbError::Unavailable { .. } | DbError::Connect { .. } => {
                 ApiError::Unavailable(e.to_string())
             }
             other => ApiError::Internal(other.to_string()),
@@ -121,9 +138,50 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// What a client is told when its write lost a race for a unique key.
+const CONFLICT_MESSAGE: &str =
+    "another write stored the same record at the same time; nothing was written: retry";
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => ApiError::RecordNotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                // The constraint names a table and columns: useful in the log, internal to clients.
+                tracing::info!(
+                    table = info.table_name(),
+                    constraint = info.constraint_name(),
+                    detail = info.message(),
+                    "unique-key conflict between concurrent writes"
+                );
+                ApiError::Conflict(CONFLICT_MESSAGE.into())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AnalyticsError> for ApiError {
+    fn from(e: AnalyticsError) -> Self {
+        match e {
+            AnalyticsError::NotFound { kind, code } => ApiError::NotFound { kind, code },
+            AnalyticsError::BadInput(message) => ApiError::BadInput(message),
+            AnalyticsError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<CorrectionError> for ApiError {
+    fn from(e: CorrectionError) -> Self {
+        match e {
+            CorrectionError::UnknownKey(code) => ApiError::NotFound {
+                kind: "observation",
+                code,
+            },
+            CorrectionError::NoChange(_) => ApiError::BadInput(e.to_string()),
+            CorrectionError::Ingest(e) => e.into(),
+        }
     }
 }
 
@@ -146,5 +204,56 @@ pub trait GqlResultExt<T> {
 impl<T> GqlResultExt<T> for Result<T, ApiError> {
     fn gql(self) -> async_graphql::Result<T> {
         self.map_err(ApiError::into_graphql)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+
+    use super::*;
+
+    #[test]
+    fn a_missing_row_is_not_found() {
+        let e = ApiError::from(DbError::Query(diesel::result::Error::NotFound));
+        assert_eq!(e.code(), "NOT_FOUND");
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_unique_violation_is_a_conflict_without_sql_in_the_message() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        conn.batch_execute("CREATE TABLE t (k TEXT PRIMARY KEY); INSERT INTO t VALUES ('a');")
+            .expect("setup");
+        let err = conn
+            .batch_execute("INSERT INTO t VALUES ('a');")
+            .expect_err("duplicate key");
+        let e = ApiError::from(DbError::Query(err));
+        assert_eq!(e.code(), "CONFLICT");
+        let message = e.into_graphql().message;
+        assert!(
+            !message.contains("UNIQUE") && !message.contains("t.k"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_pool_cause_is_logged_never_sent() {
+        let db = DbError::Unavailable {
+            timeout: std::time::Duration::from_millis(200),
+            cause: "timed out waiting for connection: connection refused".into(),
+        };
+        let e = ApiError::from(db);
+        assert!(matches!(&e, ApiError::Unavailable(cause) if cause.contains("connection refused")));
+        assert_eq!(e.code(), "UNAVAILABLE");
+        assert_eq!(e.to_string(), "service unavailable, try again");
+    }
+
+    #[test]
+    fn other_query_errors_are_internal_and_say_nothing() {
+        let e = ApiError::from(diesel::result::Error::BrokenTransactionManager);
+        assert_eq!(e.code(), "INTERNAL");
+        assert_eq!(e.into_graphql().message, "internal error");
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `GET /healthz`, and the bulk
-//! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches a fresh
-//! DataLoader and the request's bearer token; the export handler resolves the filter and streams
-//! what [`crate::export`] writes.
+//! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the
+//! request context (fresh loaders and the bearer token); the export handler resolves the filter
+//! and streams what [`crate::export`] writes.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -16,11 +16,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::analytics::FilterCodes;
-use crate::auth::Credentials;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::graphql::loaders::new_loaders;
-use crate::graphql::{build_schema, EduSchema};
+use crate::graphql::{build_schema, context, EduSchema};
 
 #[derive(Clone)]
 struct AppState {
@@ -54,18 +52,14 @@ async fn graphql(
     headers: HeaderMap,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
-    // Loaders are per request: batching within a request, no cache shared between requests.
-    // The token is only checked by resolvers that write (reads stay open).
+    // The token is only checked by guarded fields (reads stay open).
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    let req = req
-        .into_inner()
-        .data(new_loaders(state.db.clone()))
-        .data(Credentials(token));
+    let req = context::attach(req.into_inner(), &state.db, token);
     state.schema.execute(req).await.into()
 }
 
@@ -128,9 +122,7 @@ where
 }
 
 fn error_response(e: ApiError) -> Response {
-    if let ApiError::Internal(cause) = &e {
-        tracing::error!(%cause, "export failed");
-    }
+    e.log();
     let body = serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}});
     (e.status(), Json(body)).into_response()
 }
@@ -154,6 +146,7 @@ async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportPa
         .db
         .run(move |c| crate::analytics::resolve_observation_filter(c, &codes))
         .await
+        .map_err(ApiError::from)
     {
         Ok(q) => q,
         Err(e) => return error_response(e),

@@ -213,6 +213,13 @@ async fn every_validation_problem_is_listed_with_row_and_field() {
             .contains("outside the valid range")),
         "{problems:?}"
     );
+    // Each problem also names its record in the input.
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["path"] == "observations[0]" && p["field"] == "district"),
+        "{problems:?}"
+    );
     assert_eq!(app.observation_count().await, before, "nothing written");
 }
 

@@ -83,9 +83,15 @@ pub enum DbError {
         /// The driver's own message.
         message: String,
     },
-    /// No pooled connection became free within the checkout timeout.
-    #[error("database unavailable: no connection within {0:?}")]
-    Unavailable(Duration),
+    /// No pooled connection became free within the checkout timeout. The pool's own message
+    /// (the last connection error, if any) is kept for the log.
+    #[error("database unavailable: no connection within {timeout:?}: {cause}")]
+    Unavailable {
+        /// The checkout timeout that ran out.
+        timeout: Duration,
+        /// What the pool said (r2d2's message, with the driver's last connection error).
+        cause: String,
+    },
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -332,9 +338,10 @@ impl Db {
 
     /// Checks a connection out of the pool (blocking; call from the blocking pool).
     pub fn get(&self) -> Result<PooledConnection, DbError> {
-        self.pool
-            .get()
-            .map_err(|_| DbError::Unavailable(self.checkout_timeout))
+        self.pool.get().map_err(|e| DbError::Unavailable {
+            timeout: self.checkout_timeout,
+            cause: e.to_string(),
+        })
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, so a diesel call never blocks

@@ -2,16 +2,18 @@
 //! is fetched through here, so a page of N observations costs one query per kind of relation,
 //! not N. A loader is created per request (see [`Loaders::new`]) so nothing is cached across
 //! requests, and each batch returns an entry for every key (an empty list where nothing
-//! matches), so a missing relation can be told apart from a failed load.
+//! matches), so a missing relation can be told apart from a failed load. The look-ups that go
+//! through a loader rather than a query ([`indicator_by_code`], [`latest_values`]) are here too.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
+use crate::analytics;
 use crate::db::models::*;
 use crate::db::{queries, Db, DbConnection};
-use crate::domain::ObservationKind;
+use crate::domain::{Breakdown, ObservationKind};
 use crate::error::ApiError;
 
 /// The batch function shared by all loaders: runs a query for all keys on the blocking pool.
@@ -363,7 +365,7 @@ impl Loader<LatestValues> for DbLoader {
                             districts: None,
                             kind,
                             breakdown,
-                            years: (*crate::analytics::YEARS.start(), on_or_before),
+                            years: (*analytics::YEARS.start(), on_or_before),
                             as_of: None,
                         },
                     )?;
@@ -384,9 +386,7 @@ impl Loader<LatestValues> for DbLoader {
                         };
                         out.insert(
                             key,
-                            crate::analytics::pick_per_district(rows)
-                                .into_values()
-                                .collect(),
+                            analytics::pick_per_district(rows).into_values().collect(),
                         );
                     }
                 }
@@ -394,6 +394,55 @@ impl Loader<LatestValues> for DbLoader {
             })
             .await
     }
+}
+
+/// Resolves an indicator code through the loader (batched and cached); unknown is `NOT_FOUND`.
+pub(crate) async fn indicator_by_code(
+    loaders: &Loaders,
+    code: &str,
+) -> Result<Indicator, ApiError> {
+    loaders
+        .load_one(IndicatorByCode(code.to_string()))
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            kind: "indicator",
+            code: code.to_string(),
+        })
+}
+
+/// Each district's latest value of `indicator` on or before `on_or_before` (default: the last
+/// year accepted), for one breakdown and kind, chosen as `ranking` chooses. Through the loader,
+/// so that asking it of every district of a list costs one query, not one per district.
+pub(crate) async fn latest_values(
+    loaders: &Loaders,
+    indicator: IndicatorId,
+    breakdown: &Breakdown,
+    kind: ObservationKind,
+    on_or_before: Option<i32>,
+) -> Result<Vec<queries::ValueRow>, ApiError> {
+    let year = on_or_before.unwrap_or(*analytics::YEARS.end());
+    analytics::check_year("onOrBefore", year)?;
+    let breakdown = match loaders
+        .load_one(BreakdownByCode(breakdown.to_string()))
+        .await?
+    {
+        Some(BreakdownLookup::Found(id)) => id,
+        Some(BreakdownLookup::UnknownMember(code)) => {
+            return Err(ApiError::NotFound {
+                kind: "breakdown member",
+                code,
+            })
+        }
+        // A valid breakdown that no value uses: nothing to pick from.
+        _ => return Ok(Vec::new()),
+    };
+    let key = LatestValues {
+        indicator,
+        breakdown,
+        kind,
+        on_or_before: year,
+    };
+    Ok(loaders.load_one(key).await?.unwrap_or_default())
 }
 
 /// Key: the earlier revisions of an observation.

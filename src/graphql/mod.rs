@@ -1,13 +1,53 @@
 //! The GraphQL API: one schema builder ([`build_schema`]) used by the server, the tests and
 //! `edustats export-schema`, with depth and complexity limits.
+//!
+//! Layout: the two roots ([`query`], [`mutation`]); one module per object type, each holding the
+//! object, its relation resolvers and the prefetch that serves them; [`inputs`] and [`enums`];
+//! the request [`context`] and the role [`guard`]; the [`loaders`] and the [`prefetch`]
+//! machinery they share.
 
+#[macro_use]
+mod macros;
+
+pub mod audit;
+pub mod change;
+pub mod compare;
+pub mod connection;
+pub mod context;
+pub mod district;
+pub mod enums;
+pub mod finding;
+pub mod guard;
+pub mod indicator;
+pub mod inputs;
+pub mod latest;
 pub mod loaders;
 pub mod mutation;
+pub mod observation;
+pub mod period;
 pub mod prefetch;
 pub mod query;
-pub mod types;
+pub mod ranking;
+pub mod revision;
+pub mod source;
+pub mod time_series;
 
 use async_graphql::{EmptySubscription, Schema};
+
+pub use audit::AuditEntry;
+pub use change::ChangeRow;
+pub use compare::{CompareCell, CompareMatrix, CompareRow};
+pub use connection::{ObservationConnection, ObservationEdge, PageInfo};
+pub use district::District;
+pub use finding::QualityFinding;
+pub use indicator::{Coverage, Indicator};
+pub use latest::LatestValue;
+pub use observation::{BreakdownMember, Observation};
+pub use period::Period;
+pub use ranking::{Ranking, RankingEntry, SummaryStats};
+pub use revision::Revision;
+pub use source::Source;
+pub use time_series::{TimePoint, TimeSeries};
 
 use crate::db::Db;
 
@@ -19,7 +59,8 @@ pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted (each field counts 1; lists are not multiplied).
 pub const MAX_COMPLEXITY: usize = 2_000;
 
-/// Builds the schema. The per-request DataLoader is attached by the HTTP handler.
+/// Builds the schema. The per-request context is attached by the HTTP handler
+/// ([`context::attach`]).
 pub fn build_schema(db: Option<Db>) -> EduSchema {
     let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
@@ -33,4 +74,64 @@ pub fn build_schema(db: Option<Db>) -> EduSchema {
 /// The SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None).sdl()
+}
+
+/// Converts read models into their GraphQL objects, keeping their order.
+pub(crate) fn all<T: From<R>, R>(rows: Vec<R>) -> Vec<T> {
+    rows.into_iter().map(T::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefetch::Field;
+
+    /// Every field any prefetch looks ahead for.
+    fn prefetched() -> Vec<Field> {
+        [
+            super::change::PREFETCHED,
+            super::compare::PREFETCHED,
+            super::connection::PREFETCHED,
+            super::district::PREFETCHED,
+            super::finding::PREFETCHED,
+            super::indicator::PREFETCHED,
+            super::observation::PREFETCHED,
+            super::ranking::PREFETCHED,
+            super::source::PREFETCHED,
+            super::time_series::PREFETCHED,
+        ]
+        .concat()
+    }
+
+    /// The field names of object type `ty`, from the SDL the schema prints.
+    fn fields_of(ty: &str) -> Vec<String> {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let doc = async_graphql::parser::parse_schema(super::sdl()).expect("the SDL parses");
+        doc.definitions
+            .into_iter()
+            .filter_map(|d| match d {
+                TypeSystemDefinition::Type(t) if t.node.name.node.as_str() == ty => {
+                    Some(t.node.kind)
+                }
+                _ => None,
+            })
+            .flat_map(|kind| match kind {
+                TypeKind::Object(o) => o.fields,
+                _ => Vec::new(),
+            })
+            .map(|f| f.node.name.node.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_prefetched_field_exists_on_its_type() {
+        let missing: Vec<String> = prefetched()
+            .into_iter()
+            .filter(|f| !fields_of(f.ty).iter().any(|name| name == f.name))
+            .map(|f| format!("{}.{}", f.ty, f.name))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "prefetched fields not in the schema: {missing:?}"
+        );
+    }
 }

@@ -1,47 +1,20 @@
-//! The mutation root: imports and corrections. Every mutation needs an API key
-//! (`Authorization: Bearer <key>`) with the editor or admin role; without one the answer is
-//! `UNAUTHENTICATED` or `FORBIDDEN` and nothing is written. The work itself is the shared ingest
-//! path ([`crate::ingest::import`]), the same as `edustats import`.
+//! The mutation root: imports and corrections. Every mutation is guarded by
+//! [`RoleGuard`](super::guard::RoleGuard): it needs an API key (`Authorization: Bearer <key>`)
+//! with the editor or admin role; without one the answer is `UNAUTHENTICATED` or `FORBIDDEN`
+//! and nothing is written. The work itself is the shared ingest path
+//! ([`crate::ingest::import`]), the same as `edustats import`; its input and result types
+//! (`ImportInput`, `ImportResult`) are the ingest rows themselves ([`crate::ingest::rows`]).
 
 use async_graphql::{Context, Object, Result};
 
-use super::query::db;
-use super::types::Observation;
-use crate::auth::{self, Credentials, Principal, Role};
-use crate::error::{ApiError, GqlResultExt};
-use crate::ingest::import::{self, Correction, CorrectionError, Options};
+use super::context::ContextExt;
+use super::guard::RoleGuard;
+use super::Observation;
+use crate::auth::Role;
+use crate::error::ApiError;
+use crate::ingest::import::{self, Correction, Options};
 use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
-
-/// Checks the request's key and role.
-pub(crate) async fn require(ctx: &Context<'_>, role: Role) -> Result<Principal> {
-    let key = ctx
-        .data_opt::<Credentials>()
-        .and_then(|c| c.0.clone())
-        .ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "this operation needs an API key: Authorization: Bearer <key>".into(),
-            )
-            .into_graphql()
-        })?;
-    let principal = db(ctx)?
-        .run(move |c| auth::authenticate(c, &key).map_err(ApiError::from))
-        .await
-        .gql()?
-        .ok_or_else(|| {
-            ApiError::Unauthenticated("invalid or revoked API key".into()).into_graphql()
-        })?;
-    if principal.role < role {
-        return Err(ApiError::Forbidden(format!(
-            "key {:?} has role {}; this needs {}",
-            principal.name,
-            principal.role.as_str(),
-            role.as_str()
-        ))
-        .into_graphql());
-    }
-    Ok(principal)
-}
 
 /// Writes to the warehouse (API key required).
 pub struct MutationRoot;
@@ -55,6 +28,7 @@ impl MutationRoot {
     /// Rows whose key exists and whose content is unchanged are skipped; rows that change a
     /// stored observation are corrections and need `reason` (the old content is kept as an
     /// earlier revision). `dryRun` validates and reports without writing.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn import_report(
         &self,
         ctx: &Context<'_>,
@@ -62,28 +36,27 @@ impl MutationRoot {
         reason: Option<String>,
         #[graphql(default = false)] dry_run: bool,
     ) -> Result<ImportReport> {
-        let who = require(ctx, Role::Editor).await?;
+        let actor = ctx.principal()?.name.clone();
         let input = LocatedBundle::structured(input);
-        let report = db(ctx)?
-            .run(move |c| {
-                let opts = Options {
-                    actor: &who.name,
-                    reason: reason.as_deref(),
-                    dry_run,
-                    default_source: None,
-                };
-                import::import(c, &input, opts).map_err(ApiError::from)
-            })
-            .await
-            .gql()?;
-        Ok(report)
+        ctx.run(move |c| {
+            let opts = Options {
+                actor: &actor,
+                reason: reason.as_deref(),
+                dry_run,
+                default_source: None,
+            };
+            import::import(c, &input, opts).map_err(ApiError::from)
+        })
+        .await
     }
 
     /// Corrects one observation: records a new revision with the given figure (and optionally
     /// unit, quote and note) and keeps the old content as an earlier revision. `reason` is
     /// required. The same validation as an import applies (the quote must be in the source text,
     /// the figure in the quote, the unit convertible, the value in range).
+    // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn correct_observation(
         &self,
         ctx: &Context<'_>,
@@ -95,36 +68,26 @@ impl MutationRoot {
         reason: String,
         #[graphql(default = false)] dry_run: bool,
     ) -> Result<Observation> {
-        let who = require(ctx, Role::Editor).await?;
+        let actor = ctx.principal()?.name.clone();
         if reason.trim().is_empty() {
             return Err(ApiError::BadInput("reason must not be empty".into()).into_graphql());
         }
-        let o = db(ctx)?
-            .run(move |c| {
-                let opts = Options {
-                    actor: &who.name,
-                    reason: Some(&reason),
-                    dry_run,
-                    default_source: None,
-                };
-                let correction = Correction {
-                    key,
-                    value,
-                    unit,
-                    quote,
-                    note,
-                };
-                import::correct(c, correction, opts).map_err(|e| match e {
-                    CorrectionError::UnknownKey(code) => ApiError::NotFound {
-                        kind: "observation",
-                        code,
-                    },
-                    CorrectionError::NoChange(_) => ApiError::BadInput(e.to_string()),
-                    CorrectionError::Ingest(e) => e.into(),
-                })
-            })
-            .await
-            .gql()?;
-        Ok(Observation(o))
+        let o = ctx.run(move |c| {
+            let opts = Options {
+                actor: &actor,
+                reason: Some(&reason),
+                dry_run,
+                default_source: None,
+            };
+            let correction = Correction {
+                key,
+                value,
+                unit,
+                quote,
+                note,
+            };
+            import::correct(c, correction, opts).map_err(ApiError::from)
+        });
+        Ok(o.await?.into())
     }
 }
