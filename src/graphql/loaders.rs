@@ -113,6 +113,29 @@ macro_rules! by_id_loader {
     };
 }
 
+/// A one-to-many loader: the key wraps a parent id, and `$pair` turns each row of `$query`
+/// into (parent id, value). Every key gets an entry, empty when nothing matches.
+macro_rules! grouped_loader {
+    ($key:ident => $value:ty, $query:path, $pair:expr) => {
+        impl Loader<$key> for DbLoader {
+            type Value = Vec<$value>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Vec<$value>>, ApiError> {
+                self.grouped(keys, |c, k| {
+                    let ids: Vec<_> = k.iter().map(|k| k.0).collect();
+                    Ok($query(c, &ids)?
+                        .into_iter()
+                        .map($pair)
+                        .map(|(parent, v)| ($key(parent), v))
+                        .collect())
+                })
+                .await
+            }
+        }
+    };
+}
+
 by_id_loader!(DistrictId, District, queries::districts_by_ids);
 by_id_loader!(IndicatorId, Indicator, queries::indicators_by_ids);
 by_id_loader!(PeriodId, Period, queries::periods_by_ids);
@@ -130,119 +153,17 @@ impl Loader<BreakdownId> for DbLoader {
     }
 }
 
-impl Loader<ObservationsOfDistrict> for DbLoader {
-    type Value = Vec<Observation>;
-    type Error = ApiError;
+grouped_loader!(ObservationsOfDistrict => Observation, queries::observations_by_districts, |o| (o.district_id, o));
 
-    async fn load(
-        &self,
-        keys: &[ObservationsOfDistrict],
-    ) -> Result<HashMap<ObservationsOfDistrict, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<DistrictId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::observations_by_districts(c, &ids)?
-                .into_iter()
-                .map(|o| (ObservationsOfDistrict(o.district_id), o))
-                .collect())
-        })
-        .await
-    }
-}
+grouped_loader!(ObservationsOfSource => Observation, queries::observations_by_sources, |o| (o.source_id, o));
 
-impl Loader<ObservationsOfSource> for DbLoader {
-    type Value = Vec<Observation>;
-    type Error = ApiError;
+grouped_loader!(ObservationsOfFinding => Observation, queries::observations_by_findings, |(f, o)| (f, o));
 
-    async fn load(
-        &self,
-        keys: &[ObservationsOfSource],
-    ) -> Result<HashMap<ObservationsOfSource, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<SourceId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::observations_by_sources(c, &ids)?
-                .into_iter()
-                .map(|o| (ObservationsOfSource(o.source_id), o))
-                .collect())
-        })
-        .await
-    }
-}
+grouped_loader!(FindingsOfObservation => Finding, queries::findings_by_observations, |(o, f)| (o, f));
 
-impl Loader<ObservationsOfFinding> for DbLoader {
-    type Value = Vec<Observation>;
-    type Error = ApiError;
+grouped_loader!(DimensionsOfIndicator => String, queries::indicator_dimensions, |(i, d)| (i, d));
 
-    async fn load(
-        &self,
-        keys: &[ObservationsOfFinding],
-    ) -> Result<HashMap<ObservationsOfFinding, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<FindingId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::observations_by_findings(c, &ids)?
-                .into_iter()
-                .map(|(f, o)| (ObservationsOfFinding(f), o))
-                .collect())
-        })
-        .await
-    }
-}
-
-impl Loader<FindingsOfObservation> for DbLoader {
-    type Value = Vec<Finding>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[FindingsOfObservation],
-    ) -> Result<HashMap<FindingsOfObservation, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<ObservationId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::findings_by_observations(c, &ids)?
-                .into_iter()
-                .map(|(o, f)| (FindingsOfObservation(o), f))
-                .collect())
-        })
-        .await
-    }
-}
-
-impl Loader<DimensionsOfIndicator> for DbLoader {
-    type Value = Vec<String>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[DimensionsOfIndicator],
-    ) -> Result<HashMap<DimensionsOfIndicator, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::indicator_dimensions(c, &ids)?
-                .into_iter()
-                .map(|(i, d)| (DimensionsOfIndicator(i), d))
-                .collect())
-        })
-        .await
-    }
-}
-
-impl Loader<CoverageOfIndicator> for DbLoader {
-    type Value = Vec<(DistrictId, i32)>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[CoverageOfIndicator],
-    ) -> Result<HashMap<CoverageOfIndicator, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<IndicatorId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::coverage(c, &ids)?
-                .into_iter()
-                .map(|(i, d, y)| (CoverageOfIndicator(i), (d, y)))
-                .collect())
-        })
-        .await
-    }
-}
+grouped_loader!(CoverageOfIndicator => (DistrictId, i32), queries::coverage, |(i, d, y)| (i, (d, y)));
 
 /// Key: an indicator by its code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -449,24 +370,7 @@ pub(crate) async fn latest_values(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RevisionsOfObservation(pub ObservationId);
 
-impl Loader<RevisionsOfObservation> for DbLoader {
-    type Value = Vec<ObservationRevision>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[RevisionsOfObservation],
-    ) -> Result<HashMap<RevisionsOfObservation, Self::Value>, ApiError> {
-        self.grouped(keys, |c, k| {
-            let ids: Vec<ObservationId> = k.iter().map(|k| k.0).collect();
-            Ok(queries::revisions_of(c, &ids)?
-                .into_iter()
-                .map(|r| (RevisionsOfObservation(r.observation_id), r))
-                .collect())
-        })
-        .await
-    }
-}
+grouped_loader!(RevisionsOfObservation => ObservationRevision, queries::revisions_of, |r| (r.observation_id, r));
 
 /// Key: the full text of a source (kept out of [`Source`] so listings do not carry it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
