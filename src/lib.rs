@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod extract;
 pub mod graphql;
 pub mod http;
 pub mod ingest;

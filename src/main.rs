@@ -15,6 +15,7 @@ use edustats::auth::{self, AuthError};
 use edustats::config::{default_seeds_dir, DbArgs, DEFAULT_ADDR};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
+use edustats::extract;
 use edustats::ingest::{self, IngestError, Problem};
 
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
@@ -116,6 +117,39 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// Propose every figure of a report as an observation: writes an import bundle (the
+    /// `.json` format `import` reads) with a confidence and a reason per figure, and the
+    /// figures that match no indicator under `unmatched`.
+    Extract {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The report, as UTF-8 text.
+        report: PathBuf,
+        /// The district the report is about (default: read from its title or issuer).
+        #[arg(long)]
+        district: Option<String>,
+        /// Source code for the record (default: `<district>-<year>-<kind>`).
+        #[arg(long)]
+        code: Option<String>,
+        /// Leave this source's observations (and the indicators only it uses) out of the
+        /// knowledge: how the evaluation extracts a report the warehouse already holds.
+        #[arg(long)]
+        exclude_source: Option<String>,
+        /// Seed folder used when the database is empty.
+        #[arg(long, env = "EDUSTATS_SEEDS")]
+        seeds: Option<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Leave-one-report-out evaluation of `extract` over the seed reports: prints the
+    /// per-report table (recall, precision, indicator accuracy, kind/period/breakdown
+    /// agreement).
+    EvalExtract {
+        /// Seed folder.
+        #[arg(long, env = "EDUSTATS_SEEDS")]
+        seeds: Option<PathBuf>,
     },
     /// Print the audit log, newest first.
     Audit {
@@ -375,6 +409,48 @@ fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // one per command-line option
+fn cmd_extract(
+    db: &DbArgs,
+    report: &Path,
+    district: Option<String>,
+    code: Option<String>,
+    exclude: Option<&str>,
+    seeds: Option<PathBuf>,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(report)
+        .map_err(|e| refused(format!("cannot read {}: {e}", report.display())))?;
+    let mut conn = connect(db)?.get()?;
+    let knowledge = if queries::is_empty(&mut conn)? {
+        let dir = seeds.unwrap_or_else(default_seeds_dir);
+        let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
+        extract::Knowledge::from_dataset(&data, exclude)
+    } else {
+        extract::Knowledge::load(&mut conn, exclude)?
+    };
+    let opts = extract::Options { district, code };
+    let ex = extract::extract(&text, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&ex)?;
+    match output {
+        Some(path) => std::fs::write(path, json + "\n")?,
+        None => println!("{json}"),
+    }
+    eprintln!(
+        "{} proposed observation(s), {} unmatched figure(s)",
+        ex.observations.len(),
+        ex.unmatched.len()
+    );
+    Ok(())
+}
+
+fn cmd_eval_extract(seeds: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = seeds.unwrap_or_else(default_seeds_dir);
+    let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
+    print!("{}", extract::eval::table(&extract::eval::evaluate(&data)));
+    Ok(())
+}
+
 fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
     let mut conn = connect(db)?.get()?;
     for e in auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
@@ -427,6 +503,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             cmd_export(&db, filter, output.as_deref())
         }
+        Command::Extract {
+            db,
+            report,
+            district,
+            code,
+            exclude_source,
+            seeds,
+            output,
+        } => cmd_extract(
+            &db,
+            &report,
+            district,
+            code,
+            exclude_source.as_deref(),
+            seeds,
+            output.as_deref(),
+        ),
+        Command::EvalExtract { seeds } => cmd_eval_extract(seeds),
         Command::Audit { db, limit } => cmd_audit(&db, limit),
     }
 }

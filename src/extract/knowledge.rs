@@ -1,0 +1,288 @@
+//! What the extractor knows: the catalogue (indicators with their names, units and dimensions;
+//! reported units; breakdown members; divisions) and, as cues, the clauses of published
+//! observations. Built from the database (the live warehouse) or from a validated seed folder
+//! (for the leave-one-report-out evaluation); either way a source can be left out, together with
+//! the indicators only it uses.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+
+use crate::db::schema::{dimension_members, dimensions, units};
+use crate::db::{queries, DbConnection};
+use crate::domain::{Breakdown, CanonicalUnit, Category, ObservationKind};
+use crate::ingest::codes::Codes;
+use crate::ingest::seed::Dataset;
+
+/// A catalogue indicator as the matcher sees it.
+#[derive(Debug, Clone)]
+pub struct IndicatorCue {
+    /// Code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// Canonical unit.
+    pub unit: CanonicalUnit,
+    /// Category.
+    pub category: Category,
+    /// Dimensions it may be broken down by.
+    pub dimensions: Vec<String>,
+}
+
+/// A published observation, as a cue: the words that led to its figure.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Indicator code.
+    pub indicator: String,
+    /// The quote up to the figure (the words that name what is counted).
+    pub lead: String,
+    /// Its kind.
+    pub kind: ObservationKind,
+    /// Its breakdown.
+    pub breakdown: Breakdown,
+}
+
+/// A breakdown member and the words that name it in reports.
+#[derive(Debug, Clone)]
+pub struct MemberCue {
+    /// Dimension code.
+    pub dimension: String,
+    /// Member code.
+    pub member: String,
+    /// Words naming it (its Chinese name and short forms of it).
+    pub words: Vec<String>,
+}
+
+/// Everything the extractor knows.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    /// Indicators.
+    pub indicators: Vec<IndicatorCue>,
+    /// Reported unit → (canonical unit, factor).
+    pub units: HashMap<String, (CanonicalUnit, f64)>,
+    /// Reported units, longest first (for longest-match scanning).
+    pub unit_spellings: Vec<String>,
+    /// Breakdown members.
+    pub members: Vec<MemberCue>,
+    /// Divisions: (code, Chinese name, English name).
+    pub districts: Vec<(String, String, String)>,
+    /// Cues from published observations.
+    pub examples: Vec<Example>,
+    /// Indicator profiles built from the above (see [`super::matcher`]).
+    pub profiles: super::matcher::Profiles,
+}
+
+/// Spelling variants of breakdown member names that reports use (a member's own name is
+/// always a cue; these are its usual short forms).
+const MEMBER_VARIANTS: &[(&str, &str, &[&str])] = &[
+    ("stage", "preschool", &["学前", "幼儿园", "在园"]),
+    ("stage", "primary", &["小学"]),
+    ("stage", "junior_secondary", &["初中"]),
+    ("stage", "senior_secondary", &["高中"]),
+    (
+        "stage",
+        "secondary_vocational",
+        &["中职", "职业学校", "职业院校"],
+    ),
+    ("stage", "compulsory", &["义务教育"]),
+    ("stage", "special", &["特殊教育", "特教"]),
+];
+
+impl Knowledge {
+    fn finish(mut self) -> Knowledge {
+        for &u in CanonicalUnit::all() {
+            self.units.entry(u.as_str().to_string()).or_insert((u, 1.0));
+        }
+        let mut spellings: Vec<String> = self
+            .units
+            .keys()
+            // Canonical codes (`yuan`, `percent`) are not printed in reports.
+            .filter(|u| !u.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .cloned()
+            .collect();
+        spellings.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+        self.unit_spellings = spellings;
+        for m in &mut self.members {
+            for (d, mm, words) in MEMBER_VARIANTS {
+                if m.dimension == *d && m.member == *mm {
+                    m.words.extend(words.iter().map(|w| w.to_string()));
+                }
+            }
+            m.words.sort();
+            m.words.dedup();
+        }
+        self.profiles = super::matcher::Profiles::build(&self);
+        self
+    }
+
+    /// The Chinese name of a division.
+    pub fn district_name(&self, code: &str) -> Option<&str> {
+        self.districts
+            .iter()
+            .find(|(c, _, _)| c == code)
+            .map(|(_, n, _)| n.as_str())
+    }
+
+    /// An indicator by code.
+    pub fn indicator(&self, code: &str) -> Option<&IndicatorCue> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+
+    /// Built from a validated seed folder, leaving out the observations of `exclude` and the
+    /// indicators no other source uses (so they are unknown, as a new report's would be).
+    pub fn from_dataset(data: &Dataset, exclude: Option<&str>) -> Knowledge {
+        let kept: Vec<_> = data
+            .plan
+            .create
+            .iter()
+            .filter(|o| Some(o.source.as_str()) != exclude)
+            .collect();
+        let used: HashSet<&str> = kept.iter().map(|o| o.row.indicator.as_str()).collect();
+        let indicators = data
+            .indicators
+            .iter()
+            .filter(|(i, _)| exclude.is_none() || used.contains(i.code.as_str()))
+            .map(|(i, dims)| IndicatorCue {
+                code: i.code.clone(),
+                name_zh: i.name_zh.clone(),
+                unit: i.unit,
+                category: i.category,
+                dimensions: dims.clone(),
+            })
+            .collect();
+        let examples = kept
+            .iter()
+            .map(|o| Example {
+                indicator: o.row.indicator.clone(),
+                lead: lead_of(&o.row.quote, &o.row.value),
+                kind: o.row.kind,
+                breakdown: o.breakdown.clone(),
+            })
+            .collect();
+        Knowledge {
+            indicators,
+            units: data
+                .units
+                .iter()
+                .map(|u| (u.unit.clone(), (u.canonical, u.factor)))
+                .collect(),
+            unit_spellings: Vec::new(),
+            members: data
+                .members
+                .iter()
+                .map(|((d, m), (zh, _))| MemberCue {
+                    dimension: d.clone(),
+                    member: m.clone(),
+                    words: vec![zh.clone()],
+                })
+                .collect(),
+            districts: data
+                .districts
+                .iter()
+                .map(|d| (d.code.clone(), d.name_zh.clone(), d.name_en.clone()))
+                .collect(),
+            examples,
+            profiles: Default::default(),
+        }
+        .finish()
+    }
+
+    /// Built from the database, leaving out the observations of `exclude` (and the indicators
+    /// only it uses) when given.
+    pub fn load(conn: &mut DbConnection, exclude: Option<&str>) -> QueryResult<Knowledge> {
+        let codes = Codes::load(conn)?;
+        let excluded = exclude.and_then(|c| codes.sources.id(c));
+        let observations: Vec<_> = queries::all_observations(conn)?
+            .into_iter()
+            .filter(|o| Some(o.source_id.0) != excluded)
+            .collect();
+        let used: HashSet<i32> = observations.iter().map(|o| o.indicator_id.0).collect();
+        let all = queries::all_indicators(conn)?;
+        let ids: Vec<_> = all.iter().map(|i| i.id).collect();
+        let mut dims: HashMap<i32, Vec<String>> = HashMap::new();
+        for (i, d) in queries::indicator_dimensions(conn, &ids)? {
+            dims.entry(i.0).or_default().push(d);
+        }
+        let indicators = all
+            .into_iter()
+            .filter(|i| excluded.is_none() || used.contains(&i.id.0))
+            .map(|i| IndicatorCue {
+                dimensions: dims.remove(&i.id.0).unwrap_or_default(),
+                code: i.code,
+                name_zh: i.name_zh,
+                unit: i.unit,
+                category: i.category,
+            })
+            .collect();
+        let examples = observations
+            .iter()
+            .map(|o| Example {
+                indicator: codes.indicators.code(o.indicator_id.0),
+                lead: lead_of(&o.quote, &o.value_text),
+                kind: o.kind,
+                breakdown: codes
+                    .breakdowns
+                    .code(o.breakdown_id.0)
+                    .parse()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let units = units::table
+            .select((units::unit, units::canonical, units::factor))
+            .load::<(String, String, f64)>(conn)?
+            .into_iter()
+            .filter_map(|(u, c, f)| Some((u, (CanonicalUnit::parse(&c).ok()?, f))))
+            .collect();
+        let members = dimension_members::table
+            .inner_join(dimensions::table)
+            .select((
+                dimensions::code,
+                dimension_members::code,
+                dimension_members::name_zh,
+            ))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(dimension, member, zh)| MemberCue {
+                dimension,
+                member,
+                words: vec![zh],
+            })
+            .collect();
+        let districts = queries::all_districts(conn)?
+            .into_iter()
+            .map(|d| (d.code, d.name_zh, d.name_en))
+            .collect();
+        Ok(Knowledge {
+            indicators,
+            units,
+            unit_spellings: Vec::new(),
+            members,
+            districts,
+            examples,
+            profiles: Default::default(),
+        }
+        .finish())
+    }
+}
+
+/// The part of a quote before its figure: the words that say what is counted. The figure is
+/// found by its first numeral; without one, the whole quote.
+pub fn lead_of(quote: &str, value: &str) -> String {
+    let numeral: String = value
+        .chars()
+        .skip_while(|c| !is_numeral(*c))
+        .take_while(|c| is_numeral(*c) || *c == '.')
+        .collect();
+    match (!numeral.is_empty())
+        .then(|| quote.find(&numeral))
+        .flatten()
+    {
+        Some(i) => quote[..i].to_string(),
+        None => quote.to_string(),
+    }
+}
+
+/// An Arabic digit (ASCII or full-width) or a Chinese numeral character.
+pub fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c) || "零〇一二两三四五六七八九十百千".contains(c)
+}

@@ -1,0 +1,241 @@
+//! The document's own metadata, read from its text where printed: document number, title,
+//! issuer, date, kind, the year it reviews and the district it is about.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::knowledge::Knowledge;
+use crate::domain::SourceKind;
+use crate::ingest::rows::SourceInput;
+
+/// What the text says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metadata {
+    /// Document number, e.g. 荣昌府函〔2026〕82号.
+    pub doc_number: Option<String>,
+    /// Title (its lines joined, spaces removed).
+    pub title: Option<String>,
+    /// Issuing body.
+    pub issuer: Option<String>,
+    /// Printed date, ISO.
+    pub date: Option<String>,
+    /// Kind of document.
+    pub kind: Option<SourceKind>,
+    /// The year it reviews.
+    pub review_year: Option<i32>,
+    /// The district it is about (division code).
+    pub district: Option<String>,
+}
+
+static DOC_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\p{Han}]{1,12}〔\d{4}〕\d+号").expect("valid regex"));
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d{4})年(\d{1,2})月(\d{1,2})日").expect("valid regex"));
+static CN_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+        .expect("valid regex")
+});
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
+
+/// Value of a Chinese numeral of at most two digits (十二, 二十三) or digit by digit (二〇二二).
+fn cn_number(s: &str) -> Option<u32> {
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .find(c)
+            .map(|i| (i / 3) as u32)
+            .or(if c == '零' { Some(0) } else { None })
+    };
+    if let Some(i) = s.find('十') {
+        let tens = if i == 0 {
+            1
+        } else {
+            digit(s[..i].chars().next()?)?
+        };
+        let rest = &s[i + '十'.len_utf8()..];
+        let ones = match rest.chars().next() {
+            Some(c) => digit(c)?,
+            None => 0,
+        };
+        return Some(tens * 10 + ones);
+    }
+    s.chars()
+        .try_fold(0u32, |acc, c| Some(acc * 10 + digit(c)?))
+}
+
+fn iso(y: u32, m: u32, d: u32) -> Option<String> {
+    chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+}
+
+/// The last date printed in the closing lines (where the signature is).
+fn closing_date(lines: &[&str]) -> Option<(usize, String)> {
+    for (i, line) in lines.iter().enumerate().rev().take(12) {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Some(c) = DATE.captures(&compact) {
+            let date = iso(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+            if let Some(date) = date {
+                return Some((i, date));
+            }
+        }
+        if let Some(c) = CN_DATE.captures(&compact) {
+            if let Some(date) = iso(cn_number(&c[1])?, cn_number(&c[2])?, cn_number(&c[3])?) {
+                return Some((i, date));
+            }
+        }
+    }
+    None
+}
+
+fn is_issuer_like(s: &str) -> bool {
+    let n = s.chars().count();
+    (4..=30).contains(&n)
+        && ["人民政府", "办公室", "委员会", "教委", "督导室", "教育局"]
+            .iter()
+            .any(|e| s.ends_with(e))
+}
+
+/// Reads the metadata of `text`.
+pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut meta = Metadata::default();
+    // The header: an optional document number, then the title lines, up to the addressee
+    // (a line ending with a colon) or the first paragraph.
+    let mut title = String::new();
+    for line in lines.iter().take(8) {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if title.is_empty() && meta.doc_number.is_none() {
+            if let Some(m) = DOC_NUMBER.find(&compact) {
+                if m.as_str().chars().count() + 2 >= compact.chars().count() {
+                    meta.doc_number = Some(m.as_str().to_string());
+                    continue;
+                }
+            }
+        }
+        if compact.ends_with('：') || compact.ends_with(':') || compact.chars().count() > 60 {
+            break;
+        }
+        title.push_str(&compact);
+    }
+    if !title.is_empty() {
+        meta.title = Some(title.clone());
+    }
+    let closing = closing_date(&lines);
+    if let Some((i, date)) = &closing {
+        meta.date = Some(date.clone());
+        // The issuer signs just above the date (sometimes after it, too).
+        meta.issuer = lines[..*i]
+            .iter()
+            .rev()
+            .take(3)
+            .chain(lines[*i + 1..].iter().take(2))
+            .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+            .find(|l| is_issuer_like(l));
+    }
+    if meta.issuer.is_none() {
+        meta.issuer = title
+            .split_once("关于")
+            .map(|(before, _)| before.to_string())
+            .filter(|b| is_issuer_like(b));
+    }
+    meta.kind = if title.contains("自查自评") || title.contains("自评报告") {
+        Some(SourceKind::SelfEvaluation)
+    } else if title.contains("整改方案") {
+        Some(SourceKind::RectificationPlan)
+    } else if title.contains("整改") {
+        Some(SourceKind::RectificationReport)
+    } else {
+        None
+    };
+    meta.review_year = YEAR
+        .captures(&title)
+        .and_then(|c| c[1].parse().ok())
+        .or_else(|| {
+            let year: i32 = meta.date.as_deref()?.get(..4)?.parse().ok()?;
+            Some(year - 1)
+        });
+    // The district: named in the title, the issuer, or the document number's prefix (荣昌府函).
+    let haystacks = [
+        meta.title.clone().unwrap_or_default(),
+        meta.issuer.clone().unwrap_or_default(),
+        meta.doc_number.clone().unwrap_or_default(),
+    ];
+    meta.district = haystacks.iter().find_map(|h| {
+        knowledge.districts.iter().find_map(|(code, zh, _)| {
+            // 荣昌区 → also 荣昌; a one-character stem (e.g. of a county) is too ambiguous.
+            let stem = zh.trim_end_matches(['区', '县']).trim_end_matches("自治");
+            let hit = h.contains(zh.as_str()) || (stem.chars().count() >= 2 && h.contains(stem));
+            (hit && code != "500000").then(|| code.clone())
+        })
+    });
+    meta
+}
+
+impl Metadata {
+    /// A source code in the seed convention: `<district>-<year>-<kind>`, e.g.
+    /// `rongchang-2022-self-evaluation`.
+    pub fn default_code(&self, district: &str, knowledge: &Knowledge) -> String {
+        let name = knowledge
+            .districts
+            .iter()
+            .find(|(c, _, _)| c == district)
+            .map(|(_, _, en)| {
+                en.split_whitespace()
+                    .next()
+                    .unwrap_or("district")
+                    .to_lowercase()
+            })
+            .unwrap_or_else(|| district.to_string());
+        let year = self.review_year.map(|y| y.to_string()).unwrap_or_default();
+        let kind = self
+            .kind
+            .map(|k| k.as_str().replace('_', "-"))
+            .unwrap_or_else(|| "report".into());
+        [name, year, kind]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect()
+    }
+
+    /// The source record of an extraction (the English title is left for the reviewer: it is
+    /// not in the text; a placeholder says so).
+    pub fn source_input(
+        &self,
+        code: String,
+        district: String,
+        knowledge: &Knowledge,
+        text: &str,
+    ) -> SourceInput {
+        let district_name = knowledge
+            .district_name(&district)
+            .unwrap_or_default()
+            .to_string();
+        SourceInput {
+            code,
+            title_zh: self.title.clone().unwrap_or_default(),
+            title_en: String::new(),
+            issuer: self
+                .issuer
+                .clone()
+                .unwrap_or_else(|| format!("重庆市{district_name}人民政府")),
+            district,
+            doc_number: self.doc_number.clone(),
+            date: self.date.clone(),
+            kind: self
+                .kind
+                .map(|k| k.as_str().to_string())
+                .unwrap_or_default(),
+            review_year: self.review_year,
+            note: None,
+            text: text.to_string(),
+        }
+    }
+}

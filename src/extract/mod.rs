@@ -1,0 +1,162 @@
+//! Figure extraction: from a report's text to a review draft of proposed observations.
+//!
+//! ```text
+//! text ─ metadata (document number, date, issuer, title, kind, year reviewed, district)
+//!      ─ figures (every number with a unit that is a statistic; dates, document numbers,
+//!                 section numbers, ordinals, phone numbers, slogans and age bands are not)
+//!      ─ matcher (which catalogue indicator the clause speaks of; kind, period, breakdown)
+//!      → Extraction: an import bundle (`edustats import` reads it) plus `unmatched` figures
+//! ```
+//!
+//! Deterministic and offline: the only knowledge is the catalogue (indicator names, units,
+//! breakdown members) and the quotes of published observations ([`Knowledge`]), so extraction
+//! improves as the warehouse grows. Nothing found is dropped: a figure that matches no
+//! indicator goes to `unmatched` with a suggested indicator.
+
+pub mod eval;
+pub mod figures;
+pub mod knowledge;
+pub mod matcher;
+pub mod metadata;
+
+use serde::{Deserialize, Serialize};
+
+pub use knowledge::Knowledge;
+
+use crate::ingest::rows::{ObservationRow, SourceInput};
+
+/// One proposed observation: an import row plus where its quote is, how sure the extractor is
+/// and why it chose the indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The row, in the import format.
+    #[serde(flatten)]
+    pub row: ObservationRow,
+    /// Character offset of the quote in the text.
+    pub quote_start: usize,
+    /// Character offset just past the quote.
+    pub quote_end: usize,
+    /// How sure the extractor is, in [0, 1].
+    pub confidence: f64,
+    /// The cue that chose the indicator, in words.
+    pub why: String,
+}
+
+/// An indicator the extractor suggests for a figure that matches none in the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedIndicator {
+    /// Chinese name, taken from the text before the figure.
+    pub name_zh: String,
+    /// Canonical unit of the figure.
+    pub unit: String,
+    /// Category guessed from the closest catalogue indicator (empty when none is close).
+    pub category: String,
+}
+
+/// A figure that matches no catalogue indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unmatched {
+    /// The figure as printed.
+    pub value: String,
+    /// The unit as printed.
+    pub unit: String,
+    /// The clause it comes from.
+    pub quote: String,
+    /// Character offset of the quote in the text.
+    pub quote_start: usize,
+    /// Character offset just past the quote.
+    pub quote_end: usize,
+    /// What kind of figure it looks like (`actual`, `target`, ...).
+    pub kind: String,
+    /// Reference period guessed for it.
+    pub period: String,
+    /// The indicator to create (or to merge into an existing one during review).
+    pub suggested: SuggestedIndicator,
+    /// Why no indicator was chosen.
+    pub why: String,
+}
+
+/// What extraction produces: the `.json` import bundle (`source`, `observations`) plus the
+/// figures that match no indicator. `edustats import` ignores the extra fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extraction {
+    /// The source record read from the text, with the full text.
+    pub source: SourceInput,
+    /// Proposed observations.
+    pub observations: Vec<Proposal>,
+    /// Figures without an indicator.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// Errors of extraction.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The district is neither given nor named in the title or issuer.
+    #[error("the report names no district in its title or issuer; pass --district CODE")]
+    NoDistrict,
+    /// The given district code is unknown.
+    #[error("unknown district {0:?}")]
+    UnknownDistrict(String),
+    /// The text is empty.
+    #[error("the report text is empty")]
+    Empty,
+}
+
+/// How to extract.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The district the report is about (default: read from the title or issuer).
+    pub district: Option<String>,
+    /// Source code for the record (default: derived from the district, year and kind).
+    pub code: Option<String>,
+}
+
+/// Extracts every figure of `text`.
+pub fn extract(
+    text: &str,
+    knowledge: &Knowledge,
+    opts: &Options,
+) -> Result<Extraction, ExtractError> {
+    if text.trim().is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    let meta = metadata::read(text, knowledge);
+    let district = match &opts.district {
+        Some(code) if knowledge.district_name(code).is_some() => code.clone(),
+        Some(code) => return Err(ExtractError::UnknownDistrict(code.clone())),
+        None => meta.district.clone().ok_or(ExtractError::NoDistrict)?,
+    };
+    let code = opts
+        .code
+        .clone()
+        .unwrap_or_else(|| meta.default_code(&district, knowledge));
+    let source = meta.source_input(code.clone(), district.clone(), knowledge, text);
+    let chars: Vec<char> = text.chars().collect();
+    let mut observations = Vec::new();
+    let mut unmatched = Vec::new();
+    for figure in figures::find(&chars, knowledge) {
+        let ctx = matcher::Context {
+            chars: &chars,
+            district: &district,
+            source: &code,
+            review_year: meta.review_year,
+        };
+        match matcher::decide(&figure, &ctx, knowledge) {
+            matcher::Decision::Proposal(p) => observations.push(p),
+            matcher::Decision::Unmatched(u) => unmatched.push(u),
+        }
+    }
+    number_keys(&mut observations, &code);
+    Ok(Extraction {
+        source,
+        observations,
+        unmatched,
+    })
+}
+
+/// Keys `<code>-x001`, … in text order: stable for the same text and catalogue.
+fn number_keys(observations: &mut [Proposal], code: &str) {
+    for (i, p) in observations.iter_mut().enumerate() {
+        p.row.key = format!("{code}-x{:03}", i + 1);
+    }
+}
