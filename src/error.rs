@@ -146,7 +146,12 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            Error::NotFound => ApiError::RecordNotFound,
+            Error::NotFound => {
+                // A lookup that found nothing: the client's code was wrong, or an internal
+                // `.first()` missed; the log tells which.
+                tracing::info!("a queried row does not exist");
+                ApiError::RecordNotFound
+            }
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 // The constraint names a table and columns: useful in the log, internal to clients.
                 tracing::info!(
@@ -190,6 +195,7 @@ impl From<IngestError> for ApiError {
         match e {
             IngestError::Db(db) => db.into(),
             IngestError::Invalid(problems) => ApiError::Invalid(problems),
+            e @ IngestError::Inconsistent(_) => ApiError::Internal(e.to_string()),
             other => ApiError::BadInput(other.to_string()),
         }
     }

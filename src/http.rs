@@ -113,8 +113,16 @@ where
                 .map(str::trim)
                 .filter(|x| !x.is_empty())
                 .map(|x| {
-                    x.parse::<T>()
-                        .map_err(|e| ApiError::BadInput(format!("{name}: {x:?}: {e}")))
+                    x.parse::<T>().map_err(|e| {
+                        // Vocabulary errors already quote the value; number errors do not.
+                        let reason = e.to_string();
+                        let message = if reason.contains(&format!("{x:?}")) {
+                            reason
+                        } else {
+                            format!("invalid {name} {x:?}: {reason}")
+                        };
+                        ApiError::BadInput(message)
+                    })
                 })
                 .collect()
         })

@@ -103,13 +103,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         /// Indicator codes, comma-separated.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = trimmed::<String>)]
         indicator: Vec<String>,
         /// District codes, comma-separated.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = trimmed::<String>)]
         district: Vec<String>,
         /// Years, comma-separated.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = trimmed::<i32>)]
         year: Vec<i32>,
         /// Kinds (actual, target, change, growth, rank), comma-separated.
         #[arg(long, value_delimiter = ',')]
@@ -211,7 +211,7 @@ fn ingest_failure(e: IngestError, input: &dyn std::fmt::Display) -> anyhow::Erro
             problems,
         }
         .into(),
-        e @ IngestError::NotEmpty(_) => refused(e.to_string()),
+        e @ (IngestError::NotEmpty(_) | IngestError::Unsupported(_)) => refused(e.to_string()),
         other => other.into(),
     }
 }
@@ -221,6 +221,14 @@ fn cli_actor() -> String {
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     )
+}
+
+/// Parses one item of a comma-separated option, ignoring the spaces around it (`2020, 2021`).
+fn trimmed<T: std::str::FromStr>(s: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.trim().parse().map_err(|e| format!("{:?}: {e}", s.trim()))
 }
 
 /// An absent list option means "no filter".

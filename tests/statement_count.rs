@@ -75,3 +75,54 @@ async fn rankings_findings_and_sources_are_batched() {
         assert_eq!(n, expected, "{q}");
     }
 }
+
+/// Writes cost a number of statements that depends on what they write, not on the size of the
+/// warehouse: pinned here so that a change that adds a query per row (or reloads maps) shows.
+#[test]
+fn writes_cost_a_known_number_of_statements() {
+    use edustats::ingest::{import, read, seed};
+    let app = TestApp::empty();
+    let count = |f: &mut dyn FnMut()| {
+        let before = app.db.statement_count();
+        f();
+        app.db.statement_count() - before
+    };
+    let mut conn = app.db.get().expect("connection");
+    let seeded = count(&mut || {
+        seed::load(&mut conn, &common::synthetic_dir(), false).expect("seed");
+    });
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/synthetic-import.json");
+    let input = read::import_file(&fixture).expect("fixture");
+    let opts = import::Options {
+        actor: "test",
+        reason: Some("statement count"),
+        dry_run: false,
+        default_source: None,
+    };
+    let imported = count(&mut || {
+        import::import(&mut conn, &input, opts).expect("import");
+    });
+    let reimported = count(&mut || {
+        import::import(&mut conn, &input, opts).expect("re-import");
+    });
+    let corrected = count(&mut || {
+        let c = import::Correction {
+            key: "syni-003".into(),
+            value: "12.5".into(),
+            unit: Some("％".into()),
+            quote: None,
+            note: None,
+        };
+        import::correct(&mut conn, c, opts).expect("correction");
+    });
+    println!(
+        "statements: seed {seeded}, import {imported}, re-import {reimported}, correction {corrected}"
+    );
+    // Before the shared write path (7fe2142) these were 144, 42, 32 and 39.
+    assert_eq!(
+        (seeded, imported, reimported, corrected),
+        (144, 31, 22, 26),
+        "seed, import, re-import, correction"
+    );
+}

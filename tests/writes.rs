@@ -539,3 +539,97 @@ fn cli_import_exit_code_lists_every_problem() {
     assert!(err.contains("observations:3 [period]"), "{err}");
     assert!(err.contains("nothing was written"), "{err}");
 }
+
+/// A JSON import file is read record by record: a record with an unknown kind is a problem at
+/// its JSON path, and the other records are still validated, so every problem is listed.
+#[test]
+fn a_bad_record_in_a_json_file_hides_no_other_problem() {
+    let app = TestApp::synthetic();
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    v["observations"][1]["kind"] = json!("forecast");
+    v["observations"][2]["district"] = json!("999999");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    let input = read::import_file(&path).unwrap();
+    let mut conn = app.db.get().unwrap();
+    let opts = Options {
+        actor: "test",
+        reason: None,
+        dry_run: false,
+        default_source: None,
+    };
+    let problems = match import::import(&mut conn, &input, opts) {
+        Err(edustats::ingest::IngestError::Invalid(p)) => p,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    let seen: Vec<(Option<&str>, &str)> = problems
+        .iter()
+        .map(|p| (p.path.as_deref(), p.field.as_str()))
+        .collect();
+    assert!(
+        seen.contains(&(Some("observations[1]"), "kind")),
+        "{problems:#?}"
+    );
+    assert!(
+        seen.contains(&(Some("observations[2]"), "district")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[0]
+            .message
+            .contains("unknown observation kind \"forecast\""),
+        "{problems:#?}"
+    );
+}
+
+/// The audit log names the source of an import even when the bundle's source already exists,
+/// and counts the rows written; a correction that changes nothing writes no entry.
+#[test]
+fn audit_entries_name_the_source_and_count_rows() {
+    let app = TestApp::synthetic();
+    let mut conn = app.db.get().unwrap();
+    let input = read::import_file(&fixture()).unwrap();
+    let opts = Options {
+        actor: "test",
+        reason: None,
+        dry_run: false,
+        default_source: None,
+    };
+    import::import(&mut conn, &input, opts).unwrap();
+    import::import(&mut conn, &input, opts).unwrap();
+    let unchanged = import::Correction {
+        key: "syni-003".into(),
+        value: "12.5".into(),
+        unit: None,
+        quote: None,
+        note: None,
+    };
+    let err = import::correct(
+        &mut conn,
+        unchanged,
+        Options {
+            reason: Some("r"),
+            ..opts
+        },
+    )
+    .expect_err("no change");
+    assert!(err.to_string().contains("changes nothing"), "{err}");
+    let log = edustats::auth::audit_entries(&mut conn, 10).unwrap();
+    let entries: Vec<(String, String, i32)> = log
+        .iter()
+        .map(|e| (e.action.to_string(), e.detail.clone(), e.row_count))
+        .collect();
+    assert_eq!(
+        entries[0],
+        (
+            "import".into(),
+            "source synthetic-import-2024: 0 new, 0 corrected, 4 unchanged".into(),
+            0
+        ),
+        "{entries:#?}"
+    );
+    assert_eq!(entries[1].2, 5, "source + 4 observations: {entries:#?}");
+    let seed = entries.iter().find(|e| e.0 == "seed").expect("seed entry");
+    assert_eq!(seed.2, 11, "a seed load counts its observations");
+}

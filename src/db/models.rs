@@ -416,7 +416,7 @@ pub struct NewIndicator<'a> {
 pub struct NewPeriod<'a> {
     /// Stable code.
     pub code: &'a str,
-    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
+    /// Shape of the period (year, month, span).
     #[diesel(serialize_as = String)]
     pub kind: PeriodKind,
     /// First day (ISO).
@@ -445,7 +445,7 @@ pub struct NewSource<'a> {
     pub doc_number: Option<&'a str>,
     /// Printed date (ISO).
     pub published_on: Option<&'a str>,
-    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
+    /// Kind of document.
     #[diesel(serialize_as = String)]
     pub kind: SourceKind,
     /// Year the document reviews.
@@ -472,7 +472,7 @@ pub struct NewObservation<'a> {
     pub period_id: i32,
     /// Breakdown id.
     pub breakdown_id: i32,
-    /// Kind (`actual`, `target`, `change`, `growth`, `rank`; for sources: the document kind).
+    /// What the figure states.
     #[diesel(serialize_as = String)]
     pub kind: ObservationKind,
     /// Base period id.

@@ -78,7 +78,9 @@ fn is_arabic(c: char) -> bool {
 }
 
 fn starts_with_at(chars: &[char], at: usize, word: &str) -> bool {
-    (at..).zip(word.chars()).all(|(i, w)| chars.get(i) == Some(&w))
+    (at..)
+        .zip(word.chars())
+        .all(|(i, w)| chars.get(i) == Some(&w))
 }
 
 fn text(chars: &[char], from: usize, to: usize) -> String {

@@ -1,6 +1,6 @@
 //! DataLoaders: every nested field (an observation's district, a district's observations, ...)
 //! is fetched through here, so a page of N observations costs one query per kind of relation,
-//! not N. A loader is created per request (see [`Loaders::new`]) so nothing is cached across
+//! not N. A loader is created per request (see [`new_loaders`]) so nothing is cached across
 //! requests, and each batch returns an entry for every key (an empty list where nothing
 //! matches), so a missing relation can be told apart from a failed load. The look-ups that go
 //! through a loader rather than a query ([`indicator_by_code`], [`latest_values`]) are here too.
@@ -355,7 +355,13 @@ pub(crate) async fn latest_values(
             })
         }
         // A valid breakdown that no value uses: nothing to pick from.
-        _ => return Ok(Vec::new()),
+        Some(BreakdownLookup::Unused) => return Ok(Vec::new()),
+        // The loader answers every key; a missing entry is a bug, not an empty answer.
+        None => {
+            return Err(ApiError::Internal(format!(
+                "no breakdown lookup for {breakdown:?}"
+            )))
+        }
     };
     let key = LatestValues {
         indicator,

@@ -17,6 +17,7 @@ use super::{Ranking, Source, TimeSeries};
 use crate::analytics::{self, AnalyticsError};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
+use crate::domain::Category;
 use crate::error::{ApiError, GqlResultExt};
 
 /// Read access to the warehouse.
@@ -46,16 +47,20 @@ impl QueryRoot {
     }
 
     /// The indicator catalogue. `search` matches the Chinese or English name or the code
-    /// (case-insensitive substring); `category` restricts to one category.
+    /// (case-insensitive substring); `category` restricts to one category (an unknown category
+    /// is `BAD_USER_INPUT` listing the known ones).
     async fn indicators(
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
         category: Option<String>,
     ) -> Result<Vec<Indicator>> {
+        let category = category
+            .map(|c| Category::parse(&c))
+            .transpose()
+            .map_err(|e| ApiError::BadInput(e.to_string()).into_graphql())?;
         let rows = ctx.run(move |c| {
-            queries::search_indicators(c, search.as_deref(), category.as_deref())
-                .map_err(ApiError::from)
+            queries::search_indicators(c, search.as_deref(), category).map_err(ApiError::from)
         });
         Ok(super::all(rows.await?))
     }

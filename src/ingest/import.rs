@@ -87,22 +87,27 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
     .with_canonical_units())
 }
 
+/// The source of rows that name none: `--source`, else the source the bundle creates.
+fn default_source(input: &LocatedBundle, opts: Options<'_>) -> Option<String> {
+    opts.default_source
+        .map(String::from)
+        .or_else(|| input.bundle.source.as_ref().map(|s| s.code.clone()))
+}
+
 /// Validates the input against the database and plans the write.
 fn plan(
     conn: &mut DbConnection,
     input: &LocatedBundle,
     opts: Options<'_>,
+    codes: &mut Option<Codes>,
 ) -> Result<Plan, IngestError> {
     let bundle = &input.bundle;
     let mut catalog = catalog(conn)?;
-    let mut problems = Vec::new();
+    // Records that could not be read come first; validation adds its own problems.
+    let mut problems = input.problems.clone();
     let mut new_sources = Vec::new();
     if let Some(s) = &bundle.source {
-        let at = Place {
-            file: "source".into(),
-            line: 0,
-            path: Some("source".into()),
-        };
+        let at = Place::line("source", 0);
         let existing = catalog.bodies.get(&s.code);
         if existing.is_some_and(|text| text != &s.text) {
             problems.push(at.problem(
@@ -116,7 +121,7 @@ fn plan(
             catalog.bodies.insert(s.code.clone(), s.text.clone());
         }
     }
-    if bundle.observations.is_empty() && bundle.source.is_none() {
+    if bundle.observations.is_empty() && bundle.source.is_none() && problems.is_empty() {
         problems.push(Problem::new(
             "observations",
             0,
@@ -124,10 +129,7 @@ fn plan(
             "nothing to import".into(),
         ));
     }
-    let default_source = opts
-        .default_source
-        .map(String::from)
-        .or_else(|| bundle.source.as_ref().map(|s| s.code.clone()));
+    let default_source = default_source(input, opts);
     let mut rows: Vec<(Located<ObservationRow>, String)> = Vec::new();
     for (row, at) in bundle.observations.iter().zip(&input.places) {
         match non_blank(&row.source)
@@ -148,7 +150,14 @@ fn plan(
         }
     }
     let validated = validate::observations(rows, &catalog, OutOfRange::Reject, &mut problems);
-    let plan = plan::against_stored(conn, validated, new_sources, opts.reason, &mut problems)?;
+    let plan = plan::against_stored(
+        conn,
+        validated,
+        new_sources,
+        opts.reason,
+        codes,
+        &mut problems,
+    )?;
     fail_on(problems)?;
     Ok(plan)
 }
@@ -184,17 +193,32 @@ pub fn import(
     input: &LocatedBundle,
     opts: Options<'_>,
 ) -> Result<ImportReport, IngestError> {
+    import_with(conn, input, opts, None)
+}
+
+/// [`import`], reusing id maps the caller has already loaded.
+fn import_with(
+    conn: &mut DbConnection,
+    input: &LocatedBundle,
+    opts: Options<'_>,
+    mut codes: Option<Codes>,
+) -> Result<ImportReport, IngestError> {
     conn.transaction::<_, IngestError, _>(|conn| {
-        let plan = plan(conn, input, opts)?;
+        let plan = plan(conn, input, opts, &mut codes)?;
         if opts.dry_run {
             return Ok(plan.report(true));
         }
-        let (action, detail) = audit_entry(&plan, opts.default_source);
+        let (action, detail) = audit_entry(&plan, default_source(input, opts).as_deref());
         let actor = Actor {
             name: opts.actor,
             reason: opts.reason,
         };
-        write::apply(conn, &plan, actor, action, &detail)?;
+        let audit = write::Audit {
+            action,
+            detail: &detail,
+            rows: plan.written(),
+        };
+        write::apply(conn, &plan, codes, actor, audit)?;
         Ok(plan.report(false))
     })
 }
@@ -238,7 +262,9 @@ pub fn correct(
     let current = queries::observation_by_key(conn, &c.key)
         .map_err(IngestError::from)?
         .ok_or_else(|| CorrectionError::UnknownKey(c.key.clone()))?;
-    let mut row = Codes::load(conn).map_err(IngestError::from)?.row(&current);
+    let codes = Codes::load(conn).map_err(IngestError::from)?;
+    let stored = codes.row(&current);
+    let mut row = stored.clone();
     row.value = c.value;
     if let Some(u) = c.unit {
         row.unit = u;
@@ -249,14 +275,15 @@ pub fn correct(
     if c.note.is_some() {
         row.note = c.note;
     }
+    // Refused before anything is written (no audit entry, no findings refresh).
+    if plan::same_content(&stored, &row) {
+        return Err(CorrectionError::NoChange(c.key));
+    }
     let input = LocatedBundle::structured(super::rows::Bundle {
         source: None,
         observations: vec![row],
     });
-    let report = import(conn, &input, opts)?;
-    if report.unchanged > 0 {
-        return Err(CorrectionError::NoChange(c.key));
-    }
+    import_with(conn, &input, opts, Some(codes))?;
     if opts.dry_run {
         return Ok(current);
     }

@@ -147,6 +147,13 @@ pub enum IngestError {
         /// The OS message.
         message: String,
     },
+    /// The input is not something this command reads (e.g. a file of the wrong type).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The database changed under the write (a code the plan relies on disappeared): nothing
+    /// was written; retrying usually succeeds.
+    #[error("inconsistent database: {0}")]
+    Inconsistent(String),
     /// The database already holds data and replacing it was not asked for.
     #[error("the database is not empty ({0} observations); pass --replace to reload it")]
     NotEmpty(i64),

@@ -8,7 +8,7 @@ use crate::domain::PeriodKind;
 pub struct ParsedPeriod {
     /// Canonical code (the input, trimmed).
     pub code: String,
-    /// `year`, `month` or `span`.
+    /// Shape: year, month or span.
     pub kind: PeriodKind,
     /// First day, ISO.
     pub start: String,

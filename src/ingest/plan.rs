@@ -69,11 +69,9 @@ impl Plan {
     }
 }
 
-/// Identity of an observation: what a correction may not change.
-fn identity(r: &ObservationRow, source: &str) -> String {
-    let breakdown = Breakdown::parse_opt(r.breakdown.as_deref())
-        .map(|b| b.to_string())
-        .unwrap_or_default();
+/// Identity of an observation: what a correction may not change. Breakdowns are compared in
+/// their canonical text (stored codes are canonical; `breakdown` is the validated one).
+fn identity(r: &ObservationRow, breakdown: &str, source: &str) -> String {
     format!(
         "district {}, indicator {}, period {}, breakdown {:?}, kind {}, base period {:?}, source {}",
         r.district,
@@ -86,14 +84,25 @@ fn identity(r: &ObservationRow, source: &str) -> String {
     )
 }
 
+/// Whether `new` says the same as the stored row `stored` (the fields a correction may change).
+pub fn same_content(stored: &ObservationRow, new: &ObservationRow) -> bool {
+    stored.value == new.value
+        && stored.unit == new.unit
+        && stored.quote == new.quote
+        && non_blank(&stored.note) == non_blank(&new.note)
+        && non_blank(&stored.period_note) == non_blank(&new.period_note)
+}
+
 /// Sorts validated rows into new ones, corrections of stored observations, and unchanged
 /// ones. A row that would change what a stored key measures (its district, indicator,
 /// period, breakdown, kind or source), and a correction without a reason, are problems.
+/// `codes` is loaded here when stored rows must be compared and the caller has not loaded it.
 pub fn against_stored(
     conn: &mut DbConnection,
     validated: Validated,
     sources: Vec<(SourceInput, SourceKind)>,
     reason: Option<&str>,
+    codes: &mut Option<Codes>,
     problems: &mut Vec<Problem>,
 ) -> QueryResult<Plan> {
     let keys: Vec<&str> = validated
@@ -108,11 +117,9 @@ pub fn against_stored(
         .into_iter()
         .map(|o| (o.key.clone(), o))
         .collect();
-    let codes = if existing.is_empty() {
-        None
-    } else {
-        Some(Codes::load(conn)?)
-    };
+    if !existing.is_empty() && codes.is_none() {
+        *codes = Some(Codes::load(conn)?);
+    }
     let mut plan = Plan {
         sources,
         periods: validated.periods,
@@ -120,29 +127,25 @@ pub fn against_stored(
         ..Plan::default()
     };
     for o in validated.observations {
-        let (Some(current), Some(codes)) = (existing.remove(&o.row.key), &codes) else {
+        let (Some(current), Some(codes)) = (existing.remove(&o.row.key), codes.as_ref()) else {
             plan.create.push(o);
             continue;
         };
         let stored = codes.row(&current);
-        let stored_source = stored.source.clone().unwrap_or_default();
-        if identity(&stored, &stored_source) != identity(&o.row, &o.source) {
+        let stored_source = codes.sources.code(current.source_id.0);
+        let stored_breakdown = codes.breakdowns.code(current.breakdown_id.0);
+        let stored_identity = identity(&stored, &stored_breakdown, &stored_source);
+        if stored_identity != identity(&o.row, &o.breakdown.to_string(), &o.source) {
             problems.push(o.at.problem(
                 "key",
                 format!(
                     "{}: key already identifies another observation ({}); a correction cannot change what is measured",
-                    o.row.key,
-                    identity(&stored, &stored_source)
+                    o.row.key, stored_identity
                 ),
             ));
             continue;
         }
-        let same = stored.value == o.row.value
-            && stored.unit == o.row.unit
-            && stored.quote == o.row.quote
-            && non_blank(&stored.note) == o.note()
-            && non_blank(&stored.period_note) == o.period_note();
-        if same {
+        if same_content(&stored, &o.row) {
             plan.unchanged += 1;
         } else if reason.is_none_or(|r| r.trim().is_empty()) {
             problems.push(o.at.problem(

@@ -27,7 +27,27 @@ pub fn csv_file<T: DeserializeOwned>(
             return out;
         }
     };
-    let headers = reader.headers().cloned().unwrap_or_default();
+    let headers = match reader.headers() {
+        Ok(h) if !h.is_empty() => h.clone(),
+        Ok(_) => {
+            problems.push(Problem::new(
+                name,
+                1,
+                "",
+                "the file has no header row".into(),
+            ));
+            return out;
+        }
+        Err(e) => {
+            problems.push(Problem::new(
+                name,
+                1,
+                "",
+                format!("unreadable header row: {e}"),
+            ));
+            return out;
+        }
+    };
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -114,13 +134,17 @@ pub fn csv_dir<T: DeserializeOwned>(
 }
 
 /// The rows of an import, each with its place: a JSON bundle's observations carry their JSON
-/// path; a CSV file's rows their line.
+/// path; a CSV file's rows their line. Records that could not be read are not in the bundle;
+/// their problems are, and validation adds its own to them, so one bad record never hides the
+/// problems of the others.
 #[derive(Debug, Clone, Default)]
 pub struct LocatedBundle {
     /// The bundle (its source, if any).
     pub bundle: Bundle,
     /// Where each of `bundle.observations` is, in the same order.
     pub places: Vec<Place>,
+    /// Records that could not be read.
+    pub problems: Vec<Problem>,
 }
 
 impl LocatedBundle {
@@ -129,54 +153,119 @@ impl LocatedBundle {
         let places = (0..bundle.observations.len())
             .map(|i| Place::item("observations", i))
             .collect();
-        LocatedBundle { bundle, places }
+        LocatedBundle {
+            bundle,
+            places,
+            problems: Vec::new(),
+        }
     }
+}
+
+/// The field a serde message is about: the one it says is missing, or the one whose value it
+/// quotes (an unknown kind quotes the kind).
+fn field_of(message: &str, record: &serde_json::Value) -> String {
+    if let Some(rest) = message.split("missing field `").nth(1) {
+        return rest.split('`').next().unwrap_or("").to_string();
+    }
+    record
+        .as_object()
+        .and_then(|m| {
+            m.iter().find(|(_, v)| {
+                v.as_str()
+                    .is_some_and(|s| !s.is_empty() && message.contains(&format!("{s:?}")))
+            })
+        })
+        .map(|(k, _)| k.clone())
+        .unwrap_or_default()
+}
+
+/// Reads a JSON bundle record by record: a record that does not deserialize becomes a problem
+/// at its JSON path, and the others are read.
+fn json_bundle(name: &str, text: &str) -> Result<LocatedBundle, IngestError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        IngestError::Invalid(vec![Problem::new(
+            name,
+            e.line() as u64,
+            "",
+            format!("invalid JSON: {e}"),
+        )])
+    })?;
+    let mut out = LocatedBundle::default();
+    let item_problem = |at: Place, record: &serde_json::Value, e: serde_json::Error| {
+        let message = e.to_string();
+        at.problem(
+            &field_of(&message, record),
+            format!("malformed record: {message}"),
+        )
+    };
+    if let Some(source) = value.get("source").filter(|s| !s.is_null()) {
+        let at = Place {
+            file: "source".into(),
+            line: 0,
+            path: None,
+        };
+        match serde_json::from_value(source.clone()) {
+            Ok(s) => out.bundle.source = Some(s),
+            Err(e) => out.problems.push(item_problem(at, source, e)),
+        }
+    }
+    match value.get("observations") {
+        Some(serde_json::Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let at = Place::item("observations", i);
+                match serde_json::from_value::<ObservationRow>(item.clone()) {
+                    Ok(row) => {
+                        out.bundle.observations.push(row);
+                        out.places.push(at);
+                    }
+                    Err(e) => out.problems.push(item_problem(at, item, e)),
+                }
+            }
+        }
+        _ => out.problems.push(Problem::new(
+            name,
+            0,
+            "observations",
+            "a bundle needs an `observations` list (it may be empty)".into(),
+        )),
+    }
+    Ok(out)
 }
 
 /// Reads an import file: `.json` (a [`Bundle`]) or `.csv` (observation rows in the seed format;
 /// extra columns, such as those of an export, are ignored).
 pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
     let name = path.display().to_string();
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => {
-            let text = std::fs::read_to_string(path).map_err(|e| IngestError::Io {
-                path: name.clone(),
-                message: e.to_string(),
-            })?;
-            let bundle: Bundle = serde_json::from_str(&text).map_err(|e| {
-                IngestError::Invalid(vec![Problem::new(
-                    &name,
-                    e.line() as u64,
-                    "",
-                    format!("invalid JSON: {e}"),
-                )])
-            })?;
-            Ok(LocatedBundle::structured(bundle))
-        }
-        Some("csv") => {
-            if !path.is_file() {
-                return Err(IngestError::Io {
-                    path: name,
-                    message: "no such file".into(),
-                });
-            }
-            let mut problems = Vec::new();
-            // One import is one file, named in the summary; each problem gives the row's line
-            // in it, under the name of the list, as for JSON bundles.
-            let rows = csv_file::<ObservationRow>(path, "observations", &mut problems);
-            super::fail_on(problems)?;
-            let (places, observations) = rows.into_iter().map(|r| (r.at, r.row)).unzip();
-            Ok(LocatedBundle {
-                bundle: Bundle {
-                    source: None,
-                    observations,
-                },
-                places,
-            })
-        }
-        _ => Err(IngestError::Io {
-            path: name,
-            message: "expected a .json or .csv file".into(),
-        }),
+    let extension = path.extension().and_then(|e| e.to_str());
+    if !matches!(extension, Some("json") | Some("csv")) {
+        return Err(IngestError::Unsupported(format!(
+            "{name}: expected a .json or .csv file"
+        )));
     }
+    if !path.is_file() {
+        return Err(IngestError::Io {
+            path: name,
+            message: "no such file".into(),
+        });
+    }
+    if extension == Some("json") {
+        let text = std::fs::read_to_string(path).map_err(|e| IngestError::Io {
+            path: name.clone(),
+            message: e.to_string(),
+        })?;
+        return json_bundle(&name, &text);
+    }
+    let mut problems = Vec::new();
+    // One import is one file, named in the summary; each problem gives the row's line in it,
+    // under the name of the list, as for JSON bundles.
+    let rows = csv_file::<ObservationRow>(path, "observations", &mut problems);
+    let (places, observations) = rows.into_iter().map(|r| (r.at, r.row)).unzip();
+    Ok(LocatedBundle {
+        bundle: Bundle {
+            source: None,
+            observations,
+        },
+        places,
+        problems,
+    })
 }

@@ -129,10 +129,23 @@ pub struct ObservationRow {
     pub source: Option<String>,
 }
 
+/// Keys a `sources/<code>.toml` record may have.
+pub const SOURCE_RECORD_KEYS: &[&str] = &[
+    "title_zh",
+    "title_en",
+    "issuer",
+    "district",
+    "doc_number",
+    "date",
+    "kind",
+    "review_year",
+    "note",
+];
+
 /// A source document: `sources/<code>.toml` (code from the file name, text from
-/// `sources/<code>.txt`), the `source` of a JSON bundle, and `SourceRecordInput` in GraphQL.
+/// `sources/<code>.txt`; the seed reader refuses keys it does not know), the `source` of a JSON
+/// bundle, and `SourceRecordInput` in GraphQL.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, InputObject)]
-#[serde(deny_unknown_fields)]
 #[graphql(name = "SourceRecordInput")]
 pub struct SourceInput {
     /// Stable code (lower-case letters, digits, '-').

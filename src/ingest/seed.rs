@@ -10,7 +10,9 @@ use std::path::Path;
 
 use super::plan::Plan;
 use super::read::{csv_dir, csv_file, files_in};
-use super::rows::{BreakdownRow, DistrictRow, FindingRow, IndicatorRow, SourceInput, UnitRow};
+use super::rows::{
+    BreakdownRow, DistrictRow, FindingRow, IndicatorRow, SourceInput, UnitRow, SOURCE_RECORD_KEYS,
+};
 use super::validate::{self, Catalog, IndicatorInfo, OutOfRange};
 use super::{fail_on, IngestError, Located, Place, Problem};
 use crate::domain::SeriesSpec;
@@ -89,18 +91,25 @@ fn read_sources(
         let at = Place::line(&rel, 0);
         let record = std::fs::read_to_string(root.join(&rel))
             .map_err(|e| e.to_string())
-            .and_then(|t| toml::from_str::<SourceInput>(&t).map_err(|e| e.to_string()));
+            .and_then(|t| {
+                let table: toml::Table = toml::from_str(&t).map_err(|e| e.to_string())?;
+                // A misspelt key would otherwise be silently ignored.
+                if let Some(k) = table
+                    .keys()
+                    .find(|k| !SOURCE_RECORD_KEYS.contains(&k.as_str()))
+                {
+                    return Err(format!(
+                        "unknown key {k:?} (known: {})",
+                        SOURCE_RECORD_KEYS.join(", ")
+                    ));
+                }
+                table.try_into::<SourceInput>().map_err(|e| e.to_string())
+            });
         let body = std::fs::read_to_string(root.join(format!("sources/{code}.txt")));
         match (record, body) {
             (Ok(mut record), Ok(body)) => {
-                // The code is the file name and the text is the .txt file: a record that
-                // states either would be ambiguous.
-                if !record.code.is_empty() && record.code != code {
-                    p.push(at.problem("code", "the code is the file name; remove `code`"));
-                }
-                if !record.text.is_empty() {
-                    p.push(at.problem("text", format!("the text belongs in sources/{code}.txt")));
-                }
+                // The code is the file name and the text is the .txt file (neither is a key of
+                // the record).
                 record.code = code;
                 record.text = body;
                 out.push(Located { at, row: record });

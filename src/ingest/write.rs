@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use super::codes::{code_map, CodeMap, Codes};
 use super::plan::Plan;
 use super::seed::Dataset;
-use super::{IngestError, Problem};
+use super::IngestError;
 use crate::db::models::*;
 use crate::db::schema::*;
 use crate::db::{now_utc, DbConnection};
@@ -48,12 +48,7 @@ pub struct LoadSummary {
 /// A code the plan guarantees exists but the database does not have: the plan and the
 /// database disagree (a concurrent delete); reported as a problem rather than a panic.
 fn vanished(what: &str, code: &str) -> IngestError {
-    IngestError::Invalid(vec![Problem::new(
-        "database",
-        0,
-        what,
-        format!("{what} {code:?} is missing from the database during the write"),
-    )])
+    IngestError::Inconsistent(format!("{what} {code:?} disappeared during the write"))
 }
 
 fn id_of(map: &CodeMap, what: &str, code: &str) -> Result<i32, IngestError> {
@@ -80,11 +75,17 @@ fn pause_point(written: usize) {
 #[cfg(not(feature = "test-hooks"))]
 fn pause_point(_written: usize) {}
 
-/// Inserts the periods and breakdowns of `plan` that the database does not have yet.
-fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result<(), IngestError> {
-    let existing = Codes::load(conn)?;
+/// Inserts the periods and breakdowns of `plan` that the database does not have yet, and
+/// refreshes the maps of `codes` that changed.
+fn ensure_periods_and_breakdowns(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    codes: &mut Codes,
+) -> Result<(), IngestError> {
+    let mut new_periods = false;
     for p in plan.periods.values() {
-        if existing.periods.id(&p.code).is_none() {
+        if codes.periods.id(&p.code).is_none() {
+            new_periods = true;
             diesel::insert_into(periods::table)
                 .values(NewPeriod {
                     code: &p.code,
@@ -96,10 +97,13 @@ fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result
                 .execute(conn)?;
         }
     }
+    if new_periods {
+        codes.periods = code_map!(conn, periods);
+    }
     let missing: Vec<_> = plan
         .breakdowns
         .iter()
-        .filter(|b| existing.breakdowns.id(&b.to_string()).is_none())
+        .filter(|b| codes.breakdowns.id(&b.to_string()).is_none())
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -109,7 +113,8 @@ fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result
             .values(breakdowns::code.eq(b.to_string()))
             .execute(conn)?;
     }
-    let ids = code_map!(conn, breakdowns);
+    codes.breakdowns = code_map!(conn, breakdowns);
+    let ids = &codes.breakdowns;
     let members: HashMap<(String, String), i32> = dimension_members::table
         .inner_join(dimensions::table)
         .select((
@@ -123,7 +128,7 @@ fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result
         .collect();
     for b in missing {
         let code = b.to_string();
-        let breakdown_id = id_of(&ids, "breakdown", &code)?;
+        let breakdown_id = id_of(ids, "breakdown", &code)?;
         for pair in b.pairs() {
             let member = *members
                 .get(pair)
@@ -139,18 +144,38 @@ fn ensure_periods_and_breakdowns(conn: &mut DbConnection, plan: &Plan) -> Result
     Ok(())
 }
 
-/// Applies `plan` (inside the caller's transaction), records it in the audit log as `action`
-/// with `detail`, and recomputes the rule findings; returns how many rule findings there are.
+/// What the audit log records of a write.
+#[derive(Debug, Clone, Copy)]
+pub struct Audit<'a> {
+    /// What kind of write.
+    pub action: AuditAction,
+    /// What, in words.
+    pub detail: &'a str,
+    /// How many rows it counts as written.
+    pub rows: usize,
+}
+
+/// Applies `plan` (inside the caller's transaction), records it in the audit log, and
+/// recomputes the rule findings; returns how many rule findings there are.
+///
+/// `codes` are the id maps when the caller has them (a seed load built them while writing the
+/// catalogue); otherwise they are loaded here, and only when the plan creates rows.
 pub fn apply(
     conn: &mut DbConnection,
     plan: &Plan,
+    codes: Option<Codes>,
     actor: Actor<'_>,
-    action: AuditAction,
-    detail: &str,
+    audit: Audit<'_>,
 ) -> Result<usize, IngestError> {
     let now = now_utc();
     let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
-    let codes = Codes::load(conn)?;
+    // The id maps are needed only to create rows; corrections and no-ops skip them.
+    let creates = !(plan.sources.is_empty() && plan.create.is_empty() && plan.findings.is_empty());
+    let mut codes = match codes {
+        Some(c) => c,
+        None if creates => Codes::load(conn)?,
+        None => Codes::default(),
+    };
     for (s, kind) in &plan.sources {
         diesel::insert_into(sources::table)
             .values(NewSource {
@@ -169,9 +194,12 @@ pub fn apply(
             })
             .execute(conn)?;
     }
-    ensure_periods_and_breakdowns(conn, plan)?;
-    // Reloaded: the sources, periods and breakdowns just created are in it now.
-    let codes = Codes::load(conn)?;
+    if !plan.sources.is_empty() {
+        codes.sources = code_map!(conn, sources);
+    }
+    if !plan.create.is_empty() {
+        ensure_periods_and_breakdowns(conn, plan, &mut codes)?;
+    }
     for (n, o) in plan.create.iter().enumerate() {
         let r = &o.row;
         diesel::insert_into(observations::table)
@@ -246,10 +274,10 @@ pub fn apply(
     }
     insert_curated_findings(conn, plan, &codes)?;
     let detail = match reason {
-        Some(r) => format!("{detail}; reason: {r}"),
-        None => detail.to_string(),
+        Some(r) => format!("{}; reason: {r}", audit.detail),
+        None => audit.detail.to_string(),
     };
-    crate::auth::audit(conn, actor.name, action, &detail, plan.written())?;
+    crate::auth::audit(conn, actor.name, audit.action, &detail, audit.rows)?;
     Ok(super::check::refresh_rule_findings(conn)?)
 }
 
@@ -332,12 +360,16 @@ fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// Writes the catalogue of a seed folder: divisions, units, dimensions and their members,
-/// indicators and their dimensions.
-fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), IngestError> {
+/// Writes the catalogue of a seed folder into an empty warehouse: divisions, units,
+/// dimensions and their members, indicators and their dimensions. Returns the id maps of what
+/// it wrote (the other maps are empty, as their tables are).
+fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<Codes, IngestError> {
     // Parents first, so children can name them.
+    let mut parents = CodeMap::default();
     for top_level in [true, false] {
-        let ids = code_map!(conn, districts);
+        if !top_level {
+            parents = code_map!(conn, districts);
+        }
         for d in data
             .districts
             .iter()
@@ -345,7 +377,7 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), Ingest
         {
             let parent_id = match top_level {
                 true => None,
-                false => Some(id_of(&ids, "district", &d.parent)?),
+                false => Some(id_of(&parents, "district", &d.parent)?),
             };
             diesel::insert_into(districts::table)
                 .values(NewDistrict {
@@ -419,7 +451,11 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<(), Ingest
                 .execute(conn)?;
         }
     }
-    Ok(())
+    Ok(Codes {
+        districts: code_map!(conn, districts),
+        indicators: indicator_ids,
+        ..Codes::default()
+    })
 }
 
 /// Loads a validated seed folder atomically. Refuses a database that already holds data unless
@@ -438,7 +474,7 @@ pub fn write_dataset(
             }
             clear(conn)?;
         }
-        write_catalogue(conn, data)?;
+        let codes = write_catalogue(conn, data)?;
         let detail = format!(
             "loaded {} observations from {} sources{}",
             data.plan.create.len(),
@@ -453,7 +489,13 @@ pub fn write_dataset(
             name: "seed",
             reason: None,
         };
-        let rule_findings = apply(conn, &data.plan, actor, AuditAction::Seed, &detail)?;
+        // A seed load counts its observations, as it always has.
+        let audit = Audit {
+            action: AuditAction::Seed,
+            detail: &detail,
+            rows: data.plan.create.len(),
+        };
+        let rule_findings = apply(conn, &data.plan, Some(codes), actor, audit)?;
         Ok(LoadSummary {
             districts: data.districts.len(),
             indicators: data.indicators.len(),

@@ -11,6 +11,7 @@ pub use observation_queries::*;
 use super::conn::{DbConnection, MultiBackend};
 use super::models::*;
 use super::schema::*;
+use crate::domain::Category;
 
 diesel::define_sql_function! {
     /// SQL `lower()`, present in both backends: case-insensitive search without ILIKE, which
@@ -59,7 +60,7 @@ pub fn districts_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryRes
 pub fn search_indicators(
     conn: &mut DbConnection,
     search: Option<&str>,
-    category: Option<&str>,
+    category: Option<Category>,
 ) -> QueryResult<Vec<Indicator>> {
     let mut query = indicators::table
         .select(Indicator::as_select())
@@ -81,7 +82,7 @@ pub fn search_indicators(
         );
     }
     if let Some(category) = category {
-        query = query.filter(indicators::category.eq(category.to_string()));
+        query = query.filter(indicators::category.eq(category.as_str()));
     }
     query.load(conn)
 }
