@@ -150,6 +150,12 @@ enum Command {
         /// Seed folder.
         #[arg(long, env = "EDUSTATS_SEEDS")]
         seeds: Option<PathBuf>,
+        /// Also list every missed figure, wrong indicator and extra proposal.
+        #[arg(long)]
+        details: bool,
+        /// Similarity below which a figure goes to `unmatched` (default: the extractor's).
+        #[arg(long)]
+        threshold: Option<f64>,
     },
     /// Print the audit log, newest first.
     Audit {
@@ -437,7 +443,11 @@ fn cmd_extract(
     } else {
         extract::Knowledge::load(&mut conn, exclude)?
     };
-    let opts = extract::Options { district, code };
+    let opts = extract::Options {
+        district,
+        code,
+        threshold: None,
+    };
     let ex = extract::extract(&text, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
     let json = serde_json::to_string_pretty(&ex)?;
     match output {
@@ -452,10 +462,23 @@ fn cmd_extract(
     Ok(())
 }
 
-fn cmd_eval_extract(seeds: Option<PathBuf>) -> anyhow::Result<()> {
+fn cmd_eval_extract(
+    seeds: Option<PathBuf>,
+    details: bool,
+    threshold: Option<f64>,
+) -> anyhow::Result<()> {
     let dir = seeds.unwrap_or_else(default_seeds_dir);
     let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
-    print!("{}", extract::eval::table(&extract::eval::evaluate(&data)));
+    let scores = extract::eval::evaluate(&data, threshold);
+    print!("{}", extract::eval::table(&scores));
+    if details {
+        for s in &scores {
+            println!("\n## {}", s.source);
+            for d in &s.details {
+                println!("- {d}");
+            }
+        }
+    }
     Ok(())
 }
 
@@ -528,7 +551,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seeds,
             output.as_deref(),
         ),
-        Command::EvalExtract { seeds } => cmd_eval_extract(seeds),
+        Command::EvalExtract {
+            seeds,
+            details,
+            threshold,
+        } => cmd_eval_extract(seeds, details, threshold),
         Command::Audit { db, limit } => cmd_audit(&db, limit),
     }
 }

@@ -43,6 +43,9 @@ pub struct ReportScore {
     pub breakdown_agrees: usize,
     /// Matched proposals (the base of the three agreements).
     pub matched_proposals: usize,
+    /// What went wrong, one line each (missed figures, wrong indicators), for `--details`.
+    #[serde(skip)]
+    pub details: Vec<String>,
 }
 
 /// A figure of an extraction: (is a proposal, index in its list, canonical value, quote span).
@@ -117,7 +120,13 @@ pub fn score(
             })
             .or_else(|| candidates.iter().copied().find(|&j| figures[j].0))
             .or_else(|| candidates.first().copied());
-        let Some(j) = pick else { continue };
+        let Some(j) = pick else {
+            s.details.push(format!(
+                "missed {} {}{} [{}] in: {}",
+                c.row.key, c.row.value, c.row.unit, c.row.indicator, c.row.quote
+            ));
+            continue;
+        };
         used[j] = true;
         s.found_any += 1;
         let shared = shared_indicators.contains(&c.row.indicator);
@@ -131,6 +140,18 @@ pub fn score(
             let b =
                 crate::domain::Breakdown::parse_opt(p.row.breakdown.as_deref()).unwrap_or_default();
             s.breakdown_agrees += usize::from(b == c.breakdown);
+            if p.row.indicator != c.row.indicator {
+                s.details.push(format!(
+                    "indicator {} {}{}: proposed {} ({}), curated {}{}",
+                    c.row.key,
+                    c.row.value,
+                    c.row.unit,
+                    p.row.indicator,
+                    p.why,
+                    c.row.indicator,
+                    if shared { "" } else { " (only in this report)" }
+                ));
+            }
             if shared {
                 s.shared += 1;
                 s.shared_right_indicator += usize::from(p.row.indicator == c.row.indicator);
@@ -139,22 +160,38 @@ pub fn score(
             }
         } else if shared {
             s.shared += 1;
+            let u = &ex.unmatched[figures[j].1];
+            s.details.push(format!(
+                "unmatched {} {}{} [{}]: {}",
+                c.row.key, c.row.value, c.row.unit, c.row.indicator, u.why
+            ));
         } else {
             s.own += 1;
             s.own_unmatched += 1;
         }
     }
+    for (j, (is_proposal, i, _, _)) in figures.iter().enumerate() {
+        if *is_proposal && !used[j] {
+            let p = &ex.observations[*i];
+            s.details.push(format!(
+                "extra {}{} [{}] in: {}",
+                p.row.value, p.row.unit, p.row.indicator, p.row.quote
+            ));
+        }
+    }
     s
 }
 
-/// Runs the evaluation over every source of a validated seed folder.
-pub fn evaluate(data: &Dataset) -> Vec<ReportScore> {
+/// Runs the evaluation over every source of a validated seed folder (`threshold`: see
+/// [`Options::threshold`]).
+pub fn evaluate(data: &Dataset, threshold: Option<f64>) -> Vec<ReportScore> {
     let mut out = Vec::new();
     for (source, _) in &data.plan.sources {
         let k = Knowledge::from_dataset(data, Some(&source.code));
         let opts = Options {
             district: None,
             code: Some(source.code.clone()),
+            threshold,
         };
         let ex = match extract(&source.text, &k, &opts) {
             Ok(ex) => ex,

@@ -29,6 +29,8 @@ pub struct Figure {
     pub sentence: (usize, usize),
     /// A rank the text states (排第3位).
     pub is_rank: bool,
+    /// For a table cell: what its column says (kind and period).
+    pub column: Option<super::tables::Column>,
 }
 
 const CLAUSE_END: &str = "。；;！？!?\n，,：:";
@@ -179,6 +181,27 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
     out
 }
 
+/// Skips spaces (reports pad numbers: `6.61 亿元`, `30 余个`).
+fn skip_spaces(chars: &[char], mut j: usize) -> usize {
+    while chars
+        .get(j)
+        .is_some_and(|c| *c == ' ' || *c == '\u{3000}' || *c == '\u{a0}')
+    {
+        j += 1;
+    }
+    j
+}
+
+/// The unit spelled at `j`, if the catalogue knows it.
+fn unit_at(chars: &[char], j: usize, knowledge: &Knowledge) -> Option<String> {
+    knowledge
+        .unit_spellings
+        .iter()
+        .find(|u| starts_with_at(chars, j, u))
+        .cloned()
+}
+
+/// A figure whose number starts at `i` (of length `len`), or `None` when it is no statistic.
 fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Option<Figure> {
     let number = text(chars, i, i + len);
     let chinese = !is_arabic(chars[i]);
@@ -199,41 +222,66 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
             ));
         }
     }
-    // Count words and magnitudes: 20余, 1.2万, 20余万.
+    // Count words and magnitudes, possibly padded: 20余, 1.2万, 20余万, 19万余, 30 余.
     let mut value_end = j;
-    for _ in 0..3 {
-        match chars.get(value_end) {
-            Some('余') | Some('多') => value_end += 1,
-            Some('万') | Some('亿') if !chinese => {
-                // Only when a unit follows; 万元 itself is a unit.
-                if knowledge
-                    .unit_spellings
-                    .iter()
-                    .any(|u| starts_with_at(chars, value_end, u))
-                {
-                    break;
-                }
-                value_end += 1;
+    loop {
+        let k = skip_spaces(chars, value_end);
+        match chars.get(k) {
+            Some('余') | Some('多') => value_end = k + 1,
+            Some('万') | Some('亿') if !chinese && unit_at(chars, k, knowledge).is_none() => {
+                value_end = k + 1
             }
             _ => break,
         }
     }
-    j = value_end;
-    let unit = knowledge
-        .unit_spellings
-        .iter()
-        .find(|u| starts_with_at(chars, j, u))?
-        .clone();
-    let unit_end = j + unit.chars().count();
+    j = skip_spaces(chars, value_end);
+    // A range `180—1330元`: the first number takes the unit of the second.
+    let range_unit = if matches!(
+        chars.get(j),
+        Some('—') | Some('-') | Some('~') | Some('～') | Some('至')
+    ) {
+        let k = j + 1;
+        let len2 = if k < chars.len() {
+            number_len(chars, k)
+        } else {
+            0
+        };
+        (len2 > 0)
+            .then(|| unit_at(chars, skip_spaces(chars, k + len2), knowledge))
+            .flatten()
+    } else {
+        None
+    };
+    let before_number = text(chars, i.saturating_sub(4), i);
+    let (unit, unit_end) = match unit_at(chars, j, knowledge) {
+        Some(u) => {
+            let end = j + u.chars().count();
+            (u, end)
+        }
+        // 五大教育体系, 四大整改目标: a count of named things.
+        None if chinese && chars.get(j) == Some(&'大') => ("count".to_string(), j),
+        None => match range_unit {
+            Some(u) => (u, value_end),
+            // A coefficient has no unit: 差异系数为0.644.
+            None if !chinese && number.contains('.') && before_number.contains("系数") => {
+                ("one".to_string(), value_end)
+            }
+            None => return None,
+        },
+    };
     let after = chars.get(unit_end).copied();
+    let rate = ["每", "每年", "每月", "每周", "每天", "每生"]
+        .iter()
+        .any(|w| before_number.ends_with(w));
     // A year, month or day is a date or a period label, not a statistic.
     if unit == "年" {
         let year_like = !chinese && len == 4;
         if year_like
-            || matches!(
-                after,
-                Some('度') | Some('底') | Some('初') | Some('末') | Some('级')
-            )
+            || (!rate
+                && matches!(
+                    after,
+                    Some('度') | Some('底') | Some('初') | Some('末') | Some('级')
+                ))
         {
             return None;
         }
@@ -257,20 +305,21 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
         || inside(chars, i, '"', '"', 14)
         || inside(chars, i, '《', '》', 60)
         || (chinese
-            && (number.ends_with('五') && matches!(after, Some('规') | Some('时') | Some('期'))))
+            && number.ends_with('五')
+            && matches!(after, Some('规') | Some('时') | Some('期')))
     {
         return None;
     }
-    // Age bands: 3—6岁, 3-6周岁 (the first number of a band has no unit; the second's is 岁).
+    // Age bands: 3—6岁, 3-6周岁.
     if unit == "岁" || unit == "周岁" {
         return None;
     }
-    // The article 一 (一批, 一所 new school): "a", not a count.
-    if chinese && (number == "一" || number == "两") && !matches!(unit.as_str(), "项" | "条" | "个")
-    {
+    // The article 一 (一批, 一所 new school): "a", not a count; but 每月一次 is a frequency.
+    if chinese && number == "一" && !rate {
         return None;
     }
-    if chinese && number == "一" {
+    if chinese && number == "两" && !rate && !matches!(unit.as_str(), "项" | "条" | "个" | "count")
+    {
         return None;
     }
     // Qualifier and direction words right before the number belong to the printed figure.
@@ -284,8 +333,27 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
             start = i - p.chars().count();
         }
     }
-    let value = text(chars, start, value_end);
-    Some(build(chars, start, i, unit_end, value, unit, is_rank))
+    // A sign: 增幅为-94.72%.
+    if start == i
+        && i > 0
+        && matches!(chars[i - 1], '-' | '−' | '－')
+        && (i < 2 || !is_arabic(chars[i - 2]))
+    {
+        start = i - 1;
+    }
+    let value: String = text(chars, start, value_end)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    Some(build(
+        chars,
+        start,
+        i,
+        unit_end.max(value_end),
+        value,
+        unit,
+        is_rank,
+    ))
 }
 
 fn build(
@@ -317,6 +385,7 @@ fn build(
         clause,
         sentence: span(chars, start, end, SENTENCE_END),
         is_rank,
+        column: None,
     }
 }
 

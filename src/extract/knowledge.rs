@@ -27,6 +27,10 @@ pub struct IndicatorCue {
     pub category: Category,
     /// Dimensions it may be broken down by.
     pub dimensions: Vec<String>,
+    /// Lowest valid value.
+    pub min: Option<f64>,
+    /// Highest valid value.
+    pub max: Option<f64>,
 }
 
 /// A published observation, as a cue: the words that led to its figure.
@@ -36,6 +40,10 @@ pub struct Example {
     pub indicator: String,
     /// The quote up to the figure (the words that name what is counted).
     pub lead: String,
+    /// The quote after the figure and its unit (建成5所**学校**: the noun often follows).
+    pub after: String,
+    /// The unit printed with the figure.
+    pub unit: String,
     /// Its kind.
     pub kind: ObservationKind,
     /// Its breakdown.
@@ -148,6 +156,8 @@ impl Knowledge {
                 unit: i.unit,
                 category: i.category,
                 dimensions: dims.clone(),
+                min: i.min,
+                max: i.max,
             })
             .collect();
         let examples = kept
@@ -155,6 +165,8 @@ impl Knowledge {
             .map(|o| Example {
                 indicator: o.row.indicator.clone(),
                 lead: lead_of(&o.row.quote, &o.row.value),
+                after: after_of(&o.row.quote, &o.row.value, &o.row.unit),
+                unit: o.row.unit.clone(),
                 kind: o.row.kind,
                 breakdown: o.breakdown.clone(),
             })
@@ -212,6 +224,8 @@ impl Knowledge {
                 name_zh: i.name_zh,
                 unit: i.unit,
                 category: i.category,
+                min: i.min_value,
+                max: i.max_value,
             })
             .collect();
         let examples = observations
@@ -219,6 +233,8 @@ impl Knowledge {
             .map(|o| Example {
                 indicator: codes.indicators.code(o.indicator_id.0),
                 lead: lead_of(&o.quote, &o.value_text),
+                after: after_of(&o.quote, &o.value_text, &o.reported_unit),
+                unit: o.reported_unit.clone(),
                 kind: o.kind,
                 breakdown: codes
                     .breakdowns
@@ -265,21 +281,36 @@ impl Knowledge {
     }
 }
 
-/// The part of a quote before its figure: the words that say what is counted. The figure is
-/// found by its first numeral; without one, the whole quote.
-pub fn lead_of(quote: &str, value: &str) -> String {
+/// The first numeral of a printed value (`20余` → `20`) and where it stands in the quote.
+fn numeral_in(quote: &str, value: &str) -> Option<(usize, usize)> {
     let numeral: String = value
         .chars()
         .skip_while(|c| !is_numeral(*c))
         .take_while(|c| is_numeral(*c) || *c == '.')
         .collect();
-    match (!numeral.is_empty())
-        .then(|| quote.find(&numeral))
-        .flatten()
-    {
-        Some(i) => quote[..i].to_string(),
+    if numeral.is_empty() {
+        return None;
+    }
+    quote.find(&numeral).map(|i| (i, i + numeral.len()))
+}
+
+/// The part of a quote before its figure: the words that say what is counted. The figure is
+/// found by its first numeral; without one, the whole quote.
+pub fn lead_of(quote: &str, value: &str) -> String {
+    match numeral_in(quote, value) {
+        Some((i, _)) => quote[..i].to_string(),
         None => quote.to_string(),
     }
+}
+
+/// The part of a quote after its figure and unit (empty when the figure is not found).
+pub fn after_of(quote: &str, value: &str, unit: &str) -> String {
+    let Some((_, end)) = numeral_in(quote, value) else {
+        return String::new();
+    };
+    let rest =
+        quote[end..].trim_start_matches(|c: char| c.is_whitespace() || "余多万亿.".contains(c));
+    rest.strip_prefix(unit).unwrap_or(rest).to_string()
 }
 
 /// An Arabic digit (ASCII or full-width) or a Chinese numeral character.

@@ -1,14 +1,15 @@
 //! Deciding what a figure is: the catalogue indicator its clause speaks of, and its kind,
 //! reference period and breakdown.
 //!
-//! Indicator choice is a weighted overlap of character bigrams: each indicator has a profile
-//! (the bigrams of its Chinese name, and of the words that led to its figures in published
-//! observations); a figure's context is the text before it in its sentence, nearer words
-//! weighing more. Bigrams that many indicators share (教育, 学校) weigh less (inverse document
-//! frequency). Only indicators whose unit the figure's unit converts to compete. Bigrams
-//! rather than a word segmenter: report vocabulary is compound and domain-specific (在校学生,
-//! 一般公共预算), which a general dictionary splits unpredictably, while bigrams need no
-//! dictionary and match partial phrases.
+//! Indicator choice is nearest-neighbour over short windows of text: the few characters that
+//! name what a figure counts (just before it, and just after its unit: 建成5所**学校**). Each
+//! indicator has windows (its Chinese name, and the windows around the figures of its published
+//! observations); a figure's window is compared with each by weighted overlap of character
+//! bigrams (shared weight over union weight, each bigram weighted by how rare it is among all
+//! windows), and the indicator of the most similar window wins. Only indicators whose unit the
+//! figure's unit converts to compete. Bigrams rather than a word segmenter: report vocabulary
+//! is compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
+//! unpredictably, while bigrams need no dictionary and match partial phrases.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -21,8 +22,11 @@ use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::rows::ObservationRow;
 
-/// Below this score a figure goes to `unmatched`.
-pub const THRESHOLD: f64 = 0.3;
+/// Below this similarity a figure goes to `unmatched`.
+pub const THRESHOLD: f64 = 0.15;
+/// Characters of context before a figure, and after its unit, that name what it counts.
+const BEFORE: usize = 12;
+const AFTER: usize = 6;
 
 /// What the matcher needs besides the figure.
 pub struct Context<'a> {
@@ -34,6 +38,8 @@ pub struct Context<'a> {
     pub source: &'a str,
     /// The year the report reviews.
     pub review_year: Option<i32>,
+    /// Similarity below which a figure goes to `unmatched`.
+    pub threshold: f64,
 }
 
 /// A figure, decided.
@@ -52,17 +58,68 @@ fn bigrams(s: &str) -> Vec<String> {
     han.windows(2).map(|w| w.iter().collect()).collect()
 }
 
-/// Indicator profiles and bigram weights, built once per [`Knowledge`].
+/// One window of an indicator: its name, or the context of one of its published figures.
+#[derive(Debug, Clone)]
+struct Window {
+    /// Index of the indicator in the knowledge.
+    indicator: usize,
+    /// Its bigrams, each with its nearness to the figure (1 next to it, less further away).
+    bigrams: HashMap<String, f64>,
+    /// The unit printed with the figure (empty for a name).
+    unit: String,
+    /// Where it comes from, for `why`.
+    label: String,
+}
+
+/// The windows of every indicator and the bigram weights, built once per [`Knowledge`].
 #[derive(Debug, Clone, Default)]
 pub struct Profiles {
-    /// indicator index → bigram → weight in the profile.
-    by_indicator: Vec<HashMap<String, f64>>,
-    /// bigram → inverse document frequency over indicators.
+    windows: Vec<Window>,
+    /// bigram → inverse document frequency over windows.
     idf: HashMap<String, f64>,
 }
 
+fn last_chars(s: &str, n: usize) -> String {
+    let c: Vec<char> = s.chars().collect();
+    c[c.len().saturating_sub(n)..].iter().collect()
+}
+
+fn first_chars(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// How much a bigram `d` positions away from the figure counts.
+fn nearness(d: usize) -> f64 {
+    0.85f64.powi(d as i32)
+}
+
+/// The window of a figure: the end of what precedes it and the start of what follows it, each
+/// bigram weighted by its nearness to the figure.
+fn window(before: &str, after: &str) -> HashMap<String, f64> {
+    let mut w: HashMap<String, f64> = HashMap::new();
+    let before = bigrams(&last_chars(before, BEFORE));
+    let n = before.len();
+    for (i, b) in before.into_iter().enumerate() {
+        let v = nearness(n - 1 - i);
+        let e = w.entry(b).or_insert(0.0);
+        *e = e.max(v);
+    }
+    for (i, b) in bigrams(&first_chars(after, AFTER)).into_iter().enumerate() {
+        // The words after a unit name the counted thing (5所**学校**) as much as those before.
+        let v = nearness(i);
+        let e = w.entry(b).or_insert(0.0);
+        *e = e.max(v);
+    }
+    w
+}
+
+/// A name, as a window: every bigram counts fully.
+fn name_window(name: &str) -> HashMap<String, f64> {
+    bigrams(name).into_iter().map(|b| (b, 1.0)).collect()
+}
+
 impl Profiles {
-    /// Builds the profiles of every indicator of `k` (its name and its examples' leads).
+    /// Builds the windows of every indicator of `k` (its name and its examples).
     pub fn build(k: &Knowledge) -> Profiles {
         let index: HashMap<&str, usize> = k
             .indicators
@@ -70,28 +127,31 @@ impl Profiles {
             .enumerate()
             .map(|(i, ind)| (ind.code.as_str(), i))
             .collect();
-        let mut by_indicator: Vec<HashMap<String, f64>> = vec![HashMap::new(); k.indicators.len()];
-        for (i, ind) in k.indicators.iter().enumerate() {
-            for b in bigrams(&ind.name_zh) {
-                by_indicator[i].insert(b, 1.0);
-            }
-        }
+        let mut windows: Vec<Window> = k
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| Window {
+                indicator: i,
+                bigrams: name_window(&ind.name_zh),
+                unit: String::new(),
+                label: format!("name {}", ind.name_zh),
+            })
+            .collect();
         for e in &k.examples {
-            let Some(&i) = index.get(e.indicator.as_str()) else {
-                continue;
-            };
-            // The words nearest the figure say most about what it counts.
-            let lead: Vec<char> = e.lead.chars().collect();
-            let tail: String = lead[lead.len().saturating_sub(16)..].iter().collect();
-            for b in bigrams(&tail) {
-                let w = by_indicator[i].entry(b).or_insert(0.0);
-                *w = w.max(0.8);
+            if let Some(&i) = index.get(e.indicator.as_str()) {
+                windows.push(Window {
+                    indicator: i,
+                    bigrams: window(&e.lead, &e.after),
+                    unit: e.unit.clone(),
+                    label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
+                });
             }
         }
-        let n = k.indicators.len().max(1) as f64;
+        let n = windows.len().max(1) as f64;
         let mut df: HashMap<String, f64> = HashMap::new();
-        for p in &by_indicator {
-            for b in p.keys() {
+        for w in &windows {
+            for b in w.bigrams.keys() {
                 *df.entry(b.clone()).or_insert(0.0) += 1.0;
             }
         }
@@ -99,7 +159,35 @@ impl Profiles {
             .into_iter()
             .map(|(b, d)| (b, (1.0 + n / d).ln()))
             .collect();
-        Profiles { by_indicator, idf }
+        Profiles { windows, idf }
+    }
+
+    fn weight(&self, b: &str) -> f64 {
+        // A bigram no window has is as rare as can be.
+        self.idf
+            .get(b)
+            .copied()
+            .unwrap_or_else(|| (1.0 + self.windows.len() as f64).ln())
+    }
+
+    /// Cosine similarity of two windows, each bigram weighted by its nearness and its rarity.
+    fn similarity(&self, a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
+        let norm = |w: &HashMap<String, f64>| {
+            w.iter()
+                .map(|(x, n)| (n * self.weight(x)).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let dot: f64 = a
+            .iter()
+            .filter_map(|(x, na)| b.get(x).map(|nb| na * nb * self.weight(x).powi(2)))
+            .sum();
+        let d = norm(a) * norm(b);
+        if d > 0.0 {
+            dot / d
+        } else {
+            0.0
+        }
     }
 }
 
@@ -107,9 +195,13 @@ static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年(底|末)?").expect("valid regex"));
 static TARGET_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"到((?:19|20)\d{2})年").expect("valid regex"));
+/// Words that make a figure a goal. A bare 目标 does not (明确四大整改目标 counts goals);
+/// 目标为 / 目标是 does.
 const TARGET_WORDS: &[&str] = &[
     "力争",
-    "目标",
+    "目标为",
+    "目标是",
+    "目标：",
     "计划",
     "规划",
     "预计",
@@ -212,7 +304,25 @@ const LEAD_NOISE: &[&str] = &[
     "计", "近",
 ];
 
-fn suggested_name(clause_before: &str) -> String {
+/// The name to suggest for a new indicator: the counted thing when it follows the unit
+/// (三项**措施** → 措施数), else the words before the figure.
+fn suggested_name(clause_before: &str, after_unit: &str, unit: &str) -> String {
+    let noun: String = after_unit
+        .chars()
+        .take_while(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .take(8)
+        .collect();
+    let counted = matches!(
+        unit,
+        "项" | "个" | "条" | "所" | "家" | "次" | "支" | "件" | "count"
+    );
+    if counted && noun.chars().count() >= 2 {
+        return format!("{noun}数");
+    }
+    name_before(clause_before)
+}
+
+fn name_before(clause_before: &str) -> String {
     let mut s: String = clause_before
         .chars()
         .filter(|c| !c.is_ascii_digit() && !c.is_whitespace())
@@ -245,56 +355,72 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let sentence_before = text(cx.chars, f.sentence.0, f.start);
     let sentence = text(cx.chars, f.sentence.0, f.sentence.1);
     let quote = text(cx.chars, f.clause.0, f.clause.1);
-    let kind = kind_of(f, &clause_before, &sentence);
-    let (canonical, _) = match k.units.get(&f.unit) {
+    let kind = match &f.column {
+        Some(col) => col.kind,
+        None => kind_of(f, &clause_before, &sentence),
+    };
+    let (canonical, factor) = match k.units.get(&f.unit) {
         Some(u) => *u,
         None if f.unit.is_empty() => (CanonicalUnit::Ratio, 1.0),
         None => (CanonicalUnit::One, 1.0),
     };
-    // Context bigrams, nearer ones weighing more: the clause before the figure fully, the rest
-    // of the sentence before it at half weight.
-    let mut ctx: HashMap<String, f64> = HashMap::new();
-    for b in bigrams(&sentence_before) {
-        ctx.insert(b, 0.5);
-    }
-    let near: String = {
-        let c: Vec<char> = clause_before.chars().collect();
-        c[c.len().saturating_sub(14)..].iter().collect()
+    let value = crate::ingest::quantity::parse_quantity(&f.value)
+        .ok()
+        .map(|q| q.value * factor);
+    let after_unit = text(cx.chars, f.end.min(f.clause.1), f.clause.1);
+    // The clause may be short (其中公办172所): then the sentence supplies the words before it.
+    let before = if clause_before.chars().count() >= 4 {
+        clause_before.clone()
+    } else {
+        sentence_before.clone()
     };
-    for b in bigrams(&near) {
-        ctx.insert(b, 1.0);
-    }
-    let total: f64 = ctx
-        .iter()
-        .map(|(b, w)| w * profiles.idf.get(b).copied().unwrap_or(0.5))
-        .sum();
-    let mut best: Option<(usize, f64, Vec<String>)> = None;
-    let mut best_any: Option<(usize, f64)> = None;
-    for (i, ind) in k.indicators.iter().enumerate() {
-        let profile = &profiles.by_indicator[i];
-        let mut score = 0.0;
-        let mut shared = Vec::new();
-        for (b, w) in &ctx {
-            if let Some(pw) = profile.get(b) {
-                score += w * pw * profiles.idf.get(b).copied().unwrap_or(0.5);
-                if *w >= 1.0 {
-                    shared.push(b.clone());
-                }
-            }
+    let mine = window(&before, &after_unit);
+    // Best window per indicator; the best unit-compatible indicator wins.
+    // Per indicator: its best example window and its name; both agreeing is the strongest cue.
+    let mut per_indicator: HashMap<usize, (f64, usize, f64)> = HashMap::new();
+    for (wi, w) in profiles.windows.iter().enumerate() {
+        // The same printed unit (所, 场次, 人次) is a cue of its own.
+        let unit_cue = if w.unit.is_empty() || w.unit == f.unit {
+            1.0
+        } else {
+            0.7
+        };
+        let sim = unit_cue * profiles.similarity(&mine, &w.bigrams);
+        let e = per_indicator.entry(w.indicator).or_insert((0.0, wi, 0.0));
+        if w.unit.is_empty() {
+            e.2 = sim;
+        } else if sim > e.0 {
+            e.0 = sim;
+            e.1 = wi;
         }
-        let score = if total > 0.0 { score / total } else { 0.0 };
-        if best_any.is_none_or(|(_, s)| score > s) {
+    }
+    let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
+        .into_iter()
+        .map(|(i, (example, wi, name))| (i, (example.max(name) + 0.25 * example.min(name), wi)))
+        .collect();
+    let mut best: Option<(usize, f64, usize)> = None;
+    let mut best_any: Option<(usize, f64)> = None;
+    let mut ranked: Vec<(usize, (f64, usize))> = per_indicator.into_iter().collect();
+    // Deterministic order: by score, then by catalogue order.
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    for (i, (score, wi)) in ranked {
+        if best_any.is_none() {
             best_any = Some((i, score));
         }
-        if kind.value_unit(ind.unit) != canonical {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(_, s, _)| score > *s) {
-            shared.sort();
-            best = Some((i, score, shared));
+        let ind = &k.indicators[i];
+        // A level outside the indicator's valid range is another indicator's figure.
+        let in_range = !kind.is_level()
+            || value
+                .is_none_or(|v| ind.min.is_none_or(|m| v >= m) && ind.max.is_none_or(|m| v <= m));
+        if kind.value_unit(ind.unit) == canonical && in_range {
+            best = Some((i, score, wi));
+            break;
         }
     }
-    let (period, period_note) = period_of(f, kind, cx);
+    let (period, period_note) = match &f.column {
+        Some(col) => (col.period.clone(), Some(col.note.clone())),
+        None => period_of(f, kind, cx),
+    };
     let base_period = match kind {
         ObservationKind::Change | ObservationKind::Growth
             if COMPARED.iter().any(|w| clause_before.contains(w)) =>
@@ -307,14 +433,13 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         _ => None,
     };
     match best {
-        Some((i, score, shared)) if score >= THRESHOLD => {
+        Some((i, score, wi)) if score >= cx.threshold => {
             let ind = &k.indicators[i];
             let breakdown = breakdown_of(&clause_before, &ind.dimensions, k);
-            let why = if shared.is_empty() {
-                format!("sentence words match {} ({})", ind.name_zh, ind.code)
-            } else {
-                format!("“{}” ~ {} ({})", shared.join("、"), ind.name_zh, ind.code)
-            };
+            let why = format!(
+                "{} ({}): {}, similarity {:.2}",
+                ind.name_zh, ind.code, profiles.windows[wi].label, score
+            );
             Decision::Proposal(Proposal {
                 row: ObservationRow {
                     key: String::new(),
@@ -348,8 +473,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 .unwrap_or_default();
             let why = match other {
                 Some((i, score, _)) => format!(
-                    "closest indicator {} scores {:.2}, below {THRESHOLD}",
-                    k.indicators[i].code, score
+                    "closest indicator {} scores {:.2}, below {}",
+                    k.indicators[i].code, score, cx.threshold
                 ),
                 None => format!(
                     "no catalogue indicator is measured in {}",
@@ -365,7 +490,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 kind: kind.as_str().to_string(),
                 period,
                 suggested: SuggestedIndicator {
-                    name_zh: suggested_name(&clause_before),
+                    name_zh: suggested_name(&clause_before, &after_unit, &f.unit),
                     unit: kind.value_unit(canonical).as_str().to_string(),
                     category,
                 },

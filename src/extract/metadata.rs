@@ -205,8 +205,10 @@ impl Metadata {
             .collect()
     }
 
-    /// The source record of an extraction (the English title is left for the reviewer: it is
-    /// not in the text; a placeholder says so).
+    /// The source record of an extraction. The English title is not in the text: it is composed
+    /// from the district's English name, the kind and the year, for the reviewer to refine.
+    /// An issuer that is not printed is assumed to be the district government, and the note
+    /// says so.
     pub fn source_input(
         &self,
         code: String,
@@ -214,18 +216,36 @@ impl Metadata {
         knowledge: &Knowledge,
         text: &str,
     ) -> SourceInput {
-        let district_name = knowledge
-            .district_name(&district)
-            .unwrap_or_default()
-            .to_string();
+        let (zh, en) = knowledge
+            .districts
+            .iter()
+            .find(|(c, _, _)| *c == district)
+            .map(|(_, zh, en)| (zh.clone(), en.clone()))
+            .unwrap_or_default();
+        let what = match self.kind {
+            Some(SourceKind::SelfEvaluation) => {
+                "self-evaluation of the performance of education duties"
+            }
+            Some(SourceKind::RectificationPlan) => {
+                "rectification plan for the education-duty evaluation"
+            }
+            Some(SourceKind::RectificationReport) => {
+                "rectification of the education-duty evaluation findings"
+            }
+            None => "education report",
+        };
+        let title_en = match self.review_year {
+            Some(y) => format!("{en}: {what} ({y})"),
+            None => format!("{en}: {what}"),
+        };
         SourceInput {
             code,
             title_zh: self.title.clone().unwrap_or_default(),
-            title_en: String::new(),
+            title_en,
             issuer: self
                 .issuer
                 .clone()
-                .unwrap_or_else(|| format!("重庆市{district_name}人民政府")),
+                .unwrap_or_else(|| format!("重庆市{zh}人民政府")),
             district,
             doc_number: self.doc_number.clone(),
             date: self.date.clone(),
@@ -234,7 +254,9 @@ impl Metadata {
                 .map(|k| k.as_str().to_string())
                 .unwrap_or_default(),
             review_year: self.review_year,
-            note: None,
+            note: self.issuer.is_none().then(|| {
+                "extracted: no issuer is printed; the district government is assumed".to_string()
+            }),
             text: text.to_string(),
         }
     }

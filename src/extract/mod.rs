@@ -18,6 +18,7 @@ pub mod figures;
 pub mod knowledge;
 pub mod matcher;
 pub mod metadata;
+pub mod tables;
 
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +110,8 @@ pub struct Options {
     pub district: Option<String>,
     /// Source code for the record (default: derived from the district, year and kind).
     pub code: Option<String>,
+    /// Similarity below which a figure goes to `unmatched` (default [`matcher::THRESHOLD`]).
+    pub threshold: Option<f64>,
 }
 
 /// Extracts every figure of `text`.
@@ -134,12 +137,16 @@ pub fn extract(
     let chars: Vec<char> = text.chars().collect();
     let mut observations = Vec::new();
     let mut unmatched = Vec::new();
-    for figure in figures::find(&chars, knowledge) {
+    let mut found = figures::find(&chars, knowledge);
+    found.extend(tables::find(&chars, knowledge));
+    found.sort_by_key(|f| f.start);
+    for figure in found {
         let ctx = matcher::Context {
             chars: &chars,
             district: &district,
             source: &code,
             review_year: meta.review_year,
+            threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
         };
         match matcher::decide(&figure, &ctx, knowledge) {
             matcher::Decision::Proposal(p) => observations.push(p),

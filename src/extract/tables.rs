@@ -1,0 +1,190 @@
+//! Tables flattened to text: statistics bulletins and report annexes arrive with one cell per
+//! line (often tab-indented), column headers first. A table is recognised by a header row
+//! whose value columns name a year (`2025年主要目标`, `2023年1—6月完成`); after it, a text cell
+//! followed by one cell per value column is a row: its label names the indicator (and the unit,
+//! `在校学生数（万人）`), the text cells before it name its category (`学前教育`: the
+//! breakdown), and each value column says whether the cell is a target or an actual and of
+//! which period. Empty cells (`*`, `—`, blank) are skipped.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::figures::Figure;
+use super::knowledge::Knowledge;
+use crate::domain::ObservationKind;
+
+/// What a value column says about its cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Target or actual.
+    pub kind: ObservationKind,
+    /// Reference period.
+    pub period: String,
+    /// Where the period comes from.
+    pub note: String,
+}
+
+static SPAN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})年(\d{1,2})\s*[—\-－~～至]\s*(\d{1,2})月").expect("valid regex")
+});
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
+static VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[<>＜＞≥≤]?\s*\d+(?:[.．]\d+)?\s*[%％]?$").expect("valid regex")
+});
+static UNIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[（(]([^（）()]{1,6})[）)]\s*$").expect("valid regex"));
+
+/// A header cell naming a year: a value column.
+fn column(header: &str) -> Option<Column> {
+    let target = ["目标", "预期", "规划"].iter().any(|w| header.contains(w));
+    let kind = if target {
+        ObservationKind::Target
+    } else {
+        ObservationKind::Actual
+    };
+    let note = format!("column header {header}");
+    if let Some(c) = SPAN.captures(header) {
+        let (y, a, b) = (&c[1], c[2].parse::<u32>().ok()?, c[3].parse::<u32>().ok()?);
+        return Some(Column {
+            kind,
+            period: format!("{y}-{a:02}..{y}-{b:02}"),
+            note,
+        });
+    }
+    YEAR.captures(header).map(|c| Column {
+        kind,
+        period: c[1].to_string(),
+        note,
+    })
+}
+
+fn is_empty_cell(s: &str) -> bool {
+    matches!(s, "*" | "—" | "-" | "－" | "/" | "——")
+}
+
+/// One line of the text: its trimmed content and where that content is (in characters).
+struct Line {
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+fn lines(chars: &[char]) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut s = 0;
+    for i in 0..=chars.len() {
+        if i == chars.len() || chars[i] == '\n' {
+            let mut a = s;
+            let mut b = i;
+            while a < b && chars[a].is_whitespace() {
+                a += 1;
+            }
+            while b > a && chars[b - 1].is_whitespace() {
+                b -= 1;
+            }
+            out.push(Line {
+                text: chars[a..b].iter().collect(),
+                start: a,
+                end: b,
+            });
+            s = i + 1;
+        }
+    }
+    out
+}
+
+/// The cells of every table in the text, as figures with their column.
+pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
+    let all = lines(chars);
+    let cells: Vec<&Line> = all.iter().filter(|l| !l.text.is_empty()).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < cells.len() {
+        // A header: consecutive short cells, at least one of which is a value column.
+        let mut j = i;
+        while j < cells.len()
+            && cells[j].text.chars().count() <= 20
+            && !VALUE.is_match(&cells[j].text)
+        {
+            j += 1;
+        }
+        // The header ends with its last value column; what follows are the first rows' cells.
+        let Some(last) = (i..j).rev().find(|&x| column(&cells[x].text).is_some()) else {
+            i = j.max(i + 1);
+            continue;
+        };
+        let j = last + 1;
+        let columns: Vec<Column> = cells[i..j].iter().filter_map(|c| column(&c.text)).collect();
+        if j - i < 2 || j - i > 8 {
+            i += 1;
+            continue;
+        }
+        let n = columns.len();
+        // Rows: text cells (category, then label) followed by n value cells.
+        let mut k = j;
+        let mut pending: Vec<&Line> = Vec::new();
+        let mut category_start: Option<usize> = None;
+        let mut unit = String::new();
+        while k < cells.len() {
+            let c = cells[k];
+            if c.text.chars().count() > 40 {
+                break;
+            }
+            let is_value = |l: &Line| VALUE.is_match(&l.text) || is_empty_cell(&l.text);
+            if !is_value(c)
+                && k + n < cells.len() + 1
+                && cells[k + 1..(k + 1 + n).min(cells.len())]
+                    .iter()
+                    .filter(|l| is_value(l))
+                    .count()
+                    == n
+            {
+                // A row: `c` is its label.
+                if let Some(u) = UNIT.captures(&c.text) {
+                    let u = u[1].trim().to_string();
+                    if knowledge.units.contains_key(&u) {
+                        unit = u;
+                    }
+                }
+                // A label without a unit (其中：普通小学) keeps the unit of the row above.
+                let start = category_start.unwrap_or(c.start);
+                let row_end = cells[k + n].end;
+                for (col, cell) in columns.iter().zip(&cells[k + 1..=k + n]) {
+                    if is_empty_cell(&cell.text) || unit.is_empty() {
+                        continue;
+                    }
+                    let value: String = cell.text.chars().filter(|c| !c.is_whitespace()).collect();
+                    let value = value.trim_end_matches(['%', '％']).to_string();
+                    out.push(Figure {
+                        value,
+                        unit: unit.clone(),
+                        start: cell.start,
+                        end: cell.end,
+                        number_start: cell.start,
+                        clause: (start, row_end),
+                        sentence: (start, row_end),
+                        is_rank: false,
+                        column: Some(col.clone()),
+                    });
+                }
+                pending.clear();
+                category_start = None;
+                k += n + 1;
+                continue;
+            }
+            if is_value(c) {
+                break;
+            }
+            // A category cell (it may span several lines: 学前 / 教育).
+            if pending.is_empty() {
+                category_start = Some(c.start);
+            }
+            pending.push(c);
+            k += 1;
+        }
+        i = k.max(i + 1);
+    }
+    out
+}
