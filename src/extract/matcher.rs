@@ -27,6 +27,8 @@ pub const THRESHOLD: f64 = 0.15;
 /// Characters of context before a figure, and after its unit, that name what it counts.
 const BEFORE: usize = 12;
 const AFTER: usize = 6;
+/// Weight of the sentence head's bigrams in a later figure's window.
+const HEAD_WEIGHT: f64 = 0.4;
 
 /// What the matcher needs besides the figure.
 pub struct Context<'a> {
@@ -374,7 +376,19 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     } else {
         sentence_before.clone()
     };
-    let mine = window(&before, &after_unit);
+    let mut mine = window(&before, &after_unit);
+    // In an enumeration (生均经费分别为学前教育13510元、普通小学10124元) the topic stands at
+    // the head of the sentence, far from the later figures: it joins their window, weighing less.
+    let head: String = sentence_before
+        .chars()
+        .take_while(|c| !super::knowledge::is_numeral(*c))
+        .take(BEFORE)
+        .collect();
+    if head.chars().count() < sentence_before.chars().count() {
+        for b in bigrams(&head) {
+            mine.entry(b).or_insert(HEAD_WEIGHT);
+        }
+    }
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
     let mut per_indicator: HashMap<usize, (f64, usize, f64)> = HashMap::new();
