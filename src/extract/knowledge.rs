@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use crate::db::schema::{dimension_members, dimensions, units};
 use crate::db::{queries, DbConnection};
 use crate::domain::{Breakdown, CanonicalUnit, Category, ObservationKind};
 use crate::ingest::codes::Codes;
@@ -243,25 +242,16 @@ impl Knowledge {
                     .unwrap_or_default(),
             })
             .collect();
-        let units = units::table
-            .select((units::unit, units::canonical, units::factor))
-            .load::<(String, String, f64)>(conn)?
+        let units = queries::units(conn)?
             .into_iter()
-            .filter_map(|(u, c, f)| Some((u, (CanonicalUnit::parse(&c).ok()?, f))))
+            .map(|(u, c, f)| (u, (c, f)))
             .collect();
-        let members = dimension_members::table
-            .inner_join(dimensions::table)
-            .select((
-                dimensions::code,
-                dimension_members::code,
-                dimension_members::name_zh,
-            ))
-            .load::<(String, String, String)>(conn)?
+        let members = queries::members(conn)?
             .into_iter()
-            .map(|(dimension, member, zh)| MemberCue {
-                dimension,
-                member,
-                words: vec![zh],
+            .map(|m| MemberCue {
+                dimension: m.dimension,
+                member: m.member,
+                words: vec![m.name_zh],
             })
             .collect();
         let districts = queries::all_districts(conn)?

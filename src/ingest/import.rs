@@ -19,9 +19,9 @@ use super::validate::{self, non_blank, Catalog, IndicatorInfo, OutOfRange};
 use super::write::{self, Actor};
 use super::{fail_on, IngestError, Located, Place, Problem};
 use crate::db::models::{IndicatorId, Observation};
-use crate::db::schema::{sources, units};
+use crate::db::schema::sources;
 use crate::db::{queries, DbConnection};
-use crate::domain::{AuditAction, CanonicalUnit};
+use crate::domain::AuditAction;
 
 /// How to import.
 #[derive(Debug, Clone, Copy)]
@@ -36,23 +36,16 @@ pub struct Options<'a> {
     pub default_source: Option<&'a str>,
 }
 
-/// A stored text that does not parse as the term it should be: fail the read.
-fn corrupt(e: crate::domain::UnknownTerm) -> diesel::result::Error {
-    diesel::result::Error::DeserializationError(Box::new(e))
-}
-
 /// The catalogue rows are validated against, read from the database.
 fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
     let districts = queries::all_districts(conn)?
         .into_iter()
         .map(|d| d.code)
         .collect();
-    let units = units::table
-        .select((units::unit, units::canonical, units::factor))
-        .load::<(String, String, f64)>(conn)?
+    let units = queries::units(conn)?
         .into_iter()
-        .map(|(u, c, f)| Ok((u, (CanonicalUnit::parse(&c).map_err(corrupt)?, f))))
-        .collect::<QueryResult<_>>()?;
+        .map(|(u, c, f)| (u, (c, f)))
+        .collect();
     let all = queries::all_indicators(conn)?;
     let ids: Vec<IndicatorId> = all.iter().map(|i| i.id).collect();
     let mut dims: HashMap<IndicatorId, Vec<String>> = HashMap::new();

@@ -115,16 +115,9 @@ fn ensure_periods_and_breakdowns(
     }
     codes.breakdowns = code_map!(conn, breakdowns);
     let ids = &codes.breakdowns;
-    let members: HashMap<(String, String), i32> = dimension_members::table
-        .inner_join(dimensions::table)
-        .select((
-            dimensions::code,
-            dimension_members::code,
-            dimension_members::id,
-        ))
-        .load::<(String, String, i32)>(conn)?
+    let members: HashMap<(String, String), i32> = crate::db::queries::members(conn)?
         .into_iter()
-        .map(|(d, m, id)| ((d, m), id))
+        .map(|m| ((m.dimension, m.member), m.id))
         .collect();
     for b in missing {
         let code = b.to_string();

@@ -11,7 +11,7 @@ pub use observation_queries::*;
 use super::conn::{DbConnection, MultiBackend};
 use super::models::*;
 use super::schema::*;
-use crate::domain::Category;
+use crate::domain::{CanonicalUnit, Category};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, present in both backends: case-insensitive search without ILIKE, which
@@ -264,6 +264,55 @@ pub fn breakdowns_by_codes(
         .select((breakdowns::id, breakdowns::code))
         .load(conn)?;
     Ok(rows.into_iter().map(|(i, c)| (BreakdownId(i), c)).collect())
+}
+
+/// A breakdown member with its dimension, id and Chinese name.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    /// Dimension code.
+    pub dimension: String,
+    /// Member code.
+    pub member: String,
+    /// Surrogate key.
+    pub id: i32,
+    /// Chinese name.
+    pub name_zh: String,
+}
+
+/// Every breakdown member with its dimension, id and name.
+pub fn members(conn: &mut DbConnection) -> QueryResult<Vec<MemberRow>> {
+    Ok(dimension_members::table
+        .inner_join(dimensions::table)
+        .select((
+            dimensions::code,
+            dimension_members::code,
+            dimension_members::id,
+            dimension_members::name_zh,
+        ))
+        .load::<(String, String, i32, String)>(conn)?
+        .into_iter()
+        .map(|(dimension, member, id, name_zh)| MemberRow {
+            dimension,
+            member,
+            id,
+            name_zh,
+        })
+        .collect())
+}
+
+/// Every reported unit with its canonical unit and factor. A canonical unit the vocabulary
+/// does not know fails the read (the table was changed behind edustats' back).
+pub fn units(conn: &mut DbConnection) -> QueryResult<Vec<(String, CanonicalUnit, f64)>> {
+    units::table
+        .select((units::unit, units::canonical, units::factor))
+        .load::<(String, String, f64)>(conn)?
+        .into_iter()
+        .map(|(u, c, f)| {
+            let c = CanonicalUnit::parse(&c)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Ok((u, c, f))
+        })
+        .collect()
 }
 
 /// Every (dimension, member) code pair.
