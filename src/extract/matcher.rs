@@ -40,6 +40,8 @@ pub struct Context<'a> {
     pub source: &'a str,
     /// The year the report reviews.
     pub review_year: Option<i32>,
+    /// The span the report reviews when it says "…年以来" (`2021..2022`).
+    pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
 }
@@ -270,6 +272,14 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
         let year = c[1].to_string();
         let note = format!("inferred: {year}年 stated earlier in the paragraph");
         return (year, Some(note));
+    }
+    if let Some(span) = &cx.review_span {
+        return (
+            span.clone(),
+            Some(format!(
+                "inferred: no year stated; the report reviews the period {span} (…年以来 up to its date)"
+            )),
+        );
     }
     match cx.review_year {
         Some(y) => (

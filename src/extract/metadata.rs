@@ -176,6 +176,20 @@ pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
 }
 
 impl Metadata {
+    /// The span a report reviews when its title says "2021年以来": from that year to the year
+    /// of its date (`2021..2022`); `None` otherwise.
+    pub fn review_span(&self) -> Option<String> {
+        let title = self.title.as_deref()?;
+        let c = YEAR.captures(title)?;
+        let whole = c.get(0)?;
+        if !title[whole.end()..].starts_with("以来") {
+            return None;
+        }
+        let start: i32 = c[1].parse().ok()?;
+        let end: i32 = self.date.as_deref()?.get(..4)?.parse().ok()?;
+        (end > start).then(|| format!("{start}..{end}"))
+    }
+
     /// A source code in the seed convention: `<district>-<year>-<kind>`, e.g.
     /// `rongchang-2022-self-evaluation`.
     pub fn default_code(&self, district: &str, knowledge: &Knowledge) -> String {

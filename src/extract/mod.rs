@@ -146,6 +146,7 @@ pub fn extract(
             district: &district,
             source: &code,
             review_year: meta.review_year,
+            review_span: meta.review_span(),
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
         };
         match matcher::decide(&figure, &ctx, knowledge) {
