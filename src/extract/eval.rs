@@ -140,6 +140,17 @@ pub fn score(
             let b =
                 crate::domain::Breakdown::parse_opt(p.row.breakdown.as_deref()).unwrap_or_default();
             s.breakdown_agrees += usize::from(b == c.breakdown);
+            if b != c.breakdown && p.row.indicator == c.row.indicator {
+                s.details.push(format!(
+                    "breakdown {} {}{}: proposed {:?}, curated {:?} in: {}",
+                    c.row.key,
+                    c.row.value,
+                    c.row.unit,
+                    b.to_string(),
+                    c.breakdown.to_string(),
+                    c.row.quote
+                ));
+            }
             if p.row.indicator != c.row.indicator {
                 s.details.push(format!(
                     "indicator {} {}{}: proposed {} ({}), curated {}{}",

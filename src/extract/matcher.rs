@@ -290,24 +290,52 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
     }
 }
 
-fn breakdown_of(clause_before: &str, dimensions: &[String], k: &Knowledge) -> Breakdown {
-    let mut best: HashMap<&str, (usize, &str)> = HashMap::new();
+/// The member of each dimension named last in `text` (whitespace ignored, so a table category
+/// split over lines still reads 义务教育); of two names ending at the same place the longer
+/// wins (中小学 over 小学).
+fn members_named<'a>(
+    text: &str,
+    dimensions: &[String],
+    k: &'a Knowledge,
+) -> HashMap<&'a str, &'a str> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut best: HashMap<&str, (usize, usize, &str)> = HashMap::new();
     for m in &k.members {
         if !dimensions.contains(&m.dimension) {
             continue;
         }
         for w in &m.words {
-            if let Some(pos) = clause_before.rfind(w.as_str()) {
-                let end = pos + w.len();
-                let entry = best.entry(m.dimension.as_str()).or_insert((0, ""));
-                // The member named closest to the figure wins.
-                if end > entry.0 || entry.1.is_empty() {
-                    *entry = (end, m.member.as_str());
+            if let Some(pos) = text.rfind(w.as_str()) {
+                let key = (pos + w.len(), w.len());
+                let entry = best.entry(m.dimension.as_str()).or_insert((0, 0, ""));
+                if (key.0, key.1) > (entry.0, entry.1) {
+                    *entry = (key.0, key.1, m.member.as_str());
                 }
             }
         }
     }
-    Breakdown::from_pairs(best.into_iter().map(|(d, (_, m))| (d, m))).unwrap_or_default()
+    best.into_iter().map(|(d, (_, _, m))| (d, m)).collect()
+}
+
+/// The breakdown of a figure: members named in its clause; for dimensions the clause leaves
+/// open, members named earlier in the sentence (全区中小学在校学生106291人，其中公办80668人:
+/// both are 中小学); and a member whose name is the printed unit (次, 所次, 起: how it was
+/// counted).
+fn breakdown_of(
+    clause_before: &str,
+    sentence_before: &str,
+    unit: &str,
+    dimensions: &[String],
+    k: &Knowledge,
+) -> Breakdown {
+    let mut found = members_named(sentence_before, dimensions, k);
+    found.extend(members_named(clause_before, dimensions, k));
+    for m in &k.members {
+        if dimensions.contains(&m.dimension) && m.words.iter().any(|w| w == unit) {
+            found.insert(m.dimension.as_str(), m.member.as_str());
+        }
+    }
+    Breakdown::from_pairs(found).unwrap_or_default()
 }
 
 /// Words that end a name rather than belong to it (全区共有学校 → 学校).
@@ -459,7 +487,13 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     match best {
         Some((i, score, wi)) if score >= cx.threshold => {
             let ind = &k.indicators[i];
-            let breakdown = breakdown_of(&clause_before, &ind.dimensions, k);
+            let breakdown = breakdown_of(
+                &clause_before,
+                &sentence_before,
+                &f.unit,
+                &ind.dimensions,
+                k,
+            );
             let why = format!(
                 "{} ({}): {}, similarity {:.2}",
                 ind.name_zh, ind.code, profiles.windows[wi].label, score
