@@ -304,7 +304,10 @@ const ITEM_COLUMNS: (
 );
 
 /// Loads drafts with their items (two queries whatever the number of drafts).
-fn with_items(conn: &mut DbConnection, records: Vec<DraftRecord>) -> Result<Vec<Draft>, DraftError> {
+fn with_items(
+    conn: &mut DbConnection,
+    records: Vec<DraftRecord>,
+) -> Result<Vec<Draft>, DraftError> {
     let ids: Vec<i32> = records.iter().map(|r| r.0).collect();
     let mut items: std::collections::HashMap<i32, Vec<DraftItem>> = Default::default();
     let rows: Vec<ItemRecord> = draft_items::table
@@ -407,7 +410,13 @@ pub fn create(
             .iter()
             .cloned()
             .map(Extracted::Proposal)
-            .chain(extraction.unmatched.iter().cloned().map(Extracted::Unmatched));
+            .chain(
+                extraction
+                    .unmatched
+                    .iter()
+                    .cloned()
+                    .map(Extracted::Unmatched),
+            );
         for (i, item) in items.enumerate() {
             diesel::insert_into(draft_items::table)
                 .values((
@@ -553,18 +562,27 @@ pub fn decide(
         let mut item = item_at(&d, position)?.clone();
         let mut changes = Vec::new();
         if let Some(edit) = edit {
-            let mut row = item
-                .row()
-                .cloned()
-                .ok_or_else(|| DraftError::BadInput(format!("item {position} {NEEDS_INDICATOR}")))?;
+            let mut row = item.row().cloned().ok_or_else(|| {
+                DraftError::BadInput(format!("item {position} {NEEDS_INDICATOR}"))
+            })?;
             if let Some(code) = &edit.indicator {
                 if *code != row.indicator && !indicator_known(conn, &d, code, position)? {
                     return Err(DraftError::UnknownIndicator(code.clone()));
                 }
             }
-            change("indicator", &mut row.indicator, edit.indicator, &mut changes);
+            change(
+                "indicator",
+                &mut row.indicator,
+                edit.indicator,
+                &mut changes,
+            );
             change("period", &mut row.period, edit.period, &mut changes);
-            change_opt("breakdown", &mut row.breakdown, edit.breakdown, &mut changes);
+            change_opt(
+                "breakdown",
+                &mut row.breakdown,
+                edit.breakdown,
+                &mut changes,
+            );
             if let Some(kind) = edit.kind.filter(|k| *k != row.kind) {
                 changes.push(format!("kind {} → {}", row.kind, kind));
                 row.kind = kind;
@@ -714,7 +732,13 @@ pub fn merge_indicator(
         item.edited = Some(row_of_unmatched(&d, position, &u, into)?);
         item.new_indicator = None;
         item.decision = DraftDecision::Accepted;
-        save(conn, &d, &item, actor, &format!("accepted, merged into {into}"))?;
+        save(
+            conn,
+            &d,
+            &item,
+            actor,
+            &format!("accepted, merged into {into}"),
+        )?;
         Ok(item)
     })
 }

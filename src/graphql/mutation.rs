@@ -11,12 +11,12 @@ use super::context::ContextExt;
 use super::guard::RoleGuard;
 use super::Observation;
 use crate::auth::Role;
-use crate::error::ApiError;
-use crate::ingest::import::{self, Correction, Options};
-use crate::ingest::read::LocatedBundle;
 use crate::domain::{Direction, DraftDecision};
+use crate::error::ApiError;
 use crate::extract::drafts::{self, NewIndicator};
 use crate::extract::Options as ExtractOptions;
+use crate::ingest::import::{self, Correction, Options};
+use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
 
 use super::draft::{category_arg, unit_arg, Draft, DraftEdit, DraftItem};

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{decode_cursor, ObservationConnection, DEFAULT_PAGE, MAX_PAGE};
 use super::context::ContextExt;
+use super::draft::Draft;
 use super::enums::{ObservationKind, SortOrder};
 use super::guard::RoleGuard;
 use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
@@ -18,9 +19,8 @@ use crate::analytics::{self, AnalyticsError};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
 use crate::domain::{Category, DraftStatus};
-use crate::extract;
-use super::draft::Draft;
 use crate::error::{ApiError, GqlResultExt};
+use crate::extract;
 
 /// Read access to the warehouse.
 pub struct QueryRoot;

@@ -190,10 +190,7 @@ fn new_indicators(
                 ),
             ));
         } else if catalog.indicators.contains_key(&row.code) {
-            problems.push(at.problem(
-                "code",
-                format!("indicator {:?} already exists", row.code),
-            ));
+            problems.push(at.problem("code", format!("indicator {:?} already exists", row.code)));
         }
         let dims = validate::indicator(row, at, |d| dimensions.contains(d), problems);
         if problems.len() == before {
