@@ -481,7 +481,7 @@ fn insert_indicators(
                         "indicator",
                         &i.code,
                     )?),
-                    indicator_dimensions::dimension_id.eq(id_of(&dimension_ids, "dimension", d)?),
+                    indicator_dimensions::dimension_id.eq(id_of(dimension_ids, "dimension", d)?),
                 ))
                 .execute(conn)?;
         }
