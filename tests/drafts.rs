@@ -497,7 +497,7 @@ async fn a_failing_publication_writes_nothing() {
 }
 
 #[tokio::test]
-async fn drafts_need_an_editor_key_and_name_what_is_missing() {
+async fn drafts_need_an_editor_key_and_refuse_what_does_not_apply() {
     let app = TestApp::seeded();
     let text = report_text();
     let calls = [
@@ -509,6 +509,10 @@ async fn drafts_need_an_editor_key_and_name_what_is_missing() {
         ("{ draft(id: 1) { id } }", json!({})),
         (
             "mutation { decideProposal(draft: 1, item: 1, decision: ACCEPTED) { position } }",
+            json!({}),
+        ),
+        (
+            "mutation { confirmIndicator(draft: 1, item: 1, code: \"x\", nameEn: \"x\", direction: NEUTRAL, definition: \"x\") { position } }",
             json!({}),
         ),
         (
@@ -547,6 +551,47 @@ async fn drafts_need_an_editor_key_and_name_what_is_missing() {
         )
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    // A new indicator must be new; a figure may be merged into one confirmed in the draft.
+    let growth = pos(item(&draft, "UNMATCHED", "-94.72"));
+    let below = pos(item(&draft, "UNMATCHED", "低于50"));
+    let confirm = "mutation($d: Int!, $i: Int!, $c: String!) { confirmIndicator(draft: $d, item: $i, code: $c, nameEn: \"x\", direction: NEUTRAL, definition: \"x\") { decision } }";
+    let v = app
+        .graphql_as(&key, confirm, json!({"d": id, "i": growth, "c": "schools"}))
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    ok(
+        &app,
+        &key,
+        confirm,
+        json!({"d": id, "i": growth, "c": "plan_growth"}),
+    )
+    .await;
+    let v = app
+        .graphql_as(
+            &key,
+            confirm,
+            json!({"d": id, "i": below, "c": "plan_growth"}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "confirmed twice: {v}");
+    let m = "mutation($d: Int!, $i: Int!, $into: String!) { mergeIndicator(draft: $d, item: $i, into: $into) { row { indicator } } }";
+    let d = ok(
+        &app,
+        &key,
+        m,
+        json!({"d": id, "i": below, "into": "plan_growth"}),
+    )
+    .await;
+    assert_eq!(d["mergeIndicator"]["row"]["indicator"], "plan_growth");
+    let v = app
+        .graphql_as(
+            &key,
+            m,
+            json!({"d": id, "i": below, "into": "no_such_indicator"}),
+        )
+        .await;
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
+
     // A proposal is moved with decideProposal, not merged.
     let proposal = pos(item(&draft, "PROPOSAL", "564"));
     let m = "mutation($d: Int!, $i: Int!) { mergeIndicator(draft: $d, item: $i, into: \"schools\") { position } }";

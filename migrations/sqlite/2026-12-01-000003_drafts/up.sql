@@ -16,6 +16,9 @@ CREATE TABLE drafts (
     published_at TEXT
 );
 CREATE INDEX drafts_status ON drafts (status);
+-- One open draft per source code: two reviewers extracting the same report at once get a
+-- conflict instead of two drafts racing to publish the same source.
+CREATE UNIQUE INDEX drafts_open_code ON drafts (code) WHERE status = 'open';
 
 CREATE TABLE draft_items (
     id INTEGER PRIMARY KEY,
