@@ -14,6 +14,8 @@ use axum::http::StatusCode;
 
 use crate::analytics::AnalyticsError;
 use crate::db::DbError;
+use crate::extract::drafts::DraftError;
+use crate::extract::ExtractError;
 use crate::ingest::import::CorrectionError;
 use crate::ingest::{IngestError, Problem};
 
@@ -186,6 +188,34 @@ impl From<CorrectionError> for ApiError {
             },
             CorrectionError::NoChange(_) => ApiError::BadInput(e.to_string()),
             CorrectionError::Ingest(e) => e.into(),
+        }
+    }
+}
+
+impl From<DraftError> for ApiError {
+    fn from(e: DraftError) -> Self {
+        match e {
+            DraftError::UnknownDraft(id) => ApiError::NotFound {
+                kind: "draft",
+                code: id.to_string(),
+            },
+            DraftError::UnknownItem { draft, item } => ApiError::NotFound {
+                kind: "draft item",
+                code: format!("{draft}/{item}"),
+            },
+            DraftError::UnknownIndicator(code) => ApiError::NotFound {
+                kind: "indicator",
+                code,
+            },
+            DraftError::Extract(ExtractError::UnknownDistrict(code)) => ApiError::NotFound {
+                kind: "district",
+                code,
+            },
+            e @ (DraftError::Closed { .. } | DraftError::BadInput(_) | DraftError::Extract(_)) => {
+                ApiError::BadInput(e.to_string())
+            }
+            DraftError::Ingest(e) => e.into(),
+            e @ DraftError::Corrupt(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use edustats::domain::{
-    Direction, DivisionLevel, FindingOrigin, ObservationKind, PeriodKind, Qualifier, Role,
-    Severity, SourceKind,
+    Direction, DivisionLevel, DraftDecision, DraftStatus, FindingOrigin, ObservationKind,
+    PeriodKind, Qualifier, Role, Severity, SourceKind,
 };
 
 /// The CHECK (`column IN ('a', 'b')`) lists of a migration folder, as (table, column, values).
@@ -60,6 +60,8 @@ fn every_check_list_matches_its_enum() {
         ("findings", "origin", spellings(FindingOrigin::all())),
         ("findings", "severity", spellings(Severity::all())),
         ("api_keys", "role", spellings(Role::all())),
+        ("drafts", "status", spellings(DraftStatus::all())),
+        ("draft_items", "decision", spellings(DraftDecision::all())),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     for backend in ["sqlite", "postgres"] {

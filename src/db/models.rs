@@ -275,7 +275,7 @@ pub struct AuditEntry {
     pub at: String,
     /// Who: an API key's name or `cli:<user>`.
     pub actor: String,
-    /// `import`, `correction`, `key_create`, `key_revoke`.
+    /// `seed`, `import`, `correction`, `key_create`, `key_revoke`, `draft_*` (review drafts).
     #[diesel(deserialize_as = String)]
     pub action: AuditAction,
     /// What, in words.

@@ -200,6 +200,33 @@ diesel::table! {
 diesel::joinable!(dimension_members -> dimensions (dimension_id));
 diesel::joinable!(indicator_dimensions -> indicators (indicator_id));
 diesel::joinable!(indicator_dimensions -> dimensions (dimension_id));
+diesel::table! {
+    drafts (id) {
+        id -> Integer,
+        code -> Text,
+        district -> Text,
+        source -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Text,
+        published_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    draft_items (id) {
+        id -> Integer,
+        draft_id -> Integer,
+        position -> Integer,
+        item -> Text,
+        decision -> Text,
+        edited -> Nullable<Text>,
+        new_indicator -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(breakdown_members -> breakdowns (breakdown_id));
 diesel::joinable!(breakdown_members -> dimension_members (member_id));
 diesel::joinable!(sources -> districts (district_id));
@@ -212,6 +239,7 @@ diesel::joinable!(findings -> sources (source_id));
 diesel::joinable!(finding_observations -> findings (finding_id));
 diesel::joinable!(finding_observations -> observations (observation_id));
 diesel::joinable!(observation_revisions -> observations (observation_id));
+diesel::joinable!(draft_items -> drafts (draft_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -230,4 +258,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     observation_revisions,
     api_keys,
     audit_log,
+    drafts,
+    draft_items,
 );

@@ -256,6 +256,41 @@ vocabulary! {
         KeyCreate,
         /// An API key was revoked.
         KeyRevoke,
+        /// A review draft was extracted from a report.
+        DraftCreate,
+        /// A reviewer decided on an item of a draft (accepted, edited, moved, rejected, a new
+        /// indicator confirmed or a figure merged into an existing indicator).
+        DraftDecision,
+        /// A draft was published through the import path.
+        DraftPublish,
+        /// A draft was discarded.
+        DraftDiscard,
+    }
+}
+
+vocabulary! {
+    /// Where a review draft stands.
+    #[derive(async_graphql::Enum)]
+    pub enum DraftStatus ("draft status") {
+        /// Under review: items can be decided.
+        Open,
+        /// Published: its accepted items are observations.
+        Published,
+        /// Abandoned: kept for the record, never published.
+        Discarded,
+    }
+}
+
+vocabulary! {
+    /// A reviewer's decision on one item of a draft.
+    #[derive(async_graphql::Enum)]
+    pub enum DraftDecision ("draft decision") {
+        /// Not decided yet: a draft with pending items cannot be published.
+        Pending,
+        /// Published with the draft (as edited, if it was).
+        Accepted,
+        /// Not a figure to keep; stays in the draft for the record.
+        Rejected,
     }
 }
 

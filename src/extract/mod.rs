@@ -13,6 +13,7 @@
 //! improves as the warehouse grows. Nothing found is dropped: a figure that matches no
 //! indicator goes to `unmatched` with a suggested indicator.
 
+pub mod drafts;
 pub mod eval;
 pub mod figures;
 pub mod knowledge;

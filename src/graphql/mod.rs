@@ -15,6 +15,7 @@ pub mod compare;
 pub mod connection;
 pub mod context;
 pub mod district;
+pub mod draft;
 pub mod enums;
 pub mod finding;
 pub mod guard;

@@ -1,4 +1,4 @@
-//! The mutation root: imports and corrections. Every mutation is guarded by
+//! The mutation root: imports, corrections, and the review of extraction drafts. Every mutation is guarded by
 //! [`RoleGuard`](super::guard::RoleGuard): it needs an API key (`Authorization: Bearer <key>`)
 //! with the editor or admin role; without one the answer is `UNAUTHENTICATED` or `FORBIDDEN`
 //! and nothing is written. The work itself is the shared ingest path
@@ -11,10 +11,15 @@ use super::context::ContextExt;
 use super::guard::RoleGuard;
 use super::Observation;
 use crate::auth::Role;
+use crate::domain::{Direction, DraftDecision};
 use crate::error::ApiError;
+use crate::extract::drafts::{self, NewIndicator};
+use crate::extract::Options as ExtractOptions;
 use crate::ingest::import::{self, Correction, Options};
 use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
+
+use super::draft::{category_arg, unit_arg, Draft, DraftEdit, DraftItem};
 
 /// Writes to the warehouse (API key required).
 pub struct MutationRoot;
@@ -89,5 +94,124 @@ impl MutationRoot {
             import::correct(c, correction, opts).map_err(ApiError::from)
         });
         Ok(o.await?.into())
+    }
+
+    /// Extracts a report's text into a review draft (stored, so a review can stop and resume):
+    /// every proposed observation and every figure without an indicator becomes a pending
+    /// item. `district` defaults to the one the title or issuer names; `code` (the source the
+    /// draft creates) to `<district>-<year>-<kind>`, and must be new.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn extract_report(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        district: Option<String>,
+        code: Option<String>,
+    ) -> Result<Draft> {
+        let actor = ctx.principal()?.name.clone();
+        let opts = ExtractOptions {
+            district,
+            code,
+            threshold: None,
+        };
+        let d = ctx.run(move |c| drafts::create(c, &text, &opts, &actor).map_err(ApiError::from));
+        Ok(d.await?.into())
+    }
+
+    /// Decides on one item of an open draft: `ACCEPTED`, `REJECTED` (kept in the draft, not
+    /// published) or back to `PENDING`, optionally editing its row first (a new `indicator`
+    /// moves the figure). The edited row is validated in full by `publishDraft` (try
+    /// `dryRun`).
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn decide_proposal(
+        &self,
+        ctx: &Context<'_>,
+        draft: i32,
+        item: i32,
+        decision: DraftDecision,
+        edit: Option<DraftEdit>,
+    ) -> Result<DraftItem> {
+        let actor = ctx.principal()?.name.clone();
+        let i = ctx.run(move |c| {
+            drafts::decide(c, draft, item, decision, edit.map(Into::into), &actor)
+                .map_err(ApiError::from)
+        });
+        Ok(i.await?.into())
+    }
+
+    /// Accepts a figure that matched no indicator under a NEW indicator, created with the
+    /// observations when the draft is published (validated like a seed indicator). `unit`
+    /// (canonical unit code), `category` and `nameZh` default to the extractor's suggestion.
+    // Resolver arguments mirror the GraphQL arguments one to one.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn confirm_indicator(
+        &self,
+        ctx: &Context<'_>,
+        draft: i32,
+        item: i32,
+        code: String,
+        name_en: String,
+        direction: Direction,
+        definition: String,
+        name_zh: Option<String>,
+        unit: Option<String>,
+        category: Option<String>,
+    ) -> Result<DraftItem> {
+        let actor = ctx.principal()?.name.clone();
+        let new = NewIndicator {
+            code,
+            name_en,
+            direction,
+            definition,
+            name_zh,
+            unit: unit_arg(unit).map_err(ApiError::into_graphql)?,
+            category: category_arg(category).map_err(ApiError::into_graphql)?,
+        };
+        let i = ctx.run(move |c| {
+            drafts::confirm_indicator(c, draft, item, new, &actor).map_err(ApiError::from)
+        });
+        Ok(i.await?.into())
+    }
+
+    /// Accepts a figure that matched no indicator under an existing indicator (of the
+    /// catalogue, or confirmed for another item of the draft).
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn merge_indicator(
+        &self,
+        ctx: &Context<'_>,
+        draft: i32,
+        item: i32,
+        into: String,
+    ) -> Result<DraftItem> {
+        let actor = ctx.principal()?.name.clone();
+        let i = ctx.run(move |c| {
+            drafts::merge_indicator(c, draft, item, &into, &actor).map_err(ApiError::from)
+        });
+        Ok(i.await?.into())
+    }
+
+    /// Publishes a draft: its accepted rows, its source record and its confirmed indicators
+    /// go through the same validation and atomic write as `importReport`, in one transaction
+    /// with the draft's status. Pending items are problems too; every problem is listed in
+    /// `extensions.problems` (path `items[N]`) and nothing is written. `dryRun` validates only.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn publish_draft(
+        &self,
+        ctx: &Context<'_>,
+        draft: i32,
+        #[graphql(default = false)] dry_run: bool,
+    ) -> Result<ImportReport> {
+        let actor = ctx.principal()?.name.clone();
+        ctx.run(move |c| drafts::publish(c, draft, dry_run, &actor).map_err(ApiError::from))
+            .await
+    }
+
+    /// Discards an open draft: it is kept, marked discarded, and can no longer change.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn discard_draft(&self, ctx: &Context<'_>, draft: i32) -> Result<Draft> {
+        let actor = ctx.principal()?.name.clone();
+        let d = ctx.run(move |c| drafts::discard(c, draft, &actor).map_err(ApiError::from));
+        Ok(d.await?.into())
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{decode_cursor, ObservationConnection, DEFAULT_PAGE, MAX_PAGE};
 use super::context::ContextExt;
+use super::draft::Draft;
 use super::enums::{ObservationKind, SortOrder};
 use super::guard::RoleGuard;
 use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
@@ -17,8 +18,9 @@ use super::{Ranking, Source, TimeSeries};
 use crate::analytics::{self, AnalyticsError};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
-use crate::domain::Category;
+use crate::domain::{Category, DraftStatus};
 use crate::error::{ApiError, GqlResultExt};
+use crate::extract;
 
 /// Read access to the warehouse.
 pub struct QueryRoot;
@@ -303,5 +305,20 @@ impl QueryRoot {
             })
             .await?;
         finding::list(ctx, rows).await
+    }
+
+    /// Review drafts, newest first, optionally of one status (editor key required: drafts
+    /// are not public).
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn drafts(&self, ctx: &Context<'_>, status: Option<DraftStatus>) -> Result<Vec<Draft>> {
+        let rows = ctx.run(move |c| extract::drafts::list(c, status).map_err(ApiError::from));
+        Ok(super::all(rows.await?))
+    }
+
+    /// One review draft with its items (editor key required).
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn draft(&self, ctx: &Context<'_>, id: i32) -> Result<Draft> {
+        let d = ctx.run(move |c| extract::drafts::get(c, id).map_err(ApiError::from));
+        Ok(d.await?.into())
     }
 }

@@ -7,14 +7,14 @@
 //! exported by `edustats export` re-imports as a no-op. Every problem of the input is reported
 //! (place and field) before anything is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
 use super::codes::Codes;
 use super::plan::{self, Plan};
 use super::read::LocatedBundle;
-use super::rows::{ImportReport, ObservationRow};
+use super::rows::{ImportReport, IndicatorRow, ObservationRow};
 use super::validate::{self, non_blank, Catalog, IndicatorInfo, OutOfRange};
 use super::write::{self, Actor};
 use super::{fail_on, IngestError, Located, Place, Problem};
@@ -122,6 +122,7 @@ fn plan(
             "nothing to import".into(),
         ));
     }
+    let indicators = new_indicators(input, &mut catalog, &mut problems);
     let default_source = default_source(input, opts);
     let mut rows: Vec<(Located<ObservationRow>, String)> = Vec::new();
     for (row, at) in bundle.observations.iter().zip(&input.places) {
@@ -143,7 +144,7 @@ fn plan(
         }
     }
     let validated = validate::observations(rows, &catalog, OutOfRange::Reject, &mut problems);
-    let plan = plan::against_stored(
+    let mut plan = plan::against_stored(
         conn,
         validated,
         new_sources,
@@ -151,8 +152,52 @@ fn plan(
         codes,
         &mut problems,
     )?;
+    plan.indicators = indicators;
     fail_on(problems)?;
     Ok(plan)
+}
+
+/// Validates the new indicators a bundle brings (a reviewed draft's confirmed indicators) like
+/// seed indicators, plus what only a live catalogue can tell: the code is new and well formed.
+/// Valid ones join `catalog`, so the bundle's rows validate against them.
+fn new_indicators(
+    input: &LocatedBundle,
+    catalog: &mut Catalog,
+    problems: &mut Vec<Problem>,
+) -> Vec<(IndicatorRow, Vec<String>)> {
+    let dimensions: HashSet<String> = catalog.members.iter().map(|(d, _)| d.clone()).collect();
+    let mut out = Vec::new();
+    for Located { at, row } in &input.indicators {
+        let before = problems.len();
+        let well_formed = row.code.starts_with(|c: char| c.is_ascii_lowercase())
+            && row
+                .code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !well_formed {
+            problems.push(at.problem(
+                "code",
+                format!(
+                    "invalid indicator code {:?}: use lower-case letters, digits and '_', starting with a letter",
+                    row.code
+                ),
+            ));
+        } else if catalog.indicators.contains_key(&row.code) {
+            problems.push(at.problem("code", format!("indicator {:?} already exists", row.code)));
+        }
+        let dims = validate::indicator(row, at, |d| dimensions.contains(d), problems);
+        if problems.len() == before {
+            let info = IndicatorInfo {
+                unit: row.unit,
+                dimensions: dims.clone(),
+                min: row.min,
+                max: row.max,
+            };
+            catalog.indicators.insert(row.code.clone(), info);
+            out.push((row.clone(), dims));
+        }
+    }
+    out
 }
 
 /// What the audit log says about an import.

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::codes::Codes;
 use super::period::ParsedPeriod;
-use super::rows::{FindingRow, ImportReport, ObservationRow, SourceInput};
+use super::rows::{FindingRow, ImportReport, IndicatorRow, ObservationRow, SourceInput};
 use super::validate::{non_blank, ValidObservation, Validated};
 use super::Problem;
 use crate::db::models::Observation;
@@ -20,6 +20,9 @@ use crate::domain::{Breakdown, SourceKind};
 /// A write, planned.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// Catalogue indicators to create, with their dimensions (a reviewed draft's confirmed
+    /// indicators; a seed load writes its catalogue itself).
+    pub indicators: Vec<(IndicatorRow, Vec<String>)>,
     /// Sources to create, with their validated kind.
     pub sources: Vec<(SourceInput, SourceKind)>,
     /// Periods the rows use, by code (created when missing).
@@ -63,9 +66,9 @@ impl Plan {
         }
     }
 
-    /// Rows written by applying the plan (sources and observations).
+    /// Rows written by applying the plan (indicators, sources and observations).
     pub fn written(&self) -> usize {
-        self.sources.len() + self.create.len() + self.correct.len()
+        self.indicators.len() + self.sources.len() + self.create.len() + self.correct.len()
     }
 }
 

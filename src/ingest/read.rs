@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use super::rows::{Bundle, ObservationRow};
+use super::rows::{Bundle, IndicatorRow, ObservationRow};
 use super::{IngestError, Located, Place, Problem};
 
 /// Reads a CSV file of `T` rows (cells trimmed). A malformed row becomes a problem naming its
@@ -145,6 +145,10 @@ pub struct LocatedBundle {
     pub places: Vec<Place>,
     /// Records that could not be read.
     pub problems: Vec<Problem>,
+    /// New catalogue indicators the rows may use, validated like seed indicators and created
+    /// in the same transaction (only a reviewed extraction draft sets them: import files and
+    /// `importReport` add figures, not catalogue entries).
+    pub indicators: Vec<Located<IndicatorRow>>,
 }
 
 impl LocatedBundle {
@@ -157,6 +161,7 @@ impl LocatedBundle {
             bundle,
             places,
             problems: Vec::new(),
+            indicators: Vec::new(),
         }
     }
 }
@@ -267,5 +272,6 @@ pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
         },
         places,
         problems,
+        indicators: Vec::new(),
     })
 }

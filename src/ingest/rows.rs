@@ -50,8 +50,9 @@ pub struct BreakdownRow {
     pub name_en: String,
 }
 
-/// A row of `indicators/*.csv`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// A row of `indicators/*.csv` (also a new indicator confirmed while reviewing a draft, stored
+/// as JSON with the draft).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct IndicatorRow {
     /// Stable snake_case code.
     pub code: String,

@@ -15,7 +15,6 @@ use super::rows::{
 };
 use super::validate::{self, Catalog, IndicatorInfo, OutOfRange};
 use super::{fail_on, IngestError, Located, Place, Problem};
-use crate::domain::SeriesSpec;
 
 /// Everything in the seed folder, validated and ready to write.
 #[derive(Debug, Clone, Default)]
@@ -195,31 +194,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         );
     }
     for Located { at, row: i } in indicators {
-        let mut bad = |field: &str, msg: String| {
-            p.push(at.problem(field, format!("indicator {}: {msg}", i.code)))
-        };
-        if i.name_zh.is_empty() || i.name_en.is_empty() || i.definition.is_empty() {
-            bad("name_zh", "names and definition are required".into());
-        }
-        for (field, spec) in [("numerator", &i.numerator), ("denominator", &i.denominator)] {
-            if let Some(spec) = validate::non_blank(spec) {
-                if let Err(e) = spec.parse::<SeriesSpec>() {
-                    bad(field, e.to_string());
-                }
-            }
-        }
-        let dims: Vec<String> = i
-            .dimensions
-            .split(';')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(String::from)
-            .collect();
-        for d in &dims {
-            if !data.dimensions.contains_key(d) {
-                bad("dimensions", format!("unknown dimension {d:?}"));
-            }
-        }
+        let dims = validate::indicator(&i, &at, |d| data.dimensions.contains_key(d), &mut p);
         data.indicators.push((i, dims));
     }
     let catalog = Catalog {

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::period::{parse_period, ParsedPeriod};
 use super::quantity::parse_quantity;
-use super::rows::{ObservationRow, SourceInput};
+use super::rows::{IndicatorRow, ObservationRow, SourceInput};
 use super::{Located, Place, Problem};
-use crate::domain::{Breakdown, CanonicalUnit, Qualifier, SourceKind};
+use crate::domain::{Breakdown, CanonicalUnit, Qualifier, SeriesSpec, SourceKind};
 
 /// What an indicator is validated against.
 #[derive(Debug, Clone)]
@@ -335,6 +335,43 @@ pub fn source(
     } else {
         kind
     }
+}
+
+/// Validates a catalogue indicator (a seed row, or a new indicator confirmed while reviewing a
+/// draft): names and definition present, share specs parseable, dimensions known. Returns its
+/// dimensions; appends a problem per fault.
+pub fn indicator(
+    i: &IndicatorRow,
+    at: &Place,
+    known_dimension: impl Fn(&str) -> bool,
+    p: &mut Vec<Problem>,
+) -> Vec<String> {
+    let mut bad = |field: &str, msg: String| {
+        p.push(at.problem(field, format!("indicator {}: {msg}", i.code)))
+    };
+    if i.name_zh.is_empty() || i.name_en.is_empty() || i.definition.is_empty() {
+        bad("name_zh", "names and definition are required".into());
+    }
+    for (field, spec) in [("numerator", &i.numerator), ("denominator", &i.denominator)] {
+        if let Some(spec) = non_blank(spec) {
+            if let Err(e) = spec.parse::<SeriesSpec>() {
+                bad(field, e.to_string());
+            }
+        }
+    }
+    let dims: Vec<String> = i
+        .dimensions
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(String::from)
+        .collect();
+    for d in &dims {
+        if !known_dimension(d) {
+            bad("dimensions", format!("unknown dimension {d:?}"));
+        }
+    }
+    dims
 }
 
 /// Removes every whitespace character, remembering for each kept character its char offset in

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 
 use super::codes::{code_map, CodeMap, Codes};
 use super::plan::Plan;
+use super::rows::IndicatorRow;
 use super::seed::Dataset;
 use super::IngestError;
 use crate::db::models::*;
@@ -163,12 +164,19 @@ pub fn apply(
     let now = now_utc();
     let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
     // The id maps are needed only to create rows; corrections and no-ops skip them.
-    let creates = !(plan.sources.is_empty() && plan.create.is_empty() && plan.findings.is_empty());
+    let creates = !(plan.indicators.is_empty()
+        && plan.sources.is_empty()
+        && plan.create.is_empty()
+        && plan.findings.is_empty());
     let mut codes = match codes {
         Some(c) => c,
         None if creates => Codes::load(conn)?,
         None => Codes::default(),
     };
+    // New indicators first: the observations below refer to them.
+    if !plan.indicators.is_empty() {
+        codes.indicators = insert_indicators(conn, &plan.indicators, None)?;
+    }
     for (s, kind) in &plan.sources {
         diesel::insert_into(sources::table)
             .values(NewSource {
@@ -412,7 +420,23 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<Codes, Ing
             })
             .execute(conn)?;
     }
-    for (i, _) in &data.indicators {
+    let indicator_ids = insert_indicators(conn, &data.indicators, Some(&dimension_ids))?;
+    Ok(Codes {
+        districts: code_map!(conn, districts),
+        indicators: indicator_ids,
+        ..Codes::default()
+    })
+}
+
+/// Inserts catalogue indicators with their breakdown dimensions (seed loads and published
+/// drafts); returns the id map of every indicator. `dimension_ids` when the caller has them
+/// (a seed load just wrote them), else they are read here if needed.
+fn insert_indicators(
+    conn: &mut DbConnection,
+    indicators: &[(IndicatorRow, Vec<String>)],
+    dimension_ids: Option<&CodeMap>,
+) -> Result<CodeMap, IngestError> {
+    for (i, _) in indicators {
         diesel::insert_into(indicators::table)
             .values(NewIndicator {
                 code: &i.code,
@@ -430,7 +454,18 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<Codes, Ing
             .execute(conn)?;
     }
     let indicator_ids = code_map!(conn, indicators);
-    for (i, dims) in &data.indicators {
+    if indicators.iter().all(|(_, dims)| dims.is_empty()) {
+        return Ok(indicator_ids);
+    }
+    let loaded;
+    let dimension_ids = match dimension_ids {
+        Some(ids) => ids,
+        None => {
+            loaded = code_map!(conn, dimensions);
+            &loaded
+        }
+    };
+    for (i, dims) in indicators {
         for d in dims {
             diesel::insert_into(indicator_dimensions::table)
                 .values((
@@ -439,16 +474,12 @@ fn write_catalogue(conn: &mut DbConnection, data: &Dataset) -> Result<Codes, Ing
                         "indicator",
                         &i.code,
                     )?),
-                    indicator_dimensions::dimension_id.eq(id_of(&dimension_ids, "dimension", d)?),
+                    indicator_dimensions::dimension_id.eq(id_of(dimension_ids, "dimension", d)?),
                 ))
                 .execute(conn)?;
         }
     }
-    Ok(Codes {
-        districts: code_map!(conn, districts),
-        indicators: indicator_ids,
-        ..Codes::default()
-    })
+    Ok(indicator_ids)
 }
 
 /// Loads a validated seed folder atomically. Refuses a database that already holds data unless

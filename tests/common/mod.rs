@@ -121,6 +121,15 @@ impl TestApp {
         }
     }
 
+    /// What a server restart sees: the pool and router are dropped and opened afresh over the
+    /// same database (nothing survives in memory; only what was committed).
+    pub fn restart(&mut self) {
+        let db = Db::connect(&self.url, PoolOptions::default()).expect("reconnect");
+        self.router = edustats::http::router(db.clone());
+        // Replacing the handle drops the old pool once nothing else holds it.
+        self.db = db;
+    }
+
     /// A database loaded from a seed folder.
     pub fn seeded_from(dir: &Path) -> TestApp {
         Self::seeded_on(backend(), dir)

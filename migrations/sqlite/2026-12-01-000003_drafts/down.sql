@@ -1,0 +1,2 @@
+DROP TABLE draft_items;
+DROP TABLE drafts;

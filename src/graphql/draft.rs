@@ -1,0 +1,319 @@
+//! The review-draft objects (`Draft`, `DraftItem`, `DraftRow`, `SuggestedIndicator`,
+//! `ConfirmedIndicator`) and the `DraftEdit` input. Drafts are not public: the fields that
+//! return them are guarded like the mutations. The logic is in
+//! [`crate::extract::drafts`]; this module only converts.
+
+use async_graphql::{Enum, InputObject, SimpleObject};
+
+use crate::domain::{CanonicalUnit, Category, Direction, DraftDecision, DraftStatus};
+use crate::extract::drafts::{self, Edit, Extracted};
+use crate::ingest::rows::ObservationRow;
+
+pub use crate::domain::ObservationKind;
+
+/// What the extractor found for an item.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DraftItemType {
+    /// A proposed observation of a catalogue indicator.
+    Proposal,
+    /// A figure that matched no indicator: confirm a new indicator or merge it into one.
+    Unmatched,
+}
+
+/// An observation row of a draft, in the import format.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DraftRow {
+    /// Stable key the observation will have.
+    pub key: String,
+    /// District code.
+    pub district: String,
+    /// Indicator code.
+    pub indicator: String,
+    /// Reference period.
+    pub period: String,
+    /// How the period was inferred, if it was.
+    pub period_note: Option<String>,
+    /// Breakdown, `dimension=member;...` (null: the total).
+    pub breakdown: Option<String>,
+    /// What the figure states.
+    pub kind: ObservationKind,
+    /// For changes: the period compared against.
+    pub base_period: Option<String>,
+    /// The figure as printed.
+    pub value: String,
+    /// The unit as printed.
+    pub unit: String,
+    /// The sentence, copied from the text.
+    pub quote: String,
+    /// Note.
+    pub note: Option<String>,
+}
+
+impl From<ObservationRow> for DraftRow {
+    fn from(r: ObservationRow) -> Self {
+        DraftRow {
+            key: r.key,
+            district: r.district,
+            indicator: r.indicator,
+            period: r.period,
+            period_note: r.period_note,
+            breakdown: r.breakdown,
+            kind: r.kind,
+            base_period: r.base_period,
+            value: r.value,
+            unit: r.unit,
+            quote: r.quote,
+            note: r.note,
+        }
+    }
+}
+
+/// The indicator the extractor suggests for a figure that matches none.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SuggestedIndicator {
+    /// Chinese name, from the text before the figure.
+    pub name_zh: String,
+    /// Canonical unit code (e.g. `percent`, `count`).
+    pub unit: String,
+    /// Category of the closest catalogue indicator (empty when none is close).
+    pub category: String,
+}
+
+/// A new indicator confirmed for an unmatched figure (created when the draft is published).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ConfirmedIndicator {
+    /// Code.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Canonical unit code.
+    pub unit: String,
+    /// Category code.
+    pub category: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// One-line definition.
+    pub definition: String,
+}
+
+/// One figure of a draft: what the extractor found (kept as it was) and what the reviewer
+/// decided.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DraftItem {
+    /// Position in the draft (1-based): the `item` argument of the review mutations.
+    pub position: i32,
+    /// Proposal or unmatched figure.
+    #[graphql(name = "type")]
+    pub item_type: DraftItemType,
+    /// The decision.
+    pub decision: DraftDecision,
+    /// The row publication would import (as edited); null for an unmatched figure not yet
+    /// given an indicator.
+    pub row: Option<DraftRow>,
+    /// The row as extracted (null for an unmatched figure).
+    pub proposed: Option<DraftRow>,
+    /// Whether the reviewer changed the row (an unmatched figure given an indicator counts).
+    pub edited: bool,
+    /// The figure as printed.
+    pub value: String,
+    /// The unit as printed.
+    pub unit: String,
+    /// The clause the figure was found in, as extracted.
+    pub quote: String,
+    /// Character offset of the extracted quote in the text.
+    pub quote_start: i32,
+    /// Character offset just past it.
+    pub quote_end: i32,
+    /// How sure the extractor was, in [0, 1] (null for an unmatched figure).
+    pub confidence: Option<f64>,
+    /// Why the extractor chose the indicator, or why it chose none.
+    pub why: String,
+    /// For an unmatched figure: the indicator the extractor suggests.
+    pub suggested: Option<SuggestedIndicator>,
+    /// For an unmatched figure: the new indicator the reviewer confirmed.
+    pub new_indicator: Option<ConfirmedIndicator>,
+    /// Who decided last.
+    pub decided_by: Option<String>,
+    /// When (ISO 8601 UTC).
+    pub decided_at: Option<String>,
+}
+
+fn offset(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+impl From<drafts::DraftItem> for DraftItem {
+    fn from(i: drafts::DraftItem) -> Self {
+        let row = i.row().cloned().map(DraftRow::from);
+        let new_indicator = i.new_indicator.map(|n| ConfirmedIndicator {
+            code: n.code,
+            name_zh: n.name_zh,
+            name_en: n.name_en,
+            unit: n.unit.to_string(),
+            category: n.category.to_string(),
+            direction: n.direction,
+            definition: n.definition,
+        });
+        let edited = i.edited.is_some();
+        let common = |item_type, value, unit, quote, start, end, why| DraftItem {
+            position: i.position,
+            item_type,
+            decision: i.decision,
+            row,
+            proposed: None,
+            edited,
+            value,
+            unit,
+            quote,
+            quote_start: offset(start),
+            quote_end: offset(end),
+            confidence: None,
+            why,
+            suggested: None,
+            new_indicator,
+            decided_by: i.decided_by,
+            decided_at: i.decided_at,
+        };
+        match i.extracted {
+            Extracted::Proposal(p) => DraftItem {
+                confidence: Some(p.confidence),
+                proposed: Some(p.row.clone().into()),
+                ..common(
+                    DraftItemType::Proposal,
+                    p.row.value,
+                    p.row.unit,
+                    p.row.quote,
+                    p.quote_start,
+                    p.quote_end,
+                    p.why,
+                )
+            },
+            Extracted::Unmatched(u) => DraftItem {
+                suggested: Some(SuggestedIndicator {
+                    name_zh: u.suggested.name_zh,
+                    unit: u.suggested.unit,
+                    category: u.suggested.category,
+                }),
+                ..common(
+                    DraftItemType::Unmatched,
+                    u.value,
+                    u.unit,
+                    u.quote,
+                    u.quote_start,
+                    u.quote_end,
+                    u.why,
+                )
+            },
+        }
+    }
+}
+
+/// A report under review: extracted figures waiting for decisions. Its figures are in no
+/// warehouse query until it is published.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Draft {
+    /// Id: the `draft` argument of the review mutations.
+    pub id: i32,
+    /// Code of the source the draft creates when published.
+    pub code: String,
+    /// District code.
+    pub district: String,
+    /// Title of the report, Chinese.
+    pub title_zh: String,
+    /// Title of the report, English.
+    pub title_en: String,
+    /// Kind of the report (`self_evaluation`, ...).
+    pub kind: String,
+    /// The full text (quote offsets point into it).
+    pub text: String,
+    /// Open, published or discarded.
+    pub status: DraftStatus,
+    /// Who extracted it.
+    pub created_by: String,
+    /// When (ISO 8601 UTC).
+    pub created_at: String,
+    /// When it was published.
+    pub published_at: Option<String>,
+    /// Items still pending.
+    pub pending: i32,
+    /// Every item, by position.
+    pub items: Vec<DraftItem>,
+}
+
+impl From<drafts::Draft> for Draft {
+    fn from(d: drafts::Draft) -> Self {
+        let pending = d
+            .items
+            .iter()
+            .filter(|i| i.decision == DraftDecision::Pending)
+            .count();
+        Draft {
+            id: d.id,
+            code: d.code,
+            district: d.district,
+            title_zh: d.source.title_zh,
+            title_en: d.source.title_en,
+            kind: d.source.kind,
+            text: d.source.text,
+            status: d.status,
+            created_by: d.created_by,
+            created_at: d.created_at,
+            published_at: d.published_at,
+            pending: offset(pending),
+            items: super::all(d.items),
+        }
+    }
+}
+
+/// Changes to a draft row; omitted fields stay as they are (an empty breakdown or note clears
+/// it). Changing `indicator` moves the figure to another indicator.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct DraftEdit {
+    /// Indicator code (of the catalogue, or confirmed in this draft).
+    pub indicator: Option<String>,
+    /// Reference period: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
+    pub period: Option<String>,
+    /// Breakdown, `dimension=member;...`.
+    pub breakdown: Option<String>,
+    /// What the figure states.
+    pub kind: Option<ObservationKind>,
+    /// The figure as printed.
+    pub value: Option<String>,
+    /// The unit as printed.
+    pub unit: Option<String>,
+    /// The quote: a passage of the text containing the figure.
+    pub quote: Option<String>,
+    /// Reviewer's note.
+    pub note: Option<String>,
+}
+
+impl From<DraftEdit> for Edit {
+    fn from(e: DraftEdit) -> Self {
+        Edit {
+            indicator: e.indicator,
+            period: e.period,
+            breakdown: e.breakdown,
+            kind: e.kind,
+            value: e.value,
+            unit: e.unit,
+            quote: e.quote,
+            note: e.note,
+        }
+    }
+}
+
+/// Parses an optional unit argument.
+pub fn unit_arg(s: Option<String>) -> Result<Option<CanonicalUnit>, crate::error::ApiError> {
+    s.map(|u| CanonicalUnit::parse(&u))
+        .transpose()
+        .map_err(|e| crate::error::ApiError::BadInput(e.to_string()))
+}
+
+/// Parses an optional category argument.
+pub fn category_arg(s: Option<String>) -> Result<Option<Category>, crate::error::ApiError> {
+    s.map(|c| Category::parse(&c))
+        .transpose()
+        .map_err(|e| crate::error::ApiError::BadInput(e.to_string()))
+}
