@@ -1,12 +1,13 @@
-//! The review-draft objects (`Draft`, `DraftItem`, `DraftRow`, `SuggestedIndicator`,
-//! `ConfirmedIndicator`) and the `DraftEdit` input. Drafts are not public: the fields that
+//! The review-draft objects (`Draft`, `DraftItem`, `SuggestedIndicator`, `ConfirmedIndicator`).
+//! A draft's rows are the ingest rows themselves (`DraftRow` in GraphQL) and its edits the
+//! drafts module's `Edit` (`DraftEdit`). Drafts are not public: the fields that
 //! return them are guarded like the mutations. The logic is in
 //! [`crate::extract::drafts`]; this module only converts.
 
-use async_graphql::{Enum, InputObject, SimpleObject};
+use async_graphql::{Enum, SimpleObject};
 
 use crate::domain::{CanonicalUnit, Category, Direction, DraftDecision, DraftStatus};
-use crate::extract::drafts::{self, Edit, Extracted};
+use crate::extract::drafts::{self, Extracted};
 use crate::ingest::rows::ObservationRow;
 
 pub use crate::domain::ObservationKind;
@@ -18,54 +19,6 @@ pub enum DraftItemType {
     Proposal,
     /// A figure that matched no indicator: confirm a new indicator or merge it into one.
     Unmatched,
-}
-
-/// An observation row of a draft, in the import format.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct DraftRow {
-    /// Stable key the observation will have.
-    pub key: String,
-    /// District code.
-    pub district: String,
-    /// Indicator code.
-    pub indicator: String,
-    /// Reference period.
-    pub period: String,
-    /// How the period was inferred, if it was.
-    pub period_note: Option<String>,
-    /// Breakdown, `dimension=member;...` (null: the total).
-    pub breakdown: Option<String>,
-    /// What the figure states.
-    pub kind: ObservationKind,
-    /// For changes: the period compared against.
-    pub base_period: Option<String>,
-    /// The figure as printed.
-    pub value: String,
-    /// The unit as printed.
-    pub unit: String,
-    /// The sentence, copied from the text.
-    pub quote: String,
-    /// Note.
-    pub note: Option<String>,
-}
-
-impl From<ObservationRow> for DraftRow {
-    fn from(r: ObservationRow) -> Self {
-        DraftRow {
-            key: r.key,
-            district: r.district,
-            indicator: r.indicator,
-            period: r.period,
-            period_note: r.period_note,
-            breakdown: r.breakdown,
-            kind: r.kind,
-            base_period: r.base_period,
-            value: r.value,
-            unit: r.unit,
-            quote: r.quote,
-            note: r.note,
-        }
-    }
 }
 
 /// The indicator the extractor suggests for a figure that matches none.
@@ -111,9 +64,9 @@ pub struct DraftItem {
     pub decision: DraftDecision,
     /// The row publication would import (as edited); null for an unmatched figure not yet
     /// given an indicator.
-    pub row: Option<DraftRow>,
+    pub row: Option<ObservationRow>,
     /// The row as extracted (null for an unmatched figure).
-    pub proposed: Option<DraftRow>,
+    pub proposed: Option<ObservationRow>,
     /// Whether the reviewer changed the row (an unmatched figure given an indicator counts).
     pub edited: bool,
     /// The figure as printed.
@@ -146,7 +99,7 @@ fn offset(n: usize) -> i32 {
 
 impl From<drafts::DraftItem> for DraftItem {
     fn from(i: drafts::DraftItem) -> Self {
-        let row = i.row().cloned().map(DraftRow::from);
+        let row = i.row().cloned();
         let new_indicator = i.new_indicator.map(|n| ConfirmedIndicator {
             code: n.code,
             name_zh: n.name_zh,
@@ -179,7 +132,7 @@ impl From<drafts::DraftItem> for DraftItem {
         match i.extracted {
             Extracted::Proposal(p) => DraftItem {
                 confidence: Some(p.confidence),
-                proposed: Some(p.row.clone().into()),
+                proposed: Some(p.row.clone()),
                 ..common(
                     DraftItemType::Proposal,
                     p.row.value,
@@ -263,43 +216,6 @@ impl From<drafts::Draft> for Draft {
             published_at: d.published_at,
             pending: offset(pending),
             items: super::all(d.items),
-        }
-    }
-}
-
-/// Changes to a draft row; omitted fields stay as they are (an empty breakdown or note clears
-/// it). Changing `indicator` moves the figure to another indicator.
-#[derive(InputObject, Clone, Debug, Default)]
-pub struct DraftEdit {
-    /// Indicator code (of the catalogue, or confirmed in this draft).
-    pub indicator: Option<String>,
-    /// Reference period: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
-    pub period: Option<String>,
-    /// Breakdown, `dimension=member;...`.
-    pub breakdown: Option<String>,
-    /// What the figure states.
-    pub kind: Option<ObservationKind>,
-    /// The figure as printed.
-    pub value: Option<String>,
-    /// The unit as printed.
-    pub unit: Option<String>,
-    /// The quote: a passage of the text containing the figure.
-    pub quote: Option<String>,
-    /// Reviewer's note.
-    pub note: Option<String>,
-}
-
-impl From<DraftEdit> for Edit {
-    fn from(e: DraftEdit) -> Self {
-        Edit {
-            indicator: e.indicator,
-            period: e.period,
-            breakdown: e.breakdown,
-            kind: e.kind,
-            value: e.value,
-            unit: e.unit,
-            quote: e.quote,
-            note: e.note,
         }
     }
 }

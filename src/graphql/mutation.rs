@@ -19,7 +19,7 @@ use crate::ingest::import::{self, Correction, Options};
 use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
 
-use super::draft::{category_arg, unit_arg, Draft, DraftEdit, DraftItem};
+use super::draft::{category_arg, unit_arg, Draft, DraftItem};
 
 /// Writes to the warehouse (API key required).
 pub struct MutationRoot;
@@ -129,12 +129,11 @@ impl MutationRoot {
         draft: i32,
         item: i32,
         decision: DraftDecision,
-        edit: Option<DraftEdit>,
+        edit: Option<drafts::Edit>,
     ) -> Result<DraftItem> {
         let actor = ctx.principal()?.name.clone();
         let i = ctx.run(move |c| {
-            drafts::decide(c, draft, item, decision, edit.map(Into::into), &actor)
-                .map_err(ApiError::from)
+            drafts::decide(c, draft, item, decision, edit, &actor).map_err(ApiError::from)
         });
         Ok(i.await?.into())
     }

@@ -96,9 +96,9 @@ pub struct FindingRow {
 }
 
 /// One observation: a row of `observations/*.csv`, of an import (JSON or CSV), of the CSV
-/// export, and the `ObservationInput` of GraphQL imports.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, InputObject)]
-#[graphql(name = "ObservationInput")]
+/// export, the `ObservationInput` of GraphQL imports and the `DraftRow` of review drafts.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, InputObject, SimpleObject)]
+#[graphql(name = "DraftRow", input_name = "ObservationInput")]
 pub struct ObservationRow {
     /// Stable key, unique across the warehouse.
     pub key: String,

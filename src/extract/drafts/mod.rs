@@ -1,0 +1,358 @@
+//! Review drafts: an extraction kept in the database while a reviewer decides on each figure,
+//! then published through the import path ([`crate::ingest::import`]).
+//!
+//! ```text
+//! create (extract the text; every proposal and every unmatched figure becomes an item, pending)
+//!   → decide (accept, edit, move to another indicator, reject)
+//!   → confirm a new indicator / merge into an existing one (figures that matched none)
+//!   → publish (one transaction: new indicators, source, observations, the draft's status)
+//! ```
+//!
+//! Nothing is lost: an item keeps the extraction as it was next to the reviewer's version of
+//! the row, a rejected item stays in the draft, and a draft with pending items cannot be
+//! published. No warehouse query reads the draft tables, so a draft's figures are invisible
+//! until it is published. Every decision is recorded in the audit log, in the transaction that
+//! makes it.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{ExtractError, Proposal, Unmatched};
+use crate::db::schema::{draft_items, drafts};
+use crate::db::{DbConnection, DbError};
+use crate::domain::{
+    CanonicalUnit, Category, Direction, DraftDecision, DraftStatus, ObservationKind,
+};
+use crate::ingest::rows::{IndicatorRow, ObservationRow, SourceInput};
+use crate::ingest::IngestError;
+
+/// What the extractor found for one figure, as stored (never changed by review).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Extracted {
+    /// A proposed observation.
+    Proposal(Proposal),
+    /// A figure that matched no indicator, with a suggested new one.
+    Unmatched(Unmatched),
+}
+
+/// One item of a draft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftItem {
+    /// 1-based position in the draft (proposals in text order, then unmatched figures).
+    pub position: i32,
+    /// The extraction, as it was.
+    pub extracted: Extracted,
+    /// The decision.
+    pub decision: DraftDecision,
+    /// The row as the reviewer left it; `None`: as extracted.
+    pub edited: Option<ObservationRow>,
+    /// The new indicator confirmed for an unmatched figure.
+    pub new_indicator: Option<IndicatorRow>,
+    /// Who decided last.
+    pub decided_by: Option<String>,
+    /// When (ISO 8601 UTC).
+    pub decided_at: Option<String>,
+}
+
+impl DraftItem {
+    /// The row that publication would import: the edited row, else the proposal's; `None` for
+    /// an unmatched figure not yet given an indicator.
+    pub fn row(&self) -> Option<&ObservationRow> {
+        match (&self.edited, &self.extracted) {
+            (Some(row), _) => Some(row),
+            (None, Extracted::Proposal(p)) => Some(&p.row),
+            (None, Extracted::Unmatched(_)) => None,
+        }
+    }
+
+    /// The figure in words, for audit entries and messages.
+    fn label(&self) -> String {
+        match (self.row(), &self.extracted) {
+            (Some(r), _) => format!("{} {}{} {}", r.key, r.value, r.unit, r.indicator),
+            (None, Extracted::Unmatched(u)) => format!("{}{} (no indicator)", u.value, u.unit),
+            (None, Extracted::Proposal(p)) => p.row.key.clone(),
+        }
+    }
+}
+
+/// A draft with its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// Id.
+    pub id: i32,
+    /// Code of the source the draft creates.
+    pub code: String,
+    /// District code.
+    pub district: String,
+    /// The source record, with the full text.
+    pub source: SourceInput,
+    /// Status.
+    pub status: DraftStatus,
+    /// Who extracted it.
+    pub created_by: String,
+    /// When (ISO 8601 UTC).
+    pub created_at: String,
+    /// When it was published.
+    pub published_at: Option<String>,
+    /// Items, by position.
+    pub items: Vec<DraftItem>,
+}
+
+/// Changes to a draft row; omitted fields stay as they are (an empty breakdown or note clears
+/// it). Changing `indicator` moves the figure to another indicator.
+#[derive(Debug, Clone, Default, PartialEq, async_graphql::InputObject)]
+#[graphql(name = "DraftEdit")]
+pub struct Edit {
+    /// Indicator code (of the catalogue, or confirmed in this draft).
+    pub indicator: Option<String>,
+    /// Reference period: `2022`, `2023-06`, `2023-01..2023-06`, `2019..2021`.
+    pub period: Option<String>,
+    /// Breakdown, `dimension=member;...` (empty: the total).
+    pub breakdown: Option<String>,
+    /// What the figure states.
+    pub kind: Option<ObservationKind>,
+    /// The figure as printed.
+    pub value: Option<String>,
+    /// The unit as printed.
+    pub unit: Option<String>,
+    /// The quote: a passage of the text containing the figure.
+    pub quote: Option<String>,
+    /// Reviewer's note.
+    pub note: Option<String>,
+}
+
+/// A new indicator confirmed for an unmatched figure. Unit, category and Chinese name default
+/// to the extractor's suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewIndicator {
+    /// Code (snake_case).
+    pub code: String,
+    /// English name.
+    pub name_en: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// One-line definition.
+    pub definition: String,
+    /// Chinese name (default: suggested).
+    pub name_zh: Option<String>,
+    /// Canonical unit (default: suggested).
+    pub unit: Option<CanonicalUnit>,
+    /// Category (default: suggested).
+    pub category: Option<Category>,
+}
+
+/// Errors of draft review.
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    /// No draft has this id.
+    #[error("unknown draft {0}")]
+    UnknownDraft(i32),
+    /// The draft has no item at this position.
+    #[error("draft {draft} has no item {item}")]
+    UnknownItem {
+        /// Draft id.
+        draft: i32,
+        /// Position asked for.
+        item: i32,
+    },
+    /// An indicator code named by the reviewer is neither in the catalogue nor confirmed in
+    /// the draft.
+    #[error("unknown indicator {0:?}")]
+    UnknownIndicator(String),
+    /// The draft is published or discarded: nothing about it can change.
+    #[error("draft {draft} is {status}: it can no longer change")]
+    Closed {
+        /// Draft id.
+        draft: i32,
+        /// Its status.
+        status: DraftStatus,
+    },
+    /// A decision that does not apply to the item, or a bad argument.
+    #[error("{0}")]
+    BadInput(String),
+    /// The text could not be extracted.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// Validation (every problem listed) or the database failed.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// A stored draft does not read back (JSON or a term): a server fault.
+    #[error("corrupt draft record: {0}")]
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for DraftError {
+    fn from(e: diesel::result::Error) -> Self {
+        DraftError::Ingest(IngestError::Db(DbError::Query(e)))
+    }
+}
+
+impl From<DbError> for DraftError {
+    fn from(e: DbError) -> Self {
+        DraftError::Ingest(IngestError::Db(e))
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> DraftError {
+    DraftError::Corrupt(e.to_string())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, DraftError> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>, DraftError> {
+    s.as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(corrupt)
+}
+
+type DraftRecord = (
+    i32,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+type ItemRecord = (
+    i32,
+    i32,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn draft_of(r: DraftRecord, items: Vec<DraftItem>) -> Result<Draft, DraftError> {
+    let (id, code, district, source, status, created_by, created_at, published_at) = r;
+    Ok(Draft {
+        id,
+        code,
+        district,
+        source: serde_json::from_str(&source).map_err(corrupt)?,
+        status: DraftStatus::parse(&status).map_err(corrupt)?,
+        created_by,
+        created_at,
+        published_at,
+        items,
+    })
+}
+
+fn item_of(r: ItemRecord) -> Result<(i32, DraftItem), DraftError> {
+    let (draft_id, position, item, decision, edited, new_indicator, decided_by, decided_at) = r;
+    Ok((
+        draft_id,
+        DraftItem {
+            position,
+            extracted: serde_json::from_str(&item).map_err(corrupt)?,
+            decision: DraftDecision::parse(&decision).map_err(corrupt)?,
+            edited: from_json(edited)?,
+            new_indicator: from_json(new_indicator)?,
+            decided_by,
+            decided_at,
+        },
+    ))
+}
+
+const DRAFT_COLUMNS: (
+    drafts::id,
+    drafts::code,
+    drafts::district,
+    drafts::source,
+    drafts::status,
+    drafts::created_by,
+    drafts::created_at,
+    drafts::published_at,
+) = (
+    drafts::id,
+    drafts::code,
+    drafts::district,
+    drafts::source,
+    drafts::status,
+    drafts::created_by,
+    drafts::created_at,
+    drafts::published_at,
+);
+
+const ITEM_COLUMNS: (
+    draft_items::draft_id,
+    draft_items::position,
+    draft_items::item,
+    draft_items::decision,
+    draft_items::edited,
+    draft_items::new_indicator,
+    draft_items::decided_by,
+    draft_items::decided_at,
+) = (
+    draft_items::draft_id,
+    draft_items::position,
+    draft_items::item,
+    draft_items::decision,
+    draft_items::edited,
+    draft_items::new_indicator,
+    draft_items::decided_by,
+    draft_items::decided_at,
+);
+
+/// Loads drafts with their items (two queries whatever the number of drafts).
+fn with_items(
+    conn: &mut DbConnection,
+    records: Vec<DraftRecord>,
+) -> Result<Vec<Draft>, DraftError> {
+    let ids: Vec<i32> = records.iter().map(|r| r.0).collect();
+    let mut items: std::collections::HashMap<i32, Vec<DraftItem>> = Default::default();
+    let rows: Vec<ItemRecord> = draft_items::table
+        .filter(draft_items::draft_id.eq_any(&ids))
+        .order((draft_items::draft_id, draft_items::position))
+        .select(ITEM_COLUMNS)
+        .load(conn)?;
+    for r in rows {
+        let (draft, item) = item_of(r)?;
+        items.entry(draft).or_default().push(item);
+    }
+    records
+        .into_iter()
+        .map(|r| {
+            let list = items.remove(&r.0).unwrap_or_default();
+            draft_of(r, list)
+        })
+        .collect()
+}
+
+/// One draft with its items.
+pub fn get(conn: &mut DbConnection, id: i32) -> Result<Draft, DraftError> {
+    let record: Option<DraftRecord> = drafts::table
+        .filter(drafts::id.eq(id))
+        .select(DRAFT_COLUMNS)
+        .first(conn)
+        .optional()?;
+    let record = record.ok_or(DraftError::UnknownDraft(id))?;
+    with_items(conn, vec![record])?
+        .pop()
+        .ok_or(DraftError::UnknownDraft(id))
+}
+
+/// Drafts (newest first), optionally of one status, with their items.
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<DraftStatus>,
+) -> Result<Vec<Draft>, DraftError> {
+    let mut query = drafts::table.select(DRAFT_COLUMNS).into_boxed();
+    if let Some(s) = status {
+        query = query.filter(drafts::status.eq(s.as_str()));
+    }
+    let records: Vec<DraftRecord> = query.order(drafts::id.desc()).load(conn)?;
+    with_items(conn, records)
+}
+
+mod review;
+
+pub use review::{confirm_indicator, create, decide, discard, merge_indicator, publish};
