@@ -47,6 +47,8 @@ pub struct Example {
     pub kind: ObservationKind,
     /// Its breakdown.
     pub breakdown: Breakdown,
+    /// Its value in the canonical unit.
+    pub value: f64,
 }
 
 /// A breakdown member and the words that name it in reports.
@@ -168,6 +170,7 @@ impl Knowledge {
                 unit: o.row.unit.clone(),
                 kind: o.row.kind,
                 breakdown: o.breakdown.clone(),
+                value: o.value,
             })
             .collect();
         Knowledge {
@@ -235,6 +238,7 @@ impl Knowledge {
                 after: after_of(&o.quote, &o.value_text, &o.reported_unit),
                 unit: o.reported_unit.clone(),
                 kind: o.kind,
+                value: o.value,
                 breakdown: codes
                     .breakdowns
                     .code(o.breakdown_id.0)

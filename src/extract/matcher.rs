@@ -71,6 +71,8 @@ struct Window {
     bigrams: HashMap<String, f64>,
     /// The unit printed with the figure (empty for a name).
     unit: String,
+    /// The figure's value in the canonical unit (`None` for a name).
+    value: Option<f64>,
     /// Where it comes from, for `why`.
     label: String,
 }
@@ -139,6 +141,7 @@ impl Profiles {
                 indicator: i,
                 bigrams: name_window(&ind.name_zh),
                 unit: String::new(),
+                value: None,
                 label: format!("name {}", ind.name_zh),
             })
             .collect();
@@ -148,6 +151,7 @@ impl Profiles {
                     indicator: i,
                     bigrams: window(&e.lead, &e.after),
                     unit: e.unit.clone(),
+                    value: Some(e.value),
                     label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
                 });
             }
@@ -437,7 +441,22 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         } else {
             0.7
         };
-        let sim = unit_cue * profiles.similarity(&mine, &w.bigrams);
+        // A figure orders of magnitude away from an example is likely another quantity (a
+        // per-student amount beside a total, a count of schools beside one of students).
+        let magnitude_cue = match (value, w.value) {
+            (Some(v), Some(e)) if v > 0.0 && e > 0.0 => {
+                let d = (v.log10() - e.log10()).abs();
+                if d <= 1.0 {
+                    1.0
+                } else if d <= 2.0 {
+                    0.8
+                } else {
+                    0.5
+                }
+            }
+            _ => 1.0,
+        };
+        let sim = unit_cue * magnitude_cue * profiles.similarity(&mine, &w.bigrams);
         let e = per_indicator.entry(w.indicator).or_insert((0.0, wi, 0.0));
         if w.unit.is_empty() {
             e.2 = sim;
