@@ -214,7 +214,21 @@ pub fn evaluate(data: &Dataset, threshold: Option<f64>) -> Vec<ReportScore> {
                 };
                 match extract(&source.text, &k, &opts) {
                     Ok(ex) => ex,
-                    Err(_) => continue,
+                    // Still failing: the report scores nothing, and says why.
+                    Err(e) => {
+                        out.push(ReportScore {
+                            source: source.code.clone(),
+                            curated: data
+                                .plan
+                                .create
+                                .iter()
+                                .filter(|o| o.source == source.code)
+                                .count(),
+                            details: vec![format!("extraction failed: {e}")],
+                            ..Default::default()
+                        });
+                        continue;
+                    }
                 }
             }
         };
