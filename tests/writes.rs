@@ -633,3 +633,30 @@ fn audit_entries_name_the_source_and_count_rows() {
     let seed = entries.iter().find(|e| e.0 == "seed").expect("seed entry");
     assert_eq!(seed.2, 11, "a seed load counts its observations");
 }
+
+/// Guards are per field: in one request, an editor key gets the editor-level field and a
+/// FORBIDDEN error for the admin-level one, and the error names only that field.
+#[tokio::test]
+async fn one_request_can_mix_fields_of_different_roles() {
+    let app = TestApp::synthetic();
+    let editor = app.key("mixed-editor", Role::Editor);
+    let v = app
+        .graphql_as(&editor, "{ drafts { id } auditLog { action } }", json!({}))
+        .await;
+    assert_eq!(v["data"]["drafts"], json!([]), "{v}");
+    let errors = v["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN", "{v}");
+    assert_eq!(errors[0]["path"], json!(["auditLog"]), "{v}");
+    // Without a key, both fields are refused, each with its own error.
+    let v = app
+        .graphql("{ drafts { id } auditLog { action } }", json!({}))
+        .await;
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["UNAUTHENTICATED", "UNAUTHENTICATED"], "{v}");
+}
