@@ -69,11 +69,6 @@ impl Breakdown {
         &self.pairs
     }
 
-    /// The dimensions, sorted.
-    pub fn dimensions(&self) -> impl Iterator<Item = &str> {
-        self.pairs.iter().map(|(d, _)| d.as_str())
-    }
-
     /// The member of `dimension`, if the breakdown restricts it.
     pub fn member(&self, dimension: &str) -> Option<&str> {
         self.pairs
@@ -254,10 +249,6 @@ mod tests {
         assert_eq!(
             part.overlaid_with(&spec).to_string(),
             "ownership=public;stage=junior"
-        );
-        assert_eq!(
-            part.dimensions().collect::<Vec<_>>(),
-            ["ownership", "stage"]
         );
     }
 

@@ -35,9 +35,6 @@ macro_rules! vocabulary {
         }
 
         impl $name {
-            /// What this vocabulary is called in messages.
-            pub const WHAT: &'static str = $what;
-
             /// Every term, in declaration order.
             pub fn all() -> &'static [$name] {
                 <$name as strum::VariantArray>::VARIANTS

@@ -8,7 +8,7 @@
 //! quoted phrase such as “两个只增不减”), numbers in titles (《2022年…方案》), age bands
 //! (3—6岁) and the article 一 (一批, 一所: "a", not a count).
 
-use super::knowledge::{is_numeral, Knowledge};
+use super::knowledge::Knowledge;
 
 /// A figure found in the text. Offsets are in characters.
 #[derive(Debug, Clone, PartialEq)]
@@ -387,9 +387,4 @@ fn build(
         is_rank,
         column: None,
     }
-}
-
-/// The numerals of a value as printed, for checks against a quote.
-pub fn numerals(value: &str) -> String {
-    value.chars().filter(|c| is_numeral(*c)).collect()
 }

@@ -132,11 +132,6 @@ impl Knowledge {
             .map(|(_, n, _)| n.as_str())
     }
 
-    /// An indicator by code.
-    pub fn indicator(&self, code: &str) -> Option<&IndicatorCue> {
-        self.indicators.iter().find(|i| i.code == code)
-    }
-
     /// Built from a validated seed folder, leaving out the observations of `exclude` and the
     /// indicators no other source uses (so they are unknown, as a new report's would be).
     pub fn from_dataset(data: &Dataset, exclude: Option<&str>) -> Knowledge {

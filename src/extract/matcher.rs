@@ -11,7 +11,7 @@
 //! is compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
 //! unpredictably, while bigrams need no dictionary and match partial phrases.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -575,9 +575,4 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             })
         }
     }
-}
-
-/// Distinct bigrams of a text (exposed for the evaluation's quote overlap).
-pub fn bigram_set(s: &str) -> HashSet<String> {
-    bigrams(s).into_iter().collect()
 }
