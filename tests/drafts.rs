@@ -616,3 +616,124 @@ async fn drafts_need_an_editor_key_and_refuse_what_does_not_apply() {
     assert_eq!(audit(&app, "draft_discard").len(), 1);
     assert_eq!(audit(&app, "draft_create").len(), 2);
 }
+
+const BULK: &str = "mutation($draft: Int!, $decision: DraftDecision!, $min: Float, $below: Float, $unmatched: Boolean) {
+    decidePending(draft: $draft, decision: $decision, minConfidence: $min, belowConfidence: $below, unmatched: $unmatched) { position type decision confidence } }";
+
+fn positions(v: &Value) -> Vec<i64> {
+    v["decidePending"]
+        .as_array()
+        .expect("decided")
+        .iter()
+        .map(pos)
+        .collect()
+}
+
+/// Bulk decisions take the pending proposals in the confidence range asked for, and the
+/// figures without an indicator only when asked and only to reject them; items already
+/// decided are left alone; each item is audited; a confidence outside [0, 1], a bulk return to
+/// PENDING and a bulk acceptance of figures without an indicator are refused.
+#[tokio::test]
+async fn pending_items_are_decided_in_bulk() {
+    let app = TestApp::seeded();
+    let key = app.key("bulk-editor", Role::Editor);
+    let d = extract(&app, &key).await;
+    let id = d["id"].as_i64().expect("draft id");
+    let items = d["items"].as_array().expect("items").clone();
+    let proposals: Vec<&Value> = items.iter().filter(|i| i["type"] == "PROPOSAL").collect();
+    let unmatched: Vec<i64> = items
+        .iter()
+        .filter(|i| i["type"] != "PROPOSAL")
+        .map(pos)
+        .collect();
+    assert!(proposals.len() >= 4 && !unmatched.is_empty(), "{d}");
+    // One proposal decided by hand first: no bulk decision may change it.
+    let first = pos(proposals[0]);
+    decide(&app, &key, id, first, "REJECTED", Value::Null).await;
+    let confidence = |p: &&Value| p["confidence"].as_f64().expect("confidence");
+    let min = 0.5;
+    let high: Vec<i64> = proposals[1..]
+        .iter()
+        .filter(|p| confidence(p) >= min)
+        .map(|p| pos(p))
+        .collect();
+    let low: Vec<i64> = proposals[1..]
+        .iter()
+        .filter(|p| confidence(p) < min)
+        .map(|p| pos(p))
+        .collect();
+    assert!(
+        !high.is_empty() && !low.is_empty(),
+        "confidences all on one side of {min}"
+    );
+
+    for (vars, why) in [
+        (
+            json!({"draft": id, "decision": "ACCEPTED", "min": 1.5}),
+            "confidence above 1",
+        ),
+        (
+            json!({"draft": id, "decision": "REJECTED", "below": -0.1}),
+            "confidence below 0",
+        ),
+        (json!({"draft": id, "decision": "PENDING"}), "bulk PENDING"),
+        (
+            json!({"draft": id, "decision": "ACCEPTED", "unmatched": true}),
+            "accepting unmatched",
+        ),
+    ] {
+        let v = app.graphql_as(&key, BULK, vars).await;
+        assert_eq!(code(&v), "BAD_USER_INPUT", "{why}: {v}");
+    }
+    assert_eq!(
+        audit(&app, "draft_decision").len(),
+        1,
+        "a refused bulk decision stores nothing"
+    );
+
+    let r = ok(
+        &app,
+        &key,
+        BULK,
+        json!({"draft": id, "decision": "ACCEPTED", "min": min}),
+    )
+    .await;
+    assert_eq!(positions(&r), high);
+    let r = ok(
+        &app,
+        &key,
+        BULK,
+        json!({"draft": id, "decision": "REJECTED", "below": min}),
+    )
+    .await;
+    assert_eq!(positions(&r), low);
+    assert_eq!(
+        audit(&app, "draft_decision").len(),
+        1 + high.len() + low.len()
+    );
+    let r = ok(
+        &app,
+        &key,
+        BULK,
+        json!({"draft": id, "decision": "REJECTED", "unmatched": true}),
+    )
+    .await;
+    assert_eq!(positions(&r), unmatched);
+
+    let after = ok(
+        &app,
+        &key,
+        "query($id: Int!) { draft(id: $id) { pending items { position decision } } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert_eq!(after["draft"]["pending"].as_i64(), Some(0));
+    for item in after["draft"]["items"].as_array().expect("items") {
+        let expected = if high.contains(&pos(item)) {
+            "ACCEPTED"
+        } else {
+            "REJECTED"
+        };
+        assert_eq!(item["decision"], expected, "{item}");
+    }
+}

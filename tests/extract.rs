@@ -151,6 +151,38 @@ fn metadata_is_read_from_the_real_reports() {
     }
 }
 
+/// The kind of a document comes from its title: statistics bulletins and tables are a kind of
+/// their own, while a rectification report about statistics work stays a rectification report.
+/// (Titles only: these texts hold no figures.)
+#[test]
+fn the_kind_is_read_from_the_title() {
+    let data = seed::load_dir(&common::seeds_dir()).expect("seeds");
+    let k = Knowledge::from_dataset(&data, None);
+    let cases = [
+        (
+            "重庆市荣昌区2023年教育事业发展统计公报\n",
+            Some("statistics"),
+            Some(2023),
+        ),
+        (
+            "大足区2022年教育事业统计资料\n",
+            Some("statistics"),
+            Some(2022),
+        ),
+        (
+            "重庆市长寿区人民政府\n关于统计工作问题整改落实情况的报告\n",
+            Some("rectification_report"),
+            None,
+        ),
+        ("关于2023年教育工作的通知\n", None, Some(2023)),
+    ];
+    for (text, kind, year) in cases {
+        let m = extract::metadata::read(text, &k);
+        assert_eq!(m.kind.map(|k| k.as_str()), kind, "{text}");
+        assert_eq!(m.review_year, year, "{text}");
+    }
+}
+
 /// Every proposal for every real report (extracted without that report's own observations)
 /// passes the import validation: its quote is in the text, its figure in its quote, its unit
 /// converts to its indicator's, its value is in range. A dry run writes nothing.

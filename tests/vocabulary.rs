@@ -2,7 +2,7 @@
 //! migration sets holds exactly the spellings of its enum, so a term added to an enum without
 //! a migration (or the other way round) fails here instead of at the first insert.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use edustats::domain::{
@@ -10,9 +10,23 @@ use edustats::domain::{
     PeriodKind, Qualifier, Role, Severity, SourceKind,
 };
 
-/// The CHECK (`column IN ('a', 'b')`) lists of a migration folder, as (table, column, values).
-fn check_lists(dir: &Path) -> Vec<(String, String, BTreeSet<String>)> {
-    let mut out = Vec::new();
+/// The CHECK (`column IN ('a', 'b')`) lists in force after every `up.sql` of a migration folder
+/// has run, as (table, column) → values. Later migrations replace lists: a rebuilt table
+/// (`CREATE TABLE t_new` … `DROP TABLE t` … `ALTER TABLE t_new RENAME TO t`) and a replaced
+/// constraint (`ALTER TABLE t ADD CONSTRAINT … CHECK (column IN (…))`).
+fn check_lists(dir: &Path) -> BTreeMap<(String, String), BTreeSet<String>> {
+    fn values(list: &str) -> BTreeSet<String> {
+        list.split(',')
+            .map(|v| v.trim().trim_matches('\'').to_string())
+            .collect()
+    }
+    /// `column IN ('a', …)` at the start of `s`: the column and the values.
+    fn in_list(s: &str) -> Option<(String, BTreeSet<String>)> {
+        let (column, rest) = s.split_once(" IN (")?;
+        let (list, _) = rest.split_once(')')?;
+        Some((column.trim().to_string(), values(list)))
+    }
+    let mut lists: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut folders: Vec<_> = std::fs::read_dir(dir)
         .expect("migrations folder")
         .map(|e| e.expect("entry").path())
@@ -20,28 +34,44 @@ fn check_lists(dir: &Path) -> Vec<(String, String, BTreeSet<String>)> {
     folders.sort();
     for folder in folders {
         let sql = std::fs::read_to_string(folder.join("up.sql")).expect("up.sql");
-        let mut table = String::new();
-        for line in sql.lines() {
-            let line = line.trim();
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
-                table = rest.trim_end_matches(" (").trim().to_string();
+        let sql: String = sql
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for statement in sql.split(';') {
+            let words: Vec<&str> = statement.split_whitespace().collect();
+            match words.as_slice() {
+                ["CREATE", "TABLE", table, ..] => {
+                    for line in statement.lines() {
+                        if let Some((_, check)) = line.split_once(" TEXT NOT NULL CHECK (") {
+                            let (column, set) = in_list(check).expect("CHECK (column IN (...))");
+                            lists.insert((table.to_string(), column), set);
+                        }
+                    }
+                }
+                ["DROP", "TABLE", table] => lists.retain(|(t, _), _| t != table),
+                ["ALTER", "TABLE", from, "RENAME", "TO", to] => {
+                    let moved: Vec<_> = lists
+                        .iter()
+                        .filter(|((t, _), _)| t == from)
+                        .map(|((_, c), v)| (c.clone(), v.clone()))
+                        .collect();
+                    lists.retain(|(t, _), _| t != from);
+                    for (c, v) in moved {
+                        lists.insert((to.to_string(), c), v);
+                    }
+                }
+                ["ALTER", "TABLE", table, "ADD", "CONSTRAINT", _, "CHECK", ..] => {
+                    let check = statement.split_once("CHECK (").expect("CHECK (").1;
+                    let (column, set) = in_list(check).expect("CHECK (column IN (...))");
+                    lists.insert((table.to_string(), column), set);
+                }
+                _ => {}
             }
-            let Some((column, rest)) = line.split_once(" TEXT NOT NULL CHECK (") else {
-                continue;
-            };
-            let list = rest
-                .split_once(" IN (")
-                .and_then(|(_, l)| l.split_once(')'))
-                .map(|(l, _)| l)
-                .expect("CHECK (column IN (...))");
-            let values = list
-                .split(',')
-                .map(|v| v.trim().trim_matches('\'').to_string())
-                .collect();
-            out.push((table.clone(), column.to_string(), values));
         }
     }
-    out
+    lists
 }
 
 fn spellings<T: Copy + Into<&'static str>>(all: &[T]) -> BTreeSet<String> {
@@ -68,9 +98,8 @@ fn every_check_list_matches_its_enum() {
         let found = check_lists(&root.join(backend));
         assert_eq!(found.len(), expected.len(), "{backend}: {found:?}");
         for (table, column, values) in &expected {
-            let (_, _, in_db) = found
-                .iter()
-                .find(|(t, c, _)| t == table && c == column)
+            let in_db = found
+                .get(&(table.to_string(), column.to_string()))
                 .unwrap_or_else(|| panic!("{backend}: no CHECK list for {table}.{column}"));
             assert_eq!(in_db, values, "{backend}: {table}.{column}");
         }

@@ -137,7 +137,7 @@ pub struct Source {
     pub doc_number: Option<String>,
     /// Date printed on the document, ISO.
     pub published_on: Option<String>,
-    /// `self_evaluation`, `rectification_plan` or `rectification_report`.
+    /// `self_evaluation`, `rectification_plan`, `rectification_report` or `statistics`.
     #[diesel(deserialize_as = String)]
     pub kind: SourceKind,
     /// The year the document reviews.

@@ -217,6 +217,8 @@ vocabulary! {
         RectificationPlan,
         /// 整改落实情况: a report on the rectification.
         RectificationReport,
+        /// 教育事业统计 tables and 统计公报 bulletins: figures without a review.
+        Statistics,
     }
 }
 

@@ -38,6 +38,18 @@ static CN_DATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
+/// Title words of statistics tables and bulletins (重庆市某区2023年教育事业发展统计公报,
+/// 教育事业统计资料, 教育统计数据). Checked after the review kinds: a rectification report about
+/// statistics work is still a rectification report.
+const STATISTICS_WORDS: &[&str] = &[
+    "统计公报",
+    "统计资料",
+    "统计数据",
+    "统计表",
+    "事业统计",
+    "统计简报",
+    "统计年鉴",
+];
 
 /// Value of a Chinese numeral of at most two digits (十二, 二十三) or digit by digit (二〇二二).
 fn cn_number(s: &str) -> Option<u32> {
@@ -148,6 +160,8 @@ pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
         Some(SourceKind::RectificationPlan)
     } else if title.contains("整改") {
         Some(SourceKind::RectificationReport)
+    } else if STATISTICS_WORDS.iter().any(|w| title.contains(w)) {
+        Some(SourceKind::Statistics)
     } else {
         None
     };
@@ -246,6 +260,7 @@ impl Metadata {
             Some(SourceKind::RectificationReport) => {
                 "rectification of the education-duty evaluation findings"
             }
+            Some(SourceKind::Statistics) => "education statistics",
             None => "education report",
         };
         let title_en = match self.review_year {

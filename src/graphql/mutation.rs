@@ -138,6 +138,35 @@ impl MutationRoot {
         Ok(i.await?.into())
     }
 
+    /// Decides the PENDING items of an open draft at once: the usual last step after reading
+    /// the doubtful ones. Takes the proposals whose `confidence` is at least `minConfidence`
+    /// and below `belowConfidence` (each 0–1, both optional), and with `unmatched: true` (default
+    /// false) also
+    /// the figures without an indicator (only with `REJECTED`: accepting one needs
+    /// `confirmIndicator` or `mergeIndicator`). Items already decided are left alone. All or
+    /// nothing; each item is audited. Returns the items decided.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn decide_pending(
+        &self,
+        ctx: &Context<'_>,
+        draft: i32,
+        decision: DraftDecision,
+        min_confidence: Option<f64>,
+        below_confidence: Option<f64>,
+        unmatched: Option<bool>,
+    ) -> Result<Vec<DraftItem>> {
+        let actor = ctx.principal()?.name.clone();
+        let select = drafts::Selection {
+            min_confidence,
+            below_confidence,
+            unmatched: unmatched.unwrap_or(false),
+        };
+        let items = ctx.run(move |c| {
+            drafts::decide_pending(c, draft, decision, select, &actor).map_err(ApiError::from)
+        });
+        Ok(items.await?.into_iter().map(Into::into).collect())
+    }
+
     /// Accepts a figure that matched no indicator under a NEW indicator, created with the
     /// observations when the draft is published (validated like a seed indicator). `unit`
     /// (canonical unit code), `category` and `nameZh` default to the extractor's suggestion.

@@ -33,7 +33,7 @@ row_object! {
         document_number: Option<String> = s.doc_number,
         /// Date printed on the document (ISO 8601).
         date: Option<String> = s.published_on,
-        /// `self_evaluation`, `rectification_plan` or `rectification_report`.
+        /// `self_evaluation`, `rectification_plan`, `rectification_report` or `statistics`.
         kind: String = s.kind.as_str().to_string(),
         /// The year the document reviews.
         review_year: Option<i32> = s.review_year,

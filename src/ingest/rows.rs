@@ -167,7 +167,7 @@ pub struct SourceInput {
     /// Date printed on the document (ISO 8601 date).
     #[serde(default)]
     pub date: Option<String>,
-    /// `self_evaluation`, `rectification_plan` or `rectification_report`.
+    /// `self_evaluation`, `rectification_plan`, `rectification_report` or `statistics`.
     pub kind: String,
     /// Year reviewed.
     #[serde(default)]

@@ -355,4 +355,6 @@ pub fn list(
 
 mod review;
 
-pub use review::{confirm_indicator, create, decide, discard, merge_indicator, publish};
+pub use review::{
+    confirm_indicator, create, decide, decide_pending, discard, merge_indicator, publish, Selection,
+};

@@ -268,6 +268,88 @@ pub fn decide(
     })
 }
 
+/// Which pending items a bulk decision takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection {
+    /// Proposals whose confidence is at least this.
+    pub min_confidence: Option<f64>,
+    /// Proposals whose confidence is below this.
+    pub below_confidence: Option<f64>,
+    /// Also the figures without an indicator (only to reject them).
+    pub unmatched: bool,
+}
+
+/// Decides the pending items of an open draft at once, as a reviewer does after reading the
+/// doubtful ones: accept the proposals at or above a confidence, reject those below it, reject
+/// the figures left without an indicator. Items already decided are left alone, and a figure
+/// without an indicator can only be rejected (accepting it needs `confirm_indicator` or
+/// `merge_indicator`). Each item decided is audited like a single decision; all or none are
+/// stored. Returns the items decided, in draft order.
+pub fn decide_pending(
+    conn: &mut DbConnection,
+    draft: i32,
+    decision: DraftDecision,
+    select: Selection,
+    actor: &str,
+) -> Result<Vec<DraftItem>, DraftError> {
+    for (name, bound) in [
+        ("minConfidence", select.min_confidence),
+        ("belowConfidence", select.below_confidence),
+    ] {
+        if let Some(m) = bound.filter(|m| !(0.0..=1.0).contains(m)) {
+            return Err(DraftError::BadInput(format!(
+                "{name} must be between 0 and 1, got {m}"
+            )));
+        }
+    }
+    match decision {
+        DraftDecision::Pending => {
+            return Err(DraftError::BadInput(
+                "a bulk decision is ACCEPTED or REJECTED; set single items back to PENDING with decideProposal".into(),
+            ))
+        }
+        DraftDecision::Accepted if select.unmatched => {
+            return Err(DraftError::BadInput(format!(
+                "figures without an indicator cannot be accepted in bulk: each {NEEDS_INDICATOR}"
+            )))
+        }
+        _ => {}
+    }
+    let what = {
+        let mut w = format!("{decision} (bulk");
+        if let Some(m) = select.min_confidence {
+            w.push_str(&format!(", confidence ≥ {m}"));
+        }
+        if let Some(m) = select.below_confidence {
+            w.push_str(&format!(", confidence < {m}"));
+        }
+        w.push(')');
+        w
+    };
+    conn.transaction::<_, DraftError, _>(|conn| {
+        let d = open_draft(conn, draft)?;
+        let mut decided = Vec::new();
+        for item in &d.items {
+            let take = item.decision == DraftDecision::Pending
+                && match &item.extracted {
+                    Extracted::Proposal(p) => {
+                        select.min_confidence.is_none_or(|m| p.confidence >= m)
+                            && select.below_confidence.is_none_or(|m| p.confidence < m)
+                    }
+                    Extracted::Unmatched(_) => select.unmatched,
+                };
+            if !take {
+                continue;
+            }
+            let mut item = item.clone();
+            item.decision = decision;
+            save(conn, &d, &item, actor, &what)?;
+            decided.push(item);
+        }
+        Ok(decided)
+    })
+}
+
 /// The row an unmatched figure becomes under `indicator`.
 fn row_of_unmatched(
     d: &Draft,
