@@ -30,6 +30,10 @@ fn what_is_not_a_statistic_is_not_proposed() {
         ("a month and a day", "10月8日，区教委组织培训。"),
         ("a year-end", "截至2022年底完成建设。"),
         (
+            "a span of years",
+            "近三年持续推进，五年来不断完善，三年以来成效明显。",
+        ),
+        (
             "a document number",
             "按照《通知》（渝府教督发〔2022〕5号）要求。",
         ),
@@ -68,6 +72,7 @@ fn figures_keep_their_printed_form() {
         ("降费幅度为每生每月180—1330元。", ("180", "元")),
         ("教师每月一次心理教育教研活动。", ("一", "次")),
         ("明确四大整改目标。", ("四", "count")),
+        ("平台累计访问量已达949.57万。", ("949.57万", "count")),
     ];
     for (text, (value, unit)) in cases {
         let found = figures_of(text, &k);

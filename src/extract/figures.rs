@@ -2,7 +2,7 @@
 //! percent sign, or a ratio `a:b`), with its qualifier words, the clause it stands in (the
 //! quote) and the sentence around it (the context the matcher reads).
 //!
-//! What is not a statistic is left out: dates and period labels (2021年, 10月8日), document
+//! What is not a statistic is left out: dates and period labels (2021年, 10月8日, 近三年), document
 //! numbers (〔2022〕5号), index and phone numbers and section numbers (no unit follows them),
 //! ordinals (第6届; but 排第3位 is a rank), slogans and framework labels (“5+2”, 十四五, a
 //! quoted phrase such as “两个只增不减”), numbers in titles (《2022年…方案》), age bands
@@ -266,6 +266,11 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
             None if !chinese && number.contains('.') && before_number.contains("系数") => {
                 ("one".to_string(), value_end)
             }
+            // A magnitude word with nothing after it counts something the clause names:
+            // 平台累计访问量已达949.57万.
+            None if !chinese && matches!(chars.get(value_end - 1), Some('万') | Some('亿')) => {
+                ("count".to_string(), value_end)
+            }
             None => return None,
         },
     };
@@ -276,7 +281,14 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
     // A year, month or day is a date or a period label, not a statistic.
     if unit == "年" {
         let year_like = !chinese && len == 4;
+        // 近三年, 过去五年, 三年来: a span of years that dates other figures, not a duration.
+        let span = ["近", "最近", "过去", "今后", "未来"]
+            .iter()
+            .any(|w| before_number.ends_with(w))
+            || after == Some('来')
+            || (after == Some('以') && chars.get(unit_end + 1) == Some(&'来'));
         if year_like
+            || span
             || (!rate
                 && matches!(
                     after,
