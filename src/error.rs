@@ -51,6 +51,16 @@ pub enum ApiError {
     /// The database could not be reached in time.
     #[error("service unavailable, try again")]
     Unavailable(String),
+    /// The request or one of its statements ran past its time limit; nothing was written.
+    #[error("{0}")]
+    Timeout(String),
+    /// The request body is larger than the server accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The HTTP request is not a GraphQL request (not JSON, not a request object, a batch
+    /// larger than allowed).
+    #[error("{0}")]
+    BadRequest(String),
     /// Anything else; the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -66,6 +76,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
+            ApiError::Timeout(_) => "TIMEOUT",
+            ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
+            ApiError::BadRequest(_) => "BAD_REQUEST",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -78,7 +91,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +155,10 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// What a client is told when a statement ran past the server's statement timeout.
+const STATEMENT_TIMEOUT_MESSAGE: &str =
+    "a database statement ran past the server's time limit; nothing was written: narrow the query or retry";
+
 /// What a client is told when its write lost a race for a unique key.
 const CONFLICT_MESSAGE: &str =
     "another write stored the same record at the same time; nothing was written: retry";
@@ -163,6 +182,11 @@ impl From<diesel::result::Error> for ApiError {
                     "unique-key conflict between concurrent writes"
                 );
                 ApiError::Conflict(CONFLICT_MESSAGE.into())
+            }
+            // PostgreSQL's statement_timeout (SQLSTATE 57014, which diesel does not name).
+            Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                tracing::warn!(detail = info.message(), "statement timeout");
+                ApiError::Timeout(STATEMENT_TIMEOUT_MESSAGE.into())
             }
             other => ApiError::Internal(other.to_string()),
         }

@@ -3,12 +3,16 @@
 //! request context (fresh loaders and the bearer token); the export handler resolves the filter
 //! and streams what [`crate::export`] writes.
 
+use std::time::Duration;
+
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::BatchRequest;
+use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::Query;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::response::{Html, IntoResponse};
@@ -18,22 +22,53 @@ use axum::{Json, Router};
 use crate::analytics::FilterCodes;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::graphql::{build_schema, context, EduSchema};
+use crate::graphql::limits::InputLimits;
+use crate::graphql::{build_schema_with, context, EduSchema};
+
+/// The server's request limits (see [`crate::config::LimitArgs`] for the flags).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Time limit of one GraphQL request (a batch counts as one).
+    pub request_timeout: Duration,
+    /// Most operations in one batched request.
+    pub max_batch: usize,
+    /// Bounds on string and list values in read documents.
+    pub input: InputLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_batch: 10,
+            input: InputLimits::default(),
+        }
+    }
+}
 
 #[derive(Clone)]
 struct AppState {
     db: Db,
     schema: EduSchema,
+    limits: Limits,
+}
+
+/// Builds the router over a database handle, with the default limits.
+pub fn router(db: Db) -> Router {
+    router_with(db, Limits::default())
 }
 
 /// Builds the router over a database handle.
-pub fn router(db: Db) -> Router {
-    let schema = build_schema(Some(db.clone()));
+pub fn router_with(db: Db, limits: Limits) -> Router {
+    let schema = build_schema_with(Some(db.clone()), limits.input);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))
-        .with_state(AppState { db, schema })
+        .with_state(AppState { db, schema, limits })
         // Dashboards call the API from browsers on other origins. Writes authenticate with a
         // bearer token, never with cookies, so allowing any origin exposes nothing a direct
         // request could not already do.
@@ -47,11 +82,66 @@ pub fn router(db: Db) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-async fn graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    req: GraphQLRequest,
-) -> GraphQLResponse {
+/// A GraphQL-shaped error response (`{"errors": [{message, extensions: {code}}]}`) for what
+/// fails before the schema runs: the body, the batch, the time limit.
+fn graphql_error(e: ApiError) -> Response {
+    e.log();
+    let body = serde_json::json!({
+        "errors": [{"message": e.to_string(), "extensions": {"code": e.code()}}]
+    });
+    (e.status(), Json(body)).into_response()
+}
+
+/// Reads the body up to the limit. A declared length over the limit is refused before
+/// reading; a body without one (chunked) is refused as soon as it passes the limit, so a
+/// client can never make the server hold more than `limit` bytes of it.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::TooLarge(format!("the request body is larger than {limit} bytes"));
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        // The only other cause is a client that hung up mid-body: nobody reads the answer.
+        tracing::debug!(error = %e, "request body not read");
+        too_large()
+    })
+}
+
+async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let limits = state.limits;
+    let bytes = match read_body(&headers, body, limits.body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return graphql_error(e),
+    };
+    // One request object, or a JSON array of them (a batch). Decided on the first byte:
+    // serde would also read `[]` as a request object with every field defaulted.
+    let is_batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let parsed = if is_batch {
+        serde_json::from_slice::<Vec<async_graphql::Request>>(&bytes).map(BatchRequest::Batch)
+    } else {
+        serde_json::from_slice::<async_graphql::Request>(&bytes).map(BatchRequest::Single)
+    };
+    let batch = match parsed {
+        Ok(b) => b,
+        Err(e) => {
+            return graphql_error(ApiError::BadRequest(format!(
+                "the body is not a GraphQL request (a JSON object with `query`, or an array of them): {e}"
+            )))
+        }
+    };
+    if let BatchRequest::Batch(items) = &batch {
+        if items.is_empty() || items.len() > limits.max_batch {
+            return graphql_error(ApiError::BadRequest(format!(
+                "a batch holds 1 to {} requests; this one holds {}",
+                limits.max_batch,
+                items.len()
+            )));
+        }
+    }
     // The token is only checked by guarded fields (reads stay open).
     let token = headers
         .get(AUTHORIZATION)
@@ -59,8 +149,24 @@ async fn graphql(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    let req = context::attach(req.into_inner(), &state.db, token);
-    state.schema.execute(req).await.into()
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(context::attach(r, &state.db, token)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(
+            rs.into_iter()
+                .map(|r| context::attach(r, &state.db, token.clone()))
+                .collect(),
+        ),
+    };
+    match tokio::time::timeout(limits.request_timeout, state.schema.execute_batch(batch)).await {
+        Ok(response) => GraphQLResponse::from(response).into_response(),
+        // Dropping the execution stops it at its next await; a statement already running on
+        // the blocking pool finishes (PostgreSQL's statement_timeout bounds it) and its result
+        // is discarded. Writes are single transactions, so none is left half done.
+        Err(_) => graphql_error(ApiError::Timeout(format!(
+            "the request ran past the server's time limit of {} ms",
+            limits.request_timeout.as_millis()
+        ))),
+    }
 }
 
 async fn graphiql() -> impl IntoResponse {

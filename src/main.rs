@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use edustats::analytics::FilterCodes;
 use edustats::auth::{self, AuthError};
-use edustats::config::{default_seeds_dir, DbArgs, DEFAULT_ADDR};
+use edustats::config::{default_seeds_dir, DbArgs, LimitArgs, DEFAULT_ADDR};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
 use edustats::extract;
@@ -44,6 +44,8 @@ enum Command {
         /// Seed folder loaded into an empty database.
         #[arg(long, env = "EDUSTATS_SEEDS")]
         seeds: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Apply pending migrations and exit.
     Migrate {
@@ -243,7 +245,11 @@ fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
 }
 
 fn connect(args: &DbArgs) -> anyhow::Result<Db> {
-    let db = Db::connect(&args.database_url, args.pool())?;
+    connect_with(args, args.pool())
+}
+
+fn connect_with(args: &DbArgs, pool: edustats::db::PoolOptions) -> anyhow::Result<Db> {
+    let db = Db::connect(&args.database_url, pool)?;
     db.migrate()?;
     Ok(db)
 }
@@ -279,7 +285,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
+async fn serve(
+    db: Db,
+    addr: String,
+    seeds: PathBuf,
+    limits: edustats::http::Limits,
+) -> anyhow::Result<()> {
     let empty = {
         let db = db.clone();
         tokio::task::spawn_blocking(move || {
@@ -296,16 +307,28 @@ async fn serve(db: Db, addr: String, seeds: PathBuf) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; GraphiQL at /graphql");
-    axum::serve(listener, edustats::http::router(db))
+    axum::serve(listener, edustats::http::router_with(db, limits))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
 }
 
-fn cmd_serve(db: &DbArgs, addr: String, seeds: Option<PathBuf>) -> anyhow::Result<()> {
-    let handle = connect(db)?;
+fn cmd_serve(
+    db: &DbArgs,
+    addr: String,
+    seeds: Option<PathBuf>,
+    limits: &LimitArgs,
+) -> anyhow::Result<()> {
+    let mut pool = db.pool();
+    pool.statement_timeout = limits.statement_timeout();
+    let handle = connect_with(db, pool)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(serve(handle, addr, seeds.unwrap_or_else(default_seeds_dir)))
+    runtime.block_on(serve(
+        handle,
+        addr,
+        seeds.unwrap_or_else(default_seeds_dir),
+        limits.limits(),
+    ))
 }
 
 fn cmd_migrate(db: &DbArgs) -> anyhow::Result<()> {
@@ -495,7 +518,12 @@ fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, addr, seeds } => cmd_serve(&db, addr, seeds),
+        Command::Serve {
+            db,
+            addr,
+            seeds,
+            limits,
+        } => cmd_serve(&db, addr, seeds, &limits),
         Command::Migrate { db } => cmd_migrate(&db),
         Command::Seed {
             db,

@@ -52,6 +52,7 @@ async fn an_exhausted_pool_answers_unavailable() {
         PoolOptions {
             max_size: 1,
             checkout_timeout: Duration::from_millis(200),
+            ..Default::default()
         },
     );
     let held = app.db.get().expect("the only connection");

@@ -235,6 +235,7 @@ impl Instrumentation for StatementCounter {
 pub struct Manager {
     url: DatabaseUrl,
     statements: Arc<AtomicU64>,
+    statement_timeout: Option<Duration>,
 }
 
 impl ManageConnection for Manager {
@@ -243,6 +244,9 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, DbError> {
         let mut conn = self.url.establish()?;
+        if let (Some(t), DbConnection::Postgres(c)) = (self.statement_timeout, &mut conn) {
+            c.batch_execute(&format!("SET statement_timeout = {}", t.as_millis().max(1)))?;
+        }
         conn.set_instrumentation(StatementCounter(self.statements.clone()));
         Ok(conn)
     }
@@ -263,6 +267,11 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a free connection before failing with `UNAVAILABLE`.
     pub checkout_timeout: Duration,
+    /// PostgreSQL's `statement_timeout` on every connection of the pool (`None`: the server's
+    /// default). The server sets it so that no query holds a connection for long; the CLI's
+    /// imports and seeds leave it unset. SQLite has no equivalent; the HTTP layer's request
+    /// time limit still answers the client.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -270,6 +279,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_size: 8,
             checkout_timeout: Duration::from_secs(5),
+            statement_timeout: None,
         }
     }
 }
@@ -301,6 +311,7 @@ impl Db {
         let manager = Manager {
             url,
             statements: statements.clone(),
+            statement_timeout: options.statement_timeout,
         };
         let first = manager.connect()?;
         drop(first);

@@ -22,6 +22,7 @@ pub mod guard;
 pub mod indicator;
 pub mod inputs;
 pub mod latest;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod observation;
@@ -63,7 +64,15 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// Builds the schema. The per-request context is attached by the HTTP handler
 /// ([`context::attach`]).
 pub fn build_schema(db: Option<Db>) -> EduSchema {
+    build_schema_with(db, limits::InputLimits::default())
+}
+
+/// [`build_schema`] with the server's configured input limits.
+pub fn build_schema_with(db: Option<Db>, input: limits::InputLimits) -> EduSchema {
+    // ErrorCodes first: it wraps the other extensions, so their errors get a code too.
     let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        .extension(limits::ErrorCodes)
+        .extension(input)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY);
     match db {

@@ -130,6 +130,12 @@ impl TestApp {
         self.db = db;
     }
 
+    /// The same database behind a router with other limits.
+    pub fn with_limits(mut self, limits: edustats::http::Limits) -> TestApp {
+        self.router = edustats::http::router_with(self.db.clone(), limits);
+        self
+    }
+
     /// A database loaded from a seed folder.
     pub fn seeded_from(dir: &Path) -> TestApp {
         Self::seeded_on(backend(), dir)

@@ -1,0 +1,230 @@
+//! Request limits and the codes of errors raised before a query runs: a body over the limit is
+//! HTTP 413 with a JSON error (declared or chunked), a body that is not a GraphQL request is
+//! `BAD_REQUEST`, a batch is answered up to its bound, parse and validation failures carry
+//! Apollo's codes, oversized strings and lists in reads are `BAD_USER_INPUT` (while a mutation
+//! may carry a report's text), the request time limit answers `TIMEOUT`, and so does
+//! PostgreSQL's statement timeout.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestApp;
+use edustats::http::Limits;
+use serde_json::{json, Value};
+
+fn post(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(body.into())
+        .expect("request")
+}
+
+fn code(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value) {
+    let (status, text) = app.send(req).await;
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, v)
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_with_a_json_error() {
+    let app = TestApp::seeded().with_limits(Limits {
+        body_bytes: 4096,
+        ..Limits::default()
+    });
+    let big = json!({ "query": format!("{{ districts {{ code }} }} # {}", "x".repeat(5000)) })
+        .to_string();
+    // With a declared length.
+    let (status, v) = send(&app, post(big.clone())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(code(&v), "PAYLOAD_TOO_LARGE");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4096")),
+        "{v}"
+    );
+    // Streamed without a length: refused once it passes the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = big
+        .as_bytes()
+        .chunks(1000)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    let stream = Body::from_stream(tokio_stream::iter(chunks));
+    let (status, v) = send(&app, post(stream)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(code(&v), "PAYLOAD_TOO_LARGE");
+    // Under the limit: answered.
+    let (status, v) = send(
+        &app,
+        post(json!({"query": "{ districts { code } }"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["districts"].as_array().map(Vec::len), Some(39));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_graphql_request_is_bad_request() {
+    let app = TestApp::seeded();
+    for body in ["not json", "{\"query\": 42}", "42", "[]"] {
+        let (status, v) = send(&app, post(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {v}");
+        assert_eq!(code(&v), "BAD_REQUEST", "{body}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_answered_in_order_up_to_its_bound() {
+    let app = TestApp::seeded().with_limits(Limits {
+        max_batch: 3,
+        ..Limits::default()
+    });
+    let batch = json!([
+        {"query": "{ district(code: \"500153\") { nameEn } }"},
+        {"query": "{ district(code: \"500111\") { nameEn } }"},
+    ]);
+    let (status, v) = send(&app, post(batch.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v[0]["data"]["district"]["nameEn"], "Rongchang District");
+    assert_eq!(v[1]["data"]["district"]["nameEn"], "Dazu District");
+    let four = json!(vec![json!({"query": "{ __typename }"}); 4]);
+    let (status, v) = send(&app, post(four.to_string())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(code(&v), "BAD_REQUEST");
+    assert!(v["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("1 to 3")));
+}
+
+#[tokio::test]
+async fn parse_and_validation_errors_carry_apollo_codes() {
+    let app = TestApp::seeded();
+    let cases = [
+        ("{ districts { code ", "GRAPHQL_PARSE_FAILED"),
+        ("{ nosuchfield }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ ranking(indicator: 5, year: 2022) { coverage } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ districts }", "GRAPHQL_VALIDATION_FAILED"),
+        // No query at all: an empty document.
+        ("", "GRAPHQL_PARSE_FAILED"),
+    ];
+    for (query, expected) in cases {
+        let v = app.graphql(query, json!({})).await;
+        assert_eq!(code(&v), expected, "{query}: {v}");
+    }
+    // A resolver's own error keeps its code.
+    let v = app
+        .graphql("{ district(code: \"999999\") { code } }", json!({}))
+        .await;
+    assert_eq!(code(&v), "NOT_FOUND", "{v}");
+}
+
+#[tokio::test]
+async fn oversized_strings_and_lists_in_reads_are_bad_user_input() {
+    let app = TestApp::seeded();
+    let long = "教".repeat(1001);
+    // A literal argument, a variable, and a list variable.
+    let literal = format!("{{ indicators(search: \"{long}\") {{ code }} }}");
+    let v = app.graphql(&literal, json!({})).await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert!(v["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("`search`") && m.contains("1001")));
+    let v = app
+        .graphql(
+            "query($s: String) { indicators(search: $s) { code } }",
+            json!({"s": long}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    let many: Vec<String> = (0..1001).map(|i| format!("d{i}")).collect();
+    let v = app
+        .graphql(
+            "query($d: [String!]) { observations(filter: { districts: $d }, first: 1) { totalCount } }",
+            json!({"d": many}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    // At the limit: answered.
+    let v = app
+        .graphql(
+            "query($s: String) { indicators(search: $s) { code } }",
+            json!({"s": "教".repeat(1000)}),
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+}
+
+/// The time limit covers the whole request, including the wait for a connection: with the
+/// pool's only connection held elsewhere, the request answers `TIMEOUT` at the limit instead of
+/// waiting for the pool's checkout timeout.
+#[tokio::test]
+async fn a_request_past_the_time_limit_is_timeout() {
+    let app = TestApp::empty_on(
+        common::backend(),
+        edustats::db::PoolOptions {
+            max_size: 1,
+            ..Default::default()
+        },
+    )
+    .with_limits(Limits {
+        request_timeout: Duration::from_millis(200),
+        ..Limits::default()
+    });
+    let held = app.db.get().expect("the pool's only connection");
+    let started = std::time::Instant::now();
+    let (status, v) = send(
+        &app,
+        post(json!({"query": "{ districts { code } }"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(code(&v), "TIMEOUT", "{v}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered at the request limit, not the 5 s checkout timeout"
+    );
+    drop(held);
+}
+
+/// PostgreSQL's statement timeout becomes `TIMEOUT` (SQLite has none: skipped there).
+#[tokio::test]
+async fn a_statement_past_the_statement_timeout_is_timeout() {
+    let Some(url) = common::postgres_url() else {
+        eprintln!("statement timeout: PostgreSQL only (TEST_DATABASE_URL unset), skipped");
+        return;
+    };
+    let _ = url;
+    let app = TestApp::empty_on(
+        edustats::db::Backend::Postgres,
+        edustats::db::PoolOptions {
+            statement_timeout: Some(Duration::from_millis(50)),
+            ..Default::default()
+        },
+    );
+    let result = app
+        .db
+        .run(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT pg_sleep(2)")
+                .execute(c)
+                .map_err(edustats::db::DbError::Query)
+        })
+        .await
+        .map_err(edustats::error::ApiError::from);
+    match result {
+        Err(e) => assert_eq!(e.code(), "TIMEOUT", "{e:?}"),
+        Ok(_) => panic!("pg_sleep(2) finished under a 50 ms statement timeout"),
+    }
+}
