@@ -1,17 +1,17 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `GET /healthz`, and the bulk
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, the dashboard at `GET /` and
+//! its assets under `/assets/` (embedded, see [`crate::web`]), `GET /healthz`, and the bulk
 //! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the
 //! request context (fresh loaders and the bearer token); the export handler resolves the filter
 //! and streams what [`crate::export`] writes.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::body::Body;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -30,7 +30,9 @@ struct AppState {
 pub fn router(db: Db) -> Router {
     let schema = build_schema(Some(db.clone()));
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/", get(asset))
+        .route("/graphql", get(asset).post(graphql))
+        .route("/assets/{*path}", get(asset))
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))
         .with_state(AppState { db, schema })
@@ -63,8 +65,15 @@ async fn graphql(
     state.schema.execute(req).await.into()
 }
 
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+/// The pages and their files, all embedded: nothing a page loads comes from another host.
+async fn asset(uri: Uri, headers: HeaderMap) -> Response {
+    match crate::web::find(uri.path()) {
+        Some(a) => crate::web::respond(a, &headers),
+        None => error_response(ApiError::NotFound {
+            kind: "asset",
+            code: uri.path().to_string(),
+        }),
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
