@@ -371,7 +371,7 @@
         tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(entries[p.dataIndex]); } },
         xAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, ind.unit); } } },
         yAxis: { type: "category", inverse: true, data: labels },
-        series: [{ type: "bar", data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
+        series: [{ type: "bar", barMaxWidth: 28, data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
           label: { show: true, position: "right", formatter: function (p) { return short(p.value, ind.unit); } } }]
       });
       bar.off("click");
@@ -547,7 +547,8 @@
         pos = o.quoteEnd;
       });
       pre.appendChild(document.createTextNode(chars.slice(pos).join("")));
-      if (target) target.scrollIntoView({ block: "center" });
+      // Scroll the text box only, not the page: the highlighted quote in view.
+      if (target) pre.scrollTop = Math.max(0, target.offsetTop - pre.clientHeight / 3);
     });
   }
 

@@ -3,8 +3,8 @@
 (function () {
   "use strict";
   var example = [
-    "# A ranking of the districts on one indicator, with where each figure comes from.",
-    "# Press the run button (or Ctrl-Enter). The Docs pane on the left lists every query.",
+    "# Districts ranked on one indicator, each figure with its source.",
+    "# Run: the ▶ button or Ctrl-Enter. Every query: Docs (book icon).",
     "{",
     "  ranking(indicator: \"public_kindergarten_enrolment_share\", year: 2022, latestOnOrBefore: true) {",
     "    coverage",
