@@ -111,7 +111,9 @@ pub fn respond(asset: &'static Asset, request: &HeaderMap) -> Response {
     };
     let tag = etag(asset);
     let fresh = match (tag, request.get(IF_NONE_MATCH)) {
-        (Some(t), Some(v)) => v.to_str().is_ok_and(|v| v.split(',').any(|x| x.trim() == t)),
+        (Some(t), Some(v)) => v
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|x| x.trim() == t)),
         _ => false,
     };
     let mut headers = HeaderMap::new();
@@ -134,7 +136,10 @@ mod tests {
     /// so a hand edit of a vendored file, or a file listed here but not vendored, fails.
     #[test]
     fn vendored_assets_match_their_recorded_checksums() {
-        let sums = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/vendor/SHA256SUMS"));
+        let sums = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/web/vendor/SHA256SUMS"
+        ));
         let recorded: Vec<(&str, &str)> = sums
             .lines()
             .filter_map(|l| l.split_once("  "))
@@ -150,7 +155,11 @@ mod tests {
                 .unwrap_or_else(|| panic!("{file} is not in web/vendor/SHA256SUMS"));
             assert_eq!(hex::encode(Sha256::digest(a.bytes)), sum, "{file}");
         }
-        assert_eq!(vendored.len(), recorded.len(), "every vendored file is served");
+        assert_eq!(
+            vendored.len(),
+            recorded.len(),
+            "every vendored file is served"
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@ use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-async fn get(app: &TestApp, path: &str, etag: Option<&str>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn get(
+    app: &TestApp,
+    path: &str,
+    etag: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut req = Request::get(path);
     if let Some(t) = etag {
         req = req.header("if-none-match", t);
@@ -22,7 +26,13 @@ async fn get(app: &TestApp, path: &str, etag: Option<&str>) -> (StatusCode, axum
         .expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
@@ -49,7 +59,10 @@ async fn pages_revalidate_and_vendored_files_are_immutable() {
     let (status, h, body) = get(&app, "/assets/vendor/echarts-4.9.0/echarts.min.js", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&h, "content-type"), "text/javascript; charset=utf-8");
-    assert_eq!(header(&h, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert!(body.len() > 500_000);
     let (_, h, _) = get(&app, "/assets/vendor/echarts-4.9.0/chongqing.json", None).await;
     assert_eq!(header(&h, "content-type"), "application/json");
@@ -127,13 +140,22 @@ async fn introspection_passes_the_depth_limit_and_deep_data_queries_do_not() {
     // 13: refused, as before.
     let thirteen = "{ observations { edges { node { source { observations { source { observations { source { observations { district { parent { parent { code } } } } } } } } } } } } }";
     let v = app.graphql(thirteen, json!({})).await;
-    assert_eq!(v["errors"][0]["message"], "Query is nested too deep.", "{v}");
+    assert_eq!(
+        v["errors"][0]["message"], "Query is nested too deep.",
+        "{v}"
+    );
     // Depth through a fragment counts the same.
     let via_fragment = "{ observations { edges { node { ...S } } } } fragment S on Observation { source { observations { source { observations { source { observations { district { parent { parent { code } } } } } } } } } }";
     let v = app.graphql(via_fragment, json!({})).await;
-    assert_eq!(v["errors"][0]["message"], "Query is nested too deep.", "{v}");
+    assert_eq!(
+        v["errors"][0]["message"], "Query is nested too deep.",
+        "{v}"
+    );
     // Data fields do not hide behind introspection: `__typename` beside them changes nothing.
     let mixed = "{ __typename observations { edges { node { source { observations { source { observations { source { observations { district { parent { parent { code } } } } } } } } } } } } }";
     let v = app.graphql(mixed, json!({})).await;
-    assert_eq!(v["errors"][0]["message"], "Query is nested too deep.", "{v}");
+    assert_eq!(
+        v["errors"][0]["message"], "Query is nested too deep.",
+        "{v}"
+    );
 }

@@ -116,9 +116,6 @@ mod tests {
 
     #[test]
     fn a_fragment_cycle_terminates() {
-        assert_eq!(
-            depth_of("{ a { ...F } } fragment F on T { b { ...F } }"),
-            2
-        );
+        assert_eq!(depth_of("{ a { ...F } } fragment F on T { b { ...F } }"), 2);
     }
 }

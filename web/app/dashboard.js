@@ -169,7 +169,7 @@
   }
 
   // ------------------------------------------------------------------ provenance
-  function showProvenance(p) {
+  function showProvenance(p, quiet) {
     lastShown = p;
     var box = el("provenance");
     box.innerHTML = "";
@@ -201,6 +201,8 @@
       writeHash({ view: "source", source: src.code, obs: o.key });
     } }));
     box.className = "open";
+    // Opened by the reader: bring it into view (a redraw that restores it does not scroll).
+    if (!quiet) box.scrollIntoView({ block: "nearest" });
   }
   function tooltipHtml(p) {
     if (!p || !p.observation) return "";
@@ -400,7 +402,7 @@
       map.off("click");
       map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
       var shown = lastShown && lastShown.observation && byCode[lastShown.district.code];
-      showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null);
+      showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null, true);
     });
   }
 
