@@ -510,6 +510,53 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     screenshot(&c, "dashboard-series-zh").await;
     let dashboard_bytes = same_origin_weight(&c, &origin, "the dashboard").await;
 
+    // --- Keyboard: a ranking row takes the focus and Enter opens its provenance; at phone
+    // width nothing overflows sideways.
+    c.set_window_size(390, 844).await.expect("phone width");
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022&lang=zh"
+    ))
+    .await
+    .expect("ranking again");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the ranking at phone width",
+    )
+    .await;
+    js(
+        &c,
+        "document.getElementById('provenance').className = ''; return 1;",
+    )
+    .await;
+    let row = c
+        .find(Locator::Css("#ranking-table tr[data-district='500153']"))
+        .await
+        .expect("row");
+    js(
+        &c,
+        "document.querySelector(\"#ranking-table tr[data-district='500153']\").focus(); return 1;",
+    )
+    .await;
+    row.send_keys("\u{E007}").await.expect("Enter");
+    wait_for(
+        &c,
+        "document.getElementById('provenance').className === 'open'",
+        "provenance from the keyboard",
+    )
+    .await;
+    let overflow = js(
+        &c,
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+    )
+    .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "sideways overflow at phone width: {overflow} px"
+    );
+    screenshot(&c, "dashboard-phone").await;
+    c.set_window_size(1280, 800).await.expect("desktop width");
+
     // --- An error is shown in words, not as a blank page.
     c.goto(&format!(
         "{origin}/#view=ranking&indicator=no_such_indicator"

@@ -218,7 +218,13 @@
   // ------------------------------------------------------------------ charts
   function chart(id) {
     var node = el(id);
-    var c = echarts.getInstanceByDom(node) || echarts.init(node);
+    var c = echarts.getInstanceByDom(node);
+    if (!c) {
+      c = echarts.init(node);
+      // The box changes size without a window resize too (a page scrollbar appearing, a
+      // panel shown): follow it, or the canvas overflows its box.
+      if (window.ResizeObserver) new ResizeObserver(function () { c.resize(); }).observe(node);
+    }
     charts[id] = c;
     return c;
   }
@@ -316,8 +322,8 @@
     }
     dsel.value = state.district || (ind && ind.cov.first) || "";
     el("district-box").style.display = state.view === "series" ? "" : "none";
+    // The export has no "latest on or before": the ranking and compare views export every year.
     var csv = "/export/observations.csv?indicator=" + encodeURIComponent(state.indicator || "");
-    if (state.view === "ranking" || state.view === "compare") { /* the export has no fallback: all years */ }
     if (state.view === "series" && state.district) csv += "&district=" + state.district;
     if (state.view === "change" && state.from && state.year) csv += "&year=" + state.from + "," + state.year;
     el("csv").setAttribute("href", csv);
