@@ -324,6 +324,26 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     screenshot(&c, "dashboard-ranking-zh").await;
     let ranking_bytes = same_origin_weight(&c, &origin, "the dashboard").await;
 
+    // --- Hovering a bar shows its provenance in the tooltip (quote, report, document number).
+    let quote0 = expected["entries"][0]["observation"]["quote"]
+        .as_str()
+        .unwrap_or("?");
+    js(&c, "echarts.getInstanceByDom(document.getElementById('chart-ranking')).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 }); return 1;").await;
+    let tip = wait_for(
+        &c,
+        &format!(
+            "document.getElementById('chart-ranking').innerText.indexOf({}) >= 0 && document.getElementById('chart-ranking').innerText",
+            json!(quote0)
+        ),
+        "the bar's tooltip",
+    )
+    .await;
+    let title0 = expected["entries"][0]["observation"]["source"]["titleZh"]
+        .as_str()
+        .unwrap_or("?");
+    assert!(tip.as_str().unwrap_or("").contains(title0), "{tip}");
+    js(&c, "echarts.getInstanceByDom(document.getElementById('chart-ranking')).dispatchAction({ type: 'hideTip' }); return 1;").await;
+
     // --- Provenance of each entry: its quote, report title and document number (大渡口's
     // report has none printed: the panel says "—").
     for (i, e) in expected["entries"]
