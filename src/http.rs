@@ -29,10 +29,13 @@ struct AppState {
 /// Builds the router over a database handle.
 pub fn router(db: Db) -> Router {
     let schema = build_schema(Some(db.clone()));
+    // Only the embedded pages and assets are compressed: GraphQL answers are small, and the
+    // CSV export streams as it is written.
+    let gzip = tower_http::compression::CompressionLayer::new();
     Router::new()
-        .route("/", get(asset))
-        .route("/graphql", get(asset).post(graphql))
-        .route("/assets/{*path}", get(asset))
+        .route("/", get(asset).layer(gzip.clone()))
+        .route("/graphql", get(asset).layer(gzip.clone()).post(graphql))
+        .route("/assets/{*path}", get(asset).layer(gzip))
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))
         .with_state(AppState { db, schema })

@@ -2,7 +2,7 @@
 //! embedded in the binary so the pages work on a machine without internet access and `serve`
 //! needs no files besides itself.
 //!
-//! Two kinds of asset: our own pages and scripts (`web/app/`), served with `Cache-Control:
+//! Responses are gzipped by the router when the browser accepts it. Two kinds of asset: our own pages and scripts (`web/app/`), served with `Cache-Control:
 //! no-cache` and an `ETag` so a new release is picked up at once; and third-party files
 //! vendored by `web/vendor.py` (`web/vendor/NAME-VERSION/`), whose paths carry their version
 //! and so never change: those are `immutable` for a year.
@@ -92,7 +92,8 @@ fn etag(asset: &Asset) -> Option<&'static str> {
             .filter(|a| !a.immutable)
             .map(|a| {
                 let digest = Sha256::digest(a.bytes);
-                (a.path, format!("\"{}\"", hex::encode(&digest[..12])))
+                // Weak: the same tag serves the gzipped and the identity representation.
+                (a.path, format!("W/\"{}\"", hex::encode(&digest[..12])))
             })
             .collect()
     })

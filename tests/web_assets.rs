@@ -49,7 +49,7 @@ async fn pages_revalidate_and_vendored_files_are_immutable() {
     assert_eq!(header(&h, "cache-control"), "no-cache");
     assert!(String::from_utf8_lossy(&body).contains("dashboard.js"));
     let tag = header(&h, "etag").to_string();
-    assert!(tag.starts_with('"') && tag.len() > 10, "{tag}");
+    assert!(tag.starts_with("W/\"") && tag.len() > 10, "{tag}");
     let (status, _, body) = get(&app, "/", Some(&tag)).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
@@ -71,6 +71,39 @@ async fn pages_revalidate_and_vendored_files_are_immutable() {
     let (_, h, body) = get(&app, "/assets/vendor/echarts-4.9.0/LICENSE", None).await;
     assert_eq!(header(&h, "content-type"), "text/plain; charset=utf-8");
     assert!(String::from_utf8_lossy(&body).contains("Apache License"));
+}
+
+#[tokio::test]
+async fn assets_are_gzipped_for_browsers_that_accept_it() {
+    let app = TestApp::synthetic();
+    let path = "/assets/vendor/graphiql-3.8.3/graphiql.min.js";
+    let req = Request::get(path)
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let resp = edustats::http::router(app.db.clone())
+        .oneshot(req)
+        .await
+        .expect("response");
+    assert_eq!(header(resp.headers(), "content-encoding"), "gzip");
+    let zipped = resp
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .len();
+    let (_, h, plain) = get(&app, path, None).await;
+    assert_eq!(
+        header(&h, "content-encoding"),
+        "",
+        "identity without accept-encoding"
+    );
+    assert!(
+        zipped * 3 < plain.len(),
+        "gzip {zipped} bytes vs {}",
+        plain.len()
+    );
 }
 
 #[tokio::test]

@@ -201,17 +201,17 @@ async fn screenshot(c: &Client, name: &str) {
 }
 
 /// Every resource the current page loaded is on `origin`; returns the page weight in bytes
-/// (document and resources, as received).
-async fn same_origin_weight(c: &Client, origin: &str, page: &str) -> u64 {
+/// (document and resources): as received (gzipped) and decoded.
+async fn same_origin_weight(c: &Client, origin: &str, page: &str) -> (u64, u64) {
     let entries = js(
         c,
         "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
-         .map(function (e) { return { name: e.name, bytes: e.encodedBodySize || 0 }; });",
+         .map(function (e) { return { name: e.name, bytes: e.encodedBodySize || 0, decoded: e.decodedBodySize || 0 }; });",
     )
     .await;
     let entries = entries.as_array().expect("entries").clone();
     assert!(!entries.is_empty());
-    let mut total = 0;
+    let (mut total, mut decoded) = (0, 0);
     for e in &entries {
         let name = e["name"].as_str().unwrap_or("");
         assert!(
@@ -219,8 +219,9 @@ async fn same_origin_weight(c: &Client, origin: &str, page: &str) -> u64 {
             "{page} requested {name}, not on {origin}"
         );
         total += e["bytes"].as_u64().unwrap_or(0);
+        decoded += e["decoded"].as_u64().unwrap_or(0);
     }
-    total
+    (total, decoded)
 }
 
 /// `expected` is what the API answers; the page must show the same.
@@ -666,7 +667,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
         "the pages requested other hosts: {pages:?}"
     );
     eprintln!(
-        "page weight: dashboard ranking view {ranking_bytes} bytes, after all views {dashboard_bytes} bytes, GraphiQL {graphiql_bytes} bytes; \
+        "page weight (gzipped, decoded): dashboard ranking view {ranking_bytes:?} bytes, after all views {dashboard_bytes:?} bytes, GraphiQL {graphiql_bytes:?} bytes; \
          dashboard first view drawn at {first_view_ms} ms after navigation start ({wall_ms} ms wall clock incl. WebDriver); \
          GraphiQL ready in {graphiql_ms} ms"
     );
