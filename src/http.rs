@@ -1,11 +1,11 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `GET /healthz`, and the bulk
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, the dashboard at `GET /` and
+//! its assets under `/assets/` (embedded, see [`crate::web`]), `GET /healthz`, and the bulk
 //! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the
 //! request context (fresh loaders and the bearer token); the export handler resolves the filter
 //! and streams what [`crate::export`] writes.
 
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
@@ -13,9 +13,9 @@ use axum::body::Bytes;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -64,8 +64,13 @@ pub fn router(db: Db) -> Router {
 /// Builds the router over a database handle.
 pub fn router_with(db: Db, limits: Limits) -> Router {
     let schema = build_schema_with(Some(db.clone()), limits.input);
+    // Only the embedded pages and assets are compressed: GraphQL answers are small, and the
+    // CSV export streams as it is written.
+    let gzip = tower_http::compression::CompressionLayer::new();
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/", get(asset).layer(gzip.clone()))
+        .route("/graphql", get(asset).layer(gzip.clone()).post(graphql))
+        .route("/assets/{*path}", get(asset).layer(gzip))
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))
         .with_state(AppState { db, schema, limits })
@@ -169,8 +174,15 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     }
 }
 
-async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+/// The pages and their files, all embedded: nothing a page loads comes from another host.
+async fn asset(uri: Uri, headers: HeaderMap) -> Response {
+    match crate::web::find(uri.path()) {
+        Some(a) => crate::web::respond(a, &headers),
+        None => error_response(ApiError::NotFound {
+            kind: "asset",
+            code: uri.path().to_string(),
+        }),
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

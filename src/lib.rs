@@ -6,7 +6,8 @@
 //! - [`stats`]: ranking, change and comparison logic, pure functions;
 //! - [`ingest`]: quantity parsing, seed loading and validation;
 //! - [`graphql`]: the schema, resolvers and DataLoaders;
-//! - [`http`]: the axum router.
+//! - [`http`]: the axum router;
+//! - [`web`]: the dashboard and GraphiQL pages with their vendored assets, embedded.
 
 pub mod analytics;
 pub mod auth;
@@ -20,3 +21,4 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod stats;
+pub mod web;

@@ -306,7 +306,7 @@ async fn serve(
         tokio::task::spawn_blocking(move || seed_into(&db, &seeds, false)).await??;
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; GraphiQL at /graphql");
+    tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; dashboard at /, GraphiQL at /graphql");
     axum::serve(listener, edustats::http::router_with(db, limits))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

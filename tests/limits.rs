@@ -116,6 +116,11 @@ async fn parse_and_validation_errors_carry_apollo_codes() {
             "GRAPHQL_VALIDATION_FAILED",
         ),
         ("{ districts }", "GRAPHQL_VALIDATION_FAILED"),
+        // Too deep (the depth limit is checked while parsing, but the document parsed).
+        (
+            "{ observations(first: 1) { nodes { source { observations(first: 1) { nodes { source { observations(first: 1) { nodes { source { observations(first: 1) { nodes { district { code } } } } } } } } } } } } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
         // No query at all: an empty document.
         ("", "GRAPHQL_PARSE_FAILED"),
     ];

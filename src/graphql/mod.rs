@@ -14,6 +14,7 @@ pub mod change;
 pub mod compare;
 pub mod connection;
 pub mod context;
+pub mod depth;
 pub mod district;
 pub mod draft;
 pub mod enums;
@@ -57,6 +58,7 @@ use crate::db::Db;
 pub type EduSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// Deepest query accepted: enough for observations → source → observations → district.
+/// Introspection fields are not counted ([`depth`]), so GraphiQL's documentation loads.
 pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted (each field counts 1; lists are not multiplied).
 pub const MAX_COMPLEXITY: usize = 2_000;
@@ -73,7 +75,7 @@ pub fn build_schema_with(db: Option<Db>, input: limits::InputLimits) -> EduSchem
     let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .extension(limits::ErrorCodes)
         .extension(input)
-        .limit_depth(MAX_DEPTH)
+        .extension(depth::DepthLimit { max: MAX_DEPTH })
         .limit_complexity(MAX_COMPLEXITY);
     match db {
         Some(db) => builder.data(db).finish(),
