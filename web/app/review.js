@@ -213,7 +213,8 @@
         "data-item": fig ? String(fig.position) : null,
         text: text
       });
-      segments.push({ node: span, items: covering, fig: fig });
+      // Positions, not item objects: a decision replaces the item object.
+      segments.push({ node: span, items: covering.map(function (x) { return x.position; }), fig: fig ? fig.position : null });
       pre.appendChild(span);
     }
     paintText();
@@ -221,13 +222,17 @@
   // Colour by decision and type of the item a span stands for: the figure's own item, else
   // the innermost quote covering it (the one starting last).
   function paintText() {
-    var cur = draft && draft.items[selected];
+    if (!draft) return;
+    var byPos = {};
+    draft.items.forEach(function (x) { byPos[x.position] = x; });
+    var cur = draft.items[selected] ? draft.items[selected].position : null;
     segments.forEach(function (s) {
-      var it = s.fig || s.items.reduce(function (m, x) { return x.quoteStart > m.quoteStart ? x : m; });
+      var it = s.fig !== null ? byPos[s.fig] : s.items.map(function (p) { return byPos[p]; })
+        .reduce(function (m, x) { return x.quoteStart > m.quoteStart ? x : m; });
       var cls = "hl d-" + it.decision.toLowerCase() + " t-" + it.type.toLowerCase();
-      if (s.fig) cls += " fig";
-      if (cur && s.items.indexOf(cur) >= 0) cls += " in-sel";
-      if (cur && s.fig === cur) cls += " sel";
+      if (s.fig !== null) cls += " fig";
+      if (s.items.indexOf(cur) >= 0) cls += " in-sel";
+      if (s.fig === cur) cls += " sel";
       s.node.className = cls;
     });
   }
@@ -324,6 +329,7 @@
     renderItems();
     renderHead();
     select(selected, false);
+    loadDrafts(); // the open-drafts list shows the pending counts
   }
   function renderHead() {
     if (!draft) {
@@ -523,6 +529,7 @@
       } else ul.appendChild(h("li", { text: (p.path ? p.path + " " : "") + text }));
     });
     box.appendChild(ul);
+    box.scrollIntoView({ block: "nearest" });
   }
   function dryRun() {
     if (!editable()) return;
@@ -540,6 +547,7 @@
       box.appendChild(h("p", { text: t("dryOk")(r.created.length, r.sourceCreated || draft.code) }));
       var ni = newIndicators();
       if (ni.length) box.appendChild(h("p", { text: t("newInds") + ni.join(", ") }));
+      box.scrollIntoView({ block: "nearest" });
       document.body.setAttribute("data-dry-run", "ok");
     });
   }
@@ -567,6 +575,7 @@
         var href = "/#view=ranking&indicator=" + encodeURIComponent(pick.row.indicator) + (year ? "&year=" + year : "") + (lang === "en" ? "&lang=en" : "");
         box.appendChild(h("a", { id: "ranking-link", href: href, text: t("openRanking")(indName(pick.row.indicator)) }));
       }
+      box.scrollIntoView({ block: "nearest" });
       document.body.setAttribute("data-published", String(r.created.length));
       loadDrafts();
     });
@@ -626,6 +635,7 @@
       busy = false;
       el("extract").disabled = false;
       el("new-text").value = "";
+      el("new-code").value = "";
       // The hash names the draft, so a reload resumes it; showDraft draws it at once.
       history.replaceState(null, "", "#draft=" + d.extractReport.id + (lang === "en" ? "&lang=en" : ""));
       showDraft(d.extractReport);
