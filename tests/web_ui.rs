@@ -1153,6 +1153,20 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     let d = draft_from_api(&app, &key, id).await;
     assert_eq!(d["status"], "PUBLISHED");
 
+    // --- English: the labels and the help line change; the draft stays open.
+    c.find(Locator::Css("#lang-toggle"))
+        .await
+        .expect("toggle")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.querySelector('h1').textContent === 'Report review' && document.getElementById('help').textContent.indexOf('a accept') >= 0 && document.querySelector('#items li .badge').textContent === 'accepted'",
+        "the English review page",
+    )
+    .await;
+
     // --- The deep link opens the dashboard's ranking of a published indicator.
     let href = js(
         &c,
