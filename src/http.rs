@@ -70,6 +70,7 @@ pub fn router_with(db: Db, limits: Limits) -> Router {
     Router::new()
         .route("/", get(asset).layer(gzip.clone()))
         .route("/graphql", get(asset).layer(gzip.clone()).post(graphql))
+        .route("/review", get(asset).layer(gzip.clone()))
         .route("/assets/{*path}", get(asset).layer(gzip))
         .route("/healthz", get(healthz))
         .route("/export/observations.csv", get(export_csv))

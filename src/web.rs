@@ -1,6 +1,6 @@
-//! The web pages (the dashboard at `/`, GraphiQL at `GET /graphql`) and every file they load,
-//! embedded in the binary so the pages work on a machine without internet access and `serve`
-//! needs no files besides itself.
+//! The web pages (the dashboard at `/`, the draft review page at `/review`, GraphiQL at
+//! `GET /graphql`) and every file they load, embedded in the binary so the pages work on a
+//! machine without internet access and `serve` needs no files besides itself.
 //!
 //! Responses are gzipped by the router when the browser accepts it. Two kinds of asset: our own pages and scripts (`web/app/`), served with `Cache-Control:
 //! no-cache` and an `ETag` so a new release is picked up at once; and third-party files
@@ -60,9 +60,12 @@ macro_rules! vendor {
 pub static ASSETS: &[Asset] = &[
     app!("/", "index.html", HTML),
     app!("/graphql", "graphiql.html", HTML),
+    app!("/review", "review.html", HTML),
     app!("/assets/app/dashboard.js", "dashboard.js", JS),
     app!("/assets/app/dashboard.css", "dashboard.css", CSS),
     app!("/assets/app/graphiql-init.js", "graphiql-init.js", JS),
+    app!("/assets/app/review.js", "review.js", JS),
+    app!("/assets/app/review.css", "review.css", CSS),
     app!("/assets/app/map-codes.json", "map-codes.json", JSON),
     vendor!("echarts-4.9.0/echarts.min.js", JS),
     vendor!("echarts-4.9.0/chongqing.json", JSON),

@@ -73,6 +73,24 @@ async fn pages_revalidate_and_vendored_files_are_immutable() {
     assert!(String::from_utf8_lossy(&body).contains("Apache License"));
 }
 
+/// The review page is served like the dashboard (HTML, revalidated) and linked from it.
+#[tokio::test]
+async fn the_review_page_is_served_and_linked_from_the_dashboard() {
+    let app = TestApp::synthetic();
+    let (status, h, body) = get(&app, "/review", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&h, "cache-control"), "no-cache");
+    assert!(String::from_utf8_lossy(&body).contains("/assets/app/review.js"));
+    for path in ["/assets/app/review.js", "/assets/app/review.css"] {
+        let (status, h, _) = get(&app, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(header(&h, "cache-control"), "no-cache", "{path}");
+    }
+    let (_, _, body) = get(&app, "/", None).await;
+    assert!(String::from_utf8_lossy(&body).contains("href=\"/review\""));
+}
+
 #[tokio::test]
 async fn assets_are_gzipped_for_browsers_that_accept_it() {
     let app = TestApp::synthetic();

@@ -236,6 +236,50 @@ async fn ranking_from_api(app: &TestApp, indicator: &str, year: i32) -> Value {
         .clone()
 }
 
+/// Nothing the pages did left the server: closes the browser, then checks the proxy's record.
+/// First a control: a request a page makes to another host does reach the recording proxy
+/// (so an empty record means something).
+async fn nothing_left_the_server(c: Client, outside: &Mutex<Vec<String>>) {
+    js(&c, "fetch('https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.js').catch(function () {}); return 1;").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !outside
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|l| l.contains("cdn.jsdelivr.net"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the control request never reached the proxy: the check below would prove nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.close().await.expect("close the browser");
+    let seen = outside.lock().expect("log").clone();
+    let host = |line: &str| -> String {
+        let target = line.split_whitespace().nth(1).unwrap_or("");
+        let target = target.split("://").nth(1).unwrap_or(target);
+        target.split(['/', ':']).next().unwrap_or("").to_string()
+    };
+    // Chromium's own services, which it contacts whatever page is open even with the flags of
+    // `open_browser` (component updates, sign-in): never a page's request, listed so they are visible.
+    let browser_own = [
+        "update.googleapis.com",
+        "accounts.google.com",
+        "clients2.google.com",
+        "content-autofill.googleapis.com",
+    ];
+    let (own, pages): (Vec<&String>, Vec<&String>) = seen
+        .iter()
+        .filter(|l| !l.contains("cdn.jsdelivr.net"))
+        .partition(|l| browser_own.contains(&host(l).as_str()));
+    eprintln!("Chromium's own requests (not the pages'): {own:?}");
+    assert!(
+        pages.is_empty(),
+        "the pages requested other hosts: {pages:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_and_graphiql_work_offline_in_chromium() {
     let Some((driver, chromium)) = browser() else {
@@ -626,49 +670,534 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     screenshot(&c, "graphiql").await;
     let graphiql_bytes = same_origin_weight(&c, &origin, "GraphiQL").await;
 
-    // --- Nothing left the server. First a control: a request a page makes to another host
-    // does reach the recording proxy (so an empty record means something).
-    js(&c, "fetch('https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.js').catch(function () {}); return 1;").await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !outside
-        .lock()
-        .expect("log")
-        .iter()
-        .any(|l| l.contains("cdn.jsdelivr.net"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the control request never reached the proxy: the check below would prove nothing"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    c.close().await.expect("close the browser");
-    let seen = outside.lock().expect("log").clone();
-    let host = |line: &str| -> String {
-        let target = line.split_whitespace().nth(1).unwrap_or("");
-        let target = target.split("://").nth(1).unwrap_or(target);
-        target.split(['/', ':']).next().unwrap_or("").to_string()
-    };
-    // Chromium's own services, which it contacts whatever page is open even with the flags
-    // above (component updates, sign-in): never a page's request, listed so they are visible.
-    let browser_own = [
-        "update.googleapis.com",
-        "accounts.google.com",
-        "clients2.google.com",
-        "content-autofill.googleapis.com",
-    ];
-    let (own, pages): (Vec<&String>, Vec<&String>) = seen
-        .iter()
-        .filter(|l| !l.contains("cdn.jsdelivr.net"))
-        .partition(|l| browser_own.contains(&host(l).as_str()));
-    eprintln!("Chromium's own requests (not the pages'): {own:?}");
-    assert!(
-        pages.is_empty(),
-        "the pages requested other hosts: {pages:?}"
-    );
+    nothing_left_the_server(c, &outside).await;
     eprintln!(
         "page weight (gzipped, decoded): dashboard ranking view {ranking_bytes:?} bytes, after all views {dashboard_bytes:?} bytes, GraphiQL {graphiql_bytes:?} bytes; \
          dashboard first view drawn at {first_view_ms} ms after navigation start ({wall_ms} ms wall clock incl. WebDriver); \
          GraphiQL ready in {graphiql_ms} ms"
     );
+}
+
+/// The source code the reviewed draft creates (the seed report itself is already published).
+const REVIEW_CODE: &str = "rongchang-2025-review";
+
+const REVIEW_ITEMS: &str = "query($id: Int!) { draft(id: $id) { status pending items { position type decision value quote confidence row { indicator note } } } }";
+
+/// The draft as the API sees it (editor key).
+async fn draft_from_api(app: &TestApp, key: &str, id: i64) -> Value {
+    let v = app.graphql_as(key, REVIEW_ITEMS, json!({ "id": id })).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    v["data"]["draft"].clone()
+}
+
+fn items_of(draft: &Value) -> Vec<Value> {
+    draft["items"].as_array().expect("items").clone()
+}
+
+fn position(item: &Value) -> i64 {
+    item["position"].as_i64().expect("position")
+}
+
+/// Waits until the page is not saving, then returns the status line.
+async fn settled(c: &Client) -> Value {
+    wait_for(
+        c,
+        "!document.body.hasAttribute('data-busy')",
+        "the save to finish",
+    )
+    .await;
+    js(c, "return document.getElementById('status').textContent;").await
+}
+
+/// Sends keys to the focused element (the item list holds the focus while reviewing).
+async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .expect("focused element")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_is_reviewed_and_published_in_chromium() {
+    let Some((driver, chromium)) = browser() else {
+        return;
+    };
+    let app = TestApp::seeded();
+    let key = app.key("reviewer", edustats::auth::Role::Editor);
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    let observations_before = app.observation_count().await;
+
+    // --- The page is linked from the dashboard's header.
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022"
+    ))
+    .await
+    .expect("dashboard");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the dashboard",
+    )
+    .await;
+    c.find(Locator::Css("header a[href='/review']"))
+        .await
+        .expect("review link in the header")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'start'",
+        "the review page",
+    )
+    .await;
+    let said = js(
+        &c,
+        "return document.getElementById('key-state').textContent;",
+    )
+    .await;
+    assert!(
+        said.as_str().unwrap_or("").starts_with("尚未输入密钥"),
+        "{said}"
+    );
+
+    // --- A wrong key is refused in words; the key never enters the URL.
+    c.find(Locator::Css("#key"))
+        .await
+        .expect("key box")
+        .send_keys("not-a-key")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#key-form button[type=submit]"))
+        .await
+        .expect("use")
+        .click()
+        .await
+        .expect("click");
+    let said = wait_for(
+        &c,
+        "document.getElementById('key-state').textContent.indexOf('编辑密钥缺失或无效') === 0 && document.getElementById('key-state').textContent",
+        "the words for an invalid key",
+    )
+    .await;
+    assert!(
+        !said.as_str().unwrap_or("").contains("UNAUTHENTICATED"),
+        "{said}"
+    );
+    c.find(Locator::Css("#key"))
+        .await
+        .expect("key box")
+        .send_keys(&key)
+        .await
+        .expect("type");
+    c.find(Locator::Css("#key-form button[type=submit]"))
+        .await
+        .expect("use")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.getElementById('key-state').textContent.indexOf('密钥有效') === 0 && document.getElementById('drafts').textContent === '没有未完成的草稿。'",
+        "the key accepted and no open draft",
+    )
+    .await;
+    let stored = js(&c, "return [sessionStorage.getItem('edustats.editorKey'), location.href, document.getElementById('key').value];").await;
+    assert_eq!(stored[0], json!(key));
+    assert!(!stored[1].as_str().unwrap_or("").contains(&key), "{stored}");
+    assert_eq!(stored[2], "", "the box is emptied");
+
+    // --- A new draft from a pasted real report, under a new source code.
+    let text = std::fs::read_to_string(
+        common::seeds_dir().join("sources/rongchang-2025-rectification-report.txt"),
+    )
+    .expect("seed report text");
+    js(
+        &c,
+        &format!(
+            "document.getElementById('new-text').value = {}; document.getElementById('new-code').value = {}; return 1;",
+            json!(text),
+            json!(REVIEW_CODE)
+        ),
+    )
+    .await;
+    c.find(Locator::Css("#extract"))
+        .await
+        .expect("extract")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'draft'",
+        "the extracted draft",
+    )
+    .await;
+    let id = js(
+        &c,
+        "return Number(new URLSearchParams(location.hash.slice(1)).get('draft'));",
+    )
+    .await;
+    let id = id.as_i64().expect("draft id in the URL");
+    let draft = draft_from_api(&app, &key, id).await;
+    let items = items_of(&draft);
+    assert!(items.len() > 20, "{draft}");
+
+    // --- Every item's quote is highlighted: the highlighted spans covering an item are its
+    // quote exactly (offsets are characters, not UTF-16 units), and each proposal's figure is
+    // marked inside it.
+    let shown = js(
+        &c,
+        "var out = {}; document.querySelectorAll('#text span.hl').forEach(function (s) { \
+           s.getAttribute('data-items').split(' ').forEach(function (p) { out[p] = (out[p] || '') + s.textContent; }); }); \
+         var figs = {}; document.querySelectorAll('#text span[data-item]').forEach(function (s) { figs[s.getAttribute('data-item')] = s.textContent; }); \
+         return { quotes: out, figs: figs };",
+    )
+    .await;
+    let mut proposals = 0;
+    for it in &items {
+        let p = position(it).to_string();
+        assert_eq!(
+            shown["quotes"][&p], it["quote"],
+            "highlighted quote of item {p}"
+        );
+        if it["type"] == "PROPOSAL" {
+            proposals += 1;
+            assert_eq!(
+                shown["figs"][&p], it["value"],
+                "highlighted figure of item {p}"
+            );
+        }
+    }
+    assert!(proposals >= 10, "{proposals} proposals");
+    let help = js(&c, "return document.getElementById('help').textContent;").await;
+    assert!(help.as_str().unwrap_or("").contains("a 接受"), "{help}");
+
+    // --- Keyboard: move to the first proposal with j, accept it with a; the next item is
+    // selected; reject it with r. Both decisions are in the database.
+    let first = items
+        .iter()
+        .position(|i| i["type"] == "PROPOSAL")
+        .expect("a proposal");
+    for _ in 0..first {
+        press(&c, "j").await;
+    }
+    let sel = js(&c, "return document.body.getAttribute('data-selected');").await;
+    assert_eq!(sel, json!(position(&items[first]).to_string()));
+    let accepted = position(&items[first]);
+    press(&c, "a").await;
+    let status = settled(&c).await;
+    assert_eq!(status, "", "accepting from the keyboard");
+    let next = position(&items[first + 1]);
+    wait_for(
+        &c,
+        &format!("document.body.getAttribute('data-selected') === '{next}'"),
+        "the next item selected",
+    )
+    .await;
+    press(&c, "r").await;
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    let by_pos = |d: &Value, p: i64| -> Value {
+        items_of(d)
+            .into_iter()
+            .find(|i| position(i) == p)
+            .expect("item")
+    };
+    assert_eq!(by_pos(&d, accepted)["decision"], "ACCEPTED");
+    assert_eq!(by_pos(&d, next)["decision"], "REJECTED");
+    let painted = js(
+        &c,
+        &format!(
+            "return document.querySelector('#text span[data-item=\"{accepted}\"]').className;"
+        ),
+    )
+    .await;
+    assert!(
+        painted.as_str().unwrap_or("").contains("d-accepted"),
+        "{painted}"
+    );
+    screenshot(&c, "review-draft-zh").await;
+    let review_bytes = same_origin_weight(&c, &origin, "the review page").await;
+
+    // --- A highlighted figure, clicked, selects its item: a later proposal.
+    let later = items
+        .iter()
+        .rev()
+        .find(|i| i["type"] == "PROPOSAL")
+        .map(position)
+        .expect("a proposal");
+    c.find(Locator::Css(&format!("#text span[data-item='{later}']")))
+        .await
+        .expect("figure")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        &format!("document.body.getAttribute('data-selected') === '{later}' && document.querySelector('#items li[aria-selected=true]').getAttribute('data-pos') === '{later}'"),
+        "the clicked item selected",
+    )
+    .await;
+
+    // --- e edits: a note, accepted with the edit.
+    js(&c, &format!("document.querySelector(\"#items li[data-pos='{later}']\").click(); document.getElementById('items').focus(); return 1;")).await;
+    press(&c, "e").await;
+    wait_for(&c, "document.querySelector('#form form')", "the edit form").await;
+    js(&c, "var f = document.querySelector('#form form'); f.querySelectorAll('input')[f.querySelectorAll('input').length - 1].value = 'checked in the browser'; f.querySelector('button[type=submit]').click(); return 1;").await;
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(by_pos(&d, later)["decision"], "ACCEPTED");
+    assert_eq!(by_pos(&d, later)["row"]["note"], "checked in the browser");
+
+    // --- A figure without an indicator confirmed as a new one through its form (c).
+    let growth = items
+        .iter()
+        .find(|i| i["type"] == "UNMATCHED" && i["value"] == "-94.72")
+        .map(position)
+        .expect("the unmatched growth figure");
+    js(&c, &format!("document.querySelector(\"#items li[data-pos='{growth}']\").click(); document.getElementById('items').focus(); return 1;")).await;
+    press(&c, "c").await;
+    wait_for(
+        &c,
+        "document.querySelector('#form form')",
+        "the confirm form",
+    )
+    .await;
+    let defaults = js(&c, "return Array.from(document.querySelectorAll('#form input')).map(function (i) { return i.value; });").await;
+    let suggested = &by_pos(&d, growth);
+    assert!(
+        defaults
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .any(|v| v == "percent"),
+        "unit defaults to the suggestion: {defaults} {suggested}"
+    );
+    js(&c, "var i = document.querySelectorAll('#form input'); i[0].value = 'major_education_project_investment_plan_growth'; \
+            i[2].value = 'Planned growth of investment in major education projects'; \
+            i[3].value = 'Planned fixed-asset investment in major education projects against the previous year, in percent.'; \
+            document.querySelector('#form button[type=submit]').click(); return 1;").await;
+    let status = settled(&c).await;
+    assert_eq!(status, "", "confirming");
+
+    // --- A dry run lists every problem: the pending items, each linked to its item.
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-dry-run') === 'problems'",
+        "the problem list",
+    )
+    .await;
+    let d = draft_from_api(&app, &key, id).await;
+    let pending: Vec<i64> = items_of(&d)
+        .iter()
+        .filter(|i| i["decision"] == "PENDING")
+        .map(position)
+        .collect();
+    assert!(!pending.is_empty());
+    let linked = js(&c, "return Array.from(document.querySelectorAll('#problems a[data-pos]')).map(function (a) { return Number(a.getAttribute('data-pos')); });").await;
+    let linked: Vec<i64> = serde_json::from_value(linked).expect("links");
+    for p in &pending {
+        assert!(
+            linked.contains(p),
+            "pending item {p} not in the problems {linked:?}"
+        );
+    }
+    assert!(
+        publish_disabled(&c).await,
+        "no publishing after a failed dry run"
+    );
+    screenshot(&c, "review-problems-zh").await;
+    c.find(Locator::Css(&format!(
+        "#problems a[data-pos='{}']",
+        pending[0]
+    )))
+    .await
+    .expect("problem link")
+    .click()
+    .await
+    .expect("click");
+    wait_for(
+        &c,
+        &format!(
+            "document.body.getAttribute('data-selected') === '{}'",
+            pending[0]
+        ),
+        "the problem's item selected",
+    )
+    .await;
+
+    // --- Bulk: accept the pending proposals at confidence ≥ 0.5, reject the rest.
+    let sure: Vec<i64> = items_of(&d)
+        .iter()
+        .filter(|i| {
+            i["decision"] == "PENDING" && i["confidence"].as_f64().is_some_and(|x| x >= 0.5)
+        })
+        .map(position)
+        .collect();
+    js(
+        &c,
+        "document.getElementById('bulk-min').value = '0.5'; return 1;",
+    )
+    .await;
+    c.find(Locator::Css("#bulk-accept"))
+        .await
+        .expect("bulk")
+        .click()
+        .await
+        .expect("click");
+    let status = settled(&c).await;
+    assert_eq!(status, json!(format!("已批量处理 {} 项。", sure.len())));
+    c.find(Locator::Css("#bulk-reject"))
+        .await
+        .expect("bulk")
+        .click()
+        .await
+        .expect("click");
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(d["pending"], 0, "{d}");
+    for p in &sure {
+        assert_eq!(by_pos(&d, *p)["decision"], "ACCEPTED", "item {p}");
+    }
+    let accepted_now = items_of(&d)
+        .iter()
+        .filter(|i| i["decision"] == "ACCEPTED")
+        .count();
+
+    // --- Dry run clean, then publish; the figures are in the warehouse.
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-dry-run') === 'ok'",
+        "a clean dry run",
+    )
+    .await;
+    let said = js(
+        &c,
+        "return document.getElementById('publish-result').textContent;",
+    )
+    .await;
+    assert!(
+        said.as_str()
+            .unwrap_or("")
+            .contains(&format!("{accepted_now} 条观测值")),
+        "{said}"
+    );
+    assert_eq!(
+        app.observation_count().await,
+        observations_before,
+        "a dry run writes nothing"
+    );
+    c.find(Locator::Css("#publish"))
+        .await
+        .expect("publish")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.hasAttribute('data-published')",
+        "the publication",
+    )
+    .await;
+    screenshot(&c, "review-published-zh").await;
+    let published = app
+        .data(
+            "query($s: [String!]) { observations(filter: {sources: $s}, first: 500) { totalCount edges { node { note indicator { code } } } } }",
+            json!({ "s": [REVIEW_CODE] }),
+        )
+        .await;
+    assert_eq!(
+        published["observations"]["totalCount"],
+        json!(accepted_now),
+        "{published}"
+    );
+    assert!(
+        published["observations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|e| e["node"]["note"] == "checked in the browser"),
+        "{published}"
+    );
+    assert!(
+        published["observations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|e| e["node"]["indicator"]["code"]
+                == "major_education_project_investment_plan_growth"),
+        "{published}"
+    );
+    assert_eq!(
+        app.observation_count().await,
+        observations_before + accepted_now as i64
+    );
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(d["status"], "PUBLISHED");
+
+    // --- English: the labels and the help line change; the draft stays open.
+    c.find(Locator::Css("#lang-toggle"))
+        .await
+        .expect("toggle")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.querySelector('h1').textContent === 'Report review' && document.getElementById('help').textContent.indexOf('a accept') >= 0 && document.querySelector('#items li .badge').textContent === 'accepted'",
+        "the English review page",
+    )
+    .await;
+
+    // --- The deep link opens the dashboard's ranking of a published indicator.
+    let href = js(
+        &c,
+        "return document.getElementById('ranking-link').getAttribute('href');",
+    )
+    .await;
+    let href = href.as_str().expect("ranking link").to_string();
+    assert!(href.starts_with("/#view=ranking&indicator="), "{href}");
+    c.find(Locator::Css("#ranking-link"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the linked ranking",
+    )
+    .await;
+    let rows = js(
+        &c,
+        "return document.querySelectorAll('#ranking-table tr[data-district]').length;",
+    )
+    .await;
+    assert!(rows.as_u64().unwrap_or(0) >= 1, "{href}: {rows}");
+    eprintln!("review page weight (gzipped, decoded): {review_bytes:?} bytes");
+
+    nothing_left_the_server(c, &outside).await;
+}
+
+async fn publish_disabled(c: &Client) -> bool {
+    js(c, "return document.getElementById('publish').disabled;").await == json!(true)
 }

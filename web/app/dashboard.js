@@ -9,7 +9,7 @@
   // ------------------------------------------------------------------ words
   var WORDS = {
     zh: {
-      title: "重庆市区县教育统计", graphiql: "GraphQL 接口", indicators: "指标", search: "搜索",
+      title: "重庆市区县教育统计", graphiql: "GraphQL 接口", review: "报告审核", indicators: "指标", search: "搜索",
       searchHint: "名称或代码", category: "类别", allCategories: "全部类别", ranking: "排名",
       change: "变化", series: "时间序列", compare: "对比", source: "原文", year: "年份",
       from: "起", district: "区县", csv: "下载 CSV", png: "下载图片",
@@ -34,7 +34,7 @@
       categories: { funding: "经费", enrolment: "入学", schools: "学校", teachers: "教师", facilities: "办学条件", digital: "教育信息化", equity: "教育公平", quality: "教育质量", health: "学生健康", safety: "校园安全", governance: "教育治理", supervision: "督导" }
     },
     en: {
-      title: "Education statistics of Chongqing's districts", graphiql: "GraphQL API", indicators: "Indicators",
+      title: "Education statistics of Chongqing's districts", graphiql: "GraphQL API", review: "Review a report", indicators: "Indicators",
       search: "Search", searchHint: "name or code", category: "Category", allCategories: "All categories",
       ranking: "Ranking", change: "Change", series: "Time series", compare: "Compare", source: "Source",
       year: "Year", from: "From", district: "District", csv: "Download CSV", png: "Download image",
