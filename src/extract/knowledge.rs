@@ -284,12 +284,36 @@ fn numeral_in(quote: &str, value: &str) -> Option<(usize, usize)> {
 }
 
 /// The part of a quote before its figure: the words that say what is counted. The figure is
-/// found by its first numeral; without one, the whole quote.
+/// found by its first numeral; without one, the whole quote. The value's own qualifier and
+/// direction words (增加了 in 增加了11330, 约 in 约10) are the figure's, not the lead's, as
+/// they are for a figure found in a text.
 pub fn lead_of(quote: &str, value: &str) -> String {
-    match numeral_in(quote, value) {
-        Some((i, _)) => quote[..i].to_string(),
-        None => quote.to_string(),
+    let Some((i, _)) = numeral_in(quote, value) else {
+        return quote.to_string();
+    };
+    let prefix: String = value
+        .chars()
+        .take_while(|c| !is_numeral(*c))
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let lead = quote[..i].trim_end();
+    let compact: String = lead.chars().filter(|c| !c.is_whitespace()).collect();
+    if prefix.is_empty() || !compact.ends_with(&prefix) {
+        return quote[..i].to_string();
     }
+    // Drop as many characters (not counting whitespace) as the prefix has.
+    let mut left = prefix.chars().count();
+    let mut end = lead.len();
+    for (at, c) in lead.char_indices().rev() {
+        if left == 0 {
+            break;
+        }
+        end = at;
+        if !c.is_whitespace() {
+            left -= 1;
+        }
+    }
+    lead[..end].to_string()
 }
 
 /// The part of a quote after its figure and unit (empty when the figure is not found).

@@ -29,6 +29,11 @@ const BEFORE: usize = 12;
 const AFTER: usize = 6;
 /// Weight of the sentence head's bigrams in a later figure's window.
 const HEAD_WEIGHT: f64 = 0.4;
+/// Words that turn a quantity into another one: a per-capita amount (生均经费 is not 经费) and
+/// an addition (新增学位 is not 学位). Each group is one such modifier.
+const MODIFIERS: &[&[&str]] = &[&["生均", "人均"], &["新增", "新建", "增加"]];
+/// Factor on a window's similarity for each modifier it and the figure's window disagree on.
+const MODIFIER_MISMATCH: f64 = 0.5;
 
 /// What the matcher needs besides the figure.
 pub struct Context<'a> {
@@ -54,12 +59,32 @@ pub enum Decision {
     Unmatched(Unmatched),
 }
 
+/// A Chinese character (CJK unified ideographs and their extension A and compatibility forms).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
+/// bracket, a digit or a punctuation mark ends a word, so 在校（在园）学生数 gives 在校, 在园,
+/// 园学, 学生, 生数 and no bigram of a bracket. Whitespace is skipped, not a break: PDF text
+/// splits words with spaces (中小 学生).
 fn bigrams(s: &str) -> Vec<String> {
-    let han: Vec<char> = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !c.is_ascii_digit())
-        .collect();
-    han.windows(2).map(|w| w.iter().collect()).collect()
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if is_han(c) {
+            if let Some(p) = prev {
+                out.push([p, c].iter().collect());
+            }
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    out
 }
 
 /// One window of an indicator: its name, or the context of one of its published figures.
@@ -75,6 +100,26 @@ struct Window {
     value: Option<f64>,
     /// Where it comes from, for `why`.
     label: String,
+    /// Which [`MODIFIERS`] its text has (bit `i` for group `i`).
+    modifiers: u8,
+}
+
+/// Which [`MODIFIERS`] `text` has (bit `i` for group `i`).
+fn modifiers_in(text: &str) -> u8 {
+    MODIFIERS
+        .iter()
+        .enumerate()
+        .filter(|(_, words)| words.iter().any(|w| text.contains(w)))
+        .fold(0, |bits, (i, _)| bits | (1 << i))
+}
+
+/// The text a figure's window is made of (see [`window`]), for [`modifiers_in`].
+fn window_text(before: &str, after: &str) -> String {
+    format!(
+        "{} {}",
+        last_chars(before, BEFORE),
+        first_chars(after, AFTER)
+    )
 }
 
 /// The windows of every indicator and the bigram weights, built once per [`Knowledge`].
@@ -119,9 +164,81 @@ fn window(before: &str, after: &str) -> HashMap<String, f64> {
     w
 }
 
+/// A name without the catalogue's trailing 数 ("number of"): reports print the counted thing
+/// and a measure word (学校269所), not 学校数.
+fn name_words(name: &str) -> &str {
+    match name.strip_suffix('数') {
+        Some(stem) if stem.chars().count() >= 2 => stem,
+        _ => name,
+    }
+}
+
 /// A name, as a window: every bigram counts fully.
 fn name_window(name: &str) -> HashMap<String, f64> {
-    bigrams(name).into_iter().map(|b| (b, 1.0)).collect()
+    bigrams(name_words(name))
+        .into_iter()
+        .map(|b| (b, 1.0))
+        .collect()
+}
+
+/// The ways a report may print a catalogue name: the name without its bracketed part, and, when
+/// the bracket holds as many characters as the word before it, the name with the bracket in
+/// place of that word (在校（在园）学生数: 在校学生数 and 在园学生数).
+fn name_variants(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let Some(open) = chars.iter().position(|c| matches!(c, '（' | '(')) else {
+        return vec![name.to_string()];
+    };
+    let Some(close) = chars[open..]
+        .iter()
+        .position(|c| matches!(c, '）' | ')'))
+        .map(|p| open + p)
+    else {
+        return vec![name.to_string()];
+    };
+    let head = &chars[..open];
+    let inner = &chars[open + 1..close];
+    let rest = &chars[close + 1..];
+    let mut out = vec![head.iter().chain(rest).collect::<String>()];
+    let n = inner.len();
+    if n > 0 && head.len() >= n && head[head.len() - n..].iter().all(|c| is_han(*c)) {
+        let kept = &head[..head.len() - n];
+        out.push(kept.iter().chain(inner).chain(rest).collect());
+    }
+    out
+}
+
+/// `text` without the figures it holds (an Arabic number and the unit printed after it): the
+/// unit of another figure (万元 in 经费169333万元，增长率) names nothing.
+fn without_figures(text: &str, units: &[String]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !(c.is_ascii_digit() || ('０'..='９').contains(&c)) {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        while i < chars.len()
+            && (chars[i].is_ascii_digit()
+                || ('０'..='９').contains(&chars[i])
+                || ".．,，".contains(chars[i])
+                || chars[i].is_whitespace())
+        {
+            i += 1;
+        }
+        while i < chars.len() && "余多万亿".contains(chars[i]) {
+            i += 1;
+        }
+        let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
+        if let Some(u) = units.iter().find(|u| rest.starts_with(u.as_str())) {
+            i += u.chars().count();
+        }
+        out.push('|');
+    }
+    out
 }
 
 impl Profiles {
@@ -137,22 +254,30 @@ impl Profiles {
             .indicators
             .iter()
             .enumerate()
-            .map(|(i, ind)| Window {
-                indicator: i,
-                bigrams: name_window(&ind.name_zh),
-                unit: String::new(),
-                value: None,
-                label: format!("name {}", ind.name_zh),
+            .flat_map(|(i, ind)| {
+                name_variants(&ind.name_zh)
+                    .into_iter()
+                    .map(move |name| Window {
+                        indicator: i,
+                        bigrams: name_window(&name),
+                        unit: String::new(),
+                        value: None,
+                        label: format!("name {}", ind.name_zh),
+                        modifiers: modifiers_in(&name),
+                    })
             })
             .collect();
         for e in &k.examples {
             if let Some(&i) = index.get(e.indicator.as_str()) {
+                let lead = without_figures(&e.lead, &k.unit_spellings);
+                let after = without_figures(&e.after, &k.unit_spellings);
                 windows.push(Window {
                     indicator: i,
-                    bigrams: window(&e.lead, &e.after),
+                    bigrams: window(&lead, &after),
                     unit: e.unit.clone(),
                     value: Some(e.value),
                     label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
+                    modifiers: modifiers_in(&window_text(&lead, &after)),
                 });
             }
         }
@@ -197,10 +322,34 @@ impl Profiles {
             0.0
         }
     }
+
+    /// How much of `name` (rarity-weighted) the figure's window `w` holds, each bigram counted
+    /// by its nearness in `w`: 1 when the whole name stands just before the figure. Unlike the
+    /// cosine it ignores the window's other words, which name the circumstances (全区共有各级
+    /// 各类学校: only 学校 is the counted thing).
+    fn coverage(&self, w: &HashMap<String, f64>, name: &HashMap<String, f64>) -> f64 {
+        let total: f64 = name.keys().map(|x| self.weight(x).powi(2)).sum();
+        let held: f64 = name
+            .keys()
+            .filter_map(|x| w.get(x).map(|n| n * self.weight(x).powi(2)))
+            .sum();
+        if total > 0.0 {
+            held / total
+        } else {
+            0.0
+        }
+    }
 }
 
 static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年(底|末)?").expect("valid regex"));
+/// A date opening a sentence (2021年，, 2020 年底, 2022年3月以来).
+static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*(?:19|20)\d{2}\s*年(?:底|末|初|度)?(?:\s*\d{1,2}\s*月(?:份|底)?)?(?:以来)?[，,、\s]*",
+    )
+    .expect("valid regex")
+});
 static TARGET_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"到((?:19|20)\d{2})年").expect("valid regex"));
 /// Words that make a figure a goal. A bare 目标 does not (明确四大整改目标 counts goals);
@@ -220,6 +369,8 @@ const TARGET_WORDS: &[&str] = &[
 ];
 const DIRECTION_UP: &[&str] = &["增长", "增加", "提高", "提升"];
 const DIRECTION_DOWN: &[&str] = &["下降", "减少", "降低"];
+/// Words that name a growth rate: a percentage right after them is a growth, compared or not.
+const GROWTH_RATE: &[&str] = &["增长率", "增幅", "增速", "降幅"];
 const COMPARED: &[&str] = &["比上年", "较上年", "同比", "比去年", "较去年"];
 
 fn text(chars: &[char], from: usize, to: usize) -> String {
@@ -236,6 +387,12 @@ fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
         ObservationKind::Rank
     } else if f.unit == "个百分点" {
         ObservationKind::Change
+    } else if (f.unit == "%" || f.unit == "％")
+        && GROWTH_RATE
+            .iter()
+            .any(|w| clause_before.trim_end().ends_with(w))
+    {
+        ObservationKind::Growth
     } else if directed && (compared || f.value.chars().next().is_some_and(|c| !c.is_ascii_digit()))
     {
         if f.unit == "%" || f.unit == "％" {
@@ -418,22 +575,33 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     } else {
         sentence_before.clone()
     };
-    let mut mine = window(&before, &after_unit);
+    let before = without_figures(&before, &k.unit_spellings);
+    let after = without_figures(&after_unit, &k.unit_spellings);
+    let mut mine = window(&before, &after);
+    let mut mine_text = window_text(&before, &after);
     // In an enumeration (生均经费分别为学前教育13510元、普通小学10124元) the topic stands at
     // the head of the sentence, far from the later figures: it joins their window, weighing less.
-    let head: String = sentence_before
+    // A date opening the sentence (2021年，…) is not its topic.
+    let topic = match LEADING_DATE.find(&sentence_before) {
+        Some(m) => &sentence_before[m.end()..],
+        None => sentence_before.as_str(),
+    };
+    let head: String = topic
         .chars()
         .take_while(|c| !super::knowledge::is_numeral(*c))
         .take(BEFORE)
         .collect();
-    if head.chars().count() < sentence_before.chars().count() {
+    if head.chars().count() < topic.chars().count() {
         for b in bigrams(&head) {
             mine.entry(b).or_insert(HEAD_WEIGHT);
         }
+        mine_text.push(' ');
+        mine_text.push_str(&head);
     }
+    let mine_modifiers = modifiers_in(&mine_text);
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
-    let mut per_indicator: HashMap<usize, (f64, usize, f64)> = HashMap::new();
+    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64)> = HashMap::new();
     for (wi, w) in profiles.windows.iter().enumerate() {
         // The same printed unit (所, 场次, 人次) is a cue of its own.
         let unit_cue = if w.unit.is_empty() || w.unit == f.unit {
@@ -456,18 +624,30 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             }
             _ => 1.0,
         };
-        let sim = unit_cue * magnitude_cue * profiles.similarity(&mine, &w.bigrams);
-        let e = per_indicator.entry(w.indicator).or_insert((0.0, wi, 0.0));
+        // A per-capita amount or an addition is another quantity than the plain one.
+        let modifier_cue =
+            MODIFIER_MISMATCH.powi((w.modifiers ^ mine_modifiers).count_ones() as i32);
+        let sim = unit_cue * magnitude_cue * modifier_cue * profiles.similarity(&mine, &w.bigrams);
+        let e = per_indicator
+            .entry(w.indicator)
+            .or_insert((0.0, wi, 0.0, 0.0));
         if w.unit.is_empty() {
-            e.2 = sim;
+            // Of a name's variants, the closest.
+            e.2 = e.2.max(sim);
+            e.3 = e.3.max(modifier_cue * profiles.coverage(&mine, &w.bigrams));
         } else if sim > e.0 {
             e.0 = sim;
             e.1 = wi;
         }
     }
+    // Example and name agreeing is the strongest cue; the name standing whole next to the figure
+    // multiplies the evidence (up to twice).
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
-        .map(|(i, (example, wi, name))| (i, (example.max(name) + 0.25 * example.min(name), wi)))
+        .map(|(i, (example, wi, name, cover))| {
+            let evidence = example.max(name) + 0.25 * example.min(name);
+            (i, (evidence * (1.0 + cover), wi))
+        })
         .collect();
     let mut best: Option<(usize, f64, usize)> = None;
     let mut best_any: Option<(usize, f64)> = None;

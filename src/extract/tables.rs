@@ -127,6 +127,7 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
         let mut pending: Vec<&Line> = Vec::new();
         let mut category_start: Option<usize> = None;
         let mut unit = String::new();
+        let mut unit_row = 0;
         while k < cells.len() {
             let c = cells[k];
             if c.text.chars().count() > 40 {
@@ -142,14 +143,15 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
                     == n
             {
                 // A row: `c` is its label.
+                // A label without a unit (其中：普通小学) keeps the unit of the row above.
+                let start = category_start.unwrap_or(c.start);
                 if let Some(u) = UNIT.captures(&c.text) {
                     let u = u[1].trim().to_string();
                     if knowledge.units.contains_key(&u) {
                         unit = u;
+                        unit_row = start;
                     }
                 }
-                // A label without a unit (其中：普通小学) keeps the unit of the row above.
-                let start = category_start.unwrap_or(c.start);
                 let row_end = cells[k + n].end;
                 for (col, cell) in columns.iter().zip(&cells[k + 1..=k + n]) {
                     if is_empty_cell(&cell.text) || unit.is_empty() {
@@ -164,7 +166,9 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
                         end: cell.end,
                         number_start: cell.start,
                         clause: (start, row_end),
-                        sentence: (start, row_end),
+                        // A row that inherits its unit is a part of the row that gave it
+                        // (其中：普通小学 under 在校学生数（万人）): that row heads its sentence.
+                        sentence: (unit_row.min(start), row_end),
                         is_rank: false,
                         column: Some(col.clone()),
                     });
