@@ -41,6 +41,9 @@ pub struct Example {
     pub lead: String,
     /// The quote after the figure and its unit (建成5所**学校**: the noun often follows).
     pub after: String,
+    /// The head of its sentence in its source text, when the figure stands later in it (see
+    /// [`super::matcher::head_of`]).
+    pub head: Option<String>,
     /// The unit printed with the figure.
     pub unit: String,
     /// Its kind.
@@ -156,10 +159,19 @@ impl Knowledge {
                 max: i.max,
             })
             .collect();
+        let texts: HashMap<&str, Vec<char>> = data
+            .plan
+            .sources
+            .iter()
+            .map(|(s, _)| (s.code.as_str(), s.text.chars().collect()))
+            .collect();
         let examples = kept
             .iter()
             .map(|o| Example {
                 indicator: o.row.indicator.clone(),
+                head: texts.get(o.source.as_str()).and_then(|text| {
+                    head_in(text, o.quote_start, &lead_of(&o.row.quote, &o.row.value))
+                }),
                 lead: lead_of(&o.row.quote, &o.row.value),
                 after: after_of(&o.row.quote, &o.row.value, &o.row.unit),
                 unit: o.row.unit.clone(),
@@ -225,10 +237,21 @@ impl Knowledge {
                 max: i.max_value,
             })
             .collect();
+        let mut source_ids: Vec<_> = observations.iter().map(|o| o.source_id).collect();
+        source_ids.sort_by_key(|s| s.0);
+        source_ids.dedup();
+        let texts: HashMap<i32, Vec<char>> = queries::source_bodies(conn, &source_ids)?
+            .into_iter()
+            .map(|(s, body)| (s.0, body.chars().collect()))
+            .collect();
         let examples = observations
             .iter()
             .map(|o| Example {
                 indicator: codes.indicators.code(o.indicator_id.0),
+                head: texts.get(&o.source_id.0).and_then(|text| {
+                    let start = usize::try_from(o.quote_start).ok()?;
+                    head_in(text, start, &lead_of(&o.quote, &o.value_text))
+                }),
                 lead: lead_of(&o.quote, &o.value_text),
                 after: after_of(&o.quote, &o.value_text, &o.reported_unit),
                 unit: o.reported_unit.clone(),
@@ -268,6 +291,15 @@ impl Knowledge {
         }
         .finish())
     }
+}
+
+/// The sentence head before a published figure: its quote starts at `quote_start` in `text`
+/// and `lead` is the quote up to the figure.
+fn head_in(text: &[char], quote_start: usize, lead: &str) -> Option<String> {
+    let at = (quote_start + lead.chars().count()).min(text.len());
+    let start = super::figures::sentence_start(text, at);
+    let sentence_before: String = text[start..at].iter().collect();
+    super::matcher::head_of(&sentence_before)
 }
 
 /// The first numeral of a printed value (`20余` → `20`) and where it stands in the quote.

@@ -22,6 +22,8 @@ use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::rows::ObservationRow;
 
+/// Factor on the evidence for the indicator of the whole a figure is a part of (其中).
+const PART_OF: f64 = 2.0;
 /// Below this similarity a figure goes to `unmatched`.
 pub const THRESHOLD: f64 = 0.15;
 /// Characters of context before a figure, and after its unit, that name what it counts.
@@ -49,6 +51,19 @@ pub struct Context<'a> {
     pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
+    /// The figures decided before this one, in text order.
+    pub earlier: &'a [Earlier],
+}
+
+/// A figure already decided, as later figures of its sentence see it.
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    /// Just past its unit.
+    pub end: usize,
+    /// Its unit as printed.
+    pub unit: String,
+    /// The indicator proposed for it (`None` when unmatched).
+    pub indicator: Option<String>,
 }
 
 /// A figure, decided.
@@ -164,6 +179,51 @@ fn window(before: &str, after: &str) -> HashMap<String, f64> {
     w
 }
 
+/// The head of a sentence, when a figure stands later in it: in an enumeration
+/// (生均经费分别为学前教育13510元、普通小学10124元) or a change after a level
+/// (经费169333万元，增长率7.17%) the topic stands at the head, far from the later figures.
+/// A date opening the sentence (2021年，…) is not its topic. `sentence_before` is the sentence
+/// up to the figure.
+pub(super) fn head_of(sentence_before: &str) -> Option<String> {
+    let topic = match LEADING_DATE.find(sentence_before) {
+        Some(m) => &sentence_before[m.end()..],
+        None => sentence_before,
+    };
+    // Whitespace (a table's line breaks, PDF spacing) does not count towards its length.
+    let head: String = topic
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        // Up to the first Arabic number: Chinese numerals also begin words (一般, 三是).
+        .take_while(|c| !(c.is_ascii_digit() || ('０'..='９').contains(c)))
+        .take(BEFORE)
+        .collect();
+    let rest = topic.chars().filter(|c| !c.is_whitespace()).count();
+    (head.chars().count() < rest).then_some(head)
+}
+
+/// The indicator of the whole a figure is a part of: 其中 earlier in its sentence makes the
+/// figures after it parts of the last figure before it printed in the same unit
+/// (学校269所，其中公办学校172所，民办学校97所; 在校学生数 7.2 6.53 / 其中：普通小学 4.5).
+fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
+    let sentence: Vec<char> = cx.chars[f.sentence.0..f.start.max(f.sentence.0)].to_vec();
+    let at = sentence
+        .windows(2)
+        .rposition(|w| w == ['其', '中'])
+        .map(|p| f.sentence.0 + p)?;
+    cx.earlier
+        .iter()
+        .rev()
+        .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
+        .and_then(|e| e.indicator.as_deref())
+}
+
+/// Adds a sentence head to a window, weighing less than the words next to the figure.
+fn add_head(w: &mut HashMap<String, f64>, head: &str) {
+    for b in bigrams(head) {
+        w.entry(b).or_insert(HEAD_WEIGHT);
+    }
+}
+
 /// A name without the catalogue's trailing 数 ("number of"): reports print the counted thing
 /// and a measure word (学校269所), not 学校数.
 fn name_words(name: &str) -> &str {
@@ -271,13 +331,21 @@ impl Profiles {
             if let Some(&i) = index.get(e.indicator.as_str()) {
                 let lead = without_figures(&e.lead, &k.unit_spellings);
                 let after = without_figures(&e.after, &k.unit_spellings);
+                // Built as a figure's window is, sentence head included.
+                let mut bigrams = window(&lead, &after);
+                let mut text = window_text(&lead, &after);
+                if let Some(head) = &e.head {
+                    add_head(&mut bigrams, head);
+                    text.push(' ');
+                    text.push_str(head);
+                }
                 windows.push(Window {
                     indicator: i,
-                    bigrams: window(&lead, &after),
+                    bigrams,
                     unit: e.unit.clone(),
                     value: Some(e.value),
                     label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
-                    modifiers: modifiers_in(&window_text(&lead, &after)),
+                    modifiers: modifiers_in(&text),
                 });
             }
         }
@@ -579,22 +647,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let after = without_figures(&after_unit, &k.unit_spellings);
     let mut mine = window(&before, &after);
     let mut mine_text = window_text(&before, &after);
-    // In an enumeration (生均经费分别为学前教育13510元、普通小学10124元) the topic stands at
-    // the head of the sentence, far from the later figures: it joins their window, weighing less.
-    // A date opening the sentence (2021年，…) is not its topic.
-    let topic = match LEADING_DATE.find(&sentence_before) {
-        Some(m) => &sentence_before[m.end()..],
-        None => sentence_before.as_str(),
-    };
-    let head: String = topic
-        .chars()
-        .take_while(|c| !super::knowledge::is_numeral(*c))
-        .take(BEFORE)
-        .collect();
-    if head.chars().count() < topic.chars().count() {
-        for b in bigrams(&head) {
-            mine.entry(b).or_insert(HEAD_WEIGHT);
-        }
+    if let Some(head) = head_of(&sentence_before) {
+        add_head(&mut mine, &head);
         mine_text.push(' ');
         mine_text.push_str(&head);
     }
@@ -642,13 +696,41 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     }
     // Example and name agreeing is the strongest cue; the name standing whole next to the figure
     // multiplies the evidence (up to twice).
+    let dbg = per_indicator.clone();
+    let whole = whole_of(f, cx);
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
         .map(|(i, (example, wi, name, cover))| {
             let evidence = example.max(name) + 0.25 * example.min(name);
-            (i, (evidence * (1.0 + cover), wi))
+            let part = if whole == Some(k.indicators[i].code.as_str()) {
+                PART_OF
+            } else {
+                1.0
+            };
+            (i, (evidence * (1.0 + cover) * part, wi))
         })
         .collect();
+    if let Ok(q) = std::env::var("DBGM") {
+        if quote.contains(&q) {
+            let mut r: Vec<_> = per_indicator.iter().collect();
+            r.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+            eprintln!("== {quote} | mine={mine:?} mods={mine_modifiers} whole={whole:?} sent={:?} start={} earlier={:?}", f.sentence, f.start, cx.earlier.iter().rev().take(3).collect::<Vec<_>>());
+            for (i, (sc, wi)) in r.iter().take(6) {
+                eprintln!(
+                    "  {:.3} {} via {}",
+                    sc, k.indicators[**i].code, profiles.windows[*wi].label
+                );
+            }
+            for (i, v) in dbg.iter() {
+                if r.iter().take(6).any(|(j, _)| *j == i) {
+                    eprintln!(
+                        "    {} ex={:.3} name={:.3} cov={:.3}",
+                        k.indicators[*i].code, v.0, v.2, v.3
+                    );
+                }
+            }
+        }
+    }
     let mut best: Option<(usize, f64, usize)> = None;
     let mut best_any: Option<(usize, f64)> = None;
     let mut ranked: Vec<(usize, (f64, usize))> = per_indicator.into_iter().collect();
