@@ -312,7 +312,13 @@ fn numeral_in(quote: &str, value: &str) -> Option<(usize, usize)> {
     if numeral.is_empty() {
         return None;
     }
-    quote.find(&numeral).map(|i| (i, i + numeral.len()))
+    // The numeral standing alone, not inside a longer number (17 in 2017年后…17所).
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
+    quote
+        .match_indices(&numeral)
+        .map(|(i, _)| (i, i + numeral.len()))
+        .find(|&(i, j)| !digit(quote[..i].chars().next_back()) && !digit(quote[j..].chars().next()))
+        .or_else(|| quote.find(&numeral).map(|i| (i, i + numeral.len())))
 }
 
 /// The part of a quote before its figure: the words that say what is counted. The figure is

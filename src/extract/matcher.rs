@@ -117,6 +117,8 @@ struct Window {
     label: String,
     /// Which [`MODIFIERS`] its text has (bit `i` for group `i`).
     modifiers: u8,
+    /// The kind of the figure (`None` for a name).
+    kind: Option<ObservationKind>,
 }
 
 /// Which [`MODIFIERS`] `text` has (bit `i` for group `i`).
@@ -268,14 +270,27 @@ fn name_variants(name: &str) -> Vec<String> {
     out
 }
 
-/// `text` without the figures it holds (an Arabic number and the unit printed after it): the
-/// unit of another figure (万元 in 经费169333万元，增长率) names nothing.
+/// `text` without the figures it holds (an Arabic number and the unit printed after it) and
+/// without units in brackets (a table's 在校学生数（万人）): a unit names nothing, and the unit
+/// of another figure (万元 in 经费169333万元，增长率) is incidental.
 fn without_figures(text: &str, units: &[String]) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if matches!(c, '（' | '(') {
+            let rest: String = chars[i + 1..chars.len().min(i + 10)].iter().collect();
+            let unit = units.iter().find(|u| {
+                rest.strip_prefix(u.as_str())
+                    .is_some_and(|r| r.starts_with(['）', ')']))
+            });
+            if let Some(u) = unit {
+                i += u.chars().count() + 2;
+                out.push('|');
+                continue;
+            }
+        }
         if !(c.is_ascii_digit() || ('０'..='９').contains(&c)) {
             out.push(c);
             i += 1;
@@ -324,6 +339,7 @@ impl Profiles {
                         value: None,
                         label: format!("name {}", ind.name_zh),
                         modifiers: modifiers_in(&name),
+                        kind: None,
                     })
             })
             .collect();
@@ -335,9 +351,10 @@ impl Profiles {
                 let mut bigrams = window(&lead, &after);
                 let mut text = window_text(&lead, &after);
                 if let Some(head) = &e.head {
-                    add_head(&mut bigrams, head);
+                    let head = without_figures(head, &k.unit_spellings);
+                    add_head(&mut bigrams, &head);
                     text.push(' ');
-                    text.push_str(head);
+                    text.push_str(&head);
                 }
                 windows.push(Window {
                     indicator: i,
@@ -346,6 +363,7 @@ impl Profiles {
                     value: Some(e.value),
                     label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
                     modifiers: modifiers_in(&text),
+                    kind: Some(e.kind),
                 });
             }
         }
@@ -475,6 +493,17 @@ fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
     }
 }
 
+/// The years `text` states as reference periods: not a comparison base (较2024年, 比上年's
+/// 比2020年, 与2019年相比), which is the base period of a change.
+fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
+    YEAR.captures_iter(text)
+        .filter(|c| {
+            let before = text[..c.get(0).map_or(0, |m| m.start())].trim_end();
+            !before.ends_with(['较', '比', '与', '同'])
+        })
+        .collect()
+}
+
 /// The reference period: a year the sentence states before the figure (or, for a target, the
 /// year it is due), else a year stated earlier in the paragraph, else the year reviewed.
 fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Option<String>) {
@@ -485,7 +514,7 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
             return (c[1].to_string(), None);
         }
     }
-    if let Some(c) = YEAR.captures_iter(&sentence_before).last() {
+    if let Some(c) = stated_years(&sentence_before).last() {
         let code = match c.get(2) {
             Some(_) => format!("{}-12", &c[1]),
             None => c[1].to_string(),
@@ -497,7 +526,7 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
     while p > 0 && cx.chars[p - 1] != '\n' {
         p -= 1;
     }
-    if let Some(c) = YEAR.captures_iter(&text(cx.chars, p, f.sentence.0)).last() {
+    if let Some(c) = stated_years(&text(cx.chars, p, f.sentence.0)).last() {
         let year = c[1].to_string();
         let note = format!("inferred: {year}年 stated earlier in the paragraph");
         return (year, Some(note));
@@ -647,7 +676,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let after = without_figures(&after_unit, &k.unit_spellings);
     let mut mine = window(&before, &after);
     let mut mine_text = window_text(&before, &after);
-    if let Some(head) = head_of(&sentence_before) {
+    if let Some(head) = head_of(&sentence_before).map(|h| without_figures(&h, &k.unit_spellings)) {
         add_head(&mut mine, &head);
         mine_text.push(' ');
         mine_text.push_str(&head);
@@ -657,8 +686,15 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
     let mut per_indicator: HashMap<usize, (f64, usize, f64, f64)> = HashMap::new();
     for (wi, w) in profiles.windows.iter().enumerate() {
+        // Units and magnitudes compare only between values of one kind: a growth rate is in %
+        // whatever it is the growth of, and a change is smaller than the level it changes.
+        let same_kind = w.kind == Some(kind);
+        let comparable_unit = same_kind
+            || (kind.fixed_unit().is_none() && w.kind.is_some_and(|k| k.fixed_unit().is_none()));
+        let comparable_value =
+            same_kind || (kind.is_level() && w.kind.is_some_and(|k| k.is_level()));
         // The same printed unit (所, 场次, 人次) is a cue of its own.
-        let unit_cue = if w.unit.is_empty() || w.unit == f.unit {
+        let unit_cue = if !comparable_unit || w.unit == f.unit {
             1.0
         } else {
             0.7
@@ -666,7 +702,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         // A figure orders of magnitude away from an example is likely another quantity (a
         // per-student amount beside a total, a count of schools beside one of students).
         let magnitude_cue = match (value, w.value) {
-            (Some(v), Some(e)) if v > 0.0 && e > 0.0 => {
+            (Some(v), Some(e)) if comparable_value && v > 0.0 && e > 0.0 => {
                 let d = (v.log10() - e.log10()).abs();
                 if d <= 1.0 {
                     1.0
