@@ -101,7 +101,9 @@ const MEMBER_VARIANTS: &[(&str, &str, &[&str])] = &[
 ];
 
 impl Knowledge {
-    fn finish(mut self) -> Knowledge {
+    /// Completes a knowledge whose catalogue and examples are set: canonical units, unit
+    /// spellings, member variants and the matcher's profiles.
+    pub(super) fn finish(mut self) -> Knowledge {
         for &u in CanonicalUnit::all() {
             self.units.entry(u.as_str().to_string()).or_insert((u, 1.0));
         }

@@ -22,7 +22,10 @@ use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::rows::ObservationRow;
 
-/// Factor on the evidence for the indicator of the whole a figure is a part of (其中).
+/// Factor on a window's similarity when its figure is printed with another measure word.
+const UNIT_MISMATCH: f64 = 0.7;
+/// Factor on the evidence for the indicator of the whole a figure is a part of (其中); the
+/// part scores at least what the whole scored.
 const PART_OF: f64 = 2.0;
 /// Below this similarity a figure goes to `unmatched`.
 pub const THRESHOLD: f64 = 0.15;
@@ -64,12 +67,14 @@ pub struct Earlier {
     pub unit: String,
     /// The indicator proposed for it (`None` when unmatched).
     pub indicator: Option<String>,
+    /// The score of that indicator.
+    pub score: f64,
 }
 
 /// A figure, decided.
 pub enum Decision {
-    /// Matched to an indicator.
-    Proposal(Proposal),
+    /// Matched to an indicator, with the indicator's score.
+    Proposal(Proposal, f64),
     /// No indicator fits well enough.
     Unmatched(Unmatched),
 }
@@ -81,7 +86,7 @@ fn is_han(c: char) -> bool {
 
 /// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
 /// bracket, a digit or a punctuation mark ends a word, so 在校（在园）学生数 gives 在校, 在园,
-/// 园学, 学生, 生数 and no bigram of a bracket. Whitespace is skipped, not a break: PDF text
+/// 学生, 生数 and no bigram of a bracket. Whitespace is skipped, not a break: PDF text
 /// splits words with spaces (中小 学生).
 fn bigrams(s: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -145,6 +150,20 @@ pub struct Profiles {
     windows: Vec<Window>,
     /// bigram → inverse document frequency over windows.
     idf: HashMap<String, f64>,
+    /// Per indicator, the measure words its published levels and changes are printed in
+    /// (see [`measure`]); empty when it has none.
+    measures: HashMap<usize, Vec<String>>,
+}
+
+/// The measure word of a printed unit, without its scale (万元 → 元, 万人次 → 人次): the
+/// scale says how big, the measure word what is counted (所 schools, 次 occasions, 人 persons).
+fn measure(unit: &str) -> &str {
+    let stripped = unit.trim_start_matches(['十', '百', '千', '万', '亿']);
+    if stripped.is_empty() {
+        unit
+    } else {
+        stripped
+    }
 }
 
 fn last_chars(s: &str, n: usize) -> String {
@@ -206,7 +225,7 @@ pub(super) fn head_of(sentence_before: &str) -> Option<String> {
 /// The indicator of the whole a figure is a part of: 其中 earlier in its sentence makes the
 /// figures after it parts of the last figure before it printed in the same unit
 /// (学校269所，其中公办学校172所，民办学校97所; 在校学生数 7.2 6.53 / 其中：普通小学 4.5).
-fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
+fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<(&'a str, f64)> {
     let sentence: Vec<char> = cx.chars[f.sentence.0..f.start.max(f.sentence.0)].to_vec();
     let at = sentence
         .windows(2)
@@ -216,7 +235,7 @@ fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
         .iter()
         .rev()
         .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
-        .and_then(|e| e.indicator.as_deref())
+        .and_then(|e| e.indicator.as_deref().map(|i| (i, e.score)))
 }
 
 /// Adds a sentence head to a window, weighing less than the words next to the figure.
@@ -378,7 +397,21 @@ impl Profiles {
             .into_iter()
             .map(|(b, d)| (b, (1.0 + n / d).ln()))
             .collect();
-        Profiles { windows, idf }
+        let mut measures: HashMap<usize, Vec<String>> = HashMap::new();
+        for w in &windows {
+            if w.kind.is_some_and(|k| k.fixed_unit().is_none()) {
+                let list = measures.entry(w.indicator).or_default();
+                let m = measure(&w.unit).to_string();
+                if !list.contains(&m) {
+                    list.push(m);
+                }
+            }
+        }
+        Profiles {
+            windows,
+            idf,
+            measures,
+        }
     }
 
     fn weight(&self, b: &str) -> f64 {
@@ -646,6 +679,18 @@ fn name_before(clause_before: &str) -> String {
     name
 }
 
+/// How sure a choice is: its score (at most 1), halved when the runner-up scores as much, so a
+/// close call asks for a reviewer's attention.
+fn confidence(best: f64, second: f64) -> f64 {
+    let margin = if best > 0.0 {
+        ((best - second) / best).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = best.clamp(0.0, 1.0) * (0.5 + 0.5 * margin);
+    (c * 1000.0).round() / 1000.0
+}
+
 /// Decides one figure.
 pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let profiles = &k.profiles;
@@ -693,11 +738,21 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             || (kind.fixed_unit().is_none() && w.kind.is_some_and(|k| k.fixed_unit().is_none()));
         let comparable_value =
             same_kind || (kind.is_level() && w.kind.is_some_and(|k| k.is_level()));
-        // The same printed unit (所, 场次, 人次) is a cue of its own.
-        let unit_cue = if !comparable_unit || w.unit == f.unit {
+        // The same measure word (所, 场次, 人次) is a cue of its own; for a name, the measure
+        // words of the indicator's published figures.
+        let unit_cue = if w.kind.is_none() {
+            let printed = profiles.measures.get(&w.indicator);
+            if kind.fixed_unit().is_some()
+                || printed.is_none_or(|m| m.iter().any(|m| m == measure(&f.unit)))
+            {
+                1.0
+            } else {
+                UNIT_MISMATCH
+            }
+        } else if !comparable_unit || measure(&w.unit) == measure(&f.unit) {
             1.0
         } else {
-            0.7
+            UNIT_MISMATCH
         };
         // A figure orders of magnitude away from an example is likely another quantity (a
         // per-student amount beside a total, a count of schools beside one of students).
@@ -732,42 +787,24 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     }
     // Example and name agreeing is the strongest cue; the name standing whole next to the figure
     // multiplies the evidence (up to twice).
-    let dbg = per_indicator.clone();
     let whole = whole_of(f, cx);
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
         .map(|(i, (example, wi, name, cover))| {
             let evidence = example.max(name) + 0.25 * example.min(name);
-            let part = if whole == Some(k.indicators[i].code.as_str()) {
-                PART_OF
-            } else {
-                1.0
-            };
-            (i, (evidence * (1.0 + cover) * part, wi))
+            let score = evidence * (1.0 + cover);
+            match whole {
+                // A part: its whole's indicator, at least as sure as for the whole.
+                Some((code, whole_score)) if code == k.indicators[i].code => {
+                    (i, ((score * PART_OF).max(whole_score), wi))
+                }
+                _ => (i, (score, wi)),
+            }
         })
         .collect();
-    if let Ok(q) = std::env::var("DBGM") {
-        if quote.contains(&q) {
-            let mut r: Vec<_> = per_indicator.iter().collect();
-            r.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
-            eprintln!("== {quote} | mine={mine:?} mods={mine_modifiers} whole={whole:?} sent={:?} start={} earlier={:?}", f.sentence, f.start, cx.earlier.iter().rev().take(3).collect::<Vec<_>>());
-            for (i, (sc, wi)) in r.iter().take(6) {
-                eprintln!(
-                    "  {:.3} {} via {}",
-                    sc, k.indicators[**i].code, profiles.windows[*wi].label
-                );
-            }
-            for (i, v) in dbg.iter() {
-                if r.iter().take(6).any(|(j, _)| *j == i) {
-                    eprintln!(
-                        "    {} ex={:.3} name={:.3} cov={:.3}",
-                        k.indicators[*i].code, v.0, v.2, v.3
-                    );
-                }
-            }
-        }
-    }
     let mut best: Option<(usize, f64, usize)> = None;
+    // The score of the runner-up among the indicators that could take the figure.
+    let mut second = 0.0;
     let mut best_any: Option<(usize, f64)> = None;
     let mut ranked: Vec<(usize, (f64, usize))> = per_indicator.into_iter().collect();
     // Deterministic order: by score, then by catalogue order.
@@ -782,8 +819,12 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             || value
                 .is_none_or(|v| ind.min.is_none_or(|m| v >= m) && ind.max.is_none_or(|m| v <= m));
         if kind.value_unit(ind.unit) == canonical && in_range {
-            best = Some((i, score, wi));
-            break;
+            if best.is_none() {
+                best = Some((i, score, wi));
+            } else {
+                second = score;
+                break;
+            }
         }
     }
     let (period, period_note) = match &f.column {
@@ -811,35 +852,43 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 &ind.dimensions,
                 k,
             );
+            let part = if whole.is_some_and(|(code, _)| code == ind.code) {
+                ", a part (其中) of the figure before"
+            } else {
+                ""
+            };
             let why = format!(
-                "{} ({}): {}, similarity {:.2}",
-                ind.name_zh, ind.code, profiles.windows[wi].label, score
+                "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
+                ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
-            Decision::Proposal(Proposal {
-                row: ObservationRow {
-                    key: String::new(),
-                    district: cx.district.to_string(),
-                    indicator: ind.code.clone(),
-                    period,
-                    period_note,
-                    breakdown: (!breakdown.is_total()).then(|| breakdown.to_string()),
-                    kind,
-                    base_period,
-                    value: f.value.clone(),
-                    unit: if f.unit.is_empty() {
-                        "ratio".into()
-                    } else {
-                        f.unit.clone()
+            Decision::Proposal(
+                Proposal {
+                    row: ObservationRow {
+                        key: String::new(),
+                        district: cx.district.to_string(),
+                        indicator: ind.code.clone(),
+                        period,
+                        period_note,
+                        breakdown: (!breakdown.is_total()).then(|| breakdown.to_string()),
+                        kind,
+                        base_period,
+                        value: f.value.clone(),
+                        unit: if f.unit.is_empty() {
+                            "ratio".into()
+                        } else {
+                            f.unit.clone()
+                        },
+                        quote: quote.clone(),
+                        note: None,
+                        source: Some(cx.source.to_string()),
                     },
-                    quote: quote.clone(),
-                    note: None,
-                    source: Some(cx.source.to_string()),
+                    quote_start: f.clause.0,
+                    quote_end: f.clause.1,
+                    confidence: confidence(score, second),
+                    why,
                 },
-                quote_start: f.clause.0,
-                quote_end: f.clause.1,
-                confidence: (score.min(1.0) * 1000.0).round() / 1000.0,
-                why,
-            })
+                score,
+            )
         }
         other => {
             let category = best_any
@@ -872,5 +921,347 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 why,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each cue on a small hand-made catalogue (SYNTHETIC names, quotes and figures, not from
+    //! any report): the figure's indicator with the cue, where a neighbour would win without it.
+
+    use super::*;
+    use crate::domain::Category;
+    use crate::extract::knowledge::{after_of, lead_of, Example, IndicatorCue};
+    use crate::extract::{extract, Options};
+
+    fn indicator(code: &str, name: &str, unit: CanonicalUnit) -> IndicatorCue {
+        IndicatorCue {
+            code: code.into(),
+            name_zh: name.into(),
+            unit,
+            category: Category::Schools,
+            dimensions: Vec::new(),
+            min: Some(0.0),
+            max: None,
+        }
+    }
+
+    /// A published figure of `code`: its quote, its value and unit as printed.
+    fn example(code: &str, quote: &str, value: &str, unit: &str, kind: ObservationKind) -> Example {
+        let factor = match unit {
+            "万元" | "万人" => 1e4,
+            _ => 1.0,
+        };
+        let number: f64 = value
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .expect("a number");
+        Example {
+            indicator: code.into(),
+            lead: lead_of(quote, value),
+            after: after_of(quote, value, unit),
+            head: None,
+            unit: unit.into(),
+            kind,
+            breakdown: Breakdown::default(),
+            value: number * factor,
+        }
+    }
+
+    fn knowledge(indicators: Vec<IndicatorCue>, examples: Vec<Example>) -> Knowledge {
+        let units = [
+            ("所", CanonicalUnit::Count, 1.0),
+            ("个", CanonicalUnit::Count, 1.0),
+            ("次", CanonicalUnit::Count, 1.0),
+            ("场次", CanonicalUnit::Count, 1.0),
+            ("人", CanonicalUnit::Person, 1.0),
+            ("万人", CanonicalUnit::Person, 1e4),
+            ("元", CanonicalUnit::Yuan, 1.0),
+            ("万元", CanonicalUnit::Yuan, 1e4),
+            ("%", CanonicalUnit::Percent, 1.0),
+        ];
+        Knowledge {
+            indicators,
+            units: units
+                .iter()
+                .map(|(u, c, f)| (u.to_string(), (*c, *f)))
+                .collect(),
+            districts: vec![("500999".into(), "合成区".into(), "Synthetic".into())],
+            examples,
+            ..Knowledge::default()
+        }
+        .finish()
+    }
+
+    /// Every figure of `text` with its indicator (`-` when unmatched) and kind.
+    fn decided(text: &str, k: &Knowledge) -> Vec<(String, String, ObservationKind)> {
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = extract(text, k, &opts).expect("extraction");
+        let mut out: Vec<(usize, (String, String, ObservationKind))> = ex
+            .observations
+            .iter()
+            .map(|p| {
+                (
+                    p.quote_start,
+                    (p.row.value.clone(), p.row.indicator.clone(), p.row.kind),
+                )
+            })
+            .collect();
+        out.extend(ex.unmatched.iter().map(|u| {
+            let kind = u.kind.parse().expect("a kind");
+            (u.quote_start, (u.value.clone(), "-".to_string(), kind))
+        }));
+        out.sort_by_key(|(at, _)| *at);
+        out.into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn indicator_of(text: &str, value: &str, k: &Knowledge) -> String {
+        decided(text, k)
+            .into_iter()
+            .find(|(v, _, _)| v == value)
+            .map(|(_, i, _)| i)
+            .unwrap_or_else(|| panic!("{value} is not a figure of {text}"))
+    }
+
+    #[test]
+    fn bigrams_stay_within_runs_of_chinese_characters() {
+        // A bracket ends a word; whitespace inside a word (PDF spacing) does not.
+        assert_eq!(
+            bigrams("在校（在园）学生数"),
+            vec!["在校", "在园", "学生", "生数"]
+        );
+        assert_eq!(
+            bigrams("中小 学生2.5万人"),
+            vec!["中小", "小学", "学生", "万人"]
+        );
+    }
+
+    #[test]
+    fn names_read_as_reports_print_them() {
+        assert_eq!(name_words("学校数"), "学校");
+        assert_eq!(name_words("人数"), "人数");
+        assert_eq!(
+            name_variants("在校（在园）学生数"),
+            vec!["在校学生数", "在园学生数"]
+        );
+        assert_eq!(name_variants("学校数"), vec!["学校数"]);
+    }
+
+    #[test]
+    fn a_name_standing_whole_before_the_figure_beats_an_example_sharing_circumstances() {
+        // The drills example shares 全区各级各类学校 with the clause; only 学校 is the counted
+        // thing, and it is the whole (trimmed) name of `schools`.
+        let k = knowledge(
+            vec![
+                indicator("schools", "学校数", CanonicalUnit::Count),
+                indicator("drills", "学校开展安全演练场次", CanonicalUnit::Count),
+            ],
+            vec![example(
+                "drills",
+                "全区各级各类学校全年开展演练320所",
+                "320",
+                "所",
+                ObservationKind::Actual,
+            )],
+        );
+        assert_eq!(
+            indicator_of("全区共有各级各类学校269所。", "269", &k),
+            "schools"
+        );
+    }
+
+    #[test]
+    fn a_modifier_the_figure_lacks_marks_another_quantity() {
+        // 增加公办在园幼儿 is an addition; 全区公办在园幼儿 counts all of them.
+        let k = knowledge(
+            vec![
+                indicator("enrolled", "在园幼儿数", CanonicalUnit::Person),
+                indicator("added", "新增公办在园幼儿数", CanonicalUnit::Person),
+            ],
+            vec![
+                example(
+                    "added",
+                    "增加公办在园幼儿820人",
+                    "820",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "enrolled",
+                    "幼儿园共有幼儿9000人",
+                    "9000",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        assert_eq!(
+            indicator_of("全区公办在园幼儿7353人。", "7353", &k),
+            "enrolled"
+        );
+        assert_eq!(modifiers_in("生均公用经费"), 0b01);
+        assert_eq!(modifiers_in("新增学位"), 0b10);
+        assert_eq!(modifiers_in("在校学生"), 0);
+    }
+
+    #[test]
+    fn a_growth_rate_is_the_growth_of_the_quantity_the_sentence_opens_with() {
+        // 增长率 makes 7.17% a growth; the topic is the head of the sentence (after its date),
+        // not the percent indicator whose example shares 增长率.
+        let k = knowledge(
+            vec![
+                indicator("budget", "一般公共预算教育经费", CanonicalUnit::Yuan),
+                indicator("rate", "学生体质健康达标率", CanonicalUnit::Percent),
+            ],
+            vec![example(
+                "rate",
+                "学生体质健康达标增长率90%",
+                "90",
+                "%",
+                ObservationKind::Actual,
+            )],
+        );
+        let text = "2021年一般公共预算教育经费169333万元，比2020年增加了11330万元，增长率7.17%。";
+        let all = decided(text, &k);
+        assert_eq!(
+            all,
+            vec![
+                ("169333".into(), "budget".into(), ObservationKind::Actual),
+                (
+                    "增加了11330".into(),
+                    "budget".into(),
+                    ObservationKind::Change
+                ),
+                ("7.17".into(), "budget".into(), ObservationKind::Growth),
+            ]
+        );
+        assert_eq!(
+            head_of("2021年，全区新建学校5所，投资"),
+            Some("全区新建学校".to_string())
+        );
+        // A sentence that opens with its figure has no head apart from it.
+        assert_eq!(head_of("新建学校"), None);
+    }
+
+    #[test]
+    fn a_comparison_base_is_not_the_reference_year() {
+        let years: Vec<String> = stated_years("2025年全区事件较2024年相比")
+            .iter()
+            .map(|c| c[1].to_string())
+            .collect();
+        assert_eq!(years, vec!["2025"]);
+        let years: Vec<String> = stated_years("比2020年增加")
+            .iter()
+            .map(|c| c[1].to_string())
+            .collect();
+        assert!(years.is_empty());
+    }
+
+    #[test]
+    fn figures_and_bracketed_units_are_not_names() {
+        let units = vec!["万元".to_string(), "万人".to_string(), "元".to_string()];
+        assert_eq!(
+            without_figures("经费169333万元，增长率", &units),
+            "经费|，增长率"
+        );
+        assert_eq!(without_figures("在校学生数（万人）", &units), "在校学生数|");
+        assert_eq!(without_figures("全区在校学生", &units), "全区在校学生");
+    }
+
+    #[test]
+    fn a_part_after_qizhong_is_of_the_indicator_of_its_whole() {
+        // 其中公办 names no quantity; the whole before it does.
+        let k = knowledge(
+            vec![
+                indicator("teachers", "专任教师数", CanonicalUnit::Person),
+                indicator("public_staff", "公办学校工勤人员数", CanonicalUnit::Person),
+            ],
+            vec![example(
+                "public_staff",
+                "其中公办学校工勤人员120人",
+                "120",
+                "人",
+                ObservationKind::Actual,
+            )],
+        );
+        let text = "按照编制标准配齐配足各类人员，全区专任教师5200人，其中公办4100人，民办1100人。";
+        let all: Vec<String> = decided(text, &k).into_iter().map(|(_, i, _)| i).collect();
+        assert_eq!(all, vec!["teachers", "teachers", "teachers"]);
+    }
+
+    #[test]
+    fn another_measure_word_counts_another_thing() {
+        // Two examples alike in words: the one printed with the figure's measure word (次, not
+        // 所) wins; without the cue the first in catalogue order would.
+        let k = knowledge(
+            vec![
+                indicator("by_school", "合成指标甲", CanonicalUnit::Count),
+                indicator("by_occasion", "合成指标乙", CanonicalUnit::Count),
+            ],
+            vec![
+                example(
+                    "by_school",
+                    "今年开展活动30所",
+                    "30",
+                    "所",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "by_occasion",
+                    "今年开展活动30次",
+                    "30",
+                    "次",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        assert_eq!(indicator_of("今年开展活动5次。", "5", &k), "by_occasion");
+        assert_eq!(indicator_of("今年开展活动5所。", "5", &k), "by_school");
+        assert_eq!(measure("万元"), "元");
+        assert_eq!(measure("万人次"), "人次");
+        assert_eq!(measure("万"), "万");
+    }
+
+    #[test]
+    fn a_growth_is_not_compared_by_unit_or_size_with_levels() {
+        // A level example (万元, ~10⁸) says nothing against 增长3.29% by its unit or size; its
+        // words are the figure's, and they decide.
+        let k = knowledge(
+            vec![
+                indicator("funds", "合成指标甲", CanonicalUnit::Yuan),
+                indicator("rate", "合成指标乙", CanonicalUnit::Percent),
+            ],
+            vec![
+                example(
+                    "funds",
+                    "教育经费10124万元",
+                    "10124",
+                    "万元",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "rate",
+                    "教育经费覆盖率增长3%",
+                    "增长3",
+                    "%",
+                    ObservationKind::Growth,
+                ),
+            ],
+        );
+        assert_eq!(
+            decided("教育经费增长3.29%。", &k),
+            vec![("增长3.29".into(), "funds".into(), ObservationKind::Growth)]
+        );
+    }
+
+    #[test]
+    fn confidence_falls_with_a_close_runner_up() {
+        assert_eq!(confidence(0.8, 0.0), 0.8);
+        assert_eq!(confidence(0.8, 0.8), 0.4);
+        assert_eq!(confidence(1.6, 0.0), 1.0);
+        assert_eq!(confidence(0.0, 0.0), 0.0);
     }
 }

@@ -152,21 +152,22 @@ pub fn extract(
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
             earlier: &earlier,
         };
-        let indicator = match matcher::decide(&figure, &ctx, knowledge) {
-            matcher::Decision::Proposal(p) => {
+        let (indicator, score) = match matcher::decide(&figure, &ctx, knowledge) {
+            matcher::Decision::Proposal(p, score) => {
                 let code = p.row.indicator.clone();
                 observations.push(p);
-                Some(code)
+                (Some(code), score)
             }
             matcher::Decision::Unmatched(u) => {
                 unmatched.push(u);
-                None
+                (None, 0.0)
             }
         };
         earlier.push(matcher::Earlier {
             end: figure.end,
             unit: figure.unit,
             indicator,
+            score,
         });
     }
     number_keys(&mut observations, &code);
