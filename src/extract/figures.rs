@@ -443,3 +443,28 @@ fn build(
         column: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence_of(text: &str, at: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let start = text[..text.find(at).expect("in the text")].chars().count();
+        let (s, e) = sentence_span(&chars, start, start + at.chars().count());
+        chars[s..e].iter().collect()
+    }
+
+    #[test]
+    fn a_wrapped_line_does_not_end_its_sentence() {
+        // SYNTHETIC: a long line broken inside a word by the PDF conversion.
+        let wrapped = "按照要求优先保障教育投入，全年共计投入一般公共预算教育支出，其中生均一般公共预算教育支\n\n出分别为学前教育 13510 元。";
+        assert!(sentence_of(wrapped, "13510").starts_with("按照要求"));
+        // A short heading line ends where it ends.
+        let heading = "二、基本情况\n全区共有学校269所。";
+        assert_eq!(sentence_of(heading, "269"), "全区共有学校269所");
+        // So does a line ending in punctuation.
+        let ended = "按照要求优先保障教育投入，全年共计投入一般公共预算教育支出六亿元整。\n全区共有学校269所。";
+        assert_eq!(sentence_of(ended, "269"), "全区共有学校269所");
+    }
+}

@@ -370,3 +370,48 @@ pub fn after_of(quote: &str, value: &str, unit: &str) -> String {
 pub fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || ('０'..='９').contains(&c) || "零〇一二两三四五六七八九十百千".contains(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_ends_before_the_values_own_words() {
+        // The figure's direction and qualifier words are its own, as in a text.
+        assert_eq!(
+            lead_of("比2020年增加了11330万元", "增加了11330"),
+            "比2020年"
+        );
+        assert_eq!(lead_of("较 2019 年增长约 10%", "约10"), "较 2019 年增长");
+        assert_eq!(lead_of("全区学校269所", "269"), "全区学校");
+    }
+
+    #[test]
+    fn a_numeral_is_found_standing_alone() {
+        // 17 is not the 17 inside 2017.
+        assert_eq!(
+            lead_of("2017 年后规划建设的 17 所幼儿园", "17"),
+            "2017 年后规划建设的 "
+        );
+        assert_eq!(after_of("建成 17 所幼儿园", "17", "所"), "幼儿园");
+    }
+
+    #[test]
+    fn an_example_knows_the_head_of_its_sentence() {
+        // The topic of an enumeration stands at the head of its sentence (after its date), at
+        // most twelve characters of it.
+        let text = "上年情况。2021年，一般公共预算生均投入幼儿园0.65万元、小学1.9万元。";
+        let quote = "小学1.9万元";
+        let start = text[..text.find(quote).expect("in the text")]
+            .chars()
+            .count();
+        let chars: Vec<char> = text.chars().collect();
+        assert_eq!(
+            head_in(&chars, start, &lead_of(quote, "1.9")),
+            Some("一般公共预算生均投入幼儿".to_string())
+        );
+        // A figure whose lead is its sentence so far has no head apart from it.
+        let text: Vec<char> = "上年情况。全区学校269所。".chars().collect();
+        assert_eq!(head_in(&text, 5, "全区学校"), None);
+    }
+}

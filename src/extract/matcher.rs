@@ -200,10 +200,10 @@ fn window(before: &str, after: &str) -> HashMap<String, f64> {
     w
 }
 
-/// The head of a sentence, when a figure stands later in it: in an enumeration
-/// (生均经费分别为学前教育13510元、普通小学10124元) or a change after a level
-/// (经费169333万元，增长率7.17%) the topic stands at the head, far from the later figures.
-/// A date opening the sentence (2021年，…) is not its topic. `sentence_before` is the sentence
+/// The head of a sentence (its first characters, up to its first Arabic number), when a figure
+/// stands further on: in an enumeration (生均经费分别为学前教育13510元、普通小学10124元) or a
+/// change after a level (经费169333万元，增长率7.17%) the topic stands at the head, far from
+/// the later figures. A date opening the sentence (2021年，…) is not its topic. `sentence_before` is the sentence
 /// up to the figure.
 pub(super) fn head_of(sentence_before: &str) -> Option<String> {
     let topic = match LEADING_DATE.find(sentence_before) {

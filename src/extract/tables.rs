@@ -192,3 +192,26 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CanonicalUnit;
+
+    #[test]
+    fn a_row_inheriting_its_unit_reads_the_row_that_gave_it() {
+        // SYNTHETIC table: 其中：普通小学 has no unit of its own.
+        let text = "指标\n\t2025年目标\n\t2023年完成\n\t在校学生数（万人）\n\t7.2\n\t6.5\n\t其中：普通小学\n\t4.5\n\t4.1\n";
+        let mut k = Knowledge::default();
+        k.units.insert("万人".into(), (CanonicalUnit::Person, 1e4));
+        let chars: Vec<char> = text.chars().collect();
+        let found = find(&chars, &k);
+        let part = found.iter().find(|f| f.value == "4.5").expect("a cell");
+        let sentence: String = chars[part.sentence.0..part.sentence.1].iter().collect();
+        assert!(sentence.starts_with("在校学生数（万人）"), "{sentence:?}");
+        let clause: String = chars[part.clause.0..part.clause.1].iter().collect();
+        assert!(clause.starts_with("其中：普通小学"), "{clause:?}");
+        let whole = found.iter().find(|f| f.value == "7.2").expect("a cell");
+        assert_eq!(whole.sentence, whole.clause);
+    }
+}
