@@ -1,6 +1,7 @@
 //! Finding the figures of a text: every number followed by a unit the catalogue knows (or a
 //! percent sign, or a ratio `a:b`), with its qualifier words, the clause it stands in (the
-//! quote) and the sentence around it (the context the matcher reads).
+//! quote) and the sentence around it (the context the matcher reads; a long line broken
+//! inside a word by the PDF conversion does not end it).
 //!
 //! What is not a statistic is left out: dates and period labels (2021年, 10月8日), document
 //! numbers (〔2022〕5号), index and phone numbers and section numbers (no unit follows them),

@@ -2,14 +2,44 @@
 //! reference period and breakdown.
 //!
 //! Indicator choice is nearest-neighbour over short windows of text: the few characters that
-//! name what a figure counts (just before it, and just after its unit: 建成5所**学校**). Each
-//! indicator has windows (its Chinese name, and the windows around the figures of its published
-//! observations); a figure's window is compared with each by weighted overlap of character
-//! bigrams (shared weight over union weight, each bigram weighted by how rare it is among all
-//! windows), and the indicator of the most similar window wins. Only indicators whose unit the
-//! figure's unit converts to compete. Bigrams rather than a word segmenter: report vocabulary
-//! is compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
+//! name what a figure counts (just before it, and just after its unit: 建成5所**学校**), plus,
+//! weighing less, the head of its sentence (the topic of an enumeration or of a change after a
+//! level). Each indicator has windows (its Chinese name, and the windows around the figures of
+//! its published observations, built the same way from their source texts); a figure's window is
+//! compared with each by cosine similarity of character bigrams (each weighted by its nearness to
+//! the figure and by how rare it is among all windows), and only indicators whose unit the
+//! figure's unit converts to compete. Bigrams rather than a word segmenter: report vocabulary is
+//! compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
 //! unpredictably, while bigrams need no dictionary and match partial phrases.
+//!
+//! The cues, each a factor on a window's similarity or an indicator's evidence:
+//! - **Words only**: bigrams are taken within runs of Chinese characters (a bracket, a digit or
+//!   a comma ends a word); other figures and bracketed units in a window (万元 of the figure
+//!   before, 在校学生数（万人）) are removed: a unit names nothing.
+//! - **Names as printed**: a name loses the catalogue's trailing 数 (reports print 学校269所)
+//!   and a bracket gives a variant (在校（在园）学生数: 在校学生数, 在园学生数).
+//! - **Name coverage**: how much of an indicator's name (rarity-weighted, by nearness) the
+//!   figure's window holds multiplies its evidence by up to two, so a name standing whole
+//!   before the figure beats an example that shares only circumstances (全区共有各级各类学校).
+//! - **Example and name agreeing**: the best example plus a quarter of the name (or the
+//!   reverse) is an indicator's evidence.
+//! - **Modifiers**: 生均/人均 (per capita) and 新增/新建/增加 (an addition) make another
+//!   quantity; a window and a figure that disagree on one are halved.
+//! - **Measure words**: an example printed with another measure word (所 vs 次; 万元 and 元 are
+//!   one), or a name whose indicator's figures never use the figure's, counts 0.7.
+//! - **Size**: an example orders of magnitude away from the figure counts less (a per-student
+//!   amount beside a total). Units and sizes compare only between values of one kind: a growth
+//!   rate is in % whatever grew.
+//! - **Parts**: after 其中, a figure in the unit of the figure before 其中 is a part of it
+//!   (学校269所，其中公办172所): that figure's indicator doubles its evidence and scores at
+//!   least as it did.
+//! - **Range**: a level outside the indicator's valid range is another indicator's figure.
+//!
+//! Kind: rank (排第N位), change (个百分点, 比上年增加), growth (增长N%, 增长率/增幅 N%),
+//! target (力争, 到2025年, 目标为), else actual. Period: a year stated before the figure in
+//! its sentence that is not a comparison base (较2024年), else one earlier in the paragraph,
+//! else the year reviewed. `confidence` is the score (at most 1), halved when the runner-up
+//! scores as much.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -711,15 +741,18 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         .ok()
         .map(|q| q.value * factor);
     let after_unit = text(cx.chars, f.end.min(f.clause.1), f.clause.1);
-    // The clause may be short (其中公办172所): then the sentence supplies the words before it.
-    let before = if clause_before.chars().count() >= 4 {
-        clause_before.clone()
-    } else {
-        sentence_before.clone()
-    };
-    let before = without_figures(&before, &k.unit_spellings);
+    let before = without_figures(&clause_before, &k.unit_spellings);
     let after = without_figures(&after_unit, &k.unit_spellings);
     let mut mine = window(&before, &after);
+    // The clause may be short (其中公办172所, 普惠率93%): then the clause before supplies words,
+    // weighing no more than a sentence head (they describe the figure before).
+    if clause_before.chars().count() < 4 {
+        let earlier = text(cx.chars, f.sentence.0, f.clause.0);
+        let earlier = without_figures(&earlier, &k.unit_spellings);
+        for (b, w) in window(&earlier, "") {
+            mine.entry(b).or_insert(w.min(HEAD_WEIGHT));
+        }
+    }
     let mut mine_text = window_text(&before, &after);
     if let Some(head) = head_of(&sentence_before).map(|h| without_figures(&h, &k.unit_spellings)) {
         add_head(&mut mine, &head);

@@ -4,7 +4,9 @@
 //! followed by one cell per value column is a row: its label names the indicator (and the unit,
 //! `在校学生数（万人）`), the text cells before it name its category (`学前教育`: the
 //! breakdown), and each value column says whether the cell is a target or an actual and of
-//! which period. Empty cells (`*`, `—`, blank) are skipped.
+//! which period. Empty cells (`*`, `—`, blank) are skipped. A row without a unit of its own
+//! (`其中：普通小学`) is a part of the row that gave it its unit, and that row heads its
+//! sentence (the matcher reads `在校学生数` there).
 
 use std::sync::LazyLock;
 
