@@ -54,8 +54,7 @@ use crate::ingest::rows::ObservationRow;
 
 /// Factor on a window's similarity when its figure is printed with another measure word.
 const UNIT_MISMATCH: f64 = 0.7;
-/// Factor on the evidence for the indicator of the whole a figure is a part of (其中); the
-/// part scores at least what the whole scored.
+/// Factor on the evidence for the indicator of the whole a figure is a part of (其中).
 const PART_OF: f64 = 2.0;
 /// Below this similarity a figure goes to `unmatched`.
 pub const THRESHOLD: f64 = 0.15;
@@ -97,14 +96,12 @@ pub struct Earlier {
     pub unit: String,
     /// The indicator proposed for it (`None` when unmatched).
     pub indicator: Option<String>,
-    /// The score of that indicator.
-    pub score: f64,
 }
 
 /// A figure, decided.
 pub enum Decision {
-    /// Matched to an indicator, with the indicator's score.
-    Proposal(Proposal, f64),
+    /// Matched to an indicator.
+    Proposal(Proposal),
     /// No indicator fits well enough.
     Unmatched(Unmatched),
 }
@@ -255,7 +252,7 @@ pub(super) fn head_of(sentence_before: &str) -> Option<String> {
 /// The indicator of the whole a figure is a part of: 其中 earlier in its sentence makes the
 /// figures after it parts of the last figure before it printed in the same unit
 /// (学校269所，其中公办学校172所，民办学校97所; 在校学生数 7.2 6.53 / 其中：普通小学 4.5).
-fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<(&'a str, f64)> {
+fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
     let sentence: Vec<char> = cx.chars[f.sentence.0..f.start.max(f.sentence.0)].to_vec();
     let at = sentence
         .windows(2)
@@ -265,7 +262,7 @@ fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<(&'a str, f64)> {
         .iter()
         .rev()
         .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
-        .and_then(|e| e.indicator.as_deref().map(|i| (i, e.score)))
+        .and_then(|e| e.indicator.as_deref())
 }
 
 /// Adds a sentence head to a window, weighing less than the words next to the figure.
@@ -744,9 +741,11 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let before = without_figures(&clause_before, &k.unit_spellings);
     let after = without_figures(&after_unit, &k.unit_spellings);
     let mut mine = window(&before, &after);
-    // The clause may be short (其中公办172所, 普惠率93%): then the clause before supplies words,
-    // weighing no more than a sentence head (they describe the figure before).
-    if clause_before.chars().count() < 4 {
+    // The clause may be short (普惠率93%): then the clause before supplies words, weighing no
+    // more than a sentence head (they describe the figure before). Not for a part (其中公办
+    // 172所): the clause before describes its whole, which [`whole_of`] stands for.
+    let whole = whole_of(f, cx);
+    if clause_before.chars().count() < 4 && whole.is_none() {
         let earlier = text(cx.chars, f.sentence.0, f.clause.0);
         let earlier = without_figures(&earlier, &k.unit_spellings);
         for (b, w) in window(&earlier, "") {
@@ -820,17 +819,14 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     }
     // Example and name agreeing is the strongest cue; the name standing whole next to the figure
     // multiplies the evidence (up to twice).
-    let whole = whole_of(f, cx);
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
         .map(|(i, (example, wi, name, cover))| {
             let evidence = example.max(name) + 0.25 * example.min(name);
             let score = evidence * (1.0 + cover);
             match whole {
-                // A part: its whole's indicator, at least as sure as for the whole.
-                Some((code, whole_score)) if code == k.indicators[i].code => {
-                    (i, ((score * PART_OF).max(whole_score), wi))
-                }
+                // A part: its whole's indicator, unless its words say clearly otherwise.
+                Some(code) if code == k.indicators[i].code => (i, (score * PART_OF, wi)),
                 _ => (i, (score, wi)),
             }
         })
@@ -885,7 +881,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 &ind.dimensions,
                 k,
             );
-            let part = if whole.is_some_and(|(code, _)| code == ind.code) {
+            let part = if whole == Some(ind.code.as_str()) {
                 ", a part (其中) of the figure before"
             } else {
                 ""
@@ -894,34 +890,31 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
                 ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
-            Decision::Proposal(
-                Proposal {
-                    row: ObservationRow {
-                        key: String::new(),
-                        district: cx.district.to_string(),
-                        indicator: ind.code.clone(),
-                        period,
-                        period_note,
-                        breakdown: (!breakdown.is_total()).then(|| breakdown.to_string()),
-                        kind,
-                        base_period,
-                        value: f.value.clone(),
-                        unit: if f.unit.is_empty() {
-                            "ratio".into()
-                        } else {
-                            f.unit.clone()
-                        },
-                        quote: quote.clone(),
-                        note: None,
-                        source: Some(cx.source.to_string()),
+            Decision::Proposal(Proposal {
+                row: ObservationRow {
+                    key: String::new(),
+                    district: cx.district.to_string(),
+                    indicator: ind.code.clone(),
+                    period,
+                    period_note,
+                    breakdown: (!breakdown.is_total()).then(|| breakdown.to_string()),
+                    kind,
+                    base_period,
+                    value: f.value.clone(),
+                    unit: if f.unit.is_empty() {
+                        "ratio".into()
+                    } else {
+                        f.unit.clone()
                     },
-                    quote_start: f.clause.0,
-                    quote_end: f.clause.1,
-                    confidence: confidence(score, second),
-                    why,
+                    quote: quote.clone(),
+                    note: None,
+                    source: Some(cx.source.to_string()),
                 },
-                score,
-            )
+                quote_start: f.clause.0,
+                quote_end: f.clause.1,
+                confidence: confidence(score, second),
+                why,
+            })
         }
         other => {
             let category = best_any
@@ -1206,23 +1199,33 @@ mod tests {
 
     #[test]
     fn a_part_after_qizhong_is_of_the_indicator_of_its_whole() {
-        // 其中公办 names no quantity; the whole before it does.
+        // 其中公办在园幼儿 is closer in words to the aid example than to the enrolment one;
+        // being a part of 在园幼儿14662人 decides.
         let k = knowledge(
             vec![
-                indicator("teachers", "专任教师数", CanonicalUnit::Person),
-                indicator("public_staff", "公办学校工勤人员数", CanonicalUnit::Person),
+                indicator("enrolled", "在校学生数", CanonicalUnit::Person),
+                indicator("aided", "资助公办在园幼儿人数", CanonicalUnit::Person),
             ],
-            vec![example(
-                "public_staff",
-                "其中公办学校工勤人员120人",
-                "120",
-                "人",
-                ObservationKind::Actual,
-            )],
+            vec![
+                example(
+                    "enrolled",
+                    "全区共有在园幼儿9000人",
+                    "9000",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "aided",
+                    "资助公办在园幼儿820人",
+                    "820",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
         );
-        let text = "按照编制标准配齐配足各类人员，全区专任教师5200人，其中公办4100人，民办1100人。";
+        let text = "全区共有在园幼儿14662人，其中公办在园幼儿7353人，民办在园幼儿7309人。";
         let all: Vec<String> = decided(text, &k).into_iter().map(|(_, i, _)| i).collect();
-        assert_eq!(all, vec!["teachers", "teachers", "teachers"]);
+        assert_eq!(all, vec!["enrolled", "enrolled", "enrolled"]);
     }
 
     #[test]

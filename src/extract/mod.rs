@@ -152,22 +152,21 @@ pub fn extract(
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
             earlier: &earlier,
         };
-        let (indicator, score) = match matcher::decide(&figure, &ctx, knowledge) {
-            matcher::Decision::Proposal(p, score) => {
+        let indicator = match matcher::decide(&figure, &ctx, knowledge) {
+            matcher::Decision::Proposal(p) => {
                 let code = p.row.indicator.clone();
                 observations.push(p);
-                (Some(code), score)
+                Some(code)
             }
             matcher::Decision::Unmatched(u) => {
                 unmatched.push(u);
-                (None, 0.0)
+                None
             }
         };
         earlier.push(matcher::Earlier {
             end: figure.end,
             unit: figure.unit,
             indicator,
-            score,
         });
     }
     number_keys(&mut observations, &code);
