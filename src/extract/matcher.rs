@@ -31,8 +31,8 @@
 //!   amount beside a total). Units and sizes compare only between values of one kind: a growth
 //!   rate is in % whatever grew.
 //! - **Parts**: after 其中, a figure in the unit of the figure before 其中 is a part of it
-//!   (学校269所，其中公办172所): that figure's indicator doubles its evidence and scores at
-//!   least as it did.
+//!   (学校269所，其中公办172所): that figure's indicator doubles its evidence, and a short
+//!   part's clause does not borrow the words of its whole's (the cue stands for them).
 //! - **Range**: a level outside the indicator's valid range is another indicator's figure.
 //!
 //! Kind: rank (排第N位), change (个百分点, 比上年增加), growth (增长N%, 增长率/增幅 N%),
