@@ -137,6 +137,17 @@ pub fn score(
             s.matched_proposals += 1;
             s.kind_agrees += usize::from(p.row.kind == c.row.kind);
             s.period_agrees += usize::from(p.row.period.trim() == c.period);
+            if p.row.period.trim() != c.period {
+                s.details.push(format!(
+                    "period {} {}{}: proposed {:?}, curated {:?} in: {}",
+                    c.row.key,
+                    c.row.value,
+                    c.row.unit,
+                    p.row.period.trim(),
+                    c.period,
+                    c.row.quote
+                ));
+            }
             let b =
                 crate::domain::Breakdown::parse_opt(p.row.breakdown.as_deref()).unwrap_or_default();
             s.breakdown_agrees += usize::from(b == c.breakdown);

@@ -1,6 +1,7 @@
 //! Finding the figures of a text: every number followed by a unit the catalogue knows (or a
 //! percent sign, or a ratio `a:b`), with its qualifier words, the clause it stands in (the
-//! quote) and the sentence around it (the context the matcher reads).
+//! quote) and the sentence around it (the context the matcher reads; a long line broken
+//! inside a word by the PDF conversion does not end it).
 //!
 //! What is not a statistic is left out: dates and period labels (2021年, 10月8日, 近三年), document
 //! numbers (〔2022〕5号), index and phone numbers and section numbers (no unit follows them),
@@ -34,6 +35,7 @@ pub struct Figure {
 }
 
 const CLAUSE_END: &str = "。；;！？!?\n，,：:";
+/// Characters that end a sentence.
 const SENTENCE_END: &str = "。；;！？!?\n";
 /// Words that qualify a number when they stand right before it, and direction words that make
 /// it a reported change (the quantity parser reads both).
@@ -100,6 +102,60 @@ fn span(chars: &[char], from: usize, to: usize, stops: &str) -> (usize, usize) {
         e += 1;
     }
     // Trim whitespace at both ends, so the quote starts and ends on text.
+    while s < e && chars[s].is_whitespace() {
+        s += 1;
+    }
+    while e > s && chars[e - 1].is_whitespace() {
+        e -= 1;
+    }
+    (s, e)
+}
+
+/// A line at least this long (without surrounding whitespace) that ends in a Chinese character
+/// was wrapped by the PDF conversion, not ended: a heading is shorter.
+const WRAPPED_LINE: usize = 30;
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// True when the line break at `i` wraps a sentence (生均一般公共预算教育支 / 出分别为…): the line
+/// before is long and ends in a Chinese character, and the text after the break goes on with one.
+fn is_wrap(chars: &[char], i: usize) -> bool {
+    let mut b = i;
+    while b > 0 && chars[b - 1].is_whitespace() {
+        b -= 1;
+    }
+    let mut a = b;
+    while a > 0 && chars[a - 1] != '\n' {
+        a -= 1;
+    }
+    let line = chars[a..b].iter().filter(|c| !c.is_whitespace()).count();
+    let next = chars[i..].iter().find(|c| !c.is_whitespace());
+    line >= WRAPPED_LINE && b > 0 && is_han(chars[b - 1]) && next.is_some_and(|c| is_han(*c))
+}
+
+/// Where the sentence holding position `at` starts (line wraps do not end it).
+pub(super) fn sentence_start(chars: &[char], at: usize) -> usize {
+    let mut s = at.min(chars.len());
+    while s > 0
+        && !(SENTENCE_END.contains(chars[s - 1])
+            && !(chars[s - 1] == '\n' && is_wrap(chars, s - 1)))
+    {
+        s -= 1;
+    }
+    s
+}
+
+/// The sentence around `from..to`, trimmed (line wraps do not end it).
+fn sentence_span(chars: &[char], from: usize, to: usize) -> (usize, usize) {
+    let mut s = sentence_start(chars, from);
+    let mut e = to;
+    while e < chars.len()
+        && !(SENTENCE_END.contains(chars[e]) && !(chars[e] == '\n' && is_wrap(chars, e)))
+    {
+        e += 1;
+    }
     while s < e && chars[s].is_whitespace() {
         s += 1;
     }
@@ -395,8 +451,33 @@ fn build(
         end,
         number_start,
         clause,
-        sentence: span(chars, start, end, SENTENCE_END),
+        sentence: sentence_span(chars, start, end),
         is_rank,
         column: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sentence_of(text: &str, at: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let start = text[..text.find(at).expect("in the text")].chars().count();
+        let (s, e) = sentence_span(&chars, start, start + at.chars().count());
+        chars[s..e].iter().collect()
+    }
+
+    #[test]
+    fn a_wrapped_line_does_not_end_its_sentence() {
+        // SYNTHETIC: a long line broken inside a word by the PDF conversion.
+        let wrapped = "按照要求优先保障教育投入，全年共计投入一般公共预算教育支出，其中生均一般公共预算教育支\n\n出分别为学前教育 13510 元。";
+        assert!(sentence_of(wrapped, "13510").starts_with("按照要求"));
+        // A short heading line ends where it ends.
+        let heading = "二、基本情况\n全区共有学校269所。";
+        assert_eq!(sentence_of(heading, "269"), "全区共有学校269所");
+        // So does a line ending in punctuation.
+        let ended = "按照要求优先保障教育投入，全年共计投入一般公共预算教育支出六亿元整。\n全区共有学校269所。";
+        assert_eq!(sentence_of(ended, "269"), "全区共有学校269所");
     }
 }

@@ -41,6 +41,9 @@ pub struct Example {
     pub lead: String,
     /// The quote after the figure and its unit (建成5所**学校**: the noun often follows).
     pub after: String,
+    /// The head of its sentence in its source text, when the figure stands later in it (see
+    /// [`super::matcher::head_of`]).
+    pub head: Option<String>,
     /// The unit printed with the figure.
     pub unit: String,
     /// Its kind.
@@ -98,7 +101,9 @@ const MEMBER_VARIANTS: &[(&str, &str, &[&str])] = &[
 ];
 
 impl Knowledge {
-    fn finish(mut self) -> Knowledge {
+    /// Completes a knowledge whose catalogue and examples are set: canonical units, unit
+    /// spellings, member variants and the matcher's profiles.
+    pub(super) fn finish(mut self) -> Knowledge {
         for &u in CanonicalUnit::all() {
             self.units.entry(u.as_str().to_string()).or_insert((u, 1.0));
         }
@@ -156,10 +161,19 @@ impl Knowledge {
                 max: i.max,
             })
             .collect();
+        let texts: HashMap<&str, Vec<char>> = data
+            .plan
+            .sources
+            .iter()
+            .map(|(s, _)| (s.code.as_str(), s.text.chars().collect()))
+            .collect();
         let examples = kept
             .iter()
             .map(|o| Example {
                 indicator: o.row.indicator.clone(),
+                head: texts.get(o.source.as_str()).and_then(|text| {
+                    head_in(text, o.quote_start, &lead_of(&o.row.quote, &o.row.value))
+                }),
                 lead: lead_of(&o.row.quote, &o.row.value),
                 after: after_of(&o.row.quote, &o.row.value, &o.row.unit),
                 unit: o.row.unit.clone(),
@@ -225,10 +239,21 @@ impl Knowledge {
                 max: i.max_value,
             })
             .collect();
+        let mut source_ids: Vec<_> = observations.iter().map(|o| o.source_id).collect();
+        source_ids.sort_by_key(|s| s.0);
+        source_ids.dedup();
+        let texts: HashMap<i32, Vec<char>> = queries::source_bodies(conn, &source_ids)?
+            .into_iter()
+            .map(|(s, body)| (s.0, body.chars().collect()))
+            .collect();
         let examples = observations
             .iter()
             .map(|o| Example {
                 indicator: codes.indicators.code(o.indicator_id.0),
+                head: texts.get(&o.source_id.0).and_then(|text| {
+                    let start = usize::try_from(o.quote_start).ok()?;
+                    head_in(text, start, &lead_of(&o.quote, &o.value_text))
+                }),
                 lead: lead_of(&o.quote, &o.value_text),
                 after: after_of(&o.quote, &o.value_text, &o.reported_unit),
                 unit: o.reported_unit.clone(),
@@ -270,6 +295,15 @@ impl Knowledge {
     }
 }
 
+/// The sentence head before a published figure: its quote starts at `quote_start` in `text`
+/// and `lead` is the quote up to the figure.
+fn head_in(text: &[char], quote_start: usize, lead: &str) -> Option<String> {
+    let at = (quote_start + lead.chars().count()).min(text.len());
+    let start = super::figures::sentence_start(text, at);
+    let sentence_before: String = text[start..at].iter().collect();
+    super::matcher::head_of(&sentence_before)
+}
+
 /// The first numeral of a printed value (`20余` → `20`) and where it stands in the quote.
 fn numeral_in(quote: &str, value: &str) -> Option<(usize, usize)> {
     let numeral: String = value
@@ -280,16 +314,46 @@ fn numeral_in(quote: &str, value: &str) -> Option<(usize, usize)> {
     if numeral.is_empty() {
         return None;
     }
-    quote.find(&numeral).map(|i| (i, i + numeral.len()))
+    // The numeral standing alone, not inside a longer number (17 in 2017年后…17所).
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.');
+    quote
+        .match_indices(&numeral)
+        .map(|(i, _)| (i, i + numeral.len()))
+        .find(|&(i, j)| !digit(quote[..i].chars().next_back()) && !digit(quote[j..].chars().next()))
+        .or_else(|| quote.find(&numeral).map(|i| (i, i + numeral.len())))
 }
 
 /// The part of a quote before its figure: the words that say what is counted. The figure is
-/// found by its first numeral; without one, the whole quote.
+/// found by its first numeral; without one, the whole quote. The value's own qualifier and
+/// direction words (增加了 in 增加了11330, 约 in 约10) are the figure's, not the lead's, as
+/// they are for a figure found in a text.
 pub fn lead_of(quote: &str, value: &str) -> String {
-    match numeral_in(quote, value) {
-        Some((i, _)) => quote[..i].to_string(),
-        None => quote.to_string(),
+    let Some((i, _)) = numeral_in(quote, value) else {
+        return quote.to_string();
+    };
+    let prefix: String = value
+        .chars()
+        .take_while(|c| !is_numeral(*c))
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let lead = quote[..i].trim_end();
+    let compact: String = lead.chars().filter(|c| !c.is_whitespace()).collect();
+    if prefix.is_empty() || !compact.ends_with(&prefix) {
+        return quote[..i].to_string();
     }
+    // Drop as many characters (not counting whitespace) as the prefix has.
+    let mut left = prefix.chars().count();
+    let mut end = lead.len();
+    for (at, c) in lead.char_indices().rev() {
+        if left == 0 {
+            break;
+        }
+        end = at;
+        if !c.is_whitespace() {
+            left -= 1;
+        }
+    }
+    lead[..end].to_string()
 }
 
 /// The part of a quote after its figure and unit (empty when the figure is not found).
@@ -305,4 +369,49 @@ pub fn after_of(quote: &str, value: &str, unit: &str) -> String {
 /// An Arabic digit (ASCII or full-width) or a Chinese numeral character.
 pub fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || ('０'..='９').contains(&c) || "零〇一二两三四五六七八九十百千".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lead_ends_before_the_values_own_words() {
+        // The figure's direction and qualifier words are its own, as in a text.
+        assert_eq!(
+            lead_of("比2020年增加了11330万元", "增加了11330"),
+            "比2020年"
+        );
+        assert_eq!(lead_of("较 2019 年增长约 10%", "约10"), "较 2019 年增长");
+        assert_eq!(lead_of("全区学校269所", "269"), "全区学校");
+    }
+
+    #[test]
+    fn a_numeral_is_found_standing_alone() {
+        // 17 is not the 17 inside 2017.
+        assert_eq!(
+            lead_of("2017 年后规划建设的 17 所幼儿园", "17"),
+            "2017 年后规划建设的 "
+        );
+        assert_eq!(after_of("建成 17 所幼儿园", "17", "所"), "幼儿园");
+    }
+
+    #[test]
+    fn an_example_knows_the_head_of_its_sentence() {
+        // The topic of an enumeration stands at the head of its sentence (after its date), at
+        // most twelve characters of it.
+        let text = "上年情况。2021年，一般公共预算生均投入幼儿园0.65万元、小学1.9万元。";
+        let quote = "小学1.9万元";
+        let start = text[..text.find(quote).expect("in the text")]
+            .chars()
+            .count();
+        let chars: Vec<char> = text.chars().collect();
+        assert_eq!(
+            head_in(&chars, start, &lead_of(quote, "1.9")),
+            Some("一般公共预算生均投入幼儿".to_string())
+        );
+        // A figure whose lead is its sentence so far has no head apart from it.
+        let text: Vec<char> = "上年情况。全区学校269所。".chars().collect();
+        assert_eq!(head_in(&text, 5, "全区学校"), None);
+    }
 }

@@ -2,14 +2,44 @@
 //! reference period and breakdown.
 //!
 //! Indicator choice is nearest-neighbour over short windows of text: the few characters that
-//! name what a figure counts (just before it, and just after its unit: 建成5所**学校**). Each
-//! indicator has windows (its Chinese name, and the windows around the figures of its published
-//! observations); a figure's window is compared with each by weighted overlap of character
-//! bigrams (shared weight over union weight, each bigram weighted by how rare it is among all
-//! windows), and the indicator of the most similar window wins. Only indicators whose unit the
-//! figure's unit converts to compete. Bigrams rather than a word segmenter: report vocabulary
-//! is compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
+//! name what a figure counts (just before it, and just after its unit: 建成5所**学校**), plus,
+//! weighing less, the head of its sentence (the topic of an enumeration or of a change after a
+//! level). Each indicator has windows (its Chinese name, and the windows around the figures of
+//! its published observations, built the same way from their source texts); a figure's window is
+//! compared with each by cosine similarity of character bigrams (each weighted by its nearness to
+//! the figure and by how rare it is among all windows), and only indicators whose unit the
+//! figure's unit converts to compete. Bigrams rather than a word segmenter: report vocabulary is
+//! compound and domain-specific (在校学生, 一般公共预算), which a general dictionary splits
 //! unpredictably, while bigrams need no dictionary and match partial phrases.
+//!
+//! The cues, each a factor on a window's similarity or an indicator's evidence:
+//! - **Words only**: bigrams are taken within runs of Chinese characters (a bracket, a digit or
+//!   a comma ends a word); other figures and bracketed units in a window (万元 of the figure
+//!   before, 在校学生数（万人）) are removed: a unit names nothing.
+//! - **Names as printed**: a name loses the catalogue's trailing 数 (reports print 学校269所)
+//!   and a bracket gives a variant (在校（在园）学生数: 在校学生数, 在园学生数).
+//! - **Name coverage**: how much of an indicator's name (rarity-weighted, by nearness) the
+//!   figure's window holds multiplies its evidence by up to two, so a name standing whole
+//!   before the figure beats an example that shares only circumstances (全区共有各级各类学校).
+//! - **Example and name agreeing**: the best example plus a quarter of the name (or the
+//!   reverse) is an indicator's evidence.
+//! - **Modifiers**: 生均/人均 (per capita) and 新增/新建/增加 (an addition) make another
+//!   quantity; a window and a figure that disagree on one are halved.
+//! - **Measure words**: an example printed with another measure word (所 vs 次; 万元 and 元 are
+//!   one), or a name whose indicator's figures never use the figure's, counts 0.7.
+//! - **Size**: an example orders of magnitude away from the figure counts less (a per-student
+//!   amount beside a total). Units and sizes compare only between values of one kind: a growth
+//!   rate is in % whatever grew.
+//! - **Parts**: after 其中, a figure in the unit of the figure before 其中 is a part of it
+//!   (学校269所，其中公办172所): that figure's indicator doubles its evidence, and a short
+//!   part's clause does not borrow the words of its whole's (the cue stands for them).
+//! - **Range**: a level outside the indicator's valid range is another indicator's figure.
+//!
+//! Kind: rank (排第N位), change (个百分点, 比上年增加), growth (增长N%, 增长率/增幅 N%),
+//! target (力争, 到2025年, 目标为), else actual. Period: a year stated before the figure in
+//! its sentence that is not a comparison base (较2024年), else one earlier in the paragraph,
+//! else the year reviewed. `confidence` is the score (at most 1), halved when the runner-up
+//! scores as much.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -22,6 +52,10 @@ use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::rows::ObservationRow;
 
+/// Factor on a window's similarity when its figure is printed with another measure word.
+const UNIT_MISMATCH: f64 = 0.7;
+/// Factor on the evidence for the indicator of the whole a figure is a part of (其中).
+const PART_OF: f64 = 2.0;
 /// Below this similarity a figure goes to `unmatched`.
 pub const THRESHOLD: f64 = 0.15;
 /// Characters of context before a figure, and after its unit, that name what it counts.
@@ -29,6 +63,11 @@ const BEFORE: usize = 12;
 const AFTER: usize = 6;
 /// Weight of the sentence head's bigrams in a later figure's window.
 const HEAD_WEIGHT: f64 = 0.4;
+/// Words that turn a quantity into another one: a per-capita amount (生均经费 is not 经费) and
+/// an addition (新增学位 is not 学位). Each group is one such modifier.
+const MODIFIERS: &[&[&str]] = &[&["生均", "人均"], &["新增", "新建", "增加"]];
+/// Factor on a window's similarity for each modifier it and the figure's window disagree on.
+const MODIFIER_MISMATCH: f64 = 0.5;
 
 /// What the matcher needs besides the figure.
 pub struct Context<'a> {
@@ -44,6 +83,19 @@ pub struct Context<'a> {
     pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
+    /// The figures decided before this one, in text order.
+    pub earlier: &'a [Earlier],
+}
+
+/// A figure already decided, as later figures of its sentence see it.
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    /// Just past its unit.
+    pub end: usize,
+    /// Its unit as printed.
+    pub unit: String,
+    /// The indicator proposed for it (`None` when unmatched).
+    pub indicator: Option<String>,
 }
 
 /// A figure, decided.
@@ -54,12 +106,32 @@ pub enum Decision {
     Unmatched(Unmatched),
 }
 
+/// A Chinese character (CJK unified ideographs and their extension A and compatibility forms).
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
+/// bracket, a digit or a punctuation mark ends a word, so 在校（在园）学生数 gives 在校, 在园,
+/// 学生, 生数 and no bigram of a bracket. Whitespace is skipped, not a break: PDF text
+/// splits words with spaces (中小 学生).
 fn bigrams(s: &str) -> Vec<String> {
-    let han: Vec<char> = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation() && !c.is_ascii_digit())
-        .collect();
-    han.windows(2).map(|w| w.iter().collect()).collect()
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if is_han(c) {
+            if let Some(p) = prev {
+                out.push([p, c].iter().collect());
+            }
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    out
 }
 
 /// One window of an indicator: its name, or the context of one of its published figures.
@@ -75,6 +147,28 @@ struct Window {
     value: Option<f64>,
     /// Where it comes from, for `why`.
     label: String,
+    /// Which [`MODIFIERS`] its text has (bit `i` for group `i`).
+    modifiers: u8,
+    /// The kind of the figure (`None` for a name).
+    kind: Option<ObservationKind>,
+}
+
+/// Which [`MODIFIERS`] `text` has (bit `i` for group `i`).
+fn modifiers_in(text: &str) -> u8 {
+    MODIFIERS
+        .iter()
+        .enumerate()
+        .filter(|(_, words)| words.iter().any(|w| text.contains(w)))
+        .fold(0, |bits, (i, _)| bits | (1 << i))
+}
+
+/// The text a figure's window is made of (see [`window`]), for [`modifiers_in`].
+fn window_text(before: &str, after: &str) -> String {
+    format!(
+        "{} {}",
+        last_chars(before, BEFORE),
+        first_chars(after, AFTER)
+    )
 }
 
 /// The windows of every indicator and the bigram weights, built once per [`Knowledge`].
@@ -83,6 +177,20 @@ pub struct Profiles {
     windows: Vec<Window>,
     /// bigram → inverse document frequency over windows.
     idf: HashMap<String, f64>,
+    /// Per indicator, the measure words its published levels and changes are printed in
+    /// (see [`measure`]); empty when it has none.
+    measures: HashMap<usize, Vec<String>>,
+}
+
+/// The measure word of a printed unit, without its scale (万元 → 元, 万人次 → 人次): the
+/// scale says how big, the measure word what is counted (所 schools, 次 occasions, 人 persons).
+fn measure(unit: &str) -> &str {
+    let stripped = unit.trim_start_matches(['十', '百', '千', '万', '亿']);
+    if stripped.is_empty() {
+        unit
+    } else {
+        stripped
+    }
 }
 
 fn last_chars(s: &str, n: usize) -> String {
@@ -119,9 +227,139 @@ fn window(before: &str, after: &str) -> HashMap<String, f64> {
     w
 }
 
+/// The head of a sentence (its first characters, up to its first Arabic number), when a figure
+/// stands further on: in an enumeration (生均经费分别为学前教育13510元、普通小学10124元) or a
+/// change after a level (经费169333万元，增长率7.17%) the topic stands at the head, far from
+/// the later figures. A date opening the sentence (2021年，…) is not its topic. `sentence_before` is the sentence
+/// up to the figure.
+pub(super) fn head_of(sentence_before: &str) -> Option<String> {
+    let topic = match LEADING_DATE.find(sentence_before) {
+        Some(m) => &sentence_before[m.end()..],
+        None => sentence_before,
+    };
+    // Whitespace (a table's line breaks, PDF spacing) does not count towards its length.
+    let head: String = topic
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        // Up to the first Arabic number: Chinese numerals also begin words (一般, 三是).
+        .take_while(|c| !(c.is_ascii_digit() || ('０'..='９').contains(c)))
+        .take(BEFORE)
+        .collect();
+    let rest = topic.chars().filter(|c| !c.is_whitespace()).count();
+    (head.chars().count() < rest).then_some(head)
+}
+
+/// The indicator of the whole a figure is a part of: 其中 earlier in its sentence makes the
+/// figures after it parts of the last figure before it printed in the same unit
+/// (学校269所，其中公办学校172所，民办学校97所; 在校学生数 7.2 6.53 / 其中：普通小学 4.5).
+fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
+    let sentence: Vec<char> = cx.chars[f.sentence.0..f.start.max(f.sentence.0)].to_vec();
+    let at = sentence
+        .windows(2)
+        .rposition(|w| w == ['其', '中'])
+        .map(|p| f.sentence.0 + p)?;
+    cx.earlier
+        .iter()
+        .rev()
+        .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
+        .and_then(|e| e.indicator.as_deref())
+}
+
+/// Adds a sentence head to a window, weighing less than the words next to the figure.
+fn add_head(w: &mut HashMap<String, f64>, head: &str) {
+    for b in bigrams(head) {
+        w.entry(b).or_insert(HEAD_WEIGHT);
+    }
+}
+
+/// A name without the catalogue's trailing 数 ("number of"): reports print the counted thing
+/// and a measure word (学校269所), not 学校数.
+fn name_words(name: &str) -> &str {
+    match name.strip_suffix('数') {
+        Some(stem) if stem.chars().count() >= 2 => stem,
+        _ => name,
+    }
+}
+
 /// A name, as a window: every bigram counts fully.
 fn name_window(name: &str) -> HashMap<String, f64> {
-    bigrams(name).into_iter().map(|b| (b, 1.0)).collect()
+    bigrams(name_words(name))
+        .into_iter()
+        .map(|b| (b, 1.0))
+        .collect()
+}
+
+/// The ways a report may print a catalogue name: the name without its bracketed part, and, when
+/// the bracket holds as many characters as the word before it, the name with the bracket in
+/// place of that word (在校（在园）学生数: 在校学生数 and 在园学生数).
+fn name_variants(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let Some(open) = chars.iter().position(|c| matches!(c, '（' | '(')) else {
+        return vec![name.to_string()];
+    };
+    let Some(close) = chars[open..]
+        .iter()
+        .position(|c| matches!(c, '）' | ')'))
+        .map(|p| open + p)
+    else {
+        return vec![name.to_string()];
+    };
+    let head = &chars[..open];
+    let inner = &chars[open + 1..close];
+    let rest = &chars[close + 1..];
+    let mut out = vec![head.iter().chain(rest).collect::<String>()];
+    let n = inner.len();
+    if n > 0 && head.len() >= n && head[head.len() - n..].iter().all(|c| is_han(*c)) {
+        let kept = &head[..head.len() - n];
+        out.push(kept.iter().chain(inner).chain(rest).collect());
+    }
+    out
+}
+
+/// `text` without the figures it holds (an Arabic number and the unit printed after it) and
+/// without units in brackets (a table's 在校学生数（万人）): a unit names nothing, and the unit
+/// of another figure (万元 in 经费169333万元，增长率) is incidental.
+fn without_figures(text: &str, units: &[String]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if matches!(c, '（' | '(') {
+            let rest: String = chars[i + 1..chars.len().min(i + 10)].iter().collect();
+            let unit = units.iter().find(|u| {
+                rest.strip_prefix(u.as_str())
+                    .is_some_and(|r| r.starts_with(['）', ')']))
+            });
+            if let Some(u) = unit {
+                i += u.chars().count() + 2;
+                out.push('|');
+                continue;
+            }
+        }
+        if !(c.is_ascii_digit() || ('０'..='９').contains(&c)) {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        while i < chars.len()
+            && (chars[i].is_ascii_digit()
+                || ('０'..='９').contains(&chars[i])
+                || ".．,，".contains(chars[i])
+                || chars[i].is_whitespace())
+        {
+            i += 1;
+        }
+        while i < chars.len() && "余多万亿".contains(chars[i]) {
+            i += 1;
+        }
+        let rest: String = chars[i..chars.len().min(i + 8)].iter().collect();
+        if let Some(u) = units.iter().find(|u| rest.starts_with(u.as_str())) {
+            i += u.chars().count();
+        }
+        out.push('|');
+    }
+    out
 }
 
 impl Profiles {
@@ -137,22 +375,41 @@ impl Profiles {
             .indicators
             .iter()
             .enumerate()
-            .map(|(i, ind)| Window {
-                indicator: i,
-                bigrams: name_window(&ind.name_zh),
-                unit: String::new(),
-                value: None,
-                label: format!("name {}", ind.name_zh),
+            .flat_map(|(i, ind)| {
+                name_variants(&ind.name_zh)
+                    .into_iter()
+                    .map(move |name| Window {
+                        indicator: i,
+                        bigrams: name_window(&name),
+                        unit: String::new(),
+                        value: None,
+                        label: format!("name {}", ind.name_zh),
+                        modifiers: modifiers_in(&name),
+                        kind: None,
+                    })
             })
             .collect();
         for e in &k.examples {
             if let Some(&i) = index.get(e.indicator.as_str()) {
+                let lead = without_figures(&e.lead, &k.unit_spellings);
+                let after = without_figures(&e.after, &k.unit_spellings);
+                // Built as a figure's window is, sentence head included.
+                let mut bigrams = window(&lead, &after);
+                let mut text = window_text(&lead, &after);
+                if let Some(head) = &e.head {
+                    let head = without_figures(head, &k.unit_spellings);
+                    add_head(&mut bigrams, &head);
+                    text.push(' ');
+                    text.push_str(&head);
+                }
                 windows.push(Window {
                     indicator: i,
-                    bigrams: window(&e.lead, &e.after),
+                    bigrams,
                     unit: e.unit.clone(),
                     value: Some(e.value),
                     label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
+                    modifiers: modifiers_in(&text),
+                    kind: Some(e.kind),
                 });
             }
         }
@@ -167,7 +424,21 @@ impl Profiles {
             .into_iter()
             .map(|(b, d)| (b, (1.0 + n / d).ln()))
             .collect();
-        Profiles { windows, idf }
+        let mut measures: HashMap<usize, Vec<String>> = HashMap::new();
+        for w in &windows {
+            if w.kind.is_some_and(|k| k.fixed_unit().is_none()) {
+                let list = measures.entry(w.indicator).or_default();
+                let m = measure(&w.unit).to_string();
+                if !list.contains(&m) {
+                    list.push(m);
+                }
+            }
+        }
+        Profiles {
+            windows,
+            idf,
+            measures,
+        }
     }
 
     fn weight(&self, b: &str) -> f64 {
@@ -197,10 +468,34 @@ impl Profiles {
             0.0
         }
     }
+
+    /// How much of `name` (rarity-weighted) the figure's window `w` holds, each bigram counted
+    /// by its nearness in `w`: 1 when the whole name stands just before the figure. Unlike the
+    /// cosine it ignores the window's other words, which name the circumstances (全区共有各级
+    /// 各类学校: only 学校 is the counted thing).
+    fn coverage(&self, w: &HashMap<String, f64>, name: &HashMap<String, f64>) -> f64 {
+        let total: f64 = name.keys().map(|x| self.weight(x).powi(2)).sum();
+        let held: f64 = name
+            .keys()
+            .filter_map(|x| w.get(x).map(|n| n * self.weight(x).powi(2)))
+            .sum();
+        if total > 0.0 {
+            held / total
+        } else {
+            0.0
+        }
+    }
 }
 
 static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年(底|末)?").expect("valid regex"));
+/// A date opening a sentence (2021年，, 2020 年底, 2022年3月以来).
+static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*(?:19|20)\d{2}\s*年(?:底|末|初|度)?(?:\s*\d{1,2}\s*月(?:份|底)?)?(?:以来)?[，,、\s]*",
+    )
+    .expect("valid regex")
+});
 static TARGET_YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"到((?:19|20)\d{2})年").expect("valid regex"));
 /// Words that make a figure a goal. A bare 目标 does not (明确四大整改目标 counts goals);
@@ -220,6 +515,8 @@ const TARGET_WORDS: &[&str] = &[
 ];
 const DIRECTION_UP: &[&str] = &["增长", "增加", "提高", "提升"];
 const DIRECTION_DOWN: &[&str] = &["下降", "减少", "降低"];
+/// Words that name a growth rate: a percentage right after them is a growth, compared or not.
+const GROWTH_RATE: &[&str] = &["增长率", "增幅", "增速", "降幅"];
 const COMPARED: &[&str] = &["比上年", "较上年", "同比", "比去年", "较去年"];
 
 fn text(chars: &[char], from: usize, to: usize) -> String {
@@ -236,6 +533,12 @@ fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
         ObservationKind::Rank
     } else if f.unit == "个百分点" {
         ObservationKind::Change
+    } else if (f.unit == "%" || f.unit == "％")
+        && GROWTH_RATE
+            .iter()
+            .any(|w| clause_before.trim_end().ends_with(w))
+    {
+        ObservationKind::Growth
     } else if directed && (compared || f.value.chars().next().is_some_and(|c| !c.is_ascii_digit()))
     {
         if f.unit == "%" || f.unit == "％" {
@@ -250,6 +553,17 @@ fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
     }
 }
 
+/// The years `text` states as reference periods: not a comparison base (较2024年, 比上年's
+/// 比2020年, 与2019年相比), which is the base period of a change.
+fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
+    YEAR.captures_iter(text)
+        .filter(|c| {
+            let before = text[..c.get(0).map_or(0, |m| m.start())].trim_end();
+            !before.ends_with(['较', '比', '与', '同'])
+        })
+        .collect()
+}
+
 /// The reference period: a year the sentence states before the figure (or, for a target, the
 /// year it is due), else a year stated earlier in the paragraph, else the year reviewed.
 fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Option<String>) {
@@ -260,7 +574,7 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
             return (c[1].to_string(), None);
         }
     }
-    if let Some(c) = YEAR.captures_iter(&sentence_before).last() {
+    if let Some(c) = stated_years(&sentence_before).last() {
         let code = match c.get(2) {
             Some(_) => format!("{}-12", &c[1]),
             None => c[1].to_string(),
@@ -272,7 +586,7 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
     while p > 0 && cx.chars[p - 1] != '\n' {
         p -= 1;
     }
-    if let Some(c) = YEAR.captures_iter(&text(cx.chars, p, f.sentence.0)).last() {
+    if let Some(c) = stated_years(&text(cx.chars, p, f.sentence.0)).last() {
         let year = c[1].to_string();
         let note = format!("inferred: {year}年 stated earlier in the paragraph");
         return (year, Some(note));
@@ -392,6 +706,18 @@ fn name_before(clause_before: &str) -> String {
     name
 }
 
+/// How sure a choice is: its score (at most 1), halved when the runner-up scores as much, so a
+/// close call asks for a reviewer's attention.
+fn confidence(best: f64, second: f64) -> f64 {
+    let margin = if best > 0.0 {
+        ((best - second) / best).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = best.clamp(0.0, 1.0) * (0.5 + 0.5 * margin);
+    (c * 1000.0).round() / 1000.0
+}
+
 /// Decides one figure.
 pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let profiles = &k.profiles;
@@ -412,39 +738,58 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         .ok()
         .map(|q| q.value * factor);
     let after_unit = text(cx.chars, f.end.min(f.clause.1), f.clause.1);
-    // The clause may be short (其中公办172所): then the sentence supplies the words before it.
-    let before = if clause_before.chars().count() >= 4 {
-        clause_before.clone()
-    } else {
-        sentence_before.clone()
-    };
-    let mut mine = window(&before, &after_unit);
-    // In an enumeration (生均经费分别为学前教育13510元、普通小学10124元) the topic stands at
-    // the head of the sentence, far from the later figures: it joins their window, weighing less.
-    let head: String = sentence_before
-        .chars()
-        .take_while(|c| !super::knowledge::is_numeral(*c))
-        .take(BEFORE)
-        .collect();
-    if head.chars().count() < sentence_before.chars().count() {
-        for b in bigrams(&head) {
-            mine.entry(b).or_insert(HEAD_WEIGHT);
+    let before = without_figures(&clause_before, &k.unit_spellings);
+    let after = without_figures(&after_unit, &k.unit_spellings);
+    let mut mine = window(&before, &after);
+    // The clause may be short (普惠率93%): then the clause before supplies words, weighing no
+    // more than a sentence head (they describe the figure before). Not for a part (其中公办
+    // 172所): the clause before describes its whole, which [`whole_of`] stands for.
+    let whole = whole_of(f, cx);
+    if clause_before.chars().count() < 4 && whole.is_none() {
+        let earlier = text(cx.chars, f.sentence.0, f.clause.0);
+        let earlier = without_figures(&earlier, &k.unit_spellings);
+        for (b, w) in window(&earlier, "") {
+            mine.entry(b).or_insert(w.min(HEAD_WEIGHT));
         }
     }
+    let mut mine_text = window_text(&before, &after);
+    if let Some(head) = head_of(&sentence_before).map(|h| without_figures(&h, &k.unit_spellings)) {
+        add_head(&mut mine, &head);
+        mine_text.push(' ');
+        mine_text.push_str(&head);
+    }
+    let mine_modifiers = modifiers_in(&mine_text);
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
-    let mut per_indicator: HashMap<usize, (f64, usize, f64)> = HashMap::new();
+    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64)> = HashMap::new();
     for (wi, w) in profiles.windows.iter().enumerate() {
-        // The same printed unit (所, 场次, 人次) is a cue of its own.
-        let unit_cue = if w.unit.is_empty() || w.unit == f.unit {
+        // Units and magnitudes compare only between values of one kind: a growth rate is in %
+        // whatever it is the growth of, and a change is smaller than the level it changes.
+        let same_kind = w.kind == Some(kind);
+        let comparable_unit = same_kind
+            || (kind.fixed_unit().is_none() && w.kind.is_some_and(|k| k.fixed_unit().is_none()));
+        let comparable_value =
+            same_kind || (kind.is_level() && w.kind.is_some_and(|k| k.is_level()));
+        // The same measure word (所, 场次, 人次) is a cue of its own; for a name, the measure
+        // words of the indicator's published figures.
+        let unit_cue = if w.kind.is_none() {
+            let printed = profiles.measures.get(&w.indicator);
+            if kind.fixed_unit().is_some()
+                || printed.is_none_or(|m| m.iter().any(|m| m == measure(&f.unit)))
+            {
+                1.0
+            } else {
+                UNIT_MISMATCH
+            }
+        } else if !comparable_unit || measure(&w.unit) == measure(&f.unit) {
             1.0
         } else {
-            0.7
+            UNIT_MISMATCH
         };
         // A figure orders of magnitude away from an example is likely another quantity (a
         // per-student amount beside a total, a count of schools beside one of students).
         let magnitude_cue = match (value, w.value) {
-            (Some(v), Some(e)) if v > 0.0 && e > 0.0 => {
+            (Some(v), Some(e)) if comparable_value && v > 0.0 && e > 0.0 => {
                 let d = (v.log10() - e.log10()).abs();
                 if d <= 1.0 {
                     1.0
@@ -456,20 +801,39 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             }
             _ => 1.0,
         };
-        let sim = unit_cue * magnitude_cue * profiles.similarity(&mine, &w.bigrams);
-        let e = per_indicator.entry(w.indicator).or_insert((0.0, wi, 0.0));
+        // A per-capita amount or an addition is another quantity than the plain one.
+        let modifier_cue =
+            MODIFIER_MISMATCH.powi((w.modifiers ^ mine_modifiers).count_ones() as i32);
+        let sim = unit_cue * magnitude_cue * modifier_cue * profiles.similarity(&mine, &w.bigrams);
+        let e = per_indicator
+            .entry(w.indicator)
+            .or_insert((0.0, wi, 0.0, 0.0));
         if w.unit.is_empty() {
-            e.2 = sim;
+            // Of a name's variants, the closest.
+            e.2 = e.2.max(sim);
+            e.3 = e.3.max(modifier_cue * profiles.coverage(&mine, &w.bigrams));
         } else if sim > e.0 {
             e.0 = sim;
             e.1 = wi;
         }
     }
+    // Example and name agreeing is the strongest cue; the name standing whole next to the figure
+    // multiplies the evidence (up to twice).
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
-        .map(|(i, (example, wi, name))| (i, (example.max(name) + 0.25 * example.min(name), wi)))
+        .map(|(i, (example, wi, name, cover))| {
+            let evidence = example.max(name) + 0.25 * example.min(name);
+            let score = evidence * (1.0 + cover);
+            match whole {
+                // A part: its whole's indicator, unless its words say clearly otherwise.
+                Some(code) if code == k.indicators[i].code => (i, (score * PART_OF, wi)),
+                _ => (i, (score, wi)),
+            }
+        })
         .collect();
     let mut best: Option<(usize, f64, usize)> = None;
+    // The score of the runner-up among the indicators that could take the figure.
+    let mut second = 0.0;
     let mut best_any: Option<(usize, f64)> = None;
     let mut ranked: Vec<(usize, (f64, usize))> = per_indicator.into_iter().collect();
     // Deterministic order: by score, then by catalogue order.
@@ -484,8 +848,12 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             || value
                 .is_none_or(|v| ind.min.is_none_or(|m| v >= m) && ind.max.is_none_or(|m| v <= m));
         if kind.value_unit(ind.unit) == canonical && in_range {
-            best = Some((i, score, wi));
-            break;
+            if best.is_none() {
+                best = Some((i, score, wi));
+            } else {
+                second = score;
+                break;
+            }
         }
     }
     let (period, period_note) = match &f.column {
@@ -513,9 +881,14 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 &ind.dimensions,
                 k,
             );
+            let part = if whole == Some(ind.code.as_str()) {
+                ", a part (其中) of the figure before"
+            } else {
+                ""
+            };
             let why = format!(
-                "{} ({}): {}, similarity {:.2}",
-                ind.name_zh, ind.code, profiles.windows[wi].label, score
+                "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
+                ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
             Decision::Proposal(Proposal {
                 row: ObservationRow {
@@ -539,7 +912,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 },
                 quote_start: f.clause.0,
                 quote_end: f.clause.1,
-                confidence: (score.min(1.0) * 1000.0).round() / 1000.0,
+                confidence: confidence(score, second),
                 why,
             })
         }
@@ -574,5 +947,357 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 why,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each cue on a small hand-made catalogue (SYNTHETIC names, quotes and figures, not from
+    //! any report): the figure's indicator with the cue, where a neighbour would win without it.
+
+    use super::*;
+    use crate::domain::Category;
+    use crate::extract::knowledge::{after_of, lead_of, Example, IndicatorCue};
+    use crate::extract::{extract, Options};
+
+    fn indicator(code: &str, name: &str, unit: CanonicalUnit) -> IndicatorCue {
+        IndicatorCue {
+            code: code.into(),
+            name_zh: name.into(),
+            unit,
+            category: Category::Schools,
+            dimensions: Vec::new(),
+            min: Some(0.0),
+            max: None,
+        }
+    }
+
+    /// A published figure of `code`: its quote, its value and unit as printed.
+    fn example(code: &str, quote: &str, value: &str, unit: &str, kind: ObservationKind) -> Example {
+        let factor = match unit {
+            "万元" | "万人" => 1e4,
+            _ => 1.0,
+        };
+        let number: f64 = value
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .expect("a number");
+        Example {
+            indicator: code.into(),
+            lead: lead_of(quote, value),
+            after: after_of(quote, value, unit),
+            head: None,
+            unit: unit.into(),
+            kind,
+            breakdown: Breakdown::default(),
+            value: number * factor,
+        }
+    }
+
+    fn knowledge(indicators: Vec<IndicatorCue>, examples: Vec<Example>) -> Knowledge {
+        let units = [
+            ("所", CanonicalUnit::Count, 1.0),
+            ("个", CanonicalUnit::Count, 1.0),
+            ("次", CanonicalUnit::Count, 1.0),
+            ("场次", CanonicalUnit::Count, 1.0),
+            ("人", CanonicalUnit::Person, 1.0),
+            ("万人", CanonicalUnit::Person, 1e4),
+            ("元", CanonicalUnit::Yuan, 1.0),
+            ("万元", CanonicalUnit::Yuan, 1e4),
+            ("%", CanonicalUnit::Percent, 1.0),
+        ];
+        Knowledge {
+            indicators,
+            units: units
+                .iter()
+                .map(|(u, c, f)| (u.to_string(), (*c, *f)))
+                .collect(),
+            districts: vec![("500999".into(), "合成区".into(), "Synthetic".into())],
+            examples,
+            ..Knowledge::default()
+        }
+        .finish()
+    }
+
+    /// Every figure of `text` with its indicator (`-` when unmatched) and kind.
+    fn decided(text: &str, k: &Knowledge) -> Vec<(String, String, ObservationKind)> {
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = extract(text, k, &opts).expect("extraction");
+        let mut out: Vec<(usize, (String, String, ObservationKind))> = ex
+            .observations
+            .iter()
+            .map(|p| {
+                (
+                    p.quote_start,
+                    (p.row.value.clone(), p.row.indicator.clone(), p.row.kind),
+                )
+            })
+            .collect();
+        out.extend(ex.unmatched.iter().map(|u| {
+            let kind = u.kind.parse().expect("a kind");
+            (u.quote_start, (u.value.clone(), "-".to_string(), kind))
+        }));
+        out.sort_by_key(|(at, _)| *at);
+        out.into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn indicator_of(text: &str, value: &str, k: &Knowledge) -> String {
+        decided(text, k)
+            .into_iter()
+            .find(|(v, _, _)| v == value)
+            .map(|(_, i, _)| i)
+            .unwrap_or_else(|| panic!("{value} is not a figure of {text}"))
+    }
+
+    #[test]
+    fn bigrams_stay_within_runs_of_chinese_characters() {
+        // A bracket ends a word; whitespace inside a word (PDF spacing) does not.
+        assert_eq!(
+            bigrams("在校（在园）学生数"),
+            vec!["在校", "在园", "学生", "生数"]
+        );
+        assert_eq!(
+            bigrams("中小 学生2.5万人"),
+            vec!["中小", "小学", "学生", "万人"]
+        );
+    }
+
+    #[test]
+    fn names_read_as_reports_print_them() {
+        assert_eq!(name_words("学校数"), "学校");
+        assert_eq!(name_words("人数"), "人数");
+        assert_eq!(
+            name_variants("在校（在园）学生数"),
+            vec!["在校学生数", "在园学生数"]
+        );
+        assert_eq!(name_variants("学校数"), vec!["学校数"]);
+    }
+
+    #[test]
+    fn a_name_standing_whole_before_the_figure_beats_an_example_sharing_circumstances() {
+        // The drills example shares 全区各级各类学校 with the clause; only 学校 is the counted
+        // thing, and it is the whole (trimmed) name of `schools`.
+        let k = knowledge(
+            vec![
+                indicator("schools", "学校数", CanonicalUnit::Count),
+                indicator("drills", "学校开展安全演练场次", CanonicalUnit::Count),
+            ],
+            vec![example(
+                "drills",
+                "全区各级各类学校全年开展演练320所",
+                "320",
+                "所",
+                ObservationKind::Actual,
+            )],
+        );
+        assert_eq!(
+            indicator_of("全区共有各级各类学校269所。", "269", &k),
+            "schools"
+        );
+    }
+
+    #[test]
+    fn a_modifier_the_figure_lacks_marks_another_quantity() {
+        // 增加公办在园幼儿 is an addition; 全区公办在园幼儿 counts all of them.
+        let k = knowledge(
+            vec![
+                indicator("enrolled", "在园幼儿数", CanonicalUnit::Person),
+                indicator("added", "新增公办在园幼儿数", CanonicalUnit::Person),
+            ],
+            vec![
+                example(
+                    "added",
+                    "增加公办在园幼儿820人",
+                    "820",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "enrolled",
+                    "幼儿园共有幼儿9000人",
+                    "9000",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        assert_eq!(
+            indicator_of("全区公办在园幼儿7353人。", "7353", &k),
+            "enrolled"
+        );
+        assert_eq!(modifiers_in("生均公用经费"), 0b01);
+        assert_eq!(modifiers_in("新增学位"), 0b10);
+        assert_eq!(modifiers_in("在校学生"), 0);
+    }
+
+    #[test]
+    fn a_growth_rate_is_the_growth_of_the_quantity_the_sentence_opens_with() {
+        // 增长率 makes 7.17% a growth; the topic is the head of the sentence (after its date),
+        // not the percent indicator whose example shares 增长率.
+        let k = knowledge(
+            vec![
+                indicator("budget", "一般公共预算教育经费", CanonicalUnit::Yuan),
+                indicator("rate", "学生体质健康达标率", CanonicalUnit::Percent),
+            ],
+            vec![example(
+                "rate",
+                "学生体质健康达标增长率90%",
+                "90",
+                "%",
+                ObservationKind::Actual,
+            )],
+        );
+        let text = "2021年一般公共预算教育经费169333万元，比2020年增加了11330万元，增长率7.17%。";
+        let all = decided(text, &k);
+        assert_eq!(
+            all,
+            vec![
+                ("169333".into(), "budget".into(), ObservationKind::Actual),
+                (
+                    "增加了11330".into(),
+                    "budget".into(),
+                    ObservationKind::Change
+                ),
+                ("7.17".into(), "budget".into(), ObservationKind::Growth),
+            ]
+        );
+        assert_eq!(
+            head_of("2021年，全区新建学校5所，投资"),
+            Some("全区新建学校".to_string())
+        );
+        // A sentence that opens with its figure has no head apart from it.
+        assert_eq!(head_of("新建学校"), None);
+    }
+
+    #[test]
+    fn a_comparison_base_is_not_the_reference_year() {
+        let years: Vec<String> = stated_years("2025年全区事件较2024年相比")
+            .iter()
+            .map(|c| c[1].to_string())
+            .collect();
+        assert_eq!(years, vec!["2025"]);
+        let years: Vec<String> = stated_years("比2020年增加")
+            .iter()
+            .map(|c| c[1].to_string())
+            .collect();
+        assert!(years.is_empty());
+    }
+
+    #[test]
+    fn figures_and_bracketed_units_are_not_names() {
+        let units = vec!["万元".to_string(), "万人".to_string(), "元".to_string()];
+        assert_eq!(
+            without_figures("经费169333万元，增长率", &units),
+            "经费|，增长率"
+        );
+        assert_eq!(without_figures("在校学生数（万人）", &units), "在校学生数|");
+        assert_eq!(without_figures("全区在校学生", &units), "全区在校学生");
+    }
+
+    #[test]
+    fn a_part_after_qizhong_is_of_the_indicator_of_its_whole() {
+        // 其中公办在园幼儿 is closer in words to the aid example than to the enrolment one;
+        // being a part of 在园幼儿14662人 decides.
+        let k = knowledge(
+            vec![
+                indicator("enrolled", "在校学生数", CanonicalUnit::Person),
+                indicator("aided", "资助公办在园幼儿人数", CanonicalUnit::Person),
+            ],
+            vec![
+                example(
+                    "enrolled",
+                    "全区共有在园幼儿9000人",
+                    "9000",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "aided",
+                    "资助公办在园幼儿820人",
+                    "820",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        let text = "全区共有在园幼儿14662人，其中公办在园幼儿7353人，民办在园幼儿7309人。";
+        let all: Vec<String> = decided(text, &k).into_iter().map(|(_, i, _)| i).collect();
+        assert_eq!(all, vec!["enrolled", "enrolled", "enrolled"]);
+    }
+
+    #[test]
+    fn another_measure_word_counts_another_thing() {
+        // Two examples alike in words: the one printed with the figure's measure word (次, not
+        // 所) wins; without the cue the first in catalogue order would.
+        let k = knowledge(
+            vec![
+                indicator("by_school", "合成指标甲", CanonicalUnit::Count),
+                indicator("by_occasion", "合成指标乙", CanonicalUnit::Count),
+            ],
+            vec![
+                example(
+                    "by_school",
+                    "今年开展活动30所",
+                    "30",
+                    "所",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "by_occasion",
+                    "今年开展活动30次",
+                    "30",
+                    "次",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        assert_eq!(indicator_of("今年开展活动5次。", "5", &k), "by_occasion");
+        assert_eq!(indicator_of("今年开展活动5所。", "5", &k), "by_school");
+        assert_eq!(measure("万元"), "元");
+        assert_eq!(measure("万人次"), "人次");
+        assert_eq!(measure("万"), "万");
+    }
+
+    #[test]
+    fn a_growth_is_not_compared_by_unit_or_size_with_levels() {
+        // A level example (万元, ~10⁸) says nothing against 增长3.29% by its unit or size; its
+        // words are the figure's, and they decide.
+        let k = knowledge(
+            vec![
+                indicator("funds", "合成指标甲", CanonicalUnit::Yuan),
+                indicator("rate", "合成指标乙", CanonicalUnit::Percent),
+            ],
+            vec![
+                example(
+                    "funds",
+                    "教育经费10124万元",
+                    "10124",
+                    "万元",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "rate",
+                    "教育经费覆盖率增长3%",
+                    "增长3",
+                    "%",
+                    ObservationKind::Growth,
+                ),
+            ],
+        );
+        assert_eq!(
+            decided("教育经费增长3.29%。", &k),
+            vec![("增长3.29".into(), "funds".into(), ObservationKind::Growth)]
+        );
+    }
+
+    #[test]
+    fn confidence_falls_with_a_close_runner_up() {
+        assert_eq!(confidence(0.8, 0.0), 0.8);
+        assert_eq!(confidence(0.8, 0.8), 0.4);
+        assert_eq!(confidence(1.6, 0.0), 1.0);
+        assert_eq!(confidence(0.0, 0.0), 0.0);
     }
 }

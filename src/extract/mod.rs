@@ -141,6 +141,7 @@ pub fn extract(
     let mut found = figures::find(&chars, knowledge);
     found.extend(tables::find(&chars, knowledge));
     found.sort_by_key(|f| f.start);
+    let mut earlier: Vec<matcher::Earlier> = Vec::new();
     for figure in found {
         let ctx = matcher::Context {
             chars: &chars,
@@ -149,11 +150,24 @@ pub fn extract(
             review_year: meta.review_year,
             review_span: meta.review_span(),
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
+            earlier: &earlier,
         };
-        match matcher::decide(&figure, &ctx, knowledge) {
-            matcher::Decision::Proposal(p) => observations.push(p),
-            matcher::Decision::Unmatched(u) => unmatched.push(u),
-        }
+        let indicator = match matcher::decide(&figure, &ctx, knowledge) {
+            matcher::Decision::Proposal(p) => {
+                let code = p.row.indicator.clone();
+                observations.push(p);
+                Some(code)
+            }
+            matcher::Decision::Unmatched(u) => {
+                unmatched.push(u);
+                None
+            }
+        };
+        earlier.push(matcher::Earlier {
+            end: figure.end,
+            unit: figure.unit,
+            indicator,
+        });
     }
     number_keys(&mut observations, &code);
     Ok(Extraction {

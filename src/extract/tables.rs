@@ -4,7 +4,9 @@
 //! followed by one cell per value column is a row: its label names the indicator (and the unit,
 //! `在校学生数（万人）`), the text cells before it name its category (`学前教育`: the
 //! breakdown), and each value column says whether the cell is a target or an actual and of
-//! which period. Empty cells (`*`, `—`, blank) are skipped.
+//! which period. Empty cells (`*`, `—`, blank) are skipped. A row without a unit of its own
+//! (`其中：普通小学`) is a part of the row that gave it its unit, and that row heads its
+//! sentence (the matcher reads `在校学生数` there).
 
 use std::sync::LazyLock;
 
@@ -127,6 +129,7 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
         let mut pending: Vec<&Line> = Vec::new();
         let mut category_start: Option<usize> = None;
         let mut unit = String::new();
+        let mut unit_row = 0;
         while k < cells.len() {
             let c = cells[k];
             if c.text.chars().count() > 40 {
@@ -142,14 +145,15 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
                     == n
             {
                 // A row: `c` is its label.
+                // A label without a unit (其中：普通小学) keeps the unit of the row above.
+                let start = category_start.unwrap_or(c.start);
                 if let Some(u) = UNIT.captures(&c.text) {
                     let u = u[1].trim().to_string();
                     if knowledge.units.contains_key(&u) {
                         unit = u;
+                        unit_row = start;
                     }
                 }
-                // A label without a unit (其中：普通小学) keeps the unit of the row above.
-                let start = category_start.unwrap_or(c.start);
                 let row_end = cells[k + n].end;
                 for (col, cell) in columns.iter().zip(&cells[k + 1..=k + n]) {
                     if is_empty_cell(&cell.text) || unit.is_empty() {
@@ -164,7 +168,9 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
                         end: cell.end,
                         number_start: cell.start,
                         clause: (start, row_end),
-                        sentence: (start, row_end),
+                        // A row that inherits its unit is a part of the row that gave it
+                        // (其中：普通小学 under 在校学生数（万人）): that row heads its sentence.
+                        sentence: (unit_row.min(start), row_end),
                         is_rank: false,
                         column: Some(col.clone()),
                     });
@@ -187,4 +193,27 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
         i = k.max(i + 1);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CanonicalUnit;
+
+    #[test]
+    fn a_row_inheriting_its_unit_reads_the_row_that_gave_it() {
+        // SYNTHETIC table: 其中：普通小学 has no unit of its own.
+        let text = "指标\n\t2025年目标\n\t2023年完成\n\t在校学生数（万人）\n\t7.2\n\t6.5\n\t其中：普通小学\n\t4.5\n\t4.1\n";
+        let mut k = Knowledge::default();
+        k.units.insert("万人".into(), (CanonicalUnit::Person, 1e4));
+        let chars: Vec<char> = text.chars().collect();
+        let found = find(&chars, &k);
+        let part = found.iter().find(|f| f.value == "4.5").expect("a cell");
+        let sentence: String = chars[part.sentence.0..part.sentence.1].iter().collect();
+        assert!(sentence.starts_with("在校学生数（万人）"), "{sentence:?}");
+        let clause: String = chars[part.clause.0..part.clause.1].iter().collect();
+        assert!(clause.starts_with("其中：普通小学"), "{clause:?}");
+        let whole = found.iter().find(|f| f.value == "7.2").expect("a cell");
+        assert_eq!(whole.sentence, whole.clause);
+    }
 }
