@@ -47,6 +47,38 @@ pub fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
+/// A copy of the real seed folder without one report (its source, observations and
+/// findings; the catalogue stays whole): a warehouse that has not seen that report yet.
+pub fn seeds_without(source: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&seeds_dir(), dir.path());
+    for file in [
+        format!("observations/{source}.csv"),
+        format!("findings/{source}.csv"),
+        format!("sources/{source}.toml"),
+        format!("sources/{source}.txt"),
+    ] {
+        let path = dir.path().join(&file);
+        if path.exists() {
+            std::fs::remove_file(&path).expect("remove seed file");
+        }
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// The synthetic fixture (invented figures, for edge cases only).
 pub fn synthetic_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic")
