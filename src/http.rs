@@ -250,12 +250,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
             introspection: options.introspection,
         },
     );
-    let metrics = match Metrics::new() {
-        Ok(m) => m,
-        // Registration only fails on a duplicate or malformed series name: a bug caught by
-        // every test, never a runtime condition.
-        Err(e) => panic!("metrics registry: {e}"),
-    };
+    let metrics = Metrics::new();
     let state = AppState {
         db,
         schema,

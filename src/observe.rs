@@ -24,18 +24,28 @@ pub enum ObserveError {
     /// A metric could not be registered or encoded.
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// The registry could not be set up (logged at start).
+    #[error("metrics are disabled: the registry could not be set up")]
+    Disabled,
     /// The encoded metrics are not UTF-8 (the text encoder always writes UTF-8).
     #[error("metrics are not UTF-8: {0}")]
     Encoding(#[from] std::string::FromUtf8Error),
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
 }
 
 /// Distinct operation names kept as their own label; later ones count as `other`. Operation
 /// names come from clients, and an unbounded label would grow the registry without end.
 pub const MAX_OPERATION_LABELS: usize = 200;
 
-/// The server's metrics (cheap to clone).
+/// The server's metrics (cheap to clone). Without a registry (see [`Metrics::new`]) every
+/// method does nothing and `/metrics` answers an error.
 #[derive(Clone)]
-pub struct Metrics(Arc<Inner>);
+pub struct Metrics(Option<Arc<Inner>>);
 
 struct Inner {
     registry: Registry,
@@ -50,8 +60,21 @@ struct Inner {
 }
 
 impl Metrics {
-    /// Registers every series.
-    pub fn new() -> Result<Metrics, ObserveError> {
+    /// Registers every series. Registration fails only on a malformed or duplicate series
+    /// name, a bug that the tests would show; the server then runs without metrics (and says
+    /// so in its log) rather than not at all.
+    pub fn new() -> Metrics {
+        match Self::try_new() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "metrics disabled");
+                Metrics(None)
+            }
+        }
+    }
+
+    /// Registers every series, or says why it cannot.
+    pub fn try_new() -> Result<Metrics, ObserveError> {
         let registry = Registry::new_custom(Some("edustats".into()), None)?;
         let latency_buckets = vec![
             0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -118,7 +141,7 @@ impl Metrics {
         ] {
             registry.register(c)?;
         }
-        Ok(Metrics(Arc::new(Inner {
+        Ok(Metrics(Some(Arc::new(Inner {
             registry,
             graphql_requests,
             graphql_seconds,
@@ -128,7 +151,7 @@ impl Metrics {
             exports,
             rate_limited,
             operations: Mutex::new(HashSet::new()),
-        })))
+        }))))
     }
 
     /// The label for a client's operation name: `anonymous` without one; letters, digits and
@@ -146,7 +169,10 @@ impl Metrics {
         if clean.is_empty() {
             return "other".into();
         }
-        let Ok(mut seen) = self.0.operations.lock() else {
+        let Some(inner) = &self.0 else {
+            return "other".into();
+        };
+        let Ok(mut seen) = inner.operations.lock() else {
             return "other".into();
         };
         if seen.contains(&clean) || seen.len() < MAX_OPERATION_LABELS {
@@ -165,16 +191,17 @@ impl Metrics {
         elapsed: Duration,
         statements: Option<u64>,
     ) {
-        self.0
+        let Some(inner) = &self.0 else { return };
+        inner
             .graphql_requests
             .with_label_values(&[operation, code])
             .inc();
-        self.0
+        inner
             .graphql_seconds
             .with_label_values(&[operation])
             .observe(elapsed.as_secs_f64());
         if let Some(n) = statements {
-            self.0
+            inner
                 .statements
                 .with_label_values(&[operation])
                 .observe(n as f64);
@@ -183,7 +210,8 @@ impl Metrics {
 
     /// Times one HTTP response.
     pub fn http_answered(&self, route: &str, status: u16, elapsed: Duration) {
-        self.0
+        let Some(inner) = &self.0 else { return };
+        inner
             .http_seconds
             .with_label_values(&[route, &status.to_string()])
             .observe(elapsed.as_secs_f64());
@@ -191,36 +219,46 @@ impl Metrics {
 
     /// Counts a request refused by a rate limit (`address` or `key`).
     pub fn rate_limited(&self, limit: &str) {
-        self.0.rate_limited.with_label_values(&[limit]).inc();
+        if let Some(inner) = &self.0 {
+            inner.rate_limited.with_label_values(&[limit]).inc();
+        }
     }
 
     /// Marks an export stream as running until the guard is dropped.
     pub fn export_started(&self) -> ExportGuard {
-        self.0.exports.inc();
-        ExportGuard(self.0.exports.clone())
+        let gauge = self.0.as_ref().map(|inner| inner.exports.clone());
+        if let Some(g) = &gauge {
+            g.inc();
+        }
+        ExportGuard(gauge)
     }
 
     /// The text exposition, with the pool's state read now.
     pub fn render(&self, db: &Db) -> Result<String, ObserveError> {
+        let Some(inner) = &self.0 else {
+            return Err(ObserveError::Disabled);
+        };
         let s = db.pool_state();
-        let pool = &self.0.pool;
+        let pool = &inner.pool;
         pool.with_label_values(&["in_use"]).set(i64::from(s.in_use));
         pool.with_label_values(&["idle"]).set(i64::from(s.idle));
         pool.with_label_values(&["max"]).set(i64::from(s.max));
         pool.with_label_values(&["waiting"])
             .set(i64::try_from(s.waiting).unwrap_or(i64::MAX));
         let mut out = Vec::new();
-        TextEncoder::new().encode(&self.0.registry.gather(), &mut out)?;
+        TextEncoder::new().encode(&inner.registry.gather(), &mut out)?;
         Ok(String::from_utf8(out)?)
     }
 }
 
 /// Counts an export as in flight while it lives (see [`Metrics::export_started`]).
-pub struct ExportGuard(IntGauge);
+pub struct ExportGuard(Option<IntGauge>);
 
 impl Drop for ExportGuard {
     fn drop(&mut self) {
-        self.0.dec();
+        if let Some(g) = &self.0 {
+            g.dec();
+        }
     }
 }
 
@@ -297,5 +335,26 @@ where
                 .with_span_list(false)
                 .finish(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_sets_up() {
+        assert!(Metrics::try_new().is_ok());
+    }
+
+    #[test]
+    fn request_ids() {
+        for ok in ["a", "req-1.2:3_x", &"z".repeat(128)] {
+            assert!(sane_request_id(&HeaderValue::from_str(ok).unwrap()), "{ok}");
+        }
+        for bad in ["", "a b", "a\"b", "é", &"z".repeat(129)] {
+            let v = HeaderValue::from_bytes(bad.as_bytes()).unwrap();
+            assert!(!sane_request_id(&v), "{bad}");
+        }
     }
 }
