@@ -623,10 +623,16 @@ async fn graphql_get(
     let response = match tokio::time::timeout(limit, state.schema.execute_batch(batch)).await {
         Ok(r) => r,
         Err(_) => {
+            for (op, n) in &counted {
+                let n = n.load(Ordering::Relaxed);
+                state
+                    .metrics
+                    .graphql_answered(op, "TIMEOUT", started.elapsed(), Some(n));
+            }
             return graphql_error(ApiError::Timeout(format!(
                 "the request ran past the server's time limit of {} ms",
                 limit.as_millis()
-            )))
+            )));
         }
     };
     record(&state.metrics, &counted, &response, started.elapsed());

@@ -218,7 +218,24 @@ async fn metrics_count_operations_codes_latency_statements_and_the_pool() {
             &[ops]
         ) > 0.0
     );
-    // Statements: the same query twice ran the same number, at least one each.
+    // Statements: exactly what the pool's own counter saw for a request run alone.
+    let pool_before = app.db.statement_count();
+    let (_, _, body) = send(
+        &router,
+        post("query Alone { districts { code } }", Some("Alone")),
+    )
+    .await;
+    assert!(json_of(&body)["errors"].is_null(), "{body}");
+    let ran = app.db.statement_count() - pool_before;
+    let text = scrape(&router).await;
+    let alone = sample(
+        &text,
+        "edustats_db_statements_per_request_sum",
+        &[("operation", "Alone")],
+    );
+    assert!(ran >= 1);
+    assert_eq!(alone, ran as f64, "{text}");
+    // The same query twice ran the same number, at least one each.
     let statements = sample(&after, "edustats_db_statements_per_request_sum", &[ops]);
     assert!(statements >= 2.0 && statements % 2.0 == 0.0, "{statements}");
     assert_eq!(
