@@ -1,13 +1,21 @@
 //! Configuration shared by the subcommands: flags with environment-variable fallbacks and
 //! defaults that need no setup (an SQLite file in the working directory, the seeds next to the
-//! crate).
+//! crate); for `serve`, also a TOML file ([`ServeArgs::resolve`]).
+//!
+//! Precedence, one rule for every setting: a flag, then its environment variable, then the
+//! config file, then the default. Every key of the file is the name of a flag with `_` for `-`
+//! (`--pool-size` is `pool_size`), so the README's table of flags is also the file's.
+//! Validation happens before anything starts: an unknown key, a value of the wrong type or out
+//! of range is a [`ConfigError`] naming the key.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Args;
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Args};
 
 use crate::db::PoolOptions;
+use crate::observe::LogFormat;
 
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://edustats.sqlite3";
@@ -93,4 +101,345 @@ pub fn default_seeds_dir() -> PathBuf {
     } else {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
     }
+}
+
+/// Every setting of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys are the flag names with `_`). Flags and
+    /// environment variables override it.
+    #[arg(long, env = "EDUSTATS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print the settings as resolved (a valid config file, password hidden) and exit.
+    #[arg(long)]
+    pub check_config: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "EDUSTATS_ADDR", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+    /// Seed folder loaded into an empty database.
+    #[arg(long, env = "EDUSTATS_SEEDS")]
+    pub seeds: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Log lines as text or as one JSON object per line.
+    #[arg(long, env = "EDUSTATS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Origins browsers may call the API from, comma-separated (`https://stats.example.org`).
+    /// Empty or `*`: any origin.
+    #[arg(long, env = "EDUSTATS_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Answer introspection (`__schema`, `__type`); `false` in production hides the schema.
+    #[arg(long, env = "EDUSTATS_INTROSPECTION", action = ArgAction::Set, default_value_t = true)]
+    pub introspection: bool,
+    /// Serve the web pages (dashboard, GraphiQL, review page and their assets).
+    #[arg(long, env = "EDUSTATS_PAGES", action = ArgAction::Set, default_value_t = true)]
+    pub pages: bool,
+    #[command(flatten)]
+    pub rate: RateArgs,
+}
+
+/// Rate limits of `serve` (see the README's "Operating edustats").
+#[derive(Debug, Clone, Args)]
+pub struct RateArgs {
+    /// Requests per minute from one client address to `/graphql` and the export (0: no limit).
+    #[arg(long, env = "EDUSTATS_RATE_LIMIT_ADDRESS", default_value_t = 600)]
+    pub rate_limit_address: u32,
+    /// Requests per minute with one API key, counted besides its address's (0: no limit).
+    #[arg(long, env = "EDUSTATS_RATE_LIMIT_KEY", default_value_t = 1200)]
+    pub rate_limit_key: u32,
+    /// Reverse proxies in front of the server that append to `X-Forwarded-For`: the client
+    /// address is that many entries from the right. 0 (the default): the header is ignored and
+    /// the connection's address is the client's.
+    #[arg(long, env = "EDUSTATS_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
+}
+
+/// The config file: every key optional, no other key allowed.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// See `--database-url`.
+    pub database_url: Option<String>,
+    /// See `--pool-size`.
+    pub pool_size: Option<u32>,
+    /// See `--pool-timeout-ms`.
+    pub pool_timeout_ms: Option<u64>,
+    /// See `--addr`.
+    pub addr: Option<String>,
+    /// See `--seeds`.
+    pub seeds: Option<PathBuf>,
+    /// See `--body-limit`.
+    pub body_limit: Option<usize>,
+    /// See `--request-timeout-ms`.
+    pub request_timeout_ms: Option<u64>,
+    /// See `--statement-timeout-ms`.
+    pub statement_timeout_ms: Option<u64>,
+    /// See `--max-batch`.
+    pub max_batch: Option<usize>,
+    /// See `--max-string`.
+    pub max_string: Option<usize>,
+    /// See `--max-list`.
+    pub max_list: Option<usize>,
+    /// See `--log-format`.
+    pub log_format: Option<LogFormat>,
+    /// See `--cors-origins`.
+    pub cors_origins: Option<Vec<String>>,
+    /// See `--introspection`.
+    pub introspection: Option<bool>,
+    /// See `--pages`.
+    pub pages: Option<bool>,
+    /// See `--rate-limit-address`.
+    pub rate_limit_address: Option<u32>,
+    /// See `--rate-limit-key`.
+    pub rate_limit_key: Option<u32>,
+    /// See `--trusted-proxies`.
+    pub trusted_proxies: Option<usize>,
+}
+
+/// A configuration that cannot be used; the server does not start (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key or a value of the wrong type.
+    #[error("config file {path}, line {line}, key `{key}`: {message}")]
+    File {
+        /// The file.
+        path: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// The key on that line.
+        key: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A value out of range or malformed, from whichever source gave it.
+    #[error("invalid setting `{key}`: {message}")]
+    Invalid {
+        /// The key (flag name with `_`).
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Whether a flag or its environment variable gave the value (they win over the file).
+fn given(m: &ArgMatches, id: &str) -> bool {
+    matches!(
+        m.value_source(id),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    )
+}
+
+/// Reads and parses the config file.
+pub fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_config(&text, &path.display().to_string())
+}
+
+/// Parses a config file's text; `path` names it in errors.
+pub fn parse_config(text: &str, path: &str) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        // toml's span points at the key (unknown key) or at the value (bad value): either way
+        // the key is what stands before `=` on that line.
+        let start = e.span().map(|s| s.start).unwrap_or(0).min(text.len());
+        let line = text[..start].matches('\n').count() + 1;
+        let line_text = text.lines().nth(line - 1).unwrap_or("");
+        let key = line_text
+            .split_once('=')
+            .map(|(k, _)| k.trim().trim_matches('"').to_string())
+            .unwrap_or_else(|| line_text.trim().to_string());
+        ConfigError::File {
+            path: path.to_string(),
+            line,
+            key,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+impl ServeArgs {
+    /// Applies the config file under the flags and environment (`matches` are the `serve`
+    /// subcommand's, to tell a given value from a default) and validates the result.
+    pub fn resolve(mut self, matches: &ArgMatches) -> Result<ServeArgs, ConfigError> {
+        let file = match &self.config {
+            Some(path) => read_config_file(path)?,
+            None => ConfigFile::default(),
+        };
+        macro_rules! layer {
+            ($($key:ident => $place:expr),* $(,)?) => {$(
+                if let Some(v) = file.$key {
+                    if !given(matches, stringify!($key)) {
+                        $place = v;
+                    }
+                }
+            )*};
+        }
+        layer! {
+            database_url => self.db.database_url,
+            pool_size => self.db.pool_size,
+            pool_timeout_ms => self.db.pool_timeout_ms,
+            addr => self.addr,
+            body_limit => self.limits.body_limit,
+            request_timeout_ms => self.limits.request_timeout_ms,
+            statement_timeout_ms => self.limits.statement_timeout_ms,
+            max_batch => self.limits.max_batch,
+            max_string => self.limits.max_string,
+            max_list => self.limits.max_list,
+            log_format => self.log_format,
+            cors_origins => self.cors_origins,
+            introspection => self.introspection,
+            pages => self.pages,
+            rate_limit_address => self.rate.rate_limit_address,
+            rate_limit_key => self.rate.rate_limit_key,
+            trusted_proxies => self.rate.trusted_proxies,
+        }
+        if let Some(seeds) = file.seeds {
+            if !given(matches, "seeds") {
+                self.seeds = Some(seeds);
+            }
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// Range and form checks that the types alone do not make.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
+        if let Err(e) = crate::db::DatabaseUrl::parse(&self.db.database_url) {
+            return bad("database_url", e.to_string());
+        }
+        if self.db.pool_size == 0 {
+            return bad("pool_size", "must be at least 1".into());
+        }
+        let port = self.addr.rsplit_once(':').map(|(_, p)| p.parse::<u16>());
+        if !matches!(port, Some(Ok(_))) {
+            return bad(
+                "addr",
+                format!("{:?} is not HOST:PORT (e.g. 127.0.0.1:8080)", self.addr),
+            );
+        }
+        if self.limits.body_limit < 1024 {
+            return bad(
+                "body_limit",
+                format!(
+                    "{} bytes is too small: at least 1024",
+                    self.limits.body_limit
+                ),
+            );
+        }
+        if self.limits.request_timeout_ms == 0 {
+            return bad("request_timeout_ms", "must be at least 1".into());
+        }
+        if self.limits.max_batch == 0 {
+            return bad("max_batch", "must be at least 1 (1 refuses batches)".into());
+        }
+        if let Err(message) = cors_origins(&self.cors_origins) {
+            return bad("cors_origins", message);
+        }
+        Ok(())
+    }
+
+    /// The settings as a config file (the `--check-config` output): password hidden.
+    pub fn to_file(&self) -> ConfigFile {
+        let url = crate::db::DatabaseUrl::parse(&self.db.database_url)
+            .map(|u| match u {
+                crate::db::DatabaseUrl::Postgres { .. } => redact_password(&self.db.database_url),
+                crate::db::DatabaseUrl::Sqlite { .. } => self.db.database_url.clone(),
+            })
+            .unwrap_or_else(|_| self.db.database_url.clone());
+        ConfigFile {
+            database_url: Some(url),
+            pool_size: Some(self.db.pool_size),
+            pool_timeout_ms: Some(self.db.pool_timeout_ms),
+            addr: Some(self.addr.clone()),
+            seeds: self.seeds.clone(),
+            body_limit: Some(self.limits.body_limit),
+            request_timeout_ms: Some(self.limits.request_timeout_ms),
+            statement_timeout_ms: Some(self.limits.statement_timeout_ms),
+            max_batch: Some(self.limits.max_batch),
+            max_string: Some(self.limits.max_string),
+            max_list: Some(self.limits.max_list),
+            log_format: Some(self.log_format),
+            cors_origins: Some(self.cors_origins.clone()),
+            introspection: Some(self.introspection),
+            pages: Some(self.pages),
+            rate_limit_address: Some(self.rate.rate_limit_address),
+            rate_limit_key: Some(self.rate.rate_limit_key),
+            trusted_proxies: Some(self.rate.trusted_proxies),
+        }
+    }
+
+    /// The HTTP layer's options.
+    pub fn http_options(&self) -> Result<crate::http::Options, ConfigError> {
+        let cors = cors_origins(&self.cors_origins).map_err(|message| ConfigError::Invalid {
+            key: "cors_origins",
+            message,
+        })?;
+        Ok(crate::http::Options {
+            limits: self.limits.limits(),
+            cors,
+            introspection: self.introspection,
+            pages: self.pages,
+            rate: crate::http::RateLimits {
+                per_address_per_minute: self.rate.rate_limit_address,
+                per_key_per_minute: self.rate.rate_limit_key,
+                trusted_proxies: self.rate.trusted_proxies,
+            },
+        })
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            // Setting a password only fails on URLs that cannot have one, excluded above.
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// The CORS policy from the list of origins: empty or `*` is any origin; otherwise each must be
+/// `scheme://host[:port]` (what a browser sends in `Origin`: no path, no trailing slash).
+pub fn cors_origins(list: &[String]) -> Result<crate::http::Cors, String> {
+    let list: Vec<&str> = list
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if list.is_empty() || list == ["*"] {
+        return Ok(crate::http::Cors::Any);
+    }
+    let mut origins = Vec::new();
+    for o in list {
+        let parsed = url::Url::parse(o).map_err(|e| format!("{o:?} is not an origin: {e}"))?;
+        let origin = parsed.origin();
+        if !origin.is_tuple() || !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "{o:?} is not an http(s) origin (`*` alone means any origin)"
+            ));
+        }
+        if origin.ascii_serialization() != o {
+            return Err(format!(
+                "{o:?} is not an origin as browsers send it: write {:?} (no path, no trailing slash)",
+                origin.ascii_serialization()
+            ));
+        }
+        origins.push(axum::http::HeaderValue::from_str(o).map_err(|e| format!("{o:?}: {e}"))?);
+    }
+    Ok(crate::http::Cors::Origins(origins))
 }

@@ -61,6 +61,14 @@ pub enum ApiError {
     /// larger than allowed).
     #[error("{0}")]
     BadRequest(String),
+    /// A rate limit refused the request (HTTP 429 with `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        /// Which limit, and when to retry.
+        message: String,
+        /// Seconds until a retry can succeed.
+        retry_after: u64,
+    },
     /// Anything else; the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -79,6 +87,7 @@ impl ApiError {
             ApiError::Timeout(_) => "TIMEOUT",
             ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::BadRequest(_) => "BAD_REQUEST",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -94,6 +103,7 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

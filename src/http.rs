@@ -1,29 +1,46 @@
-//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, the dashboard at `GET /` and
-//! its assets under `/assets/` (embedded, see [`crate::web`]), `GET /healthz`, and the bulk
-//! export `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the
-//! request context (fresh loaders and the bearer token); the export handler resolves the filter
-//! and streams what [`crate::export`] writes.
+//! The HTTP surface: `POST /graphql` (and `GET /graphql?query=…` for reads, cacheable),
+//! GraphiQL on `GET /graphql` without a query, the dashboard at `GET /` and its assets under
+//! `/assets/` (embedded, see [`crate::web`]), the probes `GET /livez`, `/readyz` and `/healthz`,
+//! `GET /metrics` (Prometheus, see [`crate::observe`]) and the bulk export
+//! `GET /export/observations.csv`. Handlers are thin: the GraphQL handler attaches the request
+//! context (fresh loaders, the bearer token, a per-request statement counter); the export
+//! handler resolves the filter and streams what [`crate::export`] writes.
+//!
+//! Around every request: a request id (the client's `x-request-id` if sane, else a new one),
+//! returned as a header and recorded in the request's log span; a per-route latency histogram;
+//! on `/graphql` and the export, the rate limits ([`RateLimits`]).
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::Query;
-use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER,
+};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 
 use crate::analytics::FilterCodes;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::graphql::limits::InputLimits;
-use crate::graphql::{build_schema_with, context, EduSchema};
+use crate::graphql::limits::{InputLimits, ReadOnlyRequest, METHOD_NOT_ALLOWED};
+use crate::graphql::{build_schema_for, context, EduSchema, SchemaOptions};
+use crate::observe::{sane_request_id, MakeId, Metrics};
 
 /// The server's request limits (see [`crate::config::LimitArgs`] for the flags).
 #[derive(Debug, Clone, Copy)]
@@ -49,51 +66,355 @@ impl Default for Limits {
     }
 }
 
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, Default)]
+pub enum Cors {
+    /// Any origin (the default: writes authenticate with a bearer token, never a cookie, so a
+    /// page on another origin can do nothing a direct request could not).
+    #[default]
+    Any,
+    /// Only these (`scheme://host[:port]`); others get no CORS headers, so browsers refuse.
+    Origins(Vec<HeaderValue>),
+}
+
+/// Rate limits, in requests per minute (0: none). A request counts against its client
+/// address; one with a bearer token also against its key, so random tokens cannot escape the
+/// address's limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Per client address.
+    pub per_address_per_minute: u32,
+    /// Per API key (bearer token).
+    pub per_key_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` entries are trusted (0: the header is ignored).
+    pub trusted_proxies: usize,
+}
+
+impl Default for RateLimits {
+    /// No limits: what an embedded router (the tests, a library user) starts with. `serve`
+    /// turns them on by default (see [`crate::config::RateArgs`]).
+    fn default() -> Self {
+        RateLimits {
+            per_address_per_minute: 0,
+            per_key_per_minute: 0,
+            trusted_proxies: 0,
+        }
+    }
+}
+
+/// Everything the router is configured with (see [`crate::config::ServeArgs`]).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Request limits.
+    pub limits: Limits,
+    /// Allowed browser origins.
+    pub cors: Cors,
+    /// Whether introspection is answered.
+    pub introspection: bool,
+    /// Whether the web pages (dashboard, GraphiQL, review) and their assets are served.
+    pub pages: bool,
+    /// Rate limits.
+    pub rate: RateLimits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            cors: Cors::Any,
+            introspection: true,
+            pages: true,
+            rate: RateLimits::default(),
+        }
+    }
+}
+
+/// `Cache-Control` of a successful `GET /graphql` read: the data changes only on imports, and
+/// a minute of staleness is what a dashboard behind a caching proxy can live with.
+pub const GET_CACHE_CONTROL: &str = "public, max-age=60";
+
+/// How often (in checks) the rate limiters forget keys that are back to a full quota, so
+/// the key tables stay as small as the set of recently active clients.
+const RATE_SWEEP_EVERY: u64 = 4096;
+
+/// The two keyed limiters.
+struct RateLimiter {
+    limits: RateLimits,
+    by_address: Option<DefaultKeyedRateLimiter<Option<IpAddr>>>,
+    by_key: Option<DefaultKeyedRateLimiter<[u8; 32]>>,
+    checks: AtomicU64,
+}
+
+impl RateLimiter {
+    fn new(limits: RateLimits) -> RateLimiter {
+        let quota = |per_minute: u32| NonZeroU32::new(per_minute).map(Quota::per_minute);
+        RateLimiter {
+            limits,
+            by_address: quota(limits.per_address_per_minute).map(governor::RateLimiter::keyed),
+            by_key: quota(limits.per_key_per_minute).map(governor::RateLimiter::keyed),
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// `Err((which limit, seconds to wait))` when a limit refuses the request.
+    fn check(
+        &self,
+        address: Option<IpAddr>,
+        token: Option<&str>,
+    ) -> Result<(), (&'static str, u64)> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % RATE_SWEEP_EVERY == RATE_SWEEP_EVERY - 1 {
+            for l in self.by_address.iter() {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+            for l in self.by_key.iter() {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+        }
+        let wait = |e: governor::NotUntil<_>| {
+            let d = e.wait_time_from(DefaultClock::default().now());
+            // Retry-After is whole seconds; rounding down would invite a retry that fails.
+            d.as_secs() + u64::from(d.subsec_nanos() > 0)
+        };
+        if let Some(l) = &self.by_address {
+            l.check_key(&address)
+                .map_err(|e| ("address", wait(e).max(1)))?;
+        }
+        if let (Some(l), Some(token)) = (&self.by_key, token) {
+            // Keyed by the token's hash: the table never holds a usable secret.
+            use sha2::Digest;
+            let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+            l.check_key(&key).map_err(|e| ("key", wait(e).max(1)))?;
+        }
+        Ok(())
+    }
+
+    /// The client's address: the connection's, or with trusted proxies the entry of
+    /// `X-Forwarded-For` that the outermost trusted proxy wrote (entries further left were
+    /// written by the client and prove nothing).
+    fn client_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+        let n = self.limits.trusted_proxies;
+        if n == 0 {
+            return peer;
+        }
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
+        entries
+            .len()
+            .checked_sub(n)
+            .and_then(|i| entries.get(i))
+            .and_then(|e| e.parse::<IpAddr>().ok())
+            .or(peer)
+    }
+}
+
 #[derive(Clone)]
 struct AppState {
     db: Db,
     schema: EduSchema,
     limits: Limits,
+    metrics: Metrics,
+    rate: Arc<RateLimiter>,
+    pages: bool,
 }
 
-/// Builds the router over a database handle, with the default limits.
+/// Builds the router over a database handle, with the default options.
 pub fn router(db: Db) -> Router {
-    router_with(db, Limits::default())
+    router_with_options(db, Options::default())
+}
+
+/// Builds the router over a database handle with other limits (other options default).
+pub fn router_with(db: Db, limits: Limits) -> Router {
+    router_with_options(
+        db,
+        Options {
+            limits,
+            ..Options::default()
+        },
+    )
 }
 
 /// Builds the router over a database handle.
-pub fn router_with(db: Db, limits: Limits) -> Router {
-    let schema = build_schema_with(Some(db.clone()), limits.input);
+pub fn router_with_options(db: Db, options: Options) -> Router {
+    let schema = build_schema_for(
+        Some(db.clone()),
+        SchemaOptions {
+            input: options.limits.input,
+            introspection: options.introspection,
+        },
+    );
+    let metrics = Metrics::new();
+    let state = AppState {
+        db,
+        schema,
+        limits: options.limits,
+        metrics,
+        rate: Arc::new(RateLimiter::new(options.rate)),
+        pages: options.pages,
+    };
     // Only the embedded pages and assets are compressed: GraphQL answers are small, and the
     // CSV export streams as it is written.
     let gzip = tower_http::compression::CompressionLayer::new();
-    Router::new()
-        .route("/", get(asset).layer(gzip.clone()))
-        .route("/graphql", get(asset).layer(gzip.clone()).post(graphql))
-        .route("/review", get(asset).layer(gzip.clone()))
-        .route("/assets/{*path}", get(asset).layer(gzip))
-        .route("/healthz", get(healthz))
+    let limited = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/export/observations.csv", get(export_csv))
-        .with_state(AppState { db, schema, limits })
-        // Dashboards call the API from browsers on other origins. Writes authenticate with a
-        // bearer token, never with cookies, so allowing any origin exposes nothing a direct
-        // request could not already do.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit,
+        ));
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text));
+    if options.pages {
+        app = app
+            .route("/", get(asset).layer(gzip.clone()))
+            .route("/review", get(asset).layer(gzip.clone()))
+            .route("/assets/{*path}", get(asset).layer(gzip));
+    }
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([CONTENT_TYPE, AUTHORIZATION, X_REQUEST_ID])
+        .expose_headers([CONTENT_DISPOSITION, X_REQUEST_ID, RETRY_AFTER]);
+    let cors = match options.cors {
+        Cors::Any => cors.allow_origin(tower_http::cors::Any),
+        Cors::Origins(list) => cors.allow_origin(list),
+    };
+    app.merge(limited)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            time_route,
+        ))
+        .with_state(state)
+        .layer(cors)
+        // Outermost last: the id is cleaned, set, put in the log span, and copied to the
+        // response, whatever the inner layers answer.
         .layer(
-            tower_http::cors::CorsLayer::new()
-                .allow_origin(tower_http::cors::Any)
-                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-                .allow_headers([CONTENT_TYPE, AUTHORIZATION])
-                .expose_headers([CONTENT_DISPOSITION]),
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(log_response)
+                // The "answered" line has the status; causes are logged where they happen.
+                .on_failure(()),
         )
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeId))
+        .layer(axum::middleware::map_request(drop_insane_request_id))
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Removes a client's `x-request-id` that [`sane_request_id`] refuses, so a fresh one is made.
+async fn drop_insane_request_id(mut req: Request) -> Request {
+    let insane = req
+        .headers()
+        .get_all(&X_REQUEST_ID)
+        .iter()
+        .enumerate()
+        .any(|(i, v)| i > 0 || !sane_request_id(v));
+    if insane {
+        req.headers_mut().remove(&X_REQUEST_ID);
+    }
+    req
+}
+
+/// The request's span: every log line of the request carries its id.
+fn request_span(req: &axum::http::Request<Body>) -> tracing::Span {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+}
+
+/// One line per answered request (the query string is left out: it may hold a document).
+fn log_response(res: &Response, latency: Duration, _span: &tracing::Span) {
+    tracing::info!(
+        status = res.status().as_u16(),
+        latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        "answered"
+    );
+}
+
+/// Observes every matched route's latency.
+async fn time_route(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let res = next.run(req).await;
+    state
+        .metrics
+        .http_answered(&route, res.status().as_u16(), started.elapsed());
+    res
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// Applies the rate limits; a refusal is 429 with `Retry-After` and code `RATE_LIMITED`.
+async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let address = state.rate.client_address(req.headers(), peer);
+    let token = bearer(req.headers());
+    match state.rate.check(address, token.as_deref()) {
+        Ok(()) => next.run(req).await,
+        Err((which, seconds)) => {
+            state.metrics.rate_limited(which);
+            if req.uri().path() == "/graphql" {
+                state
+                    .metrics
+                    .graphql_answered("unparsed", "RATE_LIMITED", Duration::ZERO, None);
+            }
+            let per_minute = match which {
+                "key" => state.rate.limits.per_key_per_minute,
+                _ => state.rate.limits.per_address_per_minute,
+            };
+            let e = ApiError::RateLimited {
+                message: format!(
+                    "rate limit: at most {per_minute} requests per minute per {}; retry in {seconds} s",
+                    if which == "key" { "API key" } else { "client address" }
+                ),
+                retry_after: seconds,
+            };
+            let mut res = graphql_error(e);
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+            res
+        }
+    }
 }
 
 /// A GraphQL-shaped error response (`{"errors": [{message, extensions: {code}}]}`) for what
 /// fails before the schema runs: the body, the batch, the time limit.
 fn graphql_error(e: ApiError) -> Response {
     e.log();
+    let mut extensions = serde_json::json!({"code": e.code()});
+    if let ApiError::RateLimited { retry_after, .. } = &e {
+        extensions["retryAfter"] = serde_json::json!(retry_after);
+    }
     let body = serde_json::json!({
-        "errors": [{"message": e.to_string(), "extensions": {"code": e.code()}}]
+        "errors": [{"message": e.to_string(), "extensions": extensions}]
     });
     (e.status(), Json(body)).into_response()
 }
@@ -118,10 +439,17 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
 }
 
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
     let limits = state.limits;
+    let refused = |e: ApiError| {
+        state
+            .metrics
+            .graphql_answered("unparsed", e.code(), started.elapsed(), None);
+        graphql_error(e)
+    };
     let bytes = match read_body(&headers, body, limits.body_bytes).await {
         Ok(b) => b,
-        Err(e) => return graphql_error(e),
+        Err(e) => return refused(e),
     };
     // One request object, or a JSON array of them (a batch). Decided on the first byte:
     // serde would also read `[]` as a request object with every field defaulted.
@@ -134,14 +462,14 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let batch = match parsed {
         Ok(b) => b,
         Err(e) => {
-            return graphql_error(ApiError::BadRequest(format!(
+            return refused(ApiError::BadRequest(format!(
                 "the body is not a GraphQL request (a JSON object with `query`, or an array of them): {e}"
             )))
         }
     };
     if let BatchRequest::Batch(items) = &batch {
         if items.is_empty() || items.len() > limits.max_batch {
-            return graphql_error(ApiError::BadRequest(format!(
+            return refused(ApiError::BadRequest(format!(
                 "a batch holds 1 to {} requests; this one holds {}",
                 limits.max_batch,
                 items.len()
@@ -149,30 +477,187 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         }
     }
     // The token is only checked by guarded fields (reads stay open).
-    let token = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(context::attach(r, &state.db, token)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(
-            rs.into_iter()
-                .map(|r| context::attach(r, &state.db, token.clone()))
-                .collect(),
-        ),
-    };
+    let token = bearer(&headers);
+    let (batch, counted) = attach_all(&state, batch, token, false);
     match tokio::time::timeout(limits.request_timeout, state.schema.execute_batch(batch)).await {
-        Ok(response) => GraphQLResponse::from(response).into_response(),
+        Ok(response) => {
+            record(&state.metrics, &counted, &response, started.elapsed());
+            GraphQLResponse::from(response).into_response()
+        }
         // Dropping the execution stops it at its next await; a statement already running on
         // the blocking pool finishes (PostgreSQL's statement_timeout bounds it) and its result
         // is discarded. Writes are single transactions, so none is left half done.
-        Err(_) => graphql_error(ApiError::Timeout(format!(
-            "the request ran past the server's time limit of {} ms",
-            limits.request_timeout.as_millis()
-        ))),
+        Err(_) => {
+            for (op, n) in &counted {
+                let n = n.load(Ordering::Relaxed);
+                state
+                    .metrics
+                    .graphql_answered(op, "TIMEOUT", started.elapsed(), Some(n));
+            }
+            graphql_error(ApiError::Timeout(format!(
+                "the request ran past the server's time limit of {} ms",
+                limits.request_timeout.as_millis()
+            )))
+        }
     }
+}
+
+/// Each operation with its metric label and its statement counter.
+type Counted = Vec<(String, Arc<AtomicU64>)>;
+
+/// Attaches the request context to every operation of the batch, each with its own statement
+/// counter (a per-request clone of the database handle), and marks `GET` requests read-only.
+fn attach_all(
+    state: &AppState,
+    batch: BatchRequest,
+    token: Option<String>,
+    read_only: bool,
+) -> (BatchRequest, Counted) {
+    let mut counted = Vec::new();
+    let mut one = |r: async_graphql::Request| {
+        let op = state.metrics.operation_label(r.operation_name.as_deref());
+        let n = Arc::new(AtomicU64::new(0));
+        counted.push((op, n.clone()));
+        let r = context::attach(r, &state.db.for_request(n), token.clone());
+        if read_only {
+            r.data(ReadOnlyRequest)
+        } else {
+            r
+        }
+    };
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(one(r)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(&mut one).collect()),
+    };
+    (batch, counted)
+}
+
+/// The outcome code of one response: `OK`, or its first error's `extensions.code`.
+fn outcome(r: &async_graphql::Response) -> String {
+    match r.errors.first() {
+        None => "OK".into(),
+        Some(e) => match e.extensions.as_ref().and_then(|x| x.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => "UNKNOWN".into(),
+        },
+    }
+}
+
+/// Counts each operation of an answered batch (a batch's operations share its latency).
+fn record(
+    metrics: &Metrics,
+    counted: &Counted,
+    response: &async_graphql::BatchResponse,
+    elapsed: Duration,
+) {
+    let responses: Vec<&async_graphql::Response> = match response {
+        async_graphql::BatchResponse::Single(r) => vec![r],
+        async_graphql::BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    for ((op, n), r) in counted.iter().zip(responses) {
+        metrics.graphql_answered(op, &outcome(r), elapsed, Some(n.load(Ordering::Relaxed)));
+    }
+}
+
+/// `GET /graphql`: with `query` (or a persisted query's hash in `extensions`), runs a read
+/// and lets caches keep the answer; without, the GraphiQL page.
+async fn graphql_get(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if !params.contains_key("query") && !params.contains_key("extensions") {
+        return if state.pages {
+            asset(uri, headers).await
+        } else {
+            error_response(ApiError::NotFound {
+                kind: "page",
+                code: uri.path().to_string(),
+            })
+        };
+    }
+    let started = Instant::now();
+    let json_param = |name: &str| -> Result<Option<serde_json::Value>, ApiError> {
+        params
+            .get(name)
+            .map(|v| {
+                serde_json::from_str(v).map_err(|e| {
+                    ApiError::BadRequest(format!("the `{name}` parameter is not JSON: {e}"))
+                })
+            })
+            .transpose()
+    };
+    let request = (|| {
+        let mut r = async_graphql::Request::new(params.get("query").cloned().unwrap_or_default());
+        r.operation_name = params.get("operationName").cloned();
+        if let Some(v) = json_param("variables")? {
+            r.variables = async_graphql::Variables::from_json(v);
+        }
+        if let Some(serde_json::Value::Object(ext)) = json_param("extensions")? {
+            for (k, v) in ext {
+                let v = async_graphql::Value::from_json(v).map_err(|e| {
+                    ApiError::BadRequest(format!("the `extensions` parameter: {e}"))
+                })?;
+                r.extensions.insert(k, v);
+            }
+        }
+        Ok::<_, ApiError>(r)
+    })();
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => {
+            state
+                .metrics
+                .graphql_answered("unparsed", e.code(), started.elapsed(), None);
+            return graphql_error(e);
+        }
+    };
+    let (batch, counted) = attach_all(
+        &state,
+        BatchRequest::Single(request),
+        bearer(&headers),
+        true,
+    );
+    let limit = state.limits.request_timeout;
+    let response = match tokio::time::timeout(limit, state.schema.execute_batch(batch)).await {
+        Ok(r) => r,
+        Err(_) => {
+            for (op, n) in &counted {
+                let n = n.load(Ordering::Relaxed);
+                state
+                    .metrics
+                    .graphql_answered(op, "TIMEOUT", started.elapsed(), Some(n));
+            }
+            return graphql_error(ApiError::Timeout(format!(
+                "the request ran past the server's time limit of {} ms",
+                limit.as_millis()
+            )));
+        }
+    };
+    record(&state.metrics, &counted, &response, started.elapsed());
+    let (ok, write_on_get) = match &response {
+        async_graphql::BatchResponse::Single(r) => {
+            (r.errors.is_empty(), outcome(r) == METHOD_NOT_ALLOWED)
+        }
+        async_graphql::BatchResponse::Batch(_) => (false, false),
+    };
+    let mut res = GraphQLResponse::from(response).into_response();
+    if write_on_get {
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut()
+            .insert(axum::http::header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    // Only a clean answer may be cached: an error (a timeout, the database away) is not the
+    // data, and a request with a key may see what others may not.
+    let cache = if ok && !headers.contains_key(AUTHORIZATION) {
+        GET_CACHE_CONTROL
+    } else {
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
 }
 
 /// The pages and their files, all embedded: nothing a page loads comes from another host.
@@ -183,6 +668,51 @@ async fn asset(uri: Uri, headers: HeaderMap) -> Response {
             kind: "asset",
             code: uri.path().to_string(),
         }),
+    }
+}
+
+/// Liveness: the process answers. Nothing else is checked, so an orchestrator does not
+/// restart a server whose database is away (that is what `/readyz` reports).
+async fn livez() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers and every migration this build embeds is applied; 503
+/// otherwise, with the reason (no driver message: those stay in the log).
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let db = state.db.clone();
+    let pending = tokio::task::spawn_blocking(move || db.pending_migrations()).await;
+    let unavailable = |reason: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "unavailable", "reason": reason})),
+        )
+    };
+    match pending {
+        Ok(Ok(0)) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ready", "backend": state.db.backend().name()})),
+        ),
+        Ok(Ok(n)) => {
+            tracing::warn!(pending = n, "not ready: migrations pending");
+            unavailable(&format!("{n} migration(s) not applied"))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: database");
+            unavailable("the database does not answer")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "readiness task failed");
+            unavailable("internal error")
+        }
+    }
+}
+
+/// Prometheus text exposition.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    match state.metrics.render(&state.db) {
+        Ok(text) => ([(CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response(),
+        Err(e) => error_response(ApiError::Internal(e.to_string())),
     }
 }
 
@@ -283,7 +813,10 @@ async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportPa
     // stops reading stops the export.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let db = state.db.clone();
+    let in_flight = state.metrics.export_started();
     tokio::task::spawn_blocking(move || {
+        // Counted until the stream ends, however it ends (done, failed, client gone).
+        let _in_flight = in_flight;
         let result = db
             .get()
             .map_err(|e| std::io::Error::other(e.to_string()))

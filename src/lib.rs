@@ -6,7 +6,7 @@
 //! - [`stats`]: ranking, change and comparison logic, pure functions;
 //! - [`ingest`]: quantity parsing, seed loading and validation;
 //! - [`graphql`]: the schema, resolvers and DataLoaders;
-//! - [`http`]: the axum router;
+//! - [`http`]: the axum router; [`observe`]: metrics, request ids and log output;
 //! - [`web`]: the dashboard and GraphiQL pages with their vendored assets, embedded.
 
 pub mod analytics;
@@ -20,5 +20,6 @@ pub mod extract;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod observe;
 pub mod stats;
 pub mod web;

@@ -9,14 +9,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use edustats::analytics::FilterCodes;
 use edustats::auth::{self, AuthError};
-use edustats::config::{default_seeds_dir, DbArgs, LimitArgs, DEFAULT_ADDR};
+use edustats::config::{default_seeds_dir, DbArgs, ServeArgs};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
 use edustats::extract;
 use edustats::ingest::{self, IngestError, Problem};
+use edustats::observe::LogFormat;
 
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
 #[derive(Debug, Parser)]
@@ -35,18 +36,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the GraphQL server. Creates the schema and loads the seeds when the database is empty.
-    Serve {
-        #[command(flatten)]
-        db: DbArgs,
-        /// Address to listen on.
-        #[arg(long, env = "EDUSTATS_ADDR", default_value = DEFAULT_ADDR)]
-        addr: String,
-        /// Seed folder loaded into an empty database.
-        #[arg(long, env = "EDUSTATS_SEEDS")]
-        seeds: Option<PathBuf>,
-        #[command(flatten)]
-        limits: LimitArgs,
-    },
+    /// Settings come from flags, then environment variables, then the `--config` TOML file.
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -289,7 +280,7 @@ async fn serve(
     db: Db,
     addr: String,
     seeds: PathBuf,
-    limits: edustats::http::Limits,
+    options: edustats::http::Options,
 ) -> anyhow::Result<()> {
     let empty = {
         let db = db.clone();
@@ -307,28 +298,47 @@ async fn serve(
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; dashboard at /, GraphiQL at /graphql");
-    axum::serve(listener, edustats::http::router_with(db, limits))
+    // The peer address feeds the per-address rate limit.
+    let app = edustats::http::router_with_options(db, options)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
 }
 
-fn cmd_serve(
-    db: &DbArgs,
-    addr: String,
-    seeds: Option<PathBuf>,
-    limits: &LimitArgs,
-) -> anyhow::Result<()> {
-    let mut pool = db.pool();
-    pool.statement_timeout = limits.statement_timeout();
-    let handle = connect_with(db, pool)?;
+/// Resolves the settings (flags, environment, file), then serves. A bad setting is refused
+/// input (exit code 2) naming its key.
+fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let args = args.resolve(matches).map_err(|e| refused(e.to_string()))?;
+    let options = args.http_options().map_err(|e| refused(e.to_string()))?;
+    if args.check_config {
+        print!("{}", toml::to_string(&args.to_file())?);
+        return Ok(());
+    }
+    init_logging(args.log_format);
+    let mut pool = args.db.pool();
+    pool.statement_timeout = args.limits.statement_timeout();
+    let handle = connect_with(&args.db, pool)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(serve(
         handle,
-        addr,
-        seeds.unwrap_or_else(default_seeds_dir),
-        limits.limits(),
+        args.addr,
+        args.seeds.unwrap_or_else(default_seeds_dir),
+        options,
     ))
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default [`edustats::observe::DEFAULT_LOG_FILTER`]).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| edustats::observe::DEFAULT_LOG_FILTER.into());
+    // Fails only if a subscriber is already set, and then that one keeps logging.
+    let _ = tracing::subscriber::set_global_default(edustats::observe::subscriber(
+        format,
+        filter,
+        std::io::stderr,
+    ));
 }
 
 fn cmd_migrate(db: &DbArgs) -> anyhow::Result<()> {
@@ -516,14 +526,18 @@ fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve {
-            db,
-            addr,
-            seeds,
-            limits,
-        } => cmd_serve(&db, addr, seeds, &limits),
+fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    let command = cli.command;
+    if let Command::Serve(args) = command {
+        let serve = matches
+            .subcommand_matches("serve")
+            .ok_or_else(|| anyhow::anyhow!("no matches for the serve command"))?;
+        return cmd_serve(*args, serve);
+    }
+    // Serve sets up its logging once its settings are known; the others log as text.
+    init_logging(LogFormat::Text);
+    match command {
+        Command::Serve(_) => Ok(()),
         Command::Migrate { db } => cmd_migrate(&db),
         Command::Seed {
             db,
@@ -589,14 +603,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    // Parsed in two steps so `serve` can tell a flag or variable from a default (the config
+    // file sits between them).
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<Refused>() {
             // The one problem printer: every problem on its own line, then the summary.

@@ -223,12 +223,55 @@ impl DatabaseUrl {
 #[derive(Clone)]
 struct StatementCounter(Arc<AtomicU64>);
 
+std::thread_local! {
+    /// The statement counter of the request whose closure runs on this thread ([`Db::run`] sets
+    /// it for the duration of the closure). A connection is used by one thread at a time, so the
+    /// statements it starts meanwhile are exactly that request's.
+    static REQUEST_STATEMENTS: std::cell::RefCell<Option<Arc<AtomicU64>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Clears [`REQUEST_STATEMENTS`] when the closure ends, even by a panic, so a pooled thread
+/// never counts for a request it no longer serves.
+struct RequestScope;
+
+impl RequestScope {
+    fn enter(counter: Option<Arc<AtomicU64>>) -> RequestScope {
+        REQUEST_STATEMENTS.with(|c| *c.borrow_mut() = counter);
+        RequestScope
+    }
+}
+
+impl Drop for RequestScope {
+    fn drop(&mut self) {
+        REQUEST_STATEMENTS.with(|c| *c.borrow_mut() = None);
+    }
+}
+
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::StartQuery { .. } = event {
             self.0.fetch_add(1, Ordering::Relaxed);
+            REQUEST_STATEMENTS.with(|c| {
+                if let Some(n) = c.borrow().as_ref() {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+            });
         }
     }
+}
+
+/// The pool's state at one instant, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections checked out.
+    pub in_use: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The pool's upper bound.
+    pub max: u32,
+    /// Callers waiting for a connection right now.
+    pub waiting: u64,
 }
 
 /// The r2d2 manager: connects through [`DatabaseUrl`] so errors keep their real cause.
@@ -295,6 +338,10 @@ pub struct Db {
     target: String,
     statements: Arc<AtomicU64>,
     checkout_timeout: Duration,
+    /// Callers blocked in [`Db::get`] (r2d2 does not count them).
+    waiting: Arc<AtomicU64>,
+    /// Set on the per-request clone ([`Db::for_request`]): that request's statement count.
+    request_statements: Option<Arc<AtomicU64>>,
 }
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -329,7 +376,42 @@ impl Db {
             target,
             statements,
             checkout_timeout: options.checkout_timeout,
+            waiting: Arc::new(AtomicU64::new(0)),
+            request_statements: None,
         })
+    }
+
+    /// A clone of this handle (same pool) that also counts the statements run through
+    /// [`Db::run`] into `counter`: the HTTP layer gives one to each GraphQL request.
+    pub fn for_request(&self, counter: Arc<AtomicU64>) -> Db {
+        Db {
+            request_statements: Some(counter),
+            ..self.clone()
+        }
+    }
+
+    /// In use, idle, the maximum and the callers waiting, for `/metrics`.
+    pub fn pool_state(&self) -> PoolState {
+        let s = self.pool.state();
+        PoolState {
+            in_use: s.connections.saturating_sub(s.idle_connections),
+            idle: s.idle_connections,
+            max: self.pool.max_size(),
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many embedded migrations the database has not applied (for `/readyz`).
+    pub fn pending_migrations(&self) -> Result<usize, DbError> {
+        let mut conn = self.get()?;
+        let migrations = match &*conn {
+            DbConnection::Postgres(_) => POSTGRES_MIGRATIONS,
+            DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+        };
+        per_backend!(&mut *conn, c => c
+            .pending_migrations(migrations)
+            .map(|m| m.len())
+            .map_err(|e| DbError::Migration(e.to_string())))
     }
 
     /// The backend this handle talks to.
@@ -349,7 +431,10 @@ impl Db {
 
     /// Checks a connection out of the pool (blocking; call from the blocking pool).
     pub fn get(&self) -> Result<PooledConnection, DbError> {
-        self.pool.get().map_err(|e| DbError::Unavailable {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        got.map_err(|e| DbError::Unavailable {
             timeout: self.checkout_timeout,
             cause: e.to_string(),
         })
@@ -366,6 +451,7 @@ impl Db {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get()?;
+            let _scope = RequestScope::enter(db.request_statements.clone());
             f(&mut conn)
         })
         .await

@@ -25,12 +25,16 @@ pub struct Session {
 }
 
 /// Attaches the per-request context: fresh loaders (batching within the request, no cache
-/// shared between requests) and the session.
+/// shared between requests) and the session. `db` is the request's own handle (it shadows the
+/// schema's), so that a per-request statement count ([`Db::for_request`]) sees every query.
 pub fn attach(request: Request, db: &Db, token: Option<String>) -> Request {
-    request.data(new_loaders(db.clone())).data(Session {
-        credentials: Credentials(token),
-        principal: OnceLock::new(),
-    })
+    request
+        .data(db.clone())
+        .data(new_loaders(db.clone()))
+        .data(Session {
+            credentials: Credentials(token),
+            principal: OnceLock::new(),
+        })
 }
 
 /// Context access for resolvers, guards and prefetches.

@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
@@ -45,8 +46,28 @@ impl ExtensionFactory for ErrorCodes {
     }
 }
 
+/// `extensions.code` of a persisted-query hash the server does not know (the client then
+/// sends the document with its hash), as Apollo names it.
+pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodes {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        // async-graphql's persisted-query extension says only "PersistedQueryNotFound".
+        next.run(ctx, request).await.map_err(|e| {
+            if e.message == "PersistedQueryNotFound" {
+                with_code(e, PERSISTED_QUERY_NOT_FOUND)
+            } else {
+                with_code(e, "BAD_REQUEST")
+            }
+        })
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -126,6 +147,49 @@ impl Extension for InputLimits {
                     return Err(bad_input(format!("variable ${name}: {why}")));
                 }
             }
+        }
+        Ok(doc)
+    }
+}
+
+/// Request data marking a request that came by `GET` (see [`QueriesOnly`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOnlyRequest;
+
+/// `extensions.code` of a mutation sent by `GET`.
+pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+
+/// Refuses a document with a mutation in a request marked [`ReadOnlyRequest`]: `GET` requests
+/// may be cached and replayed by proxies and prefetched by browsers, so they must not write.
+/// Checked after parsing, so a persisted query sent by hash is checked too.
+pub struct QueriesOnly;
+
+impl ExtensionFactory for QueriesOnly {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(QueriesOnly)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for QueriesOnly {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let writes = doc
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        if writes && ctx.data_opt::<ReadOnlyRequest>().is_some() {
+            let mut e = ServerError::new("a mutation must be sent with POST, not GET", None);
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", METHOD_NOT_ALLOWED);
+            return Err(e);
         }
         Ok(doc)
     }

@@ -14,6 +14,7 @@ pub mod change;
 pub mod compare;
 pub mod connection;
 pub mod context;
+pub mod cost;
 pub mod depth;
 pub mod district;
 pub mod draft;
@@ -35,6 +36,9 @@ pub mod revision;
 pub mod source;
 pub mod time_series;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{EmptySubscription, Schema};
 
 pub use audit::AuditEntry;
@@ -63,6 +67,9 @@ pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted (each field counts 1; lists are not multiplied).
 pub const MAX_COMPLEXITY: usize = 2_000;
 
+/// Documents kept for automatic persisted queries (least recently used evicted).
+pub const PERSISTED_QUERIES: usize = 1_000;
+
 /// Builds the schema. The per-request context is attached by the HTTP handler
 /// ([`context::attach`]).
 pub fn build_schema(db: Option<Db>) -> EduSchema {
@@ -71,12 +78,44 @@ pub fn build_schema(db: Option<Db>) -> EduSchema {
 
 /// [`build_schema`] with the server's configured input limits.
 pub fn build_schema_with(db: Option<Db>, input: limits::InputLimits) -> EduSchema {
+    build_schema_for(
+        db,
+        SchemaOptions {
+            input,
+            introspection: true,
+        },
+    )
+}
+
+/// What the server's configuration changes in the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaOptions {
+    /// Bounds on string and list values in reads.
+    pub input: limits::InputLimits,
+    /// Whether `__schema` and `__type` are answered (off in production if the operator says so).
+    pub introspection: bool,
+}
+
+/// The schema as the server runs it.
+pub fn build_schema_for(db: Option<Db>, options: SchemaOptions) -> EduSchema {
     // ErrorCodes first: it wraps the other extensions, so their errors get a code too.
-    let builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
         .extension(limits::ErrorCodes)
-        .extension(input)
+        .extension(options.input)
+        .extension(limits::QueriesOnly)
+        // Automatic persisted queries: a client may send the SHA-256 of a document it sent
+        // before instead of the document (smaller GET URLs for caching proxies).
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERIES,
+        )))
         .extension(depth::DepthLimit { max: MAX_DEPTH })
+        .extension(cost::Cost {
+            limit: MAX_COMPLEXITY,
+        })
         .limit_complexity(MAX_COMPLEXITY);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
     match db {
         Some(db) => builder.data(db).finish(),
         None => builder.finish(),

@@ -1,0 +1,360 @@
+//! Observability: the Prometheus metrics served at `/metrics` ([`Metrics`]), the request id
+//! every request carries ([`MakeId`], [`sane_request_id`]) and the log output, text or JSON
+//! ([`LogFormat`], [`subscriber`]).
+//!
+//! The metrics live in a registry per router rather than a process-wide one, so two routers
+//! (two tests) never mix their series.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Request};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use tower_http::request_id::{MakeRequestId, RequestId};
+
+use crate::db::Db;
+
+/// Errors of this layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ObserveError {
+    /// A metric could not be registered or encoded.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The registry could not be set up (logged at start).
+    #[error("metrics are disabled: the registry could not be set up")]
+    Disabled,
+    /// The encoded metrics are not UTF-8 (the text encoder always writes UTF-8).
+    #[error("metrics are not UTF-8: {0}")]
+    Encoding(#[from] std::string::FromUtf8Error),
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Distinct operation names kept as their own label; later ones count as `other`. Operation
+/// names come from clients, and an unbounded label would grow the registry without end.
+pub const MAX_OPERATION_LABELS: usize = 200;
+
+/// The server's metrics (cheap to clone). Without a registry (see [`Metrics::new`]) every
+/// method does nothing and `/metrics` answers an error.
+#[derive(Clone)]
+pub struct Metrics(Option<Arc<Inner>>);
+
+struct Inner {
+    registry: Registry,
+    graphql_requests: IntCounterVec,
+    graphql_seconds: HistogramVec,
+    http_seconds: HistogramVec,
+    statements: HistogramVec,
+    pool: IntGaugeVec,
+    exports: IntGauge,
+    rate_limited: IntCounterVec,
+    operations: Mutex<HashSet<String>>,
+}
+
+impl Metrics {
+    /// Registers every series. Registration fails only on a malformed or duplicate series
+    /// name, a bug that the tests would show; the server then runs without metrics (and says
+    /// so in its log) rather than not at all.
+    pub fn new() -> Metrics {
+        match Self::try_new() {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "metrics disabled");
+                Metrics(None)
+            }
+        }
+    }
+
+    /// Registers every series, or says why it cannot.
+    pub fn try_new() -> Result<Metrics, ObserveError> {
+        let registry = Registry::new_custom(Some("edustats".into()), None)?;
+        let latency_buckets = vec![
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ];
+        let graphql_requests = IntCounterVec::new(
+            Opts::new(
+                "graphql_requests_total",
+                "GraphQL operations answered, by operation name and outcome code (OK or the first error's extensions.code)",
+            ),
+            &["operation", "code"],
+        )?;
+        let graphql_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_request_duration_seconds",
+                "Time to answer a GraphQL operation, by operation name",
+            )
+            .buckets(latency_buckets.clone()),
+            &["operation"],
+        )?;
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request (to the response head), by route and status",
+            )
+            .buckets(latency_buckets),
+            &["route", "status"],
+        )?;
+        let statements = HistogramVec::new(
+            HistogramOpts::new(
+                "db_statements_per_request",
+                "SQL statements one GraphQL operation ran, by operation name",
+            )
+            .buckets(vec![
+                0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 100.0,
+            ]),
+            &["operation"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database pool: connections in_use, idle, the max, and callers waiting",
+            ),
+            &["state"],
+        )?;
+        let exports = IntGauge::new(
+            "export_streams_in_flight",
+            "CSV exports being streamed right now",
+        )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new(
+                "rate_limited_total",
+                "Requests refused with 429, by the limit that refused them (address or key)",
+            ),
+            &["limit"],
+        )?;
+        for c in [
+            Box::new(graphql_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(graphql_seconds.clone()),
+            Box::new(http_seconds.clone()),
+            Box::new(statements.clone()),
+            Box::new(pool.clone()),
+            Box::new(exports.clone()),
+            Box::new(rate_limited.clone()),
+        ] {
+            registry.register(c)?;
+        }
+        Ok(Metrics(Some(Arc::new(Inner {
+            registry,
+            graphql_requests,
+            graphql_seconds,
+            http_seconds,
+            statements,
+            pool,
+            exports,
+            rate_limited,
+            operations: Mutex::new(HashSet::new()),
+        }))))
+    }
+
+    /// The label for a client's operation name: `anonymous` without one; letters, digits and
+    /// `_` only (as GraphQL names are), at most 64 characters; `other` once
+    /// [`MAX_OPERATION_LABELS`] names are in use.
+    pub fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return "anonymous".into();
+        };
+        let clean: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        if clean.is_empty() {
+            return "other".into();
+        }
+        let Some(inner) = &self.0 else {
+            return "other".into();
+        };
+        let Ok(mut seen) = inner.operations.lock() else {
+            return "other".into();
+        };
+        if seen.contains(&clean) || seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(clean.clone());
+            clean
+        } else {
+            "other".into()
+        }
+    }
+
+    /// Counts one answered operation.
+    pub fn graphql_answered(
+        &self,
+        operation: &str,
+        code: &str,
+        elapsed: Duration,
+        statements: Option<u64>,
+    ) {
+        let Some(inner) = &self.0 else { return };
+        inner
+            .graphql_requests
+            .with_label_values(&[operation, code])
+            .inc();
+        inner
+            .graphql_seconds
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+        if let Some(n) = statements {
+            inner
+                .statements
+                .with_label_values(&[operation])
+                .observe(n as f64);
+        }
+    }
+
+    /// Times one HTTP response.
+    pub fn http_answered(&self, route: &str, status: u16, elapsed: Duration) {
+        let Some(inner) = &self.0 else { return };
+        inner
+            .http_seconds
+            .with_label_values(&[route, &status.to_string()])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request refused by a rate limit (`address` or `key`).
+    pub fn rate_limited(&self, limit: &str) {
+        if let Some(inner) = &self.0 {
+            inner.rate_limited.with_label_values(&[limit]).inc();
+        }
+    }
+
+    /// Marks an export stream as running until the guard is dropped.
+    pub fn export_started(&self) -> ExportGuard {
+        let gauge = self.0.as_ref().map(|inner| inner.exports.clone());
+        if let Some(g) = &gauge {
+            g.inc();
+        }
+        ExportGuard(gauge)
+    }
+
+    /// The text exposition, with the pool's state read now.
+    pub fn render(&self, db: &Db) -> Result<String, ObserveError> {
+        let Some(inner) = &self.0 else {
+            return Err(ObserveError::Disabled);
+        };
+        let s = db.pool_state();
+        let pool = &inner.pool;
+        pool.with_label_values(&["in_use"]).set(i64::from(s.in_use));
+        pool.with_label_values(&["idle"]).set(i64::from(s.idle));
+        pool.with_label_values(&["max"]).set(i64::from(s.max));
+        pool.with_label_values(&["waiting"])
+            .set(i64::try_from(s.waiting).unwrap_or(i64::MAX));
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&inner.registry.gather(), &mut out)?;
+        Ok(String::from_utf8(out)?)
+    }
+}
+
+/// Counts an export as in flight while it lives (see [`Metrics::export_started`]).
+pub struct ExportGuard(Option<IntGauge>);
+
+impl Drop for ExportGuard {
+    fn drop(&mut self) {
+        if let Some(g) = &self.0 {
+            g.dec();
+        }
+    }
+}
+
+/// Whether a client's `x-request-id` is kept: 1 to 128 characters of letters, digits and
+/// `-_.:`. Anything else (spaces, quotes, control characters, a 10 KB header) is replaced by a
+/// generated id, so a log line can never be forged or bloated through it.
+pub fn sane_request_id(v: &HeaderValue) -> bool {
+    let b = v.as_bytes();
+    (1..=128).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Generates request ids: 16 random bytes in hex (32 characters).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MakeId;
+
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let mut bytes = [0u8; 16];
+        // Without randomness the request goes on without an id rather than failing.
+        getrandom::fill(&mut bytes).ok()?;
+        HeaderValue::from_str(&hex::encode(bytes))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// How log lines are written.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, with the request's span (and so its `request_id`) in each.
+    Json,
+}
+
+/// The default log filter when `RUST_LOG` is not set: our own info lines (one per request,
+/// see [`crate::http`]) and tower-http's warnings.
+pub const DEFAULT_LOG_FILTER: &str = "info,tower_http=warn";
+
+/// The subscriber the server logs through, writing to `writer` (standard error in `main`; a
+/// buffer in the tests).
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => Box::new(builder.finish()),
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_sets_up() {
+        assert!(Metrics::try_new().is_ok());
+    }
+
+    #[test]
+    fn request_ids() {
+        for ok in ["a", "req-1.2:3_x", &"z".repeat(128)] {
+            assert!(sane_request_id(&HeaderValue::from_str(ok).unwrap()), "{ok}");
+        }
+        for bad in ["", "a b", "a\"b", "é", &"z".repeat(129)] {
+            let v = HeaderValue::from_bytes(bad.as_bytes()).unwrap();
+            assert!(!sane_request_id(&v), "{bad}");
+        }
+    }
+}
