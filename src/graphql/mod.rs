@@ -9,6 +9,7 @@
 #[macro_use]
 mod macros;
 
+pub mod aggregate;
 pub mod audit;
 pub mod change;
 pub mod compare;
@@ -29,6 +30,7 @@ pub mod mutation;
 pub mod observation;
 pub mod period;
 pub mod prefetch;
+pub mod progress;
 pub mod query;
 pub mod ranking;
 pub mod revision;
@@ -37,6 +39,7 @@ pub mod time_series;
 
 use async_graphql::{EmptySubscription, Schema};
 
+pub use aggregate::{Aggregate, AggregateGroup, AggregateMember};
 pub use audit::AuditEntry;
 pub use change::ChangeRow;
 pub use compare::{CompareCell, CompareMatrix, CompareRow};
@@ -47,6 +50,7 @@ pub use indicator::{Coverage, Indicator};
 pub use latest::LatestValue;
 pub use observation::{BreakdownMember, Observation};
 pub use period::Period;
+pub use progress::TargetProgress;
 pub use ranking::{Ranking, RankingEntry, SummaryStats};
 pub use revision::Revision;
 pub use source::Source;
@@ -100,6 +104,7 @@ mod tests {
     /// Every field any prefetch looks ahead for.
     fn prefetched() -> Vec<Field> {
         [
+            super::aggregate::PREFETCHED,
             super::change::PREFETCHED,
             super::compare::PREFETCHED,
             super::connection::PREFETCHED,
@@ -107,6 +112,7 @@ mod tests {
             super::finding::PREFETCHED,
             super::indicator::PREFETCHED,
             super::observation::PREFETCHED,
+            super::progress::PREFETCHED,
             super::ranking::PREFETCHED,
             super::source::PREFETCHED,
             super::time_series::PREFETCHED,
