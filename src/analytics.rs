@@ -1,4 +1,5 @@
-//! Cross-district questions: ranking, change, comparison matrix and time series. Each function
+//! Cross-district questions: ranking, change, comparison matrix, time series, targets against
+//! actuals and distributions across districts. Each function
 //! is synchronous and takes a connection: it resolves codes, loads candidate values with a
 //! fixed number of queries, and hands them to the pure functions in [`crate::stats`].
 //! Failures are [`AnalyticsError`]s, mapped to API codes once in [`crate::error`].
@@ -9,9 +10,11 @@ use crate::db::models::*;
 use crate::db::queries::{self, ValueFilter, ValueRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{Breakdown, ObservationKind, Qualifier};
+use crate::stats::aggregate::{distribution, percentile_rank, Distribution};
 use crate::stats::change::{change, Gap};
 use crate::stats::ranking::{rank, summary, Order, Summary};
 use crate::stats::select::{preferred, Candidate};
+use crate::stats::targets::{self, Condition, Dated, Progress};
 
 /// Errors of the analytic questions.
 #[derive(Debug, thiserror::Error)]
@@ -168,6 +171,9 @@ pub struct RankingResult {
     pub district_count: usize,
     /// Statistics of the ranked values.
     pub stats: Option<Summary>,
+    /// Percentile rank of each entry's value among the ranked values, in entry order (see
+    /// [`percentile_rank`]).
+    pub percentiles: Vec<f64>,
 }
 
 /// The arguments of a ranking.
@@ -253,9 +259,14 @@ pub fn ranking(
         .filter(|d| !ranked_ids.contains(&d.id))
         .cloned()
         .collect();
+    let percentiles = entries
+        .iter()
+        .map(|(_, r)| percentile_rank(&values, r.observation.value).unwrap_or(50.0))
+        .collect();
     Ok(RankingResult {
         indicator,
         order,
+        percentiles,
         stats: summary(&values),
         entries,
         missing,
@@ -539,4 +550,314 @@ pub fn resolve_observation_filter(
     }
     q.kinds = f.kinds.clone();
     Ok(q)
+}
+
+/// One target with the actual it is compared with.
+#[derive(Debug, Clone)]
+pub struct TargetProgress {
+    /// The target's indicator.
+    pub indicator: Indicator,
+    /// The target.
+    pub target: ValueRow,
+    /// The latest actual of the same district, indicator and breakdown whose period ends on or
+    /// before the end of the target's period (and of the `year` asked for).
+    pub actual: Option<ValueRow>,
+    /// The earliest earlier actual that is a figure rather than a bound (以上, 不足 …), from
+    /// which the pace so far is measured.
+    pub base: Option<ValueRow>,
+    /// The comparison; `None` without an actual.
+    pub progress: Option<Progress>,
+}
+
+/// The end of a period as a position in years (the end of June 2023 is 2023.496): periods of
+/// different lengths are compared by when they end.
+fn end_position(p: &Period) -> f64 {
+    use chrono::Datelike;
+    match chrono::NaiveDate::parse_from_str(&p.end_date, "%Y-%m-%d") {
+        Ok(d) => {
+            let days = if d.leap_year() { 366.0 } else { 365.0 };
+            f64::from(d.year() - 1) + f64::from(d.ordinal()) / days
+        }
+        // Stored end dates are validated on write; the period's year is the nearest safe end.
+        Err(_) => f64::from(p.year),
+    }
+}
+
+/// The preferred row among `rows` (see [`crate::stats::select`]).
+fn preferred_row<'a>(rows: &[&'a ValueRow]) -> Option<&'a ValueRow> {
+    let candidates: Vec<Candidate<'_>> = rows
+        .iter()
+        .map(|r| Candidate {
+            year: r.period.year,
+            published_on: r.published_on.as_deref(),
+            exact: r.observation.qualifier == Qualifier::Exact,
+            id: r.observation.id.0,
+        })
+        .collect();
+    preferred(&candidates).and_then(|i| rows.get(i).copied())
+}
+
+/// Targets against actuals. Each target of `indicator` (every indicator when `None`) about
+/// `districts` (every district when `None`) is paired with the latest actual of the same
+/// district, indicator and breakdown whose period ends on or before the end of the target's
+/// period, and, with `year`, no later than the end of that year. Ordered by district code,
+/// indicator code, then the end of the target's period. Three statements plus the code look-ups.
+pub fn progress(
+    conn: &mut DbConnection,
+    indicator: Option<&str>,
+    districts: Option<&[String]>,
+    year: Option<i32>,
+    as_of: Option<&str>,
+) -> Result<Vec<TargetProgress>, AnalyticsError> {
+    if let Some(y) = year {
+        check_year("year", y)?;
+    }
+    let wanted = match indicator {
+        Some(code) => Some(resolve_indicator(conn, code)?),
+        None => None,
+    };
+    let ds = match districts {
+        Some(codes) => Some(resolve_districts(conn, codes)?),
+        None => None,
+    };
+    let d_ids: Option<Vec<DistrictId>> = ds.as_ref().map(|d| d.iter().map(|d| d.id).collect());
+    progress_of(conn, wanted, d_ids.as_deref(), year, as_of)
+}
+
+/// [`progress`] over resolved arguments: every target of `indicator` (all when `None`) about
+/// `districts` (all when `None`).
+pub fn progress_of(
+    conn: &mut DbConnection,
+    wanted: Option<Indicator>,
+    districts: Option<&[DistrictId]>,
+    year: Option<i32>,
+    as_of: Option<&str>,
+) -> Result<Vec<TargetProgress>, AnalyticsError> {
+    let i_ids: Option<Vec<IndicatorId>> = wanted.as_ref().map(|i| vec![i.id]);
+    let rows = queries::targets_and_actuals(conn, i_ids.as_deref(), districts, as_of)?;
+    let indicators: HashMap<IndicatorId, Indicator> = match wanted {
+        Some(i) => HashMap::from([(i.id, i)]),
+        None => {
+            let mut used: Vec<IndicatorId> = rows
+                .iter()
+                .filter(|r| r.observation.kind == ObservationKind::Target)
+                .map(|r| r.observation.indicator_id)
+                .collect();
+            used.sort();
+            used.dedup();
+            queries::indicators_by_ids(conn, &used)?
+                .into_iter()
+                .map(|i| (i.id, i))
+                .collect()
+        }
+    };
+    let codes: HashMap<DistrictId, String> = match districts {
+        Some(ids) => queries::districts_by_ids(conn, ids)?,
+        None => queries::all_districts(conn)?,
+    }
+    .into_iter()
+    .map(|d| (d.id, d.code))
+    .collect();
+    type Key = (DistrictId, IndicatorId, BreakdownId);
+    let key = |r: &ValueRow| -> Key {
+        let o = &r.observation;
+        (o.district_id, o.indicator_id, o.breakdown_id)
+    };
+    let mut actuals: HashMap<Key, Vec<&ValueRow>> = HashMap::new();
+    for r in rows.iter().filter(|r| {
+        r.observation.kind == ObservationKind::Actual && year.is_none_or(|y| r.period.year <= y)
+    }) {
+        actuals.entry(key(r)).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for t in rows
+        .iter()
+        .filter(|r| r.observation.kind == ObservationKind::Target)
+    {
+        let Some(ind) = indicators.get(&t.observation.indicator_id) else {
+            continue;
+        };
+        let t_at = end_position(&t.period);
+        let earlier: Vec<&ValueRow> = actuals
+            .get(&key(t))
+            .map(|rows| {
+                rows.iter()
+                    .copied()
+                    .filter(|a| end_position(&a.period) <= t_at + 1e-9)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let at_extreme = |latest: bool| -> Option<&ValueRow> {
+            // The pace is measured from a figure, not from a bound (93.88以上).
+            let from: Vec<&ValueRow> = earlier
+                .iter()
+                .copied()
+                .filter(|a| {
+                    latest
+                        || matches!(
+                            a.observation.qualifier,
+                            Qualifier::Exact | Qualifier::Approximate
+                        )
+                })
+                .collect();
+            let ats = from.iter().map(|a| end_position(&a.period));
+            let edge = if latest {
+                ats.fold(f64::NEG_INFINITY, f64::max)
+            } else {
+                ats.fold(f64::INFINITY, f64::min)
+            };
+            let at_edge: Vec<&ValueRow> = from
+                .iter()
+                .copied()
+                .filter(|a| (end_position(&a.period) - edge).abs() < 1e-9)
+                .collect();
+            preferred_row(&at_edge)
+        };
+        let actual = at_extreme(true);
+        let base = at_extreme(false)
+            .filter(|b| actual.is_some_and(|a| end_position(&b.period) < end_position(&a.period)));
+        let dated = |r: &ValueRow| Dated {
+            at: end_position(&r.period),
+            value: r.observation.value,
+        };
+        let condition =
+            Condition::of_target(t.observation.value, t.observation.qualifier, ind.direction);
+        let progress = actual.map(|a| {
+            targets::progress(
+                dated(t),
+                condition,
+                dated(a),
+                a.observation.qualifier,
+                base.map(dated),
+            )
+        });
+        out.push(TargetProgress {
+            indicator: ind.clone(),
+            target: t.clone(),
+            actual: actual.cloned(),
+            base: base.cloned(),
+            progress,
+        });
+    }
+    let code_of = |d: DistrictId| codes.get(&d).cloned().unwrap_or_default();
+    out.sort_by(|a, b| {
+        (code_of(a.target.observation.district_id), &a.indicator.code)
+            .cmp(&(code_of(b.target.observation.district_id), &b.indicator.code))
+            .then_with(|| a.target.period.end_date.cmp(&b.target.period.end_date))
+            .then_with(|| a.target.observation.key.cmp(&b.target.observation.key))
+    });
+    Ok(out)
+}
+
+/// How `aggregate` groups districts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// By parent division (every district and county of Chongqing has the municipality).
+    Parent,
+    /// By division level (district, county, autonomous county).
+    Level,
+    /// One group: the districts given (a peer group), in any level.
+    Districts(Vec<String>),
+}
+
+/// One group of an aggregate.
+#[derive(Debug, Clone)]
+pub struct AggregateGroup {
+    /// The group's key: the parent's code, the level, or `peer_group`.
+    pub key: String,
+    /// The districts in the group with a value, by code, with the value chosen for each.
+    pub values: Vec<(District, ValueRow)>,
+    /// Districts in the group without a value.
+    pub missing: Vec<District>,
+    /// Statistics of the values; `None` when no district of the group has one.
+    pub stats: Option<Distribution>,
+}
+
+/// Distributions of `indicator` across districts in `year` (with `latest_on_or_before`, each
+/// district's latest value in or before `year`), one value per district chosen as in
+/// [`ranking`], grouped by `group_by`. A sum is given only when the indicator's unit adds up
+/// ([`crate::domain::CanonicalUnit::is_additive`]): a rate is never summed. Groups by parent
+/// or level cover the division-level districts; a peer group covers the districts given.
+pub fn aggregate(
+    conn: &mut DbConnection,
+    indicator: &str,
+    year: i32,
+    group_by: &GroupBy,
+    breakdown: &Breakdown,
+    latest_on_or_before: bool,
+    as_of: Option<&str>,
+) -> Result<(Indicator, Vec<AggregateGroup>), AnalyticsError> {
+    check_year("year", year)?;
+    let indicator = resolve_indicator(conn, indicator)?;
+    let universe = match group_by {
+        GroupBy::Districts(codes) if codes.is_empty() => {
+            return Err(AnalyticsError::BadInput(
+                "groupBy DISTRICTS needs a non-empty districts list".into(),
+            ))
+        }
+        GroupBy::Districts(codes) => resolve_districts(conn, codes)?,
+        GroupBy::Parent | GroupBy::Level => ranked_universe(conn)?,
+    };
+    let years = if latest_on_or_before {
+        (*YEARS.start(), year)
+    } else {
+        (year, year)
+    };
+    let ids: Vec<DistrictId> = universe.iter().map(|d| d.id).collect();
+    let rows = match resolve_breakdown(conn, breakdown)? {
+        Some(b) => queries::values(
+            conn,
+            &ValueFilter {
+                indicators: &[indicator.id],
+                districts: Some(&ids),
+                kind: ObservationKind::Actual,
+                breakdown: b,
+                years,
+                as_of,
+            },
+        )?,
+        None => Vec::new(),
+    };
+    let mut chosen = pick_per_district(rows);
+    let parents: HashMap<DistrictId, String> = match group_by {
+        GroupBy::Parent => queries::all_districts(conn)?
+            .into_iter()
+            .map(|d| (d.id, d.code))
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let mut groups: BTreeMap<String, AggregateGroup> = BTreeMap::new();
+    let mut sorted = universe;
+    sorted.sort_by(|a, b| a.code.cmp(&b.code));
+    sorted.dedup_by(|a, b| a.id == b.id);
+    for d in sorted {
+        let key = match group_by {
+            GroupBy::Parent => d
+                .parent_id
+                .and_then(|p| parents.get(&DistrictId(p)).cloned())
+                .unwrap_or_else(|| "none".to_string()),
+            GroupBy::Level => d.level.as_str().to_string(),
+            GroupBy::Districts(_) => "peer_group".to_string(),
+        };
+        let g = groups.entry(key.clone()).or_insert_with(|| AggregateGroup {
+            key,
+            values: Vec::new(),
+            missing: Vec::new(),
+            stats: None,
+        });
+        match chosen.remove(&d.id) {
+            Some(row) => g.values.push((d, row)),
+            None => g.missing.push(d),
+        }
+    }
+    let additive = indicator.unit.is_additive();
+    let groups = groups
+        .into_values()
+        .map(|mut g| {
+            let values: Vec<f64> = g.values.iter().map(|(_, r)| r.observation.value).collect();
+            g.stats = distribution(&values, additive);
+            g
+        })
+        .collect();
+    Ok((indicator, groups))
 }

@@ -41,3 +41,27 @@ async fn readme_change_example() {
         .await;
     insta::assert_json_snapshot!(without_cost(v));
 }
+
+/// The README's "targets against actuals" example.
+pub const PROGRESS_EXAMPLE: &str = r#"{ progress(indicator: "preschool_gross_enrolment_rate", districts: ["500153"]) {
+    target { key quote } targetValue targetPeriod condition actualValue actualPeriod
+    gap gapUnit met status due yearsLeft neededPerYear pacePerYear } }"#;
+
+#[tokio::test]
+async fn readme_progress_example() {
+    let app = TestApp::seeded();
+    let v = app.graphql(PROGRESS_EXAMPLE, json!({})).await;
+    insta::assert_json_snapshot!(v);
+}
+
+/// The README's aggregate example.
+pub const AGGREGATE_EXAMPLE: &str = r#"{ aggregate(indicator: "public_kindergarten_enrolment_share", year: 2022, groupBy: PARENT, latestOnOrBefore: true) {
+    additive percentileMethod
+    groups { key count mean median p10 p25 p75 p90 min max sum members { district { code } value year percentile } } } }"#;
+
+#[tokio::test]
+async fn readme_aggregate_example() {
+    let app = TestApp::seeded();
+    let v = app.graphql(AGGREGATE_EXAMPLE, json!({})).await;
+    insta::assert_json_snapshot!(v);
+}

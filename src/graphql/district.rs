@@ -7,9 +7,10 @@ use super::context::ContextExt;
 use super::enums::ObservationKind;
 use super::inputs::{breakdown_arg, BreakdownInput};
 use super::latest::LatestValue;
-use super::loaders::{indicator_by_code, ObservationsOfDistrict};
+use super::loaders::{indicator_by_code, ObservationsOfDistrict, TargetsOfDistrict};
 use super::observation::{self, Observation};
 use super::prefetch::{fetch, LookaheadExt, Mode};
+use super::progress::TargetProgress;
 use crate::db::models::{self, DistrictId};
 use crate::error::GqlResultExt;
 
@@ -58,6 +59,33 @@ impl District {
         let breakdown = breakdown_arg(breakdown)?;
         let all = LatestValue::of_indicator(ctx, indicator.id, &breakdown, kind, on_or_before);
         Ok(all.await?.into_iter().find(|v| v.district_id == self.id))
+    }
+    /// Every target of this division compared with its latest actual on or before the
+    /// target's date (see `Query.progress`), optionally of one indicator and with actuals up to
+    /// the end of `year` only. Batched across sibling districts.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        indicator: Option<String>,
+        year: Option<i32>,
+    ) -> Result<Vec<TargetProgress>> {
+        if let Some(y) = year {
+            crate::analytics::check_year("year", y)
+                .map_err(crate::error::ApiError::from)
+                .gql()?;
+        }
+        let wanted = match indicator {
+            Some(code) => Some(indicator_by_code(ctx.loaders()?, &code).await.gql()?.id),
+            None => None,
+        };
+        let rows: Vec<_> = ctx
+            .load_one(TargetsOfDistrict(self.id, year))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| wanted.is_none_or(|w| r.indicator.id == w))
+            .collect();
+        TargetProgress::build(ctx, rows, ctx.look_ahead()).await
     }
     /// Every observation about this division, optionally of one indicator.
     async fn observations(

@@ -399,3 +399,39 @@ impl Loader<TextOfSource> for DbLoader {
         .map(|m| m.into_iter().map(|(k, (_, body))| (k, body)).collect())
     }
 }
+
+/// Key: the targets of a district compared with its actuals (see
+/// [`analytics::progress_of`]), with actuals up to the end of a year if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TargetsOfDistrict(pub DistrictId, pub Option<i32>);
+
+impl Loader<TargetsOfDistrict> for DbLoader {
+    type Value = Vec<analytics::TargetProgress>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[TargetsOfDistrict],
+    ) -> Result<HashMap<TargetsOfDistrict, Self::Value>, ApiError> {
+        let keys = keys.to_vec();
+        self.db
+            .run(move |c| {
+                // One comparison per distinct year asked for, each over all the keys' districts.
+                let mut years: Vec<Option<i32>> = keys.iter().map(|k| k.1).collect();
+                years.sort();
+                years.dedup();
+                let mut out: HashMap<TargetsOfDistrict, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for year in years {
+                    let ids: Vec<DistrictId> =
+                        keys.iter().filter(|k| k.1 == year).map(|k| k.0).collect();
+                    for row in analytics::progress_of(c, None, Some(&ids), year, None)? {
+                        let key = TargetsOfDistrict(row.target.observation.district_id, year);
+                        out.entry(key).or_default().push(row);
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}

@@ -9,6 +9,7 @@
 #[macro_use]
 mod macros;
 
+pub mod aggregate;
 pub mod audit;
 pub mod change;
 pub mod compare;
@@ -30,6 +31,7 @@ pub mod mutation;
 pub mod observation;
 pub mod period;
 pub mod prefetch;
+pub mod progress;
 pub mod query;
 pub mod ranking;
 pub mod revision;
@@ -41,6 +43,7 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{EmptySubscription, Schema};
 
+pub use aggregate::{Aggregate, AggregateGroup, AggregateMember};
 pub use audit::AuditEntry;
 pub use change::ChangeRow;
 pub use compare::{CompareCell, CompareMatrix, CompareRow};
@@ -51,6 +54,7 @@ pub use indicator::{Coverage, Indicator};
 pub use latest::LatestValue;
 pub use observation::{BreakdownMember, Observation};
 pub use period::Period;
+pub use progress::TargetProgress;
 pub use ranking::{Ranking, RankingEntry, SummaryStats};
 pub use revision::Revision;
 pub use source::Source;
@@ -139,6 +143,7 @@ mod tests {
     /// Every field any prefetch looks ahead for.
     fn prefetched() -> Vec<Field> {
         [
+            super::aggregate::PREFETCHED,
             super::change::PREFETCHED,
             super::compare::PREFETCHED,
             super::connection::PREFETCHED,
@@ -146,6 +151,7 @@ mod tests {
             super::finding::PREFETCHED,
             super::indicator::PREFETCHED,
             super::observation::PREFETCHED,
+            super::progress::PREFETCHED,
             super::ranking::PREFETCHED,
             super::source::PREFETCHED,
             super::time_series::PREFETCHED,

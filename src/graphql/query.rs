@@ -5,6 +5,7 @@
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
 
+use super::aggregate::{Aggregate, AggregateGroupBy};
 use super::connection::{decode_cursor, ObservationConnection, DEFAULT_PAGE, MAX_PAGE};
 use super::context::ContextExt;
 use super::draft::Draft;
@@ -14,7 +15,7 @@ use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
 use super::loaders::indicator_by_code;
 use super::{district, finding, source};
 use super::{AuditEntry, ChangeRow, CompareMatrix, District, Indicator, QualityFinding};
-use super::{Ranking, Source, TimeSeries};
+use super::{Ranking, Source, TargetProgress, TimeSeries};
 use crate::analytics::{self, AnalyticsError};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
@@ -242,6 +243,72 @@ impl QueryRoot {
             })
             .await?;
         TimeSeries::build(ctx, d, i, points).await
+    }
+
+    /// Targets against actuals. Each target (observation of kind TARGET) of `indicator` (every
+    /// indicator when omitted) about `districts` (every district when omitted), in every
+    /// breakdown, is paired with the latest actual of the same district, indicator and
+    /// breakdown whose period ends on or before the end of the target's period (and, with
+    /// `year`, no later than the end of that year; a half-year actual counts). It says the gap,
+    /// whether the target is met (its qualifier first, then the indicator's direction), and for
+    /// a target still ahead the change per year needed against the change per year so far.
+    /// Ordered by district code, indicator code, then the target's date.
+    async fn progress(
+        &self,
+        ctx: &Context<'_>,
+        indicator: Option<String>,
+        districts: Option<Vec<String>>,
+        year: Option<i32>,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<TargetProgress>> {
+        let as_of = as_of.map(format_utc);
+        let rows = ctx.run(move |c| {
+            let (i, d) = (indicator.as_deref(), districts.as_deref());
+            analytics::progress(c, i, d, year, as_of.as_deref())
+        });
+        TargetProgress::build(ctx, rows.await?, ctx.look_ahead()).await
+    }
+
+    /// Distribution of one indicator across districts in one year: count, mean, median,
+    /// p10/p25/p75/p90, min, max, and a sum only when the indicator's unit adds up (never for
+    /// a rate). One value per district, chosen as in `ranking`; with `latestOnOrBefore` each
+    /// district's latest value in or before `year`. `groupBy`: PARENT (default) or LEVEL over
+    /// the 38 districts and counties, or DISTRICTS for the peer group listed in `districts`.
+    // Resolver arguments mirror the GraphQL arguments one to one.
+    #[allow(clippy::too_many_arguments)]
+    async fn aggregate(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        year: i32,
+        #[graphql(default_with = "AggregateGroupBy::Parent")] group_by: AggregateGroupBy,
+        districts: Option<Vec<String>>,
+        breakdown: Option<Vec<BreakdownInput>>,
+        #[graphql(default = false)] latest_on_or_before: bool,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Aggregate> {
+        if districts.is_some() && group_by != AggregateGroupBy::Districts {
+            return Err(ApiError::BadInput(
+                "districts is only read with groupBy: DISTRICTS".into(),
+            )
+            .into_graphql());
+        }
+        let as_of = as_of.map(format_utc);
+        let b = breakdown_arg(breakdown)?;
+        let group = group_by.with(districts);
+        let (i, groups) = ctx
+            .run(move |c| {
+                let latest = latest_on_or_before;
+                analytics::aggregate(c, &indicator, year, &group, &b, latest, as_of.as_deref())
+            })
+            .await?;
+        Aggregate::build(ctx, year, i, groups).await
     }
 
     /// Every source document.

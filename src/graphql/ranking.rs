@@ -49,6 +49,9 @@ pub struct RankingEntry {
     pub value: f64,
     /// The year of the value used (differs from the requested year only with `latestOnOrBefore`).
     pub year: i32,
+    /// Percentile rank of the value among the ranked values, 0–100 in value order whatever the
+    /// indicator's direction: the share of values below it plus half the share equal to it.
+    pub percentile: f64,
     /// The district (resolved through the loader).
     #[graphql(skip)]
     pub district_id: DistrictId,
@@ -118,8 +121,10 @@ impl Ranking {
             entries: r
                 .entries
                 .into_iter()
-                .map(|(rank, row)| RankingEntry {
+                .zip(r.percentiles)
+                .map(|((rank, row), percentile)| RankingEntry {
                     rank: rank as i32,
+                    percentile,
                     value: row.observation.value,
                     year: row.period.year,
                     district_id: row.observation.district_id,

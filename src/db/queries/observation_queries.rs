@@ -263,3 +263,51 @@ pub fn values(conn: &mut DbConnection, f: &ValueFilter<'_>) -> QueryResult<Vec<V
         })
         .collect())
 }
+
+/// Targets and actuals of `indicators` (all when `None`) about `districts` (all when `None`),
+/// every breakdown and every period kind (a half-year actual counts against a target), with
+/// their periods and their sources' publication dates: what targets are compared with. One
+/// statement.
+pub fn targets_and_actuals(
+    conn: &mut DbConnection,
+    indicators: Option<&[IndicatorId]>,
+    districts: Option<&[DistrictId]>,
+    as_of: Option<&str>,
+) -> QueryResult<Vec<ValueRow>> {
+    let kinds = [ObservationKind::Target, ObservationKind::Actual].map(ObservationKind::as_str);
+    let mut query = observations::table
+        .inner_join(periods::table)
+        .inner_join(sources::table)
+        .filter(observations::kind.eq_any(kinds))
+        .select((
+            Observation::as_select(),
+            Period::as_select(),
+            sources::published_on,
+        ))
+        .order(observations::id.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(i) = indicators {
+        query = query.filter(observations::indicator_id.eq_any(ids(i, |k| k.0)));
+    }
+    if let Some(d) = districts {
+        query = query.filter(observations::district_id.eq_any(ids(d, |k| k.0)));
+    }
+    if let Some(t) = as_of {
+        query = query.filter(observations::created_at.le(t.to_string()));
+    }
+    let rows: Vec<(Observation, Period, Option<String>)> = query.load(conn)?;
+    let (mut obs, rest): (Vec<Observation>, Vec<(Period, Option<String>)>) =
+        rows.into_iter().map(|(o, p, d)| (o, (p, d))).unzip();
+    if let Some(t) = as_of {
+        overlay_as_of(conn, &mut obs, t)?;
+    }
+    Ok(obs
+        .into_iter()
+        .zip(rest)
+        .map(|(observation, (period, published_on))| ValueRow {
+            observation,
+            period,
+            published_on,
+        })
+        .collect())
+}
