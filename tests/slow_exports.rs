@@ -9,73 +9,10 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::TestApp;
-use diesel::prelude::*;
-use edustats::db::schema::{observations, sources};
-use edustats::db::{now_utc, Db, PoolOptions};
+use edustats::db::PoolOptions;
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
-
-/// Adds `n` SYNTHETIC observations (invented values, source `synthetic-export-test`, in this
-/// test's own temporary database) so the export is larger than what its channel buffers.
-fn add_synthetic(db: &Db, n: usize) {
-    let mut conn = db.get().expect("connection");
-    let now = now_utc();
-    let t: (i32, i32, i32, i32) = observations::table
-        .select((
-            observations::district_id,
-            observations::indicator_id,
-            observations::period_id,
-            observations::breakdown_id,
-        ))
-        .first(&mut conn)
-        .expect("a seeded observation");
-    diesel::insert_into(sources::table)
-        .values((
-            sources::code.eq("synthetic-export-test"),
-            sources::title_zh.eq("合成测试数据（非真实）"),
-            sources::title_en.eq("SYNTHETIC test data (not real)"),
-            sources::issuer.eq("SYNTHETIC TEST"),
-            sources::district_id.eq(t.0),
-            sources::kind.eq("self_evaluation"),
-            sources::body.eq("SYNTHETIC"),
-            sources::created_at.eq(&now),
-        ))
-        .execute(&mut conn)
-        .expect("source");
-    let source_id: i32 = sources::table
-        .filter(sources::code.eq("synthetic-export-test"))
-        .select(sources::id)
-        .first(&mut conn)
-        .expect("id");
-    conn.transaction::<_, diesel::result::Error, _>(|c| {
-        for i in 0..n {
-            diesel::insert_into(observations::table)
-                .values((
-                    observations::key.eq(format!("synthetic-export-test-{i:06}")),
-                    observations::district_id.eq(t.0),
-                    observations::indicator_id.eq(t.1),
-                    observations::period_id.eq(t.2),
-                    observations::breakdown_id.eq(t.3),
-                    observations::kind.eq("actual"),
-                    observations::value.eq((i % 1000) as f64),
-                    observations::value_text.eq(format!("{}", i % 1000)),
-                    observations::reported_unit.eq("个"),
-                    observations::qualifier.eq("exact"),
-                    observations::source_id.eq(source_id),
-                    observations::quote.eq("SYNTHETIC"),
-                    observations::quote_start.eq(0),
-                    observations::quote_end.eq(9),
-                    observations::created_at.eq(&now),
-                    observations::recorded_at.eq(&now),
-                    observations::recorded_by.eq("synthetic-export-test"),
-                ))
-                .execute(c)?;
-        }
-        Ok(())
-    })
-    .expect("insert synthetic rows");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_unread_exports_leave_the_pool_to_queries() {
@@ -92,7 +29,7 @@ async fn eight_unread_exports_leave_the_pool_to_queries() {
         let mut conn = app.db.get().expect("connection");
         edustats::ingest::seed::load(&mut conn, &common::seeds_dir(), false).expect("seeds");
     }
-    add_synthetic(&app.db, 4000);
+    common::add_synthetic(&app.db, 4000);
     let rows = app.observation_count().await as usize;
     let router = edustats::http::router(app.db.clone());
 
