@@ -603,3 +603,107 @@ async fn postgres_stopped_and_restarted_under_load() {
         up - restarting
     );
 }
+
+fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        std::fs::read(path).expect("read database file"),
+    ))
+}
+
+/// A SQLite database the process may not write (a read-only file in a read-only directory; as
+/// root, where permissions do not bind, the import runs as `nobody`): the import exits 1 with a
+/// message that says so, and the file is byte for byte what it was, and intact.
+#[test]
+fn an_import_into_a_read_only_sqlite_file_fails_clearly_and_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).expect("dir");
+    let file = ro.join("e.sqlite3");
+    let url = format!("sqlite://{}", file.display());
+    let count = |url: &str| -> i64 {
+        let db = edustats::db::Db::connect(url, edustats::db::PoolOptions::default()).expect("db");
+        let mut conn = db.get().expect("connection");
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            .expect("checkpoint");
+        edustats::db::queries::observations_page(
+            &mut conn,
+            &edustats::db::queries::ObservationQuery::default(),
+            None,
+            0,
+        )
+        .expect("count")
+        .1
+    };
+    {
+        let db = edustats::db::Db::connect(&url, edustats::db::PoolOptions::default()).expect("db");
+        db.migrate().expect("migrate");
+        let mut conn = db.get().expect("connection");
+        edustats::ingest::seed::load(&mut conn, &common::seeds_dir(), false).expect("seeds");
+    }
+    let rows = count(&url);
+    // Every connection is closed: SQLite has folded the WAL into the file and removed it.
+    for f in ["e.sqlite3-wal", "e.sqlite3-shm"] {
+        let _ = std::fs::remove_file(ro.join(f));
+    }
+    let before = sha256(&file);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic-import.json");
+    let mut cmd = if root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "nobody", "--"])
+            .arg(env!("CARGO_BIN_EXE_edustats"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_edustats"))
+    };
+    let out = cmd
+        .arg("import")
+        .arg(&fixture)
+        .arg("--database-url")
+        .arg(&url)
+        .output()
+        .expect("run edustats import");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert_eq!(out.status.code(), Some(1), "exit status; stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lower = stderr.to_lowercase();
+    assert!(
+        lower.contains("readonly")
+            || lower.contains("read-only")
+            || lower.contains("unable to open"),
+        "the error does not say the database cannot be written:\n{stderr}"
+    );
+    assert_eq!(sha256(&file), before, "the read-only file changed");
+    // Intact, and still holding every row.
+    {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let mut c = diesel::SqliteConnection::establish(&file.display().to_string()).expect("open");
+        let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+            .load(&mut c)
+            .expect("integrity check");
+        let check: Vec<String> = check.into_iter().map(|c| c.integrity_check).collect();
+        assert_eq!(check, ["ok"], "integrity check after the refused import");
+    }
+    assert_eq!(count(&url), rows);
+    eprintln!(
+        "read-only SQLite: exit 1, {}",
+        stderr.lines().next().unwrap_or_default()
+    );
+}
