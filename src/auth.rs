@@ -46,6 +46,9 @@ pub enum AuthError {
     Db(#[from] diesel::result::Error),
 }
 
+/// Length of a key's public prefix (`esk_` and 8 hex digits), stored to find the key.
+const PREFIX_LEN: usize = 12;
+
 /// SHA-256 of a key, hex.
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -102,7 +105,7 @@ pub fn create_key(
                 api_keys::name.eq(name),
                 api_keys::role.eq(role.as_str()),
                 api_keys::key_hash.eq(hash_key(&key)),
-                api_keys::prefix.eq(&key[..12]),
+                api_keys::prefix.eq(&key[..PREFIX_LEN]),
                 api_keys::created_at.eq(now_utc()),
             ))
             .execute(conn)?;
@@ -151,17 +154,35 @@ pub fn revoke_key(conn: &mut DbConnection, name: &str, actor: &str) -> Result<()
 }
 
 /// The principal of a live (not revoked) key.
+///
+/// Timing: the lookup is by the key's printed prefix (`esk_` and 8 hex digits, shown by
+/// `keys list`, not a secret), and the SHA-256 of the presented key is compared with each
+/// candidate's stored hash in constant time ([`subtle`]), so the time taken says nothing about
+/// how much of a stored hash a guess matched. (Comparing hashes, not keys, already leaks
+/// nothing useful about a key; the constant-time comparison makes that independent of the
+/// database's string comparison.)
 pub fn authenticate(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Principal>> {
-    let found: Option<ApiKey> = api_keys::table
-        .filter(api_keys::key_hash.eq(hash_key(key)))
+    use subtle::ConstantTimeEq;
+    let Some(prefix) = key.get(..PREFIX_LEN) else {
+        return Ok(None);
+    };
+    let candidates: Vec<ApiKey> = api_keys::table
+        .filter(api_keys::prefix.eq(prefix))
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKey::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(found.map(|k| Principal {
-        name: k.name,
-        role: k.role,
-    }))
+        .load(conn)?;
+    let presented = hash_key(key);
+    // Every candidate is compared (no early exit), so the time depends only on their number.
+    let mut found = None;
+    for k in candidates {
+        if bool::from(presented.as_bytes().ct_eq(k.key_hash.as_bytes())) {
+            found = Some(Principal {
+                name: k.name,
+                role: k.role,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// The newest audit entries first.

@@ -193,6 +193,19 @@ impl From<diesel::result::Error> for ApiError {
                 );
                 ApiError::Conflict(CONFLICT_MESSAGE.into())
             }
+            // The server went away under a pooled connection (stopped, restarted, network cut):
+            // the database is unavailable, not the request wrong. The pool drops the broken
+            // connection and opens a new one once the server is back. PostgreSQL's shutdown
+            // message (SQLSTATE 57P01) is not named by diesel, hence the text.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                ApiError::Unavailable(info.message().to_string())
+            }
+            Error::DatabaseError(_, info)
+                if info.message().contains("terminating connection")
+                    || info.message().contains("server closed the connection") =>
+            {
+                ApiError::Unavailable(info.message().to_string())
+            }
             // PostgreSQL's statement_timeout (SQLSTATE 57014, which diesel does not name).
             Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 tracing::warn!(detail = info.message(), "statement timeout");

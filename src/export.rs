@@ -2,6 +2,14 @@
 //! import format (so an exported file re-imports as a no-op) and add labels and normalised
 //! values. Rows are read in pages of [`PAGE`] by keyset pagination and written as they come, so
 //! memory does not grow with the number of rows.
+//!
+//! Connections: the server's export ([`write_csv`] over a [`Db`]) checks a connection out of the
+//! pool for each page and returns it before writing the page, so a client that stops reading
+//! holds no connection while the export waits for it; the CLI passes its one connection.
+//! Consistency of a long export: each page is one statement (a consistent read of its rows);
+//! the export as a whole is not a snapshot. The id cursor means no row is written twice or
+//! skipped, a row added during the export appears if its id is past the cursor, and a row
+//! corrected during the export appears as it was when its page was read.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,7 +19,7 @@ use diesel::prelude::*;
 use crate::db::models::Observation;
 use crate::db::queries::{self, ObservationQuery};
 use crate::db::schema::{districts, indicators};
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection, DbError};
 use crate::ingest::codes::Codes;
 
 /// Rows read per query.
@@ -47,9 +55,12 @@ pub const HEADER: &[&str] = &[
 /// Errors while exporting.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// Database.
+    /// A query failed.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    /// No connection (the pool's timeout ran out, or the server is down).
+    #[error(transparent)]
+    Pool(#[from] DbError),
     /// Writing failed (e.g. the client went away).
     #[error("write failed: {0}")]
     Io(#[from] std::io::Error),
@@ -58,40 +69,109 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
-/// Writes every observation matching `q` as CSV to `out`; returns the number of rows.
-pub fn write_csv<W: Write>(
-    conn: &mut DbConnection,
+/// Where the export's reads run: one connection held throughout (the CLI), or the pool, one
+/// checkout per read (the server).
+pub trait Reads {
+    /// Runs one read.
+    fn read<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> Result<T, ExportError>;
+}
+
+impl Reads for DbConnection {
+    fn read<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> Result<T, ExportError> {
+        Ok(f(self)?)
+    }
+}
+
+impl Reads for Db {
+    /// The connection goes back to the pool when the read returns, before anything is written.
+    fn read<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> Result<T, ExportError> {
+        let mut conn = self.get()?;
+        Ok(f(&mut conn)?)
+    }
+}
+
+/// The labels a row is written with: codes, district names, indicator names and units.
+struct Labels {
+    codes: Codes,
+    districts: HashMap<String, (String, String)>,
+    indicators: HashMap<String, (String, String, String)>,
+}
+
+impl Labels {
+    fn load(conn: &mut DbConnection) -> QueryResult<Labels> {
+        let codes = Codes::load(conn)?;
+        let districts = districts::table
+            .select((districts::code, districts::name_zh, districts::name_en))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(c, z, e)| (c, (z, e)))
+            .collect();
+        let indicators = indicators::table
+            .select((
+                indicators::code,
+                indicators::name_zh,
+                indicators::name_en,
+                indicators::unit,
+            ))
+            .load::<(String, String, String, String)>(conn)?
+            .into_iter()
+            .map(|(c, z, e, u)| (c, (z, e, u)))
+            .collect();
+        Ok(Labels {
+            codes,
+            districts,
+            indicators,
+        })
+    }
+
+    /// Whether every id the row refers to is known. A row written after the labels were loaded
+    /// (an export reads its pages over time) may name a new period, breakdown, source or
+    /// indicator: the labels are then reloaded rather than written empty.
+    fn knows(&self, o: &Observation) -> bool {
+        let c = &self.codes;
+        !c.districts.code(o.district_id.0).is_empty()
+            && !c.indicators.code(o.indicator_id.0).is_empty()
+            && !c.periods.code(o.period_id.0).is_empty()
+            && !c.breakdowns.code(o.breakdown_id.0).is_empty()
+            && !c.sources.code(o.source_id.0).is_empty()
+            && o.base_period_id
+                .is_none_or(|b| !c.periods.code(b).is_empty())
+    }
+}
+
+/// Writes every observation matching `q` as CSV to `out`; returns the number of rows. Each page
+/// is read through `src` (see [`Reads`]) before any of it is written.
+pub fn write_csv<R: Reads + ?Sized, W: Write>(
+    src: &mut R,
     q: &ObservationQuery,
     out: W,
 ) -> Result<usize, ExportError> {
-    let codes = Codes::load(conn)?;
-    let names: HashMap<String, (String, String)> = districts::table
-        .select((districts::code, districts::name_zh, districts::name_en))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(c, z, e)| (c, (z, e)))
-        .collect();
-    let indicator_info: HashMap<String, (String, String, String)> = indicators::table
-        .select((
-            indicators::code,
-            indicators::name_zh,
-            indicators::name_en,
-            indicators::unit,
-        ))
-        .load::<(String, String, String, String)>(conn)?
-        .into_iter()
-        .map(|(c, z, e, u)| (c, (z, e, u)))
-        .collect();
+    let mut labels = src.read(Labels::load)?;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     let mut after = None;
     let mut count = 0;
     loop {
-        let (page, _) = queries::observations_page(conn, q, after, PAGE)?;
+        let page = src.read(|conn| {
+            let (page, _) = queries::observations_page(conn, q, after, PAGE)?;
+            Ok(page)
+        })?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
+        if !page.iter().all(|o| labels.knows(o)) {
+            labels = src.read(Labels::load)?;
+        }
         for o in &page {
-            write_row(&mut w, &codes, &names, &indicator_info, o)?;
+            write_row(&mut w, &labels, o)?;
             count += 1;
         }
         w.flush()?;
@@ -105,14 +185,17 @@ pub fn write_csv<W: Write>(
 
 fn write_row<W: Write>(
     w: &mut csv::Writer<W>,
-    codes: &Codes,
-    names: &HashMap<String, (String, String)>,
-    indicator_info: &HashMap<String, (String, String, String)>,
+    labels: &Labels,
     o: &Observation,
 ) -> Result<(), ExportError> {
-    let r = codes.row(o);
-    let (dz, de) = names.get(&r.district).cloned().unwrap_or_default();
-    let (iz, ie, unit) = indicator_info
+    let r = labels.codes.row(o);
+    let (dz, de) = labels
+        .districts
+        .get(&r.district)
+        .cloned()
+        .unwrap_or_default();
+    let (iz, ie, unit) = labels
+        .indicators
         .get(&r.indicator)
         .cloned()
         .unwrap_or_default();

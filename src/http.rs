@@ -812,22 +812,16 @@ async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportPa
     // a small bounded channel: memory stays flat whatever the number of rows, and a client that
     // stops reading stops the export.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
-    let db = state.db.clone();
+    // The export checks a connection out per page (see `crate::export`): a client that stops
+    // reading blocks only this task, never a pooled connection.
+    let mut db = state.db.clone();
     let in_flight = state.metrics.export_started();
     tokio::task::spawn_blocking(move || {
         // Counted until the stream ends, however it ends (done, failed, client gone).
         let _in_flight = in_flight;
-        let result = db
-            .get()
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .and_then(|mut conn| {
-                crate::export::write_csv(
-                    &mut conn,
-                    &q,
-                    crate::export::ChannelWriter::new(tx.clone()),
-                )
-                .map_err(|e| std::io::Error::other(e.to_string()))
-            });
+        let result =
+            crate::export::write_csv(&mut db, &q, crate::export::ChannelWriter::new(tx.clone()))
+                .map_err(|e| std::io::Error::other(e.to_string()));
         if let Err(e) = result {
             tracing::error!(error = %e, "export stopped");
             let _ = tx.blocking_send(Err(e));

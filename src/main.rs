@@ -446,11 +446,11 @@ fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow
         .map_err(|e| refused(e.to_string()))?;
     let n = match output {
         Some(path) => edustats::export::write_csv(
-            &mut conn,
+            &mut *conn,
             &q,
             std::io::BufWriter::new(std::fs::File::create(path)?),
         )?,
-        None => edustats::export::write_csv(&mut conn, &q, std::io::stdout().lock())?,
+        None => edustats::export::write_csv(&mut *conn, &q, std::io::stdout().lock())?,
     };
     eprintln!("{n} observation(s) exported");
     Ok(())

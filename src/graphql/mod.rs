@@ -126,9 +126,12 @@ pub fn build_schema_for(db: Option<Db>, options: SchemaOptions) -> EduSchema {
     }
 }
 
-/// The SDL, as committed in `schema.graphql`.
+/// The SDL, as committed in `schema.graphql`. `@specifiedBy` is included because introspection
+/// reports it (`specifiedByURL`): without it, a client schema built from introspection differs
+/// from the committed file (`tests/third_party_client.rs`).
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// Converts read models into their GraphQL objects, keeping their order.

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::prelude::*;
 use edustats::db::{Backend, Db, PoolOptions};
 use edustats::ingest;
 use http_body_util::BodyExt;
@@ -272,4 +272,66 @@ impl TestApp {
 pub fn approx(v: &Value, expected: f64) {
     let got = v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"));
     assert!((got - expected).abs() < 1e-6, "{got} != {expected}");
+}
+
+/// Adds `n` SYNTHETIC observations (invented values, source `synthetic-export-test`, in the
+/// test's own temporary database): bulk for export and load tests, never real figures.
+pub fn add_synthetic(db: &Db, n: usize) {
+    let mut conn = db.get().expect("connection");
+    let now = edustats::db::now_utc();
+    let t: (i32, i32, i32, i32) = edustats::db::schema::observations::table
+        .select((
+            edustats::db::schema::observations::district_id,
+            edustats::db::schema::observations::indicator_id,
+            edustats::db::schema::observations::period_id,
+            edustats::db::schema::observations::breakdown_id,
+        ))
+        .first(&mut conn)
+        .expect("a seeded observation");
+    diesel::insert_into(edustats::db::schema::sources::table)
+        .values((
+            edustats::db::schema::sources::code.eq("synthetic-export-test"),
+            edustats::db::schema::sources::title_zh.eq("合成测试数据（非真实）"),
+            edustats::db::schema::sources::title_en.eq("SYNTHETIC test data (not real)"),
+            edustats::db::schema::sources::issuer.eq("SYNTHETIC TEST"),
+            edustats::db::schema::sources::district_id.eq(t.0),
+            edustats::db::schema::sources::kind.eq("self_evaluation"),
+            edustats::db::schema::sources::body.eq("SYNTHETIC"),
+            edustats::db::schema::sources::created_at.eq(&now),
+        ))
+        .execute(&mut conn)
+        .expect("source");
+    let source_id: i32 = edustats::db::schema::sources::table
+        .filter(edustats::db::schema::sources::code.eq("synthetic-export-test"))
+        .select(edustats::db::schema::sources::id)
+        .first(&mut conn)
+        .expect("id");
+    conn.transaction::<_, diesel::result::Error, _>(|c| {
+        for i in 0..n {
+            diesel::insert_into(edustats::db::schema::observations::table)
+                .values((
+                    edustats::db::schema::observations::key
+                        .eq(format!("synthetic-export-test-{i:06}")),
+                    edustats::db::schema::observations::district_id.eq(t.0),
+                    edustats::db::schema::observations::indicator_id.eq(t.1),
+                    edustats::db::schema::observations::period_id.eq(t.2),
+                    edustats::db::schema::observations::breakdown_id.eq(t.3),
+                    edustats::db::schema::observations::kind.eq("actual"),
+                    edustats::db::schema::observations::value.eq((i % 1000) as f64),
+                    edustats::db::schema::observations::value_text.eq(format!("{}", i % 1000)),
+                    edustats::db::schema::observations::reported_unit.eq("个"),
+                    edustats::db::schema::observations::qualifier.eq("exact"),
+                    edustats::db::schema::observations::source_id.eq(source_id),
+                    edustats::db::schema::observations::quote.eq("SYNTHETIC"),
+                    edustats::db::schema::observations::quote_start.eq(0),
+                    edustats::db::schema::observations::quote_end.eq(9),
+                    edustats::db::schema::observations::created_at.eq(&now),
+                    edustats::db::schema::observations::recorded_at.eq(&now),
+                    edustats::db::schema::observations::recorded_by.eq("synthetic-export-test"),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .expect("insert synthetic rows");
 }

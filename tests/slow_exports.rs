@@ -1,0 +1,94 @@
+//! Slow export clients cannot starve queries of connections: the CSV export checks a pooled
+//! connection out per page and gives it back before writing, so exports whose bodies nobody
+//! reads hold no connection while they wait.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestApp;
+use edustats::db::PoolOptions;
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_unread_exports_leave_the_pool_to_queries() {
+    let timeout = Duration::from_secs(3);
+    let app = TestApp::empty_on(
+        common::backend(),
+        PoolOptions {
+            max_size: 2,
+            checkout_timeout: timeout,
+            statement_timeout: None,
+        },
+    );
+    {
+        let mut conn = app.db.get().expect("connection");
+        edustats::ingest::seed::load(&mut conn, &common::seeds_dir(), false).expect("seeds");
+    }
+    common::add_synthetic(&app.db, 4000);
+    let rows = app.observation_count().await as usize;
+    let router = edustats::http::router(app.db.clone());
+
+    // Eight exports: the headers arrive, the bodies are never read.
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        let resp = router
+            .clone()
+            .oneshot(
+                Request::get("/export/observations.csv")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(resp.status(), StatusCode::OK);
+        stalled.push(resp);
+    }
+    // Let every export fill its channel and block on the unread body.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let start = Instant::now();
+    let v = app.graphql("{ districts { code } }", json!({})).await;
+    let took = start.elapsed();
+    assert!(
+        v.get("errors").is_none(),
+        "query failed beside stalled exports: {v}"
+    );
+    assert!(
+        v["data"]["districts"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "{v}"
+    );
+    assert!(
+        took < Duration::from_millis(1000),
+        "a query waited {took:?} beside eight stalled exports (pool of 2)"
+    );
+    eprintln!("query beside 8 stalled exports (pool of 2): {took:?}");
+
+    // The exports were really stalled mid-way (their bodies are larger than what the server
+    // buffers), and each one resumes and completes once read: every row, once.
+    for resp in stalled {
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("export body")
+            .to_bytes();
+        assert!(
+            bytes.len() > 6 * 64 * 1024,
+            "export of {} bytes fits the buffers",
+            bytes.len()
+        );
+        let mut r = csv::Reader::from_reader(&bytes[..]);
+        let keys: std::collections::HashSet<String> = r
+            .records()
+            .map(|rec| rec.expect("csv row")[0].to_string())
+            .collect();
+        assert_eq!(keys.len(), rows, "every row exactly once");
+    }
+}
