@@ -714,8 +714,16 @@ pub fn progress_of(
             preferred_row(&at_edge)
         };
         let actual = at_extreme(true);
-        let base = at_extreme(false)
-            .filter(|b| actual.is_some_and(|a| end_position(&b.period) < end_position(&a.period)));
+        // No pace when the latest actual is itself a bound (93.88以上): a pace between a
+        // figure and a minimum says nothing about the trend.
+        let base = at_extreme(false).filter(|b| {
+            actual.is_some_and(|a| {
+                matches!(
+                    a.observation.qualifier,
+                    Qualifier::Exact | Qualifier::Approximate
+                ) && end_position(&b.period) < end_position(&a.period)
+            })
+        });
         let dated = |r: &ValueRow| Dated {
             at: end_position(&r.period),
             value: r.observation.value,

@@ -404,9 +404,26 @@ impl ServeArgs {
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact_password(raw: &str) -> String {
     match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            // Setting a password only fails on URLs that cannot have one, excluded above.
-            let _ = u.set_password(Some("***"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                // Setting a password only fails on URLs that cannot have one.
+                let _ = u.set_password(Some("***"));
+            }
+            // libpq also takes secrets as parameters (`?password=…`, `?sslpassword=…`).
+            if u.query_pairs().any(|(k, _)| k.contains("password")) {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k.contains("password") {
+                            "***".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
         _ => raw.to_string(),
@@ -442,4 +459,23 @@ pub fn cors_origins(list: &[String]) -> Result<crate::http::Cors, String> {
         origins.push(axum::http::HeaderValue::from_str(o).map_err(|e| format!("{o:?}: {e}"))?);
     }
     Ok(crate::http::Cors::Origins(origins))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_are_hidden_in_the_userinfo_and_in_parameters() {
+        assert_eq!(
+            redact_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        let shown = redact_password("postgres://u@h/db?password=secret&sslmode=require");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("sslmode=require"), "{shown}");
+        let shown = redact_password("postgres://u@h/db?sslpassword=s3");
+        assert!(!shown.contains("s3"), "{shown}");
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+    }
 }

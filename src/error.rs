@@ -51,7 +51,9 @@ pub enum ApiError {
     /// The database could not be reached in time.
     #[error("service unavailable, try again")]
     Unavailable(String),
-    /// The request or one of its statements ran past its time limit; nothing was written.
+    /// The request or one of its statements ran past its time limit. A statement that timed
+    /// out wrote nothing; a request answered at the request limit may still complete a write
+    /// already running (the message says so: check before retrying a write).
     #[error("{0}")]
     Timeout(String),
     /// The request body is larger than the server accepts.

@@ -177,6 +177,15 @@ impl RateLimiter {
             // Retry-After is whole seconds; rounding down would invite a retry that fails.
             d.as_secs() + u64::from(d.subsec_nanos() > 0)
         };
+        // An IPv6 client usually holds a whole /64 and can take a new address per request:
+        // the limit counts the /64, as a v4 address counts one host.
+        let address = address.map(|a| match a {
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+            v4 => v4,
+        });
         if let Some(l) = &self.by_address {
             l.check_key(&address)
                 .map_err(|e| ("address", wait(e).max(1)))?;
@@ -495,7 +504,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                     .graphql_answered(op, "TIMEOUT", started.elapsed(), Some(n));
             }
             graphql_error(ApiError::Timeout(format!(
-                "the request ran past the server's time limit of {} ms",
+                "the request ran past the server's time limit of {} ms; a write it had started may still complete (each write is one transaction: all of it or none), so check before retrying one",
                 limits.request_timeout.as_millis()
             )))
         }
@@ -630,7 +639,7 @@ async fn graphql_get(
                     .graphql_answered(op, "TIMEOUT", started.elapsed(), Some(n));
             }
             return graphql_error(ApiError::Timeout(format!(
-                "the request ran past the server's time limit of {} ms",
+                "the request ran past the server's time limit of {} ms; a write it had started may still complete (each write is one transaction: all of it or none), so check before retrying one",
                 limit.as_millis()
             )));
         }

@@ -234,3 +234,41 @@ async fn a_statement_past_the_statement_timeout_is_timeout() {
         Ok(_) => panic!("pg_sleep(2) finished under a 50 ms statement timeout"),
     }
 }
+
+/// Fragments spread three times in each of 25 layers inline to 3^25 fields from under 2 KB:
+/// refused before anything walks them, quickly, with a validation code.
+#[tokio::test]
+async fn a_fragment_bomb_is_refused_at_once() {
+    let app = TestApp::seeded();
+    let mut doc = String::from("{ ...F0 }\n");
+    for i in 0..25 {
+        doc.push_str(&format!(
+            "fragment F{i} on QueryRoot {{ ...F{n} ...F{n} ...F{n} }}\n",
+            n = i + 1
+        ));
+    }
+    doc.push_str("fragment F25 on QueryRoot { __typename }\n");
+    let started = std::time::Instant::now();
+    let v = app.graphql(&doc, json!({})).await;
+    assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// The bounds on variables follow the operation the request selects: an unused mutation in
+/// the document does not switch them off for a query.
+#[tokio::test]
+async fn an_unused_mutation_does_not_lift_the_bounds_on_a_querys_variables() {
+    let app = TestApp::seeded();
+    let body = json!({
+        "query": "query Q($s: String) { indicators(search: $s) { code } } mutation M { discardDraft(draft: 1) { id } }",
+        "operationName": "Q",
+        "variables": {"s": "教".repeat(1001)},
+    });
+    let (status, v) = send(&app, post(body.to_string())).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+}

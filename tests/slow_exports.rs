@@ -64,8 +64,11 @@ async fn eight_unread_exports_leave_the_pool_to_queries() {
             .is_some_and(|d| !d.is_empty()),
         "{v}"
     );
+    // The old export failed here with UNAVAILABLE after the pool's checkout timeout; the
+    // bound only says the query did not wait for a connection to come free (kept well below
+    // the timeout so a loaded machine does not fail it).
     assert!(
-        took < Duration::from_millis(1000),
+        took < Duration::from_millis(2500),
         "a query waited {took:?} beside eight stalled exports (pool of 2)"
     );
     eprintln!("query beside 8 stalled exports (pool of 2): {took:?}");

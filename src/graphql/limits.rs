@@ -15,7 +15,9 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
     NextValidation,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
 
 /// `extensions.code` of a document that does not parse.
@@ -35,6 +37,55 @@ pub fn with_code(mut e: ServerError, code: &str) -> ServerError {
             .set("code", code);
     }
     e
+}
+
+/// Most fields a document may hold once its fragments are inlined (ten times the complexity
+/// limit: a document near it is refused by the complexity limit anyway, with its own message).
+pub const MAX_EXPANDED_FIELDS: usize = 10 * super::MAX_COMPLEXITY;
+
+/// The number of fields of the largest operation of `doc` with its fragments inlined, counted
+/// once per fragment (memoised, so the count itself is linear in the document), saturating.
+/// A fragment that spreads itself counts nothing more (validation refuses the cycle).
+pub fn expanded_fields(doc: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+    fn size<'a>(
+        doc: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        memo: &mut HashMap<&'a str, usize>,
+        open: &mut Vec<&'a str>,
+    ) -> usize {
+        set.items.iter().fold(0usize, |n, item| {
+            let more = match &item.node {
+                Selection::Field(f) => {
+                    1usize.saturating_add(size(doc, &f.node.selection_set.node, memo, open))
+                }
+                Selection::InlineFragment(fr) => size(doc, &fr.node.selection_set.node, memo, open),
+                Selection::FragmentSpread(sp) => {
+                    let name = sp.node.fragment_name.node.as_str();
+                    if let Some(n) = memo.get(name) {
+                        *n
+                    } else if open.contains(&name) {
+                        0
+                    } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
+                        open.push(name);
+                        let n = size(doc, &def.node.selection_set.node, memo, open);
+                        open.pop();
+                        memo.insert(name, n);
+                        n
+                    } else {
+                        0
+                    }
+                }
+            };
+            n.saturating_add(more)
+        })
+    }
+    let mut memo = HashMap::new();
+    doc.operations
+        .iter()
+        .map(|(_, op)| size(doc, &op.node.selection_set.node, &mut memo, &mut Vec::new()))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Adds the Apollo codes to parse and validation errors (see the module doc).
@@ -59,13 +110,34 @@ impl Extension for ErrorCodes {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<async_graphql::Request> {
         // async-graphql's persisted-query extension says only "PersistedQueryNotFound".
-        next.run(ctx, request).await.map_err(|e| {
+        let request = next.run(ctx, request).await.map_err(|e| {
             if e.message == "PersistedQueryNotFound" {
                 with_code(e, PERSISTED_QUERY_NOT_FOUND)
             } else {
                 with_code(e, "BAD_REQUEST")
             }
-        })
+        })?;
+        // Before anything walks the document with its fragments inlined (async-graphql's own
+        // recursion check, the depth limit, the input limits), refuse one whose inlined size
+        // is out of all proportion: fragments spread several times in several layers
+        // (`...F1 ...F1 ...F1` in F0, the same in F1, …) are a few hundred bytes that inline
+        // to billions of fields and would hold a worker thread for good. A document that does
+        // not parse is left to the parser's own error.
+        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+            let n = expanded_fields(&doc);
+            if n > MAX_EXPANDED_FIELDS {
+                return Err(with_code(
+                    ServerError::new(
+                        format!(
+                            "the document expands to more than {MAX_EXPANDED_FIELDS} fields once its fragments are inlined"
+                        ),
+                        None,
+                    ),
+                    VALIDATION_FAILED,
+                ));
+            }
+        }
+        Ok(request)
     }
 
     async fn parse_query(
@@ -114,12 +186,34 @@ impl Default for InputLimits {
 
 impl ExtensionFactory for InputLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
+        Arc::new(InputLimitsCheck {
+            limits: *self,
+            operation: std::sync::Mutex::new(None),
+        })
     }
 }
 
+/// One request's check: the limits, and the operation the request selects.
+struct InputLimitsCheck {
+    limits: InputLimits,
+    /// `operationName` of the request (recorded before parsing).
+    operation: std::sync::Mutex<Option<String>>,
+}
+
 #[async_graphql::async_trait::async_trait]
-impl Extension for InputLimits {
+impl Extension for InputLimitsCheck {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        if let Ok(mut op) = self.operation.lock() {
+            op.clone_from(&request.operation_name);
+        }
+        next.run(ctx, request).await
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -128,22 +222,29 @@ impl Extension for InputLimits {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let reads_only = doc
-            .operations
-            .iter()
-            .all(|(_, op)| op.node.ty == OperationType::Query);
+        let limits = &self.limits;
         for (_, op) in doc.operations.iter() {
             if op.node.ty != OperationType::Query {
                 continue;
             }
-            if let Some(why) = self.in_selection(&doc, &op.node.selection_set.node, 0) {
+            if let Some(why) = limits.in_selection(&doc, &op.node.selection_set.node, 0) {
                 return Err(bad_input(why));
             }
         }
-        // Variables feed every operation of the document: checked when all are reads.
-        if reads_only {
+        // Variables feed the operation the request selects: checked unless that one is a
+        // mutation. (Checking only when every operation is a read would let an unused
+        // mutation in the document switch the check off.)
+        let wanted = self.operation.lock().ok().and_then(|op| op.clone());
+        let selected = match &doc.operations {
+            DocumentOperations::Single(op) => Some(op.node.ty),
+            DocumentOperations::Multiple(ops) => wanted
+                .as_deref()
+                .and_then(|name| ops.iter().find(|(n, _)| n.as_str() == name))
+                .map(|(_, op)| op.node.ty),
+        };
+        if selected != Some(OperationType::Mutation) {
             for (name, value) in variables.iter() {
-                if let Some(why) = self.too_big(value) {
+                if let Some(why) = limits.too_big(value) {
                     return Err(bad_input(format!("variable ${name}: {why}")));
                 }
             }

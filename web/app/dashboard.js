@@ -204,10 +204,11 @@
     // Opened by the reader: bring it into view (a redraw that restores it does not scroll).
     if (!quiet) box.scrollIntoView({ block: "nearest" });
   }
+  // ECharts renders tooltips as HTML: every text from the API or the map goes through esc.
+  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; }); }
   function tooltipHtml(p) {
     if (!p || !p.observation) return "";
     var o = p.observation;
-    var esc = function (s) { return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); };
     return "<b>" + esc(name(p.district)) + "</b> " + esc(short(p.value, p.unit)) +
       " <small>(" + esc(t("exact")) + " " + esc(exact(p.value, p.unit)) + ", " + p.year + ")</small><br>" +
       "<div style=\"max-width:360px;white-space:normal\">" + esc(o.quote) + "</div>" +
@@ -396,7 +397,7 @@
         tooltip: { trigger: "item", confine: true, formatter: function (p) {
           var e = byCode[p.name];
           var d = catalog.districtByCode[p.name];
-          return e ? tooltipHtml(e) : (d ? name(d) : p.name) + "：" + t("noData");
+          return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
         } },
         visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
           inRange: { color: ["#c6dbef", "#08306b"] }, text: [short(max, ind.unit), short(min, ind.unit)],

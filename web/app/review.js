@@ -24,6 +24,7 @@
       help: "j/k 或 ↑/↓ 移动 · a 接受 · r 拒绝 · e 编辑 · u 改回待定 · 未匹配项：c 确认新指标，m 并入已有指标 · Esc 关闭表单",
       bulkLabel: "接受置信度 ≥", bulkAccept: "批量接受待定项", bulkReject: "拒绝其余待定项",
       bulkDone: function (n) { return "已批量处理 " + n + " 项。"; },
+      badMin: "置信度须为 0 到 1 之间的数。",
       dryRun: "试运行发布", publish: "发布", publishing: "正在发布…",
       dryOk: function (n, s) { return "试运行通过：将创建来源 " + s + " 及 " + n + " 条观测值。"; },
       newInds: "新指标：", problemsHead: function (n) { return "发布前需解决 " + n + " 个问题："; },
@@ -62,6 +63,7 @@
       help: "j/k or ↑/↓ move · a accept · r reject · e edit · u back to pending · unmatched: c confirm a new indicator, m merge into one · Esc closes a form",
       bulkLabel: "Accept at confidence ≥", bulkAccept: "Accept pending", bulkReject: "Reject the rest",
       bulkDone: function (n) { return n + " items decided."; },
+      badMin: "The confidence must be a number from 0 to 1.",
       dryRun: "Dry run", publish: "Publish", publishing: "Publishing…",
       dryOk: function (n, s) { return "Dry run passed: would create source " + s + " and " + n + " observations."; },
       newInds: "New indicators: ", problemsHead: function (n) { return n + " problems to solve before publishing:"; },
@@ -383,6 +385,8 @@
     var q;
     if (decision === "ACCEPTED") {
       vars.m = parseFloat(el("bulk-min").value);
+      // An empty or bad box must not become "no threshold" (accept everything).
+      if (!isFinite(vars.m) || vars.m < 0 || vars.m > 1) { setStatus(t("badMin"), "error"); return; }
       q = "mutation($d: Int!, $x: DraftDecision!, $m: Float) { decidePending(draft: $d, decision: $x, minConfidence: $m) { " + ITEM + " } }";
     } else {
       q = "mutation($d: Int!, $x: DraftDecision!) { decidePending(draft: $d, decision: $x, unmatched: true) { " + ITEM + " } }";
