@@ -64,6 +64,9 @@ pub struct LimitArgs {
     /// Most operations in one batched request (a JSON array of requests); 1 refuses batches.
     #[arg(long, env = "EDUSTATS_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
+    /// Most CSV exports streamed at once (more: HTTP 503, `TOO_MANY_EXPORTS`, `Retry-After`).
+    #[arg(long, env = "EDUSTATS_MAX_EXPORTS", default_value_t = 4)]
+    pub max_exports: usize,
     /// Longest string argument or variable in a query (reads), in characters.
     #[arg(long, env = "EDUSTATS_MAX_STRING", default_value_t = 1_000)]
     pub max_string: usize,
@@ -79,6 +82,7 @@ impl LimitArgs {
             body_bytes: self.body_limit,
             request_timeout: Duration::from_millis(self.request_timeout_ms.max(1)),
             max_batch: self.max_batch.max(1),
+            max_exports: self.max_exports.max(1),
             input: crate::graphql::limits::InputLimits {
                 max_string: self.max_string,
                 max_list: self.max_list,
@@ -178,6 +182,8 @@ pub struct ConfigFile {
     pub statement_timeout_ms: Option<u64>,
     /// See `--max-batch`.
     pub max_batch: Option<usize>,
+    /// See `--max-exports`.
+    pub max_exports: Option<usize>,
     /// See `--max-string`.
     pub max_string: Option<usize>,
     /// See `--max-list`.
@@ -295,6 +301,7 @@ impl ServeArgs {
             request_timeout_ms => self.limits.request_timeout_ms,
             statement_timeout_ms => self.limits.statement_timeout_ms,
             max_batch => self.limits.max_batch,
+            max_exports => self.limits.max_exports,
             max_string => self.limits.max_string,
             max_list => self.limits.max_list,
             log_format => self.log_format,
@@ -345,6 +352,9 @@ impl ServeArgs {
         if self.limits.max_batch == 0 {
             return bad("max_batch", "must be at least 1 (1 refuses batches)".into());
         }
+        if self.limits.max_exports == 0 {
+            return bad("max_exports", "must be at least 1".into());
+        }
         if let Err(message) = cors_origins(&self.cors_origins) {
             return bad("cors_origins", message);
         }
@@ -369,6 +379,7 @@ impl ServeArgs {
             request_timeout_ms: Some(self.limits.request_timeout_ms),
             statement_timeout_ms: Some(self.limits.statement_timeout_ms),
             max_batch: Some(self.limits.max_batch),
+            max_exports: Some(self.limits.max_exports),
             max_string: Some(self.limits.max_string),
             max_list: Some(self.limits.max_list),
             log_format: Some(self.log_format),

@@ -56,6 +56,9 @@ pub enum ApiError {
     /// already running (the message says so: check before retrying a write).
     #[error("{0}")]
     Timeout(String),
+    /// As many exports as the server streams at once are running; retry later.
+    #[error("{0}")]
+    TooManyExports(String),
     /// The request body is larger than the server accepts.
     #[error("{0}")]
     TooLarge(String),
@@ -87,6 +90,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Timeout(_) => "TIMEOUT",
+            ApiError::TooManyExports(_) => "TOO_MANY_EXPORTS",
             ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::BadRequest(_) => "BAD_REQUEST",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
@@ -102,7 +106,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Unavailable(_) | ApiError::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Timeout(_) | ApiError::TooManyExports(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

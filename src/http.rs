@@ -51,6 +51,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Most operations in one batched request.
     pub max_batch: usize,
+    /// Most CSV exports streamed at once.
+    pub max_exports: usize,
     /// Bounds on string and list values in read documents.
     pub input: InputLimits,
 }
@@ -61,6 +63,7 @@ impl Default for Limits {
             body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_batch: 10,
+            max_exports: 4,
             input: InputLimits::default(),
         }
     }
@@ -232,6 +235,13 @@ struct AppState {
     metrics: Metrics,
     rate: Arc<RateLimiter>,
     pages: bool,
+    /// One permit per export being streamed: a stalled client holds a blocking-pool thread
+    /// (the export waits for it to read), so their number is bounded.
+    exports: Arc<tokio::sync::Semaphore>,
+    /// One permit: the probes (`/readyz`, `/healthz`) are unauthenticated and unlimited, so at
+    /// most one of them at a time uses a database connection; a flood of probes queues here
+    /// instead of taking the pool from queries.
+    probes: Arc<tokio::sync::Semaphore>,
 }
 
 /// Builds the router over a database handle, with the default options.
@@ -267,6 +277,10 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         metrics,
         rate: Arc::new(RateLimiter::new(options.rate)),
         pages: options.pages,
+        exports: Arc::new(tokio::sync::Semaphore::new(
+            options.limits.max_exports.max(1),
+        )),
+        probes: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     // Only the embedded pages and assets are compressed: GraphQL answers are small, and the
     // CSV export streams as it is written.
@@ -689,6 +703,8 @@ async fn livez() -> impl IntoResponse {
 /// Readiness: the database answers and every migration this build embeds is applied; 503
 /// otherwise, with the reason (no driver message: those stay in the log).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    // The semaphore is never closed; were it, the probe would simply run unguarded.
+    let _probe = state.probes.acquire().await.ok();
     let db = state.db.clone();
     let pending = tokio::task::spawn_blocking(move || db.pending_migrations()).await;
     let unavailable = |reason: &str| {
@@ -726,6 +742,7 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let _probe = state.probes.acquire().await.ok();
     let ok = state
         .db
         .run(|c| {
@@ -794,6 +811,18 @@ fn error_response(e: ApiError) -> Response {
 }
 
 async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportParams>) -> Response {
+    // Held until the stream ends, however it ends (done, failed, client gone).
+    let Ok(permit) = state.exports.clone().try_acquire_owned() else {
+        let e = ApiError::TooManyExports(format!(
+            "{} exports are being streamed, the most this server runs at once; retry shortly",
+            state.limits.max_exports
+        ));
+        let mut response = error_response(e);
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
     let parsed = (|| {
         Ok::<_, ApiError>(FilterCodes {
             districts: list("district", &params.district)?,
@@ -828,6 +857,7 @@ async fn export_csv(State(state): State<AppState>, Query(params): Query<ExportPa
     tokio::task::spawn_blocking(move || {
         // Counted until the stream ends, however it ends (done, failed, client gone).
         let _in_flight = in_flight;
+        let _permit = permit;
         let result =
             crate::export::write_csv(&mut db, &q, crate::export::ChannelWriter::new(tx.clone()))
                 .map_err(|e| std::io::Error::other(e.to_string()));

@@ -31,7 +31,14 @@ async fn eight_unread_exports_leave_the_pool_to_queries() {
     }
     common::add_synthetic(&app.db, 4000);
     let rows = app.observation_count().await as usize;
-    let router = edustats::http::router(app.db.clone());
+    // Room for the eight exports (the concurrent-export limit is tested below).
+    let router = edustats::http::router_with(
+        app.db.clone(),
+        edustats::http::Limits {
+            max_exports: 8,
+            ..Default::default()
+        },
+    );
 
     // Eight exports: the headers arrive, the bodies are never read.
     let mut stalled = Vec::new();
@@ -94,4 +101,57 @@ async fn eight_unread_exports_leave_the_pool_to_queries() {
             .collect();
         assert_eq!(keys.len(), rows, "every row exactly once");
     }
+}
+
+/// Exports streamed at once are bounded (a stalled client holds a blocking thread while its
+/// export waits): one over the bound is HTTP 503 `TOO_MANY_EXPORTS` with `Retry-After`, and a
+/// finished export frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_streamed_at_once_are_bounded() {
+    let app = TestApp::seeded();
+    let router = edustats::http::router_with(
+        app.db.clone(),
+        edustats::http::Limits {
+            max_exports: 2,
+            ..Default::default()
+        },
+    );
+    let export = || {
+        router.clone().oneshot(
+            Request::get("/export/observations.csv")
+                .body(Body::empty())
+                .expect("request"),
+        )
+    };
+    let first = export().await.expect("response");
+    let second = export().await.expect("response");
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    let third = export().await.expect("response");
+    assert_eq!(third.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        third
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let body = third.into_body().collect().await.expect("body").to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON error");
+    assert_eq!(v["error"]["code"], "TOO_MANY_EXPORTS", "{v}");
+    // Read one to the end: its place is free again.
+    first.into_body().collect().await.expect("export body");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let again = export().await.expect("response");
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the finished export's place was not freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(second);
 }
