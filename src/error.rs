@@ -214,6 +214,11 @@ impl From<diesel::result::Error> for ApiError {
             {
                 ApiError::Unavailable(info.message().to_string())
             }
+            // Text PostgreSQL cannot store (U+0000 in a file import: SQLSTATE 22021), the
+            // input's fault; the GraphQL layer refuses it earlier.
+            Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
+                ApiError::BadInput("text may not contain the NUL character (U+0000)".into())
+            }
             // PostgreSQL's statement_timeout (SQLSTATE 57014, which diesel does not name).
             Error::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 tracing::warn!(detail = info.message(), "statement timeout");

@@ -272,3 +272,28 @@ async fn an_unused_mutation_does_not_lift_the_bounds_on_a_querys_variables() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
 }
+
+/// U+0000 in any text is the client's mistake (PostgreSQL cannot store it): refused up front,
+/// in variables and literals, in queries and mutations alike.
+#[tokio::test]
+async fn a_nul_character_is_bad_user_input() {
+    let app = TestApp::seeded();
+    let v = app
+        .graphql(
+            "query($a: String!) { ranking(indicator: $a, year: 2022) { coverage } }",
+            json!({"a": "\u{0}"}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    let v = app
+        .graphql(r#"{ district(code: "500\u0000153") { code } }"#, json!({}))
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    let v = app
+        .graphql(
+            "mutation($t: String!) { extractReport(text: $t) { id } }",
+            json!({"t": "报告\u{0}"}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+}

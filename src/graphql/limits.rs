@@ -223,6 +223,16 @@ impl Extension for InputLimitsCheck {
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
         let limits = &self.limits;
+        // No text may hold U+0000, in any operation: PostgreSQL cannot store it in a text
+        // column, so it would fail deep in a query instead of here, as the client's mistake.
+        if variables.iter().any(|(_, v)| has_nul(v))
+            || doc
+                .operations
+                .iter()
+                .any(|(_, op)| nul_in_selection(&doc, &op.node.selection_set.node, 0))
+        {
+            return Err(bad_input(NUL_MESSAGE.into()));
+        }
         for (_, op) in doc.operations.iter() {
             if op.node.ty != OperationType::Query {
                 continue;
@@ -294,6 +304,39 @@ impl Extension for QueriesOnly {
         }
         Ok(doc)
     }
+}
+
+const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";
+
+/// Whether a value holds a string with U+0000.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::List(items) => items.iter().any(has_nul),
+        Value::Object(fields) => fields.values().any(has_nul),
+        _ => false,
+    }
+}
+
+/// Whether a literal argument under `set` holds U+0000 (fragments followed to a bounded depth).
+fn nul_in_selection(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+    depth <= 64
+        && set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                f.node
+                    .arguments
+                    .iter()
+                    .any(|(_, v)| v.node.clone().into_const().is_some_and(|v| has_nul(&v)))
+                    || nul_in_selection(doc, &f.node.selection_set.node, depth + 1)
+            }
+            Selection::InlineFragment(fr) => {
+                nul_in_selection(doc, &fr.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(sp) => doc
+                .fragments
+                .get(&sp.node.fragment_name.node)
+                .is_some_and(|def| nul_in_selection(doc, &def.node.selection_set.node, depth + 1)),
+        })
 }
 
 fn bad_input(message: String) -> ServerError {
