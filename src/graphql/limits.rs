@@ -225,11 +225,12 @@ impl Extension for InputLimitsCheck {
         let limits = &self.limits;
         // No text may hold U+0000, in any operation: PostgreSQL cannot store it in a text
         // column, so it would fail deep in a query instead of here, as the client's mistake.
+        let nul = |v: &Value| has_nul(v).then(|| NUL_MESSAGE.to_string());
         if variables.iter().any(|(_, v)| has_nul(v))
             || doc
                 .operations
                 .iter()
-                .any(|(_, op)| nul_in_selection(&doc, &op.node.selection_set.node, 0))
+                .any(|(_, op)| first_literal(&doc, &op.node.selection_set.node, 0, &nul).is_some())
         {
             return Err(bad_input(NUL_MESSAGE.into()));
         }
@@ -237,7 +238,8 @@ impl Extension for InputLimitsCheck {
             if op.node.ty != OperationType::Query {
                 continue;
             }
-            if let Some(why) = limits.in_selection(&doc, &op.node.selection_set.node, 0) {
+            let too_big = |v: &Value| limits.too_big(v);
+            if let Some(why) = first_literal(&doc, &op.node.selection_set.node, 0, &too_big) {
                 return Err(bad_input(why));
             }
         }
@@ -261,6 +263,40 @@ impl Extension for InputLimitsCheck {
         }
         Ok(doc)
     }
+}
+
+/// The first literal argument under `set` for which `check` has something to say, as
+/// "argument `a` of `f`: …". Fragments are followed to a bounded depth (validation refuses
+/// cycles later; here the walk must only terminate, and the fragment budget of [`ErrorCodes`]
+/// has already bounded the document's inlined size).
+fn first_literal(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    depth: usize,
+    check: &dyn Fn(&Value) -> Option<String>,
+) -> Option<String> {
+    if depth > 64 {
+        return None;
+    }
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(f) => f
+            .node
+            .arguments
+            .iter()
+            .find_map(|(name, value)| {
+                let v = value.node.clone().into_const()?;
+                check(&v)
+                    .map(|why| format!("argument `{}` of `{}`: {why}", name.node, f.node.name.node))
+            })
+            .or_else(|| first_literal(doc, &f.node.selection_set.node, depth + 1, check)),
+        Selection::InlineFragment(fr) => {
+            first_literal(doc, &fr.node.selection_set.node, depth + 1, check)
+        }
+        Selection::FragmentSpread(sp) => doc
+            .fragments
+            .get(&sp.node.fragment_name.node)
+            .and_then(|def| first_literal(doc, &def.node.selection_set.node, depth + 1, check)),
+    })
 }
 
 /// Request data marking a request that came by `GET` (see [`QueriesOnly`]).
@@ -318,27 +354,6 @@ fn has_nul(value: &Value) -> bool {
     }
 }
 
-/// Whether a literal argument under `set` holds U+0000 (fragments followed to a bounded depth).
-fn nul_in_selection(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
-    depth <= 64
-        && set.items.iter().any(|item| match &item.node {
-            Selection::Field(f) => {
-                f.node
-                    .arguments
-                    .iter()
-                    .any(|(_, v)| v.node.clone().into_const().is_some_and(|v| has_nul(&v)))
-                    || nul_in_selection(doc, &f.node.selection_set.node, depth + 1)
-            }
-            Selection::InlineFragment(fr) => {
-                nul_in_selection(doc, &fr.node.selection_set.node, depth + 1)
-            }
-            Selection::FragmentSpread(sp) => doc
-                .fragments
-                .get(&sp.node.fragment_name.node)
-                .is_some_and(|def| nul_in_selection(doc, &def.node.selection_set.node, depth + 1)),
-        })
-}
-
 fn bad_input(message: String) -> ServerError {
     let mut e = ServerError::new(message, None);
     e.extensions
@@ -373,38 +388,5 @@ impl InputLimits {
             Value::Object(fields) => fields.values().find_map(|v| self.too_big(v)),
             _ => None,
         }
-    }
-
-    /// The first literal argument under `set` that is too big. Fragments are followed to a
-    /// bounded depth (validation refuses cycles later; here they must only terminate).
-    fn in_selection(
-        &self,
-        doc: &ExecutableDocument,
-        set: &SelectionSet,
-        depth: usize,
-    ) -> Option<String> {
-        if depth > 64 {
-            return None;
-        }
-        set.items.iter().find_map(|item| match &item.node {
-            Selection::Field(f) => f
-                .node
-                .arguments
-                .iter()
-                .find_map(|(name, value)| {
-                    let v = value.node.clone().into_const()?;
-                    self.too_big(&v).map(|why| {
-                        format!("argument `{}` of `{}`: {why}", name.node, f.node.name.node)
-                    })
-                })
-                .or_else(|| self.in_selection(doc, &f.node.selection_set.node, depth + 1)),
-            Selection::InlineFragment(fr) => {
-                self.in_selection(doc, &fr.node.selection_set.node, depth + 1)
-            }
-            Selection::FragmentSpread(sp) => doc
-                .fragments
-                .get(&sp.node.fragment_name.node)
-                .and_then(|def| self.in_selection(doc, &def.node.selection_set.node, depth + 1)),
-        })
     }
 }
