@@ -297,3 +297,31 @@ async fn a_nul_character_is_bad_user_input() {
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
 }
+
+/// Every error carries `extensions.code`, also those async-graphql raises itself while it
+/// coerces arguments (a variable of the wrong type inside an input object, which validation
+/// does not look into: `BAD_USER_INPUT`); a variable of the wrong type for an argument is a
+/// validation failure.
+#[tokio::test]
+async fn argument_coercion_errors_are_bad_user_input() {
+    let app = TestApp::seeded();
+    let cases = [
+        (
+            "query($a: [BreakdownInput!]) { observations(first: 3, filter: { breakdown: $a }) { totalCount } }",
+            json!({"a": "not a list"}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query($y: Int) { ranking(indicator: \"schools\", year: $y) { coverage } }",
+            json!({"y": "2022"}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    for (q, vars, expected) in cases {
+        let v = app.graphql(q, vars).await;
+        let errors = v["errors"].as_array().expect("an error");
+        for e in errors {
+            assert_eq!(e["extensions"]["code"], expected, "{v}");
+        }
+    }
+}

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
     NextValidation,
 };
 use async_graphql::parser::types::{
@@ -150,6 +150,29 @@ impl Extension for ErrorCodes {
         next.run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, PARSE_FAILED))
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx, operation_name).await;
+        // Our resolvers' errors carry their code (`ApiError`); the ones without come from
+        // async-graphql itself: coercing an argument or variable to its input type (the
+        // client's mistake), or anything else (ours).
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| {
+                let input = e.message.contains("occurred while parsing")
+                    || e.message.starts_with("Failed to parse")
+                    || e.message.starts_with("Expected input type")
+                    || e.message.starts_with("Invalid value for argument");
+                with_code(e, if input { "BAD_USER_INPUT" } else { "INTERNAL" })
+            })
+            .collect();
+        response
     }
 
     async fn validation(
