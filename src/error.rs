@@ -205,14 +205,8 @@ impl From<diesel::result::Error> for ApiError {
             // the database is unavailable, not the request wrong. The pool drops the broken
             // connection and opens a new one once the server is back. PostgreSQL's shutdown
             // message (SQLSTATE 57P01) is not named by diesel, hence the text.
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                ApiError::Unavailable(info.message().to_string())
-            }
-            Error::DatabaseError(_, info)
-                if info.message().contains("terminating connection")
-                    || info.message().contains("server closed the connection") =>
-            {
-                ApiError::Unavailable(info.message().to_string())
+            ref lost if crate::db::conn::is_connection_lost(lost) => {
+                ApiError::Unavailable(lost.to_string())
             }
             // Text PostgreSQL cannot store (U+0000 in a file import: SQLSTATE 22021), the
             // input's fault; the GraphQL layer refuses it earlier.

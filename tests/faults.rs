@@ -21,6 +21,12 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The last `n` lines of a log.
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// The server under test; killed if the test ends without stopping it.
 struct Server {
     child: Child,
@@ -583,7 +589,8 @@ async fn postgres_stopped_and_restarted_under_load() {
     );
     assert!(
         fully_down.iter().all(|o| o.result == "UNAVAILABLE"),
-        "while PostgreSQL was down: {summary}"
+        "while PostgreSQL was down: {summary}\nserver log (tail):\n{}",
+        tail(&server.log(), 40)
     );
     // At any time, only answers and UNAVAILABLE: no INTERNAL, no reset, no hang.
     assert!(

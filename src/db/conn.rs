@@ -248,8 +248,47 @@ impl Drop for RequestScope {
     }
 }
 
+/// Whether `e` says the connection itself is gone (the server stopped or restarted, the
+/// network cut), as opposed to a statement that failed on a live connection. PostgreSQL's
+/// messages for these (libpq's and SQLSTATE 57P01) are not named by diesel, hence the text.
+pub fn is_connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            [
+                "terminating connection",
+                "server closed the connection",
+                "no connection to the server",
+                "could not send data to server",
+                "could not receive data from server",
+                "connection not open",
+                "SSL SYSCALL error",
+            ]
+            .iter()
+            .any(|w| m.contains(w))
+        }
+        _ => false,
+    }
+}
+
+std::thread_local! {
+    /// Set when a statement on this thread found its connection gone; read (and cleared) by
+    /// [`Manager::has_broken`] when that connection goes back to the pool, on the same thread
+    /// (a connection is used by one thread at a time). diesel's `is_broken` only looks at the
+    /// transaction state, so without this a dead PostgreSQL connection would go back to the
+    /// pool and fail every request that drew it, long after the server is back.
+    static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error: Some(e), .. } = &event {
+            if is_connection_lost(e) {
+                CONNECTION_LOST.with(|l| l.set(true));
+            }
+        }
         if let InstrumentationEvent::StartQuery { .. } = event {
             self.0.fetch_add(1, Ordering::Relaxed);
             REQUEST_STATEMENTS.with(|c| {
@@ -299,7 +338,8 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+        // Read and clear: the flag belongs to the connection this thread is returning.
+        CONNECTION_LOST.with(|l| l.replace(false)) || conn.is_broken()
     }
 }
 
