@@ -121,9 +121,37 @@ async fn request(
         "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(head.as_bytes()).await?;
+    // Reset or closed while the request is being sent: it was never answered (see below).
+    if let Err(e) = s.write_all(head.as_bytes()).await {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+        ) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                format!("reset before any answer ({e})"),
+            ));
+        }
+        return Err(e);
+    }
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await?;
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // Reset before a single byte of answer: the connection sat in the kernel's listen
+            // queue when the server stopped accepting, and the server never read the request.
+            // For the client that is a refusal; a reset after part of an answer is not.
+            Err(e) if raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    format!("reset before any answer ({e})"),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
     parse_response(&raw)
 }
 
