@@ -236,17 +236,26 @@ async fn ranking_from_api(app: &TestApp, indicator: &str, year: i32) -> Value {
         .clone()
 }
 
+/// The host of the control request in [`nothing_left_the_server`].
+const CONTROL_HOST: &str = "control-request.invalid";
+
 /// Nothing the pages did left the server: closes the browser, then checks the proxy's record.
 /// First a control: a request a page makes to another host does reach the recording proxy
 /// (so an empty record means something).
 async fn nothing_left_the_server(c: Client, outside: &Mutex<Vec<String>>) {
-    js(&c, "fetch('https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.js').catch(function () {}); return 1;").await;
+    // A host under the reserved `.invalid` domain (RFC 2606): it can never be a real
+    // dependency, and the proxy sees the attempt all the same.
+    js(
+        &c,
+        &format!("fetch('https://{CONTROL_HOST}/probe.js').catch(function () {{}}); return 1;"),
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while !outside
         .lock()
         .expect("log")
         .iter()
-        .any(|l| l.contains("cdn.jsdelivr.net"))
+        .any(|l| l.contains(CONTROL_HOST))
     {
         assert!(
             Instant::now() < deadline,
@@ -271,7 +280,7 @@ async fn nothing_left_the_server(c: Client, outside: &Mutex<Vec<String>>) {
     ];
     let (own, pages): (Vec<&String>, Vec<&String>) = seen
         .iter()
-        .filter(|l| !l.contains("cdn.jsdelivr.net"))
+        .filter(|l| !l.contains(CONTROL_HOST))
         .partition(|l| browser_own.contains(&host(l).as_str()));
     eprintln!("Chromium's own requests (not the pages'): {own:?}");
     assert!(
