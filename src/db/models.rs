@@ -93,6 +93,8 @@ pub struct Indicator {
     pub numerator: Option<String>,
     /// For a share: the denominator spec.
     pub denominator: Option<String>,
+    /// Other names reports print for it, `;`-separated (cues for the extractor).
+    pub aliases: String,
 }
 
 /// A reference period.
@@ -408,6 +410,8 @@ pub struct NewIndicator<'a> {
     pub numerator: Option<&'a str>,
     /// For a share: denominator spec.
     pub denominator: Option<&'a str>,
+    /// Other names reports print for it, `;`-separated.
+    pub aliases: &'a str,
 }
 
 /// Write model for `periods`.

@@ -54,6 +54,7 @@ diesel::table! {
         max_value -> Nullable<Double>,
         numerator -> Nullable<Text>,
         denominator -> Nullable<Text>,
+        aliases -> Text,
     }
 }
 

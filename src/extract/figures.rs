@@ -36,7 +36,7 @@ pub struct Figure {
 
 const CLAUSE_END: &str = "。；;！？!?\n，,：:";
 /// Characters that end a sentence.
-const SENTENCE_END: &str = "。；;！？!?\n";
+pub(super) const SENTENCE_END: &str = "。；;！？!?\n";
 /// Words that qualify a number when they stand right before it, and direction words that make
 /// it a reported change (the quantity parser reads both).
 const PREFIXES: &[&str] = &[

@@ -20,6 +20,8 @@ pub struct IndicatorCue {
     pub code: String,
     /// Chinese name.
     pub name_zh: String,
+    /// Other Chinese names reports print for it (catalogue aliases).
+    pub aliases: Vec<String>,
     /// Canonical unit.
     pub unit: CanonicalUnit,
     /// Category.
@@ -154,6 +156,7 @@ impl Knowledge {
             .map(|(i, dims)| IndicatorCue {
                 code: i.code.clone(),
                 name_zh: i.name_zh.clone(),
+                aliases: split_aliases(&i.aliases),
                 unit: i.unit,
                 category: i.category,
                 dimensions: dims.clone(),
@@ -231,6 +234,7 @@ impl Knowledge {
             .filter(|i| excluded.is_none() || used.contains(&i.id.0))
             .map(|i| IndicatorCue {
                 dimensions: dims.remove(&i.id.0).unwrap_or_default(),
+                aliases: split_aliases(&i.aliases),
                 code: i.code,
                 name_zh: i.name_zh,
                 unit: i.unit,
@@ -293,6 +297,16 @@ impl Knowledge {
         }
         .finish())
     }
+}
+
+/// The aliases of a catalogue row (`;`-separated), trimmed, blanks dropped.
+fn split_aliases(aliases: &str) -> Vec<String> {
+    aliases
+        .split(';')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 /// The sentence head before a published figure: its quote starts at `quote_start` in `text`

@@ -56,6 +56,9 @@ use crate::ingest::rows::ObservationRow;
 const UNIT_MISMATCH: f64 = 0.7;
 /// Factor on the evidence for the indicator of the whole a figure is a part of (其中).
 const PART_OF: f64 = 2.0;
+/// A dimension used by at most this many indicators is specific to them: its members' names
+/// are cues for them (see [`Profiles::build`]).
+const RARE_DIMENSION: usize = 2;
 /// Below this similarity a figure goes to `unmatched`.
 pub const THRESHOLD: f64 = 0.15;
 /// Characters of context before a figure, and after its unit, that name what it counts.
@@ -249,6 +252,61 @@ pub(super) fn head_of(sentence_before: &str) -> Option<String> {
     (head.chars().count() < rest).then_some(head)
 }
 
+/// Words that say how a quantity moved or what it is, not what it is of: a sentence head made
+/// only of them (and of breakdown members, per-capita words and a date) names no topic.
+const NO_TOPIC: &[&str] = &[
+    "增长", "增加", "提高", "提升", "下降", "减少", "降低", "达到", "分别", "为", "达", "约", "共",
+    "有", "是", "其中", "全区", "全县", "累计", "比上年", "较上年", "同比",
+];
+
+/// The topic a sentence takes from the sentence before it: when the words that open the
+/// figure's sentence (up to its first number, after a date) are only breakdown members,
+/// modifiers and direction words (生均经费只增不减。2021年幼儿生均增长3.29%: 幼儿生均增长
+/// names no quantity), the quantity is the one the previous sentence of the same paragraph
+/// opens with. `None` when the sentence names its own topic or no sentence precedes it in the
+/// paragraph.
+fn carried_topic(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Option<String> {
+    let sentence_before = text(cx.chars, f.sentence.0, f.start);
+    let topic = match LEADING_DATE.find(&sentence_before) {
+        Some(m) => &sentence_before[m.end()..],
+        None => sentence_before.as_str(),
+    };
+    let mut head: String = topic
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take_while(|c| !(c.is_ascii_digit() || ('０'..='９').contains(c)))
+        .collect();
+    let mut noise: Vec<&str> = NO_TOPIC.to_vec();
+    noise.extend(MODIFIERS.iter().flat_map(|g| g.iter().copied()));
+    noise.extend(k.members.iter().flat_map(|m| m.words.iter().map(String::as_str)));
+    // Longest first, so a member's long name goes before a short word inside it.
+    noise.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    for w in noise {
+        head = head.replace(w, "");
+    }
+    if head.chars().filter(|c| is_han(*c)).count() >= 4 {
+        return None;
+    }
+    // The sentence before, in the same paragraph (a line wrap does not end a paragraph).
+    let end = f.sentence.0.checked_sub(1)?;
+    if !super::figures::SENTENCE_END.contains(cx.chars[end]) || cx.chars[end] == '\n' {
+        return None;
+    }
+    let start = super::figures::sentence_start(cx.chars, end);
+    let previous = text(cx.chars, start, end);
+    let previous = match LEADING_DATE.find(&previous) {
+        Some(m) => previous[m.end()..].to_string(),
+        None => previous,
+    };
+    let words: String = without_figures(&previous, &k.unit_spellings)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take_while(|c| *c != '|')
+        .take(BEFORE)
+        .collect();
+    (words.chars().filter(|c| is_han(*c)).count() >= 2).then_some(words)
+}
+
 /// The indicator of the whole a figure is a part of: 其中 earlier in its sentence makes the
 /// figures after it parts of the last figure before it printed in the same unit
 /// (学校269所，其中公办学校172所，民办学校97所; 在校学生数 7.2 6.53 / 其中：普通小学 4.5).
@@ -376,19 +434,59 @@ impl Profiles {
             .iter()
             .enumerate()
             .flat_map(|(i, ind)| {
-                name_variants(&ind.name_zh)
+                // The name and its aliases (总投资 for 学校建设资金) are alike as cues.
+                let names = name_variants(&ind.name_zh)
                     .into_iter()
-                    .map(move |name| Window {
-                        indicator: i,
-                        bigrams: name_window(&name),
-                        unit: String::new(),
-                        value: None,
-                        label: format!("name {}", ind.name_zh),
-                        modifiers: modifiers_in(&name),
-                        kind: None,
-                    })
+                    .map(move |name| (name, format!("name {}", ind.name_zh)));
+                let aliases = ind
+                    .aliases
+                    .iter()
+                    .flat_map(|a| name_variants(a))
+                    .map(move |a| (a.clone(), format!("alias {a}")));
+                names.chain(aliases).map(move |(name, label)| Window {
+                    indicator: i,
+                    bigrams: name_window(&name),
+                    unit: String::new(),
+                    value: None,
+                    label,
+                    modifiers: modifiers_in(&name),
+                    kind: None,
+                })
             })
             .collect();
+        // A member of a dimension that few indicators have names its indicator as its name
+        // does (保安配备率达100%: 保安配备 is a member of the security measures only one
+        // indicator is broken down by); a member of a common dimension (school stage) says
+        // nothing about which indicator.
+        let mut users: HashMap<&str, usize> = HashMap::new();
+        for ind in &k.indicators {
+            for d in &ind.dimensions {
+                *users.entry(d.as_str()).or_default() += 1;
+            }
+        }
+        for (i, ind) in k.indicators.iter().enumerate() {
+            for d in &ind.dimensions {
+                if users.get(d.as_str()).copied().unwrap_or(0) > RARE_DIMENSION {
+                    continue;
+                }
+                for m in k.members.iter().filter(|m| &m.dimension == d) {
+                    for word in &m.words {
+                        if bigrams(word).is_empty() {
+                            continue;
+                        }
+                        windows.push(Window {
+                            indicator: i,
+                            bigrams: name_window(word),
+                            unit: String::new(),
+                            value: None,
+                            label: format!("member {word} of its breakdown {d}"),
+                            modifiers: modifiers_in(word),
+                            kind: None,
+                        });
+                    }
+                }
+            }
+        }
         for e in &k.examples {
             if let Some(&i) = index.get(e.indicator.as_str()) {
                 let lead = without_figures(&e.lead, &k.unit_spellings);
@@ -758,6 +856,12 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         mine_text.push(' ');
         mine_text.push_str(&head);
     }
+    // A sentence whose opening names no quantity carries the previous sentence's topic.
+    if let Some(topic) = carried_topic(f, cx, k) {
+        add_head(&mut mine, &topic);
+        mine_text.push(' ');
+        mine_text.push_str(&topic);
+    }
     let mine_modifiers = modifiers_in(&mine_text);
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
@@ -964,6 +1068,7 @@ mod tests {
         IndicatorCue {
             code: code.into(),
             name_zh: name.into(),
+            aliases: Vec::new(),
             unit,
             category: Category::Schools,
             dimensions: Vec::new(),

@@ -78,6 +78,10 @@ pub struct IndicatorRow {
     pub numerator: Option<String>,
     /// For a share: the denominator series.
     pub denominator: Option<String>,
+    /// Other names reports print for it, `;`-separated (总投资 for 学校建设资金): cues for the
+    /// report extractor. Optional column.
+    #[serde(default)]
+    pub aliases: String,
 }
 
 /// A row of `findings/*.csv`: a finding recorded while curating.

@@ -450,6 +450,7 @@ fn insert_indicators(
                 max_value: i.max,
                 numerator: i.numerator.as_deref().filter(|s| !s.is_empty()),
                 denominator: i.denominator.as_deref().filter(|s| !s.is_empty()),
+                aliases: &i.aliases,
             })
             .execute(conn)?;
     }

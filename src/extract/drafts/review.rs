@@ -443,6 +443,7 @@ pub fn confirm_indicator(
             max: None,
             numerator: None,
             denominator: None,
+            aliases: String::new(),
         };
         item.edited = Some(row_of_unmatched(&d, position, &u, &new.code)?);
         item.decision = DraftDecision::Accepted;
