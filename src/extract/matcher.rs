@@ -255,8 +255,28 @@ pub(super) fn head_of(sentence_before: &str) -> Option<String> {
 /// Words that say how a quantity moved or what it is, not what it is of: a sentence head made
 /// only of them (and of breakdown members, per-capita words and a date) names no topic.
 const NO_TOPIC: &[&str] = &[
-    "增长", "增加", "提高", "提升", "下降", "减少", "降低", "达到", "分别", "为", "达", "约", "共",
-    "有", "是", "其中", "全区", "全县", "累计", "比上年", "较上年", "同比",
+    "增长",
+    "增加",
+    "提高",
+    "提升",
+    "下降",
+    "减少",
+    "降低",
+    "达到",
+    "分别",
+    "为",
+    "达",
+    "约",
+    "共",
+    "有",
+    "是",
+    "其中",
+    "全区",
+    "全县",
+    "累计",
+    "比上年",
+    "较上年",
+    "同比",
 ];
 
 /// The topic a sentence takes from the sentence before it: when the words that open the
@@ -278,7 +298,11 @@ fn carried_topic(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Option<String> 
         .collect();
     let mut noise: Vec<&str> = NO_TOPIC.to_vec();
     noise.extend(MODIFIERS.iter().flat_map(|g| g.iter().copied()));
-    noise.extend(k.members.iter().flat_map(|m| m.words.iter().map(String::as_str)));
+    noise.extend(
+        k.members
+            .iter()
+            .flat_map(|m| m.words.iter().map(String::as_str)),
+    );
     // Longest first, so a member's long name goes before a short word inside it.
     noise.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     for w in noise {
@@ -1081,6 +1105,7 @@ mod tests {
     fn example(code: &str, quote: &str, value: &str, unit: &str, kind: ObservationKind) -> Example {
         let factor = match unit {
             "万元" | "万人" => 1e4,
+            "亿元" => 1e8,
             _ => 1.0,
         };
         let number: f64 = value
@@ -1109,6 +1134,7 @@ mod tests {
             ("万人", CanonicalUnit::Person, 1e4),
             ("元", CanonicalUnit::Yuan, 1.0),
             ("万元", CanonicalUnit::Yuan, 1e4),
+            ("亿元", CanonicalUnit::Yuan, 1e8),
             ("%", CanonicalUnit::Percent, 1.0),
         ];
         Knowledge {
@@ -1396,6 +1422,109 @@ mod tests {
             decided("教育经费增长3.29%。", &k),
             vec![("增长3.29".into(), "funds".into(), ObservationKind::Growth)]
         );
+    }
+
+    #[test]
+    fn a_sentence_naming_no_quantity_carries_the_topic_of_the_sentence_before() {
+        // 小学生均增长 names only a stage and 生均; the quantity is the one the sentence before
+        // opens with, not the per-student one whose example shares 小学生均.
+        let k = knowledge(
+            vec![
+                indicator("equipment", "生均教学仪器设备值", CanonicalUnit::Yuan),
+                indicator("operating", "生均公用经费", CanonicalUnit::Yuan),
+            ],
+            vec![example(
+                "operating",
+                "小学生均公用经费增长2%",
+                "增长2",
+                "%",
+                ObservationKind::Growth,
+            )],
+        );
+        let text = "生均教学仪器设备值稳步提高。2023年小学生均增长4%。";
+        assert_eq!(indicator_of(text, "增长4", &k), "equipment");
+        // A sentence that names its own quantity keeps it.
+        let text = "生均教学仪器设备值稳步提高。2023年小学生均公用经费增长4%。";
+        assert_eq!(indicator_of(text, "增长4", &k), "operating");
+    }
+
+    #[test]
+    fn a_member_of_a_dimension_few_indicators_have_names_them() {
+        // 保安配备 is a member of a dimension only `measures` is broken down by; the example of
+        // `equipped` shares 配备率 with the clause.
+        let mut measures = indicator("measures", "校园安全防范措施达标率", CanonicalUnit::Percent);
+        measures.dimensions = vec!["security_measure".into()];
+        let mut k = knowledge(
+            vec![
+                measures,
+                indicator("equipped", "多媒体教室配备率", CanonicalUnit::Percent),
+            ],
+            vec![example(
+                "equipped",
+                "多媒体教室配备率达95%",
+                "95",
+                "%",
+                ObservationKind::Actual,
+            )],
+        );
+        k.members = vec![crate::extract::knowledge::MemberCue {
+            dimension: "security_measure".into(),
+            member: "security_guard".into(),
+            words: vec!["保安配备".into()],
+        }];
+        let k = k.finish();
+        assert_eq!(
+            indicator_of("全区学校保安配备率达100%。", "100", &k),
+            "measures"
+        );
+        // A dimension many indicators share (school stage) names none of them.
+        let mut k = knowledge(
+            (0..=RARE_DIMENSION)
+                .map(|i| {
+                    let mut ind =
+                        indicator(&format!("rate{i}"), "合成比率", CanonicalUnit::Percent);
+                    ind.dimensions = vec!["stage".into()];
+                    ind
+                })
+                .collect(),
+            Vec::new(),
+        );
+        k.members = vec![crate::extract::knowledge::MemberCue {
+            dimension: "stage".into(),
+            member: "primary".into(),
+            words: vec!["小学".into()],
+        }];
+        let k = k.finish();
+        assert!(!k
+            .profiles
+            .windows
+            .iter()
+            .any(|w| w.label.starts_with("member")));
+    }
+
+    #[test]
+    fn an_alias_names_its_indicator_as_its_name_does() {
+        // 总投资 is how reports print construction funding; without the alias the figure
+        // would go to the spending whose example shares 总投.
+        let mut funding = indicator("funding", "学校建设资金", CanonicalUnit::Yuan);
+        funding.aliases = vec!["总投资".into()];
+        let k = knowledge(
+            vec![
+                funding,
+                indicator("fiscal", "财政教育总投入", CanonicalUnit::Yuan),
+            ],
+            vec![example(
+                "fiscal",
+                "全年财政教育总投入12亿元",
+                "12",
+                "亿元",
+                ObservationKind::Actual,
+            )],
+        );
+        let text = "全区新建学校5所，总投资3.5亿元。";
+        let decision = decided(text, &k);
+        assert_eq!(decision[1].0, "3.5");
+        assert_eq!(decision[1].1, "funding");
     }
 
     #[test]

@@ -360,8 +360,16 @@ pub fn indicator(
         }
     }
     // An alias is another Chinese name as reports print it (总投资), so it holds Chinese.
-    for alias in i.aliases.split(';').map(str::trim).filter(|a| !a.is_empty()) {
-        if !alias.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+    for alias in i
+        .aliases
+        .split(';')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        if !alias
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        {
             bad("aliases", format!("alias {alias:?} is not a Chinese name"));
         }
     }
