@@ -34,6 +34,15 @@
 //!   (学校269所，其中公办172所): that figure's indicator doubles its evidence, and a short
 //!   part's clause does not borrow the words of its whole's (the cue stands for them).
 //! - **Range**: a level outside the indicator's valid range is another indicator's figure.
+//! - **Aliases**: the other names the catalogue gives an indicator (总投资 for 学校建设资金,
+//!   普惠率 for 普惠性幼儿园覆盖率) are name windows like its name.
+//! - **Members of rare dimensions**: a breakdown member of a dimension at most
+//!   [`RARE_DIMENSION`] indicators have (保安配备 of the security measures, 队伍 of framework
+//!   elements) is a name window of those indicators; members of common dimensions (school
+//!   stage) are not.
+//! - **Carried topic**: a sentence whose opening names no quantity (only a date, breakdown
+//!   members, 生均 and direction words: 2021年幼儿生均增长3.29%) takes, as a sentence head,
+//!   the opening of the sentence before it in the same paragraph.
 //!
 //! Kind: rank (排第N位), change (个百分点, 比上年增加), growth (增长N%, 增长率/增幅 N%),
 //! target (力争, 到2025年, 目标为), else actual. Period: a year stated before the figure in
@@ -889,7 +898,9 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let mine_modifiers = modifiers_in(&mine_text);
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
-    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64)> = HashMap::new();
+    // Per indicator: (best example, its window, best name, name coverage, the best name's
+    // window); a name window is the name, an alias or a member of a rare dimension.
+    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64, usize)> = HashMap::new();
     for (wi, w) in profiles.windows.iter().enumerate() {
         // Units and magnitudes compare only between values of one kind: a growth rate is in %
         // whatever it is the growth of, and a change is smaller than the level it changes.
@@ -935,10 +946,13 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         let sim = unit_cue * magnitude_cue * modifier_cue * profiles.similarity(&mine, &w.bigrams);
         let e = per_indicator
             .entry(w.indicator)
-            .or_insert((0.0, wi, 0.0, 0.0));
+            .or_insert((0.0, wi, 0.0, 0.0, wi));
         if w.unit.is_empty() {
             // Of a name's variants, the closest.
-            e.2 = e.2.max(sim);
+            if sim > e.2 {
+                e.2 = sim;
+                e.4 = wi;
+            }
             e.3 = e.3.max(modifier_cue * profiles.coverage(&mine, &w.bigrams));
         } else if sim > e.0 {
             e.0 = sim;
@@ -949,8 +963,10 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // multiplies the evidence (up to twice).
     let per_indicator: HashMap<usize, (f64, usize)> = per_indicator
         .into_iter()
-        .map(|(i, (example, wi, name, cover))| {
+        .map(|(i, (example, example_wi, name, cover, name_wi))| {
             let evidence = example.max(name) + 0.25 * example.min(name);
+            // `why` names the window that weighed most.
+            let wi = if name > example { name_wi } else { example_wi };
             let score = evidence * (1.0 + cover);
             match whole {
                 // A part: its whole's indicator, unless its words say clearly otherwise.
