@@ -618,8 +618,9 @@ impl Profiles {
     }
 }
 
+/// A year as reports print it, PDF spacing included (2020 年底).
 static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年(底|末)?").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年\s*(底|末)?").expect("valid regex"));
 /// A date opening a sentence (2021年，, 2020 年底, 2022年3月以来).
 static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -628,7 +629,7 @@ static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 static TARGET_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"到((?:19|20)\d{2})年").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"到\s*((?:19|20)\d{2})\s*年").expect("valid regex"));
 /// Words that make a figure a goal. A bare 目标 does not (明确四大整改目标 counts goals);
 /// 目标为 / 目标是 does.
 const TARGET_WORDS: &[&str] = &[
@@ -1331,6 +1332,13 @@ mod tests {
             .map(|c| c[1].to_string())
             .collect();
         assert!(years.is_empty());
+        // PDF spacing does not hide a year or its 底 (the end of the year).
+        let spaced = stated_years("2020 年底，全区在园幼儿");
+        assert_eq!(spaced.len(), 1);
+        assert_eq!(
+            (&spaced[0][1], spaced[0].get(2).map(|m| m.as_str())),
+            ("2020", Some("底"))
+        );
     }
 
     #[test]
