@@ -166,9 +166,9 @@ async fn standard_checks_cost_the_same_for_1_and_400_rows() {
     let one = statements_for(&app, q, json!({"n": 1})).await;
     let many = statements_for(&app, q, json!({"n": 400})).await;
     println!("statements: standard checks first=1 -> {one}, first=400 -> {many}");
-    // page (1), periods (1), breakdowns (1), standards of the indicators (1), indicators
-    // (1, for the gap's unit) = 5 (no count: totalCount is not selected).
-    assert_eq!(one, 5, "statements for one row");
+    // count (1), page (1), periods (1), breakdowns (1), standards of the indicators (1),
+    // indicators (1, for the gap's unit) = 6.
+    assert_eq!(one, 6, "statements for one row");
     assert_eq!(many, one, "statement count grew with rows: {one} vs {many}");
 }
 
@@ -188,12 +188,13 @@ async fn standards_shortfalls_derivations_and_markers_are_batched() {
             7,
         ),
         // indicator, breakdown, universe, values, then the inputs: their indicators, two
-        // breakdowns, two value lists; entries' observations' sources, inputs' sources = 11
+        // breakdowns, two value lists; then sources (the entries' and the derivations'
+        // inputs' are the same reports, one batch) = 10
         (
             r#"{ ranking(indicator: "public_kindergarten_enrolment_share", year: 2022, latestOnOrBefore: true, includeDerived: true) {
                 entries { derived observation { source { code } } inputs { key }
                   derivation { agrees numerator { source { code } } } } } }"#,
-            11,
+            10,
         ),
         // district, indicator, breakdown, values, then breakdown, targets and actuals,
         // targets' sources = 7
