@@ -463,3 +463,67 @@ async fn a_per_student_amount_is_not_summed() {
     assert_eq!(a["groups"][0]["count"], 2);
     assert_eq!(a["groups"][0]["sum"], Value::Null);
 }
+
+/// A copy of the real seed folder with `file` replaced by `text`.
+fn seeds_with(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = common::seeds_without("none");
+    std::fs::write(dir.path().join(file), text).expect("write");
+    dir
+}
+
+fn problems(dir: &tempfile::TempDir) -> Vec<edustats::ingest::Problem> {
+    match edustats::ingest::seed::load_dir(dir.path()) {
+        Err(edustats::ingest::IngestError::Invalid(p)) => p,
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_standards_are_refused_with_file_line_and_field() {
+    let header = "code,name_zh,name_en,indicator,comparator,value,unit,scope,district,effective_from,effective_to,doc_title,doc_number,issuer,quote,note\n";
+    // SYNTHETIC rows, each with one fault; the quote of line 2 is real.
+    let rows = [
+        // a threshold whose digits are not in the quote
+        "a_standard,名,Name,daily_physical_activity_hours,at_least,3,小时,stage=primary_and_secondary,,,,重庆市促进学生体质强健十条措施,,,确保中小学生每天综合体育活动时间不少于2小时,",
+        // a quote the report does not contain
+        "b_standard,名,Name,daily_physical_activity_hours,at_least,2,小时,,,,,标题,,,每天运动2小时,",
+        // a comparator without a value, no document and no note
+        "c_standard,名,Name,daily_physical_activity_hours,at_least,,,,,,,,,,确保中小学生每天综合体育活动时间不少于2小时,",
+        // a unit that does not convert to the indicator's
+        "d_standard,名,Name,daily_physical_activity_hours,at_least,2,%,,,,,标题,,,确保中小学生每天综合体育活动时间不少于2小时,",
+    ];
+    let file = "standards/rongchang-2025-rectification-report.csv";
+    let dir = seeds_with(file, &format!("{header}{}\n", rows.join("\n")));
+    let p = problems(&dir);
+    let at = |line: u64, field: &str| {
+        p.iter()
+            .find(|x| x.file == file && x.line == line && x.field == field)
+            .unwrap_or_else(|| panic!("no problem at line {line} field {field}: {p:?}"))
+    };
+    assert!(at(2, "value").message.contains("does not occur in the quote"));
+    assert!(at(3, "quote").message.contains("quote not found"));
+    assert!(at(4, "comparator").message.contains("together"));
+    assert!(at(4, "note").message.contains("note"));
+    assert!(at(5, "unit").message.contains("converts to percent"));
+}
+
+#[test]
+fn additive_is_refused_for_a_rate() {
+    let file = "indicators/core.csv";
+    let text = std::fs::read_to_string(common::seeds_dir().join(file)).expect("read");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("public_kindergarten_enrolment_share,"))
+        .expect("row");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert!(lines[line].ends_with(",false"), "{}", lines[line]);
+    let fixed = lines[line].trim_end_matches(",false").to_string() + ",true";
+    lines[line] = fixed;
+    let dir = seeds_with(file, &(lines.join("\n") + "\n"));
+    let p = problems(&dir);
+    assert!(
+        p.iter()
+            .any(|x| x.file == file && x.line == line as u64 + 1 && x.field == "additive"),
+        "{p:?}"
+    );
+}
