@@ -179,6 +179,9 @@ pub struct RankingResult {
 }
 
 /// A value of a ranking: reported (an observation) or derived from its inputs.
+// A ranking has at most 38 entries, built once per request: the size of a variant does not
+// matter, and unboxed rows keep the code that reads them plain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Entry {
     /// The value a report prints, with the value derived from its inputs for the same
@@ -186,11 +189,12 @@ pub enum Entry {
     Reported {
         /// The chosen observation.
         row: ValueRow,
-        /// The derived value of the same district and period, if any.
-        derived: Option<Derived>,
+        /// The derived value of the same district and period, if any (boxed: most entries
+        /// have none).
+        derived: Option<Box<Derived>>,
     },
     /// No report prints the value; it is computed from its numerator and denominator.
-    Derived(Derived),
+    Derived(Box<Derived>),
 }
 
 impl Entry {
@@ -413,13 +417,13 @@ pub fn ranking(
     {
         reported.insert(r.observation.district_id);
         let same_period = (r.observation.district_id, r.observation.period_id);
-        let d = derived.get(&same_period).cloned();
+        let d = derived.get(&same_period).cloned().map(Box::new);
         chosen.push(Entry::Reported { row: r, derived: d });
     }
     if include_derived {
         for (d, value) in latest_derived(derived) {
             if in_universe.contains_key(&d) && !reported.contains(&d) {
-                chosen.push(Entry::Derived(value));
+                chosen.push(Entry::Derived(Box::new(value)));
             }
         }
     }

@@ -500,7 +500,9 @@ fn bad_standards_are_refused_with_file_line_and_field() {
             .find(|x| x.file == file && x.line == line && x.field == field)
             .unwrap_or_else(|| panic!("no problem at line {line} field {field}: {p:?}"))
     };
-    assert!(at(2, "value").message.contains("does not occur in the quote"));
+    assert!(at(2, "value")
+        .message
+        .contains("does not occur in the quote"));
     assert!(at(3, "quote").message.contains("quote not found"));
     assert!(at(4, "comparator").message.contains("together"));
     assert!(at(4, "note").message.contains("note"));

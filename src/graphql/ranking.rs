@@ -247,6 +247,7 @@ impl Ranking {
                     let (observation, derived, inputs, derivation) = match e {
                         Entry::Reported { row, derived } => {
                             let derivation = derived.map(|d| {
+                                let d = *d;
                                 let a = agreement(
                                     d.value,
                                     row.observation.value,
@@ -263,15 +264,18 @@ impl Ranking {
                             });
                             (Some(row.observation.into()), false, Vec::new(), derivation)
                         }
-                        Entry::Derived(d) => (
-                            None,
-                            true,
-                            vec![
-                                d.numerator.observation.into(),
-                                d.denominator.observation.into(),
-                            ],
-                            None,
-                        ),
+                        Entry::Derived(d) => {
+                            let d = *d;
+                            (
+                                None,
+                                true,
+                                vec![
+                                    d.numerator.observation.into(),
+                                    d.denominator.observation.into(),
+                                ],
+                                None,
+                            )
+                        }
                     };
                     RankingEntry {
                         rank: rank as i32,
