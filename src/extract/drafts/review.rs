@@ -444,6 +444,7 @@ pub fn confirm_indicator(
             numerator: None,
             denominator: None,
             aliases: String::new(),
+            additive: None,
         };
         item.edited = Some(row_of_unmatched(&d, position, &u, &new.code)?);
         item.decision = DraftDecision::Accepted;
