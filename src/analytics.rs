@@ -274,7 +274,12 @@ pub fn ranking(
     check_year("year", year)?;
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted: Option<std::collections::HashSet<DistrictId>> = match districts {
-        Some(codes) => Some(resolve_districts(conn, codes)?.iter().map(|d| d.id).collect()),
+        Some(codes) => Some(
+            resolve_districts(conn, codes)?
+                .iter()
+                .map(|d| d.id)
+                .collect(),
+        ),
         None => None,
     };
     let breakdown = resolve_breakdown(conn, breakdown)?;
@@ -323,11 +328,9 @@ pub fn ranking(
     let mut slots: Vec<Option<ValueRow>> = chosen.into_iter().map(Some).collect();
     let start = after.map_or(0, |a| a.saturating_add(1));
     let mut selected = ranked.iter().enumerate().skip(start).filter(|(_, r)| {
-        wanted.as_ref().is_none_or(|w| {
-            district_of
-                .get(r.index)
-                .is_some_and(|d| w.contains(d))
-        })
+        wanted
+            .as_ref()
+            .is_none_or(|w| district_of.get(r.index).is_some_and(|d| w.contains(d)))
     });
     let limit = first.unwrap_or(usize::MAX);
     let mut entries = Vec::new();

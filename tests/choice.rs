@@ -17,7 +17,11 @@ use edustats::db::schema::{observations as o, periods as p};
 use edustats::db::DbConnection;
 use edustats::domain::ObservationKind;
 
-fn rust_choice(conn: &mut DbConnection, f: &ValueFilter<'_>, group: Group) -> BTreeSet<ObservationId> {
+fn rust_choice(
+    conn: &mut DbConnection,
+    f: &ValueFilter<'_>,
+    group: Group,
+) -> BTreeSet<ObservationId> {
     let rows = queries::values(conn, f).expect("values");
     let mut groups: BTreeMap<Option<i32>, Vec<queries::ValueRow>> = BTreeMap::new();
     for r in rows {
@@ -38,7 +42,11 @@ fn rust_choice(conn: &mut DbConnection, f: &ValueFilter<'_>, group: Group) -> BT
         .collect()
 }
 
-fn sql_choice(conn: &mut DbConnection, f: &ValueFilter<'_>, group: Group) -> BTreeSet<ObservationId> {
+fn sql_choice(
+    conn: &mut DbConnection,
+    f: &ValueFilter<'_>,
+    group: Group,
+) -> BTreeSet<ObservationId> {
     queries::chosen_values(conn, f, group)
         .expect("chosen values")
         .into_iter()
@@ -82,7 +90,11 @@ fn compare_everywhere(app: &common::TestApp) -> (usize, usize) {
         for (f, group) in cases {
             let rust = rust_choice(&mut conn, &f, group);
             let sql = sql_choice(&mut conn, &f, group);
-            assert_eq!(sql, rust, "indicator {indicator}, {kind}, breakdown {breakdown}, {:?}, {group:?}", f.years);
+            assert_eq!(
+                sql, rust,
+                "indicator {indicator}, {kind}, breakdown {breakdown}, {:?}, {group:?}",
+                f.years
+            );
             let candidates = queries::values(&mut conn, &f).expect("values").len();
             compared += 1;
             if candidates > rust.len() {

@@ -56,7 +56,10 @@ async fn pages_concatenate_to_the_whole_ranking() {
         let entries = page["entries"].as_array().expect("entries");
         assert!(entries.len() <= 50);
         pages.extend(entries.iter().cloned());
-        assert_eq!(page["pageInfo"]["endCursor"], entries.last().map_or(Value::Null, |e| e["cursor"].clone()));
+        assert_eq!(
+            page["pageInfo"]["endCursor"],
+            entries.last().map_or(Value::Null, |e| e["cursor"].clone())
+        );
         if page["pageInfo"]["hasNextPage"] == false {
             break;
         }
@@ -75,9 +78,17 @@ async fn given_districts_keep_their_global_rank() {
     let all = ranking(&app, json!({})).await;
     let whole = strip_cursor(&all["entries"]);
     // One seed district, two SYNTHETIC ones far apart in the ranking, one without a value.
-    let pick = |i: usize| whole[i]["district"]["code"].as_str().expect("code").to_string();
+    let pick = |i: usize| {
+        whole[i]["district"]["code"]
+            .as_str()
+            .expect("code")
+            .to_string()
+    };
     let wanted = [pick(whole.len() - 1), pick(0), pick(whole.len() / 2)];
-    let missing = all["missing"][0]["code"].as_str().expect("a missing district").to_string();
+    let missing = all["missing"][0]["code"]
+        .as_str()
+        .expect("a missing district")
+        .to_string();
     let mut asked: Vec<String> = wanted.to_vec();
     asked.push(missing);
     let some = ranking(&app, json!({"d": asked})).await;

@@ -40,7 +40,11 @@ async fn post(app: &TestApp, query: &str, key: Option<&str>) -> (String, Value) 
 }
 
 /// GETs `query` with an optional If-None-Match; returns status, cache header, ETag, body.
-async fn get(app: &TestApp, query: &str, inm: Option<&str>) -> (StatusCode, String, String, String) {
+async fn get(
+    app: &TestApp,
+    query: &str,
+    inm: Option<&str>,
+) -> (StatusCode, String, String, String) {
     let uri = format!("/graphql?query={}", urlencode(query));
     let mut req = Request::get(uri);
     if let Some(t) = inm {
@@ -55,7 +59,12 @@ async fn get(app: &TestApp, query: &str, inm: Option<&str>) -> (StatusCode, Stri
     let status = res.status();
     let (cache, etag) = (header(&res, "x-response-cache"), header(&res, "etag"));
     let body = res.into_body().collect().await.expect("body").to_bytes();
-    (status, cache, etag, String::from_utf8_lossy(&body).into_owned())
+    (
+        status,
+        cache,
+        etag,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 fn header(res: &axum::response::Response, name: &str) -> String {
@@ -151,7 +160,10 @@ async fn a_write_invalidates_and_the_new_figure_is_served() {
     import_fixture(&seeded);
     let (c4, n1) = post(&seeded, OBS, None).await;
     assert_eq!(c4, "miss", "after an import");
-    assert_ne!(n0["data"]["observations"]["totalCount"], n1["data"]["observations"]["totalCount"]);
+    assert_ne!(
+        n0["data"]["observations"]["totalCount"],
+        n1["data"]["observations"]["totalCount"]
+    );
 }
 
 fn app_with_cache() -> TestApp {
@@ -184,7 +196,10 @@ async fn the_off_switch_turns_the_cache_and_etags_off() {
         assert_eq!(post(&app, RANK, None).await.0, "bypass");
     }
     let (status, cache, etag, _) = get(&app, RANK, None).await;
-    assert_eq!((status, cache.as_str(), etag.as_str()), (StatusCode::OK, "bypass", ""));
+    assert_eq!(
+        (status, cache.as_str(), etag.as_str()),
+        (StatusCode::OK, "bypass", "")
+    );
     let (status, ..) = get(&app, RANK, Some("*")).await;
     assert_eq!(status, StatusCode::OK, "no 304 without the cache");
 }

@@ -198,5 +198,9 @@ async fn statement_counts_are_constant_in_the_row_count() {
     // indicators, breakdown, chosen values, sources. Time series: district, indicator,
     // breakdown, chosen values, sources. Observations: indicator, count, page, then one per
     // relation. Coverage: indicators, coverage, districts.
-    assert_eq!(per_size[0], [8, 6, 6, 5, 5, 5, 7, 3], "statements per request");
+    assert_eq!(
+        per_size[0],
+        [8, 6, 6, 5, 5, 5, 7, 3],
+        "statements per request"
+    );
 }

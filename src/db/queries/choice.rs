@@ -51,7 +51,10 @@ fn chosen_ids_sql(f: &ValueFilter<'_>, group: Group) -> String {
         .map(|k: PeriodKind| format!("'{}'", k.as_str()))
         .join(",");
     let districts = match f.districts {
-        Some(d) => format!(" AND o.district_id IN ({})", int_list(d.iter().map(|d| d.0))),
+        Some(d) => format!(
+            " AND o.district_id IN ({})",
+            int_list(d.iter().map(|d| d.0))
+        ),
         None => String::new(),
     };
     // The order is the rule of `stats::select::preferred`, best first: latest year, latest
@@ -83,7 +86,10 @@ pub fn chosen_values(
     f: &ValueFilter<'_>,
     group: Group,
 ) -> QueryResult<Vec<ValueRow>> {
-    debug_assert!(f.as_of.is_none(), "asOf is chosen in Rust, after the overlay");
+    debug_assert!(
+        f.as_of.is_none(),
+        "asOf is chosen in Rust, after the overlay"
+    );
     if f.indicators.is_empty() || f.districts.is_some_and(|d| d.is_empty()) {
         return Ok(Vec::new());
     }
