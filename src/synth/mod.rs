@@ -284,6 +284,8 @@ fn catalogue(
                 max_value: i.max,
                 numerator: None,
                 denominator: None,
+                // A SYNTHETIC headcount adds up across districts; a rate does not.
+                additive: i32::from(i.profile.unit().is_additive()),
             })
             .execute(conn)?;
     }
