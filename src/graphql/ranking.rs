@@ -14,8 +14,8 @@ use super::standard::{self, StandardCheck, Subject};
 use super::{district, District, Indicator, Observation};
 use crate::analytics::{Entry, RankingResult};
 use crate::db::models::DistrictId;
-use crate::error::ApiError;
 use crate::domain::{ObservationKind, Qualifier};
+use crate::error::ApiError;
 use crate::stats::derived::agreement;
 use crate::stats::ranking::Summary;
 
