@@ -11,6 +11,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -22,4 +23,5 @@ pub mod http;
 pub mod ingest;
 pub mod observe;
 pub mod stats;
+pub mod synth;
 pub mod web;
