@@ -284,6 +284,7 @@ fn catalogue(
                 max_value: i.max,
                 numerator: None,
                 denominator: None,
+                aliases: "",
                 // A SYNTHETIC headcount adds up across districts; a rate does not.
                 additive: i32::from(i.profile.unit().is_additive()),
             })
