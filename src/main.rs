@@ -319,7 +319,14 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
     init_logging(args.log_format);
     let mut pool = args.db.pool();
     pool.statement_timeout = args.limits.statement_timeout();
-    let handle = connect_with(&args.db, pool)?;
+    let mut handle = connect_with(&args.db, pool)?;
+    if let Some(url) = &args.read_database_url {
+        handle = handle.with_read_replica(url, pool)?;
+        tracing::info!(
+            replica = handle.replica_target().unwrap_or_default(),
+            "reads go to the replica"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(serve(
         handle,
