@@ -22,4 +22,5 @@ pub mod http;
 pub mod ingest;
 pub mod observe;
 pub mod stats;
+pub mod synth;
 pub mod web;

@@ -150,6 +150,29 @@ enum Command {
         #[arg(long)]
         threshold: Option<f64>,
     },
+    /// Generate a SYNTHETIC dataset (invented figures, every code and name marked SYNTHETIC)
+    /// into a database of its own, for load and query benchmarks. Refuses (exit code 2) a
+    /// database that holds any real district, source or observation. Deterministic from
+    /// `--seed`. One transaction.
+    Synth {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Synthetic districts.
+        #[arg(long, default_value_t = 3_000)]
+        districts: u32,
+        /// Years per district (ending in 2024).
+        #[arg(long, default_value_t = 20)]
+        years: u32,
+        /// Synthetic indicators.
+        #[arg(long, default_value_t = 200)]
+        indicators: u32,
+        /// Seed of the generator: the same seed gives the same rows.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Replace a SYNTHETIC dataset already in the database (never real data).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Print the audit log, newest first.
     Audit {
         #[command(flatten)]
@@ -440,9 +463,14 @@ fn cmd_import(
         dry_run,
         default_source: source,
     };
-    let report = ingest::read::import_file(file)
-        .and_then(|input| ingest::import::import(&mut conn, &input, opts))
-        .map_err(|e| ingest_failure(e, &file.display()))?;
+    // A CSV file is streamed a chunk at a time (large files); a JSON bundle is read whole.
+    let report = if file.extension().is_some_and(|e| e == "csv") {
+        ingest::import::import_csv(&mut conn, file, opts)
+    } else {
+        ingest::read::import_file(file)
+            .and_then(|input| ingest::import::import(&mut conn, &input, opts))
+    }
+    .map_err(|e| ingest_failure(e, &file.display()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
@@ -519,6 +547,19 @@ fn cmd_eval_extract(
             }
         }
     }
+    Ok(())
+}
+
+fn cmd_synth(db: &DbArgs, params: edustats::synth::Params, replace: bool) -> anyhow::Result<()> {
+    use edustats::synth::SynthError;
+    let mut conn = connect(db)?.get()?;
+    let summary = edustats::synth::run(&mut conn, params, replace).map_err(|e| match e {
+        e @ (SynthError::RealData { .. }
+        | SynthError::AlreadySynthetic
+        | SynthError::Invalid(_)) => refused(e.to_string()),
+        SynthError::Db(e) => e.into(),
+    })?;
+    println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 
@@ -605,6 +646,23 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             details,
             threshold,
         } => cmd_eval_extract(seeds, details, threshold),
+        Command::Synth {
+            db,
+            districts,
+            years,
+            indicators,
+            seed,
+            replace,
+        } => cmd_synth(
+            &db,
+            edustats::synth::Params {
+                districts,
+                years,
+                indicators,
+                seed,
+            },
+            replace,
+        ),
         Command::Audit { db, limit } => cmd_audit(&db, limit),
     }
 }

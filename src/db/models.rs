@@ -430,6 +430,9 @@ pub struct NewPeriod<'a> {
 /// Write model for `sources`.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = sources)]
+// None is NULL, never DEFAULT (the same for these columns): a batch of rows is then one
+// multi-row statement on SQLite and a binary COPY on PostgreSQL (`ingest::bulk`).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewSource<'a> {
     /// Stable code.
     pub code: &'a str,
@@ -461,6 +464,8 @@ pub struct NewSource<'a> {
 /// Write model for `observations`.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = observations)]
+// As for `NewSource`: None is NULL, so batches are one statement (or one COPY).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewObservation<'a> {
     /// Unique row key.
     pub key: &'a str,

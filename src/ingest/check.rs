@@ -1,14 +1,26 @@
-//! Runs the data-quality rules ([`crate::stats::quality`]) over the warehouse and stores their
-//! findings (origin `rule`), replacing the previous run's. Curated findings are left alone.
+//! Runs the data-quality rules ([`crate::stats::quality`]) and stores their findings (origin
+//! `rule`). Curated findings are left alone.
+//!
+//! Incremental: every rule compares observations of one district only, and within a district
+//! only observations of one indicator (range, per-student plausibility, change and
+//! sum-of-parts) or of a share and its numerator and denominator (share consistency). So a
+//! write recomputes, for each district it touched, only the indicators it touched, closed
+//! under the share links (a share with its inputs, an input with every share that uses it):
+//! it deletes the stored rule findings involving those observations and stores the new ones.
+//! The rows read are the touched series, not the warehouse. [`compute`] is the full run,
+//! kept as the reference the incremental result must equal (tested in `tests/bulk_load.rs`).
+//!
+//! A finding's code is derived from its content (`rule-<rule>-<observation ids>`), so the same
+//! finding keeps its code whichever run produced it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 
 use crate::db::queries;
 use crate::db::schema::*;
 use crate::db::DbConnection;
-use crate::domain::{Breakdown, FindingOrigin, SeriesSpec};
+use crate::domain::{Breakdown, FindingOrigin, ObservationKind, SeriesSpec};
 use crate::stats::quality::{check, QIndicator, QObs, RuleFinding};
 
 /// A stored text that should have been validated on the way in and does not parse: the
@@ -23,73 +35,364 @@ fn spec(text: Option<&str>) -> QueryResult<Option<SeriesSpec>> {
         .transpose()
 }
 
-/// Computes the rule findings over everything in the database (read-only).
-pub fn compute(conn: &mut DbConnection) -> QueryResult<Vec<RuleFinding>> {
-    let observations = queries::all_observations(conn)?;
-    let indicators = queries::all_indicators(conn)?;
-    let periods: HashMap<i32, String> = queries::all_periods(conn)?
-        .into_iter()
-        .map(|p| (p.id.0, p.code))
-        .collect();
-    let breakdowns: HashMap<i32, Breakdown> = queries::all_breakdowns(conn)?
-        .into_iter()
-        .map(|(id, code)| Ok((id.0, code.parse::<Breakdown>().map_err(corrupt)?)))
-        .collect::<QueryResult<_>>()?;
-    let specs: HashMap<i32, (Option<SeriesSpec>, Option<SeriesSpec>)> = indicators
-        .iter()
-        .map(|i| {
-            let num = spec(i.numerator.as_deref())?;
-            let den = spec(i.denominator.as_deref())?;
-            Ok((i.id.0, (num, den)))
-        })
-        .collect::<QueryResult<_>>()?;
-    let indicator_codes: HashMap<i32, &str> = indicators
-        .iter()
-        .map(|i| (i.id.0, i.code.as_str()))
-        .collect();
-    let catalogue: HashMap<&str, QIndicator<'_>> = indicators
-        .iter()
-        .map(|i| {
-            let (num, den) = &specs[&i.id.0];
-            (
-                i.code.as_str(),
-                QIndicator {
-                    unit: i.unit,
-                    min: i.min_value,
-                    max: i.max_value,
-                    numerator: num.as_ref(),
-                    denominator: den.as_ref(),
-                },
-            )
-        })
-        .collect();
-    let input: Vec<QObs<'_>> = observations
-        .iter()
-        .filter_map(|o| {
-            Some(QObs {
-                id: o.id.0,
-                key: &o.key,
-                district: o.district_id.0,
-                indicator: indicator_codes.get(&o.indicator_id.0)?,
-                period: periods.get(&o.period_id.0)?,
-                base_period: o
-                    .base_period_id
-                    .and_then(|b| periods.get(&b))
-                    .map(String::as_str),
-                breakdown: breakdowns.get(&o.breakdown_id.0)?,
-                kind: o.kind,
-                value: o.value,
-                value_text: &o.value_text,
-                reported_unit: &o.reported_unit,
-            })
-        })
-        .collect();
-    Ok(check(&input, &catalogue))
+/// The columns of an observation the rules read (not its quote or history).
+type RuleRow = (
+    i32,
+    String,
+    i32,
+    i32,
+    i32,
+    Option<i32>,
+    i32,
+    String,
+    f64,
+    String,
+    String,
+    i32,
+);
+
+/// An observation as loaded for the rules.
+struct Row {
+    id: i32,
+    key: String,
+    district: i32,
+    indicator: i32,
+    period: i32,
+    base_period: Option<i32>,
+    breakdown: i32,
+    kind: ObservationKind,
+    value: f64,
+    value_text: String,
+    reported_unit: String,
+    source: i32,
 }
 
-/// Replaces the stored rule findings with a fresh run; returns how many there are. Run inside
-/// the transaction of the write that changed the data.
-pub fn refresh_rule_findings(conn: &mut DbConnection) -> QueryResult<usize> {
+macro_rules! rule_columns {
+    () => {
+        (
+            observations::id,
+            observations::key,
+            observations::district_id,
+            observations::indicator_id,
+            observations::period_id,
+            observations::base_period_id,
+            observations::breakdown_id,
+            observations::kind,
+            observations::value,
+            observations::value_text,
+            observations::reported_unit,
+            observations::source_id,
+        )
+    };
+}
+
+fn rows(loaded: Vec<RuleRow>) -> QueryResult<Vec<Row>> {
+    loaded
+        .into_iter()
+        .map(|r| {
+            Ok(Row {
+                id: r.0,
+                key: r.1,
+                district: r.2,
+                indicator: r.3,
+                period: r.4,
+                base_period: r.5,
+                breakdown: r.6,
+                kind: ObservationKind::parse(&r.7).map_err(corrupt)?,
+                value: r.8,
+                value_text: r.9,
+                reported_unit: r.10,
+                source: r.11,
+            })
+        })
+        .collect()
+}
+
+/// The catalogue the rules need (indicators with their share specs, period codes and
+/// breakdowns), loaded once per run: small tables, a fixed number of queries.
+struct Catalogue {
+    indicators: Vec<crate::db::models::Indicator>,
+    specs: HashMap<i32, (Option<SeriesSpec>, Option<SeriesSpec>)>,
+    periods: HashMap<i32, String>,
+    breakdowns: HashMap<i32, Breakdown>,
+}
+
+impl Catalogue {
+    fn load(conn: &mut DbConnection) -> QueryResult<Catalogue> {
+        let indicators = queries::all_indicators(conn)?;
+        let periods = queries::all_periods(conn)?
+            .into_iter()
+            .map(|p| (p.id.0, p.code))
+            .collect();
+        let breakdowns = queries::all_breakdowns(conn)?
+            .into_iter()
+            .map(|(id, code)| Ok((id.0, code.parse::<Breakdown>().map_err(corrupt)?)))
+            .collect::<QueryResult<_>>()?;
+        let specs = indicators
+            .iter()
+            .map(|i| {
+                let num = spec(i.numerator.as_deref())?;
+                let den = spec(i.denominator.as_deref())?;
+                Ok((i.id.0, (num, den)))
+            })
+            .collect::<QueryResult<_>>()?;
+        Ok(Catalogue {
+            indicators,
+            specs,
+            periods,
+            breakdowns,
+        })
+    }
+
+    /// Runs every rule over `rows` (observations in id order, as the full run reads them).
+    fn findings(&self, rows: &[Row]) -> Vec<RuleFinding> {
+        let codes: HashMap<i32, &str> = self
+            .indicators
+            .iter()
+            .map(|i| (i.id.0, i.code.as_str()))
+            .collect();
+        let catalogue: HashMap<&str, QIndicator<'_>> = self
+            .indicators
+            .iter()
+            .map(|i| {
+                let (num, den) = &self.specs[&i.id.0];
+                (
+                    i.code.as_str(),
+                    QIndicator {
+                        unit: i.unit,
+                        min: i.min_value,
+                        max: i.max_value,
+                        numerator: num.as_ref(),
+                        denominator: den.as_ref(),
+                    },
+                )
+            })
+            .collect();
+        let input: Vec<QObs<'_>> = rows
+            .iter()
+            .filter_map(|o| {
+                Some(QObs {
+                    id: o.id,
+                    key: &o.key,
+                    district: o.district,
+                    indicator: codes.get(&o.indicator)?,
+                    period: self.periods.get(&o.period)?,
+                    base_period: o
+                        .base_period
+                        .and_then(|b| self.periods.get(&b))
+                        .map(String::as_str),
+                    breakdown: self.breakdowns.get(&o.breakdown)?,
+                    kind: o.kind,
+                    value: o.value,
+                    value_text: &o.value_text,
+                    reported_unit: &o.reported_unit,
+                })
+            })
+            .collect();
+        check(&input, &catalogue)
+    }
+
+    /// `touched` closed under the share links: the indicators whose findings a write of
+    /// `touched` can change, and every indicator those findings read.
+    fn closure(&self, touched: &BTreeSet<i32>) -> BTreeSet<i32> {
+        let ids: HashMap<&str, i32> = self
+            .indicators
+            .iter()
+            .map(|i| (i.code.as_str(), i.id.0))
+            .collect();
+        // Undirected links share ↔ numerator, share ↔ denominator.
+        let mut links: HashMap<i32, Vec<i32>> = HashMap::new();
+        for (share, (num, den)) in &self.specs {
+            for input in [num, den].into_iter().flatten() {
+                if let Some(&input) = ids.get(input.indicator.as_str()) {
+                    links.entry(*share).or_default().push(input);
+                    links.entry(input).or_default().push(*share);
+                }
+            }
+        }
+        let mut out: BTreeSet<i32> = touched.clone();
+        let mut todo: Vec<i32> = touched.iter().copied().collect();
+        while let Some(i) = todo.pop() {
+            for &j in links.get(&i).into_iter().flatten() {
+                if out.insert(j) {
+                    todo.push(j);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Computes the rule findings over everything in the database (read-only): the reference
+/// the stored, incrementally maintained findings equal.
+pub fn compute(conn: &mut DbConnection) -> QueryResult<Vec<RuleFinding>> {
+    let catalogue = Catalogue::load(conn)?;
+    let loaded = observations::table
+        .select(rule_columns!())
+        .order(observations::id.asc())
+        .load::<RuleRow>(conn)?;
+    Ok(catalogue.findings(&rows(loaded)?))
+}
+
+/// The (district id → indicator ids) a write created or changed observations of.
+pub type Touched = BTreeMap<i32, BTreeSet<i32>>;
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refresh {
+    /// Observations the rules read.
+    pub rows_read: usize,
+    /// Rule findings stored after the refresh (all of them, not only the new ones).
+    pub findings: usize,
+}
+
+/// The stable code of a finding: its rule and the observations it names.
+fn finding_code(f: &RuleFinding) -> String {
+    let ids: Vec<String> = f.observations.iter().map(i32::to_string).collect();
+    format!("rule-{}-{}", f.rule, ids.join("-"))
+}
+
+/// Recomputes the rule findings of the series a write touched; run inside the transaction
+/// of that write. Reads, per touched district, only the observations of the touched
+/// indicators (closed under the share links).
+pub fn refresh_touched(conn: &mut DbConnection, touched: &Touched) -> QueryResult<Refresh> {
+    let mut refresh = Refresh::default();
+    if !touched.is_empty() {
+        let catalogue = Catalogue::load(conn)?;
+        let all: BTreeSet<i32> = catalogue.indicators.iter().map(|i| i.id.0).collect();
+        for (&district, indicators) in touched {
+            let scope = catalogue.closure(indicators);
+            // Every indicator: no list to bind (a synthetic load touches them all).
+            let every = scope == all;
+            let scope_ids: Vec<i32> = scope.into_iter().collect();
+            let in_scope = observations::table
+                .filter(observations::district_id.eq(district))
+                .filter(
+                    observations::indicator_id
+                        .eq_any(scope_ids.clone())
+                        .or(every.into_sql::<diesel::sql_types::Bool>()),
+                );
+            let loaded = in_scope
+                .select(rule_columns!())
+                .order(observations::id.asc())
+                .load::<RuleRow>(conn)?;
+            let rows = rows(loaded)?;
+            refresh.rows_read += rows.len();
+            let found = catalogue.findings(&rows);
+            // The stored rule findings that involve an observation in scope: replaced.
+            let stale: Vec<i32> = finding_observations::table
+                .inner_join(findings::table)
+                .filter(findings::origin.eq(FindingOrigin::Rule.as_str()))
+                .filter(
+                    finding_observations::observation_id.eq_any(
+                        observations::table
+                            .filter(observations::district_id.eq(district))
+                            .filter(
+                                observations::indicator_id
+                                    .eq_any(scope_ids)
+                                    .or(every.into_sql::<diesel::sql_types::Bool>()),
+                            )
+                            .select(observations::id),
+                    ),
+                )
+                .select(findings::id)
+                .distinct()
+                .load(conn)?;
+            if !stale.is_empty() {
+                diesel::delete(
+                    finding_observations::table
+                        .filter(finding_observations::finding_id.eq_any(&stale)),
+                )
+                .execute(conn)?;
+                diesel::delete(findings::table.filter(findings::id.eq_any(&stale)))
+                    .execute(conn)?;
+            }
+            let source_of: HashMap<i32, i32> = rows.iter().map(|r| (r.id, r.source)).collect();
+            store(conn, &found, &source_of)?;
+        }
+    }
+    refresh.findings = count(conn)?;
+    Ok(refresh)
+}
+
+/// How many rule findings are stored.
+pub fn count(conn: &mut DbConnection) -> QueryResult<usize> {
+    let n: i64 = findings::table
+        .filter(findings::origin.eq(FindingOrigin::Rule.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// Inserts findings and their observation links; codes from their content.
+fn store(
+    conn: &mut DbConnection,
+    found: &[RuleFinding],
+    source_of: &HashMap<i32, i32>,
+) -> QueryResult<()> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut seen = HashSet::new();
+    let mut coded = Vec::with_capacity(found.len());
+    for f in found {
+        // Two findings of one rule over the same observations differ only in their message;
+        // a suffix keeps both.
+        let base = finding_code(f);
+        let mut code = base.clone();
+        let mut n = 1;
+        while !seen.insert(code.clone()) {
+            n += 1;
+            code = format!("{base}-{n}");
+        }
+        coded.push((code, f));
+    }
+    for (code, f) in &coded {
+        let source_id = f
+            .observations
+            .last()
+            .and_then(|o| source_of.get(o))
+            .copied();
+        diesel::insert_into(findings::table)
+            .values((
+                findings::code.eq(code),
+                findings::origin.eq(FindingOrigin::Rule.as_str()),
+                findings::rule.eq(f.rule),
+                findings::severity.eq(f.severity.as_str()),
+                findings::message.eq(&f.message),
+                findings::source_id.eq(source_id),
+            ))
+            .execute(conn)?;
+    }
+    let codes: Vec<&str> = coded.iter().map(|(c, _)| c.as_str()).collect();
+    let mut ids: HashMap<String, i32> = HashMap::new();
+    for chunk in codes.chunks(1_000) {
+        ids.extend(
+            findings::table
+                .filter(findings::code.eq_any(chunk))
+                .select((findings::code, findings::id))
+                .load::<(String, i32)>(conn)?,
+        );
+    }
+    for (code, f) in &coded {
+        let Some(&id) = ids.get(code) else {
+            return Err(diesel::result::Error::NotFound);
+        };
+        for o in &f.observations {
+            diesel::insert_into(finding_observations::table)
+                .values((
+                    finding_observations::finding_id.eq(id),
+                    finding_observations::observation_id.eq(o),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces every stored rule finding with a full run (used when the whole warehouse
+/// changed, e.g. a seed load with `--replace`); returns how many there are.
+pub fn refresh_all(conn: &mut DbConnection) -> QueryResult<usize> {
     let found = compute(conn)?;
     let old = findings::table
         .filter(findings::origin.eq(FindingOrigin::Rule.as_str()))
@@ -105,35 +408,6 @@ pub fn refresh_rule_findings(conn: &mut DbConnection) -> QueryResult<usize> {
         .load::<(i32, i32)>(conn)?
         .into_iter()
         .collect();
-    for (n, f) in found.iter().enumerate() {
-        let code = format!("rule-{}-{:03}", f.rule, n + 1);
-        let source_id = f
-            .observations
-            .last()
-            .and_then(|o| source_of.get(o))
-            .copied();
-        diesel::insert_into(findings::table)
-            .values((
-                findings::code.eq(&code),
-                findings::origin.eq(FindingOrigin::Rule.as_str()),
-                findings::rule.eq(f.rule),
-                findings::severity.eq(f.severity.as_str()),
-                findings::message.eq(&f.message),
-                findings::source_id.eq(source_id),
-            ))
-            .execute(conn)?;
-        let id: i32 = findings::table
-            .filter(findings::code.eq(&code))
-            .select(findings::id)
-            .first(conn)?;
-        for o in &f.observations {
-            diesel::insert_into(finding_observations::table)
-                .values((
-                    finding_observations::finding_id.eq(id),
-                    finding_observations::observation_id.eq(o),
-                ))
-                .execute(conn)?;
-        }
-    }
+    store(conn, &found, &source_of)?;
     Ok(found.len())
 }

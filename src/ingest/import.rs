@@ -36,7 +36,8 @@ pub struct Options<'a> {
     pub default_source: Option<&'a str>,
 }
 
-/// The catalogue rows are validated against, read from the database.
+/// The catalogue rows are validated against, read from the database: everything but the
+/// source texts, which [`add_bodies`] reads for the sources an input names.
 fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
     let districts = queries::all_districts(conn)?
         .into_iter()
@@ -65,19 +66,38 @@ fn catalog(conn: &mut DbConnection) -> QueryResult<Catalog> {
         })
         .collect();
     let members = queries::all_members(conn)?.into_iter().collect();
-    let bodies = sources::table
-        .select((sources::code, sources::body))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
     Ok(Catalog {
         districts,
         units,
         indicators,
         members,
-        bodies,
+        bodies: HashMap::new(),
     }
     .with_canonical_units())
+}
+
+/// Reads the texts of the sources among `codes` that `catalog` does not have yet (a
+/// warehouse of many sources is not read whole for an import that names a few). Codes with
+/// no source stay absent, and validation reports them.
+fn add_bodies<'a>(
+    conn: &mut DbConnection,
+    catalog: &mut Catalog,
+    codes: impl IntoIterator<Item = &'a str>,
+    asked: &mut HashSet<String>,
+) -> QueryResult<()> {
+    let missing: Vec<&str> = codes
+        .into_iter()
+        .filter(|c| !catalog.bodies.contains_key(*c) && asked.insert(c.to_string()))
+        .collect();
+    for slice in missing.chunks(1_000) {
+        catalog.bodies.extend(
+            sources::table
+                .filter(sources::code.eq_any(slice))
+                .select((sources::code, sources::body))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(())
 }
 
 /// The source of rows that name none: `--source`, else the source the bundle creates.
@@ -96,6 +116,19 @@ fn plan(
 ) -> Result<Plan, IngestError> {
     let bundle = &input.bundle;
     let mut catalog = catalog(conn)?;
+    let default_source = default_source(input, opts);
+    let named = bundle
+        .source
+        .iter()
+        .map(|s| s.code.as_str())
+        .chain(
+            bundle
+                .observations
+                .iter()
+                .filter_map(|r| non_blank(&r.source)),
+        )
+        .chain(default_source.as_deref());
+    add_bodies(conn, &mut catalog, named, &mut HashSet::new())?;
     // Records that could not be read come first; validation adds its own problems.
     let mut problems = input.problems.clone();
     let mut new_sources = Vec::new();
@@ -123,7 +156,6 @@ fn plan(
         ));
     }
     let indicators = new_indicators(input, &mut catalog, &mut problems);
-    let default_source = default_source(input, opts);
     let mut rows: Vec<(Located<ObservationRow>, String)> = Vec::new();
     for (row, at) in bundle.observations.iter().zip(&input.places) {
         match non_blank(&row.source)
@@ -202,8 +234,19 @@ fn new_indicators(
 
 /// What the audit log says about an import.
 fn audit_entry(plan: &Plan, default_source: Option<&str>) -> (AuditAction, String) {
-    let report = plan.report(false);
-    if report.created.is_empty() && plan.sources.is_empty() && !report.corrected.is_empty() {
+    audit_of(
+        &plan.report(false),
+        !plan.sources.is_empty(),
+        default_source,
+    )
+}
+
+fn audit_of(
+    report: &ImportReport,
+    creates_source: bool,
+    default_source: Option<&str>,
+) -> (AuditAction, String) {
+    if report.created.is_empty() && !creates_source && !report.corrected.is_empty() {
         return (
             AuditAction::Correction,
             format!("corrected {}", report.corrected.join(", ")),
@@ -223,6 +266,107 @@ fn audit_entry(plan: &Plan, default_source: Option<&str>) -> (AuditAction, Strin
             report.unchanged
         ),
     )
+}
+
+/// Rows per chunk of a streamed CSV import ([`import_csv`]).
+pub const CSV_CHUNK: usize = 20_000;
+
+/// Imports a `.csv` file of observation rows ([`super::read::import_file`]'s CSV format) a
+/// chunk of [`CSV_CHUNK`] rows at a time: the same validation, problems, plan and report as
+/// [`import`] of the whole file, in ONE transaction, but the file is never in memory whole
+/// (what stays per row is its key and a digest of its content, for the duplicate checks).
+/// Chunks are written as they validate; the first problem stops the writing (later chunks
+/// are still validated, so every problem is listed) and the transaction rolls back.
+pub fn import_csv(
+    conn: &mut DbConnection,
+    path: &std::path::Path,
+    opts: Options<'_>,
+) -> Result<ImportReport, IngestError> {
+    super::read::check_import_path(path)?;
+    conn.transaction::<_, IngestError, _>(|conn| {
+        let mut catalog = catalog(conn)?;
+        let mut asked = HashSet::new();
+        let mut problems = Vec::new();
+        let mut validator = validate::Validator::new(OutOfRange::Reject);
+        let mut codes = Some(Codes::load(conn)?);
+        let mut touched = write::Touched::new();
+        let now = crate::db::now_utc();
+        let actor = Actor {
+            name: opts.actor,
+            reason: opts.reason,
+        };
+        let mut report = ImportReport {
+            dry_run: opts.dry_run,
+            ..ImportReport::default()
+        };
+        let mut rows_read = 0;
+        let mut reader =
+            super::read::CsvRows::<ObservationRow>::open(path, "observations", &mut problems);
+        while let Some(csv) = reader.as_mut() {
+            let chunk = csv.next_chunk(CSV_CHUNK, &mut problems);
+            if chunk.is_empty() {
+                break;
+            }
+            rows_read += chunk.len();
+            let named = chunk
+                .iter()
+                .filter_map(|r| non_blank(&r.row.source))
+                .chain(opts.default_source);
+            add_bodies(conn, &mut catalog, named, &mut asked)?;
+            let mut rows = Vec::with_capacity(chunk.len());
+            for Located { at, row } in chunk {
+                match non_blank(&row.source)
+                    .or(opts.default_source)
+                    .map(String::from)
+                {
+                    Some(source) => rows.push((Located { at, row }, source)),
+                    None => problems.push(at.problem(
+                        "source",
+                        format!("{}: no source: give a source column or --source", row.key),
+                    )),
+                }
+            }
+            let validated = validator.rows(rows, &catalog, &mut problems);
+            let plan = plan::against_stored(
+                conn,
+                validated,
+                Vec::new(),
+                opts.reason,
+                &mut codes,
+                &mut problems,
+            )?;
+            let part = plan.report(opts.dry_run);
+            report.created.extend(part.created);
+            report.corrected.extend(part.corrected);
+            report.unchanged += part.unchanged;
+            if problems.is_empty() && !opts.dry_run {
+                let codes = codes.as_mut().ok_or_else(|| {
+                    IngestError::Inconsistent("the id maps were not loaded".into())
+                })?;
+                write::write_plan(conn, &plan, codes, actor, &now, &mut touched)?;
+            }
+        }
+        if rows_read == 0 && problems.is_empty() {
+            problems.push(Problem::new(
+                "observations",
+                0,
+                "",
+                "nothing to import".into(),
+            ));
+        }
+        fail_on(problems)?;
+        if opts.dry_run {
+            return Ok(report);
+        }
+        let (action, detail) = audit_of(&report, false, opts.default_source);
+        let audit = write::Audit {
+            action,
+            detail: &detail,
+            rows: report.created.len() + report.corrected.len(),
+        };
+        write::finish(conn, actor, audit, &touched)?;
+        Ok(report)
+    })
 }
 
 /// Validates `input` and, unless `dry_run`, writes it in one transaction.

@@ -15,6 +15,7 @@
 //! are none. Writes happen in one transaction, so a failure midway leaves the database as it
 //! was.
 
+pub mod bulk;
 pub mod check;
 pub mod codes;
 pub mod import;

@@ -113,13 +113,18 @@ pub fn against_stored(
         .iter()
         .map(|o| o.row.key.as_str())
         .collect();
-    let mut existing: HashMap<String, Observation> = observations::table
-        .filter(observations::key.eq_any(&keys))
-        .select(Observation::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|o| (o.key.clone(), o))
-        .collect();
+    // In slices: a bound list stays far below either backend's parameter limit.
+    let mut existing: HashMap<String, Observation> = HashMap::new();
+    for slice in keys.chunks(10_000) {
+        existing.extend(
+            observations::table
+                .filter(observations::key.eq_any(slice))
+                .select(Observation::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(|o| (o.key.clone(), o)),
+        );
+    }
     if !existing.is_empty() && codes.is_none() {
         *codes = Some(Codes::load(conn)?);
     }

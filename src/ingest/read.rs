@@ -16,64 +16,109 @@ pub fn csv_file<T: DeserializeOwned>(
     name: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<Located<T>> {
-    let mut out = Vec::new();
-    let mut reader = match csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-    {
-        Ok(r) => r,
-        Err(e) => {
-            problems.push(Problem::new(name, 0, "", format!("cannot read: {e}")));
-            return out;
-        }
-    };
-    let headers = match reader.headers() {
-        Ok(h) if !h.is_empty() => h.clone(),
-        Ok(_) => {
-            problems.push(Problem::new(
-                name,
-                1,
-                "",
-                "the file has no header row".into(),
-            ));
-            return out;
-        }
-        Err(e) => {
-            problems.push(Problem::new(
-                name,
-                1,
-                "",
-                format!("unreadable header row: {e}"),
-            ));
-            return out;
-        }
-    };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                // The reader's position counts the lines of quoted cells that span several.
-                let line = record.position().map_or(0, |p| p.line());
-                match record.deserialize::<T>(Some(&headers)) {
-                    Ok(row) => out.push(Located {
-                        at: Place::line(name, line),
-                        row,
-                    }),
-                    Err(e) => problems.push(malformed_row(name, line, &headers, &record, &e)),
-                }
+    match CsvRows::open(path, name, problems) {
+        Some(mut rows) => rows.next_chunk(usize::MAX, problems),
+        None => Vec::new(),
+    }
+}
+
+/// A CSV file read a chunk of rows at a time (a large import never holds the whole file).
+/// Problems as for [`csv_file`].
+pub struct CsvRows<T> {
+    reader: csv::Reader<std::fs::File>,
+    headers: csv::StringRecord,
+    record: csv::StringRecord,
+    name: String,
+    done: bool,
+    row: std::marker::PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> CsvRows<T> {
+    /// Opens the file and reads its header row; `None` (with the problem recorded) when
+    /// either cannot be read.
+    pub fn open(path: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<CsvRows<T>> {
+        let mut reader = match csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(path)
+        {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(Problem::new(name, 0, "", format!("cannot read: {e}")));
+                return None;
+            }
+        };
+        let headers = match reader.headers() {
+            Ok(h) if !h.is_empty() => h.clone(),
+            Ok(_) => {
+                problems.push(Problem::new(
+                    name,
+                    1,
+                    "",
+                    "the file has no header row".into(),
+                ));
+                return None;
             }
             Err(e) => {
-                // Invalid UTF-8 or a ragged row: report it and read on.
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(malformed_row(name, line, &headers, &record, &e));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
+                problems.push(Problem::new(
+                    name,
+                    1,
+                    "",
+                    format!("unreadable header row: {e}"),
+                ));
+                return None;
+            }
+        };
+        Some(CsvRows {
+            reader,
+            headers,
+            record: csv::StringRecord::new(),
+            name: name.to_string(),
+            done: false,
+            row: std::marker::PhantomData,
+        })
+    }
+
+    /// Up to `n` more rows (fewer at the end of the file; none once it is read).
+    pub fn next_chunk(&mut self, n: usize, problems: &mut Vec<Problem>) -> Vec<Located<T>> {
+        let mut out = Vec::new();
+        while !self.done && out.len() < n {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => self.done = true,
+                Ok(true) => {
+                    // The reader's position counts the lines of quoted cells that span several.
+                    let line = self.record.position().map_or(0, |p| p.line());
+                    match self.record.deserialize::<T>(Some(&self.headers)) {
+                        Ok(row) => out.push(Located {
+                            at: Place::line(&self.name, line),
+                            row,
+                        }),
+                        Err(e) => problems.push(malformed_row(
+                            &self.name,
+                            line,
+                            &self.headers,
+                            &self.record,
+                            &e,
+                        )),
+                    }
+                }
+                Err(e) => {
+                    // Invalid UTF-8 or a ragged row: report it and read on.
+                    let line = e.position().map_or(0, |p| p.line());
+                    problems.push(malformed_row(
+                        &self.name,
+                        line,
+                        &self.headers,
+                        &self.record,
+                        &e,
+                    ));
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        self.done = true;
+                    }
                 }
             }
         }
+        out
     }
-    out
 }
 
 /// A row that does not deserialize, with the column at fault. The CSV reader knows the column
@@ -237,9 +282,8 @@ fn json_bundle(name: &str, text: &str) -> Result<LocatedBundle, IngestError> {
     Ok(out)
 }
 
-/// Reads an import file: `.json` (a [`Bundle`]) or `.csv` (observation rows in the seed format;
-/// extra columns, such as those of an export, are ignored).
-pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
+/// Refuses a path that is not an existing `.json` or `.csv` file.
+pub fn check_import_path(path: &Path) -> Result<(), IngestError> {
     let name = path.display().to_string();
     let extension = path.extension().and_then(|e| e.to_str());
     if !matches!(extension, Some("json") | Some("csv")) {
@@ -253,6 +297,15 @@ pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
             message: "no such file".into(),
         });
     }
+    Ok(())
+}
+
+/// Reads an import file: `.json` (a [`Bundle`]) or `.csv` (observation rows in the seed format;
+/// extra columns, such as those of an export, are ignored).
+pub fn import_file(path: &Path) -> Result<LocatedBundle, IngestError> {
+    check_import_path(path)?;
+    let name = path.display().to_string();
+    let extension = path.extension().and_then(|e| e.to_str());
     if extension == Some("json") {
         let text = std::fs::read_to_string(path).map_err(|e| IngestError::Io {
             path: name.clone(),

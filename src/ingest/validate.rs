@@ -123,163 +123,220 @@ pub fn observations(
     out_of_range: OutOfRange,
     p: &mut Vec<Problem>,
 ) -> Validated {
-    let mut out = Validated::default();
-    let mut contents: HashMap<String, String> = HashMap::new();
-    let mut first_at: HashMap<String, Place> = HashMap::new();
-    for (Located { at, row }, source) in rows {
-        let before = p.len();
-        let mut bad =
-            |field: &str, msg: String| p.push(at.problem(field, format!("{}: {msg}", row.key)));
-        if let Some(first) = first_at.get(&row.key) {
-            bad("key", format!("duplicate key (first at {first})"));
-        } else {
-            first_at.insert(row.key.clone(), at.clone());
+    let mut validator = Validator::new(out_of_range);
+    let mut out = validator.rows(rows, catalog, p);
+    out.keys = validator.first_at.into_keys().collect();
+    out
+}
+
+/// Validation state that outlives one batch of rows: the keys and figures seen (duplicates
+/// are refused across the whole input, not only within a batch) and the whitespace-free
+/// source texts quotes are looked up in (squeezed once per source, not once per row). A
+/// streamed import validates its chunks with one `Validator`.
+#[derive(Debug)]
+pub struct Validator {
+    out_of_range: OutOfRange,
+    first_at: HashMap<String, Place>,
+    /// A 128-bit digest of each row's content (district, indicator, period, breakdown, kind,
+    /// source, figure, unit, quote) → its key; a digest, not the text, keeps memory small.
+    contents: HashMap<u128, String>,
+    squeezed: HashMap<String, (String, Vec<usize>)>,
+}
+
+fn digest(content: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    // Two SipHash runs with different prefixes: a chance collision is ~2^-128.
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    (0u8, content).hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (1u8, content).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+impl Validator {
+    /// A validator with nothing seen yet.
+    pub fn new(out_of_range: OutOfRange) -> Validator {
+        Validator {
+            out_of_range,
+            first_at: HashMap::new(),
+            contents: HashMap::new(),
+            squeezed: HashMap::new(),
         }
-        if !catalog.districts.contains(&row.district) {
-            bad("district", format!("unknown district {:?}", row.district));
-        }
-        let period = parse_period(&row.period).map_err(|e| bad("period", e)).ok();
-        let base_period = non_blank(&row.base_period)
-            .and_then(|b| parse_period(b).map_err(|e| bad("base_period", e)).ok());
-        let breakdown = Breakdown::parse_opt(row.breakdown.as_deref()).unwrap_or_else(|e| {
-            bad("breakdown", e.to_string());
-            Breakdown::total()
-        });
-        let indicator = catalog.indicators.get(&row.indicator);
-        if indicator.is_none() {
-            bad(
-                "indicator",
-                format!("unknown indicator {:?}", row.indicator),
-            );
-        }
-        for (d, m) in breakdown.pairs() {
-            if !catalog.members.contains(&(d.clone(), m.clone())) {
-                bad("breakdown", format!("unknown breakdown member {d}={m}"));
-            } else if let Some(info) = indicator {
-                if !info.dimensions.contains(d) {
-                    bad(
-                        "breakdown",
-                        format!("indicator {} has no dimension {d:?}", row.indicator),
-                    );
+    }
+
+    /// Whether a key was seen (valid or not).
+    pub fn seen(&self, key: &str) -> bool {
+        self.first_at.contains_key(key)
+    }
+
+    /// Validates a batch of rows (each with its source code); appends every problem.
+    pub fn rows(
+        &mut self,
+        rows: Vec<(Located<ObservationRow>, String)>,
+        catalog: &Catalog,
+        p: &mut Vec<Problem>,
+    ) -> Validated {
+        let out_of_range = self.out_of_range;
+        let mut out = Validated::default();
+        for (Located { at, row }, source) in rows {
+            let before = p.len();
+            let mut bad =
+                |field: &str, msg: String| p.push(at.problem(field, format!("{}: {msg}", row.key)));
+            if let Some(first) = self.first_at.get(&row.key) {
+                bad("key", format!("duplicate key (first at {first})"));
+            } else {
+                self.first_at.insert(row.key.clone(), at.clone());
+            }
+            if !catalog.districts.contains(&row.district) {
+                bad("district", format!("unknown district {:?}", row.district));
+            }
+            let period = parse_period(&row.period).map_err(|e| bad("period", e)).ok();
+            let base_period = non_blank(&row.base_period)
+                .and_then(|b| parse_period(b).map_err(|e| bad("base_period", e)).ok());
+            let breakdown = Breakdown::parse_opt(row.breakdown.as_deref()).unwrap_or_else(|e| {
+                bad("breakdown", e.to_string());
+                Breakdown::total()
+            });
+            let indicator = catalog.indicators.get(&row.indicator);
+            if indicator.is_none() {
+                bad(
+                    "indicator",
+                    format!("unknown indicator {:?}", row.indicator),
+                );
+            }
+            for (d, m) in breakdown.pairs() {
+                if !catalog.members.contains(&(d.clone(), m.clone())) {
+                    bad("breakdown", format!("unknown breakdown member {d}={m}"));
+                } else if let Some(info) = indicator {
+                    if !info.dimensions.contains(d) {
+                        bad(
+                            "breakdown",
+                            format!("indicator {} has no dimension {d:?}", row.indicator),
+                        );
+                    }
                 }
             }
-        }
-        let quantity = parse_quantity(&row.value)
-            .map_err(|e| bad("value", e.to_string()))
-            .ok();
-        let conversion = catalog.units.get(&row.unit).copied();
-        if conversion.is_none() {
-            bad("unit", format!("unknown unit {:?}", row.unit));
-        }
-        let expected_unit = indicator.map(|i| row.kind.value_unit(i.unit));
-        if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
-            if canonical != expected {
-                bad(
+            let quantity = parse_quantity(&row.value)
+                .map_err(|e| bad("value", e.to_string()))
+                .ok();
+            let conversion = catalog.units.get(&row.unit).copied();
+            if conversion.is_none() {
+                bad("unit", format!("unknown unit {:?}", row.unit));
+            }
+            let expected_unit = indicator.map(|i| row.kind.value_unit(i.unit));
+            if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
+                if canonical != expected {
+                    bad(
                     "unit",
                     format!(
                         "unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}",
                         row.unit, row.kind, row.indicator
                     ),
                 );
+                }
             }
-        }
-        let located = match catalog.bodies.get(&source) {
-            None => {
-                bad("source", format!("unknown source {source:?}"));
-                None
-            }
-            Some(body) => {
-                let found = locate_quote(body, &row.quote);
-                if found.is_none() {
+            let located = match catalog.bodies.get(&source) {
+                None => {
+                    bad("source", format!("unknown source {source:?}"));
+                    None
+                }
+                Some(body) => {
+                    let squeezed = self
+                        .squeezed
+                        .entry(source.clone())
+                        .or_insert_with(|| squeeze(body));
+                    let found = locate_in(squeezed, &row.quote);
+                    if found.is_none() {
+                        bad(
+                            "quote",
+                            format!("quote not found in the text of {source}: {:?}", row.quote),
+                        );
+                    }
+                    found
+                }
+            };
+            let squeezed_quote = squeeze(&row.quote).0;
+            for numeral in quantity.iter().flat_map(|q| &q.numerals) {
+                if !squeezed_quote.contains(numeral.as_str()) {
                     bad(
-                        "quote",
-                        format!("quote not found in the text of {source}: {:?}", row.quote),
+                        "value",
+                        format!(
+                            "the number {numeral:?} of value {:?} does not occur in the quote",
+                            row.value
+                        ),
                     );
                 }
-                found
             }
-        };
-        let squeezed_quote = squeeze(&row.quote).0;
-        for numeral in quantity.iter().flat_map(|q| &q.numerals) {
-            if !squeezed_quote.contains(numeral.as_str()) {
-                bad(
-                    "value",
-                    format!(
-                        "the number {numeral:?} of value {:?} does not occur in the quote",
-                        row.value
-                    ),
-                );
-            }
-        }
-        // The same figure twice (under two keys) would be counted twice by every query.
-        let content = format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-            row.district,
-            row.indicator,
-            row.period.trim(),
-            breakdown,
-            row.kind,
-            source,
-            row.value,
-            row.unit,
-            squeezed_quote
-        );
-        if let Some(first) = contents.get(&content) {
-            bad(
-                "key",
-                format!("duplicate row: same figure, period, breakdown and quote as {first}"),
-            );
-        } else {
-            contents.insert(content, row.key.clone());
-        }
-        let value = match (&quantity, conversion) {
-            (Some(q), Some((_, factor))) => Some(q.value * factor),
-            _ => None,
-        };
-        if let (OutOfRange::Reject, Some(v), Some(info)) = (out_of_range, value, indicator) {
-            let outside = info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m);
-            if row.kind.is_level() && outside {
-                let bound =
-                    |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |m| m.to_string());
-                bad(
-                    "value",
-                    format!(
-                        "{v} is outside the valid range [{}, {}] of {}",
-                        bound(info.min, "-inf"),
-                        bound(info.max, "+inf"),
-                        row.indicator
-                    ),
-                );
-            }
-        }
-        if p.len() > before {
-            continue;
-        }
-        if let (Some(q), Some(value), Some((start, end)), Some(period)) =
-            (quantity, value, located, period)
-        {
-            out.breakdowns.insert(breakdown.clone());
-            let base_code = base_period.as_ref().map(|b| b.code.clone());
-            out.periods.insert(period.code.clone(), period.clone());
-            if let Some(b) = base_period {
-                out.periods.insert(b.code.clone(), b);
-            }
-            out.observations.push(ValidObservation {
-                at,
-                row,
-                source,
-                period: period.code,
-                base_period: base_code,
+            // The same figure twice (under two keys) would be counted twice by every query.
+            let content = format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}",
+                row.district,
+                row.indicator,
+                row.period.trim(),
                 breakdown,
-                value,
-                qualifier: q.qualifier,
-                quote_start: start,
-                quote_end: end,
-            });
+                row.kind,
+                source,
+                row.value,
+                row.unit,
+                squeezed_quote
+            );
+            let content = digest(&content);
+            if let Some(first) = self.contents.get(&content) {
+                bad(
+                    "key",
+                    format!("duplicate row: same figure, period, breakdown and quote as {first}"),
+                );
+            } else {
+                self.contents.insert(content, row.key.clone());
+            }
+            let value = match (&quantity, conversion) {
+                (Some(q), Some((_, factor))) => Some(q.value * factor),
+                _ => None,
+            };
+            if let (OutOfRange::Reject, Some(v), Some(info)) = (out_of_range, value, indicator) {
+                let outside = info.min.is_some_and(|m| v < m) || info.max.is_some_and(|m| v > m);
+                if row.kind.is_level() && outside {
+                    let bound =
+                        |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |m| m.to_string());
+                    bad(
+                        "value",
+                        format!(
+                            "{v} is outside the valid range [{}, {}] of {}",
+                            bound(info.min, "-inf"),
+                            bound(info.max, "+inf"),
+                            row.indicator
+                        ),
+                    );
+                }
+            }
+            if p.len() > before {
+                continue;
+            }
+            if let (Some(q), Some(value), Some((start, end)), Some(period)) =
+                (quantity, value, located, period)
+            {
+                out.breakdowns.insert(breakdown.clone());
+                let base_code = base_period.as_ref().map(|b| b.code.clone());
+                out.periods.insert(period.code.clone(), period.clone());
+                if let Some(b) = base_period {
+                    out.periods.insert(b.code.clone(), b);
+                }
+                out.observations.push(ValidObservation {
+                    at,
+                    row,
+                    source,
+                    period: period.code,
+                    base_period: base_code,
+                    breakdown,
+                    value,
+                    qualifier: q.qualifier,
+                    quote_start: start,
+                    quote_end: end,
+                });
+            }
         }
+        out
     }
-    out.keys = first_at.into_keys().collect();
-    out
 }
 
 /// Validates a source record; returns its kind when it has no problem.
@@ -391,7 +448,11 @@ pub fn squeeze(text: &str) -> (String, Vec<usize>) {
 
 /// Finds `quote` in `body` ignoring whitespace; returns char offsets `[start, end)` in `body`.
 pub fn locate_quote(body: &str, quote: &str) -> Option<(usize, usize)> {
-    let (squeezed_body, map) = squeeze(body);
+    locate_in(&squeeze(body), quote)
+}
+
+/// [`locate_quote`] in a body already squeezed.
+fn locate_in((squeezed_body, map): &(String, Vec<usize>), quote: &str) -> Option<(usize, usize)> {
     let (squeezed_quote, _) = squeeze(quote);
     if squeezed_quote.is_empty() {
         return None;

@@ -3,13 +3,15 @@
 //! It runs inside the caller's transaction and ends by recomputing the rule-based quality
 //! findings, so readers never see data without its findings.
 //!
-//! Rows are inserted one by one: diesel's MultiConnection has no RETURNING, and SQLite's batch
-//! insert path is not available through it. Ids are read back by code in one query per table.
+//! New observations go in batches through [`super::bulk`] (COPY on PostgreSQL, multi-row
+//! INSERTs on SQLite); the small catalogue rows one by one. diesel's MultiConnection has no
+//! RETURNING, so ids are read back by code in one query per table.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+pub use super::check::Touched;
 use super::codes::{code_map, CodeMap, Codes};
 use super::plan::Plan;
 use super::rows::IndicatorRow;
@@ -60,21 +62,64 @@ fn id_of(map: &CodeMap, what: &str, code: &str) -> Result<i32, IngestError> {
 /// with `EDUSTATS_TEST_PAUSE_AFTER_ROWS=N`, the writer stops after its N-th new observation
 /// (inside the transaction) and waits, so a test can kill the process at a known point.
 #[cfg(feature = "test-hooks")]
-fn pause_point(written: usize) {
+fn pause_point(before: usize, after: usize) {
     static PAUSE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     let pause = PAUSE.get_or_init(|| {
         std::env::var("EDUSTATS_TEST_PAUSE_AFTER_ROWS")
             .ok()
             .and_then(|v| v.parse().ok())
     });
-    if *pause == Some(written) {
-        eprintln!("EDUSTATS_TEST_PAUSE: {written} rows written, waiting");
+    if pause.is_some_and(|n| before < n && n <= after) {
+        eprintln!("EDUSTATS_TEST_PAUSE: {after} rows written, waiting");
         std::thread::sleep(std::time::Duration::from_secs(120));
     }
 }
 
 #[cfg(not(feature = "test-hooks"))]
-fn pause_point(_written: usize) {}
+fn pause_point(_before: usize, _after: usize) {}
+
+/// New observations per bulk batch: large enough that per-statement costs vanish, small
+/// enough that a batch's rows take a few megabytes.
+const BATCH: usize = 10_000;
+
+/// The row to insert for a validated observation.
+fn new_observation<'a>(
+    o: &'a super::validate::ValidObservation,
+    codes: &Codes,
+    now: &'a str,
+    actor: &'a str,
+    reason: Option<&'a str>,
+) -> Result<NewObservation<'a>, IngestError> {
+    let r = &o.row;
+    Ok(NewObservation {
+        key: &r.key,
+        district_id: id_of(&codes.districts, "district", &r.district)?,
+        indicator_id: id_of(&codes.indicators, "indicator", &r.indicator)?,
+        period_id: id_of(&codes.periods, "period", &o.period)?,
+        breakdown_id: id_of(&codes.breakdowns, "breakdown", &o.breakdown.to_string())?,
+        kind: r.kind,
+        base_period_id: o
+            .base_period
+            .as_deref()
+            .map(|b| id_of(&codes.periods, "base_period", b))
+            .transpose()?,
+        value: o.value,
+        value_text: &r.value,
+        reported_unit: &r.unit,
+        qualifier: o.qualifier,
+        source_id: id_of(&codes.sources, "source", &o.source)?,
+        quote: &r.quote,
+        quote_start: o.quote_start as i32,
+        quote_end: o.quote_end as i32,
+        period_note: o.period_note(),
+        note: o.note(),
+        revision: 1,
+        created_at: now,
+        recorded_at: now,
+        recorded_by: actor,
+        change_reason: reason,
+    })
+}
 
 /// Inserts the periods and breakdowns of `plan` that the database does not have yet, and
 /// refreshes the maps of `codes` that changed.
@@ -161,8 +206,6 @@ pub fn apply(
     actor: Actor<'_>,
     audit: Audit<'_>,
 ) -> Result<usize, IngestError> {
-    let now = now_utc();
-    let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
     // The id maps are needed only to create rows; corrections and no-ops skip them.
     let creates = !(plan.indicators.is_empty()
         && plan.sources.is_empty()
@@ -173,6 +216,41 @@ pub fn apply(
         None if creates => Codes::load(conn)?,
         None => Codes::default(),
     };
+    let mut touched = Touched::new();
+    write_plan(conn, plan, &mut codes, actor, &now_utc(), &mut touched)?;
+    finish(conn, actor, audit, &touched)
+}
+
+/// Ends a write: records it in the audit log and recomputes the rule findings of the series
+/// it touched; returns how many rule findings there are.
+pub fn finish(
+    conn: &mut DbConnection,
+    actor: Actor<'_>,
+    audit: Audit<'_>,
+    touched: &Touched,
+) -> Result<usize, IngestError> {
+    let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
+    let detail = match reason {
+        Some(r) => format!("{}; reason: {r}", audit.detail),
+        None => audit.detail.to_string(),
+    };
+    crate::auth::audit(conn, actor.name, audit.action, &detail, audit.rows)?;
+    Ok(super::check::refresh_touched(conn, touched)?.findings)
+}
+
+/// Writes the rows of `plan` (inside the caller's transaction) without the audit entry and
+/// the findings: a streamed import calls it once per chunk, then [`finish`] once. `codes`
+/// must hold the districts, indicators and sources the plan names (kept up to date here);
+/// the series written are added to `touched`.
+pub fn write_plan(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    codes: &mut Codes,
+    actor: Actor<'_>,
+    now: &str,
+    touched: &mut Touched,
+) -> Result<(), IngestError> {
+    let reason = actor.reason.map(str::trim).filter(|r| !r.is_empty());
     // New indicators first: the observations below refer to them.
     if !plan.indicators.is_empty() {
         codes.indicators = insert_indicators(conn, &plan.indicators, None)?;
@@ -191,7 +269,7 @@ pub fn apply(
                 review_year: s.review_year,
                 note: s.note.as_deref(),
                 body: &s.text,
-                created_at: &now,
+                created_at: now,
             })
             .execute(conn)?;
     }
@@ -199,41 +277,19 @@ pub fn apply(
         codes.sources = code_map!(conn, sources);
     }
     if !plan.create.is_empty() {
-        ensure_periods_and_breakdowns(conn, plan, &mut codes)?;
+        ensure_periods_and_breakdowns(conn, plan, codes)?;
     }
-    for (n, o) in plan.create.iter().enumerate() {
-        let r = &o.row;
-        diesel::insert_into(observations::table)
-            .values(NewObservation {
-                key: &r.key,
-                district_id: id_of(&codes.districts, "district", &r.district)?,
-                indicator_id: id_of(&codes.indicators, "indicator", &r.indicator)?,
-                period_id: id_of(&codes.periods, "period", &o.period)?,
-                breakdown_id: id_of(&codes.breakdowns, "breakdown", &o.breakdown.to_string())?,
-                kind: r.kind,
-                base_period_id: o
-                    .base_period
-                    .as_deref()
-                    .map(|b| id_of(&codes.periods, "base_period", b))
-                    .transpose()?,
-                value: o.value,
-                value_text: &r.value,
-                reported_unit: &r.unit,
-                qualifier: o.qualifier,
-                source_id: id_of(&codes.sources, "source", &o.source)?,
-                quote: &r.quote,
-                quote_start: o.quote_start as i32,
-                quote_end: o.quote_end as i32,
-                period_note: o.period_note(),
-                note: o.note(),
-                revision: 1,
-                created_at: &now,
-                recorded_at: &now,
-                recorded_by: actor.name,
-                change_reason: reason,
-            })
-            .execute(conn)?;
-        pause_point(n + 1);
+    // Batches of new observations: one COPY (PostgreSQL) or a few multi-row INSERTs (SQLite)
+    // per batch, built and dropped a batch at a time.
+    let mut written = 0;
+    for batch in plan.create.chunks(BATCH) {
+        let rows = batch
+            .iter()
+            .map(|o| new_observation(o, codes, now, actor.name, reason))
+            .collect::<Result<Vec<_>, _>>()?;
+        super::bulk::observations(conn, &rows)?;
+        pause_point(written, written + rows.len());
+        written += rows.len();
     }
     for (o, current) in &plan.correct {
         // Keep the current content as an earlier revision, then record the new one.
@@ -252,7 +308,7 @@ pub fn apply(
                 observation_revisions::recorded_at.eq(&current.recorded_at),
                 observation_revisions::recorded_by.eq(&current.recorded_by),
                 observation_revisions::change_reason.eq(&current.change_reason),
-                observation_revisions::superseded_at.eq(&now),
+                observation_revisions::superseded_at.eq(now),
             ))
             .execute(conn)?;
         diesel::update(observations::table.filter(observations::id.eq(current.id.0)))
@@ -267,19 +323,32 @@ pub fn apply(
                 observations::note.eq(o.note()),
                 observations::period_note.eq(o.period_note()),
                 observations::revision.eq(current.revision + 1),
-                observations::recorded_at.eq(&now),
+                observations::recorded_at.eq(now),
                 observations::recorded_by.eq(actor.name),
                 observations::change_reason.eq(reason),
             ))
             .execute(conn)?;
     }
-    insert_curated_findings(conn, plan, &codes)?;
-    let detail = match reason {
-        Some(r) => format!("{}; reason: {r}", audit.detail),
-        None => audit.detail.to_string(),
-    };
-    crate::auth::audit(conn, actor.name, audit.action, &detail, audit.rows)?;
-    Ok(super::check::refresh_rule_findings(conn)?)
+    insert_curated_findings(conn, plan, codes)?;
+    for (district, indicator) in series(plan, codes)? {
+        touched.entry(district).or_default().insert(indicator);
+    }
+    Ok(())
+}
+
+/// The (district, indicator) series a plan creates or corrects observations in: what the
+/// quality rules recompute.
+fn series(plan: &Plan, codes: &Codes) -> Result<Vec<(i32, i32)>, IngestError> {
+    let mut out = Vec::new();
+    for o in &plan.create {
+        let district = id_of(&codes.districts, "district", &o.row.district)?;
+        let indicator = id_of(&codes.indicators, "indicator", &o.row.indicator)?;
+        out.push((district, indicator));
+    }
+    for (_, current) in &plan.correct {
+        out.push((current.district_id.0, current.indicator_id.0));
+    }
+    Ok(out)
 }
 
 fn insert_curated_findings(
@@ -331,8 +400,9 @@ fn insert_curated_findings(
 }
 
 /// Deletes every row of every warehouse table (children first). Used by `seed --replace`.
-/// API keys and the audit log survive a reload: they are not seed data.
-fn clear(conn: &mut DbConnection) -> QueryResult<()> {
+/// API keys and the audit log survive a reload: they are not seed data. Also used by
+/// `synth --replace`.
+pub(crate) fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     macro_rules! delete_all {
         ($($table:ident),+) => {
             $(diesel::delete($table::table).execute(conn)?;)+
