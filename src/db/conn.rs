@@ -611,6 +611,26 @@ impl Db {
         .map_err(|e| E::from(DbError::Task(e.to_string())))?
     }
 
+    /// Like [`Db::run`] but always on the read pool (the replica's when there is one): for a
+    /// read that must see the same database as the request's reads will, e.g. the response
+    /// cache's data version (read from the primary, it could be ahead of a lagging replica,
+    /// and a stale answer would be cached under the new version).
+    pub async fn run_read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_read()?;
+            let _scope = RequestScope::enter(db.request_statements.clone());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, DbError> {
         let mut conn = self.get()?;

@@ -13,7 +13,7 @@ use super::enums::{ObservationKind, SortOrder};
 use super::guard::RoleGuard;
 use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
 use super::loaders::indicator_by_code;
-use super::{district, finding, source};
+use super::{district, finding, ranking, source};
 use super::{AuditEntry, ChangeRow, CompareMatrix, District, Indicator, QualityFinding};
 use super::{Ranking, Source, TargetProgress, TimeSeries};
 use crate::analytics::{self, AnalyticsError};
@@ -133,6 +133,10 @@ impl QueryRoot {
     /// wins, then an exact figure over a qualified one, then the first loaded. With
     /// `latestOnOrBefore`, each district's latest value in or before `year` is used and each
     /// entry says which year.
+    ///
+    /// `districts`, `first` and `after` choose which entries are returned, not what is ranked:
+    /// ranks, percentiles, `stats`, `rankedCount`, `coverage` and `missing` always cover every
+    /// district and county.
     // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
@@ -148,9 +152,30 @@ impl QueryRoot {
             desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
         )]
         as_of: Option<DateTime<Utc>>,
+        #[graphql(
+            desc = "Return only the entries of these districts, each with its rank among all (a district without a value is in `missing`). Unknown codes are NOT_FOUND."
+        )]
+        districts: Option<Vec<String>>,
+        #[graphql(desc = "Return at most this many entries (0 or more; all when omitted).")]
+        first: Option<i32>,
+        #[graphql(
+            desc = "Return the entries after this cursor (`RankingEntry.cursor`, `Ranking.pageInfo.endCursor`)."
+        )]
+        after: Option<String>,
     ) -> Result<Ranking> {
         let as_of = as_of.map(format_utc);
         let breakdown = breakdown_arg(breakdown)?;
+        let first = match first {
+            Some(n) => Some(usize::try_from(n).map_err(|_| {
+                ApiError::BadInput(format!("first must be 0 or more, got {n}")).into_graphql()
+            })?),
+            None => None,
+        };
+        let after = after
+            .as_deref()
+            .map(ranking::decode_cursor)
+            .transpose()
+            .map_err(ApiError::into_graphql)?;
         let r = ctx.run(move |c| {
             let q = analytics::RankingQuery {
                 indicator: &indicator,
@@ -160,6 +185,9 @@ impl QueryRoot {
                 kind,
                 latest_on_or_before,
                 as_of: as_of.as_deref(),
+                districts: districts.as_deref(),
+                first,
+                after,
             };
             analytics::ranking(c, &q)
         });

@@ -3,6 +3,7 @@
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject};
 
+use super::connection::PageInfo;
 use super::context::ContextExt;
 use super::enums::SortOrder;
 use super::observation::{self, Links};
@@ -10,6 +11,7 @@ use super::prefetch::{LookaheadExt, Mode};
 use super::{district, District, Indicator, Observation};
 use crate::analytics::RankingResult;
 use crate::db::models::DistrictId;
+use crate::error::ApiError;
 use crate::stats::ranking::Summary;
 
 /// Summary statistics of ranked values.
@@ -57,6 +59,8 @@ pub struct RankingEntry {
     pub district_id: DistrictId,
     /// The observation chosen for this district (with its source and quote).
     pub observation: Observation,
+    /// Opaque cursor: pass it as `after` for the entries that follow this one.
+    pub cursor: String,
 }
 
 #[ComplexObject]
@@ -76,17 +80,20 @@ pub struct Ranking {
     pub year: i32,
     /// The order used: by default best first according to the indicator's direction.
     pub order: SortOrder,
-    /// Ranked districts, rank 1 first.
+    /// Ranked districts, rank 1 first: all of them, or those asked for with `districts`, then
+    /// the page `first` / `after` selects.
     pub entries: Vec<RankingEntry>,
+    /// Pagination state of `entries`.
+    pub page_info: PageInfo,
     /// District- and county-level divisions with no value.
     pub missing: Vec<District>,
-    /// How many divisions were ranked.
+    /// How many divisions were ranked (all of them, whatever the page).
     pub ranked_count: i32,
     /// How many district- and county-level divisions exist (38).
     pub district_count: i32,
     /// "2 of 38": ranked out of existing divisions.
     pub coverage: String,
-    /// Statistics of the ranked values; null when nothing was ranked.
+    /// Statistics of every ranked value (whatever the page); null when nothing was ranked.
     pub stats: Option<SummaryStats>,
 }
 
@@ -100,37 +107,62 @@ prefetched_fields! {
     }
 }
 
+fn encode_cursor(position: usize) -> String {
+    format!("rank:{position}")
+}
+
+/// The position an `after` cursor of a ranking stands for; anything but a cursor this API made
+/// is `BAD_USER_INPUT`.
+pub(crate) fn decode_cursor(cursor: &str) -> Result<usize, ApiError> {
+    cursor
+        .strip_prefix("rank:")
+        .and_then(|n| n.parse::<usize>().ok())
+        .ok_or_else(|| {
+            ApiError::BadInput(format!(
+                "invalid cursor {cursor:?}: pass a RankingEntry.cursor or pageInfo.endCursor of a ranking"
+            ))
+        })
+}
+
 impl Ranking {
     /// Builds the result of `year`'s ranking, prefetching the entries' districts and
     /// observations when selected.
     pub(crate) async fn build(ctx: &Context<'_>, year: i32, r: RankingResult) -> Result<Ranking> {
         let entries = ctx.look_ahead().at(ENTRIES);
-        let districts = r.entries.iter().map(|(_, e)| e.observation.district_id);
+        let districts = r.entries.iter().map(|e| e.row.observation.district_id);
         district::prefetch(ctx, districts.collect(), entries.at(ENTRY_DISTRICT)).await?;
         let chosen: Vec<Links> = r
             .entries
             .iter()
-            .map(|(_, e)| (&e.observation).into())
+            .map(|e| (&e.row.observation).into())
             .collect();
         let node = entries.at(ENTRY_OBSERVATION);
         observation::prefetch(ctx, &chosen, node, Mode::Direct).await?;
-        let ranked_count = r.entries.len() as i32;
+        let ranked_count = r.ranked_count as i32;
+        let entries: Vec<RankingEntry> = r
+            .entries
+            .into_iter()
+            .map(|e| RankingEntry {
+                rank: e.rank as i32,
+                percentile: e.percentile,
+                value: e.row.observation.value,
+                year: e.row.period.year,
+                district_id: e.row.observation.district_id,
+                observation: e.row.observation.into(),
+                cursor: encode_cursor(e.position),
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: r.has_next_page,
+            has_previous_page: false,
+            start_cursor: entries.first().map(|e| e.cursor.clone()),
+            end_cursor: entries.last().map(|e| e.cursor.clone()),
+        };
         Ok(Ranking {
             year,
             order: r.order.into(),
-            entries: r
-                .entries
-                .into_iter()
-                .zip(r.percentiles)
-                .map(|((rank, row), percentile)| RankingEntry {
-                    rank: rank as i32,
-                    percentile,
-                    value: row.observation.value,
-                    year: row.period.year,
-                    district_id: row.observation.district_id,
-                    observation: row.observation.into(),
-                })
-                .collect(),
+            entries,
+            page_info,
             missing: super::all(r.missing),
             ranked_count,
             district_count: r.district_count as i32,
