@@ -327,6 +327,7 @@ fn incremental_findings_equal_a_full_recomputation_after_a_sequence_of_writes() 
     let mut conn = app.db.get().unwrap();
     let initial = stored_findings(&mut conn);
     assert_eq!(initial, full_findings(&mut conn));
+    #[allow(clippy::type_complexity)] // a table of named steps reads best inline
     let steps: Vec<(&str, Box<dyn Fn(&mut DbConnection)>)> = vec![
         (
             "import a report with a total and a stage part",
