@@ -37,6 +37,7 @@ pub mod ranking;
 pub mod revision;
 pub mod routing;
 pub mod source;
+pub mod standard;
 pub mod time_series;
 
 use async_graphql::extensions::apollo_persisted_queries::{
@@ -59,6 +60,7 @@ pub use progress::TargetProgress;
 pub use ranking::{Ranking, RankingEntry, SummaryStats};
 pub use revision::Revision;
 pub use source::Source;
+pub use standard::{Standard, StandardCheck, StandardShortfall};
 pub use time_series::{TimePoint, TimeSeries};
 
 use crate::db::Db;
@@ -159,6 +161,7 @@ mod tests {
             super::progress::PREFETCHED,
             super::ranking::PREFETCHED,
             super::source::PREFETCHED,
+            super::standard::PREFETCHED,
             super::time_series::PREFETCHED,
         ]
         .concat()

@@ -284,6 +284,8 @@ fn catalogue(
                 max_value: i.max,
                 numerator: None,
                 denominator: None,
+                // A SYNTHETIC headcount adds up across districts; a rate does not.
+                additive: i32::from(i.profile.unit().is_additive()),
             })
             .execute(conn)?;
     }
@@ -486,5 +488,7 @@ fn write(conn: &mut DbConnection, params: &Params) -> Result<Summary, SynthError
         ),
         summary.observations,
     )?;
+    // A write like any other: cached answers keyed by the old version are not served again.
+    crate::db::queries::bump_data_version(conn)?;
     Ok(summary)
 }
