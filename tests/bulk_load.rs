@@ -327,7 +327,8 @@ fn incremental_findings_equal_a_full_recomputation_after_a_sequence_of_writes() 
     let mut conn = app.db.get().unwrap();
     let initial = stored_findings(&mut conn);
     assert_eq!(initial, full_findings(&mut conn));
-    let steps: Vec<(&str, Box<dyn Fn(&mut DbConnection)>)> = vec![
+    type Step = Box<dyn Fn(&mut DbConnection)>;
+    let steps: Vec<(&str, Step)> = vec![
         (
             "import a report with a total and a stage part",
             Box::new(|conn| {
