@@ -60,8 +60,9 @@ pub const SQLITE_LOAD_CACHE_KIB: i64 = 131_072;
 
 /// Runs `f` with the connection set up for a bulk load, and restores the settings after,
 /// whatever `f` returns. SQLite only (PostgreSQL needs nothing): a larger page cache; with
-/// `fresh_file` (the caller checked the database holds no warehouse rows), the rollback
-/// journal instead of WAL for the load, with `synchronous = FULL`. Both keep the transaction
+/// `fresh_file` (the caller checked the database holds no warehouse rows) and no other
+/// connection open on the file, the rollback journal instead of WAL for the load, with
+/// `synchronous = FULL`. Both keep the transaction
 /// atomic and durable: a rollback journal saves only pages that existed before the
 /// transaction, so filling an empty file journals almost nothing, where WAL would write every
 /// new page twice (log, then checkpoint).
@@ -76,19 +77,22 @@ where
     let DbConnection::Sqlite(c) = conn else {
         return f(conn);
     };
-    let mut setup = format!("PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB};");
-    if fresh_file {
-        setup.push_str(" PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;");
-    }
-    c.batch_execute(&setup)?;
+    c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB};"))?;
+    // Leaving WAL needs the file to itself: another open connection (a server, a test's
+    // pool) makes it fail at once (no busy wait), and the load then runs in WAL as usual.
+    let journal = fresh_file
+        && c.batch_execute(
+            "PRAGMA busy_timeout = 0; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;",
+        )
+        .is_ok();
+    c.batch_execute("PRAGMA busy_timeout = 5000;")?;
     let out = f(conn);
-    let mut restore = String::from("PRAGMA cache_size = -2000;");
-    if fresh_file {
-        // As `db::conn` opens every connection.
-        restore.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    }
     if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute(&restore)?;
+        c.batch_execute("PRAGMA cache_size = -2000;")?;
+        if journal {
+            // As `db::conn` opens every connection (which also sets WAL again on connect).
+            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+        }
     }
     out
 }
