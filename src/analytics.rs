@@ -164,7 +164,7 @@ pub struct RankingResult {
     /// Order used.
     pub order: Order,
     /// (rank, chosen value), rank 1 first.
-    pub entries: Vec<(usize, ValueRow)>,
+    pub entries: Vec<(usize, Entry)>,
     /// Divisions without a value.
     pub missing: Vec<District>,
     /// Number of division-level districts.
@@ -174,6 +174,166 @@ pub struct RankingResult {
     /// Percentile rank of each entry's value among the ranked values, in entry order (see
     /// [`percentile_rank`]).
     pub percentiles: Vec<f64>,
+    /// The breakdown ranked.
+    pub breakdown: Breakdown,
+}
+
+/// A value of a ranking: reported (an observation) or derived from its inputs.
+// A ranking has at most 38 entries, built once per request: the size of a variant does not
+// matter, and unboxed rows keep the code that reads them plain.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// The value a report prints, with the value derived from its inputs for the same
+    /// period when the warehouse has them (and the caller asked).
+    Reported {
+        /// The chosen observation.
+        row: ValueRow,
+        /// The derived value of the same district and period, if any (boxed: most entries
+        /// have none).
+        derived: Option<Box<Derived>>,
+    },
+    /// No report prints the value; it is computed from its numerator and denominator.
+    Derived(Box<Derived>),
+}
+
+impl Entry {
+    /// The value ranked.
+    pub fn value(&self) -> f64 {
+        match self {
+            Entry::Reported { row, .. } => row.observation.value,
+            Entry::Derived(d) => d.value,
+        }
+    }
+
+    /// The year of the value.
+    pub fn year(&self) -> i32 {
+        match self {
+            Entry::Reported { row, .. } => row.period.year,
+            Entry::Derived(d) => d.numerator.period.year,
+        }
+    }
+
+    /// The district.
+    pub fn district(&self) -> DistrictId {
+        match self {
+            Entry::Reported { row, .. } => row.observation.district_id,
+            Entry::Derived(d) => d.numerator.observation.district_id,
+        }
+    }
+}
+
+/// A share computed from its inputs: numerator / denominator × 100 for a percent.
+#[derive(Debug, Clone)]
+pub struct Derived {
+    /// The computed value, in the indicator's canonical unit.
+    pub value: f64,
+    /// The numerator observation.
+    pub numerator: ValueRow,
+    /// The denominator observation (same district and period).
+    pub denominator: ValueRow,
+}
+
+/// The derived values of `indicator` (a share whose catalogue entry names a numerator and a
+/// denominator) in `breakdown`, per district and period with both inputs (exact figures, not
+/// bounds) in `years`: numerator / denominator (× 100 for a percent). Empty for an indicator
+/// without inputs. At most five statements.
+pub fn derived_values(
+    conn: &mut DbConnection,
+    indicator: &Indicator,
+    breakdown: &Breakdown,
+    districts: Option<&[DistrictId]>,
+    years: (i32, i32),
+    as_of: Option<&str>,
+) -> Result<HashMap<(DistrictId, PeriodId), Derived>, AnalyticsError> {
+    use crate::domain::SeriesSpec;
+    let spec = |s: &Option<String>| -> Option<SeriesSpec> {
+        s.as_deref().and_then(|t| t.parse::<SeriesSpec>().ok())
+    };
+    let (Some(num), Some(den)) = (spec(&indicator.numerator), spec(&indicator.denominator)) else {
+        return Ok(HashMap::new());
+    };
+    let (num, den) = (num.within(breakdown), den.within(breakdown));
+    let parts =
+        queries::indicators_by_codes(conn, &[num.indicator.clone(), den.indicator.clone()])?;
+    let id_of = |code: &str| parts.iter().find(|i| i.code == code).map(|i| i.id);
+    let (Some(num_id), Some(den_id)) = (id_of(&num.indicator), id_of(&den.indicator)) else {
+        return Ok(HashMap::new());
+    };
+    let mut load = |id: IndicatorId, b: &Breakdown| -> Result<Vec<ValueRow>, AnalyticsError> {
+        Ok(match queries::breakdown_by_code(conn, &b.to_string())? {
+            Some(bid) => queries::values(
+                conn,
+                &ValueFilter {
+                    indicators: &[id],
+                    districts,
+                    kind: ObservationKind::Actual,
+                    breakdown: bid,
+                    years,
+                    as_of,
+                },
+            )?,
+            None => Vec::new(),
+        })
+    };
+    let numerators = load(num_id, &num.breakdown)?;
+    let denominators = load(den_id, &den.breakdown)?;
+    // Bounds (以上, 约) do not divide into a figure.
+    let exact = |r: &ValueRow| r.observation.qualifier == Qualifier::Exact;
+    let mut by_key: HashMap<(DistrictId, PeriodId), Vec<ValueRow>> = HashMap::new();
+    for d in denominators.into_iter().filter(exact) {
+        by_key
+            .entry((d.observation.district_id, d.observation.period_id))
+            .or_default()
+            .push(d);
+    }
+    let mut nums: HashMap<(DistrictId, PeriodId), Vec<ValueRow>> = HashMap::new();
+    for n in numerators.into_iter().filter(exact) {
+        nums.entry((n.observation.district_id, n.observation.period_id))
+            .or_default()
+            .push(n);
+    }
+    let scale = indicator.unit.fraction_scale();
+    let mut out = HashMap::new();
+    for (key, ns) in nums {
+        let Some(ds) = by_key.get(&key) else {
+            continue;
+        };
+        // Several reports of the same input: the preferred one, as a ranking would choose.
+        let n = preferred_row(&ns.iter().collect::<Vec<_>>()).cloned();
+        let d = preferred_row(&ds.iter().collect::<Vec<_>>()).cloned();
+        let (Some(n), Some(d)) = (n, d) else {
+            continue;
+        };
+        if let Some(value) =
+            crate::stats::derived::share(n.observation.value, d.observation.value, scale)
+        {
+            out.insert(
+                key,
+                Derived {
+                    value,
+                    numerator: n,
+                    denominator: d,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The derived value to rank for each district: the one whose period ends last (then the
+/// later numerator), as a reported value is chosen by year.
+fn latest_derived(all: HashMap<(DistrictId, PeriodId), Derived>) -> BTreeMap<DistrictId, Derived> {
+    let mut all: Vec<Derived> = all.into_values().collect();
+    all.sort_by(|a, b| {
+        (&a.numerator.period.end_date, a.numerator.observation.id)
+            .cmp(&(&b.numerator.period.end_date, b.numerator.observation.id))
+    });
+    let mut out = BTreeMap::new();
+    for d in all {
+        out.insert(d.numerator.observation.district_id, d);
+    }
+    out
 }
 
 /// The arguments of a ranking.
@@ -193,6 +353,12 @@ pub struct RankingQuery<'a> {
     pub latest_on_or_before: bool,
     /// Answer as the warehouse was at this instant.
     pub as_of: Option<&'a str>,
+    /// Rank districts without a reported value by the value derived from the indicator's
+    /// numerator and denominator (actual values only), marked as derived.
+    pub include_derived: bool,
+    /// Compute the derived value beside each reported one (for `RankingEntry.derivation`);
+    /// off unless asked for, as it costs up to five statements.
+    pub with_derivations: bool,
 }
 
 /// Ranks the districts. See the GraphQL docs of `ranking`.
@@ -203,15 +369,17 @@ pub fn ranking(
     let RankingQuery {
         indicator,
         year,
-        breakdown,
+        breakdown: wanted_breakdown,
         order,
         kind,
         latest_on_or_before,
         as_of,
+        include_derived,
+        with_derivations,
     } = *args;
     check_year("year", year)?;
     let indicator = resolve_indicator(conn, indicator)?;
-    let breakdown = resolve_breakdown(conn, breakdown)?;
+    let breakdown = resolve_breakdown(conn, wanted_breakdown)?;
     let universe = ranked_universe(conn)?;
     let order = order.unwrap_or_else(|| Order::best_first(indicator.direction));
     let years = if latest_on_or_before {
@@ -234,14 +402,35 @@ pub fn ranking(
         None => Vec::new(),
     };
     let in_universe: HashMap<DistrictId, &District> = universe.iter().map(|d| (d.id, d)).collect();
-    let chosen: Vec<ValueRow> = pick_per_district(rows)
+    // Derived values are computed for actuals only: a target or a reported change is not a
+    // ratio of two stored actuals.
+    let derived = if kind == ObservationKind::Actual && (include_derived || with_derivations) {
+        derived_values(conn, &indicator, wanted_breakdown, None, years, as_of)?
+    } else {
+        HashMap::new()
+    };
+    let mut chosen: Vec<Entry> = Vec::new();
+    let mut reported: std::collections::HashSet<DistrictId> = std::collections::HashSet::new();
+    for r in pick_per_district(rows)
         .into_values()
         .filter(|r| in_universe.contains_key(&r.observation.district_id))
-        .collect();
-    let values: Vec<f64> = chosen.iter().map(|r| r.observation.value).collect();
+    {
+        reported.insert(r.observation.district_id);
+        let same_period = (r.observation.district_id, r.observation.period_id);
+        let d = derived.get(&same_period).cloned().map(Box::new);
+        chosen.push(Entry::Reported { row: r, derived: d });
+    }
+    if include_derived {
+        for (d, value) in latest_derived(derived) {
+            if in_universe.contains_key(&d) && !reported.contains(&d) {
+                chosen.push(Entry::Derived(Box::new(value)));
+            }
+        }
+    }
+    let values: Vec<f64> = chosen.iter().map(Entry::value).collect();
     let ranked = rank(&values, order);
-    let mut slots: Vec<Option<ValueRow>> = chosen.into_iter().map(Some).collect();
-    let entries: Vec<(usize, ValueRow)> = ranked
+    let mut slots: Vec<Option<Entry>> = chosen.into_iter().map(Some).collect();
+    let entries: Vec<(usize, Entry)> = ranked
         .iter()
         .filter_map(|r| {
             slots
@@ -250,10 +439,8 @@ pub fn ranking(
                 .map(|row| (r.rank, row))
         })
         .collect();
-    let ranked_ids: std::collections::HashSet<DistrictId> = entries
-        .iter()
-        .map(|(_, r)| r.observation.district_id)
-        .collect();
+    let ranked_ids: std::collections::HashSet<DistrictId> =
+        entries.iter().map(|(_, e)| e.district()).collect();
     let missing = universe
         .iter()
         .filter(|d| !ranked_ids.contains(&d.id))
@@ -261,7 +448,7 @@ pub fn ranking(
         .collect();
     let percentiles = entries
         .iter()
-        .map(|(_, r)| percentile_rank(&values, r.observation.value).unwrap_or(50.0))
+        .map(|(_, e)| percentile_rank(&values, e.value()).unwrap_or(50.0))
         .collect();
     Ok(RankingResult {
         indicator,
@@ -271,6 +458,7 @@ pub fn ranking(
         entries,
         missing,
         district_count: universe.len(),
+        breakdown: wanted_breakdown.clone(),
     })
 }
 
@@ -783,8 +971,9 @@ pub struct AggregateGroup {
 
 /// Distributions of `indicator` across districts in `year` (with `latest_on_or_before`, each
 /// district's latest value in or before `year`), one value per district chosen as in
-/// [`ranking`], grouped by `group_by`. A sum is given only when the indicator's unit adds up
-/// ([`crate::domain::CanonicalUnit::is_additive`]): a rate is never summed. Groups by parent
+/// [`ranking`], grouped by `group_by`. A sum is given only when the catalogue declares the
+/// indicator additive ([`Indicator::is_additive`], checked on load against the unit): a rate
+/// or a per-student amount is never summed. Groups by parent
 /// or level cover the division-level districts; a peer group covers the districts given.
 pub fn aggregate(
     conn: &mut DbConnection,
@@ -858,7 +1047,7 @@ pub fn aggregate(
             None => g.missing.push(d),
         }
     }
-    let additive = indicator.unit.is_additive();
+    let additive = indicator.is_additive();
     let groups = groups
         .into_values()
         .map(|mut g| {
@@ -868,4 +1057,152 @@ pub fn aggregate(
         })
         .collect();
     Ok((indicator, groups))
+}
+
+/// The standards catalogue, by code: every standard, or those of `indicator`.
+pub fn standards(
+    conn: &mut DbConnection,
+    indicator: Option<&str>,
+) -> Result<Vec<Standard>, AnalyticsError> {
+    let ids = match indicator {
+        Some(code) => Some(vec![resolve_indicator(conn, code)?.id]),
+        None => None,
+    };
+    Ok(queries::standards(conn, ids.as_deref())?)
+}
+
+/// A value short of a standard.
+#[derive(Debug, Clone)]
+pub struct Shortfall {
+    /// The value checked.
+    pub row: ValueRow,
+    /// value − threshold in the indicator's unit.
+    pub gap: f64,
+    /// Unit of the gap (`percentage_point` for a percent).
+    pub gap_unit: &'static str,
+}
+
+/// Where districts fall short of standard `code` in `year` (with `latest_on_or_before`, each
+/// district's latest value in or before `year`): one value per district and breakdown the
+/// standard covers (its scope, division and years), chosen as in [`ranking`], kept when it
+/// misses the threshold. Values that meet it, or that a bound does not decide, are left out.
+/// Ordered by district code, then breakdown. A standard without a threshold or an indicator
+/// cannot be checked: `BAD_USER_INPUT`. Four statements plus the look-ups.
+pub fn standard_shortfalls(
+    conn: &mut DbConnection,
+    code: &str,
+    year: i32,
+    latest_on_or_before: bool,
+    as_of: Option<&str>,
+) -> Result<Vec<Shortfall>, AnalyticsError> {
+    use crate::stats::standards::{check, Applicability};
+    check_year("year", year)?;
+    let standard =
+        queries::standard_by_code(conn, code)?.ok_or_else(|| AnalyticsError::NotFound {
+            kind: "standard",
+            code: code.to_string(),
+        })?;
+    let comparator = standard.comparator().map_err(|e| {
+        AnalyticsError::Db(DbError::Query(diesel::result::Error::DeserializationError(
+            Box::new(e),
+        )))
+    })?;
+    let (Some(indicator_id), Some(threshold)) =
+        (standard.indicator_id, comparator.zip(standard.value))
+    else {
+        return Err(AnalyticsError::BadInput(format!(
+            "standard {code} cannot be checked: no seed report prints its threshold or the catalogue has no indicator for it (see its note)"
+        )));
+    };
+    let indicator = queries::indicators_by_ids(conn, &[IndicatorId(indicator_id)])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AnalyticsError::NotFound {
+            kind: "indicator",
+            code: indicator_id.to_string(),
+        })?;
+    let scope = Breakdown::parse_opt(Some(&standard.scope))
+        .map_err(|e| AnalyticsError::BadInput(format!("standard {code}: {e}")))?;
+    let applies = Applicability {
+        scope: scope.pairs(),
+        district: standard.district_id,
+        from: standard.effective_from,
+        to: standard.effective_to,
+    };
+    let first = if latest_on_or_before {
+        *YEARS.start()
+    } else {
+        year
+    };
+    let breakdowns: HashMap<BreakdownId, Breakdown> = queries::all_breakdowns(conn)?
+        .into_iter()
+        .filter_map(|(id, code)| Breakdown::parse_opt(Some(&code)).ok().map(|b| (id, b)))
+        .collect();
+    let rows = queries::targets_and_actuals(conn, Some(&[indicator.id]), None, as_of)?;
+    let ranked: HashMap<DistrictId, String> = ranked_universe(conn)?
+        .into_iter()
+        .map(|d| (d.id, d.code))
+        .collect();
+    let mut groups: BTreeMap<BreakdownId, Vec<ValueRow>> = BTreeMap::new();
+    for r in rows {
+        let o = &r.observation;
+        let Some(b) = breakdowns.get(&o.breakdown_id) else {
+            continue;
+        };
+        let in_years = (first..=year).contains(&r.period.year);
+        if o.kind == ObservationKind::Actual
+            && in_years
+            && ranked.contains_key(&o.district_id)
+            && applies.covers(o.district_id.0, r.period.year, b.pairs())
+        {
+            groups.entry(o.breakdown_id).or_default().push(r);
+        }
+    }
+    let gap_unit = indicator.unit.difference_unit();
+    let mut out: Vec<(String, String, Shortfall)> = Vec::new();
+    for (b, rows) in groups {
+        for (d, row) in pick_per_district(rows) {
+            let c = check(
+                Some(threshold),
+                row.observation.value,
+                row.observation.qualifier,
+            );
+            if let (Some(false), Some(gap)) = (c.met, c.gap) {
+                let district = ranked.get(&d).cloned().unwrap_or_default();
+                let breakdown = breakdowns
+                    .get(&b)
+                    .map(|b| b.to_string())
+                    .unwrap_or_default();
+                out.push((district, breakdown, Shortfall { row, gap, gap_unit }));
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(out.into_iter().map(|(_, _, s)| s).collect())
+}
+
+/// The targets of one district's series (indicator and exact breakdown), every period kind
+/// (a plan's 2021..2025 target included), ordered by the end of their period: the markers a
+/// time series shows next to its actuals. Breakdown look-ups plus one statement.
+pub fn series_targets(
+    conn: &mut DbConnection,
+    district: DistrictId,
+    indicator: IndicatorId,
+    breakdown: &Breakdown,
+    as_of: Option<&str>,
+) -> Result<Vec<ValueRow>, AnalyticsError> {
+    let Some(b) = resolve_breakdown(conn, breakdown)? else {
+        return Ok(Vec::new());
+    };
+    let mut rows: Vec<ValueRow> =
+        queries::targets_and_actuals(conn, Some(&[indicator]), Some(&[district]), as_of)?
+            .into_iter()
+            .filter(|r| {
+                r.observation.kind == ObservationKind::Target && r.observation.breakdown_id == b
+            })
+            .collect();
+    rows.sort_by(|a, b| {
+        (&a.period.end_date, &a.observation.key).cmp(&(&b.period.end_date, &b.observation.key))
+    });
+    Ok(rows)
 }

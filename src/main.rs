@@ -387,10 +387,11 @@ fn cmd_seed(
     }
     let d = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
     println!(
-        "{} observations, {} indicators, {} sources: valid",
+        "{} observations, {} indicators, {} sources, {} standards: valid",
         d.plan.create.len(),
         d.indicators.len(),
-        d.plan.sources.len()
+        d.plan.sources.len(),
+        d.standards.len()
     );
     Ok(())
 }

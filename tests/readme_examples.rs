@@ -65,3 +65,29 @@ async fn readme_aggregate_example() {
     let v = app.graphql(AGGREGATE_EXAMPLE, json!({})).await;
     insta::assert_json_snapshot!(without_cost(v));
 }
+
+/// The README's standards example: a value checked against a standard, and the shortfalls.
+pub const STANDARDS_EXAMPLE: &str = r#"{ standardShortfalls(standard: "physical_health_good_rate_benchmark_50", year: 2025) {
+    district { code nameEn } value year gap gapUnit observation { key quote }
+  }
+  standards(indicator: "student_physical_health_good_rate") {
+    code comparator value docTitle docNumber issuer quote } }"#;
+
+#[tokio::test]
+async fn readme_standards_example() {
+    let app = TestApp::seeded();
+    let v = app.graphql(STANDARDS_EXAMPLE, json!({})).await;
+    insta::assert_json_snapshot!(without_cost(v));
+}
+
+/// The README's derived-share example.
+pub const DERIVATION_EXAMPLE: &str = r#"{ ranking(indicator: "public_kindergarten_enrolment_share", year: 2022, latestOnOrBefore: true, includeDerived: true) {
+    entries { district { code } value year derived
+      derivation { value difference tolerance agrees numerator { key value } denominator { key value } } } } }"#;
+
+#[tokio::test]
+async fn readme_derivation_example() {
+    let app = TestApp::seeded();
+    let v = app.graphql(DERIVATION_EXAMPLE, json!({})).await;
+    insta::assert_json_snapshot!(without_cost(v));
+}

@@ -159,3 +159,56 @@ async fn progress_and_aggregate_cost_the_same_whatever_the_rows() {
     // loaded machine may split the batch: allow one split, not one batch per district.
     assert!(n <= 7, "{n} statements for 39 districts' progress");
 }
+
+#[tokio::test]
+async fn standard_checks_cost_the_same_for_1_and_400_rows() {
+    let app = TestApp::seeded();
+    let q = r#"query($n: Int!) { observations(first: $n) { edges { node {
+        key meetsStandard gapToStandard standardChecks { met gap standard { code } } } } } }"#;
+    let one = statements_for(&app, q, json!({"n": 1})).await;
+    let many = statements_for(&app, q, json!({"n": 400})).await;
+    println!("statements: standard checks first=1 -> {one}, first=400 -> {many}");
+    // count (1), page (1), periods (1), breakdowns (1), standards of the indicators (1),
+    // indicators (1, for the gap's unit) = 6.
+    assert_eq!(one, 6, "statements for one row");
+    assert_eq!(many, one, "statement count grew with rows: {one} vs {many}");
+}
+
+#[tokio::test]
+async fn standards_shortfalls_derivations_and_markers_are_batched() {
+    let app = TestApp::seeded();
+    let cases = [
+        // standards, their indicators, districts, sources = 4
+        (
+            r#"{ standards { code indicator { code } district { code } source { code } } }"#,
+            4,
+        ),
+        // standard, indicator, breakdowns, values, universe, districts, sources = 7
+        (
+            r#"{ standardShortfalls(standard: "physical_health_good_rate_benchmark_50", year: 2025, latestOnOrBefore: true) {
+                district { code } observation { key source { code } } } }"#,
+            7,
+        ),
+        // indicator, breakdown, universe, values, then the inputs: their indicators, two
+        // breakdowns, two value lists; then sources (the entries' and the derivations'
+        // inputs' are the same reports, one batch) = 10
+        (
+            r#"{ ranking(indicator: "public_kindergarten_enrolment_share", year: 2022, latestOnOrBefore: true, includeDerived: true) {
+                entries { derived observation { source { code } } inputs { key }
+                  derivation { agrees numerator { source { code } } } } } }"#,
+            10,
+        ),
+        // district, indicator, breakdown, values, then breakdown, targets and actuals,
+        // targets' sources = 7
+        (
+            r#"{ timeSeries(district: "500153", indicator: "student_physical_health_good_rate") {
+                points { year } targets { year observation { source { code } } } } }"#,
+            7,
+        ),
+    ];
+    for (q, expected) in cases {
+        let n = statements_for(&app, q, json!({})).await;
+        println!("statements: {n} for {q}");
+        assert_eq!(n, expected, "{q}");
+    }
+}

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use edustats::domain::{
-    Direction, DivisionLevel, DraftDecision, DraftStatus, FindingOrigin, ObservationKind,
-    PeriodKind, Qualifier, Role, Severity, SourceKind,
+    Comparator, Direction, DivisionLevel, DraftDecision, DraftStatus, FindingOrigin,
+    ObservationKind, PeriodKind, Qualifier, Role, Severity, SourceKind,
 };
 
 /// The CHECK (`column IN ('a', 'b')`) lists in force after every `up.sql` of a migration folder
@@ -44,7 +44,11 @@ fn check_lists(dir: &Path) -> BTreeMap<(String, String), BTreeSet<String>> {
             match words.as_slice() {
                 ["CREATE", "TABLE", table, ..] => {
                     for line in statement.lines() {
-                        if let Some((_, check)) = line.split_once(" TEXT NOT NULL CHECK (") {
+                        // A nullable term column (`TEXT CHECK`) is a vocabulary too.
+                        let check = line
+                            .split_once(" TEXT NOT NULL CHECK (")
+                            .or_else(|| line.split_once(" TEXT CHECK ("));
+                        if let Some((_, check)) = check {
                             let (column, set) = in_list(check).expect("CHECK (column IN (...))");
                             lists.insert((table.to_string(), column), set);
                         }
@@ -92,6 +96,7 @@ fn every_check_list_matches_its_enum() {
         ("api_keys", "role", spellings(Role::all())),
         ("drafts", "status", spellings(DraftStatus::all())),
         ("draft_items", "decision", spellings(DraftDecision::all())),
+        ("standards", "comparator", spellings(Comparator::all())),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     for backend in ["sqlite", "postgres"] {

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::*;
 use crate::domain::{
-    AuditAction, CanonicalUnit, Category, Direction, DivisionLevel, FindingOrigin, ObservationKind,
-    PeriodKind, Qualifier, Role, Severity, SourceKind,
+    AuditAction, CanonicalUnit, Category, Comparator, Direction, DivisionLevel, FindingOrigin,
+    ObservationKind, PeriodKind, Qualifier, Role, Severity, SourceKind,
 };
 
 macro_rules! id_type {
@@ -37,6 +37,8 @@ id_type!(
     SourceId,
     /// Primary key of `observations`.
     ObservationId,
+    /// Primary key of `standards`.
+    StandardId,
     /// Primary key of `findings`.
     FindingId,
 );
@@ -93,6 +95,16 @@ pub struct Indicator {
     pub numerator: Option<String>,
     /// For a share: the denominator spec.
     pub denominator: Option<String>,
+    /// 1 when values of different districts add up to a meaningful total (declared in the
+    /// catalogue; a rate or a per-student amount never does), else 0.
+    pub additive: i32,
+}
+
+impl Indicator {
+    /// Whether the catalogue declares that values add up across districts.
+    pub fn is_additive(&self) -> bool {
+        self.additive != 0
+    }
 }
 
 /// A reference period.
@@ -408,6 +420,8 @@ pub struct NewIndicator<'a> {
     pub numerator: Option<&'a str>,
     /// For a share: denominator spec.
     pub denominator: Option<&'a str>,
+    /// 1 when values add up across districts.
+    pub additive: i32,
 }
 
 /// Write model for `periods`.
@@ -533,4 +547,103 @@ pub struct NewFinding<'a> {
     pub message: &'a str,
     /// Source id.
     pub source_id: Option<i32>,
+}
+
+/// A norm from the standards catalogue, with the document that sets it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = standards)]
+pub struct Standard {
+    /// Surrogate key.
+    #[diesel(deserialize_as = i32)]
+    pub id: StandardId,
+    /// Stable code, e.g. `daily_physical_activity_2h`.
+    pub code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// The indicator it applies to; `None` when the catalogue has none for it.
+    pub indicator_id: Option<i32>,
+    /// How a value is compared with the threshold (a [`Comparator`] spelling, read through
+    /// [`Standard::comparator`]); `None` with `value`.
+    pub comparator: Option<String>,
+    /// The threshold in the indicator's canonical unit; `None` when no report prints it.
+    pub value: Option<f64>,
+    /// The threshold as printed, e.g. `1：1000`.
+    pub value_text: Option<String>,
+    /// The unit as printed.
+    pub reported_unit: Option<String>,
+    /// The breakdown it applies to (`stage=primary`), empty for every breakdown.
+    pub scope: String,
+    /// The one division it applies to (a district's own rule), `None` for all.
+    pub district_id: Option<i32>,
+    /// First year in force, if known.
+    pub effective_from: Option<i32>,
+    /// Last year in force, if known.
+    pub effective_to: Option<i32>,
+    /// Title of the document that sets it, as printed.
+    pub doc_title: Option<String>,
+    /// Its document number (e.g. 教督〔2017〕6号), when printed.
+    pub doc_number: Option<String>,
+    /// Its issuer, when printed.
+    pub issuer: Option<String>,
+    /// The seed report that states or cites it.
+    #[diesel(deserialize_as = i32)]
+    pub source_id: SourceId,
+    /// The clause of that report, verbatim.
+    pub quote: String,
+    /// Why a field is empty, or anything odd.
+    pub note: Option<String>,
+}
+
+/// Write model for `standards`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = standards)]
+pub struct NewStandard<'a> {
+    /// Stable code.
+    pub code: &'a str,
+    /// Name, Chinese.
+    pub name_zh: &'a str,
+    /// Name, English.
+    pub name_en: &'a str,
+    /// Indicator id.
+    pub indicator_id: Option<i32>,
+    /// Comparator spelling.
+    pub comparator: Option<&'a str>,
+    /// Threshold, canonical unit.
+    pub value: Option<f64>,
+    /// Threshold as printed.
+    pub value_text: Option<&'a str>,
+    /// Unit as printed.
+    pub reported_unit: Option<&'a str>,
+    /// Breakdown code.
+    pub scope: &'a str,
+    /// District id.
+    pub district_id: Option<i32>,
+    /// First year.
+    pub effective_from: Option<i32>,
+    /// Last year.
+    pub effective_to: Option<i32>,
+    /// Document title.
+    pub doc_title: Option<&'a str>,
+    /// Document number.
+    pub doc_number: Option<&'a str>,
+    /// Issuer.
+    pub issuer: Option<&'a str>,
+    /// Source id.
+    pub source_id: i32,
+    /// Quote.
+    pub quote: &'a str,
+    /// Note.
+    pub note: Option<&'a str>,
+}
+
+impl Standard {
+    /// The comparator; an unknown stored spelling is an error (the CHECK list prevents it).
+    pub fn comparator(&self) -> Result<Option<Comparator>, crate::domain::UnknownTerm> {
+        self.comparator
+            .as_deref()
+            .map(Comparator::parse)
+            .transpose()
+    }
 }

@@ -54,6 +54,31 @@ diesel::table! {
         max_value -> Nullable<Double>,
         numerator -> Nullable<Text>,
         denominator -> Nullable<Text>,
+        additive -> Integer,
+    }
+}
+
+diesel::table! {
+    standards (id) {
+        id -> Integer,
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        indicator_id -> Nullable<Integer>,
+        comparator -> Nullable<Text>,
+        value -> Nullable<Double>,
+        value_text -> Nullable<Text>,
+        reported_unit -> Nullable<Text>,
+        scope -> Text,
+        district_id -> Nullable<Integer>,
+        effective_from -> Nullable<Integer>,
+        effective_to -> Nullable<Integer>,
+        doc_title -> Nullable<Text>,
+        doc_number -> Nullable<Text>,
+        issuer -> Nullable<Text>,
+        source_id -> Integer,
+        quote -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -240,6 +265,8 @@ diesel::joinable!(finding_observations -> findings (finding_id));
 diesel::joinable!(finding_observations -> observations (observation_id));
 diesel::joinable!(observation_revisions -> observations (observation_id));
 diesel::joinable!(draft_items -> drafts (draft_id));
+diesel::joinable!(standards -> indicators (indicator_id));
+diesel::joinable!(standards -> sources (source_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -260,4 +287,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     drafts,
     draft_items,
+    standards,
 );

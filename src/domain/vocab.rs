@@ -152,6 +152,21 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How a standard compares a value with its threshold (seeds/standards/).
+    #[derive(async_graphql::Enum)]
+    pub enum Comparator ("comparator") {
+        /// value ≥ threshold (不低于, 不少于).
+        AtLeast,
+        /// value > threshold (超过, 高于).
+        MoreThan,
+        /// value ≤ threshold (不超过, 以内; a ratio 1:1000 as at most 1000 per one).
+        AtMost,
+        /// value < threshold (低于).
+        LessThan,
+    }
+}
+
+vocabulary! {
     /// Whether larger values are better.
     #[derive(async_graphql::Enum)]
     pub enum Direction ("direction") {

@@ -84,8 +84,8 @@ pub struct AggregateGroup {
     pub min: Option<f64>,
     /// Maximum.
     pub max: Option<f64>,
-    /// Sum: only for an indicator whose unit adds up (amounts, counts, people, areas); always
-    /// null for a rate, ratio or score.
+    /// Sum: only for an indicator the catalogue declares additive (amounts, counts, people,
+    /// areas); always null for a rate, ratio, score or per-student amount.
     pub sum: Option<f64>,
     /// The districts with a value, by code.
     pub members: Vec<AggregateMember>,
@@ -100,7 +100,8 @@ pub struct Aggregate {
     pub indicator: Indicator,
     /// The requested year.
     pub year: i32,
-    /// Whether values of the indicator add up (its canonical unit), i.e. whether `sum` is given.
+    /// Whether the catalogue declares the indicator additive (amounts, head counts; never a
+    /// rate or a per-student amount), i.e. whether `sum` is given.
     pub additive: bool,
     /// How the percentiles are computed.
     pub percentile_method: String,
@@ -175,7 +176,7 @@ impl Aggregate {
             .collect();
         Ok(Aggregate {
             year,
-            additive: indicator.unit.is_additive(),
+            additive: indicator.is_additive(),
             percentile_method: PERCENTILE_METHOD.to_string(),
             indicator: indicator.into(),
             groups,

@@ -52,6 +52,9 @@ pub struct FindingsOfObservation(pub ObservationId);
 /// Key: the breakdown dimensions of an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DimensionsOfIndicator(pub IndicatorId);
+/// Key: the standards of an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StandardsOfIndicator(pub IndicatorId);
 /// Key: which districts and years have data for an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CoverageOfIndicator(pub IndicatorId);
@@ -162,6 +165,8 @@ grouped_loader!(ObservationsOfFinding => Observation, queries::observations_by_f
 grouped_loader!(FindingsOfObservation => Finding, queries::findings_by_observations, |(o, f)| (o, f));
 
 grouped_loader!(DimensionsOfIndicator => String, queries::indicator_dimensions, |(i, d)| (i, d));
+
+grouped_loader!(StandardsOfIndicator => Standard, queries::standards_by_indicators, |(i, s)| (i, s));
 
 grouped_loader!(CoverageOfIndicator => (DistrictId, i32), queries::coverage, |(i, d, y)| (i, (d, y)));
 

@@ -36,6 +36,7 @@ pub mod query;
 pub mod ranking;
 pub mod revision;
 pub mod source;
+pub mod standard;
 pub mod time_series;
 
 use async_graphql::extensions::apollo_persisted_queries::{
@@ -58,6 +59,7 @@ pub use progress::TargetProgress;
 pub use ranking::{Ranking, RankingEntry, SummaryStats};
 pub use revision::Revision;
 pub use source::Source;
+pub use standard::{Standard, StandardCheck, StandardShortfall};
 pub use time_series::{TimePoint, TimeSeries};
 
 use crate::db::Db;
@@ -157,6 +159,7 @@ mod tests {
             super::progress::PREFETCHED,
             super::ranking::PREFETCHED,
             super::source::PREFETCHED,
+            super::standard::PREFETCHED,
             super::time_series::PREFETCHED,
         ]
         .concat()

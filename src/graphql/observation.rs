@@ -15,6 +15,7 @@ use super::loaders::{
 };
 use super::prefetch::{fetch, load_if, Field, LookaheadExt, Mode};
 use super::revision::Revision;
+use super::standard::{self, StandardCheck, Subject};
 use super::{district, indicator, source};
 use super::{District, Indicator, Period, Source};
 use crate::db::models::{
@@ -174,6 +175,49 @@ impl Observation {
         let findings = ctx.load_one(FindingsOfObservation(self.links.id)).await?;
         Ok(super::all(findings.unwrap_or_default()))
     }
+    /// This value against every standard of its indicator that covers it (scope, division,
+    /// years), by standard code. Empty for a change, growth or rank, and when none covers it.
+    async fn standard_checks(&self, ctx: &Context<'_>) -> Result<Vec<StandardCheck>> {
+        standard::checks(ctx, &self.subject(ctx).await?).await
+    }
+    /// Whether this value meets `standard` (a code; null when that standard does not cover
+    /// it or prints no threshold, or a bound such as 以上 does not decide it). Without
+    /// `standard`: false if it misses any covering standard, true if it meets every one,
+    /// null otherwise.
+    async fn meets_standard(
+        &self,
+        ctx: &Context<'_>,
+        standard: Option<String>,
+    ) -> Result<Option<bool>> {
+        let checks = standard::checks(ctx, &self.subject(ctx).await?).await?;
+        Ok(standard::meets(&checks, standard.as_deref()))
+    }
+    /// value − the threshold of `standard` (a code), in the indicator's unit (percentage
+    /// points for a percent): positive is above it. Without `standard`, the gap to the one
+    /// covering standard with a threshold; null when none (or several) cover it.
+    async fn gap_to_standard(
+        &self,
+        ctx: &Context<'_>,
+        standard: Option<String>,
+    ) -> Result<Option<f64>> {
+        let checks = standard::checks(ctx, &self.subject(ctx).await?).await?;
+        Ok(standard::gap(&checks, standard.as_deref()))
+    }
+}
+
+impl Observation {
+    /// What the standard checks read: year and breakdown through the loaders.
+    async fn subject(&self, ctx: &Context<'_>) -> Result<Subject> {
+        Ok(Subject {
+            indicator: self.links.indicator,
+            district: self.links.district,
+            year: ctx.load_required(self.links.period).await?.year,
+            breakdown: standard::breakdown_pairs(ctx, self.links.breakdown).await?,
+            kind: self.kind,
+            value: self.value,
+            qualifier: self.qualifier,
+        })
+    }
 }
 
 prefetched_fields! {
@@ -187,7 +231,15 @@ prefetched_fields! {
         BASE_PERIOD = "basePeriod",
         BREAKDOWN = "breakdown",
         QUALITY_FLAGS = "qualityFlags",
+        STANDARD_CHECKS = "standardChecks",
+        MEETS_STANDARD = "meetsStandard",
+        GAP_TO_STANDARD = "gapToStandard",
     }
+}
+
+/// Whether `node` (an observation's selection) asks for a standard check.
+pub(crate) fn wants_standards(node: &Lookahead<'_>) -> bool {
+    node.wants(STANDARD_CHECKS) || node.wants(MEETS_STANDARD) || node.wants(GAP_TO_STANDARD)
 }
 
 /// Converts observations and prefetches what `node` (the selection of one observation) asks
@@ -216,7 +268,8 @@ pub(crate) async fn prefetch(
     }
     let loaders = ctx.loaders()?;
     let mut periods: Vec<PeriodId> = Vec::new();
-    if node.wants(PERIOD) || node.wants(YEAR) {
+    let standards = wants_standards(&node);
+    if node.wants(PERIOD) || node.wants(YEAR) || standards {
         periods.extend(obs.iter().map(|o| o.period));
     }
     if node.wants(BASE_PERIOD) {
@@ -245,7 +298,7 @@ pub(crate) async fn prefetch(
         load_if(
             loaders,
             mode,
-            node.wants(BREAKDOWN),
+            node.wants(BREAKDOWN) || standards,
             obs.iter().map(|o| o.breakdown).collect()
         ),
         load_if(
@@ -268,6 +321,12 @@ pub(crate) async fn prefetch(
         second_districts.extend(sources.values().map(|s| s.district_id));
     }
     let indicator_ids: Vec<IndicatorId> = indicators.keys().copied().collect();
+    if standards {
+        let mut wanted: Vec<IndicatorId> = obs.iter().map(|o| o.indicator).collect();
+        wanted.sort();
+        wanted.dedup();
+        standard::prefetch_checks(ctx, wanted, mode).await?;
+    }
     tokio::try_join!(
         load_if(
             loaders,

@@ -13,9 +13,9 @@ use super::enums::{ObservationKind, SortOrder};
 use super::guard::RoleGuard;
 use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
 use super::loaders::indicator_by_code;
-use super::{district, finding, source};
+use super::{district, finding, ranking, source, standard, time_series};
 use super::{AuditEntry, ChangeRow, CompareMatrix, District, Indicator, QualityFinding};
-use super::{Ranking, Source, TargetProgress, TimeSeries};
+use super::{Ranking, Source, Standard, StandardShortfall, TargetProgress, TimeSeries};
 use crate::analytics::{self, AnalyticsError};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
@@ -148,9 +148,15 @@ impl QueryRoot {
             desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
         )]
         as_of: Option<DateTime<Utc>>,
+        #[graphql(
+            default = false,
+            desc = "Also rank districts with no reported value by the value derived from the indicator's numerator and denominator (actual values of a share only); such entries say `derived: true`, have no `observation`, and carry their `inputs`."
+        )]
+        include_derived: bool,
     ) -> Result<Ranking> {
         let as_of = as_of.map(format_utc);
         let breakdown = breakdown_arg(breakdown)?;
+        let with_derivations = ranking::wants_derivations(&ctx.look_ahead());
         let r = ctx.run(move |c| {
             let q = analytics::RankingQuery {
                 indicator: &indicator,
@@ -160,6 +166,8 @@ impl QueryRoot {
                 kind,
                 latest_on_or_before,
                 as_of: as_of.as_deref(),
+                include_derived,
+                with_derivations,
             };
             analytics::ranking(c, &q)
         });
@@ -237,12 +245,20 @@ impl QueryRoot {
     ) -> Result<TimeSeries> {
         let as_of = as_of.map(format_utc);
         let b = breakdown_arg(breakdown)?;
-        let (d, i, points) = ctx
+        let want_targets = time_series::wants_targets(&ctx.look_ahead());
+        let (d, i, points, targets) = ctx
             .run(move |c| {
-                analytics::time_series(c, &district, &indicator, &b, kind, as_of.as_deref())
+                let as_of = as_of.as_deref();
+                let (d, i, points) =
+                    analytics::time_series(c, &district, &indicator, &b, kind, as_of)?;
+                let targets = match want_targets {
+                    true => analytics::series_targets(c, d.id, i.id, &b, as_of)?,
+                    false => Vec::new(),
+                };
+                Ok::<_, AnalyticsError>((d, i, points, targets))
             })
             .await?;
-        TimeSeries::build(ctx, d, i, points).await
+        TimeSeries::build(ctx, d, i, points, targets).await
     }
 
     /// Targets against actuals. Each target (observation of kind TARGET) of `indicator` (every
@@ -273,8 +289,8 @@ impl QueryRoot {
     }
 
     /// Distribution of one indicator across districts in one year: count, mean, median,
-    /// p10/p25/p75/p90, min, max, and a sum only when the indicator's unit adds up (never for
-    /// a rate). One value per district, chosen as in `ranking`; with `latestOnOrBefore` each
+    /// p10/p25/p75/p90, min, max, and a sum only when the catalogue declares the indicator
+    /// additive (never for a rate or a per-student amount). One value per district, chosen as in `ranking`; with `latestOnOrBefore` each
     /// district's latest value in or before `year`. `groupBy`: PARENT (default) or LEVEL over
     /// the 38 districts and counties, or DISTRICTS for the peer group listed in `districts`.
     // Resolver arguments mirror the GraphQL arguments one to one.
@@ -309,6 +325,41 @@ impl QueryRoot {
             })
             .await?;
         Aggregate::build(ctx, year, i, groups).await
+    }
+
+    /// The standards catalogue (norms with the document that sets each and the quote of the
+    /// seed report that states or cites it), by code; with `indicator`, that indicator's.
+    async fn standards(
+        &self,
+        ctx: &Context<'_>,
+        indicator: Option<String>,
+    ) -> Result<Vec<Standard>> {
+        let rows = ctx.run(move |c| analytics::standards(c, indicator.as_deref()));
+        standard::list(ctx, rows.await?).await
+    }
+
+    /// Where districts fall short of a standard in `year` (with `latestOnOrBefore`, each
+    /// district's latest value in or before `year`): one actual value per district and
+    /// breakdown the standard covers, chosen as in `ranking`, listed when it misses the
+    /// threshold. Ordered by district code, then breakdown. A standard that prints no
+    /// threshold cannot be checked: BAD_USER_INPUT.
+    async fn standard_shortfalls(
+        &self,
+        ctx: &Context<'_>,
+        standard: String,
+        year: i32,
+        #[graphql(default = false)] latest_on_or_before: bool,
+        #[graphql(
+            desc = "Answer as the warehouse was at this instant: earlier revisions of figures corrected since, and no observation recorded later."
+        )]
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StandardShortfall>> {
+        let as_of = as_of.map(format_utc);
+        let rows = ctx.run(move |c| {
+            let latest = latest_on_or_before;
+            analytics::standard_shortfalls(c, &standard, year, latest, as_of.as_deref())
+        });
+        standard::shortfalls(ctx, rows.await?).await
     }
 
     /// Every source document.

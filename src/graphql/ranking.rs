@@ -1,15 +1,20 @@
-//! The `Ranking` result (with its `RankingEntry` rows and `SummaryStats`), built from
-//! [`crate::analytics::ranking`] with the relations its selection asks for prefetched.
+//! The `Ranking` result (with its `RankingEntry` rows, their `Derivation`s and
+//! `SummaryStats`), built from [`crate::analytics::ranking`] with the relations its selection
+//! asks for prefetched. An entry is reported (an observation) or, with `includeDerived`,
+//! derived from the indicator's numerator and denominator, and says which.
 
-use async_graphql::{ComplexObject, Context, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Lookahead, Result, SimpleObject};
 
 use super::context::ContextExt;
 use super::enums::SortOrder;
 use super::observation::{self, Links};
 use super::prefetch::{LookaheadExt, Mode};
+use super::standard::{self, StandardCheck, Subject};
 use super::{district, District, Indicator, Observation};
-use crate::analytics::RankingResult;
+use crate::analytics::{Entry, RankingResult};
 use crate::db::models::DistrictId;
+use crate::domain::{ObservationKind, Qualifier};
+use crate::stats::derived::agreement;
 use crate::stats::ranking::Summary;
 
 /// Summary statistics of ranked values.
@@ -55,8 +60,40 @@ pub struct RankingEntry {
     /// The district (resolved through the loader).
     #[graphql(skip)]
     pub district_id: DistrictId,
-    /// The observation chosen for this district (with its source and quote).
-    pub observation: Observation,
+    /// What the standard checks read.
+    #[graphql(skip)]
+    pub subject: Subject,
+    /// The observation chosen for this district (with its source and quote); null for a
+    /// derived entry, which no report prints.
+    pub observation: Option<Observation>,
+    /// True when no report prints the value and it is computed from the indicator's
+    /// numerator and denominator (only with `includeDerived`); `inputs` holds them.
+    pub derived: bool,
+    /// For a derived entry: the numerator and denominator observations it is computed from,
+    /// in that order. Empty for a reported entry.
+    pub inputs: Vec<Observation>,
+    /// For a reported entry of a share whose numerator and denominator are stored for the
+    /// same district and period: the value they give, and whether it agrees with the printed
+    /// one within the printed figure's rounding. Null otherwise.
+    pub derivation: Option<Derivation>,
+}
+
+/// A reported share against the value derived from its inputs.
+#[derive(SimpleObject)]
+pub struct Derivation {
+    /// numerator / denominator (× 100 for a percent), in the indicator's canonical unit.
+    pub value: f64,
+    /// derived − reported.
+    pub difference: f64,
+    /// Half a unit of the reported figure's last printed digit (50.15 → 0.005, 29 → 0.5):
+    /// the largest difference its rounding explains.
+    pub tolerance: f64,
+    /// |difference| ≤ tolerance. False flags a share that its own inputs do not give.
+    pub agrees: bool,
+    /// The numerator observation.
+    pub numerator: Observation,
+    /// The denominator observation.
+    pub denominator: Observation,
 }
 
 #[ComplexObject]
@@ -64,6 +101,29 @@ impl RankingEntry {
     /// The district.
     async fn district(&self, ctx: &Context<'_>) -> Result<District> {
         Ok(ctx.load_required(self.district_id).await?.into())
+    }
+    /// The value against every standard of the indicator that covers it (see
+    /// `Observation.standardChecks`).
+    async fn standard_checks(&self, ctx: &Context<'_>) -> Result<Vec<StandardCheck>> {
+        standard::checks(ctx, &self.subject).await
+    }
+    /// Whether the value meets `standard` (see `Observation.meetsStandard`).
+    async fn meets_standard(
+        &self,
+        ctx: &Context<'_>,
+        standard: Option<String>,
+    ) -> Result<Option<bool>> {
+        let checks = standard::checks(ctx, &self.subject).await?;
+        Ok(standard::meets(&checks, standard.as_deref()))
+    }
+    /// value − the threshold of `standard` (see `Observation.gapToStandard`).
+    async fn gap_to_standard(
+        &self,
+        ctx: &Context<'_>,
+        standard: Option<String>,
+    ) -> Result<Option<f64>> {
+        let checks = standard::checks(ctx, &self.subject).await?;
+        Ok(standard::gap(&checks, standard.as_deref()))
     }
 }
 
@@ -97,24 +157,69 @@ prefetched_fields! {
     "RankingEntry" {
         ENTRY_DISTRICT = "district",
         ENTRY_OBSERVATION = "observation",
+        ENTRY_INPUTS = "inputs",
+        ENTRY_DERIVATION = "derivation",
+        ENTRY_STANDARD_CHECKS = "standardChecks",
+        ENTRY_MEETS_STANDARD = "meetsStandard",
+        ENTRY_GAP_TO_STANDARD = "gapToStandard",
+    }
+    "Derivation" {
+        DERIVATION_NUMERATOR = "numerator",
+        DERIVATION_DENOMINATOR = "denominator",
     }
 }
 
+/// Whether the selection of `ranking` asks for the derivation of reported entries (the
+/// ranking then loads the inputs).
+pub(crate) fn wants_derivations(node: &Lookahead<'_>) -> bool {
+    node.at(ENTRIES).wants(ENTRY_DERIVATION)
+}
+
 impl Ranking {
-    /// Builds the result of `year`'s ranking, prefetching the entries' districts and
-    /// observations when selected.
+    /// Builds the result of `year`'s ranking, prefetching the entries' districts,
+    /// observations, inputs and standards when selected.
     pub(crate) async fn build(ctx: &Context<'_>, year: i32, r: RankingResult) -> Result<Ranking> {
         let entries = ctx.look_ahead().at(ENTRIES);
-        let districts = r.entries.iter().map(|(_, e)| e.observation.district_id);
+        let districts = r.entries.iter().map(|(_, e)| e.district());
         district::prefetch(ctx, districts.collect(), entries.at(ENTRY_DISTRICT)).await?;
-        let chosen: Vec<Links> = r
-            .entries
-            .iter()
-            .map(|(_, e)| (&e.observation).into())
-            .collect();
-        let node = entries.at(ENTRY_OBSERVATION);
-        observation::prefetch(ctx, &chosen, node, Mode::Direct).await?;
+        let mut chosen: Vec<Links> = Vec::new();
+        let mut inputs: Vec<Links> = Vec::new();
+        let mut derivation_inputs: Vec<Links> = Vec::new();
+        for (_, e) in &r.entries {
+            match e {
+                Entry::Reported { row, derived } => {
+                    chosen.push((&row.observation).into());
+                    if let Some(d) = derived {
+                        derivation_inputs.push((&d.numerator.observation).into());
+                        derivation_inputs.push((&d.denominator.observation).into());
+                    }
+                }
+                Entry::Derived(d) => {
+                    inputs.push((&d.numerator.observation).into());
+                    inputs.push((&d.denominator.observation).into());
+                }
+            }
+        }
+        observation::prefetch(ctx, &chosen, entries.at(ENTRY_OBSERVATION), Mode::Direct).await?;
+        observation::prefetch(ctx, &inputs, entries.at(ENTRY_INPUTS), Mode::Direct).await?;
+        let derivation = entries.at(ENTRY_DERIVATION);
+        for field in [DERIVATION_NUMERATOR, DERIVATION_DENOMINATOR] {
+            observation::prefetch(ctx, &derivation_inputs, derivation.at(field), Mode::Direct)
+                .await?;
+        }
+        let standards = [
+            ENTRY_STANDARD_CHECKS,
+            ENTRY_MEETS_STANDARD,
+            ENTRY_GAP_TO_STANDARD,
+        ]
+        .iter()
+        .any(|f| entries.wants(*f));
+        if standards && !r.entries.is_empty() {
+            standard::prefetch_checks(ctx, vec![r.indicator.id], Mode::Direct).await?;
+        }
         let ranked_count = r.entries.len() as i32;
+        let indicator_id = r.indicator.id;
+        let breakdown: Vec<(String, String)> = r.breakdown.pairs().to_vec();
         Ok(Ranking {
             year,
             order: r.order.into(),
@@ -122,13 +227,68 @@ impl Ranking {
                 .entries
                 .into_iter()
                 .zip(r.percentiles)
-                .map(|((rank, row), percentile)| RankingEntry {
-                    rank: rank as i32,
-                    percentile,
-                    value: row.observation.value,
-                    year: row.period.year,
-                    district_id: row.observation.district_id,
-                    observation: row.observation.into(),
+                .map(|((rank, e), percentile)| {
+                    let (kind, qualifier) = match &e {
+                        Entry::Reported { row, .. } => {
+                            (row.observation.kind, row.observation.qualifier)
+                        }
+                        Entry::Derived(_) => (ObservationKind::Actual, Qualifier::Exact),
+                    };
+                    let subject = Subject {
+                        indicator: indicator_id,
+                        district: e.district(),
+                        year: e.year(),
+                        breakdown: breakdown.clone(),
+                        kind,
+                        value: e.value(),
+                        qualifier,
+                    };
+                    let (value, year, district_id) = (e.value(), e.year(), e.district());
+                    let (observation, derived, inputs, derivation) = match e {
+                        Entry::Reported { row, derived } => {
+                            let derivation = derived.map(|d| {
+                                let d = *d;
+                                let a = agreement(
+                                    d.value,
+                                    row.observation.value,
+                                    &row.observation.value_text,
+                                );
+                                Derivation {
+                                    value: d.value,
+                                    difference: a.difference,
+                                    tolerance: a.tolerance,
+                                    agrees: a.agrees,
+                                    numerator: d.numerator.observation.into(),
+                                    denominator: d.denominator.observation.into(),
+                                }
+                            });
+                            (Some(row.observation.into()), false, Vec::new(), derivation)
+                        }
+                        Entry::Derived(d) => {
+                            let d = *d;
+                            (
+                                None,
+                                true,
+                                vec![
+                                    d.numerator.observation.into(),
+                                    d.denominator.observation.into(),
+                                ],
+                                None,
+                            )
+                        }
+                    };
+                    RankingEntry {
+                        rank: rank as i32,
+                        percentile,
+                        value,
+                        year,
+                        district_id,
+                        subject,
+                        observation,
+                        derived,
+                        inputs,
+                        derivation,
+                    }
                 })
                 .collect(),
             missing: super::all(r.missing),

@@ -25,6 +25,7 @@ pub mod quantity;
 pub mod read;
 pub mod rows;
 pub mod seed;
+pub mod standards;
 pub mod validate;
 pub mod write;
 

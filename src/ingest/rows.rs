@@ -78,6 +78,49 @@ pub struct IndicatorRow {
     pub numerator: Option<String>,
     /// For a share: the denominator series.
     pub denominator: Option<String>,
+    /// Whether values of different districts add up to a meaningful total (an amount, a head
+    /// count); empty or absent is `false`, so nothing is summed unless the catalogue says so.
+    #[serde(default)]
+    pub additive: Option<bool>,
+}
+
+/// A row of `standards/<source-code>.csv`: a norm a value can be checked against, with the
+/// document that sets it and the clause of the seed report (named by the file) that states or
+/// cites it. Empty fields are what the report does not print.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct StandardRow {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Name, Chinese.
+    pub name_zh: String,
+    /// Name, English.
+    pub name_en: String,
+    /// The indicator it applies to; empty when the catalogue has none for it.
+    pub indicator: Option<String>,
+    /// `at_least`, `more_than`, `at_most` or `less_than`; empty together with `value`.
+    pub comparator: Option<String>,
+    /// The threshold as printed (`2`, `1：1000`); empty when no report prints it.
+    pub value: Option<String>,
+    /// The unit as printed; converts to the indicator's unit.
+    pub unit: Option<String>,
+    /// The breakdown it applies to (`stage=primary`); empty for every breakdown.
+    pub scope: Option<String>,
+    /// The one division it applies to (a district's own rule); empty for all.
+    pub district: Option<String>,
+    /// First year in force, when stated.
+    pub effective_from: Option<i32>,
+    /// Last year in force, when stated.
+    pub effective_to: Option<i32>,
+    /// Title of the setting document, as printed; empty when the report names none.
+    pub doc_title: Option<String>,
+    /// Its document number, as printed; empty when not printed.
+    pub doc_number: Option<String>,
+    /// Its issuer, as printed; empty when not printed.
+    pub issuer: Option<String>,
+    /// The clause of the report, verbatim (whitespace-insensitive match).
+    pub quote: String,
+    /// Why a field is empty, or anything odd. Required when the document title is empty.
+    pub note: Option<String>,
 }
 
 /// A row of `findings/*.csv`: a finding recorded while curating.

@@ -31,6 +31,8 @@ pub struct Dataset {
     pub indicators: Vec<(IndicatorRow, Vec<String>)>,
     /// Sources, observations and curated findings to create.
     pub plan: Plan,
+    /// The standards catalogue (`standards/`, optional folder).
+    pub standards: Vec<super::standards::ValidStandard>,
 }
 
 /// Merges catalogue rows by key: the same key twice is fine when the rows are identical, a
@@ -153,6 +155,12 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     let finding_rows = read_merged(root, "findings", |r: &FindingRow| r.code.clone(), &mut p)?;
     let observation_rows = csv_dir(root, "observations", &mut p)?;
     let sources = read_sources(root, &mut p)?;
+    // The standards folder is optional (a seed folder made for a test may have none).
+    let standard_rows = if root.join("standards").is_dir() {
+        csv_dir(root, "standards", &mut p)?
+    } else {
+        Vec::new()
+    };
 
     let mut data = Dataset::default();
     let district_codes: HashSet<String> = districts.iter().map(|d| d.row.code.clone()).collect();
@@ -265,6 +273,19 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             }
         }
     }
+    // Each standards file is named after the seed report that states or cites its norms.
+    let standard_rows = standard_rows
+        .into_iter()
+        .map(|s: Located<_>| {
+            let source =
+                s.at.file
+                    .trim_start_matches("standards/")
+                    .trim_end_matches(".csv")
+                    .to_string();
+            (s, source)
+        })
+        .collect();
+    data.standards = super::standards::validate(standard_rows, &catalog, &mut p);
     fail_on(p)?;
     data.plan = Plan::create_all(valid_sources, validated);
     data.plan.findings = finding_rows.into_iter().map(|f| f.row).collect();

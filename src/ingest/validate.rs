@@ -416,6 +416,12 @@ pub fn indicator(
             }
         }
     }
+    if i.additive == Some(true) && !i.unit.is_additive() {
+        bad(
+            "additive",
+            format!("a value in {} does not add up across districts", i.unit),
+        );
+    }
     let dims: Vec<String> = i
         .dimensions
         .split(';')

@@ -44,6 +44,8 @@ pub struct LoadSummary {
     pub observations: usize,
     /// Findings recorded while curating.
     pub curated_findings: usize,
+    /// Standards catalogued.
+    pub standards: usize,
     /// Findings computed by the quality rules.
     pub rule_findings: usize,
 }
@@ -409,6 +411,7 @@ pub(crate) fn clear(conn: &mut DbConnection) -> QueryResult<()> {
         };
     }
     delete_all!(
+        standards,
         finding_observations,
         observation_revisions,
         findings,
@@ -520,6 +523,7 @@ fn insert_indicators(
                 max_value: i.max,
                 numerator: i.numerator.as_deref().filter(|s| !s.is_empty()),
                 denominator: i.denominator.as_deref().filter(|s| !s.is_empty()),
+                additive: i32::from(i.additive.unwrap_or(false)),
             })
             .execute(conn)?;
     }
@@ -590,12 +594,14 @@ pub fn write_dataset(
             rows: data.plan.create.len(),
         };
         let rule_findings = apply(conn, &data.plan, Some(codes), actor, audit)?;
+        super::standards::write(conn, &data.standards)?;
         Ok(LoadSummary {
             districts: data.districts.len(),
             indicators: data.indicators.len(),
             sources: data.plan.sources.len(),
             observations: data.plan.create.len(),
             curated_findings: data.plan.findings.len(),
+            standards: data.standards.len(),
             rule_findings,
         })
     })

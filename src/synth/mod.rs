@@ -294,6 +294,8 @@ fn catalogue(
                 max_value: i.max,
                 numerator: None,
                 denominator: None,
+                // Headcounts, counts and money add up across districts; rates and ratios not.
+                additive: i32::from(i.profile.unit().is_additive()),
             })
             .execute(conn)?;
     }

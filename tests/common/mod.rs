@@ -47,14 +47,15 @@ pub fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
 }
 
-/// A copy of the real seed folder without one report (its source, observations and
-/// findings; the catalogue stays whole): a warehouse that has not seen that report yet.
+/// A copy of the real seed folder without one report (its source, observations, findings and
+/// the standards it cites; the catalogue stays whole): a warehouse that has not seen that report yet.
 pub fn seeds_without(source: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(&seeds_dir(), dir.path());
     for file in [
         format!("observations/{source}.csv"),
         format!("findings/{source}.csv"),
+        format!("standards/{source}.csv"),
         format!("sources/{source}.toml"),
         format!("sources/{source}.txt"),
     ] {

@@ -399,3 +399,45 @@ pub fn observations_by_findings(
         .load(conn)?;
     Ok(rows.into_iter().map(|(f, o)| (FindingId(f), o)).collect())
 }
+
+/// Every standard, or those of `indicators`, by code. One statement.
+pub fn standards(
+    conn: &mut DbConnection,
+    indicators: Option<&[IndicatorId]>,
+) -> QueryResult<Vec<Standard>> {
+    let mut query = standards::table
+        .select(Standard::as_select())
+        .order(standards::code.asc())
+        .into_boxed::<MultiBackend>();
+    if let Some(i) = indicators {
+        query = query.filter(standards::indicator_id.eq_any(ids(i, |k| k.0)));
+    }
+    let rows: Vec<Standard> = query.load(conn)?;
+    // The comparator is read as text (it is nullable); an unknown spelling fails the read as
+    // every other stored term does.
+    for s in &rows {
+        s.comparator()
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    }
+    Ok(rows)
+}
+
+/// The standards of the indicators in `keys`, as (indicator, standard). One statement.
+pub fn standards_by_indicators(
+    conn: &mut DbConnection,
+    keys: &[IndicatorId],
+) -> QueryResult<Vec<(IndicatorId, Standard)>> {
+    Ok(standards(conn, Some(keys))?
+        .into_iter()
+        .filter_map(|s| s.indicator_id.map(|i| (IndicatorId(i), s)))
+        .collect())
+}
+
+/// A standard by its code.
+pub fn standard_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Standard>> {
+    standards::table
+        .filter(standards::code.eq(code))
+        .select(Standard::as_select())
+        .first(conn)
+        .optional()
+}

@@ -443,6 +443,7 @@ pub fn confirm_indicator(
             max: None,
             numerator: None,
             denominator: None,
+            additive: None,
         };
         item.edited = Some(row_of_unmatched(&d, position, &u, &new.code)?);
         item.decision = DraftDecision::Accepted;

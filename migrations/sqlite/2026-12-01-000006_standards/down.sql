@@ -1,0 +1,2 @@
+DROP TABLE standards;
+ALTER TABLE indicators DROP COLUMN additive;

@@ -1,0 +1,345 @@
+//! The `Standard` object (a norm with the document that sets it), `StandardCheck` (a value
+//! against one standard), `StandardShortfall` (a district short of one), and the checks shared
+//! by `Observation.meetsStandard` / `gapToStandard` and the same fields of `RankingEntry`.
+//!
+//! A value is checked against the standards of its indicator that cover it (scope, division,
+//! years: [`crate::stats::standards::Applicability`]); only actual and target values are in
+//! the indicator's unit, so a change, growth or rank is never checked.
+
+use async_graphql::{ComplexObject, Context, Result, SimpleObject};
+
+use super::context::ContextExt;
+use super::loaders::StandardsOfIndicator;
+use super::observation::{self, Links};
+use super::prefetch::{load_if, LookaheadExt, Mode};
+use super::{District, Indicator, Observation, Source};
+use crate::analytics::Shortfall;
+use crate::db::models::{self, BreakdownId, DistrictId, IndicatorId, SourceId};
+use crate::domain::{Comparator, ObservationKind, Qualifier};
+use crate::error::{ApiError, GqlResultExt};
+use crate::stats::standards::{check, Applicability};
+
+row_object! {
+    /// A norm a value can be checked against, with its citation: the document that sets it
+    /// (title, number, issuer, as printed) and the clause of the seed report that states or
+    /// cites it. Empty fields are what no seed report prints; nothing is filled in.
+    #[graphql(complex)]
+    pub struct Standard from models::Standard as s {
+        /// The indicator's id.
+        #[graphql(skip)]
+        indicator_id: Option<IndicatorId> = s.indicator_id.map(IndicatorId),
+        /// The division's id.
+        #[graphql(skip)]
+        district_id: Option<DistrictId> = s.district_id.map(DistrictId),
+        /// The citing source's id.
+        #[graphql(skip)]
+        source_id: SourceId = s.source_id,
+        /// Stable code, e.g. `daily_physical_activity_2h`.
+        code: String = s.code.clone(),
+        /// Name, Chinese.
+        name_zh: String = s.name_zh.clone(),
+        /// Name, English.
+        name_en: String = s.name_en.clone(),
+        /// How a value is compared with the threshold; null when no report prints one.
+        comparator: Option<Comparator> = s.comparator().ok().flatten(),
+        /// The threshold in the indicator's canonical unit (a ratio 1:1000 is 1000); null
+        /// when no seed report prints it.
+        value: Option<f64> = s.value,
+        /// The threshold as printed, e.g. `1：1000`.
+        value_text: Option<String> = s.value_text.clone(),
+        /// The unit as printed, e.g. 小时.
+        reported_unit: Option<String> = s.reported_unit.clone(),
+        /// The breakdown it applies to, e.g. `stage=primary_and_secondary`; empty for every
+        /// breakdown. A value's breakdown must contain it.
+        scope: String = s.scope.clone(),
+        /// First year in force; null when not stated.
+        effective_from: Option<i32> = s.effective_from,
+        /// Last year in force; null when not stated.
+        effective_to: Option<i32> = s.effective_to,
+        /// Title of the document that sets it, as printed; null when the report names none.
+        doc_title: Option<String> = s.doc_title.clone(),
+        /// The document's number, e.g. 教督〔2017〕6号; null when not printed.
+        doc_number: Option<String> = s.doc_number.clone(),
+        /// The document's issuer; null when not printed.
+        issuer: Option<String> = s.issuer.clone(),
+        /// The clause of the seed report that states or cites it, verbatim.
+        quote: String = s.quote.clone(),
+        /// Why a field is empty, and how the norm was read.
+        note: Option<String> = s.note.clone(),
+    }
+}
+
+#[ComplexObject]
+impl Standard {
+    /// The indicator it applies to; null when the catalogue has none for it (then no value is
+    /// checked against it).
+    async fn indicator(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
+        match self.indicator_id {
+            Some(id) => Ok(Some(ctx.load_required(id).await?.into())),
+            None => Ok(None),
+        }
+    }
+    /// The one division it is limited to (a district's own rule); null when it applies to all.
+    async fn district(&self, ctx: &Context<'_>) -> Result<Option<District>> {
+        match self.district_id {
+            Some(id) => Ok(Some(ctx.load_required(id).await?.into())),
+            None => Ok(None),
+        }
+    }
+    /// The seed report whose `quote` states or cites it.
+    async fn source(&self, ctx: &Context<'_>) -> Result<Source> {
+        Ok(ctx.load_required(self.source_id).await?.into())
+    }
+}
+
+/// A value checked against one standard.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StandardCheck {
+    /// The standard.
+    pub standard: Standard,
+    /// Whether the value meets it; null when the standard prints no threshold, or the value
+    /// is a bound (以上, 不足 …) that does not decide it.
+    pub met: Option<bool>,
+    /// value − threshold in the indicator's unit (percentage points for a percent);
+    /// positive is above the threshold. Null without a threshold.
+    pub gap: Option<f64>,
+    /// Unit of `gap`: the indicator's unit, `percentage_point` for a percent.
+    pub gap_unit: String,
+}
+
+/// What a value is, for checking it against standards.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// Its indicator.
+    pub indicator: IndicatorId,
+    /// Its division.
+    pub district: DistrictId,
+    /// The year its period ends in.
+    pub year: i32,
+    /// Its breakdown's (dimension, member) pairs.
+    pub breakdown: Vec<(String, String)>,
+    /// Its kind (only actual and target values are checked).
+    pub kind: ObservationKind,
+    /// The value in the indicator's unit.
+    pub value: f64,
+    /// How the printed figure is qualified.
+    pub qualifier: Qualifier,
+}
+
+/// The breakdown pairs of `id`, through the loader.
+pub(crate) async fn breakdown_pairs(
+    ctx: &Context<'_>,
+    id: BreakdownId,
+) -> Result<Vec<(String, String)>> {
+    Ok(ctx
+        .load_one(id)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| (m.dimension, m.member))
+        .collect())
+}
+
+/// Checks `s` against every standard of its indicator that covers it, by standard code.
+pub(crate) async fn checks(ctx: &Context<'_>, s: &Subject) -> Result<Vec<StandardCheck>> {
+    if !matches!(s.kind, ObservationKind::Actual | ObservationKind::Target) {
+        return Ok(Vec::new());
+    }
+    let standards = ctx
+        .load_one(StandardsOfIndicator(s.indicator))
+        .await?
+        .unwrap_or_default();
+    if standards.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unit = ctx.load_required(s.indicator).await?.unit;
+    let mut out = Vec::new();
+    for st in standards {
+        // Both were validated on write; a bad stored value is an internal fault.
+        let scope = crate::domain::Breakdown::parse_opt(Some(&st.scope))
+            .map_err(|e| ApiError::Internal(format!("standard {}: {e}", st.code)))
+            .gql()?;
+        let applies = Applicability {
+            scope: scope.pairs(),
+            district: st.district_id,
+            from: st.effective_from,
+            to: st.effective_to,
+        }
+        .covers(s.district.0, s.year, &s.breakdown);
+        if !applies {
+            continue;
+        }
+        let comparator = st
+            .comparator()
+            .map_err(|e| ApiError::Internal(format!("standard {}: {e}", st.code)))
+            .gql()?;
+        let threshold = comparator.zip(st.value);
+        let c = check(threshold, s.value, s.qualifier);
+        out.push(StandardCheck {
+            standard: st.into(),
+            met: c.met,
+            gap: c.gap,
+            gap_unit: unit.difference_unit().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// `meetsStandard`: with a code, that standard's verdict (null when it does not cover the
+/// value); without, false if any covering standard is missed, true if every one is met, null
+/// otherwise (none covers it, or one is undecided).
+pub(crate) fn meets(checks: &[StandardCheck], code: Option<&str>) -> Option<bool> {
+    match code {
+        Some(code) => checks
+            .iter()
+            .find(|c| c.standard.code == code)
+            .and_then(|c| c.met),
+        None => {
+            let decided: Vec<Option<bool>> = checks
+                .iter()
+                .filter(|c| c.standard.value.is_some())
+                .map(|c| c.met)
+                .collect();
+            if decided.contains(&Some(false)) {
+                Some(false)
+            } else if !decided.is_empty() && decided.iter().all(|m| *m == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// `gapToStandard`: with a code, that standard's gap; without, the gap to the one covering
+/// standard with a threshold (null when there are none or several).
+pub(crate) fn gap(checks: &[StandardCheck], code: Option<&str>) -> Option<f64> {
+    match code {
+        Some(code) => checks
+            .iter()
+            .find(|c| c.standard.code == code)
+            .and_then(|c| c.gap),
+        None => {
+            let gaps: Vec<f64> = checks.iter().filter_map(|c| c.gap).collect();
+            match gaps.as_slice() {
+                [g] => Some(*g),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Prefetches what the standard checks of values of `indicators` read: the standards of
+/// those indicators and the indicators (for the gap's unit).
+pub(crate) async fn prefetch_checks(
+    ctx: &Context<'_>,
+    indicators: Vec<IndicatorId>,
+    mode: Mode,
+) -> Result<()> {
+    let loaders = ctx.loaders()?;
+    let keys = indicators
+        .iter()
+        .map(|i| StandardsOfIndicator(*i))
+        .collect();
+    tokio::try_join!(
+        load_if(loaders, mode, true, keys),
+        load_if(loaders, mode, true, indicators),
+    )
+    .gql()?;
+    Ok(())
+}
+
+/// A district whose value misses a standard.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct StandardShortfall {
+    /// The district (resolved through the loader).
+    #[graphql(skip)]
+    pub district_id: DistrictId,
+    /// The value checked (in the indicator's canonical unit).
+    pub value: f64,
+    /// The year of the value.
+    pub year: i32,
+    /// value − threshold (negative for an at-least standard), in the indicator's unit
+    /// (percentage points for a percent).
+    pub gap: f64,
+    /// Unit of `gap`.
+    pub gap_unit: String,
+    /// The observation checked, with its source and quote.
+    pub observation: Observation,
+}
+
+#[ComplexObject]
+impl StandardShortfall {
+    /// The district.
+    async fn district(&self, ctx: &Context<'_>) -> Result<District> {
+        Ok(ctx.load_required(self.district_id).await?.into())
+    }
+}
+
+/// Builds the shortfall rows, prefetching their districts and observations when selected.
+pub(crate) async fn shortfalls(
+    ctx: &Context<'_>,
+    rows: Vec<Shortfall>,
+) -> Result<Vec<StandardShortfall>> {
+    let node = ctx.look_ahead();
+    let districts = rows.iter().map(|r| r.row.observation.district_id).collect();
+    super::district::prefetch(ctx, districts, node.at(SHORTFALL_DISTRICT)).await?;
+    let links: Vec<Links> = rows.iter().map(|r| (&r.row.observation).into()).collect();
+    observation::prefetch(ctx, &links, node.at(SHORTFALL_OBSERVATION), Mode::Direct).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StandardShortfall {
+            district_id: r.row.observation.district_id,
+            value: r.row.observation.value,
+            year: r.row.period.year,
+            gap: r.gap,
+            gap_unit: r.gap_unit.to_string(),
+            observation: r.row.observation.into(),
+        })
+        .collect())
+}
+
+prefetched_fields! {
+    "Standard" {
+        STANDARD_INDICATOR = "indicator",
+        STANDARD_DISTRICT = "district",
+        STANDARD_SOURCE = "source",
+    }
+    "StandardShortfall" {
+        SHORTFALL_DISTRICT = "district",
+        SHORTFALL_OBSERVATION = "observation",
+    }
+}
+
+/// Converts standards, prefetching their indicators, districts and sources when selected.
+pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::Standard>) -> Result<Vec<Standard>> {
+    let node = ctx.look_ahead();
+    let loaders = ctx.loaders()?;
+    let indicators: Vec<IndicatorId> = rows
+        .iter()
+        .filter_map(|s| s.indicator_id.map(IndicatorId))
+        .collect();
+    let districts: Vec<DistrictId> = rows
+        .iter()
+        .filter_map(|s| s.district_id.map(DistrictId))
+        .collect();
+    let sources: Vec<SourceId> = rows.iter().map(|s| s.source_id).collect();
+    tokio::try_join!(
+        load_if(
+            loaders,
+            Mode::Direct,
+            node.wants(STANDARD_INDICATOR),
+            indicators
+        ),
+        load_if(
+            loaders,
+            Mode::Direct,
+            node.wants(STANDARD_DISTRICT),
+            districts
+        ),
+        load_if(loaders, Mode::Direct, node.wants(STANDARD_SOURCE), sources),
+    )
+    .gql()?;
+    Ok(super::all(rows))
+}
