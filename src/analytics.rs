@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::models::*;
-use crate::db::queries::{self, ValueFilter, ValueRow};
+use crate::db::queries::{self, Group, ValueFilter, ValueRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{Breakdown, ObservationKind, Qualifier};
-use crate::stats::aggregate::{distribution, percentile_rank, Distribution};
+use crate::stats::aggregate::{distribution, percentile_rank_sorted, Distribution};
 use crate::stats::change::{change, Gap};
 use crate::stats::ranking::{rank, summary, Order, Summary};
 use crate::stats::select::{preferred, Candidate};
@@ -157,25 +157,77 @@ pub fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> 
         .collect()
 }
 
+/// The preferred value of each group of candidates matching `f` (see [`Group`]), in
+/// observation id order. Without `asOf` the choice is made in SQL (one row per group crosses
+/// the wire); with `asOf` every candidate is loaded, earlier revisions are overlaid, and the
+/// choice is made here, because a correction may have changed a qualifier the rule looks at.
+pub fn chosen(
+    conn: &mut DbConnection,
+    f: &ValueFilter<'_>,
+    group: Group,
+) -> Result<Vec<ValueRow>, AnalyticsError> {
+    if f.as_of.is_none() {
+        return Ok(queries::chosen_values(conn, f, group)?);
+    }
+    type Key = (IndicatorId, DistrictId, Option<i32>);
+    let mut groups: BTreeMap<Key, Vec<ValueRow>> = BTreeMap::new();
+    for r in queries::values(conn, f)? {
+        let year = match group {
+            Group::District => None,
+            Group::DistrictYear => Some(r.period.year),
+            Group::DistrictAtEnds if r.period.year == f.years.0 || r.period.year == f.years.1 => {
+                Some(r.period.year)
+            }
+            Group::DistrictAtEnds => continue,
+        };
+        let o = &r.observation;
+        groups
+            .entry((o.indicator_id, o.district_id, year))
+            .or_default()
+            .push(r);
+    }
+    let mut out: Vec<ValueRow> = groups
+        .into_values()
+        .flat_map(|rows| pick_per_district(rows).into_values())
+        .collect();
+    out.sort_by_key(|r| r.observation.id);
+    Ok(out)
+}
+
 /// A computed ranking.
 pub struct RankingResult {
     /// The indicator.
     pub indicator: Indicator,
     /// Order used.
     pub order: Order,
-    /// (rank, chosen value), rank 1 first.
-    pub entries: Vec<(usize, Entry)>,
+    /// The entries asked for (every ranked district, or those of `districts`, then the page of
+    /// `first` / `after`), rank 1 first.
+    pub entries: Vec<RankedEntry>,
+    /// True when entries asked for follow the last one returned.
+    pub has_next_page: bool,
+    /// How many districts were ranked (all of them, whatever the page).
+    pub ranked_count: usize,
     /// Divisions without a value.
     pub missing: Vec<District>,
     /// Number of division-level districts.
     pub district_count: usize,
-    /// Statistics of the ranked values.
+    /// Statistics of the ranked values (all of them, whatever the page).
     pub stats: Option<Summary>,
-    /// Percentile rank of each entry's value among the ranked values, in entry order (see
-    /// [`percentile_rank`]).
-    pub percentiles: Vec<f64>,
     /// The breakdown ranked.
     pub breakdown: Breakdown,
+}
+
+/// One entry of a ranking.
+pub struct RankedEntry {
+    /// Competition rank among every ranked district, 1 first.
+    pub rank: usize,
+    /// 0-based position in the whole ranking (the cursor of the entry).
+    pub position: usize,
+    /// Percentile rank of the value among every ranked value (see
+    /// [`crate::stats::aggregate::percentile_rank`]).
+    pub percentile: f64,
+    /// The value ranked.
+    pub entry: Entry,
 }
 
 /// A value of a ranking: reported (an observation) or derived from its inputs.
@@ -353,6 +405,12 @@ pub struct RankingQuery<'a> {
     pub latest_on_or_before: bool,
     /// Answer as the warehouse was at this instant.
     pub as_of: Option<&'a str>,
+    /// Return only the entries of these districts (with their rank among all); `None`: all.
+    pub districts: Option<&'a [String]>,
+    /// Return at most this many entries.
+    pub first: Option<usize>,
+    /// Return only entries after this position (0-based) of the whole ranking.
+    pub after: Option<usize>,
     /// Rank districts without a reported value by the value derived from the indicator's
     /// numerator and denominator (actual values only), marked as derived.
     pub include_derived: bool,
@@ -361,7 +419,9 @@ pub struct RankingQuery<'a> {
     pub with_derivations: bool,
 }
 
-/// Ranks the districts. See the GraphQL docs of `ranking`.
+/// Ranks the districts. See the GraphQL docs of `ranking`. Every ranked district counts in the
+/// ranks, statistics, percentiles and coverage; `districts`, `first` and `after` only choose
+/// which entries are returned.
 pub fn ranking(
     conn: &mut DbConnection,
     args: &RankingQuery<'_>,
@@ -374,11 +434,23 @@ pub fn ranking(
         kind,
         latest_on_or_before,
         as_of,
+        districts,
+        first,
+        after,
         include_derived,
         with_derivations,
     } = *args;
     check_year("year", year)?;
     let indicator = resolve_indicator(conn, indicator)?;
+    let wanted: Option<std::collections::HashSet<DistrictId>> = match districts {
+        Some(codes) => Some(
+            resolve_districts(conn, codes)?
+                .iter()
+                .map(|d| d.id)
+                .collect(),
+        ),
+        None => None,
+    };
     let breakdown = resolve_breakdown(conn, wanted_breakdown)?;
     let universe = ranked_universe(conn)?;
     let order = order.unwrap_or_else(|| Order::best_first(indicator.direction));
@@ -388,7 +460,7 @@ pub fn ranking(
         (year, year)
     };
     let rows = match breakdown {
-        Some(breakdown) => queries::values(
+        Some(breakdown) => chosen(
             conn,
             &ValueFilter {
                 indicators: &[indicator.id],
@@ -398,6 +470,7 @@ pub fn ranking(
                 years,
                 as_of,
             },
+            Group::District,
         )?,
         None => Vec::new(),
     };
@@ -411,7 +484,12 @@ pub fn ranking(
     };
     let mut chosen: Vec<Entry> = Vec::new();
     let mut reported: std::collections::HashSet<DistrictId> = std::collections::HashSet::new();
-    for r in pick_per_district(rows)
+    // District id order: ties keep it, as they always have.
+    let by_district: BTreeMap<DistrictId, ValueRow> = rows
+        .into_iter()
+        .map(|r| (r.observation.district_id, r))
+        .collect();
+    for r in by_district
         .into_values()
         .filter(|r| in_universe.contains_key(&r.observation.district_id))
     {
@@ -429,33 +507,42 @@ pub fn ranking(
     }
     let values: Vec<f64> = chosen.iter().map(Entry::value).collect();
     let ranked = rank(&values, order);
-    let mut slots: Vec<Option<Entry>> = chosen.into_iter().map(Some).collect();
-    let entries: Vec<(usize, Entry)> = ranked
-        .iter()
-        .filter_map(|r| {
-            slots
-                .get_mut(r.index)
-                .and_then(Option::take)
-                .map(|row| (r.rank, row))
-        })
-        .collect();
-    let ranked_ids: std::collections::HashSet<DistrictId> =
-        entries.iter().map(|(_, e)| e.district()).collect();
+    let district_of: Vec<DistrictId> = chosen.iter().map(Entry::district).collect();
+    let ranked_ids: std::collections::HashSet<DistrictId> = district_of.iter().copied().collect();
     let missing = universe
         .iter()
         .filter(|d| !ranked_ids.contains(&d.id))
         .cloned()
         .collect();
-    let percentiles = entries
-        .iter()
-        .map(|(_, e)| percentile_rank(&values, e.value()).unwrap_or(50.0))
-        .collect();
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut slots: Vec<Option<Entry>> = chosen.into_iter().map(Some).collect();
+    let start = after.map_or(0, |a| a.saturating_add(1));
+    let mut selected = ranked.iter().enumerate().skip(start).filter(|(_, r)| {
+        wanted
+            .as_ref()
+            .is_none_or(|w| district_of.get(r.index).is_some_and(|d| w.contains(d)))
+    });
+    let limit = first.unwrap_or(usize::MAX);
+    let mut entries = Vec::new();
+    for (position, r) in selected.by_ref().take(limit) {
+        if let Some(entry) = slots.get_mut(r.index).and_then(Option::take) {
+            entries.push(RankedEntry {
+                rank: r.rank,
+                position,
+                percentile: percentile_rank_sorted(&sorted, entry.value()),
+                entry,
+            });
+        }
+    }
+    let has_next_page = selected.next().is_some();
     Ok(RankingResult {
         indicator,
         order,
-        percentiles,
         stats: summary(&values),
         entries,
+        has_next_page,
+        ranked_count: values.len(),
         missing,
         district_count: universe.len(),
         breakdown: wanted_breakdown.clone(),
@@ -504,7 +591,7 @@ pub fn changes(
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let ids: Option<Vec<DistrictId>> = wanted.as_ref().map(|w| w.iter().map(|d| d.id).collect());
     let rows = match breakdown {
-        Some(b) => queries::values(
+        Some(b) => chosen(
             conn,
             &ValueFilter {
                 indicators: &[indicator.id],
@@ -514,19 +601,19 @@ pub fn changes(
                 years: (from, to),
                 as_of,
             },
+            Group::DistrictAtEnds,
         )?,
         None => Vec::new(),
     };
-    let (mut at_from, mut at_to) = (Vec::new(), Vec::new());
+    let (mut at_from, mut at_to) = (BTreeMap::new(), BTreeMap::new());
     for r in rows {
+        let d = r.observation.district_id;
         if r.period.year == from {
-            at_from.push(r);
+            at_from.insert(d, r);
         } else if r.period.year == to {
-            at_to.push(r);
+            at_to.insert(d, r);
         }
     }
-    let at_from = pick_per_district(at_from);
-    let at_to = pick_per_district(at_to);
     let order: Vec<DistrictId> = match &wanted {
         Some(w) => w.iter().map(|d| d.id).collect(),
         None => {
@@ -599,7 +686,7 @@ pub fn compare(
         Some(b) => {
             let d_ids: Vec<DistrictId> = ds.iter().map(|d| d.id).collect();
             let i_ids: Vec<IndicatorId> = is.iter().map(|i| i.id).collect();
-            queries::values(
+            chosen(
                 conn,
                 &ValueFilter {
                     indicators: &i_ids,
@@ -609,23 +696,15 @@ pub fn compare(
                     years,
                     as_of,
                 },
+                Group::District,
             )?
         }
         None => Vec::new(),
     };
-    let mut by_indicator: HashMap<IndicatorId, Vec<ValueRow>> = HashMap::new();
-    for r in rows {
-        by_indicator
-            .entry(r.observation.indicator_id)
-            .or_default()
-            .push(r);
-    }
-    let mut cells = HashMap::new();
-    for (i, rows) in by_indicator {
-        for (d, row) in pick_per_district(rows) {
-            cells.insert((d, i), row);
-        }
-    }
+    let cells = rows
+        .into_iter()
+        .map(|r| ((r.observation.district_id, r.observation.indicator_id), r))
+        .collect();
     Ok(CompareResult {
         districts: ds,
         indicators: is,
@@ -651,7 +730,7 @@ pub fn time_series(
         })?;
     let i = resolve_indicator(conn, indicator)?;
     let rows = match resolve_breakdown(conn, breakdown)? {
-        Some(breakdown) => queries::values(
+        Some(breakdown) => chosen(
             conn,
             &ValueFilter {
                 indicators: &[i.id],
@@ -661,16 +740,15 @@ pub fn time_series(
                 years: (*YEARS.start(), *YEARS.end()),
                 as_of,
             },
+            Group::DistrictYear,
         )?,
         None => Vec::new(),
     };
-    let mut by_year: BTreeMap<i32, Vec<ValueRow>> = BTreeMap::new();
-    for r in rows {
-        by_year.entry(r.period.year).or_default().push(r);
-    }
-    let points = by_year
+    let points = rows
+        .into_iter()
+        .map(|r| (r.period.year, r))
+        .collect::<BTreeMap<_, _>>()
         .into_values()
-        .filter_map(|rows| pick_per_district(rows).into_values().next())
         .collect();
     Ok((d, i, points))
 }
@@ -1002,7 +1080,7 @@ pub fn aggregate(
     };
     let ids: Vec<DistrictId> = universe.iter().map(|d| d.id).collect();
     let rows = match resolve_breakdown(conn, breakdown)? {
-        Some(b) => queries::values(
+        Some(b) => chosen(
             conn,
             &ValueFilter {
                 indicators: &[indicator.id],
@@ -1012,10 +1090,14 @@ pub fn aggregate(
                 years,
                 as_of,
             },
+            Group::District,
         )?,
         None => Vec::new(),
     };
-    let mut chosen = pick_per_district(rows);
+    let mut chosen: BTreeMap<DistrictId, ValueRow> = rows
+        .into_iter()
+        .map(|r| (r.observation.district_id, r))
+        .collect();
     let parents: HashMap<DistrictId, String> = match group_by {
         GroupBy::Parent => queries::all_districts(conn)?
             .into_iter()

@@ -142,6 +142,26 @@ pub struct ServeArgs {
     pub pages: bool,
     #[command(flatten)]
     pub rate: RateArgs,
+    /// Cache anonymous answers in memory, keyed by the request and the data version every
+    /// write bumps, and answer `If-None-Match` on `GET /graphql` with 304 (see the README's
+    /// "Performance").
+    #[arg(long, env = "EDUSTATS_RESPONSE_CACHE", value_enum, default_value_t = Switch::On)]
+    pub response_cache: Switch,
+    /// Most mebibytes of answers the response cache holds (least recently used out first).
+    #[arg(long, env = "EDUSTATS_RESPONSE_CACHE_MB", default_value_t = 64)]
+    pub response_cache_mb: usize,
+}
+
+/// A feature switch.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// Rate limits of `serve` (see the README's "Operating edustats").
@@ -202,6 +222,10 @@ pub struct ConfigFile {
     pub rate_limit_key: Option<u32>,
     /// See `--trusted-proxies`.
     pub trusted_proxies: Option<usize>,
+    /// See `--response-cache`.
+    pub response_cache: Option<Switch>,
+    /// See `--response-cache-mb`.
+    pub response_cache_mb: Option<usize>,
 }
 
 /// A configuration that cannot be used; the server does not start (exit code 2).
@@ -311,6 +335,8 @@ impl ServeArgs {
             rate_limit_address => self.rate.rate_limit_address,
             rate_limit_key => self.rate.rate_limit_key,
             trusted_proxies => self.rate.trusted_proxies,
+            response_cache => self.response_cache,
+            response_cache_mb => self.response_cache_mb,
         }
         if let Some(seeds) = file.seeds {
             if !given(matches, "seeds") {
@@ -355,6 +381,12 @@ impl ServeArgs {
         if self.limits.max_exports == 0 {
             return bad("max_exports", "must be at least 1".into());
         }
+        if self.response_cache == Switch::On && self.response_cache_mb == 0 {
+            return bad(
+                "response_cache_mb",
+                "must be at least 1 (turn the cache off with response_cache = \"off\")".into(),
+            );
+        }
         if let Err(message) = cors_origins(&self.cors_origins) {
             return bad("cors_origins", message);
         }
@@ -389,6 +421,8 @@ impl ServeArgs {
             rate_limit_address: Some(self.rate.rate_limit_address),
             rate_limit_key: Some(self.rate.rate_limit_key),
             trusted_proxies: Some(self.rate.trusted_proxies),
+            response_cache: Some(self.response_cache),
+            response_cache_mb: Some(self.response_cache_mb),
         }
     }
 
@@ -408,6 +442,12 @@ impl ServeArgs {
                 per_key_per_minute: self.rate.rate_limit_key,
                 trusted_proxies: self.rate.trusted_proxies,
             },
+            response_cache: (self.response_cache == Switch::On).then(|| {
+                crate::cache::CacheLimits {
+                    bytes: self.response_cache_mb.saturating_mul(1024 * 1024),
+                    ..crate::cache::CacheLimits::default()
+                }
+            }),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Bulk export of observations as CSV, for third-party tools. The columns start with the seed /
 //! import format (so an exported file re-imports as a no-op) and add labels and normalised
-//! values. Rows are read in pages of [`PAGE`] by keyset pagination and written as they come, so
-//! memory does not grow with the number of rows.
+//! values. Rows are read in pages of [`PAGE`] by keyset pagination (`id > last id`, no OFFSET and
+//! no count per page) and written as they come, so memory does not grow with the number of rows
+//! and each page costs the same wherever it is in the export.
 //!
 //! Connections: the server's export ([`write_csv`] over a [`Db`]) checks a connection out of the
 //! pool for each page and returns it before writing the page, so a client that stops reading
@@ -161,10 +162,7 @@ pub fn write_csv<R: Reads + ?Sized, W: Write>(
     let mut after = None;
     let mut count = 0;
     loop {
-        let page = src.read(|conn| {
-            let (page, _) = queries::observations_page(conn, q, after, PAGE)?;
-            Ok(page)
-        })?;
+        let page = src.read(|conn| queries::observations_after(conn, q, after, PAGE))?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         if !page.iter().all(|o| labels.knows(o)) {

@@ -36,6 +36,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 
 use crate::analytics::FilterCodes;
+use crate::cache::{self, CacheLimits, ResponseCache};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::graphql::limits::{InputLimits, ReadOnlyRequest, METHOD_NOT_ALLOWED};
@@ -118,9 +119,13 @@ pub struct Options {
     pub pages: bool,
     /// Rate limits.
     pub rate: RateLimits,
+    /// The response cache and GET ETags (see [`crate::cache`]); `None`: off.
+    pub response_cache: Option<CacheLimits>,
 }
 
 impl Default for Options {
+    /// The cache is off for an embedded router (tests, library users): `serve` turns it on by
+    /// default (see [`crate::config::ServeArgs`]).
     fn default() -> Self {
         Options {
             limits: Limits::default(),
@@ -128,6 +133,7 @@ impl Default for Options {
             introspection: true,
             pages: true,
             rate: RateLimits::default(),
+            response_cache: None,
         }
     }
 }
@@ -242,6 +248,8 @@ struct AppState {
     /// most one of them at a time uses a database connection; a flood of probes queues here
     /// instead of taking the pool from queries.
     probes: Arc<tokio::sync::Semaphore>,
+    /// The response cache, when on.
+    cache: Option<Arc<ResponseCache>>,
 }
 
 /// Builds the router over a database handle, with the default options.
@@ -281,6 +289,9 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
             options.limits.max_exports.max(1),
         )),
         probes: Arc::new(tokio::sync::Semaphore::new(1)),
+        cache: options
+            .response_cache
+            .map(|l| Arc::new(ResponseCache::new(l))),
     };
     // Only the embedded pages and assets are compressed: GraphQL answers are small, and the
     // CSV export streams as it is written.
@@ -461,6 +472,107 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     })
 }
 
+/// What the response cache says of a request (see [`crate::cache`]).
+enum Cached {
+    /// Not consulted: the cache is off, the request has a key or is a batch, or the version
+    /// could not be read (the request then runs and reports its own error).
+    Bypass,
+    /// The answer, stored under this key.
+    Hit(Bytes, cache::Key),
+    /// Not stored yet; the answer goes under this key if it is a clean query answer.
+    Miss(cache::Key),
+}
+
+impl Cached {
+    fn label(&self) -> &'static str {
+        match self {
+            Cached::Bypass => "bypass",
+            Cached::Hit(..) => "hit",
+            Cached::Miss(_) => "miss",
+        }
+    }
+
+    fn key(&self) -> Option<&cache::Key> {
+        match self {
+            Cached::Bypass => None,
+            Cached::Hit(_, k) | Cached::Miss(k) => Some(k),
+        }
+    }
+}
+
+/// Looks an anonymous request up in the cache: one statement (the data version), on the
+/// blocking pool like every other.
+async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Request) -> Cached {
+    let Some(store) = &state.cache else {
+        return Cached::Bypass;
+    };
+    if headers.contains_key(AUTHORIZATION) || r.query.is_empty() {
+        return Cached::Bypass;
+    }
+    let version = state
+        .db
+        .run(|c| crate::db::queries::data_version(c).map_err(crate::db::DbError::Query))
+        .await;
+    let version = match version {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(error = %e, "data version not read; the request runs uncached");
+            return Cached::Bypass;
+        }
+    };
+    let key = cache::key(version, r);
+    match store.get(&key) {
+        Some(body) => Cached::Hit(body, key),
+        None => Cached::Miss(key),
+    }
+}
+
+/// An answer from its serialized body (what a hit sends, and what a miss stores and sends).
+fn json_answer(body: Bytes, cached: &'static str) -> Response {
+    let mut res = Response::new(Body::from(body));
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/graphql-response+json"),
+    );
+    h.insert(cache::HEADER, HeaderValue::from_static(cached));
+    res
+}
+
+/// Stores a clean answer of a query under `key` and sends it; anything else is sent as is.
+fn answer(
+    state: &AppState,
+    cached: &Cached,
+    query: Option<(String, Option<String>)>,
+    response: async_graphql::BatchResponse,
+) -> Response {
+    if let (Some(store), Cached::Miss(key), Some((query, operation))) =
+        (&state.cache, cached, query)
+    {
+        if response.is_ok() && cache::is_query(&query, operation.as_deref()) {
+            if let Ok(body) = serde_json::to_vec(&response) {
+                let body = Bytes::from(body);
+                store.put(*key, body.clone());
+                return json_answer(body, "miss");
+            }
+        }
+    }
+    let mut res = GraphQLResponse::from(response).into_response();
+    res.headers_mut()
+        .insert(cache::HEADER, HeaderValue::from_static(cached.label()));
+    res
+}
+
+/// The query text and operation name a miss needs to decide whether its answer is stored.
+fn query_of(cached: &Cached, batch: &BatchRequest) -> Option<(String, Option<String>)> {
+    match (cached, batch) {
+        (Cached::Miss(_), BatchRequest::Single(r)) => {
+            Some((r.query.clone(), r.operation_name.clone()))
+        }
+        _ => None,
+    }
+}
+
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let limits = state.limits;
@@ -499,13 +611,25 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             )));
         }
     }
+    let cached = match &batch {
+        BatchRequest::Single(r) => consult(&state, &headers, r).await,
+        BatchRequest::Batch(_) => Cached::Bypass,
+    };
+    if let (Cached::Hit(body, _), BatchRequest::Single(r)) = (&cached, &batch) {
+        let op = state.metrics.operation_label(r.operation_name.as_deref());
+        state
+            .metrics
+            .graphql_answered(&op, "OK", started.elapsed(), Some(0));
+        return json_answer(body.clone(), "hit");
+    }
+    let query = query_of(&cached, &batch);
     // The token is only checked by guarded fields (reads stay open).
     let token = bearer(&headers);
     let (batch, counted) = attach_all(&state, batch, token, false);
     match tokio::time::timeout(limits.request_timeout, state.schema.execute_batch(batch)).await {
         Ok(response) => {
             record(&state.metrics, &counted, &response, started.elapsed());
-            GraphQLResponse::from(response).into_response()
+            answer(&state, &cached, query, response)
         }
         // Dropping the execution stops it at its next await; a statement already running on
         // the blocking pool finishes (PostgreSQL's statement_timeout bounds it) and its result
@@ -636,12 +760,39 @@ async fn graphql_get(
             return graphql_error(e);
         }
     };
-    let (batch, counted) = attach_all(
-        &state,
-        BatchRequest::Single(request),
-        bearer(&headers),
-        true,
-    );
+    let cached = consult(&state, &headers, &request).await;
+    let etag = cached.key().map(cache::etag);
+    let not_modified = match (&etag, headers.get(axum::http::header::IF_NONE_MATCH)) {
+        (Some(tag), Some(inm)) => inm.to_str().is_ok_and(|inm| cache::matches(inm, tag)),
+        _ => false,
+    };
+    if not_modified || matches!(cached, Cached::Hit(..)) {
+        let op = state
+            .metrics
+            .operation_label(request.operation_name.as_deref());
+        state
+            .metrics
+            .graphql_answered(&op, "OK", started.elapsed(), Some(0));
+        // A matching If-None-Match is answered from the version and the request alone.
+        let mut res = match &cached {
+            Cached::Hit(body, _) if !not_modified => json_answer(body.clone(), "hit"),
+            _ => {
+                let mut res = StatusCode::NOT_MODIFIED.into_response();
+                res.headers_mut()
+                    .insert(cache::HEADER, HeaderValue::from_static(cached.label()));
+                res
+            }
+        };
+        if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+            res.headers_mut().insert(axum::http::header::ETAG, tag);
+        }
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(GET_CACHE_CONTROL));
+        return res;
+    }
+    let batch = BatchRequest::Single(request);
+    let query = query_of(&cached, &batch);
+    let (batch, counted) = attach_all(&state, batch, bearer(&headers), true);
     let limit = state.limits.request_timeout;
     let response = match tokio::time::timeout(limit, state.schema.execute_batch(batch)).await {
         Ok(r) => r,
@@ -665,7 +816,12 @@ async fn graphql_get(
         }
         async_graphql::BatchResponse::Batch(_) => (false, false),
     };
-    let mut res = GraphQLResponse::from(response).into_response();
+    let mut res = answer(&state, &cached, query, response);
+    if ok {
+        if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+            res.headers_mut().insert(axum::http::header::ETAG, tag);
+        }
+    }
     if write_on_get {
         *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         res.headers_mut()

@@ -11,6 +11,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;

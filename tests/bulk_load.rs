@@ -321,14 +321,16 @@ fn the_seed_load_stores_the_findings_of_a_full_run() {
     assert_eq!(stored, full_findings(&mut conn));
 }
 
+/// A named write of the sequence below.
+type Step<'a> = (&'a str, Box<dyn Fn(&mut DbConnection)>);
+
 #[test]
 fn incremental_findings_equal_a_full_recomputation_after_a_sequence_of_writes() {
     let app = TestApp::synthetic();
     let mut conn = app.db.get().unwrap();
     let initial = stored_findings(&mut conn);
     assert_eq!(initial, full_findings(&mut conn));
-    type Step = Box<dyn Fn(&mut DbConnection)>;
-    let steps: Vec<(&str, Step)> = vec![
+    let steps: Vec<Step<'_>> = vec![
         (
             "import a report with a total and a stage part",
             Box::new(|conn| {

@@ -256,6 +256,14 @@ diesel::joinable!(breakdown_members -> breakdowns (breakdown_id));
 diesel::joinable!(breakdown_members -> dimension_members (member_id));
 diesel::joinable!(sources -> districts (district_id));
 diesel::joinable!(observations -> districts (district_id));
+diesel::table! {
+    /// The one-row data version every write of figures bumps.
+    data_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(observations -> indicators (indicator_id));
 diesel::joinable!(observations -> breakdowns (breakdown_id));
 diesel::joinable!(observations -> periods (period_id));
@@ -287,5 +295,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     drafts,
     draft_items,
+    data_version,
     standards,
 );

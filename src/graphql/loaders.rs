@@ -284,7 +284,7 @@ impl Loader<LatestValues> for DbLoader {
                 let mut out: HashMap<LatestValues, Self::Value> =
                     keys.iter().map(|k| (*k, Vec::new())).collect();
                 for ((breakdown, kind, on_or_before), indicators) in groups {
-                    let rows = queries::values(
+                    let rows = queries::chosen_values(
                         c,
                         &queries::ValueFilter {
                             indicators: &indicators,
@@ -294,6 +294,7 @@ impl Loader<LatestValues> for DbLoader {
                             years: (*analytics::YEARS.start(), on_or_before),
                             as_of: None,
                         },
+                        queries::Group::District,
                     )?;
                     let mut by_indicator: HashMap<IndicatorId, Vec<queries::ValueRow>> =
                         HashMap::new();
@@ -310,10 +311,10 @@ impl Loader<LatestValues> for DbLoader {
                             kind,
                             on_or_before,
                         };
-                        out.insert(
-                            key,
-                            analytics::pick_per_district(rows).into_values().collect(),
-                        );
+                        // One row per district already; district order as before.
+                        let mut rows = rows;
+                        rows.sort_by_key(|r| r.observation.district_id);
+                        out.insert(key, rows);
                     }
                 }
                 Ok(out)

@@ -133,6 +133,10 @@ impl QueryRoot {
     /// wins, then an exact figure over a qualified one, then the first loaded. With
     /// `latestOnOrBefore`, each district's latest value in or before `year` is used and each
     /// entry says which year.
+    ///
+    /// `districts`, `first` and `after` choose which entries are returned, not what is ranked:
+    /// ranks, percentiles, `stats`, `rankedCount`, `coverage` and `missing` always cover every
+    /// district and county.
     // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
@@ -153,9 +157,30 @@ impl QueryRoot {
             desc = "Also rank districts with no reported value by the value derived from the indicator's numerator and denominator (actual values of a share only); such entries say `derived: true`, have no `observation`, and carry their `inputs`."
         )]
         include_derived: bool,
+        #[graphql(
+            desc = "Return only the entries of these districts, each with its rank among all (a district without a value is in `missing`). Unknown codes are NOT_FOUND."
+        )]
+        districts: Option<Vec<String>>,
+        #[graphql(desc = "Return at most this many entries (0 or more; all when omitted).")]
+        first: Option<i32>,
+        #[graphql(
+            desc = "Return the entries after this cursor (`RankingEntry.cursor`, `Ranking.pageInfo.endCursor`)."
+        )]
+        after: Option<String>,
     ) -> Result<Ranking> {
         let as_of = as_of.map(format_utc);
         let breakdown = breakdown_arg(breakdown)?;
+        let first = match first {
+            Some(n) => Some(usize::try_from(n).map_err(|_| {
+                ApiError::BadInput(format!("first must be 0 or more, got {n}")).into_graphql()
+            })?),
+            None => None,
+        };
+        let after = after
+            .as_deref()
+            .map(ranking::decode_cursor)
+            .transpose()
+            .map_err(ApiError::into_graphql)?;
         let with_derivations = ranking::wants_derivations(&ctx.look_ahead());
         let r = ctx.run(move |c| {
             let q = analytics::RankingQuery {
@@ -166,6 +191,9 @@ impl QueryRoot {
                 kind,
                 latest_on_or_before,
                 as_of: as_of.as_deref(),
+                districts: districts.as_deref(),
+                first,
+                after,
                 include_derived,
                 with_derivations,
             };

@@ -5,6 +5,7 @@
 
 use async_graphql::{ComplexObject, Context, Lookahead, Result, SimpleObject};
 
+use super::connection::PageInfo;
 use super::context::ContextExt;
 use super::enums::SortOrder;
 use super::observation::{self, Links};
@@ -14,6 +15,7 @@ use super::{district, District, Indicator, Observation};
 use crate::analytics::{Entry, RankingResult};
 use crate::db::models::DistrictId;
 use crate::domain::{ObservationKind, Qualifier};
+use crate::error::ApiError;
 use crate::stats::derived::agreement;
 use crate::stats::ranking::Summary;
 
@@ -76,6 +78,8 @@ pub struct RankingEntry {
     /// same district and period: the value they give, and whether it agrees with the printed
     /// one within the printed figure's rounding. Null otherwise.
     pub derivation: Option<Derivation>,
+    /// Opaque cursor: pass it as `after` for the entries that follow this one.
+    pub cursor: String,
 }
 
 /// A reported share against the value derived from its inputs.
@@ -136,17 +140,20 @@ pub struct Ranking {
     pub year: i32,
     /// The order used: by default best first according to the indicator's direction.
     pub order: SortOrder,
-    /// Ranked districts, rank 1 first.
+    /// Ranked districts, rank 1 first: all of them, or those asked for with `districts`, then
+    /// the page `first` / `after` selects.
     pub entries: Vec<RankingEntry>,
+    /// Pagination state of `entries`.
+    pub page_info: PageInfo,
     /// District- and county-level divisions with no value.
     pub missing: Vec<District>,
-    /// How many divisions were ranked.
+    /// How many divisions were ranked (all of them, whatever the page).
     pub ranked_count: i32,
     /// How many district- and county-level divisions exist (38).
     pub district_count: i32,
     /// "2 of 38": ranked out of existing divisions.
     pub coverage: String,
-    /// Statistics of the ranked values; null when nothing was ranked.
+    /// Statistics of every ranked value (whatever the page); null when nothing was ranked.
     pub stats: Option<SummaryStats>,
 }
 
@@ -169,6 +176,23 @@ prefetched_fields! {
     }
 }
 
+fn encode_cursor(position: usize) -> String {
+    format!("rank:{position}")
+}
+
+/// The position an `after` cursor of a ranking stands for; anything but a cursor this API made
+/// is `BAD_USER_INPUT`.
+pub(crate) fn decode_cursor(cursor: &str) -> Result<usize, ApiError> {
+    cursor
+        .strip_prefix("rank:")
+        .and_then(|n| n.parse::<usize>().ok())
+        .ok_or_else(|| {
+            ApiError::BadInput(format!(
+                "invalid cursor {cursor:?}: pass a RankingEntry.cursor or pageInfo.endCursor of a ranking"
+            ))
+        })
+}
+
 /// Whether the selection of `ranking` asks for the derivation of reported entries (the
 /// ranking then loads the inputs).
 pub(crate) fn wants_derivations(node: &Lookahead<'_>) -> bool {
@@ -180,13 +204,13 @@ impl Ranking {
     /// observations, inputs and standards when selected.
     pub(crate) async fn build(ctx: &Context<'_>, year: i32, r: RankingResult) -> Result<Ranking> {
         let entries = ctx.look_ahead().at(ENTRIES);
-        let districts = r.entries.iter().map(|(_, e)| e.district());
+        let districts = r.entries.iter().map(|e| e.entry.district());
         district::prefetch(ctx, districts.collect(), entries.at(ENTRY_DISTRICT)).await?;
         let mut chosen: Vec<Links> = Vec::new();
         let mut inputs: Vec<Links> = Vec::new();
         let mut derivation_inputs: Vec<Links> = Vec::new();
-        for (_, e) in &r.entries {
-            match e {
+        for e in &r.entries {
+            match &e.entry {
                 Entry::Reported { row, derived } => {
                     chosen.push((&row.observation).into());
                     if let Some(d) = derived {
@@ -217,17 +241,16 @@ impl Ranking {
         if standards && !r.entries.is_empty() {
             standard::prefetch_checks(ctx, vec![r.indicator.id], Mode::Direct).await?;
         }
-        let ranked_count = r.entries.len() as i32;
+        let ranked_count = r.ranked_count as i32;
         let indicator_id = r.indicator.id;
         let breakdown: Vec<(String, String)> = r.breakdown.pairs().to_vec();
-        Ok(Ranking {
-            year,
-            order: r.order.into(),
-            entries: r
-                .entries
-                .into_iter()
-                .zip(r.percentiles)
-                .map(|((rank, e), percentile)| {
+        let entries: Vec<RankingEntry> = r
+            .entries
+            .into_iter()
+            .map(|ranked| {
+                let (rank, percentile, e) = (ranked.rank, ranked.percentile, ranked.entry);
+                let cursor = encode_cursor(ranked.position);
+                {
                     let (kind, qualifier) = match &e {
                         Entry::Reported { row, .. } => {
                             (row.observation.kind, row.observation.qualifier)
@@ -288,9 +311,22 @@ impl Ranking {
                         derived,
                         inputs,
                         derivation,
+                        cursor,
                     }
-                })
-                .collect(),
+                }
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: r.has_next_page,
+            has_previous_page: false,
+            start_cursor: entries.first().map(|e| e.cursor.clone()),
+            end_cursor: entries.last().map(|e| e.cursor.clone()),
+        };
+        Ok(Ranking {
+            year,
+            order: r.order.into(),
+            entries,
+            page_info,
             missing: super::all(r.missing),
             ranked_count,
             district_count: r.district_count as i32,

@@ -237,6 +237,8 @@ pub fn finish(
         None => audit.detail.to_string(),
     };
     crate::auth::audit(conn, actor.name, audit.action, &detail, audit.rows)?;
+    // Cached answers and ETags are keyed by the version: it changes in the same transaction.
+    crate::db::queries::bump_data_version(conn)?;
     Ok(super::check::refresh_touched(conn, touched)?.findings)
 }
 

@@ -294,7 +294,7 @@ fn catalogue(
                 max_value: i.max,
                 numerator: None,
                 denominator: None,
-                // Headcounts, counts and money add up across districts; rates and ratios not.
+                // A SYNTHETIC headcount adds up across districts; a rate does not.
                 additive: i32::from(i.profile.unit().is_additive()),
             })
             .execute(conn)?;
@@ -498,5 +498,7 @@ fn write(conn: &mut DbConnection, params: &Params) -> Result<Summary, SynthError
         ),
         summary.observations,
     )?;
+    // A write like any other: cached answers keyed by the old version are not served again.
+    crate::db::queries::bump_data_version(conn)?;
     Ok(summary)
 }

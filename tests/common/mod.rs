@@ -38,7 +38,7 @@ pub struct TestApp {
     pub db: Db,
     /// The database URL (for child processes).
     pub url: String,
-    router: axum::Router,
+    pub router: axum::Router,
     _guard: Guard,
 }
 
@@ -166,6 +166,12 @@ impl TestApp {
     /// The same database behind a router with other limits.
     pub fn with_limits(mut self, limits: edustats::http::Limits) -> TestApp {
         self.router = edustats::http::router_with(self.db.clone(), limits);
+        self
+    }
+
+    /// The same database behind a router with other options.
+    pub fn with_options(mut self, options: edustats::http::Options) -> TestApp {
+        self.router = edustats::http::router_with_options(self.db.clone(), options);
         self
     }
 
@@ -335,4 +341,135 @@ pub fn add_synthetic(db: &Db, n: usize) {
         Ok(())
     })
     .expect("insert synthetic rows");
+}
+
+/// Adds a SYNTHETIC scale set for statement-count and pagination tests (in the test's own
+/// temporary database; invented values, never real figures): a parent division `SYNTHETIC`,
+/// `districts` districts `SYN0001`… under it, and one actual total of `indicator` per district
+/// and year for `years` years from 2001, from source `SYNTHETIC-scale-a`. Every fifth district
+/// also has an approximate figure for the same year from a later source (`SYNTHETIC-scale-b`),
+/// so the choice among reports is exercised. Deterministic. Bumps the data version, as every
+/// write does.
+pub fn add_synthetic_scale(db: &Db, indicator: &str, districts: usize, years: usize) {
+    use edustats::db::schema::{
+        breakdowns as b, districts as d, indicators as i, observations as o, periods as p,
+        sources as s,
+    };
+    let mut conn = db.get().expect("connection");
+    let now = edustats::db::now_utc();
+    conn.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(d::table)
+            .values((
+                d::code.eq("SYNTHETIC"),
+                d::level.eq("municipality"),
+                d::name_zh.eq("SYNTHETIC 省级"),
+                d::name_en.eq("SYNTHETIC province-level division"),
+            ))
+            .execute(c)?;
+        let parent: i32 = d::table
+            .filter(d::code.eq("SYNTHETIC"))
+            .select(d::id)
+            .first(c)?;
+        let rows: Vec<_> = (1..=districts)
+            .map(|n| {
+                (
+                    d::code.eq(format!("SYN{n:04}")),
+                    d::parent_id.eq(Some(parent)),
+                    d::level.eq("district"),
+                    d::name_zh.eq(format!("SYNTHETIC 区 {n:04}")),
+                    d::name_en.eq(format!("SYNTHETIC district {n:04}")),
+                )
+            })
+            .collect();
+        // Multi-row inserts are compiled per backend (diesel's MultiConnection has none).
+        for chunk in rows.chunks(500) {
+            edustats::per_backend!(&mut **c, pc => diesel::insert_into(d::table).values(chunk).execute(pc))?;
+        }
+        let ids: Vec<i32> = d::table
+            .filter(d::code.like("SYN0%"))
+            .order(d::code)
+            .select(d::id)
+            .load(c)?;
+        let mut sources = Vec::new();
+        for (code, published) in [("SYNTHETIC-scale-a", "2001-01-01"), ("SYNTHETIC-scale-b", "2002-01-01")] {
+            diesel::insert_into(s::table)
+                .values((
+                    s::code.eq(code),
+                    s::title_zh.eq("SYNTHETIC 合成数据（非真实）"),
+                    s::title_en.eq("SYNTHETIC scale test data (not real)"),
+                    s::issuer.eq("SYNTHETIC"),
+                    s::district_id.eq(parent),
+                    s::published_on.eq(Some(published)),
+                    s::kind.eq("self_evaluation"),
+                    s::body.eq("SYNTHETIC"),
+                    s::created_at.eq(&now),
+                ))
+                .execute(c)?;
+            sources.push(s::table.filter(s::code.eq(code)).select(s::id).first::<i32>(c)?);
+        }
+        let mut periods = Vec::new();
+        for y in 2001..2001 + years as i32 {
+            let existing: Option<i32> = p::table
+                .filter(p::code.eq(y.to_string()))
+                .select(p::id)
+                .first(c)
+                .optional()?;
+            let id = match existing {
+                Some(id) => id,
+                None => {
+                    diesel::insert_into(p::table)
+                        .values((
+                            p::code.eq(y.to_string()),
+                            p::kind.eq("year"),
+                            p::start_date.eq(format!("{y}-01-01")),
+                            p::end_date.eq(format!("{y}-12-31")),
+                            p::year.eq(y),
+                        ))
+                        .execute(c)?;
+                    p::table.filter(p::code.eq(y.to_string())).select(p::id).first(c)?
+                }
+            };
+            periods.push((y, id));
+        }
+        let indicator: i32 = i::table.filter(i::code.eq(indicator)).select(i::id).first(c)?;
+        let total: i32 = b::table.filter(b::code.eq("")).select(b::id).first(c)?;
+        let mut obs = Vec::new();
+        for (n, district) in ids.iter().enumerate() {
+            for (y, period) in &periods {
+                let mut add = |source: i32, qualifier: &str, value: f64, tag: &str| {
+                    obs.push((
+                        o::key.eq(format!("SYNTHETIC-{tag}-{n:04}-{y}")),
+                        o::district_id.eq(*district),
+                        o::indicator_id.eq(indicator),
+                        o::period_id.eq(*period),
+                        o::breakdown_id.eq(total),
+                        o::kind.eq("actual"),
+                        o::value.eq(value),
+                        o::value_text.eq(value.to_string()),
+                        o::reported_unit.eq("人"),
+                        o::qualifier.eq(qualifier.to_string()),
+                        o::source_id.eq(source),
+                        o::quote.eq("SYNTHETIC"),
+                        o::quote_start.eq(0),
+                        o::quote_end.eq(9),
+                        o::created_at.eq(now.clone()),
+                        o::recorded_at.eq(now.clone()),
+                        o::recorded_by.eq("SYNTHETIC"),
+                    ));
+                };
+                // Ties on purpose: values repeat every 97 districts.
+                let value = ((n % 97) * 13 + (*y as usize % 7)) as f64;
+                add(sources[0], "exact", value, "a");
+                if n % 5 == 0 {
+                    add(sources[1], "approximate", value + 0.5, "b");
+                }
+            }
+        }
+        for chunk in obs.chunks(1000) {
+            edustats::per_backend!(&mut **c, pc => diesel::insert_into(o::table).values(chunk).execute(pc))?;
+        }
+        edustats::db::queries::bump_data_version(c)?;
+        Ok(())
+    })
+    .expect("insert the SYNTHETIC scale set");
 }

@@ -4,8 +4,10 @@
 
 use diesel::prelude::*;
 
+mod choice;
 mod observation_queries;
 
+pub use choice::{chosen_values, Group};
 pub use observation_queries::*;
 
 use super::conn::{DbConnection, MultiBackend};
@@ -398,6 +400,24 @@ pub fn observations_by_findings(
         .order((finding_observations::finding_id, observations::id))
         .load(conn)?;
     Ok(rows.into_iter().map(|(f, o)| (FindingId(f), o)).collect())
+}
+
+/// The data version (see the `data_version` migration): what the response cache and the GET
+/// ETags are keyed by. One statement reading one row.
+pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
+    data_version::table
+        .select(data_version::version)
+        .first(conn)
+}
+
+/// Bumps the data version. Called by every write of figures, inside its transaction, so that a
+/// cached answer is never served after the write commits. A bulk loader writing outside
+/// [`crate::ingest::write`] must call it too.
+pub fn bump_data_version(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::update(data_version::table)
+        .set(data_version::version.eq(data_version::version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Every standard, or those of `indicators`, by code. One statement.

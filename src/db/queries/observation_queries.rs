@@ -71,6 +71,18 @@ pub fn observations_page(
     limit: i64,
 ) -> QueryResult<(Vec<Observation>, i64)> {
     let total: i64 = filtered(q).count().get_result(conn)?;
+    Ok((observations_after(conn, q, after, limit)?, total))
+}
+
+/// One page of observations in id order, after `after`, without the total: what the CSV export
+/// reads (a count per page would scan every matching row again for each page). One statement
+/// (two with `asOf` when a row was corrected since).
+pub fn observations_after(
+    conn: &mut DbConnection,
+    q: &ObservationQuery,
+    after: Option<ObservationId>,
+    limit: i64,
+) -> QueryResult<Vec<Observation>> {
     let mut page = filtered(q)
         .select(Observation::as_select())
         .order(observations::id.asc())
@@ -82,7 +94,7 @@ pub fn observations_page(
     if let Some(t) = &q.as_of {
         overlay_as_of(conn, &mut rows, t)?;
     }
-    Ok((rows, total))
+    Ok(rows)
 }
 
 /// Replaces, in `rows`, the content of observations corrected after `as_of` with the revision
