@@ -466,7 +466,9 @@ fn cmd_import(
     };
     // A CSV file is streamed a chunk at a time (large files); a JSON bundle is read whole.
     let report = if file.extension().is_some_and(|e| e == "csv") {
-        ingest::import::import_csv(&mut conn, file, opts)
+        ingest::bulk::with_load_settings(&mut conn, false, |conn| {
+            ingest::import::import_csv(conn, file, opts)
+        })
     } else {
         ingest::read::import_file(file)
             .and_then(|input| ingest::import::import(&mut conn, &input, opts))
