@@ -119,6 +119,11 @@ pub struct ServeArgs {
     pub check_config: bool,
     #[command(flatten)]
     pub db: DbArgs,
+    /// PostgreSQL streaming replica of `--database-url` that serves the reads: GraphQL
+    /// documents without a mutation and the CSV export. Writes, migrations and mutations stay
+    /// on the primary. Unset: everything goes to the primary.
+    #[arg(long, env = "EDUSTATS_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "EDUSTATS_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: String,
@@ -186,6 +191,8 @@ pub struct RateArgs {
 pub struct ConfigFile {
     /// See `--database-url`.
     pub database_url: Option<String>,
+    /// See `--read-database-url`.
+    pub read_database_url: Option<String>,
     /// See `--pool-size`.
     pub pool_size: Option<u32>,
     /// See `--pool-timeout-ms`.
@@ -343,6 +350,11 @@ impl ServeArgs {
                 self.seeds = Some(seeds);
             }
         }
+        if let Some(url) = file.read_database_url {
+            if !given(matches, "read_database_url") {
+                self.read_database_url = Some(url);
+            }
+        }
         self.validate()?;
         Ok(self)
     }
@@ -350,8 +362,23 @@ impl ServeArgs {
     /// Range and form checks that the types alone do not make.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &'static str, message: String| Err(ConfigError::Invalid { key, message });
-        if let Err(e) = crate::db::DatabaseUrl::parse(&self.db.database_url) {
-            return bad("database_url", e.to_string());
+        let primary = match crate::db::DatabaseUrl::parse(&self.db.database_url) {
+            Ok(u) => u,
+            Err(e) => return bad("database_url", e.to_string()),
+        };
+        if let Some(raw) = &self.read_database_url {
+            match crate::db::DatabaseUrl::parse(raw) {
+                Err(e) => return bad("read_database_url", e.to_string()),
+                Ok(u) => {
+                    let pg = crate::db::Backend::Postgres;
+                    if u.backend() != pg || primary.backend() != pg {
+                        return bad(
+                            "read_database_url",
+                            "a read replica needs PostgreSQL for both `database_url` and `read_database_url` (SQLite has no replicas)".into(),
+                        );
+                    }
+                }
+            }
         }
         if self.db.pool_size == 0 {
             return bad("pool_size", "must be at least 1".into());
@@ -403,6 +430,7 @@ impl ServeArgs {
             .unwrap_or_else(|_| self.db.database_url.clone());
         ConfigFile {
             database_url: Some(url),
+            read_database_url: self.read_database_url.as_deref().map(redact_password),
             pool_size: Some(self.db.pool_size),
             pool_timeout_ms: Some(self.db.pool_timeout_ms),
             addr: Some(self.addr.clone()),

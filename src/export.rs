@@ -90,12 +90,13 @@ impl Reads for DbConnection {
 }
 
 impl Reads for Db {
-    /// The connection goes back to the pool when the read returns, before anything is written.
+    /// The connection (the read replica's when there is one) goes back to the pool when the
+    /// read returns, before anything is written.
     fn read<T>(
         &mut self,
         f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
     ) -> Result<T, ExportError> {
-        let mut conn = self.get()?;
+        let mut conn = self.get_read()?;
         Ok(f(&mut conn)?)
     }
 }

@@ -501,7 +501,9 @@ impl Cached {
 }
 
 /// Looks an anonymous request up in the cache: one statement (the data version), on the
-/// blocking pool like every other.
+/// blocking pool like every other. The version is read where reads go (the replica, when there
+/// is one): only a document without a mutation is ever stored, and its answer comes from there,
+/// so the key never runs ahead of the data it names.
 async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Request) -> Cached {
     let Some(store) = &state.cache else {
         return Cached::Bypass;
@@ -511,7 +513,7 @@ async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Reque
     }
     let version = state
         .db
-        .run(|c| crate::db::queries::data_version(c).map_err(crate::db::DbError::Query))
+        .run_read(|c| crate::db::queries::data_version(c).map_err(crate::db::DbError::Query))
         .await;
     let version = match version {
         Ok(v) => v,

@@ -342,7 +342,14 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
     init_logging(args.log_format);
     let mut pool = args.db.pool();
     pool.statement_timeout = args.limits.statement_timeout();
-    let handle = connect_with(&args.db, pool)?;
+    let mut handle = connect_with(&args.db, pool)?;
+    if let Some(url) = &args.read_database_url {
+        handle = handle.with_read_replica(url, pool)?;
+        tracing::info!(
+            replica = handle.replica_target().unwrap_or_default(),
+            "reads go to the replica"
+        );
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(serve(
         handle,
@@ -459,7 +466,9 @@ fn cmd_import(
     };
     // A CSV file is streamed a chunk at a time (large files); a JSON bundle is read whole.
     let report = if file.extension().is_some_and(|e| e == "csv") {
-        ingest::import::import_csv(&mut conn, file, opts)
+        ingest::bulk::with_load_settings(&mut conn, false, |conn| {
+            ingest::import::import_csv(conn, file, opts)
+        })
     } else {
         ingest::read::import_file(file)
             .and_then(|input| ingest::import::import(&mut conn, &input, opts))

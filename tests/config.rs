@@ -22,6 +22,7 @@ struct Serve {
 /// The variables a setting can come from, cleared so the caller's environment cannot leak in.
 const VARS: &[&str] = &[
     "DATABASE_URL",
+    "EDUSTATS_READ_DATABASE_URL",
     "EDUSTATS_CONFIG",
     "EDUSTATS_ADDR",
     "EDUSTATS_SEEDS",
@@ -133,6 +134,92 @@ rate_limit_address = 120
     let resolved = resolve(&[], &[]).expect("valid");
     assert_eq!(resolved["pool_size"].as_integer(), Some(8));
     assert_eq!(resolved["addr"].as_str(), Some("127.0.0.1:8080"));
+}
+
+/// `read_database_url`: from the file, the environment or the flag (in that order of
+/// precedence), password hidden in `--check-config`, and refused (naming the key) unless both
+/// URLs are PostgreSQL.
+#[test]
+fn the_read_replica_url_layers_and_needs_postgresql() {
+    let (_dir, path) = config_file(
+        r#"
+database_url = "postgres://stats@primary.internal:5432/edustats"
+read_database_url = "postgres://stats:r3ad@replica-file.internal:5432/edustats"
+"#,
+    );
+    let read = |r: &toml::Table| r["read_database_url"].as_str().unwrap_or("").to_string();
+    let from_file = resolve(&["--config", &path], &[]).expect("valid");
+    assert!(
+        read(&from_file).contains("replica-file.internal"),
+        "{from_file}"
+    );
+    assert!(
+        !read(&from_file).contains("r3ad"),
+        "password hidden: {from_file}"
+    );
+    let from_env = resolve(
+        &["--config", &path],
+        &[(
+            "EDUSTATS_READ_DATABASE_URL",
+            "postgres://stats@replica-env.internal/edustats",
+        )],
+    )
+    .expect("valid");
+    assert!(
+        read(&from_env).contains("replica-env.internal"),
+        "{from_env}"
+    );
+    let from_flag = resolve(
+        &[
+            "--config",
+            &path,
+            "--read-database-url",
+            "postgres://stats@replica-flag.internal/edustats",
+        ],
+        &[(
+            "EDUSTATS_READ_DATABASE_URL",
+            "postgres://stats@replica-env.internal/edustats",
+        )],
+    )
+    .expect("valid");
+    assert!(
+        read(&from_flag).contains("replica-flag.internal"),
+        "{from_flag}"
+    );
+    let none = resolve(&[], &[]).expect("valid");
+    assert!(none.get("read_database_url").is_none(), "{none}");
+
+    for flags in [
+        // SQLite has no replicas.
+        vec![
+            "--read-database-url",
+            "postgres://stats@replica.internal/edustats",
+        ],
+        vec![
+            "--database-url",
+            "postgres://stats@primary.internal/edustats",
+            "--read-database-url",
+            "sqlite://replica.sqlite3",
+        ],
+        vec![
+            "--database-url",
+            "postgres://stats@primary.internal/edustats",
+            "--read-database-url",
+            "mysql://replica.internal/edustats",
+        ],
+    ] {
+        let e = resolve(&flags, &[]).expect_err("refused");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Invalid {
+                    key: "read_database_url",
+                    ..
+                }
+            ),
+            "{flags:?}: {e}"
+        );
+    }
 }
 
 #[test]

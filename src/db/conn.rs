@@ -5,11 +5,18 @@
 //! rather than letting a driver guess, so that a refused connection names the host and port that
 //! refused it instead of a generic "invalid URL".
 //!
+//! Read replicas: a [`Db`] may hold a second pool on a PostgreSQL streaming replica
+//! ([`Db::with_read_replica`]). Writes, migrations and the CLI always use the primary. A GraphQL
+//! request starts on the primary and is switched to the replica only once its document is known
+//! to be a query ([`Db::route_reads_to_replica`], called by `graphql::routing`), so a mutation
+//! and everything it reads back stay on the primary (read-your-writes within a request). The
+//! CSV export reads from the replica ([`Db::get_read`]).
+//!
 //! Error policy: every failure here is a [`DbError`]; callers map it once (see `crate::error`).
 //! Database calls are synchronous and must run on the blocking pool ([`Db::run`]); no connection
 //! is ever held across an `.await`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -370,10 +377,17 @@ impl Default for PoolOptions {
 /// A pooled connection.
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
-/// Handle to the database: a bounded pool plus the backend it talks to. Cheap to clone.
+/// Handle to the database: a bounded pool plus the backend it talks to, and optionally a second
+/// pool on a read replica. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    /// The replica's pool, when one is configured ([`Db::with_read_replica`]).
+    replica: Option<Replica>,
+    /// Set on a per-request clone once the request is known to only read: [`Db::run`] then
+    /// draws from the replica. Shared by every clone of that request's handle (the loaders hold
+    /// clones made before the document was parsed).
+    reads_on_replica: Option<Arc<AtomicBool>>,
     backend: Backend,
     target: String,
     statements: Arc<AtomicU64>,
@@ -382,6 +396,34 @@ pub struct Db {
     waiting: Arc<AtomicU64>,
     /// Set on the per-request clone ([`Db::for_request`]): that request's statement count.
     request_statements: Option<Arc<AtomicU64>>,
+}
+
+/// A read replica's pool and where it points (no password), for logs.
+#[derive(Clone)]
+struct Replica {
+    pool: r2d2::Pool<Manager>,
+    target: String,
+}
+
+/// Which pool a connection came from, for tests and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolRole {
+    /// The primary: every write, and reads without a replica.
+    Primary,
+    /// The read replica.
+    Replica,
+}
+
+/// Builds a pool without connecting (the caller has already connected once to check the URL).
+fn build_pool(manager: Manager, options: PoolOptions) -> r2d2::Pool<Manager> {
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(0))
+        // No ping on checkout: it would double the statements of every request. Broken
+        // connections are still detected by `has_broken` and replaced.
+        .test_on_check_out(false)
+        .connection_timeout(options.checkout_timeout)
+        .build_unchecked(manager)
 }
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -402,16 +444,11 @@ impl Db {
         };
         let first = manager.connect()?;
         drop(first);
-        let pool = r2d2::Pool::builder()
-            .max_size(options.max_size)
-            .min_idle(Some(0))
-            // No ping on checkout: it would double the statements of every request. Broken
-            // connections are still detected by `has_broken` and replaced.
-            .test_on_check_out(false)
-            .connection_timeout(options.checkout_timeout)
-            .build_unchecked(manager);
+        let pool = build_pool(manager, options);
         Ok(Db {
             pool,
+            replica: None,
+            reads_on_replica: None,
             backend,
             target,
             statements,
@@ -421,12 +458,69 @@ impl Db {
         })
     }
 
-    /// A clone of this handle (same pool) that also counts the statements run through
-    /// [`Db::run`] into `counter`: the HTTP layer gives one to each GraphQL request.
+    /// Adds a pool on a read replica of this (PostgreSQL) database. The replica must be a
+    /// PostgreSQL server too: SQLite has no replicas, and a replica of another backend could not
+    /// hold the same data. One connection is made now, so a wrong URL fails at start-up. The
+    /// replica's connections share this handle's statement counter.
+    pub fn with_read_replica(mut self, raw_url: &str, options: PoolOptions) -> Result<Db, DbError> {
+        let url = DatabaseUrl::parse(raw_url)?;
+        if self.backend != Backend::Postgres || url.backend() != Backend::Postgres {
+            return Err(DbError::InvalidUrl {
+                url: url.redacted(),
+                reason: "a read replica needs PostgreSQL for both the database and the replica"
+                    .into(),
+            });
+        }
+        let target = url.redacted();
+        let manager = Manager {
+            url,
+            statements: self.statements.clone(),
+            statement_timeout: options.statement_timeout,
+        };
+        drop(manager.connect()?);
+        self.replica = Some(Replica {
+            pool: build_pool(manager, options),
+            target,
+        });
+        Ok(self)
+    }
+
+    /// Where the replica is (no password), when there is one.
+    pub fn replica_target(&self) -> Option<&str> {
+        self.replica.as_ref().map(|r| r.target.as_str())
+    }
+
+    /// A clone of this handle (same pools) that also counts the statements run through
+    /// [`Db::run`] into `counter`: the HTTP layer gives one to each GraphQL request. It uses
+    /// the primary until [`Db::route_reads_to_replica`] is called on it (or on a clone of it).
     pub fn for_request(&self, counter: Arc<AtomicU64>) -> Db {
         Db {
             request_statements: Some(counter),
+            reads_on_replica: Some(Arc::new(AtomicBool::new(false))),
             ..self.clone()
+        }
+    }
+
+    /// Sends this request's later [`Db::run`] calls to the replica, if one is configured.
+    /// Called once the request is known to be read-only; a no-op on a handle that is not a
+    /// request's own or has no replica.
+    pub fn route_reads_to_replica(&self) {
+        if let (Some(flag), Some(_)) = (&self.reads_on_replica, &self.replica) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The pool [`Db::run`] draws from now.
+    pub fn current_role(&self) -> PoolRole {
+        let on_replica = self.replica.is_some()
+            && self
+                .reads_on_replica
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed));
+        if on_replica {
+            PoolRole::Replica
+        } else {
+            PoolRole::Primary
         }
     }
 
@@ -469,10 +563,24 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Checks a connection out of the pool (blocking; call from the blocking pool).
+    /// Checks a connection to the primary out of the pool (blocking; call from the blocking
+    /// pool). Writes always come here.
     pub fn get(&self) -> Result<PooledConnection, DbError> {
+        self.checkout(&self.pool)
+    }
+
+    /// Checks out a connection for reads only: the replica's when one is configured, else the
+    /// primary's (blocking; call from the blocking pool).
+    pub fn get_read(&self) -> Result<PooledConnection, DbError> {
+        match &self.replica {
+            Some(r) => self.checkout(&r.pool),
+            None => self.get(),
+        }
+    }
+
+    fn checkout(&self, pool: &r2d2::Pool<Manager>) -> Result<PooledConnection, DbError> {
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let got = self.pool.get();
+        let got = pool.get();
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         got.map_err(|e| DbError::Unavailable {
             timeout: self.checkout_timeout,
@@ -481,7 +589,9 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, so a diesel call never blocks
-    /// the async runtime. The connection goes back to the pool before this returns.
+    /// the async runtime. The connection goes back to the pool before this returns. It comes
+    /// from the primary unless this request was routed to the replica
+    /// ([`Db::route_reads_to_replica`]).
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -490,7 +600,30 @@ impl Db {
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.get()?;
+            let mut conn = match db.current_role() {
+                PoolRole::Replica => db.get_read()?,
+                PoolRole::Primary => db.get()?,
+            };
+            let _scope = RequestScope::enter(db.request_statements.clone());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+    }
+
+    /// Like [`Db::run`] but always on the read pool (the replica's when there is one): for a
+    /// read that must see the same database as the request's reads will, e.g. the response
+    /// cache's data version (read from the primary, it could be ahead of a lagging replica,
+    /// and a stale answer would be cached under the new version).
+    pub async fn run_read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_read()?;
             let _scope = RequestScope::enter(db.request_statements.clone());
             f(&mut conn)
         })

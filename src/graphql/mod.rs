@@ -35,6 +35,7 @@ pub mod progress;
 pub mod query;
 pub mod ranking;
 pub mod revision;
+pub mod routing;
 pub mod source;
 pub mod standard;
 pub mod time_series;
@@ -109,6 +110,7 @@ pub fn build_schema_for(db: Option<Db>, options: SchemaOptions) -> EduSchema {
         .extension(limits::ErrorCodes)
         .extension(options.input)
         .extension(limits::QueriesOnly)
+        .extension(routing::ReadRouting)
         // Automatic persisted queries: a client may send the SHA-256 of a document it sent
         // before instead of the document (smaller GET URLs for caching proxies).
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(

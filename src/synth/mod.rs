@@ -160,17 +160,27 @@ pub fn run(conn: &mut DbConnection, params: Params, replace: bool) -> Result<Sum
         ));
     }
     let started = Instant::now();
-    conn.transaction::<_, SynthError, _>(|conn| {
-        if inspect(conn)? {
-            if !replace {
-                return Err(SynthError::AlreadySynthetic);
+    // Checked again inside the transaction; here only to choose the SQLite journal.
+    let empty = crate::db::queries::is_empty(conn)?;
+    bulk::with_load_settings(conn, empty, |conn| {
+        conn.transaction::<_, SynthError, _>(|conn| {
+            if inspect(conn)? {
+                if !replace {
+                    return Err(SynthError::AlreadySynthetic);
+                }
+                crate::ingest::write::clear(conn)?;
             }
-            crate::ingest::write::clear(conn)?;
-        }
-        let mut summary = write(conn, &params)?;
-        summary.seconds = started.elapsed().as_secs_f64();
-        summary.observations_per_second = summary.observations as f64 / summary.seconds.max(1e-9);
-        Ok(summary)
+            // Into an empty warehouse, the secondary indexes are built once at the end.
+            let mut summary = if empty {
+                bulk::without_secondary_indexes(conn, |conn| write(conn, &params))?
+            } else {
+                write(conn, &params)?
+            };
+            summary.seconds = started.elapsed().as_secs_f64();
+            summary.observations_per_second =
+                summary.observations as f64 / summary.seconds.max(1e-9);
+            Ok(summary)
+        })
     })
 }
 

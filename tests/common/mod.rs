@@ -16,6 +16,8 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+pub mod pg_server;
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 enum Guard {
