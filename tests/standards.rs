@@ -512,20 +512,38 @@ fn bad_standards_are_refused_with_file_line_and_field() {
 #[test]
 fn additive_is_refused_for_a_rate() {
     let file = "indicators/core.csv";
-    let text = std::fs::read_to_string(common::seeds_dir().join(file)).expect("read");
-    let line = text
-        .lines()
-        .position(|l| l.starts_with("public_kindergarten_enrolment_share,"))
-        .expect("row");
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    assert!(lines[line].ends_with(",false"), "{}", lines[line]);
-    let fixed = lines[line].trim_end_matches(",false").to_string() + ",true";
-    lines[line] = fixed;
-    let dir = seeds_with(file, &(lines.join("\n") + "\n"));
+    // Through the CSV reader, not by line suffix: the column is found by its header, so a
+    // column added after it (as `aliases` was) does not break the test.
+    let mut reader =
+        csv::Reader::from_path(common::seeds_dir().join(file)).expect("read indicators");
+    let headers = reader.headers().expect("header").clone();
+    let column = headers
+        .iter()
+        .position(|h| h == "additive")
+        .expect("additive column");
+    let mut line = 0u64;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&headers).expect("write header");
+    for record in reader.records() {
+        let record = record.expect("record");
+        let mut fields: Vec<String> = record.iter().map(String::from).collect();
+        if fields[0] == "public_kindergarten_enrolment_share" {
+            assert_eq!(fields[column], "false", "{fields:?}");
+            fields[column] = "true".into();
+            line = record.position().expect("position").line();
+        }
+        out.write_record(&fields).expect("write record");
+    }
+    assert!(
+        line > 0,
+        "row public_kindergarten_enrolment_share not found"
+    );
+    let text = String::from_utf8(out.into_inner().expect("flush")).expect("utf-8");
+    let dir = seeds_with(file, &text);
     let p = problems(&dir);
     assert!(
         p.iter()
-            .any(|x| x.file == file && x.line == line as u64 + 1 && x.field == "additive"),
+            .any(|x| x.file == file && x.line == line && x.field == "additive"),
         "{p:?}"
     );
 }
