@@ -329,6 +329,14 @@ pub struct ReadOnlyRequest;
 /// `extensions.code` of a mutation sent by `GET`.
 pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 
+/// Whether the document holds a mutation (GET refuses it; the read routing keeps it on the
+/// primary). One definition, so both decide the same way.
+pub(crate) fn has_mutation(doc: &ExecutableDocument) -> bool {
+    doc.operations
+        .iter()
+        .any(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
 /// Refuses a document with a mutation in a request marked [`ReadOnlyRequest`]: `GET` requests
 /// may be cached and replayed by proxies and prefetched by browsers, so they must not write.
 /// Checked after parsing, so a persisted query sent by hash is checked too.
@@ -350,10 +358,7 @@ impl Extension for QueriesOnly {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let writes = doc
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        let writes = has_mutation(&doc);
         if writes && ctx.data_opt::<ReadOnlyRequest>().is_some() {
             let mut e = ServerError::new("a mutation must be sent with POST, not GET", None);
             e.extensions

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerResult, Variables};
 
 use crate::db::Db;
@@ -35,10 +35,7 @@ impl Extension for ReadRouting {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        let writes = doc
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        let writes = crate::graphql::limits::has_mutation(&doc);
         if !writes {
             if let Some(db) = ctx.data_opt::<Db>() {
                 db.route_reads_to_replica();
