@@ -598,17 +598,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = match db.current_role() {
-                PoolRole::Replica => db.get_read()?,
-                PoolRole::Primary => db.get()?,
-            };
-            let _scope = RequestScope::enter(db.request_statements.clone());
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| E::from(DbError::Task(e.to_string())))?
+        self.run_on(self.current_role(), f).await
     }
 
     /// Like [`Db::run`] but always on the read pool (the replica's when there is one): for a
@@ -621,9 +611,24 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
+        self.run_on(PoolRole::Replica, f).await
+    }
+
+    /// The body of [`Db::run`] and [`Db::run_read`]: a connection from the pool `role` names
+    /// (`Replica` is the read pool, which is the primary's when no replica is configured), on
+    /// the blocking pool, with the request's statement counter.
+    async fn run_on<T, E, F>(&self, role: PoolRole, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db.get_read()?;
+            let mut conn = match role {
+                PoolRole::Replica => db.get_read()?,
+                PoolRole::Primary => db.get()?,
+            };
             let _scope = RequestScope::enter(db.request_statements.clone());
             f(&mut conn)
         })

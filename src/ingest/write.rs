@@ -134,15 +134,7 @@ fn ensure_periods_and_breakdowns(
     for p in plan.periods.values() {
         if codes.periods.id(&p.code).is_none() {
             new_periods = true;
-            diesel::insert_into(periods::table)
-                .values(NewPeriod {
-                    code: &p.code,
-                    kind: p.kind,
-                    start_date: &p.start,
-                    end_date: &p.end,
-                    year: p.year,
-                })
-                .execute(conn)?;
+            insert_period(conn, p)?;
         }
     }
     if new_periods {
@@ -194,6 +186,23 @@ pub struct Audit<'a> {
     pub detail: &'a str,
     /// How many rows it counts as written.
     pub rows: usize,
+}
+
+/// Stores one parsed period (the caller has checked it is not stored yet). Shared by the
+/// planned writes and `edustats synth`, so a period row is built in one place.
+pub(crate) fn insert_period(
+    conn: &mut DbConnection,
+    p: &super::period::ParsedPeriod,
+) -> QueryResult<usize> {
+    diesel::insert_into(periods::table)
+        .values(NewPeriod {
+            code: &p.code,
+            kind: p.kind,
+            start_date: &p.start,
+            end_date: &p.end,
+            year: p.year,
+        })
+        .execute(conn)
 }
 
 /// Applies `plan` (inside the caller's transaction), records it in the audit log, and

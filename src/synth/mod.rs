@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use diesel::prelude::*;
 
-use crate::db::models::{NewDistrict, NewIndicator, NewObservation, NewPeriod, NewSource};
+use crate::db::models::{NewDistrict, NewIndicator, NewObservation, NewSource};
 use crate::db::schema::*;
 use crate::db::{now_utc, DbConnection, DbError};
 use crate::domain::{AuditAction, DivisionLevel, ObservationKind, Qualifier, SourceKind};
@@ -320,15 +320,7 @@ fn catalogue(
     for year in generate::first_year(params)..=generate::LAST_YEAR {
         let p = parse_period(&year.to_string()).map_err(SynthError::Invalid)?;
         if existing_periods.id(&p.code).is_none() {
-            diesel::insert_into(periods::table)
-                .values(NewPeriod {
-                    code: &p.code,
-                    kind: p.kind,
-                    start_date: &p.start,
-                    end_date: &p.end,
-                    year: p.year,
-                })
-                .execute(conn)?;
+            crate::ingest::write::insert_period(conn, &p)?;
         }
     }
     let existing_breakdowns = code_map!(conn, breakdowns);
