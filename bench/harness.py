@@ -329,8 +329,8 @@ def queries(indicator, year):
         },
         "ranking + year-on-year change": {
             "edustats": (
-                "query($i: String!, $y: Int!, $p: Int!) { ranking(indicator: $i, year: $y) { entries { rank value district { code } } } "
-                "change(indicator: $i, from: $p, to: $y) { district { code } fromValue toValue absoluteChange } }",
+                "query($i: String!, $y: Int!, $p: Int!) { ranking(indicator: $i, year: $y, compareWith: $p) "
+                "{ entries { rank value district { code } change { fromValue absoluteChange } } } }",
                 v,
             ),
             "postgraphile": (
@@ -372,12 +372,10 @@ def rows_of(name, source, answer):
             return sorted((e["rank"], e["districtCode"], num(e["value"]), num(e["previousValue"]), num(e["absoluteChange"])) for e in d["rankingWithChange"]["nodes"])
         if source == "sql":
             return sorted((e["rank"], e["district"]["code"], num(e["value"]), num(e["previousValue"]), num(e["absoluteChange"])) for e in d["rankingWithChange"])
-        prev = {c["district"]["code"]: c for c in d["change"]}
-        out = []
-        for e in d["ranking"]["entries"]:
-            c = prev.get(e["district"]["code"], {})
-            out.append((e["rank"], e["district"]["code"], num(e["value"]), num(c.get("fromValue")), num(c.get("absoluteChange"))))
-        return sorted(out)
+        return sorted(
+            (e["rank"], e["district"]["code"], num(e["value"]), num(e["change"]["fromValue"]), num(e["change"]["absoluteChange"]))
+            for e in d["ranking"]["entries"]
+        )
     if name == "change":
         if source == "postgraphile":
             return sorted((e["districtCode"], num(e["fromValue"]), num(e["toValue"]), num(e["absoluteChange"])) for e in d["change"]["nodes"])

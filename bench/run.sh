@@ -56,9 +56,15 @@ if [[ -z "$(pg_bin)" || ! -x "$(pg_bin)/pgbench" || ! -x "$(pg_bin)/initdb" ]]; 
 fi
 export BENCH_PG_BIN="$(pg_bin)"
 
-# edustats, release build (the measured binary).
-say "building edustats (release)"
-(cd "$repo" && cargo build --release --quiet --bin edustats)
-export BENCH_EDUSTATS="${CARGO_TARGET_DIR:-$repo/target}/release/edustats"
+# edustats, release build (the measured binary). BENCH_EDUSTATS=/path/to/edustats measures that
+# binary instead (no build): e.g. a copy of an earlier build, to compare two versions.
+if [[ -n "${BENCH_EDUSTATS:-}" ]]; then
+  [[ -x "$BENCH_EDUSTATS" ]] || { echo "BENCH_EDUSTATS=$BENCH_EDUSTATS is not an executable" >&2; exit 2; }
+  say "measuring $BENCH_EDUSTATS (BENCH_EDUSTATS; not rebuilt)"
+else
+  say "building edustats (release)"
+  (cd "$repo" && cargo build --release --quiet --bin edustats)
+  export BENCH_EDUSTATS="${CARGO_TARGET_DIR:-$repo/target}/release/edustats"
+fi
 
 exec python3 "$repo/bench/harness.py" "$@"

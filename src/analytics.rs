@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::db::models::*;
-use crate::db::queries::{self, Group, ValueFilter, ValueRow};
+use crate::db::queries::{self, Group, SlimValue, ValueFilter, ValueRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{Breakdown, ObservationKind, Qualifier};
 use crate::stats::aggregate::{distribution, percentile_rank_sorted, Distribution};
@@ -125,6 +125,53 @@ pub fn resolve_breakdown(
     Ok(queries::breakdown_by_code(conn, &breakdown.to_string())?)
 }
 
+/// The chosen values of `f` as the choice index holds them (one statement), each with its full
+/// row when the answer is `asOf` an earlier instant: those are chosen in Rust after the overlay
+/// of earlier revisions ([`chosen`]), and a row fetched again by id would be today's.
+fn chosen_slim(
+    conn: &mut DbConnection,
+    f: &ValueFilter<'_>,
+    group: Group,
+) -> Result<Vec<(SlimValue, Option<ValueRow>)>, AnalyticsError> {
+    if f.as_of.is_some() {
+        return Ok(chosen(conn, f, group)?
+            .into_iter()
+            .map(|r| (SlimValue::from(&r), Some(r)))
+            .collect());
+    }
+    Ok(queries::chosen_slim(conn, f, group)?
+        .into_iter()
+        .map(|v| (v, None))
+        .collect())
+}
+
+/// Fetches the full row of every reported entry that lacks it (one statement).
+fn attach_rows(conn: &mut DbConnection, entries: &mut [RankedEntry]) -> Result<(), AnalyticsError> {
+    let missing: Vec<ObservationId> = entries
+        .iter()
+        .filter_map(|e| match &e.entry {
+            Entry::Reported {
+                value, row: None, ..
+            } => Some(value.id),
+            _ => None,
+        })
+        .collect();
+    let mut rows: HashMap<ObservationId, ValueRow> = queries::value_rows_by_ids(conn, &missing)?
+        .into_iter()
+        .map(|r| (r.observation.id, r))
+        .collect();
+    for e in entries {
+        if let Entry::Reported { value, row, .. } = &mut e.entry {
+            if row.is_none() {
+                // Absent only if deleted since the choice, in another transaction: the entry
+                // then keeps its value without a row, as a derived entry has none.
+                *row = rows.remove(&value.id);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Division-level districts (everything but the municipality), by code.
 fn ranked_universe(conn: &mut DbConnection) -> Result<Vec<District>, AnalyticsError> {
     Ok(queries::all_districts(conn)?
@@ -215,6 +262,8 @@ pub struct RankingResult {
     pub stats: Option<Summary>,
     /// The breakdown ranked.
     pub breakdown: Breakdown,
+    /// The kind ranked (of every reported entry).
+    pub kind: ObservationKind,
 }
 
 /// One entry of a ranking.
@@ -228,6 +277,9 @@ pub struct RankedEntry {
     pub percentile: f64,
     /// The value ranked.
     pub entry: Entry,
+    /// The change from the district's value in `compareWith` to this entry's value; `None`
+    /// when the ranking was asked for no comparison.
+    pub change: Option<ChangeResult>,
 }
 
 /// A value of a ranking: reported (an observation) or derived from its inputs.
@@ -239,8 +291,11 @@ pub enum Entry {
     /// The value a report prints, with the value derived from its inputs for the same
     /// period when the warehouse has them (and the caller asked).
     Reported {
-        /// The chosen observation.
-        row: ValueRow,
+        /// The chosen value, as the choice index holds it.
+        value: SlimValue,
+        /// The chosen observation's full row (quote, source …): present when the caller asked
+        /// for it ([`RankingQuery::full_rows`]) or the answer is `asOf` an earlier instant.
+        row: Option<ValueRow>,
         /// The derived value of the same district and period, if any (boxed: most entries
         /// have none).
         derived: Option<Box<Derived>>,
@@ -253,7 +308,7 @@ impl Entry {
     /// The value ranked.
     pub fn value(&self) -> f64 {
         match self {
-            Entry::Reported { row, .. } => row.observation.value,
+            Entry::Reported { value, .. } => value.value,
             Entry::Derived(d) => d.value,
         }
     }
@@ -261,7 +316,7 @@ impl Entry {
     /// The year of the value.
     pub fn year(&self) -> i32 {
         match self {
-            Entry::Reported { row, .. } => row.period.year,
+            Entry::Reported { value, .. } => value.year,
             Entry::Derived(d) => d.numerator.period.year,
         }
     }
@@ -269,7 +324,7 @@ impl Entry {
     /// The district.
     pub fn district(&self) -> DistrictId {
         match self {
-            Entry::Reported { row, .. } => row.observation.district_id,
+            Entry::Reported { value, .. } => value.district_id,
             Entry::Derived(d) => d.numerator.observation.district_id,
         }
     }
@@ -417,6 +472,12 @@ pub struct RankingQuery<'a> {
     /// Compute the derived value beside each reported one (for `RankingEntry.derivation`);
     /// off unless asked for, as it costs up to five statements.
     pub with_derivations: bool,
+    /// Fetch the full row (quote, source, notes) of each returned reported entry, one more
+    /// statement; without it entries carry only what the choice index holds.
+    pub full_rows: bool,
+    /// Compare each entry's value with the district's value of this earlier year
+    /// ([`RankedEntry::change`]), one more statement.
+    pub compare_with: Option<i32>,
 }
 
 /// Ranks the districts. See the GraphQL docs of `ranking`. Every ranked district counts in the
@@ -439,8 +500,18 @@ pub fn ranking(
         after,
         include_derived,
         with_derivations,
+        full_rows,
+        compare_with,
     } = *args;
     check_year("year", year)?;
+    if let Some(c) = compare_with {
+        check_year("compareWith", c)?;
+        if c >= year {
+            return Err(AnalyticsError::BadInput(format!(
+                "compareWith ({c}) must be before year ({year})"
+            )));
+        }
+    }
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted: Option<std::collections::HashSet<DistrictId>> = match districts {
         Some(codes) => Some(
@@ -460,7 +531,7 @@ pub fn ranking(
         (year, year)
     };
     let rows = match breakdown {
-        Some(breakdown) => chosen(
+        Some(breakdown) => chosen_slim(
             conn,
             &ValueFilter {
                 indicators: &[indicator.id],
@@ -485,18 +556,20 @@ pub fn ranking(
     let mut chosen: Vec<Entry> = Vec::new();
     let mut reported: std::collections::HashSet<DistrictId> = std::collections::HashSet::new();
     // District id order: ties keep it, as they always have.
-    let by_district: BTreeMap<DistrictId, ValueRow> = rows
-        .into_iter()
-        .map(|r| (r.observation.district_id, r))
-        .collect();
-    for r in by_district
+    let by_district: BTreeMap<DistrictId, (SlimValue, Option<ValueRow>)> =
+        rows.into_iter().map(|r| (r.0.district_id, r)).collect();
+    for (value, row) in by_district
         .into_values()
-        .filter(|r| in_universe.contains_key(&r.observation.district_id))
+        .filter(|(v, _)| in_universe.contains_key(&v.district_id))
     {
-        reported.insert(r.observation.district_id);
-        let same_period = (r.observation.district_id, r.observation.period_id);
+        reported.insert(value.district_id);
+        let same_period = (value.district_id, value.period_id);
         let d = derived.get(&same_period).cloned().map(Box::new);
-        chosen.push(Entry::Reported { row: r, derived: d });
+        chosen.push(Entry::Reported {
+            value,
+            row,
+            derived: d,
+        });
     }
     if include_derived {
         for (d, value) in latest_derived(derived) {
@@ -532,10 +605,45 @@ pub fn ranking(
                 position,
                 percentile: percentile_rank_sorted(&sorted, entry.value()),
                 entry,
+                change: None,
             });
         }
     }
     let has_next_page = selected.next().is_some();
+    if full_rows {
+        attach_rows(conn, &mut entries)?;
+    }
+    if let (Some(c), Some(breakdown)) = (compare_with, breakdown) {
+        // The value each district had in year `c`, chosen by the same rule as the ranking's.
+        let before: HashMap<DistrictId, f64> = chosen_slim(
+            conn,
+            &ValueFilter {
+                indicators: &[indicator.id],
+                districts: None,
+                kind,
+                breakdown,
+                years: (c, c),
+                as_of,
+            },
+            Group::District,
+        )?
+        .into_iter()
+        .map(|(v, _)| (v.district_id, v.value))
+        .collect();
+        for e in &mut entries {
+            let district = e.entry.district();
+            let (from, to) = (before.get(&district).copied(), Some(e.entry.value()));
+            let ch = change(from, to);
+            e.change = Some(ChangeResult {
+                district,
+                from,
+                to,
+                absolute: ch.absolute,
+                relative_percent: ch.relative_percent,
+                gap: ch.gap,
+            });
+        }
+    }
     Ok(RankingResult {
         indicator,
         order,
@@ -546,6 +654,7 @@ pub fn ranking(
         missing,
         district_count: universe.len(),
         breakdown: wanted_breakdown.clone(),
+        kind,
     })
 }
 
@@ -591,7 +700,7 @@ pub fn changes(
     let breakdown = resolve_breakdown(conn, breakdown)?;
     let ids: Option<Vec<DistrictId>> = wanted.as_ref().map(|w| w.iter().map(|d| d.id).collect());
     let rows = match breakdown {
-        Some(b) => chosen(
+        Some(b) => chosen_slim(
             conn,
             &ValueFilter {
                 indicators: &[indicator.id],
@@ -606,11 +715,11 @@ pub fn changes(
         None => Vec::new(),
     };
     let (mut at_from, mut at_to) = (BTreeMap::new(), BTreeMap::new());
-    for r in rows {
-        let d = r.observation.district_id;
-        if r.period.year == from {
+    for (r, _) in rows {
+        let d = r.district_id;
+        if r.year == from {
             at_from.insert(d, r);
-        } else if r.period.year == to {
+        } else if r.year == to {
             at_to.insert(d, r);
         }
     }
@@ -627,8 +736,8 @@ pub fn changes(
     let rows = order
         .into_iter()
         .map(|d| {
-            let f = at_from.get(&d).map(|r| r.observation.value);
-            let t = at_to.get(&d).map(|r| r.observation.value);
+            let f = at_from.get(&d).map(|r| r.value);
+            let t = at_to.get(&d).map(|r| r.value);
             let c = change(f, t);
             ChangeResult {
                 district: d,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::prelude::*;
 use edustats::analytics::{self, YEARS};
 use edustats::db::models::{BreakdownId, IndicatorId, ObservationId};
-use edustats::db::queries::{self, Group, ValueFilter};
+use edustats::db::queries::{self, Group, SlimValue, ValueFilter};
 use edustats::db::schema::{observations as o, periods as p};
 use edustats::db::DbConnection;
 use edustats::domain::ObservationKind;
@@ -93,6 +93,19 @@ fn compare_everywhere(app: &common::TestApp) -> (usize, usize) {
             assert_eq!(
                 sql, rust,
                 "indicator {indicator}, {kind}, breakdown {breakdown}, {:?}, {group:?}",
+                f.years
+            );
+            // The slim choice (read from the choice index) chooses the same observations and
+            // carries the same district, period, year, value and qualifier as their full rows.
+            let full: Vec<SlimValue> = queries::chosen_values(&mut conn, &f, group)
+                .expect("chosen values")
+                .iter()
+                .map(SlimValue::from)
+                .collect();
+            let slim = queries::chosen_slim(&mut conn, &f, group).expect("slim choice");
+            assert_eq!(
+                slim, full,
+                "slim: indicator {indicator}, {kind}, breakdown {breakdown}, {:?}, {group:?}",
                 f.years
             );
             let candidates = queries::values(&mut conn, &f).expect("values").len();

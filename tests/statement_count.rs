@@ -45,11 +45,12 @@ async fn rankings_findings_and_sources_are_batched() {
     // (query, statements): resolving arguments and the main query, then one statement per
     // relation selected, independent of the number of rows.
     let cases = [
-        // indicator, breakdown, universe, values, entry districts, their parents, indicators
-        // (for `unit`), sources = 8
+        // indicator, breakdown, universe, values (from the choice index), the returned
+        // entries' full rows (`observation` is selected), entry districts, their parents,
+        // indicators (for `unit`), sources = 9
         (
             r#"{ ranking(indicator: "teachers_in_exchange", year: 2022, latestOnOrBefore: true) { entries { district { nameZh parent { code } } observation { unit source { code district { code } } } } missing { code } } }"#,
-            8,
+            9,
         ),
         // findings, their observations, districts, indicators, sources = 5
         (
@@ -192,15 +193,16 @@ async fn statement_counts_are_constant_in_the_row_count() {
     assert_eq!(per_size[0], per_size[1], "seeds vs the small SYNTHETIC set");
     assert_eq!(per_size[0], per_size[2], "seeds vs the large SYNTHETIC set");
     // Pinned, so that a change that adds a statement shows here as well. Ranking: indicator,
-    // breakdown, universe, chosen values, then one per relation selected (entry districts,
-    // their parents, indicators, sources); `districts:` adds their look-up. Change: indicator,
+    // breakdown, universe, chosen values, the returned entries' full rows (`observation` is
+    // selected), then one per relation selected (entry districts, their parents, indicators,
+    // sources); `districts:` adds their look-up. Change: indicator,
     // breakdown, chosen values, district order, row districts. Compare: districts,
     // indicators, breakdown, chosen values, sources. Time series: district, indicator,
     // breakdown, chosen values, sources. Observations: indicator, count, page, then one per
     // relation. Coverage: indicators, coverage, districts.
     assert_eq!(
         per_size[0],
-        [8, 6, 6, 5, 5, 5, 7, 3],
+        [9, 7, 6, 5, 5, 5, 7, 3],
         "statements per request"
     );
 }
@@ -235,13 +237,13 @@ async fn standards_shortfalls_derivations_and_markers_are_batched() {
             7,
         ),
         // indicator, breakdown, universe, values, then the inputs: their indicators, two
-        // breakdowns, two value lists; then sources (the entries' and the derivations'
-        // inputs' are the same reports, one batch) = 10
+        // breakdowns, two value lists; the returned entries' full rows; then sources (the
+        // entries' and the derivations' inputs' are the same reports, one batch) = 11
         (
             r#"{ ranking(indicator: "public_kindergarten_enrolment_share", year: 2022, latestOnOrBefore: true, includeDerived: true) {
                 entries { derived observation { source { code } } inputs { key }
                   derivation { agrees numerator { source { code } } } } } }"#,
-            10,
+            11,
         ),
         // district, indicator, breakdown, values, then breakdown, targets and actuals,
         // targets' sources = 7

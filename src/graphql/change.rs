@@ -59,15 +59,20 @@ impl ChangeRow {
         let absolute_unit = indicator.unit.difference_unit().to_string();
         Ok(rows
             .into_iter()
-            .map(|r| ChangeRow {
-                district_id: r.district,
-                from_value: r.from,
-                to_value: r.to,
-                absolute_change: r.absolute,
-                absolute_unit: absolute_unit.clone(),
-                relative_change: r.relative_percent,
-                relative_change_gap: r.gap.map(ChangeGap::from),
-            })
+            .map(|r| ChangeRow::from_result(r, absolute_unit.clone()))
             .collect())
+    }
+
+    /// The row of one computed change; `absolute_unit` is the indicator's difference unit.
+    pub(crate) fn from_result(r: ChangeResult, absolute_unit: String) -> ChangeRow {
+        ChangeRow {
+            district_id: r.district,
+            from_value: r.from,
+            to_value: r.to,
+            absolute_change: r.absolute,
+            absolute_unit,
+            relative_change: r.relative_percent,
+            relative_change_gap: r.gap.map(ChangeGap::from),
+        }
     }
 }

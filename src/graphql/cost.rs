@@ -11,14 +11,13 @@
 //!
 //! A document refused before execution (parse, validation, too complex) has no cost.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation,
-    ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation,
 };
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::{Response, ServerError, ValidationResult, Value};
 
 /// The factory: one [`CostCounter`] per request.
 pub struct Cost {
@@ -31,7 +30,6 @@ impl ExtensionFactory for Cost {
         Arc::new(CostCounter {
             limit: self.limit,
             requested: AtomicUsize::new(0),
-            resolved: AtomicU64::new(0),
         })
     }
 }
@@ -40,7 +38,6 @@ impl ExtensionFactory for Cost {
 struct CostCounter {
     limit: usize,
     requested: AtomicUsize,
-    resolved: AtomicU64,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -64,7 +61,7 @@ impl Extension for CostCounter {
         let response = next.run(ctx, operation_name).await;
         let cost = Value::from_json(serde_json::json!({
             "requested": self.requested.load(Ordering::Relaxed),
-            "actual": self.resolved.load(Ordering::Relaxed),
+            "actual": resolved(&response.data),
             "limit": self.limit,
         }));
         match cost {
@@ -73,14 +70,36 @@ impl Extension for CostCounter {
             Err(_) => response,
         }
     }
+}
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        self.resolved.fetch_add(1, Ordering::Relaxed);
-        next.run(ctx, info).await
+/// The values resolved to produce `data`: every field of every object and every list item
+/// (the root object itself is not one). Counted from the answer after execution rather than by
+/// a `resolve` hook around every field: such a hook wraps each of the thousands of fields of a
+/// long list in one more future, which measured about a sixth of a ranking's CPU.
+fn resolved(data: &Value) -> u64 {
+    fn walk(v: &Value) -> u64 {
+        match v {
+            Value::Object(fields) => fields.values().map(|f| 1 + walk(f)).sum(),
+            Value::List(items) => items.iter().map(|i| 1 + walk(i)).sum(),
+            _ => 0,
+        }
+    }
+    walk(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_every_field_and_list_item() {
+        let data = Value::from_json(serde_json::json!({
+            "districts": [{"code": "a"}, {"code": "b", "name": null}],
+            "x": 1
+        }))
+        .expect("json");
+        // districts 1, two items 2, their fields 1 + 2, x 1.
+        assert_eq!(resolved(&data), 7);
+        assert_eq!(resolved(&Value::Null), 0);
     }
 }

@@ -167,6 +167,10 @@ impl QueryRoot {
             desc = "Return the entries after this cursor (`RankingEntry.cursor`, `Ranking.pageInfo.endCursor`)."
         )]
         after: Option<String>,
+        #[graphql(
+            desc = "Compare each entry's value with the district's value of this earlier year (`RankingEntry.change`), chosen by the same rule; with `latestOnOrBefore` the entry's value may be of a year before `year`."
+        )]
+        compare_with: Option<i32>,
     ) -> Result<Ranking> {
         let as_of = as_of.map(format_utc);
         let breakdown = breakdown_arg(breakdown)?;
@@ -182,6 +186,7 @@ impl QueryRoot {
             .transpose()
             .map_err(ApiError::into_graphql)?;
         let with_derivations = ranking::wants_derivations(&ctx.look_ahead());
+        let full_rows = ranking::wants_full_rows(&ctx.look_ahead());
         let r = ctx.run(move |c| {
             let q = analytics::RankingQuery {
                 indicator: &indicator,
@@ -196,6 +201,8 @@ impl QueryRoot {
                 after,
                 include_derived,
                 with_derivations,
+                full_rows,
+                compare_with,
             };
             analytics::ranking(c, &q)
         });

@@ -5,6 +5,7 @@
 
 use async_graphql::{ComplexObject, Context, Lookahead, Result, SimpleObject};
 
+use super::change::ChangeRow;
 use super::connection::PageInfo;
 use super::context::ContextExt;
 use super::enums::SortOrder;
@@ -80,6 +81,10 @@ pub struct RankingEntry {
     pub derivation: Option<Derivation>,
     /// Opaque cursor: pass it as `after` for the entries that follow this one.
     pub cursor: String,
+    /// With `ranking(compareWith:)`: the change from the district's value in that year to
+    /// this entry's value (`fromValue` null when the district had none). Null without
+    /// `compareWith`.
+    pub change: Option<ChangeRow>,
 }
 
 /// A reported share against the value derived from its inputs.
@@ -199,6 +204,13 @@ pub(crate) fn wants_derivations(node: &Lookahead<'_>) -> bool {
     node.at(ENTRIES).wants(ENTRY_DERIVATION)
 }
 
+/// Whether the selection of `ranking` reads the chosen observations' full rows (the entry's
+/// `observation`, or the printed figure a `derivation` compares with).
+pub(crate) fn wants_full_rows(node: &Lookahead<'_>) -> bool {
+    let entries = node.at(ENTRIES);
+    entries.wants(ENTRY_OBSERVATION) || entries.wants(ENTRY_DERIVATION)
+}
+
 impl Ranking {
     /// Builds the result of `year`'s ranking, prefetching the entries' districts,
     /// observations, inputs and standards when selected.
@@ -211,8 +223,10 @@ impl Ranking {
         let mut derivation_inputs: Vec<Links> = Vec::new();
         for e in &r.entries {
             match &e.entry {
-                Entry::Reported { row, derived } => {
-                    chosen.push((&row.observation).into());
+                Entry::Reported { row, derived, .. } => {
+                    if let Some(row) = row {
+                        chosen.push((&row.observation).into());
+                    }
                     if let Some(d) = derived {
                         derivation_inputs.push((&d.numerator.observation).into());
                         derivation_inputs.push((&d.denominator.observation).into());
@@ -243,6 +257,7 @@ impl Ranking {
         }
         let ranked_count = r.ranked_count as i32;
         let indicator_id = r.indicator.id;
+        let absolute_unit = r.indicator.unit.difference_unit().to_string();
         let breakdown: Vec<(String, String)> = r.breakdown.pairs().to_vec();
         let entries: Vec<RankingEntry> = r
             .entries
@@ -250,11 +265,12 @@ impl Ranking {
             .map(|ranked| {
                 let (rank, percentile, e) = (ranked.rank, ranked.percentile, ranked.entry);
                 let cursor = encode_cursor(ranked.position);
+                let change = ranked
+                    .change
+                    .map(|c| ChangeRow::from_result(c, absolute_unit.clone()));
                 {
                     let (kind, qualifier) = match &e {
-                        Entry::Reported { row, .. } => {
-                            (row.observation.kind, row.observation.qualifier)
-                        }
+                        Entry::Reported { value, .. } => (r.kind, value.qualifier),
                         Entry::Derived(_) => (ObservationKind::Actual, Qualifier::Exact),
                     };
                     let subject = Subject {
@@ -268,14 +284,18 @@ impl Ranking {
                     };
                     let (value, year, district_id) = (e.value(), e.year(), e.district());
                     let (observation, derived, inputs, derivation) = match e {
-                        Entry::Reported { row, derived } => {
-                            let derivation = derived.map(|d| {
+                        Entry::Reported {
+                            value,
+                            row,
+                            derived,
+                            ..
+                        } => {
+                            // The printed figure's text gives the rounding tolerance; the
+                            // ranking fetches full rows whenever derivations are selected.
+                            let derivation = derived.zip(row.as_ref()).map(|(d, row)| {
                                 let d = *d;
-                                let a = agreement(
-                                    d.value,
-                                    row.observation.value,
-                                    &row.observation.value_text,
-                                );
+                                let a =
+                                    agreement(d.value, value.value, &row.observation.value_text);
                                 Derivation {
                                     value: d.value,
                                     difference: a.difference,
@@ -285,7 +305,8 @@ impl Ranking {
                                     denominator: d.denominator.observation.into(),
                                 }
                             });
-                            (Some(row.observation.into()), false, Vec::new(), derivation)
+                            let observation = row.map(|row| row.observation.into());
+                            (observation, false, Vec::new(), derivation)
                         }
                         Entry::Derived(d) => {
                             let d = *d;
@@ -312,6 +333,7 @@ impl Ranking {
                         inputs,
                         derivation,
                         cursor,
+                        change,
                     }
                 }
             })

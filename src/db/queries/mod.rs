@@ -7,7 +7,7 @@ use diesel::prelude::*;
 mod choice;
 mod observation_queries;
 
-pub use choice::{chosen_values, Group};
+pub use choice::{chosen_slim, chosen_values, value_rows_by_ids, Group, SlimValue};
 pub use observation_queries::*;
 
 use super::conn::{DbConnection, MultiBackend};
