@@ -105,50 +105,76 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Observatio
              recorded_at, recorded_by, change_reason) VALUES ",
         );
         for (i, r) in self.0.iter().enumerate() {
+            // Every field named, no `..`: a column added to `NewObservation` fails to compile
+            // here until it is added to this statement too.
+            let NewObservation {
+                key,
+                district_id,
+                indicator_id,
+                period_id,
+                breakdown_id,
+                kind,
+                base_period_id,
+                value,
+                value_text,
+                reported_unit,
+                qualifier,
+                source_id,
+                quote,
+                quote_start,
+                quote_end,
+                period_note,
+                note,
+                revision,
+                created_at,
+                recorded_at,
+                recorded_by,
+                change_reason,
+            } = r;
             out.push_sql(if i == 0 { "(" } else { ", (" });
-            out.push_bind_param::<Text, _>(&r.key)?;
+            out.push_bind_param::<Text, _>(key)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.district_id)?;
+            out.push_bind_param::<Integer, _>(district_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.indicator_id)?;
+            out.push_bind_param::<Integer, _>(indicator_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.period_id)?;
+            out.push_bind_param::<Integer, _>(period_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.breakdown_id)?;
+            out.push_bind_param::<Integer, _>(breakdown_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, str>(r.kind.as_str())?;
+            out.push_bind_param::<Text, str>(kind.as_str())?;
             out.push_sql(", ");
-            out.push_bind_param::<Nullable<Integer>, _>(&r.base_period_id)?;
+            out.push_bind_param::<Nullable<Integer>, _>(base_period_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Double, _>(&r.value)?;
+            out.push_bind_param::<Double, _>(value)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.value_text)?;
+            out.push_bind_param::<Text, _>(value_text)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.reported_unit)?;
+            out.push_bind_param::<Text, _>(reported_unit)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, str>(r.qualifier.as_str())?;
+            out.push_bind_param::<Text, str>(qualifier.as_str())?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.source_id)?;
+            out.push_bind_param::<Integer, _>(source_id)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.quote)?;
+            out.push_bind_param::<Text, _>(quote)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.quote_start)?;
+            out.push_bind_param::<Integer, _>(quote_start)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.quote_end)?;
+            out.push_bind_param::<Integer, _>(quote_end)?;
             out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&r.period_note)?;
+            out.push_bind_param::<Nullable<Text>, _>(period_note)?;
             out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&r.note)?;
+            out.push_bind_param::<Nullable<Text>, _>(note)?;
             out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(&r.revision)?;
+            out.push_bind_param::<Integer, _>(revision)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.created_at)?;
+            out.push_bind_param::<Text, _>(created_at)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.recorded_at)?;
+            out.push_bind_param::<Text, _>(recorded_at)?;
             out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&r.recorded_by)?;
+            out.push_bind_param::<Text, _>(recorded_by)?;
             out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&r.change_reason)?;
+            out.push_bind_param::<Nullable<Text>, _>(change_reason)?;
             out.push_sql(")");
         }
         Ok(())
