@@ -1,7 +1,8 @@
 //! Bulk inserts: many rows per statement. PostgreSQL gets a binary `COPY … FROM STDIN`
-//! (diesel's `copy_from`), SQLite multi-row `INSERT … VALUES (…), (…)` statements of a fixed
-//! number of rows, so the prepared statement is reused from diesel's cache. Both run inside
-//! the caller's transaction: a failing batch rolls back with everything else.
+//! (diesel's `copy_from`), SQLite multi-row `INSERT … VALUES (…), (…)` statements; the
+//! observations' statement has a fixed number of rows and stays prepared for the whole load
+//! ([`ObservationArray`]). Both run inside the caller's transaction: a failing batch rolls
+//! back with everything else.
 //!
 //! Callers hand over a slice at a time (a chunk of a stream), so memory stays flat however
 //! many rows a load writes. Only [`crate::ingest::write`] and the synthetic generator
@@ -14,8 +15,9 @@ use crate::db::models::{NewObservation, NewSource};
 use crate::db::schema::{observations, sources};
 use crate::db::DbConnection;
 
-/// Rows per SQLite statement: 22 bound columns × 1,000 rows stays under SQLite's default
-/// limit of 32,766 variables per statement.
+/// Rows per SQLite statement of diesel's variable-length batches (the rows after the last
+/// full [`ObservationArray`]): 22 bound columns × 1,000 rows stays under SQLite's default
+/// limit of 32,766 variables per statement. Such a statement is prepared on every call.
 pub const SQLITE_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts rows of one table in batches: COPY on PostgreSQL, multi-row INSERTs on SQLite.
@@ -42,10 +44,144 @@ macro_rules! bulk_insert {
     }};
 }
 
-/// Inserts observations (without ids: the database assigns them); returns how many.
+/// Inserts observations (without ids: the database assigns them); returns how many. On
+/// SQLite in statements of [`SQLITE_ROWS_PER_ARRAY`] rows that are prepared once per
+/// connection ([`ObservationArray`]), the few remaining rows through diesel's batch.
 pub fn observations(conn: &mut DbConnection, rows: &[NewObservation<'_>]) -> QueryResult<usize> {
+    if let DbConnection::Sqlite(c) = conn {
+        let mut n = 0;
+        let mut arrays = rows.chunks_exact(SQLITE_ROWS_PER_ARRAY);
+        for array in &mut arrays {
+            n += ObservationArray(array).execute(c)?;
+        }
+        let rest = arrays.remainder();
+        if !rest.is_empty() {
+            n += diesel::insert_into(observations::table)
+                .values(rest.to_vec())
+                .execute(c)?;
+        }
+        return Ok(n);
+    }
     bulk_insert!(conn, observations, rows, SQLITE_ROWS_PER_STATEMENT)
 }
+
+/// Observation rows per SQLite statement of [`ObservationArray`]: 64 rows × 22 columns =
+/// 1,408 parameters.
+pub const SQLITE_ROWS_PER_ARRAY: usize = 64;
+
+/// [`SQLITE_ROWS_PER_ARRAY`] observation rows as one SQLite `INSERT`, written by hand because
+/// its SQL is the same for every call and diesel can therefore keep it prepared: diesel's own
+/// batch of a slice is parsed and planned again on every call (its SQL depends on the
+/// length), which the profile of a load showed as ~7 % in SQLite's parser plus the
+/// allocator's work of building and freeing each 22,000-parameter program; its batch of a
+/// fixed-size array would be cached, but needs `'static` rows. The caller passes exactly
+/// that many rows (`chunks_exact`).
+struct ObservationArray<'r, 'a>(&'r [NewObservation<'a>]);
+
+/// The cache key of [`ObservationArray`]'s statement.
+struct ObservationArrayId;
+
+impl diesel::query_builder::QueryId for ObservationArray<'_, '_> {
+    type QueryId = ObservationArrayId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for ObservationArray<'_, '_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Double, Integer, Nullable, Text};
+        if self.0.len() != SQLITE_ROWS_PER_ARRAY {
+            // The statement is cached by type: another length would reuse the wrong SQL.
+            return Err(diesel::result::Error::QueryBuilderError(
+                "an observation array of the wrong length".into(),
+            ));
+        }
+        out.push_sql(
+            "INSERT INTO observations (key, district_id, indicator_id, period_id, \
+             breakdown_id, kind, base_period_id, value, value_text, reported_unit, qualifier, \
+             source_id, quote, quote_start, quote_end, period_note, note, revision, created_at, \
+             recorded_at, recorded_by, change_reason) VALUES ",
+        );
+        for (i, r) in self.0.iter().enumerate() {
+            // Every field named, no `..`: a column added to `NewObservation` fails to compile
+            // here until it is added to this statement too.
+            let NewObservation {
+                key,
+                district_id,
+                indicator_id,
+                period_id,
+                breakdown_id,
+                kind,
+                base_period_id,
+                value,
+                value_text,
+                reported_unit,
+                qualifier,
+                source_id,
+                quote,
+                quote_start,
+                quote_end,
+                period_note,
+                note,
+                revision,
+                created_at,
+                recorded_at,
+                recorded_by,
+                change_reason,
+            } = r;
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            out.push_bind_param::<Text, _>(key)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(district_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(indicator_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(period_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(breakdown_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, str>(kind.as_str())?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Integer>, _>(base_period_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Double, _>(value)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(value_text)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(reported_unit)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, str>(qualifier.as_str())?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(source_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(quote)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(quote_start)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(quote_end)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(period_note)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(note)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(revision)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(created_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(recorded_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(recorded_by)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(change_reason)?;
+            out.push_sql(")");
+        }
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::sqlite::SqliteConnection> for ObservationArray<'_, '_> {}
 
 /// Inserts sources (without ids); returns how many. Fewer rows per SQLite statement: a
 /// source carries its whole text.
@@ -97,10 +233,6 @@ where
     out
 }
 
-/// The index kept while loading: the rules read each district's rows back through it, and
-/// district-ordered loads append to it.
-const KEPT_INDEX: &str = "observations_district_indicator";
-
 #[derive(diesel::QueryableByName)]
 struct IndexDefinition {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -109,11 +241,13 @@ struct IndexDefinition {
     definition: String,
 }
 
-/// Drops the secondary indexes of `observations` (not its key's unique index, not
-/// [`KEPT_INDEX`]), runs `f`, and creates them again from their stored definitions, all in
-/// the caller's transaction: building an index once over the loaded rows is much cheaper than
-/// updating it row by row at thousands of places. For loads into an empty warehouse (synth);
-/// readers see the indexes either as before or as after, never without.
+/// Drops the secondary indexes of `observations` (not its key's unique index; on PostgreSQL
+/// also its foreign keys and the key's unique constraint), runs `f`, and creates them again
+/// from their stored definitions, all in the caller's transaction: building an index once
+/// over the loaded rows is much cheaper than updating it row by row at thousands of places.
+/// For loads into an empty warehouse (synth, which reads its rows back by id range:
+/// [`crate::ingest::check::refresh_new_district`]); readers see the indexes either as before
+/// or as after, never without.
 pub fn without_secondary_indexes<T, E>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -132,17 +266,61 @@ where
              AND indexdef NOT LIKE 'CREATE UNIQUE%'"
         }
     };
-    let indexes: Vec<IndexDefinition> = diesel::sql_query(query)
-        .load::<IndexDefinition>(conn)?
-        .into_iter()
-        .filter(|i| i.name != KEPT_INDEX)
-        .collect();
+    let indexes: Vec<IndexDefinition> = diesel::sql_query(query).load::<IndexDefinition>(conn)?;
+    // PostgreSQL: the foreign keys and the key's unique constraint too. Each foreign key is a
+    // trigger that looks up its parent row for every inserted row (six per observation), and
+    // the unique index on the text key takes inserts at scattered places; on a 302,021-row
+    // insert they made it 3.5× slower than one into the table with only its primary key and
+    // one secondary index, and they took a 300-district synth from 92 s to 35–38 s (BENCHMARKS.md
+    // "Loading"). Added back at the end, in the same transaction, they check every loaded row
+    // at once (one join per foreign key, one sort for the unique index): a violation fails
+    // the load as it would have row by row, and nothing is committed. SQLite cannot drop a
+    // constraint, and its checks are cheap lookups in-process.
+    let constraints: Vec<IndexDefinition> = match conn {
+        DbConnection::Postgres(_) => diesel::sql_query(
+            "SELECT conname AS name, pg_get_constraintdef(oid) AS definition \
+             FROM pg_constraint WHERE conrelid = 'observations'::regclass \
+             AND contype IN ('f', 'u') ORDER BY contype DESC, conname",
+        )
+        .load::<IndexDefinition>(conn)?,
+        DbConnection::Sqlite(_) => Vec::new(),
+    };
+    for c in &constraints {
+        conn.batch_execute(&format!(
+            "ALTER TABLE observations DROP CONSTRAINT {}",
+            c.name
+        ))?;
+    }
     for i in &indexes {
         conn.batch_execute(&format!("DROP INDEX {}", i.name))?;
     }
     let out = f(conn)?;
+    if let DbConnection::Postgres(_) = conn {
+        // The index builds sort in memory up to this bound (the server's default is 64 MB);
+        // for this transaction only, and a fixed bound whatever the row count.
+        conn.batch_execute(&format!(
+            "SET LOCAL maintenance_work_mem = '{PG_INDEX_BUILD_MEMORY}'"
+        ))?;
+    }
+    let started = std::time::Instant::now();
     for i in &indexes {
         conn.batch_execute(&i.definition)?;
     }
+    let indexes_built = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    for c in &constraints {
+        conn.batch_execute(&format!(
+            "ALTER TABLE observations ADD CONSTRAINT {} {}",
+            c.name, c.definition
+        ))?;
+    }
+    tracing::info!(
+        indexes = indexes_built,
+        constraints = started.elapsed().as_secs_f64(),
+        "seconds to build the deferred indexes and check the deferred constraints"
+    );
     Ok(out)
 }
+
+/// `maintenance_work_mem` for the index builds at the end of a PostgreSQL load.
+pub const PG_INDEX_BUILD_MEMORY: &str = "256MB";

@@ -278,7 +278,6 @@ pub fn refresh_touched(conn: &mut DbConnection, touched: &Touched) -> QueryResul
                 .load::<RuleRow>(conn)?;
             let rows = rows(loaded)?;
             refresh.rows_read += rows.len();
-            let found = catalogue.findings(&rows);
             // The stored rule findings that involve an observation in scope: replaced.
             let stale: Vec<i32> = finding_observations::table
                 .inner_join(findings::table)
@@ -298,21 +297,73 @@ pub fn refresh_touched(conn: &mut DbConnection, touched: &Touched) -> QueryResul
                 .select(findings::id)
                 .distinct()
                 .load(conn)?;
-            if !stale.is_empty() {
-                diesel::delete(
-                    finding_observations::table
-                        .filter(finding_observations::finding_id.eq_any(&stale)),
-                )
-                .execute(conn)?;
-                diesel::delete(findings::table.filter(findings::id.eq_any(&stale)))
-                    .execute(conn)?;
-            }
-            let source_of: HashMap<i32, i32> = rows.iter().map(|r| (r.id, r.source)).collect();
-            store(conn, &found, &source_of)?;
+            replace_findings(conn, &catalogue, &rows, &stale)?;
         }
     }
     refresh.findings = count(conn)?;
     Ok(refresh)
+}
+
+/// Deletes the `stale` rule findings and stores those the rules find in `rows`.
+fn replace_findings(
+    conn: &mut DbConnection,
+    catalogue: &Catalogue,
+    rows: &[Row],
+    stale: &[i32],
+) -> QueryResult<()> {
+    let found = catalogue.findings(rows);
+    if !stale.is_empty() {
+        diesel::delete(
+            finding_observations::table.filter(finding_observations::finding_id.eq_any(stale)),
+        )
+        .execute(conn)?;
+        diesel::delete(findings::table.filter(findings::id.eq_any(stale))).execute(conn)?;
+    }
+    let source_of: HashMap<i32, i32> = rows.iter().map(|r| (r.id, r.source)).collect();
+    store(conn, &found, &source_of)
+}
+
+/// [`refresh_touched`] for a district created in the caller's transaction whose every
+/// observation was then written with an id in `ids` (`after < id <= upto`), as a bulk load
+/// writes a district: every indicator of it is touched. The same rows and findings as
+/// `refresh_touched` of that district, but found through the primary key by id range, so a
+/// load into an empty warehouse needs no secondary index on `observations` while it
+/// writes (all of them are then built once at the end, `ingest::bulk`). Both bounds are
+/// given so that PostgreSQL, without statistics on a table being loaded, still plans a
+/// primary-key range scan rather than a scan of the whole table. Returns the rows read.
+pub fn refresh_new_district(
+    conn: &mut DbConnection,
+    district: i32,
+    (after, upto): (i32, i32),
+) -> QueryResult<usize> {
+    let catalogue = Catalogue::load(conn)?;
+    let in_range = observations::table
+        .filter(observations::id.gt(after))
+        .filter(observations::id.le(upto))
+        .filter(observations::district_id.eq(district));
+    let loaded = in_range
+        .select(rule_columns!())
+        .order(observations::id.asc())
+        .load::<RuleRow>(conn)?;
+    let rows = rows(loaded)?;
+    let stale: Vec<i32> = finding_observations::table
+        .inner_join(findings::table)
+        .filter(findings::origin.eq(FindingOrigin::Rule.as_str()))
+        .filter(finding_observations::observation_id.eq_any(in_range.select(observations::id)))
+        .select(findings::id)
+        .distinct()
+        .load(conn)?;
+    replace_findings(conn, &catalogue, &rows, &stale)?;
+    Ok(rows.len())
+}
+
+/// The highest observation id (0 in an empty table): the `after` bound of
+/// [`refresh_new_district`].
+pub fn max_observation_id(conn: &mut DbConnection) -> QueryResult<i32> {
+    let max: Option<i32> = observations::table
+        .select(diesel::dsl::max(observations::id))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
 }
 
 /// How many rule findings are stored.
