@@ -284,6 +284,29 @@ impl Choice {
     }
 }
 
+/// Value rows (observation, period, publication date) matching a filter on `observations`, in
+/// id order: the one full-row query of this module, built per backend because `as_select()` is
+/// typed by the backend it loads on.
+macro_rules! value_rows {
+    ($conn:expr, $filter:expr) => {{
+        let filter = $filter;
+        let rows: Vec<(Observation, Period, Option<String>)> = crate::per_backend!($conn, c => {
+            observations::table
+                .inner_join(periods::table)
+                .inner_join(sources::table)
+                .filter(filter)
+                .select((
+                    Observation::as_select(),
+                    Period::as_select(),
+                    sources::published_on,
+                ))
+                .order(observations::id.asc())
+                .load(c)
+        })?;
+        Ok(rows.into_iter().map(ValueRow::from).collect())
+    }};
+}
+
 /// The preferred value of each group of candidates matching `f` (see [`Group`]), in
 /// observation id order. One statement. `f.as_of` is not supported here (an `asOf` answer
 /// overlays earlier revisions before choosing, see `analytics`): it is an error to pass it.
@@ -300,28 +323,7 @@ pub fn chosen_values(
         return Ok(Vec::new());
     }
     let ids = ChosenIds(Choice::new(f, group));
-    // Built per backend: `as_select()` is typed by the backend it loads on.
-    let rows: Vec<(Observation, Period, Option<String>)> = crate::per_backend!(conn, c => {
-        observations::table
-            .inner_join(periods::table)
-            .inner_join(sources::table)
-            .filter(ids)
-            .select((
-                Observation::as_select(),
-                Period::as_select(),
-                sources::published_on,
-            ))
-            .order(observations::id.asc())
-            .load(c)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(observation, period, published_on)| ValueRow {
-            observation,
-            period,
-            published_on,
-        })
-        .collect())
+    value_rows!(conn, ids)
 }
 
 /// A chosen value as the choice index holds it: enough to rank, compare and compute changes,
@@ -411,25 +413,5 @@ pub fn value_rows_by_ids(
         return Ok(Vec::new());
     }
     let ids: Vec<i32> = ids.iter().map(|i| i.0).collect();
-    let rows: Vec<(Observation, Period, Option<String>)> = crate::per_backend!(conn, c => {
-        observations::table
-            .inner_join(periods::table)
-            .inner_join(sources::table)
-            .filter(observations::id.eq_any(&ids))
-            .select((
-                Observation::as_select(),
-                Period::as_select(),
-                sources::published_on,
-            ))
-            .order(observations::id.asc())
-            .load(c)
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|(observation, period, published_on)| ValueRow {
-            observation,
-            period,
-            published_on,
-        })
-        .collect())
+    value_rows!(conn, observations::id.eq_any(&ids))
 }

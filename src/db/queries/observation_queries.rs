@@ -214,6 +214,16 @@ pub struct ValueRow {
     pub published_on: Option<String>,
 }
 
+impl From<(Observation, Period, Option<String>)> for ValueRow {
+    fn from((observation, period, published_on): (Observation, Period, Option<String>)) -> Self {
+        ValueRow {
+            observation,
+            period,
+            published_on,
+        }
+    }
+}
+
 /// Which values a year-based question chooses from.
 #[derive(Debug, Clone)]
 pub struct ValueFilter<'a> {
@@ -261,18 +271,10 @@ pub fn values(conn: &mut DbConnection, f: &ValueFilter<'_>) -> QueryResult<Vec<V
     if let Some(t) = f.as_of {
         overlay_as_of(conn, &mut obs, t)?;
     }
-    let rows: Vec<(Observation, Period, Option<String>)> = obs
+    Ok(obs
         .into_iter()
         .zip(rest)
-        .map(|(o, (p, d))| (o, p, d))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|(observation, period, published_on)| ValueRow {
-            observation,
-            period,
-            published_on,
-        })
+        .map(|(o, (p, d))| ValueRow::from((o, p, d)))
         .collect())
 }
 
