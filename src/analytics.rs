@@ -530,19 +530,19 @@ pub fn ranking(
     } else {
         (year, year)
     };
+    // Every district's value of the indicator in `years` (the ranking's, and with `compareWith`
+    // the earlier year's), chosen by the same rule.
+    let indicators = [indicator.id];
+    let filter = |breakdown, years| ValueFilter {
+        indicators: &indicators,
+        districts: None,
+        kind,
+        breakdown,
+        years,
+        as_of,
+    };
     let rows = match breakdown {
-        Some(breakdown) => chosen_slim(
-            conn,
-            &ValueFilter {
-                indicators: &[indicator.id],
-                districts: None,
-                kind,
-                breakdown,
-                years,
-                as_of,
-            },
-            Group::District,
-        )?,
+        Some(breakdown) => chosen_slim(conn, &filter(breakdown, years), Group::District)?,
         None => Vec::new(),
     };
     let in_universe: HashMap<DistrictId, &District> = universe.iter().map(|d| (d.id, d)).collect();
@@ -614,22 +614,11 @@ pub fn ranking(
         attach_rows(conn, &mut entries)?;
     }
     if let (Some(c), Some(breakdown)) = (compare_with, breakdown) {
-        // The value each district had in year `c`, chosen by the same rule as the ranking's.
-        let before: HashMap<DistrictId, f64> = chosen_slim(
-            conn,
-            &ValueFilter {
-                indicators: &[indicator.id],
-                districts: None,
-                kind,
-                breakdown,
-                years: (c, c),
-                as_of,
-            },
-            Group::District,
-        )?
-        .into_iter()
-        .map(|(v, _)| (v.district_id, v.value))
-        .collect();
+        let before: HashMap<DistrictId, f64> =
+            chosen_slim(conn, &filter(breakdown, (c, c)), Group::District)?
+                .into_iter()
+                .map(|(v, _)| (v.district_id, v.value))
+                .collect();
         for e in &mut entries {
             let district = e.entry.district();
             let (from, to) = (before.get(&district).copied(), Some(e.entry.value()));

@@ -55,14 +55,25 @@ struct Choice {
 }
 
 impl Choice {
-    fn new(f: &ValueFilter<'_>, group: Group) -> Choice {
+    /// The choice among the candidates of `f`; `None` when no candidate can match (no
+    /// indicator, or an empty district list), so that callers answer without a statement.
+    /// `f.as_of` is not supported (an `asOf` answer overlays earlier revisions before choosing,
+    /// see `analytics`): it is an error to pass it.
+    fn new(f: &ValueFilter<'_>, group: Group) -> Option<Choice> {
+        debug_assert!(
+            f.as_of.is_none(),
+            "asOf is chosen in Rust, after the overlay"
+        );
+        if f.indicators.is_empty() || f.districts.is_some_and(|d| d.is_empty()) {
+            return None;
+        }
         let indicators: Vec<i32> = f.indicators.iter().map(|i| i.0).collect();
         let districts = f.districts.map(|d| {
             let ids: Vec<i32> = d.iter().map(|d| d.0).collect();
             let json = json_list(&ids);
             (ids, json)
         });
-        Choice {
+        Some(Choice {
             indicators_json: json_list(&indicators),
             indicators,
             districts,
@@ -70,7 +81,7 @@ impl Choice {
             breakdown: f.breakdown.0,
             years: f.years,
             group,
-        }
+        })
     }
 }
 
@@ -315,15 +326,10 @@ pub fn chosen_values(
     f: &ValueFilter<'_>,
     group: Group,
 ) -> QueryResult<Vec<ValueRow>> {
-    debug_assert!(
-        f.as_of.is_none(),
-        "asOf is chosen in Rust, after the overlay"
-    );
-    if f.indicators.is_empty() || f.districts.is_some_and(|d| d.is_empty()) {
+    let Some(choice) = Choice::new(f, group) else {
         return Ok(Vec::new());
-    }
-    let ids = ChosenIds(Choice::new(f, group));
-    value_rows!(conn, ids)
+    };
+    value_rows!(conn, ChosenIds(choice))
 }
 
 /// A chosen value as the choice index holds it: enough to rank, compare and compute changes,
@@ -371,14 +377,10 @@ pub fn chosen_slim(
     f: &ValueFilter<'_>,
     group: Group,
 ) -> QueryResult<Vec<SlimValue>> {
-    debug_assert!(
-        f.as_of.is_none(),
-        "asOf is chosen in Rust, after the overlay"
-    );
-    if f.indicators.is_empty() || f.districts.is_some_and(|d| d.is_empty()) {
+    let Some(choice) = Choice::new(f, group) else {
         return Ok(Vec::new());
-    }
-    let query = SlimChoice(Choice::new(f, group));
+    };
+    let query = SlimChoice(choice);
     type Row = (i32, i32, i32, i32, i32, f64, String, Option<String>);
     let rows: Vec<Row> = crate::per_backend!(conn, c => query.load(c))?;
     rows.into_iter()
