@@ -57,11 +57,6 @@ async fn rankings_findings_and_sources_are_batched() {
             r#"{ qualityFindings { code observations { key district { code } indicator { code } source { code } } } }"#,
             5,
         ),
-        // districts, indicator by code, members, breakdown, latest values = 5
-        (
-            r#"{ districts { code latestValue(indicator: "teachers_in_exchange") { value year } } }"#,
-            5,
-        ),
         // sources, their texts = 2
         (r#"{ sources { code text } }"#, 2),
         // sources, their districts, observations, periods, indicators = 5
@@ -75,6 +70,14 @@ async fn rankings_findings_and_sources_are_batched() {
         println!("statements: {n} for {q}");
         assert_eq!(n, expected, "{q}");
     }
+    // districts, indicator by code, members, breakdown, latest values = 5. The latest values
+    // are batched by the loader's window, not prefetched, so a loaded machine may split the
+    // batch in two (seen in CI): allow one split, not one batch per district (39).
+    let q =
+        r#"{ districts { code latestValue(indicator: "teachers_in_exchange") { value year } } }"#;
+    let n = statements_for(&app, q, json!({})).await;
+    println!("statements: {n} for {q}");
+    assert!((5..=6).contains(&n), "{n} statements for {q}");
 }
 
 /// Writes cost a number of statements that depends on what they write, not on the size of the
