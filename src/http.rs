@@ -39,8 +39,9 @@ use crate::analytics::FilterCodes;
 use crate::cache::{self, CacheLimits, ResponseCache};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::graphql::limits::{InputLimits, ReadOnlyRequest, METHOD_NOT_ALLOWED};
-use crate::graphql::{build_schema_for, context, EduSchema, SchemaOptions};
+use crate::graphql::gate::{Endpoint, Incoming, IncomingBatch};
+use crate::graphql::limits::{InputLimits, METHOD_NOT_ALLOWED};
+use crate::graphql::{context, SchemaOptions};
 use crate::observe::{sane_request_id, MakeId, Metrics};
 
 /// The server's request limits (see [`crate::config::LimitArgs`] for the flags).
@@ -236,7 +237,8 @@ impl RateLimiter {
 #[derive(Clone)]
 struct AppState {
     db: Db,
-    schema: EduSchema,
+    /// The schema behind its gate: every GraphQL request is executed through it.
+    endpoint: Arc<Endpoint>,
     limits: Limits,
     metrics: Metrics,
     rate: Arc<RateLimiter>,
@@ -270,7 +272,7 @@ pub fn router_with(db: Db, limits: Limits) -> Router {
 
 /// Builds the router over a database handle.
 pub fn router_with_options(db: Db, options: Options) -> Router {
-    let schema = build_schema_for(
+    let endpoint = Endpoint::new(
         Some(db.clone()),
         SchemaOptions {
             input: options.limits.input,
@@ -280,7 +282,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
     let metrics = Metrics::new();
     let state = AppState {
         db,
-        schema,
+        endpoint: Arc::new(endpoint),
         limits: options.limits,
         metrics,
         rate: Arc::new(RateLimiter::new(options.rate)),
@@ -628,7 +630,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     // The token is only checked by guarded fields (reads stay open).
     let token = bearer(&headers);
     let (batch, counted) = attach_all(&state, batch, token, false);
-    match tokio::time::timeout(limits.request_timeout, state.schema.execute_batch(batch)).await {
+    match tokio::time::timeout(limits.request_timeout, state.endpoint.execute_batch(batch)).await {
         Ok(response) => {
             record(&state.metrics, &counted, &response, started.elapsed());
             answer(&state, &cached, query, response)
@@ -655,28 +657,28 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
 type Counted = Vec<(String, Arc<AtomicU64>)>;
 
 /// Attaches the request context to every operation of the batch, each with its own statement
-/// counter (a per-request clone of the database handle), and marks `GET` requests read-only.
+/// counter (a per-request clone of the database handle); `read_only` for `GET` requests.
 fn attach_all(
     state: &AppState,
     batch: BatchRequest,
     token: Option<String>,
     read_only: bool,
-) -> (BatchRequest, Counted) {
+) -> (IncomingBatch, Counted) {
     let mut counted = Vec::new();
     let mut one = |r: async_graphql::Request| {
         let op = state.metrics.operation_label(r.operation_name.as_deref());
         let n = Arc::new(AtomicU64::new(0));
         counted.push((op, n.clone()));
-        let r = context::attach(r, &state.db.for_request(n), token.clone());
-        if read_only {
-            r.data(ReadOnlyRequest)
-        } else {
-            r
+        let db = state.db.for_request(n);
+        Incoming {
+            request: context::attach(r, &db, token.clone()),
+            db,
+            read_only,
         }
     };
     let batch = match batch {
-        BatchRequest::Single(r) => BatchRequest::Single(one(r)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(&mut one).collect()),
+        BatchRequest::Single(r) => IncomingBatch::Single(Box::new(one(r))),
+        BatchRequest::Batch(rs) => IncomingBatch::Batch(rs.into_iter().map(&mut one).collect()),
     };
     (batch, counted)
 }
@@ -796,7 +798,7 @@ async fn graphql_get(
     let query = query_of(&cached, &batch);
     let (batch, counted) = attach_all(&state, batch, bearer(&headers), true);
     let limit = state.limits.request_timeout;
-    let response = match tokio::time::timeout(limit, state.schema.execute_batch(batch)).await {
+    let response = match tokio::time::timeout(limit, state.endpoint.execute_batch(batch)).await {
         Ok(r) => r,
         Err(_) => {
             for (op, n) in &counted {

@@ -136,6 +136,68 @@ async fn parse_and_validation_errors_carry_apollo_codes() {
 }
 
 #[tokio::test]
+async fn an_operation_that_cannot_be_chosen_is_operation_resolution_failure() {
+    let app = TestApp::seeded();
+    let two = "query A { districts { code } } query B { indicators { code } }";
+    let cases = [
+        (json!({"query": two}), "OPERATION_RESOLUTION_FAILURE"),
+        (
+            json!({"query": two, "operationName": "C"}),
+            "OPERATION_RESOLUTION_FAILURE",
+        ),
+        (
+            json!({"query": "{ districts { code } }", "operationName": "A"}),
+            "OPERATION_RESOLUTION_FAILURE",
+        ),
+    ];
+    for (body, expected) in cases {
+        let (status, v) = send(&app, post(body.to_string())).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(code(&v), expected, "{body}: {v}");
+        assert!(v["data"].is_null(), "{v}");
+        assert!(
+            v["extensions"]["cost"].is_null(),
+            "a refusal has no cost: {v}"
+        );
+    }
+    // The named one runs, and only it.
+    let (_, v) = send(
+        &app,
+        post(json!({"query": two, "operationName": "B"}).to_string()),
+    )
+    .await;
+    assert!(v["errors"].is_null(), "{v}");
+    assert!(v["data"]["indicators"].is_array(), "{v}");
+    assert!(v["data"]["districts"].is_null(), "{v}");
+    assert_eq!(
+        v["extensions"]["cost"]["requested"], 4,
+        "both operations count: {v}"
+    );
+}
+
+#[tokio::test]
+async fn a_document_over_the_complexity_limit_is_validation_failed_without_cost() {
+    let app = TestApp::seeded();
+    // 1,001 × 2 = 2,002 fields, under the depth limit and the fragment budget.
+    let fields = (0..1001)
+        .map(|i| format!("d{i}: districts {{ code }}"))
+        .collect::<Vec<_>>();
+    let v = app
+        .graphql(&format!("{{ {} }}", fields.join(" ")), json!({}))
+        .await;
+    assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
+    assert!(v["data"].is_null(), "{v}");
+    assert!(v["extensions"]["cost"].is_null(), "{v}");
+    // `__typename` is not counted, as async-graphql does not count it.
+    let v = app
+        .graphql("{ __typename districts { code __typename } }", json!({}))
+        .await;
+    assert!(v["errors"].is_null(), "{v}");
+    assert_eq!(v["extensions"]["cost"]["requested"], 2, "{v}");
+    assert_eq!(v["extensions"]["cost"]["limit"], 2000, "{v}");
+}
+
+#[tokio::test]
 async fn oversized_strings_and_lists_in_reads_are_bad_user_input() {
     let app = TestApp::seeded();
     let long = "教".repeat(1001);

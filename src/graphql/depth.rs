@@ -1,54 +1,27 @@
 //! The depth limit, counted without introspection. async-graphql's own `limit_depth` counts
 //! every field, and the standard introspection query (the one GraphiQL sends to draw its
 //! documentation explorer) nests `ofType` eight times under `__schema.types.fields.args.type`,
-//! 14 levels: with a limit of 12 the explorer could never load. This extension refuses data
+//! 14 levels: with a limit of 12 the explorer could never load. [`check_depth`] refuses data
 //! queries deeper than the limit exactly as before, and does not descend into `__schema` or
 //! `__type`: those resolve from the static schema, never touch the database, and stay bounded
 //! by the complexity limit (which still counts them) and the parser's recursion limit.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult};
 
-/// Refuses documents whose data selections are deeper than `max` (see the module doc).
-pub struct DepthLimit {
-    /// Deepest nesting of fields accepted.
-    pub max: usize,
-}
-
-impl ExtensionFactory for DepthLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DepthLimitExtension { max: self.max })
+/// Refuses `doc` if its data selections are deeper than `max` (see the module doc).
+pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    if data_depth(doc) > max {
+        // The same message as async-graphql's own limit, so clients see no difference; the
+        // document parsed, so it is a validation failure even though it is refused here.
+        return Err(super::limits::with_code(
+            ServerError::new("Query is nested too deep.", None),
+            super::limits::VALIDATION_FAILED,
+        ));
     }
-}
-
-struct DepthLimitExtension {
-    max: usize,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for DepthLimitExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if data_depth(&doc) > self.max {
-            // The same message as async-graphql's own limit, so clients see no difference; the
-            // document parsed, so it is a validation failure even though it is refused here.
-            return Err(super::limits::with_code(
-                ServerError::new("Query is nested too deep.", None),
-                super::limits::VALIDATION_FAILED,
-            ));
-        }
-        Ok(doc)
-    }
+    Ok(())
 }
 
 /// The deepest nesting of fields over every operation of `doc`, fragments inlined, not

@@ -1,5 +1,5 @@
 //! The `District` object (a division of Chongqing) and the prefetch of a district list's
-//! parents.
+//! parents, observations, latest values and progress.
 
 use async_graphql::{ComplexObject, Context, Lookahead, Result};
 
@@ -111,6 +111,8 @@ prefetched_fields! {
     "District" {
         PARENT = "parent",
         OBSERVATIONS = "observations",
+        LATEST_VALUE = "latestValue",
+        PROGRESS = "progress",
     }
 }
 
@@ -144,6 +146,9 @@ pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::District>) -> Resu
         .filter_map(|d| d.parent_id.map(DistrictId))
         .collect();
     prefetch(ctx, parents, node.at(PARENT)).await?;
+    super::latest::prefetch(ctx, node.at(LATEST_VALUE)).await?;
+    let ids: Vec<DistrictId> = rows.iter().map(|d| d.id).collect();
+    super::progress::prefetch_of_districts(ctx, &ids, node.at(PROGRESS)).await?;
     let ids = rows.iter().map(|d| ObservationsOfDistrict(d.id)).collect();
     observation::prefetch_observations_of(ctx, ids, node, OBSERVATIONS).await?;
     Ok(super::all(rows))

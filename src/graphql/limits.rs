@@ -1,6 +1,6 @@
-//! Request-level guards of the GraphQL layer, as async-graphql extensions:
+//! Request-level checks of the GraphQL layer, run once per request by [`super::gate`]:
 //!
-//! - [`ErrorCodes`]: every error raised before execution carries `extensions.code`, as Apollo
+//! - error codes: every error raised before execution carries `extensions.code`, as Apollo
 //!   names them: `GRAPHQL_PARSE_FAILED` for a document that does not parse,
 //!   `GRAPHQL_VALIDATION_FAILED` for one the schema refuses (unknown field, wrong argument type,
 //!   too deep, too complex). Clients switch on the code, never on English messages.
@@ -9,16 +9,10 @@
 //!   before it reaches a `LIKE` pattern. Mutations are left to the body limit of the HTTP layer:
 //!   they need an editor key, and a report's text is legitimately hundreds of kilobytes.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-    NextValidation,
-};
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{ServerError, ServerResult, Value, Variables};
 
 /// `extensions.code` of a document that does not parse.
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
@@ -43,23 +37,39 @@ pub fn with_code(mut e: ServerError, code: &str) -> ServerError {
 /// limit: a document near it is refused by the complexity limit anyway, with its own message).
 pub const MAX_EXPANDED_FIELDS: usize = 10 * super::MAX_COMPLEXITY;
 
-/// The number of fields of the largest operation of `doc` with its fragments inlined, counted
-/// once per fragment (memoised, so the count itself is linear in the document), saturating.
-/// A fragment that spreads itself counts nothing more (validation refuses the cycle).
+/// The number of fields of the largest operation of `doc` with its fragments inlined.
 pub fn expanded_fields(doc: &ExecutableDocument) -> usize {
+    operation_sizes(doc, |_| true).max().unwrap_or(0)
+}
+
+/// The number of fields of each operation of `doc` for which `counts` holds, with its fragments
+/// inlined, each fragment counted once (memoised, so the count itself is linear in the
+/// document), saturating. A fragment that spreads itself counts nothing more (validation
+/// refuses the cycle).
+pub fn operation_sizes(
+    doc: &ExecutableDocument,
+    counts: fn(&Field) -> bool,
+) -> impl Iterator<Item = usize> + '_ {
     use std::collections::HashMap;
     fn size<'a>(
         doc: &'a ExecutableDocument,
         set: &'a SelectionSet,
+        counts: fn(&Field) -> bool,
         memo: &mut HashMap<&'a str, usize>,
         open: &mut Vec<&'a str>,
     ) -> usize {
         set.items.iter().fold(0usize, |n, item| {
             let more = match &item.node {
-                Selection::Field(f) => {
-                    1usize.saturating_add(size(doc, &f.node.selection_set.node, memo, open))
+                Selection::Field(f) => usize::from(counts(&f.node)).saturating_add(size(
+                    doc,
+                    &f.node.selection_set.node,
+                    counts,
+                    memo,
+                    open,
+                )),
+                Selection::InlineFragment(fr) => {
+                    size(doc, &fr.node.selection_set.node, counts, memo, open)
                 }
-                Selection::InlineFragment(fr) => size(doc, &fr.node.selection_set.node, memo, open),
                 Selection::FragmentSpread(sp) => {
                     let name = sp.node.fragment_name.node.as_str();
                     if let Some(n) = memo.get(name) {
@@ -68,7 +78,7 @@ pub fn expanded_fields(doc: &ExecutableDocument) -> usize {
                         0
                     } else if let Some(def) = doc.fragments.get(&sp.node.fragment_name.node) {
                         open.push(name);
-                        let n = size(doc, &def.node.selection_set.node, memo, open);
+                        let n = size(doc, &def.node.selection_set.node, counts, memo, open);
                         open.pop();
                         memo.insert(name, n);
                         n
@@ -81,112 +91,56 @@ pub fn expanded_fields(doc: &ExecutableDocument) -> usize {
         })
     }
     let mut memo = HashMap::new();
-    doc.operations
-        .iter()
-        .map(|(_, op)| size(doc, &op.node.selection_set.node, &mut memo, &mut Vec::new()))
-        .max()
-        .unwrap_or(0)
-}
-
-/// Adds the Apollo codes to parse and validation errors (see the module doc).
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
+    doc.operations.iter().map(move |(_, op)| {
+        size(
+            doc,
+            &op.node.selection_set.node,
+            counts,
+            &mut memo,
+            &mut Vec::new(),
+        )
+    })
 }
 
 /// `extensions.code` of a persisted-query hash the server does not know (the client then
 /// sends the document with its hash), as Apollo names it.
 pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        // async-graphql's persisted-query extension says only "PersistedQueryNotFound".
-        let request = next.run(ctx, request).await.map_err(|e| {
-            if e.message == "PersistedQueryNotFound" {
-                with_code(e, PERSISTED_QUERY_NOT_FOUND)
-            } else {
-                with_code(e, "BAD_REQUEST")
-            }
-        })?;
-        // Before anything walks the document with its fragments inlined (async-graphql's own
-        // recursion check, the depth limit, the input limits), refuse one whose inlined size
-        // is out of all proportion: fragments spread several times in several layers
-        // (`...F1 ...F1 ...F1` in F0, the same in F1, …) are a few hundred bytes that inline
-        // to billions of fields and would hold a worker thread for good. A document that does
-        // not parse is left to the parser's own error.
-        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-            let n = expanded_fields(&doc);
-            if n > MAX_EXPANDED_FIELDS {
-                return Err(with_code(
-                    ServerError::new(
-                        format!(
-                            "the document expands to more than {MAX_EXPANDED_FIELDS} fields once its fragments are inlined"
-                        ),
-                        None,
-                    ),
-                    VALIDATION_FAILED,
-                ));
-            }
-        }
-        Ok(request)
-    }
+/// `extensions.code` of a request whose operation cannot be chosen: `operationName` names
+/// none of the document's operations, or the document holds several and none is named. As
+/// Apollo names it.
+pub const OPERATION_RESOLUTION_FAILURE: &str = "OPERATION_RESOLUTION_FAILURE";
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, PARSE_FAILED))
+/// Refuses a document whose inlined size is out of all proportion, before anything walks it
+/// with its fragments inlined (async-graphql's own recursion check, the depth limit, the input
+/// limits): fragments spread several times in several layers (`...F1 ...F1 ...F1` in F0, the
+/// same in F1, …) are a few hundred bytes that inline to billions of fields and would hold a
+/// worker thread for good.
+pub fn check_expansion(doc: &ExecutableDocument) -> ServerResult<()> {
+    let n = expanded_fields(doc);
+    if n > MAX_EXPANDED_FIELDS {
+        return Err(with_code(
+            ServerError::new(
+                format!(
+                    "the document expands to more than {MAX_EXPANDED_FIELDS} fields once its fragments are inlined"
+                ),
+                None,
+            ),
+            VALIDATION_FAILED,
+        ));
     }
+    Ok(())
+}
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        let mut response = next.run(ctx, operation_name).await;
-        // Our resolvers' errors carry their code (`ApiError`); the ones without come from
-        // async-graphql itself: coercing an argument or variable to its input type (the
-        // client's mistake), or anything else (ours).
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| {
-                let input = e.message.contains("occurred while parsing")
-                    || e.message.starts_with("Failed to parse")
-                    || e.message.starts_with("Expected input type")
-                    || e.message.starts_with("Invalid value for argument");
-                with_code(e, if input { "BAD_USER_INPUT" } else { "INTERNAL" })
-            })
-            .collect();
-        response
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| with_code(e, VALIDATION_FAILED))
-                .collect()
-        })
-    }
+/// The code of an error raised while executing that has none. Our resolvers' errors carry
+/// their code (`ApiError`); the ones without come from async-graphql itself: coercing an
+/// argument or variable to its input type (the client's mistake), or anything else (ours).
+pub fn code_execution_error(e: ServerError) -> ServerError {
+    let input = e.message.contains("occurred while parsing")
+        || e.message.starts_with("Failed to parse")
+        || e.message.starts_with("Expected input type")
+        || e.message.starts_with("Invalid value for argument");
+    with_code(e, if input { "BAD_USER_INPUT" } else { "INTERNAL" })
 }
 
 /// Bounds on the values of read documents (see the module doc).
@@ -207,45 +161,16 @@ impl Default for InputLimits {
     }
 }
 
-impl ExtensionFactory for InputLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(InputLimitsCheck {
-            limits: *self,
-            operation: std::sync::Mutex::new(None),
-        })
-    }
-}
-
-/// One request's check: the limits, and the operation the request selects.
-struct InputLimitsCheck {
-    limits: InputLimits,
-    /// `operationName` of the request (recorded before parsing).
-    operation: std::sync::Mutex<Option<String>>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for InputLimitsCheck {
-    async fn prepare_request(
+impl InputLimits {
+    /// Checks the literals of `doc` and the request's `variables` (see the module doc):
+    /// no U+0000 anywhere; string and list sizes in every read operation, and in the
+    /// variables unless the operation the request runs (`selected`) is a mutation.
+    pub fn check(
         &self,
-        ctx: &ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        if let Ok(mut op) = self.operation.lock() {
-            op.clone_from(&request.operation_name);
-        }
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
+        doc: &ExecutableDocument,
         variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let limits = &self.limits;
+        selected: OperationType,
+    ) -> ServerResult<()> {
         // No text may hold U+0000, in any operation: PostgreSQL cannot store it in a text
         // column, so it would fail deep in a query instead of here, as the client's mistake.
         let nul = |v: &Value| has_nul(v).then(|| NUL_MESSAGE.to_string());
@@ -253,7 +178,7 @@ impl Extension for InputLimitsCheck {
             || doc
                 .operations
                 .iter()
-                .any(|(_, op)| first_literal(&doc, &op.node.selection_set.node, 0, &nul).is_some())
+                .any(|(_, op)| first_literal(doc, &op.node.selection_set.node, 0, &nul).is_some())
         {
             return Err(bad_input(NUL_MESSAGE.into()));
         }
@@ -261,37 +186,28 @@ impl Extension for InputLimitsCheck {
             if op.node.ty != OperationType::Query {
                 continue;
             }
-            let too_big = |v: &Value| limits.too_big(v);
-            if let Some(why) = first_literal(&doc, &op.node.selection_set.node, 0, &too_big) {
+            let too_big = |v: &Value| self.too_big(v);
+            if let Some(why) = first_literal(doc, &op.node.selection_set.node, 0, &too_big) {
                 return Err(bad_input(why));
             }
         }
-        // Variables feed the operation the request selects: checked unless that one is a
+        // Variables feed the operation the request runs: checked unless that one is a
         // mutation. (Checking only when every operation is a read would let an unused
         // mutation in the document switch the check off.)
-        let wanted = self.operation.lock().ok().and_then(|op| op.clone());
-        let selected = match &doc.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => wanted
-                .as_deref()
-                .and_then(|name| ops.iter().find(|(n, _)| n.as_str() == name))
-                .map(|(_, op)| op.node.ty),
-        };
-        if selected != Some(OperationType::Mutation) {
+        if selected != OperationType::Mutation {
             for (name, value) in variables.iter() {
-                if let Some(why) = limits.too_big(value) {
+                if let Some(why) = self.too_big(value) {
                     return Err(bad_input(format!("variable ${name}: {why}")));
                 }
             }
         }
-        Ok(doc)
+        Ok(())
     }
 }
 
 /// The first literal argument under `set` for which `check` has something to say, as
 /// "argument `a` of `f`: …". Fragments are followed to a bounded depth (validation refuses
-/// cycles later; here the walk must only terminate, and the fragment budget of [`ErrorCodes`]
-/// has already bounded the document's inlined size).
+/// cycles later; here the walk must only terminate, and [`check_expansion`] has already bounded the document's inlined size).
 fn first_literal(
     doc: &ExecutableDocument,
     set: &SelectionSet,
@@ -322,10 +238,6 @@ fn first_literal(
     })
 }
 
-/// Request data marking a request that came by `GET` (see [`QueriesOnly`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ReadOnlyRequest;
-
 /// `extensions.code` of a mutation sent by `GET`.
 pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 
@@ -337,37 +249,15 @@ pub(crate) fn has_mutation(doc: &ExecutableDocument) -> bool {
         .any(|(_, op)| op.node.ty == OperationType::Mutation)
 }
 
-/// Refuses a document with a mutation in a request marked [`ReadOnlyRequest`]: `GET` requests
-/// may be cached and replayed by proxies and prefetched by browsers, so they must not write.
-/// Checked after parsing, so a persisted query sent by hash is checked too.
-pub struct QueriesOnly;
-
-impl ExtensionFactory for QueriesOnly {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueriesOnly)
+/// Refuses a document with a mutation in a request that came by `GET`: such requests may be
+/// cached and replayed by proxies and prefetched by browsers, so they must not write. Checked
+/// after parsing, so a persisted query sent by hash is checked too.
+pub fn check_read_only(doc: &ExecutableDocument) -> ServerResult<()> {
+    if has_mutation(doc) {
+        let e = ServerError::new("a mutation must be sent with POST, not GET", None);
+        return Err(with_code(e, METHOD_NOT_ALLOWED));
     }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for QueriesOnly {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let writes = has_mutation(&doc);
-        if writes && ctx.data_opt::<ReadOnlyRequest>().is_some() {
-            let mut e = ServerError::new("a mutation must be sent with POST, not GET", None);
-            e.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", METHOD_NOT_ALLOWED);
-            return Err(e);
-        }
-        Ok(doc)
-    }
+    Ok(())
 }
 
 const NUL_MESSAGE: &str = "text may not contain the NUL character (U+0000)";

@@ -10,6 +10,7 @@ use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
+use super::prefetch::{self, Mode};
 use crate::analytics;
 use crate::db::models::*;
 use crate::db::{queries, Db, DbConnection};
@@ -328,8 +329,16 @@ pub(crate) async fn indicator_by_code(
     loaders: &Loaders,
     code: &str,
 ) -> Result<Indicator, ApiError> {
-    loaders
-        .load_one(IndicatorByCode(code.to_string()))
+    indicator_by_code_in(loaders, Mode::Cached, code).await
+}
+
+/// [`indicator_by_code`], loading the way `mode` says.
+pub(crate) async fn indicator_by_code_in(
+    loaders: &Loaders,
+    mode: Mode,
+    code: &str,
+) -> Result<Indicator, ApiError> {
+    prefetch::one(loaders, mode, IndicatorByCode(code.to_string()))
         .await?
         .ok_or_else(|| ApiError::NotFound {
             kind: "indicator",
@@ -338,10 +347,12 @@ pub(crate) async fn indicator_by_code(
 }
 
 /// Each district's latest value of `indicator` on or before `on_or_before` (default: the last
-/// year accepted), for one breakdown and kind, chosen as `ranking` chooses. Through the loader,
-/// so that asking it of every district of a list costs one query, not one per district.
+/// year accepted), for one breakdown and kind, chosen as `ranking` chooses. Through the loader
+/// (`mode` [`Mode::Cached`]), so that asking it of every district of a list costs one query,
+/// not one per district; or directly ([`Mode::Direct`]), from a prefetch.
 pub(crate) async fn latest_values(
     loaders: &Loaders,
+    mode: Mode,
     indicator: IndicatorId,
     breakdown: &Breakdown,
     kind: ObservationKind,
@@ -349,33 +360,31 @@ pub(crate) async fn latest_values(
 ) -> Result<Vec<queries::ValueRow>, ApiError> {
     let year = on_or_before.unwrap_or(*analytics::YEARS.end());
     analytics::check_year("onOrBefore", year)?;
-    let breakdown = match loaders
-        .load_one(BreakdownByCode(breakdown.to_string()))
-        .await?
-    {
-        Some(BreakdownLookup::Found(id)) => id,
-        Some(BreakdownLookup::UnknownMember(code)) => {
-            return Err(ApiError::NotFound {
-                kind: "breakdown member",
-                code,
-            })
-        }
-        // A valid breakdown that no value uses: nothing to pick from.
-        Some(BreakdownLookup::Unused) => return Ok(Vec::new()),
-        // The loader answers every key; a missing entry is a bug, not an empty answer.
-        None => {
-            return Err(ApiError::Internal(format!(
-                "no breakdown lookup for {breakdown:?}"
-            )))
-        }
-    };
+    let breakdown =
+        match prefetch::one(loaders, mode, BreakdownByCode(breakdown.to_string())).await? {
+            Some(BreakdownLookup::Found(id)) => id,
+            Some(BreakdownLookup::UnknownMember(code)) => {
+                return Err(ApiError::NotFound {
+                    kind: "breakdown member",
+                    code,
+                })
+            }
+            // A valid breakdown that no value uses: nothing to pick from.
+            Some(BreakdownLookup::Unused) => return Ok(Vec::new()),
+            // The loader answers every key; a missing entry is a bug, not an empty answer.
+            None => {
+                return Err(ApiError::Internal(format!(
+                    "no breakdown lookup for {breakdown:?}"
+                )))
+            }
+        };
     let key = LatestValues {
         indicator,
         breakdown,
         kind,
         on_or_before: year,
     };
-    Ok(loaders.load_one(key).await?.unwrap_or_default())
+    Ok(prefetch::one(loaders, mode, key).await?.unwrap_or_default())
 }
 
 /// Key: the earlier revisions of an observation.

@@ -1,5 +1,7 @@
-//! The GraphQL API: one schema builder ([`build_schema`]) used by the server, the tests and
-//! `edustats export-schema`, with depth and complexity limits.
+//! The GraphQL API: one schema builder ([`build_schema_for`]) used by the server, the tests and
+//! `edustats export-schema`, and the gate the server executes requests through
+//! ([`gate::Endpoint`]: persisted queries, depth, input limits, read routing, error codes,
+//! cost).
 //!
 //! Layout: the two roots ([`query`], [`mutation`]); one module per object type, each holding the
 //! object, its relation resolvers and the prefetch that serves them; [`inputs`] and [`enums`];
@@ -21,6 +23,7 @@ pub mod district;
 pub mod draft;
 pub mod enums;
 pub mod finding;
+pub mod gate;
 pub mod guard;
 pub mod indicator;
 pub mod inputs;
@@ -35,14 +38,10 @@ pub mod progress;
 pub mod query;
 pub mod ranking;
 pub mod revision;
-pub mod routing;
 pub mod source;
 pub mod standard;
 pub mod time_series;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{EmptySubscription, Schema};
 
 pub use aggregate::{Aggregate, AggregateGroup, AggregateMember};
@@ -74,21 +73,19 @@ pub const MAX_DEPTH: usize = 12;
 /// Highest complexity accepted (each field counts 1; lists are not multiplied).
 pub const MAX_COMPLEXITY: usize = 2_000;
 
-/// Documents kept for automatic persisted queries (least recently used evicted).
+/// Documents kept for automatic persisted queries (least recently used evicted; a client may
+/// send the SHA-256 of a document it sent before instead of the document, for smaller `GET`
+/// URLs that caching proxies keep).
 pub const PERSISTED_QUERIES: usize = 1_000;
 
-/// Builds the schema. The per-request context is attached by the HTTP handler
-/// ([`context::attach`]).
+/// Builds the schema with the default options. The HTTP layer executes requests through
+/// [`gate::Endpoint`], which holds the request-level checks; the per-request context is
+/// attached by the HTTP handler ([`context::attach`]).
 pub fn build_schema(db: Option<Db>) -> EduSchema {
-    build_schema_with(db, limits::InputLimits::default())
-}
-
-/// [`build_schema`] with the server's configured input limits.
-pub fn build_schema_with(db: Option<Db>, input: limits::InputLimits) -> EduSchema {
     build_schema_for(
         db,
         SchemaOptions {
-            input,
+            input: limits::InputLimits::default(),
             introspection: true,
         },
     )
@@ -103,23 +100,11 @@ pub struct SchemaOptions {
     pub introspection: bool,
 }
 
-/// The schema as the server runs it.
+/// The schema as the server runs it (behind [`gate::Endpoint`]). It has no async-graphql extension, on purpose: one
+/// would put every field through the extension chain; the request-level checks are in
+/// [`gate`].
 pub fn build_schema_for(db: Option<Db>, options: SchemaOptions) -> EduSchema {
-    // ErrorCodes first: it wraps the other extensions, so their errors get a code too.
     let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .extension(limits::ErrorCodes)
-        .extension(options.input)
-        .extension(limits::QueriesOnly)
-        .extension(routing::ReadRouting)
-        // Automatic persisted queries: a client may send the SHA-256 of a document it sent
-        // before instead of the document (smaller GET URLs for caching proxies).
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            PERSISTED_QUERIES,
-        )))
-        .extension(depth::DepthLimit { max: MAX_DEPTH })
-        .extension(cost::Cost {
-            limit: MAX_COMPLEXITY,
-        })
         .limit_complexity(MAX_COMPLEXITY);
     if !options.introspection {
         builder = builder.disable_introspection();

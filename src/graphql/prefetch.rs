@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::Lookahead;
+use async_graphql::{InputType, Lookahead, SelectionField};
 
 use super::loaders::{DbLoader, Loaders};
 use crate::error::ApiError;
@@ -110,4 +110,33 @@ where
         Mode::Direct => fetch(loaders, keys).await,
         Mode::Cached => loaders.load_many(keys).await,
     }
+}
+
+/// Loads one key the way `mode` says: for the steps of a chain of look-ups (a code, then what
+/// it names) that a prefetch runs directly and a resolver runs through the loader.
+pub(crate) async fn one<K>(
+    loaders: &Loaders,
+    mode: Mode,
+    key: K,
+) -> Result<Option<<DbLoader as Loader<K>>::Value>, ApiError>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = ApiError>,
+{
+    match mode {
+        Mode::Direct => Ok(fetch(loaders, vec![key.clone()]).await?.remove(&key)),
+        Mode::Cached => loaders.load_one(key).await,
+    }
+}
+
+/// The argument `name` of a selected field as its resolver would read it (variables resolved,
+/// coerced to `T`, absent as `T`'s parse of nothing). `Err(())` when it cannot be read or
+/// coerced: the resolver refuses it then, with its path, so a prefetch just skips that field.
+pub(crate) fn argument<T: InputType>(field: &SelectionField<'_>, name: &str) -> Result<T, ()> {
+    let args = field.arguments().map_err(drop)?;
+    let value = args
+        .into_iter()
+        .find(|(n, _)| n.as_str() == name)
+        .map(|(_, v)| v);
+    T::parse(value).map_err(drop)
 }

@@ -2,11 +2,12 @@
 //! [`crate::analytics::progress`], with the observations and districts its selection asks for
 //! prefetched.
 
-use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Lookahead, Result, SimpleObject};
 
 use super::context::ContextExt;
+use super::loaders::{indicator_by_code_in, TargetsOfDistrict};
 use super::observation::{self, Links};
-use super::prefetch::{LookaheadExt, Mode};
+use super::prefetch::{argument, fetch, LookaheadExt, Mode};
 use super::{district, District, Indicator, Observation};
 use crate::analytics::TargetProgress as Row;
 use crate::db::models::DistrictId;
@@ -136,27 +137,69 @@ impl TargetProgress {
     pub(crate) async fn build(
         ctx: &Context<'_>,
         rows: Vec<Row>,
-        node: async_graphql::Lookahead<'_>,
+        node: Lookahead<'_>,
     ) -> Result<Vec<TargetProgress>> {
-        let districts = rows.iter().map(|r| r.target.observation.district_id);
-        district::prefetch(ctx, districts.collect(), node.at(DISTRICT)).await?;
-        let targets: Vec<Links> = rows
-            .iter()
-            .map(|r| (&r.target.observation).into())
-            .collect();
-        observation::prefetch(ctx, &targets, node.at(TARGET), Mode::Direct).await?;
-        let actuals: Vec<Links> = rows
-            .iter()
-            .filter_map(|r| r.actual.as_ref().map(|a| (&a.observation).into()))
-            .collect();
-        observation::prefetch(ctx, &actuals, node.at(ACTUAL), Mode::Direct).await?;
-        let bases: Vec<Links> = rows
-            .iter()
-            .filter_map(|r| r.base.as_ref().map(|a| (&a.observation).into()))
-            .collect();
-        observation::prefetch(ctx, &bases, node.at(PACE_FROM), Mode::Direct).await?;
+        prefetch_rows(ctx, &rows, &node).await?;
         Ok(rows.into_iter().map(TargetProgress::from).collect())
     }
+}
+
+/// Prefetches the districts and observations `node` (the selection of one progress entry)
+/// asks for, for all `rows`. Direct calls, each skipping what the request's cache holds.
+async fn prefetch_rows(ctx: &Context<'_>, rows: &[Row], node: &Lookahead<'_>) -> Result<()> {
+    let districts = rows.iter().map(|r| r.target.observation.district_id);
+    district::prefetch(ctx, districts.collect(), node.at(DISTRICT)).await?;
+    let targets: Vec<Links> = rows
+        .iter()
+        .map(|r| (&r.target.observation).into())
+        .collect();
+    observation::prefetch(ctx, &targets, node.at(TARGET), Mode::Direct).await?;
+    let actuals: Vec<Links> = rows
+        .iter()
+        .filter_map(|r| r.actual.as_ref().map(|a| (&a.observation).into()))
+        .collect();
+    observation::prefetch(ctx, &actuals, node.at(ACTUAL), Mode::Direct).await?;
+    let bases: Vec<Links> = rows
+        .iter()
+        .filter_map(|r| r.base.as_ref().map(|a| (&a.observation).into()))
+        .collect();
+    observation::prefetch(ctx, &bases, node.at(PACE_FROM), Mode::Direct).await?;
+    Ok(())
+}
+
+/// For a list of districts, loads what each `progress` selection in `node` (the list's
+/// `progress` look-ahead) asks for: every district's targets with one direct call per distinct
+/// `year`, and their relations for all districts at once. The per-district resolvers then find
+/// it all in the request's cache: a fixed number of statements however many districts and
+/// however loaded the machine (the loader's batching window alone may split a batch). A
+/// look-up that fails is left to the resolvers, which report it with their path.
+pub(crate) async fn prefetch_of_districts(
+    ctx: &Context<'_>,
+    districts: &[DistrictId],
+    node: Lookahead<'_>,
+) -> Result<()> {
+    if !node.exists() || districts.is_empty() {
+        return Ok(());
+    }
+    let loaders = ctx.loaders()?;
+    for field in node.selection_fields() {
+        if let Ok(Some(code)) = argument::<Option<String>>(&field, "indicator") {
+            let _ = indicator_by_code_in(loaders, Mode::Direct, &code).await;
+        }
+        let Ok(year) = argument::<Option<i32>>(&field, "year") else {
+            continue;
+        };
+        let keys = districts
+            .iter()
+            .map(|d| TargetsOfDistrict(*d, year))
+            .collect();
+        let Ok(rows) = fetch(loaders, keys).await else {
+            continue;
+        };
+        let rows: Vec<Row> = rows.into_values().flatten().collect();
+        prefetch_rows(ctx, &rows, &node).await?;
+    }
+    Ok(())
 }
 
 impl From<Row> for TargetProgress {
