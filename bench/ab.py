@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Compares edustats binaries on one query, in one run: each binary serves the benchmark's
 SYNTHETIC database (made by an earlier `bench/run.sh` with the same size and seed) in turn and is
-loaded with oha in closed loop; prints requests/s, the server's CPU per request and PostgreSQL's
-CPU per request. Alternate the binaries (A B A B) so that a change in the machine's load shows.
+loaded with oha in closed loop; prints requests/s, the server's CPU per request, PostgreSQL's
+CPU per request and the server's peak RSS (VmHWM). Alternate the binaries (A B A B) so that a
+change in the machine's load shows.
 
     bench/ab.py QUERY SECONDS pg|sqlite BINARY... [--data bench_300_20_50_1]
 
@@ -59,7 +60,8 @@ def main():
                 print(
                     f"{Path(binary).name:28} {args.query}: {r['rps']:8.0f} req/s  "
                     f"server {1000 * (c1 - c0) / n:6.3f} ms/req  "
-                    f"PostgreSQL {1000 * (d1 - d0) / n:6.3f} ms/req",
+                    f"PostgreSQL {1000 * (d1 - d0) / n:6.3f} ms/req  "
+                    f"peak RSS {h.peak_rss_mb(s.pid):6.1f} MB",
                     flush=True,
                 )
             finally:
