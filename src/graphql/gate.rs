@@ -127,8 +127,7 @@ impl Endpoint {
         } = incoming;
         let doc = match self.persisted(&mut request)? {
             Some(doc) => doc,
-            None => async_graphql::parser::parse_query(&request.query)
-                .map_err(|e| with_code(e.into(), limits::PARSE_FAILED))?,
+            None => parse(&request.query)?,
         };
         limits::check_expansion(&doc)?;
         depth::check_depth(&doc, MAX_DEPTH)?;
@@ -173,13 +172,17 @@ impl Endpoint {
                 "the persisted query's sha256Hash is not the SHA-256 of its query".into(),
             ));
         }
-        let doc = async_graphql::parser::parse_query(&request.query)
-            .map_err(|e| with_code(e.into(), limits::PARSE_FAILED))?;
+        let doc = parse(&request.query)?;
         if let Ok(mut store) = self.persisted.lock() {
             store.put(hash, doc.clone());
         }
         Ok(Some(doc))
     }
+}
+
+/// Parses a document; a syntax error is `GRAPHQL_PARSE_FAILED`.
+fn parse(text: &str) -> ServerResult<ExecutableDocument> {
+    async_graphql::parser::parse_query(text).map_err(|e| with_code(e.into(), limits::PARSE_FAILED))
 }
 
 /// `extensions.persistedQuery` of a request.
