@@ -275,6 +275,10 @@ fn the_readme_config_example_is_valid() {
 
 #[test]
 fn the_binary_refuses_a_bad_config_with_exit_code_2() {
+    // The child inherits this process's environment, which the other tests of this file set
+    // and clear under `ENV`: hold it, or a variable set meanwhile changes what the child sees
+    // (seen twice in full runs: exit 0 instead of 2).
+    let _held = ENV.lock().unwrap_or_else(|e| e.into_inner());
     let (_dir, path) = config_file("pool_sise = 3\n");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
         .args(["serve", "--check-config", "--config", &path])
