@@ -494,6 +494,133 @@ fn synthetic_findings_are_maintained_per_district_as_a_full_run_computes_them() 
     assert_eq!(stored, full_findings(&mut conn));
 }
 
+/// The bulk load's rules for a new district ([`check::refresh_new_district`]: the rows
+/// written, not read back) store what a full run finds. The synthetic generator makes no
+/// row a rule objects to, so the rows are a copy of the seed district with the most rule
+/// findings, under a new district in one transaction, as a load writes them.
+#[test]
+fn a_bulk_written_district_gets_the_findings_a_full_run_finds() {
+    use edustats::db::models::{NewDistrict, NewObservation};
+    use edustats::db::schema::finding_observations;
+    use edustats::domain::{DivisionLevel, ObservationKind, Qualifier};
+    let app = TestApp::seeded();
+    let mut conn = app.db.get().unwrap();
+    let ids_with_findings = |conn: &mut DbConnection| -> Vec<(i32, i32)> {
+        finding_observations::table
+            .inner_join(findings::table)
+            .inner_join(observations::table)
+            .filter(findings::origin.eq("rule"))
+            .select((observations::district_id, observations::id))
+            .load(conn)
+            .unwrap()
+    };
+    let mut per_district = std::collections::BTreeMap::<i32, usize>::new();
+    for (d, _) in ids_with_findings(&mut conn) {
+        *per_district.entry(d).or_default() += 1;
+    }
+    let (&busiest, &named) = per_district.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(named > 0);
+    type Copied = (
+        String,
+        i32,
+        i32,
+        i32,
+        String,
+        Option<i32>,
+        f64,
+        String,
+        String,
+        String,
+        i32,
+        String,
+        i32,
+        i32,
+    );
+    let rows: Vec<Copied> = observations::table
+        .filter(observations::district_id.eq(busiest))
+        .order(observations::id.asc())
+        .select((
+            observations::key,
+            observations::indicator_id,
+            observations::period_id,
+            observations::breakdown_id,
+            observations::kind,
+            observations::base_period_id,
+            observations::value,
+            observations::value_text,
+            observations::reported_unit,
+            observations::qualifier,
+            observations::source_id,
+            observations::quote,
+            observations::quote_start,
+            observations::quote_end,
+        ))
+        .load(&mut conn)
+        .unwrap();
+    let keys: Vec<String> = rows.iter().map(|r| format!("test-copy-{}", r.0)).collect();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        diesel::insert_into(districts::table)
+            .values(NewDistrict {
+                code: "test_copy",
+                parent_id: None,
+                level: DivisionLevel::District,
+                name_zh: "测试副本（非真实数据）",
+                name_en: "Test copy (not real data)",
+            })
+            .execute(conn)?;
+        let district: i32 = districts::table
+            .filter(districts::code.eq("test_copy"))
+            .select(districts::id)
+            .first(conn)?;
+        let written: Vec<NewObservation<'_>> = rows
+            .iter()
+            .zip(&keys)
+            .map(|(r, key)| NewObservation {
+                key,
+                district_id: district,
+                indicator_id: r.1,
+                period_id: r.2,
+                breakdown_id: r.3,
+                kind: ObservationKind::parse(&r.4).unwrap(),
+                base_period_id: r.5,
+                value: r.6,
+                value_text: &r.7,
+                reported_unit: &r.8,
+                qualifier: Qualifier::parse(&r.9).unwrap(),
+                source_id: r.10,
+                quote: &r.11,
+                quote_start: r.12,
+                quote_end: r.13,
+                period_note: None,
+                note: None,
+                revision: 1,
+                created_at: "2026-12-02T00:00:00Z",
+                recorded_at: "2026-12-02T00:00:00Z",
+                recorded_by: "test",
+                change_reason: None,
+            })
+            .collect();
+        let catalogue = check::Catalogue::load(conn)?;
+        let after = check::max_observation_id(conn)?;
+        ingest::bulk::observations(conn, &written)?;
+        let upto = check::max_observation_id(conn)?;
+        let read =
+            check::refresh_new_district(conn, &catalogue, district, &written, (after, upto))?;
+        assert_eq!(read, written.len());
+        let copied = ids_with_findings(conn)
+            .into_iter()
+            .filter(|(d, _)| *d == district)
+            .count();
+        assert_eq!(
+            copied, named,
+            "the copy is named by as many findings as its original"
+        );
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(stored_findings(&mut conn), full_findings(&mut conn));
+}
+
 /// Writes the observations of `source` in the seed DB as an import CSV.
 fn export_source(conn: &mut DbConnection, source: &str) -> std::path::PathBuf {
     let codes = edustats::ingest::codes::Codes::load(conn).unwrap();
