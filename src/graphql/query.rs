@@ -187,6 +187,7 @@ impl QueryRoot {
             .map_err(ApiError::into_graphql)?;
         let with_derivations = ranking::wants_derivations(&ctx.look_ahead());
         let full_rows = ranking::wants_full_rows(&ctx.look_ahead());
+        let missing_rows = ranking::wants_missing(&ctx.look_ahead());
         let r = ctx.run(move |c| {
             let q = analytics::RankingQuery {
                 indicator: &indicator,
@@ -203,6 +204,7 @@ impl QueryRoot {
                 with_derivations,
                 full_rows,
                 compare_with,
+                missing_rows,
             };
             analytics::ranking(c, &q)
         });

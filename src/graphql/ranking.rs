@@ -165,6 +165,7 @@ pub struct Ranking {
 prefetched_fields! {
     "Ranking" {
         ENTRIES = "entries",
+        MISSING = "missing",
     }
     "RankingEntry" {
         ENTRY_DISTRICT = "district",
@@ -209,6 +210,12 @@ pub(crate) fn wants_derivations(node: &Lookahead<'_>) -> bool {
 pub(crate) fn wants_full_rows(node: &Lookahead<'_>) -> bool {
     let entries = node.at(ENTRIES);
     entries.wants(ENTRY_OBSERVATION) || entries.wants(ENTRY_DERIVATION)
+}
+
+/// Whether the selection of `ranking` lists the divisions without a value (`missing`), whose
+/// full rows the ranking then reads.
+pub(crate) fn wants_missing(node: &Lookahead<'_>) -> bool {
+    node.wants(MISSING)
 }
 
 impl Ranking {

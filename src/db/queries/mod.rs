@@ -39,6 +39,18 @@ pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
         .load(conn)
 }
 
+/// Every division's id and level (as stored), in code order: what a ranking needs of the
+/// divisions when it does not list them. One statement.
+pub fn district_levels(conn: &mut DbConnection) -> QueryResult<Vec<(DistrictId, String)>> {
+    Ok(districts::table
+        .select((districts::id, districts::level))
+        .order(districts::code.asc())
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .map(|(id, level)| (DistrictId(id), level))
+        .collect())
+}
+
 /// Districts by id (DataLoader batch).
 pub fn districts_by_ids(
     conn: &mut DbConnection,
