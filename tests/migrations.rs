@@ -124,3 +124,47 @@ async fn a_statistics_source_is_stored() {
         .await;
     assert_eq!(data["source"]["kind"], "statistics");
 }
+
+/// Servers started together over a new database (replicas of the API behind a load balancer,
+/// a rolling deploy, a test pool) all come up, and every migration is applied exactly once:
+/// the others wait for the first and then find nothing pending.
+#[test]
+fn servers_started_together_migrate_once() {
+    use std::sync::{Arc, Barrier};
+    let (url, _guard) = common::unmigrated_database();
+    let backend = match common::backend() {
+        edustats::db::Backend::Postgres => "postgres",
+        edustats::db::Backend::Sqlite => "sqlite",
+    };
+    let migrations = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend),
+    )
+    .expect("migrations folder")
+    .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+    .count();
+    assert!(migrations > 1);
+    let servers = 4;
+    let start = Arc::new(Barrier::new(servers));
+    let handles: Vec<_> = (0..servers)
+        .map(|_| {
+            let (url, start) = (url.clone(), start.clone());
+            std::thread::spawn(move || {
+                let db = edustats::db::Db::connect(&url, edustats::db::PoolOptions::default())
+                    .expect("connect");
+                start.wait();
+                db.migrate()
+            })
+        })
+        .collect();
+    let applied: Vec<Vec<String>> = handles
+        .into_iter()
+        .map(|h| h.join().expect("no panic").expect("every server migrates"))
+        .collect();
+    let total: usize = applied.iter().map(Vec::len).sum();
+    assert_eq!(
+        total, migrations,
+        "each migration applied once: {applied:?}"
+    );
+}

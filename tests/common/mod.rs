@@ -20,7 +20,8 @@ pub mod pg_server;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-enum Guard {
+/// Drops a test's database (PostgreSQL) or its folder (SQLite) when the test ends.
+pub enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
@@ -135,6 +136,12 @@ fn fresh_database(backend: Backend) -> (String, Guard) {
             (format!("sqlite://{}", path.display()), Guard::Sqlite(dir))
         }
     }
+}
+
+/// The URL of a new database on the default test backend, not migrated, and its guard.
+#[allow(dead_code)]
+pub fn unmigrated_database() -> (String, Guard) {
+    fresh_database(backend())
 }
 
 impl TestApp {
