@@ -5,8 +5,9 @@
 //! back with everything else.
 //!
 //! Callers hand over a slice at a time (a chunk of a stream), so memory stays flat however
-//! many rows a load writes. Only [`crate::ingest::write`] and the synthetic generator
-//! (`crate::synth`) call this; rows reach it validated.
+//! many rows a load writes. Only [`crate::ingest::write`], the rules' findings
+//! ([`crate::ingest::check`]) and the synthetic generator (`crate::synth`) call this; rows
+//! reach it validated.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -43,6 +44,24 @@ macro_rules! bulk_insert {
         }
     }};
 }
+
+/// One multi-row `INSERT` of `rows` (a slice of insertable values, e.g. `(column.eq(…), …)`
+/// tuples) into `table`, in the caller's transaction. diesel's batch insert needs the concrete
+/// backend, which the `MultiConnection` does not give it, hence one arm per backend. The caller
+/// keeps a statement under SQLite's 32,766 bound values.
+macro_rules! insert_batch {
+    ($conn:expr, $table:path, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    };
+}
+pub(crate) use insert_batch;
 
 /// Inserts observations (without ids: the database assigns them); returns how many. On
 /// SQLite in statements of [`SQLITE_ROWS_PER_ARRAY`] rows that are prepared once per

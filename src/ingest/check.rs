@@ -507,22 +507,30 @@ fn store(
         }
         coded.push((code, f));
     }
-    for (code, f) in &coded {
-        let source_id = f
-            .observations
-            .last()
-            .and_then(|o| source_of.get(o))
-            .copied();
-        diesel::insert_into(findings::table)
-            .values((
-                findings::code.eq(code),
+    // Multi-row INSERTs, not one statement per finding and per link: a load whose data the
+    // rules object to often (a real report's table of 5,000 rows with a unit slip, say)
+    // would otherwise pay a round trip per finding. Rows per statement stay under SQLite's
+    // 32,766 bound variables (6 per finding, 2 per link).
+    let rows: Vec<_> = coded
+        .iter()
+        .map(|(code, f)| {
+            let source_id = f
+                .observations
+                .last()
+                .and_then(|o| source_of.get(o))
+                .copied();
+            (
+                findings::code.eq(code.as_str()),
                 findings::origin.eq(FindingOrigin::Rule.as_str()),
                 findings::rule.eq(f.rule),
                 findings::severity.eq(f.severity.as_str()),
-                findings::message.eq(&f.message),
+                findings::message.eq(f.message.as_str()),
                 findings::source_id.eq(source_id),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(FINDINGS_PER_STATEMENT) {
+        super::bulk::insert_batch!(&mut *conn, findings::table, chunk)?;
     }
     let codes: Vec<&str> = coded.iter().map(|(c, _)| c.as_str()).collect();
     let mut ids: HashMap<String, i32> = HashMap::new();
@@ -534,21 +542,29 @@ fn store(
                 .load::<(String, i32)>(conn)?,
         );
     }
+    let mut links = Vec::new();
     for (code, f) in &coded {
         let Some(&id) = ids.get(code) else {
             return Err(diesel::result::Error::NotFound);
         };
         for o in &f.observations {
-            diesel::insert_into(finding_observations::table)
-                .values((
-                    finding_observations::finding_id.eq(id),
-                    finding_observations::observation_id.eq(o),
-                ))
-                .execute(conn)?;
+            links.push((
+                finding_observations::finding_id.eq(id),
+                finding_observations::observation_id.eq(*o),
+            ));
         }
+    }
+    for chunk in links.chunks(LINKS_PER_STATEMENT) {
+        super::bulk::insert_batch!(&mut *conn, finding_observations::table, chunk)?;
     }
     Ok(())
 }
+
+/// Findings per INSERT of [`store`] (6 bound values each).
+const FINDINGS_PER_STATEMENT: usize = 1_000;
+
+/// Finding–observation links per INSERT of [`store`] (2 bound values each).
+const LINKS_PER_STATEMENT: usize = 5_000;
 
 /// Replaces every stored rule finding with a full run (used when the whole warehouse
 /// changed, e.g. a seed load with `--replace`); returns how many there are.
