@@ -6,7 +6,9 @@
 #   bench/load.sh [DISTRICTS] [YEARS] [INDICATORS]     (default 3000 20 200: the full set)
 #
 # Environment: PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres),
-# WORK (scratch folder, default /tmp/edustats-load), CARGO_TARGET_DIR as usual.
+# WORK (scratch folder, default /tmp/edustats-load), CARGO_TARGET_DIR as usual,
+# EDUSTATS_BIN (a binary to measure instead of building this checkout's, e.g. an older build
+# for a before/after pair).
 # The import run: every row of the synthetic set is exported with `edustats export`, given
 # a new key and a period 30 years later, and imported back into the same warehouse (so it
 # validates every row against a full warehouse and writes as many new rows as it holds).
@@ -19,9 +21,11 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 WORK=${WORK:-/tmp/edustats-load}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET/release/edustats
+BIN=${EDUSTATS_BIN:-$TARGET/release/edustats}
 
-cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin edustats >&2
+if [ -z "${EDUSTATS_BIN:-}" ]; then
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin edustats >&2
+fi
 mkdir -p "$WORK"
 export RUST_LOG=warn
 

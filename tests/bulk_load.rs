@@ -642,12 +642,17 @@ fn export_source(conn: &mut DbConnection, source: &str) -> std::path::PathBuf {
     path
 }
 
+/// Chunk sizes the streamed import is tried with: the production size (the seed report fits
+/// in one chunk), and sizes that put duplicates and corrections across chunk boundaries, down
+/// to one row per chunk (every duplicate check then goes through the temporary tables).
+const CHUNKS: [usize; 3] = [import::CSV_CHUNK, 7, 1];
+
 #[test]
 fn the_streamed_csv_import_equals_the_whole_file_import_on_the_seed_data() {
     let report = "dazu-2021-self-evaluation";
     let seeded = TestApp::seeded();
     let csv = export_source(&mut seeded.db.get().unwrap(), report);
-    // Two warehouses without that report's figures but with its source record.
+    // Warehouses without that report's figures but with its source record.
     let load = || {
         let dir = common::seeds_without(report);
         let app = TestApp::seeded_from(dir.path());
@@ -669,26 +674,44 @@ fn the_streamed_csv_import_equals_the_whole_file_import_on_the_seed_data() {
         import::import(&mut app.db.get().unwrap(), &bundle, opts(None)).unwrap();
         app
     };
-    let (whole, streamed) = (load(), load());
+    let whole = load();
     let whole_report = {
         let mut conn = whole.db.get().unwrap();
         let input = ingest::read::import_file(&csv).unwrap();
         import::import(&mut conn, &input, opts(None)).unwrap()
     };
-    let streamed_report =
-        import::import_csv(&mut streamed.db.get().unwrap(), &csv, opts(None)).unwrap();
-    assert_eq!(whole_report, streamed_report);
-    assert!(!streamed_report.created.is_empty());
+    assert!(!whole_report.created.is_empty());
+    assert_eq!(whole_report.created_count, whole_report.created.len());
+    assert!(!whole_report.keys_truncated);
     let mut a = whole.db.get().unwrap();
-    let mut b = streamed.db.get().unwrap();
-    assert_eq!(content(&mut a), content(&mut b));
-    // And both equal the seed load of the same report.
+    // The whole-file import equals the seed load of the same report.
     assert_eq!(content(&mut a), content(&mut seeded.db.get().unwrap()));
-    assert_eq!(stored_findings(&mut b), full_findings(&mut b));
     assert_eq!(
         stored_findings(&mut a).len(),
         stored_findings(&mut seeded.db.get().unwrap()).len()
     );
+    for chunk in CHUNKS {
+        let streamed = load();
+        let mut b = streamed.db.get().unwrap();
+        let streamed_report = import::import_csv_in_chunks(&mut b, &csv, opts(None), chunk)
+            .unwrap_or_else(|e| panic!("chunks of {chunk}: {e}"));
+        assert_eq!(whole_report, streamed_report, "chunks of {chunk}");
+        assert_eq!(content(&mut a), content(&mut b), "chunks of {chunk}");
+        assert_eq!(stored_findings(&mut b), full_findings(&mut b));
+        // The temporary tables of the duplicate checks are gone with the import.
+        assert!(
+            import::import_csv_in_chunks(&mut b, &csv, opts(None), chunk)
+                .is_ok_and(|r| r.created_count == 0 && r.unchanged == whole_report.created_count),
+            "a second import of the same file changes nothing (chunks of {chunk})"
+        );
+    }
+}
+
+/// Problems in file order (a streamed import lists a chunk's problems against earlier chunks
+/// after the chunk's other problems; the set is the same).
+fn sorted(mut problems: Vec<ingest::Problem>) -> Vec<ingest::Problem> {
+    problems.sort_by(|a, b| (a.line, &a.field, &a.message).cmp(&(b.line, &b.field, &b.message)));
+    problems
 }
 
 #[test]
@@ -697,24 +720,114 @@ fn a_streamed_import_with_problems_lists_them_all_and_writes_nothing() {
     let seeded = TestApp::seeded();
     let csv = export_source(&mut seeded.db.get().unwrap(), report);
     let text = std::fs::read_to_string(&csv).unwrap();
-    // Keys that already exist with other content, without a reason: corrections refused.
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let n = lines.len();
+    assert!(n > 10, "the report has enough rows to span chunks of 7");
+    // A key that already exists with other content, without a reason: a correction refused.
     lines[1] = lines[1].replacen(",actual,", ",target,", 1);
-    lines.push(lines[n - 1].clone()); // a duplicate key
+    // A duplicate key next to its first row, and one far from it (another chunk).
+    lines.push(lines[n - 1].clone());
+    lines.push(lines[2].clone());
+    // The same figure under a new key, far from the first (a duplicate row, not a key).
+    let (key, rest) = lines[3].split_once(',').unwrap();
+    lines.push(format!("{key}-again,{rest}"));
     let bad = csv.with_file_name("bad.csv");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
     let mut conn = seeded.db.get().unwrap();
     let before = content(&mut conn);
-    let streamed = import::import_csv(&mut conn, &bad, opts(None));
-    let whole = ingest::read::import_file(&bad)
-        .and_then(|input| import::import(&mut conn, &input, opts(None)));
-    match (streamed, whole) {
-        (Err(ingest::IngestError::Invalid(a)), Err(ingest::IngestError::Invalid(b))) => {
-            assert_eq!(a, b);
-            assert!(a.len() >= 2, "{a:?}");
+    let whole = match ingest::read::import_file(&bad)
+        .and_then(|input| import::import(&mut conn, &input, opts(None)))
+    {
+        Err(ingest::IngestError::Invalid(p)) => sorted(p),
+        other => panic!("the whole-file import refuses the file: {other:?}"),
+    };
+    let messages = |p: &[ingest::Problem]| {
+        p.iter()
+            .map(|p| format!("{}:{} {}", p.line, p.field, p.message))
+            .collect::<Vec<_>>()
+    };
+    let lines_at_fault: BTreeSet<u64> = whole.iter().map(|p| p.line).collect();
+    assert_eq!(
+        lines_at_fault,
+        BTreeSet::from([2, n as u64 + 1, n as u64 + 2, n as u64 + 3]),
+        "{:#?}",
+        messages(&whole)
+    );
+    for chunk in CHUNKS {
+        match import::import_csv_in_chunks(&mut conn, &bad, opts(None), chunk) {
+            Err(ingest::IngestError::Invalid(p)) => {
+                assert_eq!(messages(&sorted(p)), messages(&whole), "chunks of {chunk}")
+            }
+            other => panic!("chunks of {chunk}: refused expected: {other:?}"),
         }
-        other => panic!("both refused expected: {other:?}"),
+        assert_eq!(content(&mut conn), before);
     }
-    assert_eq!(content(&mut conn), before);
+}
+
+/// Every observation of the warehouse as an import CSV under a new key, 30 years later (as
+/// `bench/load.sh` makes its import file), in three passes over the table (ids ≡ 0, 1, 2 mod
+/// 3), so that each source is named in three places far apart.
+fn everything_again(conn: &mut DbConnection) -> (std::path::PathBuf, Vec<String>) {
+    let codes = edustats::ingest::codes::Codes::load(conn).unwrap();
+    let mut rows: Vec<edustats::db::models::Observation> = observations::table
+        .select(edustats::db::models::Observation::as_select())
+        .order(observations::id.asc())
+        .load(conn)
+        .unwrap();
+    rows.sort_by_key(|o| o.id.0 % 3);
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("again.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    let mut keys = Vec::new();
+    for o in &rows {
+        let mut row = codes.row(o);
+        row.key += "-again";
+        row.period = (row.period.parse::<i32>().unwrap() + 30).to_string();
+        keys.push(row.key.clone());
+        w.serialize(row).unwrap();
+    }
+    w.flush().unwrap();
+    (path, keys)
+}
+
+#[test]
+fn a_large_streamed_import_reports_counts_and_says_its_key_lists_are_cut() {
+    let (app, summary) = synth_app(Params {
+        districts: 30,
+        years: 4,
+        indicators: 10,
+        seed: 3,
+    });
+    let mut conn = app.db.get().unwrap();
+    let (csv, keys) = everything_again(&mut conn);
+    let n = keys.len();
+    assert_eq!(n, summary.observations);
+    assert!(n > 2 * ingest::rows::REPORT_KEYS, "{n} rows");
+    // Chunks of 500 rows: a source's text is dropped when a chunk no longer names it, and read
+    // again when a later chunk does.
+    let report = import::import_csv_in_chunks(&mut conn, &csv, opts(None), 500).unwrap();
+    assert_eq!(report.created_count, n);
+    assert_eq!(report.created, keys[..ingest::rows::REPORT_KEYS].to_vec());
+    assert!(report.keys_truncated);
+    assert_eq!(report.corrected_count, 0);
+    assert_eq!(count(&mut conn), 2 * n as i64);
+    let detail: String = edustats::db::schema::audit_log::table
+        .select(edustats::db::schema::audit_log::detail)
+        .order(edustats::db::schema::audit_log::id.desc())
+        .first(&mut conn)
+        .unwrap();
+    assert!(detail.contains(&format!("{n} new")), "{detail}");
+    // A dry run of the same file again: every row is now stored, so all are unchanged.
+    let again = import::import_csv_in_chunks(
+        &mut conn,
+        &csv,
+        import::Options {
+            dry_run: true,
+            ..opts(None)
+        },
+        500,
+    )
+    .unwrap();
+    assert_eq!((again.unchanged, again.created_count), (n, 0));
+    assert!(!again.keys_truncated && again.created.is_empty());
 }

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::codes::Codes;
+use super::earlier::Earlier;
 use super::plan::{self, Plan};
 use super::read::LocatedBundle;
 use super::rows::{ImportReport, IndicatorRow, ObservationRow};
@@ -246,10 +247,16 @@ fn audit_of(
     creates_source: bool,
     default_source: Option<&str>,
 ) -> (AuditAction, String) {
-    if report.created.is_empty() && !creates_source && !report.corrected.is_empty() {
+    if report.created_count == 0 && !creates_source && report.corrected_count > 0 {
+        let unlisted = report.corrected_count - report.corrected.len();
+        let more = if unlisted > 0 {
+            format!(" and {unlisted} more")
+        } else {
+            String::new()
+        };
         return (
             AuditAction::Correction,
-            format!("corrected {}", report.corrected.join(", ")),
+            format!("corrected {}{more}", report.corrected.join(", ")),
         );
     }
     let source = report
@@ -261,9 +268,7 @@ fn audit_of(
         AuditAction::Import,
         format!(
             "source {source}: {} new, {} corrected, {} unchanged",
-            report.created.len(),
-            report.corrected.len(),
-            report.unchanged
+            report.created_count, report.corrected_count, report.unchanged
         ),
     )
 }
@@ -273,17 +278,34 @@ pub const CSV_CHUNK: usize = 20_000;
 
 /// Imports a `.csv` file of observation rows ([`super::read::import_file`]'s CSV format) a
 /// chunk of [`CSV_CHUNK`] rows at a time: the same validation, problems, plan and report as
-/// [`import`] of the whole file, in ONE transaction, but the file is never in memory whole
-/// (what stays per row is its key and a digest of its content, for the duplicate checks).
-/// Chunks are written as they validate; the first problem stops the writing (later chunks
-/// are still validated, so every problem is listed) and the transaction rolls back.
+/// [`import`] of the whole file, in ONE transaction, but nothing of the file stays in memory
+/// past its chunk, so memory is flat in the file's length: the duplicate checks against
+/// earlier chunks go through temporary tables ([`super::earlier`]), and the report keeps
+/// counts and the first [`super::rows::REPORT_KEYS`] keys of each list
+/// ([`ImportReport::keys_truncated`]). Chunks are written as they validate; the first problem
+/// stops the writing (later chunks are still validated, so every problem is listed) and the
+/// transaction rolls back. Problems found against earlier chunks (a key or a figure repeated
+/// from a chunk before) come after the other problems of their chunk.
 pub fn import_csv(
     conn: &mut DbConnection,
     path: &std::path::Path,
     opts: Options<'_>,
 ) -> Result<ImportReport, IngestError> {
+    import_csv_in_chunks(conn, path, opts, CSV_CHUNK)
+}
+
+/// [`import_csv`] with `chunk_rows` rows per chunk (at least 1): the chunk bounds the
+/// import's memory, and tests make it small to cross many chunk boundaries.
+pub fn import_csv_in_chunks(
+    conn: &mut DbConnection,
+    path: &std::path::Path,
+    opts: Options<'_>,
+    chunk_rows: usize,
+) -> Result<ImportReport, IngestError> {
     super::read::check_import_path(path)?;
+    let chunk_rows = chunk_rows.max(1);
     conn.transaction::<_, IngestError, _>(|conn| {
+        let mut earlier = Earlier::create(conn)?;
         let mut catalog = catalog(conn)?;
         let mut asked = HashSet::new();
         let mut problems = Vec::new();
@@ -303,16 +325,24 @@ pub fn import_csv(
         let mut reader =
             super::read::CsvRows::<ObservationRow>::open(path, "observations", &mut problems);
         while let Some(csv) = reader.as_mut() {
-            let chunk = csv.next_chunk(CSV_CHUNK, &mut problems);
+            let chunk = csv.next_chunk(chunk_rows, &mut problems);
             if chunk.is_empty() {
                 break;
             }
             rows_read += chunk.len();
-            let named = chunk
+            let named: HashSet<&str> = chunk
                 .iter()
                 .filter_map(|r| non_blank(&r.row.source))
-                .chain(opts.default_source);
-            add_bodies(conn, &mut catalog, named, &mut asked)?;
+                .chain(opts.default_source)
+                .collect();
+            // Only the texts this chunk names stay in memory (a file naming thousands of
+            // sources would otherwise hold them all); one named again later is read again.
+            catalog
+                .bodies
+                .retain(|code, _| named.contains(code.as_str()));
+            asked.retain(|code: &String| named.contains(code.as_str()));
+            validator.retain_sources(|code| named.contains(code));
+            add_bodies(conn, &mut catalog, named.iter().copied(), &mut asked)?;
             let mut rows = Vec::with_capacity(chunk.len());
             for Located { at, row } in chunk {
                 match non_blank(&row.source)
@@ -326,7 +356,8 @@ pub fn import_csv(
                     )),
                 }
             }
-            let validated = validator.rows(rows, &catalog, &mut problems);
+            let mut validated = validator.rows(rows, &catalog, &mut problems);
+            earlier.check(conn, validator.take_seen(), &mut validated, &mut problems)?;
             let plan = plan::against_stored(
                 conn,
                 validated,
@@ -335,10 +366,7 @@ pub fn import_csv(
                 &mut codes,
                 &mut problems,
             )?;
-            let part = plan.report(opts.dry_run);
-            report.created.extend(part.created);
-            report.corrected.extend(part.corrected);
-            report.unchanged += part.unchanged;
+            report.absorb(plan.report(opts.dry_run));
             if problems.is_empty() && !opts.dry_run {
                 let codes = codes.as_mut().ok_or_else(|| {
                     IngestError::Inconsistent("the id maps were not loaded".into())
@@ -355,6 +383,7 @@ pub fn import_csv(
             ));
         }
         fail_on(problems)?;
+        earlier.drop_tables(conn)?;
         if opts.dry_run {
             return Ok(report);
         }
@@ -362,7 +391,7 @@ pub fn import_csv(
         let audit = write::Audit {
             action,
             detail: &detail,
-            rows: report.created.len() + report.corrected.len(),
+            rows: report.created_count + report.corrected_count,
         };
         write::finish(conn, actor, audit, &touched)?;
         Ok(report)

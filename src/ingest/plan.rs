@@ -62,7 +62,10 @@ impl Plan {
                 .iter()
                 .map(|(o, _)| o.row.key.clone())
                 .collect(),
+            created_count: self.create.len(),
+            corrected_count: self.correct.len(),
             unchanged: self.unchanged,
+            keys_truncated: false,
         }
     }
 

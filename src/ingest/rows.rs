@@ -248,10 +248,42 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// The source created, if any.
     pub source_created: Option<String>,
-    /// Keys of new observations.
+    /// Keys of new observations: all of them, unless the key lists are cut (below).
     pub created: Vec<String>,
-    /// Keys of observations that got a new revision.
+    /// Keys of observations that got a new revision: all of them, unless the key lists are cut.
     pub corrected: Vec<String>,
+    /// How many observations were created (whether or not `created` lists them all).
+    pub created_count: usize,
+    /// How many observations got a new revision.
+    pub corrected_count: usize,
     /// Rows identical to what is stored.
     pub unchanged: usize,
+    /// True when the key lists are cut: they then hold the first 1,000 keys of each kind, and
+    /// the counts say how many there are. Only a streamed CSV import of a large file cuts them,
+    /// so that its memory does not grow with the file (the keys are those of the file's rows).
+    pub keys_truncated: bool,
+}
+
+/// How many keys of each list a streamed import's report keeps ([`ImportReport::keys_truncated`]).
+pub const REPORT_KEYS: usize = 1_000;
+
+impl ImportReport {
+    /// Adds a chunk's report to this one (a streamed import), keeping at most [`REPORT_KEYS`]
+    /// keys per list.
+    pub fn absorb(&mut self, part: ImportReport) {
+        for (list, more) in [
+            (&mut self.created, part.created),
+            (&mut self.corrected, part.corrected),
+        ] {
+            let room = REPORT_KEYS.saturating_sub(list.len());
+            if more.len() > room {
+                self.keys_truncated = true;
+            }
+            list.extend(more.into_iter().take(room));
+        }
+        self.created_count += part.created_count;
+        self.corrected_count += part.corrected_count;
+        self.unchanged += part.unchanged;
+        self.keys_truncated |= part.keys_truncated;
+    }
 }

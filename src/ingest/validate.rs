@@ -129,6 +129,16 @@ pub fn observations(
     out
 }
 
+/// The message of a row whose key an earlier row (at `first`) has, after the row's key.
+pub fn duplicate_key(first: impl std::fmt::Display) -> String {
+    format!("duplicate key (first at {first})")
+}
+
+/// The message of a row whose content an earlier row (keyed `first`) has, after its key.
+pub fn duplicate_row(first: &str) -> String {
+    format!("duplicate row: same figure, period, breakdown and quote as {first}")
+}
+
 /// Validation state that outlives one batch of rows: the keys and figures seen (duplicates
 /// are refused across the whole input, not only within a batch) and the whitespace-free
 /// source texts quotes are looked up in (squeezed once per source, not once per row). A
@@ -138,12 +148,24 @@ pub struct Validator {
     out_of_range: OutOfRange,
     first_at: HashMap<String, Place>,
     /// A 128-bit digest of each row's content (district, indicator, period, breakdown, kind,
-    /// source, figure, unit, quote) → its key; a digest, not the text, keeps memory small.
-    contents: HashMap<u128, String>,
-    squeezed: HashMap<String, (String, Vec<usize>)>,
+    /// source, figure, unit, quote) → its key and place; a digest, not the text, keeps memory
+    /// small.
+    contents: HashMap<u128, (String, Place)>,
+    squeezed: HashMap<String, (String, Vec<u32>)>,
 }
 
-fn digest(content: &str) -> u128 {
+/// The first occurrences of keys and of row contents a [`Validator`] saw since it last handed
+/// them over ([`Validator::take_seen`]).
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Each key, with the place of its first row.
+    pub keys: HashMap<String, Place>,
+    /// Each content digest ([`digest`]), with the key and place of its first row.
+    pub contents: HashMap<u128, (String, Place)>,
+}
+
+/// A 128-bit digest of a row's content text.
+pub fn digest(content: &str) -> u128 {
     use std::hash::{Hash, Hasher};
     // Two SipHash runs with different prefixes: a chance collision is ~2^-128.
     let mut a = std::collections::hash_map::DefaultHasher::new();
@@ -164,9 +186,25 @@ impl Validator {
         }
     }
 
-    /// Whether a key was seen (valid or not).
+    /// Whether a key was seen (valid or not) since the last [`Validator::take_seen`].
     pub fn seen(&self, key: &str) -> bool {
         self.first_at.contains_key(key)
+    }
+
+    /// Forgets the squeezed texts of the sources `keep` refuses (a streamed import keeps those
+    /// its current chunk names, so that memory does not grow with the sources a file names).
+    pub fn retain_sources(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.squeezed.retain(|code, _| keep(code));
+    }
+
+    /// Hands over the keys and contents seen so far and forgets them, so that the validator
+    /// checks later rows only against the rows after this call. A streamed import keeps what
+    /// it takes in the database ([`super::earlier`]): memory stays that of one chunk.
+    pub fn take_seen(&mut self) -> Seen {
+        Seen {
+            keys: std::mem::take(&mut self.first_at),
+            contents: std::mem::take(&mut self.contents),
+        }
     }
 
     /// Validates a batch of rows (each with its source code); appends every problem.
@@ -183,7 +221,7 @@ impl Validator {
             let mut bad =
                 |field: &str, msg: String| p.push(at.problem(field, format!("{}: {msg}", row.key)));
             if let Some(first) = self.first_at.get(&row.key) {
-                bad("key", format!("duplicate key (first at {first})"));
+                bad("key", duplicate_key(first));
             } else {
                 self.first_at.insert(row.key.clone(), at.clone());
             }
@@ -285,13 +323,10 @@ impl Validator {
                 squeezed_quote
             );
             let content = digest(&content);
-            if let Some(first) = self.contents.get(&content) {
-                bad(
-                    "key",
-                    format!("duplicate row: same figure, period, breakdown and quote as {first}"),
-                );
+            if let Some((first, _)) = self.contents.get(&content) {
+                bad("key", duplicate_row(first));
             } else {
-                self.contents.insert(content, row.key.clone());
+                self.contents.insert(content, (row.key.clone(), at.clone()));
             }
             let value = match (&quantity, conversion) {
                 (Some(q), Some((_, factor))) => Some(q.value * factor),
@@ -458,10 +493,13 @@ pub fn indicator(
 /// Removes every whitespace character, remembering for each kept character its char offset in
 /// the original: quotes are matched whitespace-insensitively (report texts break lines
 /// mid-sentence and pad numbers with spaces) but offsets point into the original text.
-pub fn squeeze(text: &str) -> (String, Vec<usize>) {
+///
+/// Offsets are `u32` (a source text is far below 4G characters): the map is the largest part
+/// of a squeezed text, and an import keeps one per source its current chunk names.
+pub fn squeeze(text: &str) -> (String, Vec<u32>) {
     let mut out = String::with_capacity(text.len());
     let mut map = Vec::new();
-    for (i, c) in text.chars().enumerate() {
+    for (i, c) in (0u32..).zip(text.chars()) {
         if !c.is_whitespace() {
             out.push(c);
             map.push(i);
@@ -476,7 +514,7 @@ pub fn locate_quote(body: &str, quote: &str) -> Option<(usize, usize)> {
 }
 
 /// [`locate_quote`] in a body already squeezed.
-fn locate_in(squeezed: &(String, Vec<usize>), quote: &str) -> Option<(usize, usize)> {
+fn locate_in(squeezed: &(String, Vec<u32>), quote: &str) -> Option<(usize, usize)> {
     locate_squeezed(squeezed, &squeeze(quote).0)
 }
 
@@ -484,7 +522,7 @@ fn locate_in(squeezed: &(String, Vec<usize>), quote: &str) -> Option<(usize, usi
 /// (leftmost match, as `str::find`, which it replaces: the per-row search of a source text
 /// of thousands of characters was the largest single cost of validating an import).
 fn locate_squeezed(
-    (squeezed_body, map): &(String, Vec<usize>),
+    (squeezed_body, map): &(String, Vec<u32>),
     squeezed_quote: &str,
 ) -> Option<(usize, usize)> {
     if squeezed_quote.is_empty() {
@@ -494,8 +532,8 @@ fn locate_squeezed(
     let byte_pos = memchr::memmem::find(squeezed_body.as_bytes(), squeezed_quote.as_bytes())?;
     let start_char = squeezed_body[..byte_pos].chars().count();
     let len = squeezed_quote.chars().count();
-    let start = *map.get(start_char)?;
-    let end = *map.get(start_char + len - 1)? + 1;
+    let start = *map.get(start_char)? as usize;
+    let end = *map.get(start_char + len - 1)? as usize + 1;
     Some((start, end))
 }
 

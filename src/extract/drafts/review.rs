@@ -581,7 +581,7 @@ pub fn publish(
         let detail = format!(
             "draft {draft} published as source {}: {} observations created, {rejected} items rejected, new indicators: [{}]",
             d.code,
-            report.created.len(),
+            report.created_count,
             new.join(", ")
         );
         crate::auth::audit(
@@ -589,7 +589,7 @@ pub fn publish(
             actor,
             AuditAction::DraftPublish,
             &detail,
-            report.created.len() + new.len(),
+            report.created_count + new.len(),
         )?;
         Ok(report)
     })
