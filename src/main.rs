@@ -19,13 +19,6 @@ use edustats::extract;
 use edustats::ingest::{self, IngestError, Problem};
 use edustats::observe::LogFormat;
 
-/// mimalloc instead of the system allocator: a request builds and drops thousands of small
-/// values (resolver futures, GraphQL values, rows), and glibc's malloc/free took about a quarter
-/// of the server's CPU per ranking in the profile (BENCHMARKS.md). The library and its tests
-/// keep the system allocator; only the binary opts in.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
 #[derive(Debug, Parser)]
 #[command(
