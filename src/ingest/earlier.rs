@@ -59,21 +59,19 @@ impl Earlier {
     /// (none does, but a pool reuses connections) cannot make this one fail, and a permanent
     /// table of the same name is never touched.
     pub fn create(conn: &mut DbConnection) -> QueryResult<Earlier> {
-        let (schema, on_commit) = match conn {
-            DbConnection::Postgres(_) => ("pg_temp", " ON COMMIT DROP"),
-            DbConnection::Sqlite(_) => ("temp", ""),
+        let schema = temp_schema(conn);
+        let on_commit = match conn {
+            DbConnection::Postgres(_) => " ON COMMIT DROP",
+            DbConnection::Sqlite(_) => "",
         };
-        let big = match conn {
-            DbConnection::Postgres(_) => "BIGINT",
-            DbConnection::Sqlite(_) => "INTEGER",
-        };
+        // BIGINT on both: SQLite gives the type name integer affinity.
         conn.batch_execute(&format!(
             "DROP TABLE IF EXISTS {schema}.import_earlier_keys; \
              DROP TABLE IF EXISTS {schema}.import_earlier_contents; \
              CREATE TEMPORARY TABLE import_earlier_keys \
                (key TEXT PRIMARY KEY, place TEXT NOT NULL){on_commit}; \
              CREATE TEMPORARY TABLE import_earlier_contents \
-               (hi {big} NOT NULL, lo {big} NOT NULL, key TEXT NOT NULL, \
+               (hi BIGINT NOT NULL, lo BIGINT NOT NULL, key TEXT NOT NULL, \
                 PRIMARY KEY (hi, lo)){on_commit};"
         ))?;
         Ok(Earlier { _created: () })
@@ -95,24 +93,23 @@ impl Earlier {
         let mut refused: HashSet<String> = HashSet::new();
 
         let keys: Vec<&str> = seen.keys.keys().map(String::as_str).collect();
-        let mut again: HashSet<&str> = HashSet::new();
         for slice in keys.chunks(LOOKUP) {
             let hits: Vec<(String, String)> = import_earlier_keys::table
                 .filter(import_earlier_keys::key.eq_any(slice))
                 .select((import_earlier_keys::key, import_earlier_keys::place))
                 .load(conn)?;
             for (key, first) in hits {
-                if let Some((k, at)) = seen.keys.get_key_value(&key) {
+                if let Some(at) = seen.keys.get(&key) {
                     problems.push(at.problem("key", format!("{key}: {}", duplicate_key(&first))));
-                    again.insert(k.as_str());
                     refused.insert(key);
                 }
             }
         }
+        // Only repeated keys are in `refused` so far (figures come next).
         let new_keys: Vec<_> = seen
             .keys
             .iter()
-            .filter(|(k, _)| !again.contains(k.as_str()))
+            .filter(|(k, _)| !refused.contains(*k))
             .map(|(k, at)| {
                 (
                     import_earlier_keys::key.eq(k.as_str()),
@@ -172,13 +169,18 @@ impl Earlier {
 
     /// Drops the tables (before the import's transaction commits: a dry run commits too).
     pub fn drop_tables(self, conn: &mut DbConnection) -> QueryResult<()> {
-        let schema = match conn {
-            DbConnection::Postgres(_) => "pg_temp",
-            DbConnection::Sqlite(_) => "temp",
-        };
+        let schema = temp_schema(conn);
         conn.batch_execute(&format!(
             "DROP TABLE {schema}.import_earlier_keys; DROP TABLE {schema}.import_earlier_contents;"
         ))
+    }
+}
+
+/// The schema of the connection's temporary tables, to name them unambiguously.
+fn temp_schema(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Postgres(_) => "pg_temp",
+        DbConnection::Sqlite(_) => "temp",
     }
 }
 
