@@ -160,12 +160,12 @@ pub struct Validator {
 pub struct Seen {
     /// Each key, with the place of its first row.
     pub keys: HashMap<String, Place>,
-    /// Each content digest ([`digest`]), with the key and place of its first row.
+    /// Each content's 128-bit digest, with the key and place of its first row.
     pub contents: HashMap<u128, (String, Place)>,
 }
 
 /// A 128-bit digest of a row's content text.
-pub fn digest(content: &str) -> u128 {
+fn digest(content: &str) -> u128 {
     use std::hash::{Hash, Hasher};
     // Two SipHash runs with different prefixes: a chance collision is ~2^-128.
     let mut a = std::collections::hash_map::DefaultHasher::new();
@@ -184,11 +184,6 @@ impl Validator {
             contents: HashMap::new(),
             squeezed: HashMap::new(),
         }
-    }
-
-    /// Whether a key was seen (valid or not) since the last [`Validator::take_seen`].
-    pub fn seen(&self, key: &str) -> bool {
-        self.first_at.contains_key(key)
     }
 
     /// Forgets the squeezed texts of the sources `keep` refuses (a streamed import keeps those
