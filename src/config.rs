@@ -26,14 +26,21 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database URL: `postgres://user@host:port/db`, `sqlite://PATH` or a file path.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    // `global`: these options are accepted after a nested subcommand too
+    // (`keys create --name N --role editor --database-url URL`), as users type them.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
     /// Most connections the pool opens.
-    #[arg(long, env = "EDUSTATS_POOL_SIZE", default_value_t = 8)]
+    #[arg(long, env = "EDUSTATS_POOL_SIZE", default_value_t = 8, global = true)]
     pub pool_size: u32,
     /// How long a request waits for a free connection, in milliseconds, before failing with
     /// UNAVAILABLE.
-    #[arg(long, env = "EDUSTATS_POOL_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        env = "EDUSTATS_POOL_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
     pub pool_timeout_ms: u64,
 }
 

@@ -320,7 +320,22 @@ async fn serve(
         tokio::task::spawn_blocking(move || seed_into(&db, &seeds, false)).await??;
     }
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing::info!(%addr, backend = db.backend().name(), target = db.target(), "listening; dashboard at /, GraphiQL at /graphql");
+    let (reports, districts, rows) = {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut conn = db.get()?;
+            Ok(queries::holdings(&mut conn)?)
+        })
+        .await??
+    };
+    tracing::info!(%addr, backend = db.backend().name(), target = db.target(), reports, districts, observations = rows, "listening; dashboard at /, GraphiQL at /graphql");
+    // A plain line on standard output as well: the first thing a new user sees after the build.
+    println!(
+        "edustats: serving http://{addr}/ (dashboard; GraphiQL at /graphql) from {} {}: \
+         {reports} reports, {rows} observations, {districts} districts with data",
+        db.backend().name(),
+        db.target()
+    );
     // The peer address feeds the per-address rate limit.
     let app = edustats::http::router_with_options(db, options)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -1,6 +1,6 @@
 //! The `serve` configuration: precedence (flag > environment > file > default), errors that
 //! name the key (unknown key, wrong type, out of range, from the file or the environment), the
-//! README's example file, and exit code 2 from the binary.
+//! example file of `docs/operations.md`, and exit code 2 from the binary.
 //!
 //! Settings are resolved in-process through the same clap definitions and
 //! [`ServeArgs::resolve`] that `main` uses. Environment variables are process-wide, so every
@@ -262,14 +262,14 @@ fn errors_name_the_key() {
 }
 
 #[test]
-fn the_readme_config_example_is_valid() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    let section = &readme[readme.find("## Operating edustats").expect("section")..];
+fn the_documented_config_example_is_valid() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"))
+        .expect("docs/operations.md");
+    let section = &page[page.find("## Operating edustats").expect("section")..];
     let start = section.find("```toml\n").expect("a toml example") + "```toml\n".len();
     let example = &section[start..start + section[start..].find("```").expect("end")];
     let (_dir, path) = config_file(example);
-    let resolved = resolve(&["--config", &path], &[]).expect("the README's example is valid");
+    let resolved = resolve(&["--config", &path], &[]).expect("the documented example is valid");
     assert_eq!(resolved["trusted_proxies"].as_integer(), Some(1));
 }
 

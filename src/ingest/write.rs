@@ -60,10 +60,11 @@ fn id_of(map: &CodeMap, what: &str, code: &str) -> Result<i32, IngestError> {
     map.id(code).ok_or_else(|| vanished(what, code))
 }
 
-/// Test hook for the crash-safety test (feature `test-hooks` only, never in a release build):
-/// with `EDUSTATS_TEST_PAUSE_AFTER_ROWS=N`, the writer stops after its N-th new observation
-/// (inside the transaction) and waits, so a test can kill the process at a known point.
-#[cfg(feature = "test-hooks")]
+/// Pause point for the crash-safety test: with `EDUSTATS_TEST_PAUSE_AFTER_ROWS=N` in the
+/// environment, the writer stops after its N-th new observation (inside the transaction) and
+/// waits two minutes, so a test can kill the process at a known point. It is compiled into every
+/// build (a cargo feature for it made the test build compile the crate a second time); unset,
+/// it costs one cached environment read per batch.
 fn pause_point(before: usize, after: usize) {
     static PAUSE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     let pause = PAUSE.get_or_init(|| {
@@ -76,9 +77,6 @@ fn pause_point(before: usize, after: usize) {
         std::thread::sleep(std::time::Duration::from_secs(120));
     }
 }
-
-#[cfg(not(feature = "test-hooks"))]
-fn pause_point(_before: usize, _after: usize) {}
 
 /// New observations per bulk batch: large enough that per-statement costs vanish, small
 /// enough that a batch's rows take a few megabytes.

@@ -31,6 +31,20 @@ pub fn is_empty(conn: &mut DbConnection) -> QueryResult<bool> {
     Ok(n == 0)
 }
 
+/// What the warehouse holds, for the line `serve` prints at start: reports, districts with at
+/// least one observation, observations (every revision's current row). Three statements.
+pub fn holdings(conn: &mut DbConnection) -> QueryResult<(i64, i64, i64)> {
+    let reports: i64 = sources::table.count().get_result(conn)?;
+    // The distinct ids themselves: at most one per district, a few thousand at national size.
+    let districts = observations::table
+        .select(observations::district_id)
+        .distinct()
+        .load::<i32>(conn)?
+        .len() as i64;
+    let rows: i64 = observations::table.count().get_result(conn)?;
+    Ok((reports, districts, rows))
+}
+
 /// Every division, municipality first, then by code.
 pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
     districts::table

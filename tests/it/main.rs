@@ -1,0 +1,35 @@
+//! The integration tests, as one binary: each module was a test binary of its own, and linking
+//! 30 binaries cost minutes of every fresh build. `tests/config.rs` stays apart because it sets
+//! process-wide environment variables that child processes started by other tests would inherit.
+
+mod common;
+
+mod api_real_data;
+mod api_semantics;
+mod backends;
+mod bulk_load;
+mod choice;
+mod cli_and_schema;
+mod docs;
+mod drafts;
+mod extract;
+mod faults;
+mod limits;
+mod logging;
+mod migrations;
+mod operations;
+mod properties;
+mod ranking_change;
+mod ranking_pages;
+mod replica;
+mod response_cache;
+mod security;
+mod slow_exports;
+mod standards;
+mod statement_count;
+mod targets;
+mod third_party_client;
+mod vocabulary;
+mod web_assets;
+mod web_ui;
+mod writes;

@@ -1,0 +1,1197 @@
+//! The web pages in a real browser: headless Chromium driven through chromedriver (WebDriver,
+//! `fantoccini`), against the real router on a random localhost port over a freshly seeded
+//! database. Asserts on the real seed data, writes a screenshot of each view under
+//! `target/screenshots/`, and checks that no page makes a request to another host: Chromium
+//! sends everything that is not loopback to a recording proxy (which answers 502), and
+//! cannot resolve any host name.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`, which `scripts/test` installs. Without them
+//! the test fails saying so.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::TestApp;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// chromedriver and the Chromium binary. Without them the test fails: a browser test that
+/// cannot run is never counted as a pass (`scripts/test` installs both on Debian).
+fn browser() -> (PathBuf, PathBuf) {
+    let driver = on_path("chromedriver");
+    let chromium = ["chromium", "chromium-browser"]
+        .iter()
+        .find_map(|n| on_path(n));
+    match (driver, chromium) {
+        (Some(d), Some(c)) => (d, c),
+        _ => panic!(
+            "the browser tests need Chromium and chromedriver on PATH: run the tests with \
+             `scripts/test`, which installs them (Debian: apt-get install -y chromium \
+             chromium-driver)"
+        ),
+    }
+}
+
+/// The chromedriver process; killed when dropped.
+struct Driver(std::process::Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A proxy that records the first line of every request it gets and answers 502.
+async fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let first = String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .next()
+                    .unwrap_or("<empty>")
+                    .to_string();
+                log.lock().expect("log").push(first);
+                let _ = sock
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = edustats::http::router(app.db.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+async fn open_browser(driver: &Path, chromium: &Path, proxy: u16) -> (Client, Driver) {
+    let port = free_port();
+    let child = std::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let guard = Driver(child);
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,800", "--lang=zh-CN",
+                format!("--proxy-server=http://127.0.0.1:{proxy}"),
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                // Chromium's own traffic (updates, sign-in, autofill, network time), off so
+                // that what reaches the recording proxy is the pages' doing.
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-default-apps",
+                "--disable-client-side-phishing-detection", "--disable-domain-reliability",
+                "--no-pings", "--disable-breakpad", "--safebrowsing-disable-auto-update",
+                "--disable-features=AutofillServerCommunication,NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter,CertificateTransparencyComponentUpdater,SignInProfileCreation",
+                "--allow-browser-signin=false", "--incognito"
+            ]
+        }
+    });
+    let caps = match caps {
+        Value::Object(m) => m,
+        _ => unreachable!("an object literal"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.clone());
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => return (c, guard),
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not start: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn js(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+}
+
+/// Polls `expr` until it is truthy; on timeout fails with the page's status line.
+async fn wait_for(c: &Client, expr: &str, what: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let v = js(c, &format!("return ({expr});")).await;
+        let truthy =
+            !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
+        if truthy {
+            return v;
+        }
+        if Instant::now() > deadline {
+            let status = js(
+                c,
+                "var s = document.getElementById('status'); return s ? s.textContent : document.body.innerText.slice(0, 500);",
+            )
+            .await;
+            panic!("timed out waiting for {what} ({expr}); page says: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    // CARGO_TARGET_TMPDIR is <target>/tmp: screenshots go beside it, in <target>/screenshots.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|p| p.join("screenshots"))
+        .unwrap_or_else(|| PathBuf::from("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    let path = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// Every resource the current page loaded is on `origin`; returns the page weight in bytes
+/// (document and resources): as received (gzipped) and decoded.
+async fn same_origin_weight(c: &Client, origin: &str, page: &str) -> (u64, u64) {
+    let entries = js(
+        c,
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))\
+         .map(function (e) { return { name: e.name, bytes: e.encodedBodySize || 0, decoded: e.decodedBodySize || 0 }; });",
+    )
+    .await;
+    let entries = entries.as_array().expect("entries").clone();
+    assert!(!entries.is_empty());
+    let (mut total, mut decoded) = (0, 0);
+    for e in &entries {
+        let name = e["name"].as_str().unwrap_or("");
+        assert!(
+            name.starts_with(origin) || name.starts_with("data:") || name.starts_with("blob:"),
+            "{page} requested {name}, not on {origin}"
+        );
+        total += e["bytes"].as_u64().unwrap_or(0);
+        decoded += e["decoded"].as_u64().unwrap_or(0);
+    }
+    (total, decoded)
+}
+
+/// `expected` is what the API answers; the page must show the same.
+async fn ranking_from_api(app: &TestApp, indicator: &str, year: i32) -> Value {
+    app.data(
+        "query($i: String!, $y: Int!) { ranking(indicator: $i, year: $y, latestOnOrBefore: true) { \
+         rankedCount entries { rank value year district { code nameZh nameEn } \
+         observation { quote source { titleZh documentNumber } } } missing { code } } }",
+        json!({"i": indicator, "y": year}),
+    )
+    .await["ranking"]
+        .clone()
+}
+
+/// The host of the control request in [`nothing_left_the_server`].
+const CONTROL_HOST: &str = "control-request.invalid";
+
+/// Nothing the pages did left the server: closes the browser, then checks the proxy's record.
+/// First a control: a request a page makes to another host does reach the recording proxy
+/// (so an empty record means something).
+async fn nothing_left_the_server(c: Client, outside: &Mutex<Vec<String>>) {
+    // A host under the reserved `.invalid` domain (RFC 2606): it can never be a real
+    // dependency, and the proxy sees the attempt all the same.
+    js(
+        &c,
+        &format!("fetch('https://{CONTROL_HOST}/probe.js').catch(function () {{}}); return 1;"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !outside
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|l| l.contains(CONTROL_HOST))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the control request never reached the proxy: the check below would prove nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.close().await.expect("close the browser");
+    let seen = outside.lock().expect("log").clone();
+    let host = |line: &str| -> String {
+        let target = line.split_whitespace().nth(1).unwrap_or("");
+        let target = target.split("://").nth(1).unwrap_or(target);
+        target.split(['/', ':']).next().unwrap_or("").to_string()
+    };
+    // Chromium's own services, which it contacts whatever page is open even with the flags of
+    // `open_browser` (component updates, sign-in): never a page's request, listed so they are visible.
+    let browser_own = [
+        "update.googleapis.com",
+        "accounts.google.com",
+        "clients2.google.com",
+        "content-autofill.googleapis.com",
+    ];
+    let (own, pages): (Vec<&String>, Vec<&String>) = seen
+        .iter()
+        .filter(|l| !l.contains(CONTROL_HOST))
+        .partition(|l| browser_own.contains(&host(l).as_str()));
+    eprintln!("Chromium's own requests (not the pages'): {own:?}");
+    assert!(
+        pages.is_empty(),
+        "the pages requested other hosts: {pages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_and_graphiql_work_offline_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+
+    // --- Ranking: a real indicator whose 2022 ranking falls back to Dadukou's 2020 figure.
+    let expected = ranking_from_api(&app, "public_kindergarten_enrolment_share", 2022).await;
+    let order: Vec<&str> = expected["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["district"]["code"].as_str().unwrap_or(""))
+        .collect();
+    // What the seed reports say (README): 大渡口 50.15 % (end of 2020) before 荣昌 50.05 % (2022).
+    assert_eq!(order, ["500104", "500153"]);
+    let started = Instant::now();
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022"
+    ))
+    .await
+    .expect("open dashboard");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the ranking",
+    )
+    .await;
+    let wall_ms = started.elapsed().as_millis();
+    let first_view_ms = js(
+        &c,
+        "return document.body.getAttribute('data-first-view-ms');",
+    )
+    .await;
+    let rows = js(&c, "return Array.from(document.querySelectorAll('#ranking-table tr[data-district]')).map(function (r) { return r.getAttribute('data-district'); });").await;
+    assert_eq!(rows, json!(order), "table rows in rank order");
+    let bars = js(&c, "return echarts.getInstanceByDom(document.getElementById('chart-ranking')).getOption().yAxis[0].data;").await;
+    let bars: Vec<String> = serde_json::from_value(bars).expect("bar labels");
+    assert_eq!(bars.len(), 2, "{bars:?}");
+    assert!(
+        bars[0].starts_with("1. 大渡口区") && bars[0].contains("2020年数据"),
+        "{bars:?}"
+    );
+    assert!(
+        bars[1].starts_with("2. 荣昌区") && !bars[1].contains("年数据"),
+        "{bars:?}"
+    );
+    let coverage = js(
+        &c,
+        "return document.getElementById('coverage').textContent;",
+    )
+    .await;
+    assert_eq!(coverage, "已排名 2 / 38 个区县");
+    let missing = js(&c, "return document.getElementById('missing').textContent;").await;
+    assert!(
+        missing
+            .as_str()
+            .unwrap_or("")
+            .starts_with("无数据的区县（36）"),
+        "{missing}"
+    );
+
+    // --- The map: all 38 districts and counties, two of them with a value.
+    let map = js(
+        &c,
+        "var s = echarts.getInstanceByDom(document.getElementById('chart-map')).getModel().getSeriesByIndex(0);\
+         var d = s.getData(); var withValue = 0; var names = [];\
+         for (var i = 0; i < d.count(); i++) { names.push(d.getName(i)); if (!isNaN(d.get('value', i))) withValue++; }\
+         return { regions: s.coordinateSystem.regions.length, items: d.count(), withValue: withValue, names: names };",
+    )
+    .await;
+    assert_eq!(map["regions"], 38, "{map}");
+    assert_eq!(map["items"], 38, "{map}");
+    assert_eq!(map["withValue"], 2, "{map}");
+    let names: Vec<String> = serde_json::from_value(map["names"].clone()).expect("names");
+    for code in ["500104", "500153", "500155", "500156"] {
+        assert!(
+            names.iter().any(|n| n == code),
+            "{code} not on the map: {names:?}"
+        );
+    }
+    screenshot(&c, "dashboard-ranking-zh").await;
+    let ranking_bytes = same_origin_weight(&c, &origin, "the dashboard").await;
+
+    // --- Hovering a bar shows its provenance in the tooltip (quote, report, document number).
+    let quote0 = expected["entries"][0]["observation"]["quote"]
+        .as_str()
+        .unwrap_or("?");
+    js(&c, "echarts.getInstanceByDom(document.getElementById('chart-ranking')).dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: 0 }); return 1;").await;
+    let tip = wait_for(
+        &c,
+        &format!(
+            "document.getElementById('chart-ranking').innerText.indexOf({}) >= 0 && document.getElementById('chart-ranking').innerText",
+            json!(quote0)
+        ),
+        "the bar's tooltip",
+    )
+    .await;
+    let title0 = expected["entries"][0]["observation"]["source"]["titleZh"]
+        .as_str()
+        .unwrap_or("?");
+    assert!(tip.as_str().unwrap_or("").contains(title0), "{tip}");
+    js(&c, "echarts.getInstanceByDom(document.getElementById('chart-ranking')).dispatchAction({ type: 'hideTip' }); return 1;").await;
+
+    // --- Provenance of each entry: its quote, report title and document number (大渡口's
+    // report has none printed: the panel says "—").
+    for (i, e) in expected["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .enumerate()
+    {
+        let code = e["district"]["code"].as_str().unwrap_or("?");
+        let o = &e["observation"];
+        let quote = o["quote"].as_str().unwrap_or("?");
+        c.find(Locator::Css(&format!(
+            "#ranking-table tr[data-district='{code}']"
+        )))
+        .await
+        .expect("ranking row")
+        .click()
+        .await
+        .expect("click");
+        let prov = wait_for(
+            &c,
+            &format!(
+                "document.getElementById('provenance').className === 'open' && \
+                 document.getElementById('provenance').innerText.indexOf({}) >= 0 && \
+                 document.getElementById('provenance').innerText",
+                json!(quote)
+            ),
+            "the provenance panel",
+        )
+        .await;
+        let prov = prov.as_str().unwrap_or("");
+        let doc_no = format!(
+            "文号：{}",
+            o["source"]["documentNumber"].as_str().unwrap_or("—")
+        );
+        for part in [
+            o["source"]["titleZh"].as_str().unwrap_or("?"),
+            doc_no.as_str(),
+        ] {
+            assert!(
+                prov.contains(part),
+                "provenance of entry {i} lacks {part:?}: {prov}"
+            );
+        }
+        screenshot(&c, &format!("dashboard-provenance-{code}")).await;
+    }
+    // The panel now shows the last entry (荣昌, 2022): its source view is checked next.
+    let last = &expected["entries"][1]["observation"];
+
+    // --- Source view: the report text with the quote highlighted.
+    c.find(Locator::Css("#open-source"))
+        .await
+        .expect("source link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'source'",
+        "the source view",
+    )
+    .await;
+    let mark = js(
+        &c,
+        "var m = document.querySelector('#source-text mark'); return m ? m.textContent : null;",
+    )
+    .await;
+    assert_eq!(mark.as_str(), last["quote"].as_str(), "highlighted span");
+    screenshot(&c, "dashboard-source-zh").await;
+
+    // --- English: labels change, district names too.
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022"
+    ))
+    .await
+    .expect("back to the ranking");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the ranking",
+    )
+    .await;
+    c.find(Locator::Css("#lang-toggle"))
+        .await
+        .expect("toggle")
+        .click()
+        .await
+        .expect("click");
+    wait_for(&c, "document.body.getAttribute('data-ready') === 'ranking' && location.hash.indexOf('lang=en') >= 0", "the English ranking").await;
+    let en = js(&c, "return { h1: document.querySelector('h1').textContent, tab: document.querySelector('[data-view=ranking]').textContent, coverage: document.getElementById('coverage').textContent, th: document.querySelector('#ranking-table th').textContent, bars: echarts.getInstanceByDom(document.getElementById('chart-ranking')).getOption().yAxis[0].data, lang: document.documentElement.lang };").await;
+    assert_eq!(
+        en["h1"], "Education statistics of Chongqing's districts",
+        "{en}"
+    );
+    assert_eq!(en["tab"], "Ranking");
+    assert_eq!(en["coverage"], "2 of 38 districts ranked");
+    assert_eq!(en["th"], "Rank");
+    assert_eq!(en["lang"], "en");
+    assert!(
+        en["bars"][0]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("1. Dadukou District (2020 value)"),
+        "{en}"
+    );
+    screenshot(&c, "dashboard-ranking-en").await;
+
+    // --- 亿 formatting with the exact value on hover: education spending in yuan.
+    let spending = ranking_from_api(&app, "general_budget_education_spending", 2021).await;
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=general_budget_education_spending&year=2021&lang=zh"
+    ))
+    .await
+    .expect("spending");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the spending ranking",
+    )
+    .await;
+    let cells = js(&c, "return Array.from(document.querySelectorAll('#ranking-table td.num')).map(function (td) { return [td.textContent, td.title]; });").await;
+    let cells: Vec<(String, String)> = serde_json::from_value(cells).expect("cells");
+    assert_eq!(
+        cells.len(),
+        spending["rankedCount"].as_u64().unwrap_or(0) as usize
+    );
+    for ((shown, title), e) in cells
+        .iter()
+        .zip(spending["entries"].as_array().expect("entries"))
+    {
+        let v = e["value"].as_f64().expect("value");
+        assert_eq!(
+            shown,
+            &format!("{}亿元", ((v / 1e8) * 100.0).round() / 100.0),
+            "{cells:?}"
+        );
+        let exact = title
+            .trim_start_matches("精确值: ")
+            .replace([',', '元'], "");
+        assert_eq!(exact.parse::<f64>().ok(), Some(v), "{title}");
+    }
+
+    // --- Change: percentage points labelled as such (荣昌 45.92 % → 36.63 %).
+    c.goto(&format!(
+        "{origin}/#view=change&indicator=student_physical_health_good_rate&from=2023&year=2024"
+    ))
+    .await
+    .expect("change");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'change'",
+        "the change view",
+    )
+    .await;
+    let change = js(
+        &c,
+        "return document.getElementById('change-table').innerText;",
+    )
+    .await;
+    assert!(
+        change.as_str().unwrap_or("").contains("-9.29 个百分点"),
+        "{change}"
+    );
+    screenshot(&c, "dashboard-change-zh").await;
+
+    // --- Time series of one district.
+    c.goto(&format!(
+        "{origin}/#view=series&indicator=student_physical_health_good_rate&district=500153"
+    ))
+    .await
+    .expect("series");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'series'",
+        "the time series",
+    )
+    .await;
+    let points = js(
+        &c,
+        "return document.querySelectorAll('#series-table tr').length - 1;",
+    )
+    .await;
+    assert!(points.as_u64().unwrap_or(0) >= 2, "{points}");
+    screenshot(&c, "dashboard-series-zh").await;
+    let dashboard_bytes = same_origin_weight(&c, &origin, "the dashboard").await;
+
+    // --- Keyboard: a ranking row takes the focus and Enter opens its provenance; at phone
+    // width nothing overflows sideways.
+    c.set_window_size(390, 844).await.expect("phone width");
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022&lang=zh"
+    ))
+    .await
+    .expect("ranking again");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the ranking at phone width",
+    )
+    .await;
+    js(
+        &c,
+        "document.getElementById('provenance').className = ''; return 1;",
+    )
+    .await;
+    let row = c
+        .find(Locator::Css("#ranking-table tr[data-district='500153']"))
+        .await
+        .expect("row");
+    js(
+        &c,
+        "document.querySelector(\"#ranking-table tr[data-district='500153']\").focus(); return 1;",
+    )
+    .await;
+    row.send_keys("\u{E007}").await.expect("Enter");
+    wait_for(
+        &c,
+        "document.getElementById('provenance').className === 'open'",
+        "provenance from the keyboard",
+    )
+    .await;
+    let overflow = js(
+        &c,
+        "return document.documentElement.scrollWidth - window.innerWidth;",
+    )
+    .await;
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "sideways overflow at phone width: {overflow} px"
+    );
+    screenshot(&c, "dashboard-phone").await;
+    c.set_window_size(1280, 800).await.expect("desktop width");
+
+    // --- An error is shown in words, not as a blank page.
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=no_such_indicator"
+    ))
+    .await
+    .expect("unknown indicator");
+    wait_for(
+        &c,
+        "document.getElementById('status').textContent === '没有符合条件的指标。'",
+        "the words for an unknown indicator",
+    )
+    .await;
+
+    // --- GraphiQL: renders, its documentation explorer reads the schema, it runs a query.
+    let started = Instant::now();
+    c.goto(&format!("{origin}/graphql"))
+        .await
+        .expect("GraphiQL");
+    wait_for(&c, "document.querySelector('.graphiql-container') && document.querySelector('.graphiql-execute-button')", "GraphiQL").await;
+    let graphiql_ms = started.elapsed().as_millis();
+    c.find(Locator::Css(".graphiql-execute-button"))
+        .await
+        .expect("run button")
+        .click()
+        .await
+        .expect("run");
+    let result = wait_for(&c, "(function () { var r = document.querySelector('.result-window'); return r && r.innerText.indexOf('大渡口区') >= 0 && r.innerText; })()", "the example query's result").await;
+    assert!(
+        result
+            .as_str()
+            .unwrap_or("")
+            .contains("\"coverage\": \"2 of 38\""),
+        "{result}"
+    );
+    c.find(Locator::Css("[aria-label='Show Documentation Explorer']"))
+        .await
+        .expect("docs button")
+        .click()
+        .await
+        .expect("open docs");
+    let docs = wait_for(&c, "(function () { var d = document.querySelector('.graphiql-doc-explorer'); return d && d.innerText.indexOf('QueryRoot') >= 0 && d.innerText; })()", "the documentation explorer").await;
+    assert!(
+        !docs.as_str().unwrap_or("").contains("nested too deep"),
+        "{docs}"
+    );
+    screenshot(&c, "graphiql").await;
+    let graphiql_bytes = same_origin_weight(&c, &origin, "GraphiQL").await;
+
+    nothing_left_the_server(c, &outside).await;
+    eprintln!(
+        "page weight (gzipped, decoded): dashboard ranking view {ranking_bytes:?} bytes, after all views {dashboard_bytes:?} bytes, GraphiQL {graphiql_bytes:?} bytes; \
+         dashboard first view drawn at {first_view_ms} ms after navigation start ({wall_ms} ms wall clock incl. WebDriver); \
+         GraphiQL ready in {graphiql_ms} ms"
+    );
+}
+
+/// The source code the reviewed draft creates (the seed report itself is already published).
+const REVIEW_CODE: &str = "rongchang-2025-review";
+
+const REVIEW_ITEMS: &str = "query($id: Int!) { draft(id: $id) { status pending items { position type decision value quote confidence row { indicator note } } } }";
+
+/// The draft as the API sees it (editor key).
+async fn draft_from_api(app: &TestApp, key: &str, id: i64) -> Value {
+    let v = app.graphql_as(key, REVIEW_ITEMS, json!({ "id": id })).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    v["data"]["draft"].clone()
+}
+
+fn items_of(draft: &Value) -> Vec<Value> {
+    draft["items"].as_array().expect("items").clone()
+}
+
+fn position(item: &Value) -> i64 {
+    item["position"].as_i64().expect("position")
+}
+
+/// Waits until the page is not saving, then returns the status line.
+async fn settled(c: &Client) -> Value {
+    wait_for(
+        c,
+        "!document.body.hasAttribute('data-busy')",
+        "the save to finish",
+    )
+    .await;
+    js(c, "return document.getElementById('status').textContent;").await
+}
+
+/// Sends keys to the focused element (the item list holds the focus while reviewing).
+async fn press(c: &Client, keys: &str) {
+    c.active_element()
+        .await
+        .expect("focused element")
+        .send_keys(keys)
+        .await
+        .expect("keys");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_is_reviewed_and_published_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let key = app.key("reviewer", edustats::auth::Role::Editor);
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    let observations_before = app.observation_count().await;
+
+    // --- The page is linked from the dashboard's header.
+    c.goto(&format!(
+        "{origin}/#view=ranking&indicator=public_kindergarten_enrolment_share&year=2022"
+    ))
+    .await
+    .expect("dashboard");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the dashboard",
+    )
+    .await;
+    c.find(Locator::Css("header a[href='/review']"))
+        .await
+        .expect("review link in the header")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'start'",
+        "the review page",
+    )
+    .await;
+    let said = js(
+        &c,
+        "return document.getElementById('key-state').textContent;",
+    )
+    .await;
+    assert!(
+        said.as_str().unwrap_or("").starts_with("尚未输入密钥"),
+        "{said}"
+    );
+
+    // --- A wrong key is refused in words; the key never enters the URL.
+    c.find(Locator::Css("#key"))
+        .await
+        .expect("key box")
+        .send_keys("not-a-key")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#key-form button[type=submit]"))
+        .await
+        .expect("use")
+        .click()
+        .await
+        .expect("click");
+    let said = wait_for(
+        &c,
+        "document.getElementById('key-state').textContent.indexOf('编辑密钥缺失或无效') === 0 && document.getElementById('key-state').textContent",
+        "the words for an invalid key",
+    )
+    .await;
+    assert!(
+        !said.as_str().unwrap_or("").contains("UNAUTHENTICATED"),
+        "{said}"
+    );
+    c.find(Locator::Css("#key"))
+        .await
+        .expect("key box")
+        .send_keys(&key)
+        .await
+        .expect("type");
+    c.find(Locator::Css("#key-form button[type=submit]"))
+        .await
+        .expect("use")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.getElementById('key-state').textContent.indexOf('密钥有效') === 0 && document.getElementById('drafts').textContent === '没有未完成的草稿。'",
+        "the key accepted and no open draft",
+    )
+    .await;
+    let stored = js(&c, "return [sessionStorage.getItem('edustats.editorKey'), location.href, document.getElementById('key').value];").await;
+    assert_eq!(stored[0], json!(key));
+    assert!(!stored[1].as_str().unwrap_or("").contains(&key), "{stored}");
+    assert_eq!(stored[2], "", "the box is emptied");
+
+    // --- A new draft from a pasted real report, under a new source code.
+    let text = std::fs::read_to_string(
+        crate::common::seeds_dir().join("sources/rongchang-2025-rectification-report.txt"),
+    )
+    .expect("seed report text");
+    js(
+        &c,
+        &format!(
+            "document.getElementById('new-text').value = {}; document.getElementById('new-code').value = {}; return 1;",
+            json!(text),
+            json!(REVIEW_CODE)
+        ),
+    )
+    .await;
+    c.find(Locator::Css("#extract"))
+        .await
+        .expect("extract")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'draft'",
+        "the extracted draft",
+    )
+    .await;
+    let id = js(
+        &c,
+        "return Number(new URLSearchParams(location.hash.slice(1)).get('draft'));",
+    )
+    .await;
+    let id = id.as_i64().expect("draft id in the URL");
+    let draft = draft_from_api(&app, &key, id).await;
+    let items = items_of(&draft);
+    assert!(items.len() > 20, "{draft}");
+
+    // --- Every item's quote is highlighted: the highlighted spans covering an item are its
+    // quote exactly (offsets are characters, not UTF-16 units), and each proposal's figure is
+    // marked inside it.
+    let shown = js(
+        &c,
+        "var out = {}; document.querySelectorAll('#text span.hl').forEach(function (s) { \
+           s.getAttribute('data-items').split(' ').forEach(function (p) { out[p] = (out[p] || '') + s.textContent; }); }); \
+         var figs = {}; document.querySelectorAll('#text span[data-item]').forEach(function (s) { figs[s.getAttribute('data-item')] = s.textContent; }); \
+         return { quotes: out, figs: figs };",
+    )
+    .await;
+    let mut proposals = 0;
+    for it in &items {
+        let p = position(it).to_string();
+        assert_eq!(
+            shown["quotes"][&p], it["quote"],
+            "highlighted quote of item {p}"
+        );
+        if it["type"] == "PROPOSAL" {
+            proposals += 1;
+            assert_eq!(
+                shown["figs"][&p], it["value"],
+                "highlighted figure of item {p}"
+            );
+        }
+    }
+    assert!(proposals >= 10, "{proposals} proposals");
+    let help = js(&c, "return document.getElementById('help').textContent;").await;
+    assert!(help.as_str().unwrap_or("").contains("a 接受"), "{help}");
+
+    // --- Keyboard: move to the first proposal with j, accept it with a; the next item is
+    // selected; reject it with r. Both decisions are in the database.
+    let first = items
+        .iter()
+        .position(|i| i["type"] == "PROPOSAL")
+        .expect("a proposal");
+    for _ in 0..first {
+        press(&c, "j").await;
+    }
+    let sel = js(&c, "return document.body.getAttribute('data-selected');").await;
+    assert_eq!(sel, json!(position(&items[first]).to_string()));
+    let accepted = position(&items[first]);
+    press(&c, "a").await;
+    let status = settled(&c).await;
+    assert_eq!(status, "", "accepting from the keyboard");
+    let next = position(&items[first + 1]);
+    wait_for(
+        &c,
+        &format!("document.body.getAttribute('data-selected') === '{next}'"),
+        "the next item selected",
+    )
+    .await;
+    press(&c, "r").await;
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    let by_pos = |d: &Value, p: i64| -> Value {
+        items_of(d)
+            .into_iter()
+            .find(|i| position(i) == p)
+            .expect("item")
+    };
+    assert_eq!(by_pos(&d, accepted)["decision"], "ACCEPTED");
+    assert_eq!(by_pos(&d, next)["decision"], "REJECTED");
+    let painted = js(
+        &c,
+        &format!(
+            "return document.querySelector('#text span[data-item=\"{accepted}\"]').className;"
+        ),
+    )
+    .await;
+    assert!(
+        painted.as_str().unwrap_or("").contains("d-accepted"),
+        "{painted}"
+    );
+    screenshot(&c, "review-draft-zh").await;
+    let review_bytes = same_origin_weight(&c, &origin, "the review page").await;
+
+    // --- A highlighted figure, clicked, selects its item: a later proposal.
+    let later = items
+        .iter()
+        .rev()
+        .find(|i| i["type"] == "PROPOSAL")
+        .map(position)
+        .expect("a proposal");
+    c.find(Locator::Css(&format!("#text span[data-item='{later}']")))
+        .await
+        .expect("figure")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        &format!("document.body.getAttribute('data-selected') === '{later}' && document.querySelector('#items li[aria-selected=true]').getAttribute('data-pos') === '{later}'"),
+        "the clicked item selected",
+    )
+    .await;
+
+    // --- e edits: a note, accepted with the edit.
+    js(&c, &format!("document.querySelector(\"#items li[data-pos='{later}']\").click(); document.getElementById('items').focus(); return 1;")).await;
+    press(&c, "e").await;
+    wait_for(&c, "document.querySelector('#form form')", "the edit form").await;
+    js(&c, "var f = document.querySelector('#form form'); f.querySelectorAll('input')[f.querySelectorAll('input').length - 1].value = 'checked in the browser'; f.querySelector('button[type=submit]').click(); return 1;").await;
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(by_pos(&d, later)["decision"], "ACCEPTED");
+    assert_eq!(by_pos(&d, later)["row"]["note"], "checked in the browser");
+
+    // --- A figure without an indicator confirmed as a new one through its form (c).
+    let growth = items
+        .iter()
+        .find(|i| i["type"] == "UNMATCHED" && i["value"] == "-94.72")
+        .map(position)
+        .expect("the unmatched growth figure");
+    js(&c, &format!("document.querySelector(\"#items li[data-pos='{growth}']\").click(); document.getElementById('items').focus(); return 1;")).await;
+    press(&c, "c").await;
+    wait_for(
+        &c,
+        "document.querySelector('#form form')",
+        "the confirm form",
+    )
+    .await;
+    let defaults = js(&c, "return Array.from(document.querySelectorAll('#form input')).map(function (i) { return i.value; });").await;
+    let suggested = &by_pos(&d, growth);
+    assert!(
+        defaults
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .any(|v| v == "percent"),
+        "unit defaults to the suggestion: {defaults} {suggested}"
+    );
+    js(&c, "var i = document.querySelectorAll('#form input'); i[0].value = 'major_education_project_investment_plan_growth'; \
+            i[2].value = 'Planned growth of investment in major education projects'; \
+            i[3].value = 'Planned fixed-asset investment in major education projects against the previous year, in percent.'; \
+            document.querySelector('#form button[type=submit]').click(); return 1;").await;
+    let status = settled(&c).await;
+    assert_eq!(status, "", "confirming");
+
+    // --- A dry run lists every problem: the pending items, each linked to its item.
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-dry-run') === 'problems'",
+        "the problem list",
+    )
+    .await;
+    let d = draft_from_api(&app, &key, id).await;
+    let pending: Vec<i64> = items_of(&d)
+        .iter()
+        .filter(|i| i["decision"] == "PENDING")
+        .map(position)
+        .collect();
+    assert!(!pending.is_empty());
+    let linked = js(&c, "return Array.from(document.querySelectorAll('#problems a[data-pos]')).map(function (a) { return Number(a.getAttribute('data-pos')); });").await;
+    let linked: Vec<i64> = serde_json::from_value(linked).expect("links");
+    for p in &pending {
+        assert!(
+            linked.contains(p),
+            "pending item {p} not in the problems {linked:?}"
+        );
+    }
+    assert!(
+        publish_disabled(&c).await,
+        "no publishing after a failed dry run"
+    );
+    screenshot(&c, "review-problems-zh").await;
+    c.find(Locator::Css(&format!(
+        "#problems a[data-pos='{}']",
+        pending[0]
+    )))
+    .await
+    .expect("problem link")
+    .click()
+    .await
+    .expect("click");
+    wait_for(
+        &c,
+        &format!(
+            "document.body.getAttribute('data-selected') === '{}'",
+            pending[0]
+        ),
+        "the problem's item selected",
+    )
+    .await;
+
+    // --- Bulk: accept the pending proposals at confidence ≥ 0.5, reject the rest.
+    let sure: Vec<i64> = items_of(&d)
+        .iter()
+        .filter(|i| {
+            i["decision"] == "PENDING" && i["confidence"].as_f64().is_some_and(|x| x >= 0.5)
+        })
+        .map(position)
+        .collect();
+    js(
+        &c,
+        "document.getElementById('bulk-min').value = '0.5'; return 1;",
+    )
+    .await;
+    c.find(Locator::Css("#bulk-accept"))
+        .await
+        .expect("bulk")
+        .click()
+        .await
+        .expect("click");
+    let status = settled(&c).await;
+    assert_eq!(status, json!(format!("已批量处理 {} 项。", sure.len())));
+    c.find(Locator::Css("#bulk-reject"))
+        .await
+        .expect("bulk")
+        .click()
+        .await
+        .expect("click");
+    settled(&c).await;
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(d["pending"], 0, "{d}");
+    for p in &sure {
+        assert_eq!(by_pos(&d, *p)["decision"], "ACCEPTED", "item {p}");
+    }
+    let accepted_now = items_of(&d)
+        .iter()
+        .filter(|i| i["decision"] == "ACCEPTED")
+        .count();
+
+    // --- Dry run clean, then publish; the figures are in the warehouse.
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-dry-run') === 'ok'",
+        "a clean dry run",
+    )
+    .await;
+    let said = js(
+        &c,
+        "return document.getElementById('publish-result').textContent;",
+    )
+    .await;
+    assert!(
+        said.as_str()
+            .unwrap_or("")
+            .contains(&format!("{accepted_now} 条观测值")),
+        "{said}"
+    );
+    assert_eq!(
+        app.observation_count().await,
+        observations_before,
+        "a dry run writes nothing"
+    );
+    c.find(Locator::Css("#publish"))
+        .await
+        .expect("publish")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.hasAttribute('data-published')",
+        "the publication",
+    )
+    .await;
+    screenshot(&c, "review-published-zh").await;
+    let published = app
+        .data(
+            "query($s: [String!]) { observations(filter: {sources: $s}, first: 500) { totalCount edges { node { note indicator { code } } } } }",
+            json!({ "s": [REVIEW_CODE] }),
+        )
+        .await;
+    assert_eq!(
+        published["observations"]["totalCount"],
+        json!(accepted_now),
+        "{published}"
+    );
+    assert!(
+        published["observations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|e| e["node"]["note"] == "checked in the browser"),
+        "{published}"
+    );
+    assert!(
+        published["observations"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .any(|e| e["node"]["indicator"]["code"]
+                == "major_education_project_investment_plan_growth"),
+        "{published}"
+    );
+    assert_eq!(
+        app.observation_count().await,
+        observations_before + accepted_now as i64
+    );
+    let d = draft_from_api(&app, &key, id).await;
+    assert_eq!(d["status"], "PUBLISHED");
+
+    // --- English: the labels and the help line change; the draft stays open.
+    c.find(Locator::Css("#lang-toggle"))
+        .await
+        .expect("toggle")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.querySelector('h1').textContent === 'Report review' && document.getElementById('help').textContent.indexOf('a accept') >= 0 && document.querySelector('#items li .badge').textContent === 'accepted'",
+        "the English review page",
+    )
+    .await;
+
+    // --- The deep link opens the dashboard's ranking of a published indicator.
+    let href = js(
+        &c,
+        "return document.getElementById('ranking-link').getAttribute('href');",
+    )
+    .await;
+    let href = href.as_str().expect("ranking link").to_string();
+    assert!(href.starts_with("/#view=ranking&indicator="), "{href}");
+    c.find(Locator::Css("#ranking-link"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the linked ranking",
+    )
+    .await;
+    let rows = js(
+        &c,
+        "return document.querySelectorAll('#ranking-table tr[data-district]').length;",
+    )
+    .await;
+    assert!(rows.as_u64().unwrap_or(0) >= 1, "{href}: {rows}");
+    eprintln!("review page weight (gzipped, decoded): {review_bytes:?} bytes");
+
+    nothing_left_the_server(c, &outside).await;
+}
+
+async fn publish_disabled(c: &Client) -> bool {
+    js(c, "return document.getElementById('publish').disabled;").await == json!(true)
+}
