@@ -92,7 +92,7 @@ pub fn create_key(
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
     let key = format!("esk_{}", hex::encode(bytes));
-    conn.transaction::<_, AuthError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, AuthError, _>(conn, |conn| {
         let exists: i64 = api_keys::table
             .filter(api_keys::name.eq(name))
             .count()
@@ -131,7 +131,7 @@ pub fn list_keys(conn: &mut DbConnection) -> QueryResult<Vec<ApiKey>> {
 
 /// Revokes a key by name. Audited. Revoking twice is an error naming the key.
 pub fn revoke_key(conn: &mut DbConnection, name: &str, actor: &str) -> Result<(), AuthError> {
-    conn.transaction::<_, AuthError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, AuthError, _>(conn, |conn| {
         let n = diesel::update(
             api_keys::table
                 .filter(api_keys::name.eq(name))

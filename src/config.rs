@@ -80,6 +80,22 @@ pub struct LimitArgs {
     /// Longest list argument or variable in a query (reads), in items.
     #[arg(long, env = "EDUSTATS_MAX_LIST", default_value_t = 1_000)]
     pub max_list: usize,
+    /// Longest wait for a request's headers, in milliseconds, from the connection's first byte
+    /// or, on a kept-alive connection, from the previous answer (past it: the connection is
+    /// closed). Slow or idle clients cannot hold connections open.
+    #[arg(long, env = "EDUSTATS_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Most connections open at once (more: HTTP 503, `TOO_MANY_CONNECTIONS`, `Connection:
+    /// close`; `/livez` and `/readyz` are still answered). Lowered to fit the open-file limit.
+    #[arg(long, env = "EDUSTATS_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (more: as above).
+    #[arg(
+        long,
+        env = "EDUSTATS_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
 }
 
 impl LimitArgs {
@@ -94,6 +110,15 @@ impl LimitArgs {
                 max_string: self.max_string,
                 max_list: self.max_list,
             },
+        }
+    }
+
+    /// The accept loop's limits (`crate::serve`).
+    pub fn connections(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_timeout: Duration::from_millis(self.header_timeout_ms.max(1)),
+            max_connections: self.max_connections.max(1),
+            max_per_address: self.max_connections_per_address.max(1),
         }
     }
 
@@ -222,6 +247,12 @@ pub struct ConfigFile {
     pub max_string: Option<usize>,
     /// See `--max-list`.
     pub max_list: Option<usize>,
+    /// See `--header-timeout-ms`.
+    pub header_timeout_ms: Option<u64>,
+    /// See `--max-connections`.
+    pub max_connections: Option<usize>,
+    /// See `--max-connections-per-address`.
+    pub max_connections_per_address: Option<usize>,
     /// See `--log-format`.
     pub log_format: Option<LogFormat>,
     /// See `--cors-origins`.
@@ -342,6 +373,9 @@ impl ServeArgs {
             max_exports => self.limits.max_exports,
             max_string => self.limits.max_string,
             max_list => self.limits.max_list,
+            header_timeout_ms => self.limits.header_timeout_ms,
+            max_connections => self.limits.max_connections,
+            max_connections_per_address => self.limits.max_connections_per_address,
             log_format => self.log_format,
             cors_origins => self.cors_origins,
             introspection => self.introspection,
@@ -415,6 +449,24 @@ impl ServeArgs {
         if self.limits.max_exports == 0 {
             return bad("max_exports", "must be at least 1".into());
         }
+        if self.limits.header_timeout_ms == 0 {
+            return bad("header_timeout_ms", "must be at least 1".into());
+        }
+        if self.limits.max_connections == 0 {
+            return bad("max_connections", "must be at least 1".into());
+        }
+        if self.limits.max_connections_per_address == 0 {
+            return bad("max_connections_per_address", "must be at least 1".into());
+        }
+        if self.limits.max_connections_per_address > self.limits.max_connections {
+            return bad(
+                "max_connections_per_address",
+                format!(
+                    "{} is more than max_connections ({})",
+                    self.limits.max_connections_per_address, self.limits.max_connections
+                ),
+            );
+        }
         if self.response_cache == Switch::On && self.response_cache_mb == 0 {
             return bad(
                 "response_cache_mb",
@@ -449,6 +501,9 @@ impl ServeArgs {
             max_exports: Some(self.limits.max_exports),
             max_string: Some(self.limits.max_string),
             max_list: Some(self.limits.max_list),
+            header_timeout_ms: Some(self.limits.header_timeout_ms),
+            max_connections: Some(self.limits.max_connections),
+            max_connections_per_address: Some(self.limits.max_connections_per_address),
             log_format: Some(self.log_format),
             cors_origins: Some(self.cors_origins.clone()),
             introspection: Some(self.introspection),

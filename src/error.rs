@@ -74,6 +74,14 @@ pub enum ApiError {
         /// Seconds until a retry can succeed.
         retry_after: u64,
     },
+    /// The database has no room for the write (disk or quota full); nothing was written. An
+    /// operator must free space; retrying before that fails the same way.
+    #[error("{0}")]
+    StorageFull(String),
+    /// The database accepts no writes (a read-only file or mount, a standby server); nothing
+    /// was written. Reads still work.
+    #[error("{0}")]
+    ReadOnly(String),
     /// Anything else; the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -94,6 +102,8 @@ impl ApiError {
             ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::BadRequest(_) => "BAD_REQUEST",
             ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::StorageFull(_) => "STORAGE_FULL",
+            ApiError::ReadOnly(_) => "READ_ONLY",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -112,6 +122,8 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +134,9 @@ impl ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::StorageFull(_) | ApiError::ReadOnly(_) => {
+                tracing::error!(code = self.code(), "a write was refused by the storage")
+            }
             _ => {}
         }
     }
@@ -177,6 +192,49 @@ impl From<DbError> for ApiError {
 const STATEMENT_TIMEOUT_MESSAGE: &str =
     "a database statement ran past the server's time limit; nothing was written: narrow the query or retry";
 
+/// What a client is told when its write waited for another past the busy timeout (SQLite), or
+/// PostgreSQL broke a deadlock or a serialization conflict by cancelling it.
+const BUSY_MESSAGE: &str =
+    "the database was busy with other writes and this one could not wait longer; nothing was written: retry";
+
+/// What a client is told when the disk or quota under the database is full.
+const STORAGE_FULL_MESSAGE: &str =
+    "the database has no space left for this write; nothing was written: an operator must free space";
+
+/// What a client is told when the database accepts no writes.
+const READ_ONLY_MESSAGE: &str =
+    "the database is read-only at the moment; nothing was written: reads still work";
+
+/// Storage faults a client can act on, told apart by the driver's message: neither SQLite's
+/// (`SQLITE_FULL`, `SQLITE_READONLY`, `SQLITE_BUSY`) nor PostgreSQL's (SQLSTATE 53100, 25006,
+/// 40P01) are named by diesel's `DatabaseErrorKind`.
+fn storage_fault(message: &str) -> Option<ApiError> {
+    const FULL: [&str; 3] = [
+        "database or disk is full",
+        "No space left on device",
+        "could not extend file",
+    ];
+    const READ_ONLY: [&str; 3] = [
+        "attempt to write a readonly database",
+        "read-only transaction",
+        "read-only file system",
+    ];
+    const BUSY: [&str; 3] = [
+        "database is locked",
+        "database table is locked",
+        "deadlock detected",
+    ];
+    if FULL.iter().any(|w| message.contains(w)) {
+        Some(ApiError::StorageFull(STORAGE_FULL_MESSAGE.into()))
+    } else if READ_ONLY.iter().any(|w| message.contains(w)) {
+        Some(ApiError::ReadOnly(READ_ONLY_MESSAGE.into()))
+    } else if BUSY.iter().any(|w| message.contains(w)) {
+        Some(ApiError::Conflict(BUSY_MESSAGE.into()))
+    } else {
+        None
+    }
+}
+
 /// What a client is told when its write lost a race for a unique key.
 const CONFLICT_MESSAGE: &str =
     "another write stored the same record at the same time; nothing was written: retry";
@@ -208,6 +266,10 @@ impl From<diesel::result::Error> for ApiError {
             ref lost if crate::db::conn::is_connection_lost(lost) => {
                 ApiError::Unavailable(lost.to_string())
             }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                tracing::info!(detail = info.message(), "serialization failure");
+                ApiError::Conflict(BUSY_MESSAGE.into())
+            }
             // Text PostgreSQL cannot store (U+0000 in a file import: SQLSTATE 22021), the
             // input's fault; the GraphQL layer refuses it earlier.
             Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
@@ -218,6 +280,16 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(detail = info.message(), "statement timeout");
                 ApiError::Timeout(STATEMENT_TIMEOUT_MESSAGE.into())
             }
+            Error::DatabaseError(kind, info) => match storage_fault(info.message()) {
+                Some(fault) => {
+                    tracing::warn!(detail = info.message(), "storage fault");
+                    fault
+                }
+                None => ApiError::Internal(Error::DatabaseError(kind, info).to_string()),
+            },
+            // A commit that failed (a full disk at COMMIT) is the commit's error, whatever the
+            // rollback that followed said.
+            Error::RollbackErrorOnCommit { commit_error, .. } => (*commit_error).into(),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -345,5 +417,54 @@ mod tests {
         let e = ApiError::from(diesel::result::Error::BrokenTransactionManager);
         assert_eq!(e.code(), "INTERNAL");
         assert_eq!(e.into_graphql().message, "internal error");
+    }
+
+    fn sqlite_error(setup: &str, statement: &str) -> ApiError {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        conn.batch_execute(setup).expect("setup");
+        let err = conn
+            .batch_execute(statement)
+            .expect_err("the statement fails");
+        ApiError::from(DbError::Query(err))
+    }
+
+    #[test]
+    fn a_full_database_is_storage_full() {
+        // max_page_count caps the file as a full disk would.
+        let e = sqlite_error(
+            "CREATE TABLE t (v BLOB); PRAGMA max_page_count = 2;",
+            "INSERT INTO t VALUES (randomblob(100000));",
+        );
+        assert_eq!((e.code(), e.status().as_u16()), ("STORAGE_FULL", 507));
+        assert!(e.to_string().contains("nothing was written"), "{e}");
+    }
+
+    #[test]
+    fn a_read_only_database_is_read_only() {
+        let e = sqlite_error(
+            "CREATE TABLE t (v TEXT); PRAGMA query_only = 1;",
+            "INSERT INTO t VALUES ('x');",
+        );
+        assert_eq!((e.code(), e.status().as_u16()), ("READ_ONLY", 503));
+    }
+
+    #[test]
+    fn a_busy_database_is_a_conflict() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("b.sqlite3").display().to_string();
+        let mut holder = diesel::SqliteConnection::establish(&path).expect("open");
+        holder
+            .batch_execute("CREATE TABLE t (v TEXT); BEGIN IMMEDIATE;")
+            .expect("take the write lock");
+        let mut other = diesel::SqliteConnection::establish(&path).expect("open");
+        other
+            .batch_execute("PRAGMA busy_timeout = 0;")
+            .expect("no wait");
+        let err = other
+            .batch_execute("INSERT INTO t VALUES ('x');")
+            .expect_err("locked");
+        let e = ApiError::from(DbError::Query(err));
+        assert_eq!(e.code(), "CONFLICT");
+        assert!(e.to_string().contains("retry"), "{e}");
     }
 }

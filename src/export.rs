@@ -203,7 +203,8 @@ fn write_row<W: Write>(
         None => unit,
     };
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    w.write_record([
+    // Every cell through `neutralise`: quotes and notes are free text (see `csv_cell`).
+    let cells = [
         r.key,
         r.district,
         r.indicator,
@@ -227,7 +228,12 @@ fn write_row<W: Write>(
         o.revision.to_string(),
         o.recorded_at.clone(),
         o.recorded_by.clone(),
-    ])?;
+    ];
+    let cells: Vec<_> = cells
+        .iter()
+        .map(|c| crate::csv_cell::neutralise(c))
+        .collect();
+    w.write_record(cells.iter().map(|c| c.as_bytes()))?;
     Ok(())
 }
 

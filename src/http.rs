@@ -455,10 +455,14 @@ fn graphql_error(e: ApiError) -> Response {
     (e.status(), Json(body)).into_response()
 }
 
-/// Reads the body up to the limit. A declared length over the limit is refused before
-/// reading; a body without one (chunked) is refused as soon as it passes the limit, so a
-/// client can never make the server hold more than `limit` bytes of it.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the body up to the limit, within the request's time limit. A declared length over the
+/// limit is refused before reading; a body without one (chunked) is refused as soon as it passes
+/// the limit, so a client can never make the server hold more than `limit` bytes of it. A body
+/// that does not arrive in time is `TIMEOUT` (a client that declares a length and sends nothing
+/// would otherwise hold its connection for as long as it likes: the request limit only starts
+/// once the body is read); a body that is not valid HTTP (a malformed chunk) is `BAD_REQUEST`.
+async fn read_body(headers: &HeaderMap, body: Body, limits: &Limits) -> Result<Bytes, ApiError> {
+    let limit = limits.body_bytes;
     let too_large = || ApiError::TooLarge(format!("the request body is larger than {limit} bytes"));
     let declared = headers
         .get(CONTENT_LENGTH)
@@ -467,11 +471,25 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        // The only other cause is a client that hung up mid-body: nobody reads the answer.
-        tracing::debug!(error = %e, "request body not read");
-        too_large()
-    })
+    let limited = http_body_util::Limited::new(body, limit);
+    match tokio::time::timeout(limits.request_timeout, http_body_util::BodyExt::collect(limited))
+        .await
+    {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => {
+            // A malformed body (bad chunk framing, a length that does not match) or a client
+            // that hung up mid-body; in the second case nobody reads the answer.
+            tracing::debug!(error = %e, "request body not read");
+            Err(ApiError::BadRequest(
+                "the request body could not be read: it is not valid HTTP (malformed chunked encoding, or shorter than its Content-Length)".into(),
+            ))
+        }
+        Err(_) => Err(ApiError::Timeout(format!(
+            "the request body did not arrive within the server's time limit of {} ms; nothing was done",
+            limits.request_timeout.as_millis()
+        ))),
+    }
 }
 
 /// What the response cache says of a request (see [`crate::cache`]).
@@ -586,7 +604,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             .graphql_answered("unparsed", e.code(), started.elapsed(), None);
         graphql_error(e)
     };
-    let bytes = match read_body(&headers, body, limits.body_bytes).await {
+    let bytes = match read_body(&headers, body, &limits).await {
         Ok(b) => b,
         Err(e) => return refused(e),
     };

@@ -304,6 +304,7 @@ async fn serve(
     addr: String,
     seeds: PathBuf,
     options: edustats::http::Options,
+    connections: edustats::serve::ConnectionLimits,
 ) -> anyhow::Result<()> {
     let empty = {
         let db = db.clone();
@@ -336,12 +337,9 @@ async fn serve(
         db.backend().name(),
         db.target()
     );
-    // The peer address feeds the per-address rate limit.
-    let app = edustats::http::router_with_options(db, options)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The accept loop (`edustats::serve`) hands the peer address to the per-address rate limit.
+    let app = edustats::http::router_with_options(db, options);
+    edustats::serve::serve(listener, app, connections, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -371,6 +369,7 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
         args.addr,
         args.seeds.unwrap_or_else(default_seeds_dir),
         options,
+        args.limits.connections(),
     ))
 }
 

@@ -255,6 +255,50 @@ impl Drop for RequestScope {
     }
 }
 
+/// Runs `f` in a transaction that writes: on SQLite one that takes the write lock when it
+/// begins (`BEGIN IMMEDIATE`), on PostgreSQL an ordinary one. Every transaction that writes goes
+/// through here.
+///
+/// Why: SQLite's default (deferred) transaction starts as a reader and asks for the write lock at
+/// its first write. When another connection holds that lock, SQLite cannot wait (the reader's
+/// snapshot would be stale once the writer commits), so it fails at once with "database is
+/// locked", ignoring the busy timeout: two publishes or imports at the same moment gave the loser
+/// `INTERNAL`. Taking the lock at `BEGIN` puts the wait where the busy timeout applies, so
+/// concurrent writers queue behind each other. Inside an open transaction this is a savepoint,
+/// as diesel's own nesting does.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let outermost_sqlite = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()?
+            .is_none(),
+        DbConnection::Postgres(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(f);
+    }
+    if let DbConnection::Sqlite(c) = &mut *conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        // As diesel's `Connection::transaction`: the caller's error wins unless the rollback
+        // itself failed for another reason than an already broken transaction.
+        Err(user_error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
+
 /// Whether `e` says the connection itself is gone (the server stopped or restarted, the
 /// network cut), as opposed to a statement that failed on a live connection. PostgreSQL's
 /// messages for these (libpq's and SQLSTATE 57P01) are not named by diesel, hence the text.
@@ -730,6 +774,76 @@ pub fn with_migration_lock<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two writers that read before they write, at the same moment, on one SQLite file: with
+    /// deferred transactions the second fails at once ("database is locked", whatever the busy
+    /// timeout); with [`write_transaction`] it waits its turn and both writes land.
+    #[test]
+    fn sqlite_writers_wait_for_each_other() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.sqlite3").display().to_string();
+        let open = || {
+            let mut c = SqliteConnection::establish(&path).expect("open");
+            c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+                .expect("pragmas");
+            DbConnection::Sqlite(c)
+        };
+        open()
+            .batch_execute("CREATE TABLE t (n INTEGER NOT NULL); INSERT INTO t VALUES (0);")
+            .expect("setup");
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let (barrier, mut conn) = (barrier.clone(), open());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    write_transaction::<_, diesel::result::Error, _>(&mut conn, |conn| {
+                        let n: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                            "(SELECT n FROM t)",
+                        ))
+                        .get_result(conn)?;
+                        std::thread::sleep(Duration::from_millis(100));
+                        diesel::sql_query(format!("UPDATE t SET n = {}", n + 1)).execute(conn)?;
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join()
+                .expect("writer thread")
+                .expect("both writers succeed");
+        }
+        let n: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT n FROM t)",
+        ))
+        .get_result(&mut open())
+        .expect("read");
+        assert_eq!(n, 2, "each writer saw the other's committed value");
+    }
+
+    #[test]
+    fn a_nested_write_transaction_is_a_savepoint() {
+        let mut conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").expect("open"));
+        conn.batch_execute("CREATE TABLE t (n INTEGER NOT NULL);")
+            .expect("setup");
+        write_transaction::<_, diesel::result::Error, _>(&mut conn, |conn| {
+            diesel::sql_query("INSERT INTO t VALUES (1)").execute(conn)?;
+            let inner = write_transaction::<(), diesel::result::Error, _>(conn, |conn| {
+                diesel::sql_query("INSERT INTO t VALUES (2)").execute(conn)?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(inner.is_err());
+            Ok(())
+        })
+        .expect("outer commits");
+        let n: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT COUNT(*) FROM t)",
+        ))
+        .get_result(&mut conn)
+        .expect("count");
+        assert_eq!(n, 1, "the inner write was rolled back, the outer one kept");
+    }
 
     #[test]
     fn parses_urls() {

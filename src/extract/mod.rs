@@ -102,6 +102,9 @@ pub enum ExtractError {
     /// The text is empty.
     #[error("the report text is empty")]
     Empty,
+    /// The given source code breaks the rule for codes.
+    #[error("{0}")]
+    InvalidCode(String),
 }
 
 /// How to extract.
@@ -121,6 +124,13 @@ pub fn extract(
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
+    if let Some(why) = opts
+        .code
+        .as_deref()
+        .and_then(crate::ingest::validate::source_code_problem)
+    {
+        return Err(ExtractError::InvalidCode(why));
+    }
     if text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }

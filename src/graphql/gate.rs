@@ -14,8 +14,8 @@
 //!    looked up by its hash, or stored with it: `PERSISTED_QUERY_NOT_FOUND`, `BAD_REQUEST`;
 //! 2. the document is parsed once (`GRAPHQL_PARSE_FAILED`), and the parsed document is handed to
 //!    the schema, which does not parse it again;
-//! 3. its size with fragments inlined, and its depth ([`super::depth`]):
-//!    `GRAPHQL_VALIDATION_FAILED`;
+//! 3. its size with fragments inlined, its depth ([`super::depth`]) and directives repeated in
+//!    one place ([`limits::check_directives`]): `GRAPHQL_VALIDATION_FAILED`;
 //! 4. the operation to run is chosen (`OPERATION_RESOLUTION_FAILURE`);
 //! 5. a request that came by `GET` may not hold a mutation (`METHOD_NOT_ALLOWED`);
 //! 6. the input limits (`BAD_USER_INPUT`, [`super::limits`]);
@@ -30,7 +30,9 @@
 //! Afterwards every error without a code gets one: a refusal by validation (no `data`, no
 //! error with a path) `GRAPHQL_VALIDATION_FAILED`; an error raised while executing
 //! `BAD_USER_INPUT` or `INTERNAL` ([`limits::code_execution_error`]). An executed response
-//! carries `extensions.cost` ([`super::cost`]).
+//! carries `extensions.cost` ([`super::cost`]). Every response lists at most
+//! [`limits::MAX_ERRORS`] errors of at most [`limits::MAX_MESSAGE_CHARS`] characters each, so an
+//! error never echoes an unbounded part of the request.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -95,12 +97,14 @@ impl Endpoint {
 
     /// Admits and executes one request (see the module doc).
     pub async fn execute(&self, incoming: Incoming) -> Response {
-        match self.admit(incoming) {
+        let mut response = match self.admit(incoming) {
             Err(e) => Response::from_errors(vec![e]),
             Ok(Admitted { request, requested }) => {
                 finish(self.schema.execute(request).await, requested)
             }
-        }
+        };
+        response.errors = limits::bound_errors(std::mem::take(&mut response.errors));
+        response
     }
 
     /// Executes a request or a batch; a batch's requests run one after the other, as
@@ -131,6 +135,7 @@ impl Endpoint {
         };
         limits::check_expansion(&doc)?;
         depth::check_depth(&doc, MAX_DEPTH)?;
+        limits::check_directives(&doc)?;
         let selected = selected_operation(&doc, request.operation_name.as_deref())?;
         if read_only {
             limits::check_read_only(&doc)?;

@@ -173,14 +173,23 @@ impl InputLimits {
     ) -> ServerResult<()> {
         // No text may hold U+0000, in any operation: PostgreSQL cannot store it in a text
         // column, so it would fail deep in a query instead of here, as the client's mistake.
+        // The message names the variable and the argument it feeds, or the literal's argument.
         let nul = |v: &Value| has_nul(v).then(|| NUL_MESSAGE.to_string());
-        if variables.iter().any(|(_, v)| has_nul(v))
-            || doc
-                .operations
-                .iter()
-                .any(|(_, op)| first_literal(doc, &op.node.selection_set.node, 0, &nul).is_some())
+        if let Some((name, _)) = variables.iter().find(|(_, v)| has_nul(v)) {
+            let fed = doc.operations.iter().find_map(|(_, op)| {
+                argument_fed_by(doc, &op.node.selection_set.node, 0, name.as_str())
+            });
+            return Err(bad_input(match fed {
+                Some(argument) => format!("variable ${name} ({argument}): {NUL_MESSAGE}"),
+                None => format!("variable ${name}: {NUL_MESSAGE}"),
+            }));
+        }
+        if let Some(why) = doc
+            .operations
+            .iter()
+            .find_map(|(_, op)| first_literal(doc, &op.node.selection_set.node, 0, &nul))
         {
-            return Err(bad_input(NUL_MESSAGE.into()));
+            return Err(bad_input(why));
         }
         for (_, op) in doc.operations.iter() {
             if op.node.ty != OperationType::Query {
@@ -236,6 +245,160 @@ fn first_literal(
             .get(&sp.node.fragment_name.node)
             .and_then(|def| first_literal(doc, &def.node.selection_set.node, depth + 1, check)),
     })
+}
+
+/// The first argument under `set` whose value uses variable `name`, as "argument `a` of `f`"
+/// (bounded like [`first_literal`]).
+fn argument_fed_by(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    depth: usize,
+    name: &str,
+) -> Option<String> {
+    if depth > 64 {
+        return None;
+    }
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(f) => f
+            .node
+            .arguments
+            .iter()
+            .find(|(_, value)| {
+                // Resolving the value's variables fails exactly when it uses `name` (the
+                // parser's value type with variables is not exported by async-graphql).
+                value
+                    .node
+                    .clone()
+                    .into_const_with(|var| {
+                        if var.as_str() == name {
+                            Err(())
+                        } else {
+                            Ok(Value::Null)
+                        }
+                    })
+                    .is_err()
+            })
+            .map(|(arg, _)| format!("argument `{}` of `{}`", arg.node, f.node.name.node))
+            .or_else(|| argument_fed_by(doc, &f.node.selection_set.node, depth + 1, name)),
+        Selection::InlineFragment(fr) => {
+            argument_fed_by(doc, &fr.node.selection_set.node, depth + 1, name)
+        }
+        Selection::FragmentSpread(sp) => doc
+            .fragments
+            .get(&sp.node.fragment_name.node)
+            .and_then(|def| argument_fed_by(doc, &def.node.selection_set.node, depth + 1, name)),
+    })
+}
+
+/// Refuses a document that repeats a directive in one place (`@include(if: true)` 10,000 times
+/// on one field). The GraphQL specification's "Directives Are Unique Per Location" rule: every
+/// directive this schema knows is non-repeatable. Checked before the schema validates, so the
+/// answer is one error, not one per repetition.
+pub fn check_directives(doc: &ExecutableDocument) -> ServerResult<()> {
+    fn repeated(
+        directives: &[async_graphql::Positioned<async_graphql::parser::types::Directive>],
+    ) -> Option<(String, usize)> {
+        if directives.len() < 2 {
+            return None;
+        }
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for d in directives {
+            *counts.entry(d.node.name.node.as_str()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .find(|(_, n)| *n > 1)
+            .map(|(name, n)| (name.to_string(), n))
+    }
+    fn walk(set: &SelectionSet, depth: usize) -> Option<(String, usize, String)> {
+        if depth > 64 {
+            return None;
+        }
+        set.items.iter().find_map(|item| match &item.node {
+            Selection::Field(f) => repeated(&f.node.directives)
+                .map(|(d, n)| (d, n, format!("field `{}`", f.node.name.node)))
+                .or_else(|| walk(&f.node.selection_set.node, depth + 1)),
+            Selection::InlineFragment(fr) => repeated(&fr.node.directives)
+                .map(|(d, n)| (d, n, "an inline fragment".to_string()))
+                .or_else(|| walk(&fr.node.selection_set.node, depth + 1)),
+            Selection::FragmentSpread(sp) => repeated(&sp.node.directives).map(|(d, n)| {
+                (
+                    d,
+                    n,
+                    format!("the spread of fragment `{}`", sp.node.fragment_name.node),
+                )
+            }),
+        })
+    }
+    let found = doc
+        .operations
+        .iter()
+        .find_map(|(_, op)| {
+            repeated(&op.node.directives)
+                .map(|(d, n)| (d, n, "the operation".to_string()))
+                .or_else(|| walk(&op.node.selection_set.node, 0))
+        })
+        .or_else(|| {
+            doc.fragments.iter().find_map(|(name, fr)| {
+                repeated(&fr.node.directives)
+                    .map(|(d, n)| (d, n, format!("fragment `{name}`")))
+                    .or_else(|| walk(&fr.node.selection_set.node, 0))
+            })
+        });
+    match found {
+        Some((directive, n, place)) => Err(with_code(
+            ServerError::new(
+                format!("directive @{directive} appears {n} times on {place}: a directive may appear once in one place"),
+                None,
+            ),
+            VALIDATION_FAILED,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Most errors one response lists; the rest are counted in a last error.
+pub const MAX_ERRORS: usize = 20;
+
+/// Longest error message sent, in characters: a message that quotes the request (a parser
+/// error quotes the line at fault, and a document may be one long line) is cut there.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Bounds what a response's errors can echo: at most [`MAX_ERRORS`] errors (a last one says how
+/// many more there were, with the first error's code) and [`MAX_MESSAGE_CHARS`] per message.
+pub fn bound_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    let total = errors.len();
+    let code = errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code").cloned());
+    let mut kept: Vec<ServerError> = errors
+        .into_iter()
+        .take(MAX_ERRORS)
+        .map(|mut e| {
+            if let Some((cut, _)) = e.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+                e.message.truncate(cut);
+                e.message.push_str("… (cut)");
+            }
+            e
+        })
+        .collect();
+    if total > MAX_ERRORS {
+        let mut more = ServerError::new(
+            format!(
+                "{} more errors not listed (at most {MAX_ERRORS} are)",
+                total - MAX_ERRORS
+            ),
+            None,
+        );
+        if let Some(code) = code {
+            more.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+        }
+        kept.push(more);
+    }
+    kept
 }
 
 /// `extensions.code` of a mutation sent by `GET`.

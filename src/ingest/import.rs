@@ -304,7 +304,7 @@ pub fn import_csv_in_chunks(
 ) -> Result<ImportReport, IngestError> {
     super::read::check_import_path(path)?;
     let chunk_rows = chunk_rows.max(1);
-    conn.transaction::<_, IngestError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, IngestError, _>(conn, |conn| {
         let mut earlier = Earlier::create(conn)?;
         let mut catalog = catalog(conn)?;
         let mut asked = HashSet::new();
@@ -414,7 +414,7 @@ fn import_with(
     opts: Options<'_>,
     mut codes: Option<Codes>,
 ) -> Result<ImportReport, IngestError> {
-    conn.transaction::<_, IngestError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, IngestError, _>(conn, |conn| {
         let plan = plan(conn, input, opts, &mut codes)?;
         if opts.dry_run {
             return Ok(plan.report(true));

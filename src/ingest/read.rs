@@ -87,6 +87,13 @@ impl<T: DeserializeOwned> CsvRows<T> {
                 Ok(true) => {
                     // The reader's position counts the lines of quoted cells that span several.
                     let line = self.record.position().map_or(0, |p| p.line());
+                    // Cells an export escaped against spreadsheet formulas (`csv_cell`) are
+                    // read back as they were.
+                    if crate::csv_cell::any_escaped(self.record.iter()) {
+                        let position = self.record.position().cloned();
+                        self.record = self.record.iter().map(crate::csv_cell::restore).collect();
+                        self.record.set_position(position);
+                    }
                     match self.record.deserialize::<T>(Some(&self.headers)) {
                         Ok(row) => out.push(Located {
                             at: Place::line(&self.name, line),

@@ -373,6 +373,43 @@ impl Validator {
     }
 }
 
+/// Longest source code, in characters.
+pub const MAX_SOURCE_CODE_LEN: usize = 100;
+
+/// What is wrong with a source code, if anything: 1 to [`MAX_SOURCE_CODE_LEN`] lower-case ASCII
+/// letters, digits and `-`, beginning with a letter or digit. The one rule for every way a code
+/// comes in (imports, draft extraction, the CLI), so a code that names a file path or fills a
+/// page cannot enter anywhere.
+pub fn source_code_problem(code: &str) -> Option<String> {
+    let shown = |c: &str| -> String {
+        let mut s: String = c.chars().take(40).collect();
+        if c.chars().count() > 40 {
+            s.push('…');
+        }
+        s
+    };
+    let n = code.chars().count();
+    if n == 0 {
+        Some("the source code is empty: use lower-case letters, digits and '-'".into())
+    } else if n > MAX_SOURCE_CODE_LEN {
+        Some(format!(
+            "the source code {:?} is {n} characters long: at most {MAX_SOURCE_CODE_LEN}",
+            shown(code)
+        ))
+    } else if !code
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        || code.starts_with('-')
+    {
+        Some(format!(
+            "invalid source code {:?}: use lower-case letters, digits and '-' (not first)",
+            shown(code)
+        ))
+    } else {
+        None
+    }
+}
+
 /// Validates a source record; returns its kind when it has no problem.
 pub fn source(
     s: &SourceInput,
@@ -382,18 +419,8 @@ pub fn source(
 ) -> Option<SourceKind> {
     let before = p.len();
     let mut bad = |field: &str, msg: String| p.push(at.problem(field, msg));
-    let code_ok = !s.code.is_empty()
-        && s.code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !code_ok {
-        bad(
-            "code",
-            format!(
-                "invalid source code {:?}: use lower-case letters, digits and '-'",
-                s.code
-            ),
-        );
+    if let Some(why) = source_code_problem(&s.code) {
+        bad("code", why);
     }
     if !catalog.districts.contains(&s.district) {
         bad("district", format!("unknown district {:?}", s.district));

@@ -573,7 +573,7 @@ pub fn write_dataset(
     data: &Dataset,
     replace: bool,
 ) -> Result<LoadSummary, IngestError> {
-    conn.transaction::<_, IngestError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, IngestError, _>(conn, |conn| {
         let existing: i64 = observations::table.count().get_result(conn)?;
         let districts_existing: i64 = districts::table.count().get_result(conn)?;
         if existing + districts_existing > 0 {

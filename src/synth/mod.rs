@@ -166,7 +166,7 @@ pub fn run(conn: &mut DbConnection, params: Params, replace: bool) -> Result<Sum
     // Checked again inside the transaction; here only to choose the SQLite journal.
     let empty = crate::db::queries::is_empty(conn)?;
     let summary = bulk::with_load_settings(conn, empty, |conn| {
-        conn.transaction::<_, SynthError, _>(|conn| {
+        crate::db::conn::write_transaction::<_, SynthError, _>(conn, |conn| {
             if inspect(conn)? {
                 if !replace {
                     return Err(SynthError::AlreadySynthetic);

@@ -356,6 +356,102 @@ async fn a_nul_character_is_bad_user_input() {
         )
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    // The message names the variable and the argument it feeds, not another one.
+    let key = app.key("nul-editor", edustats::auth::Role::Editor);
+    let v = app
+        .graphql_as(
+            &key,
+            "mutation($t: String!, $c: String) { extractReport(text: $t, code: $c) { id } }",
+            json!({"t": "重庆市荣昌区2024年全区共有学校105所。", "c": "a\u{0}b"}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("$c") && message.contains("argument `code` of `extractReport`"),
+        "{message}"
+    );
+}
+
+/// A directive repeated in one place is refused at once, with one error (the specification's
+/// "Directives Are Unique Per Location"), however many times it is repeated.
+#[tokio::test]
+async fn a_repeated_directive_is_one_validation_error() {
+    let app = TestApp::seeded();
+    for (directive, n) in [("@include(if: true)", 10_000), ("@skip(if: false)", 60_000)] {
+        let query = format!("{{ districts {{ code {} }} }}", directive.repeat(n));
+        let v = app.graphql(&query, json!({})).await;
+        assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{directive}");
+        let errors = v["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{directive}: {} errors", errors.len());
+        let message = errors[0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("appears {n} times")), "{message}");
+    }
+    // Once is fine.
+    let v = app
+        .graphql("{ districts { code @include(if: true) } }", json!({}))
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+}
+
+/// No error echoes more than a bounded prefix of the request, and a response lists a bounded
+/// number of errors.
+#[tokio::test]
+async fn errors_echo_a_bounded_part_of_the_request() {
+    let app = TestApp::seeded();
+    // 5,000 levels on one line, broken at the end: the parser's message quotes the line.
+    let query = format!("{{ {}", "districts { ".repeat(5_000));
+    let v = app.graphql(&query, json!({})).await;
+    let body = v.to_string();
+    assert!(v["errors"].as_array().is_some_and(|e| !e.is_empty()), "{v}");
+    assert!(body.len() < 4_000, "{} bytes of errors", body.len());
+    // Many distinct errors (unknown fields): at most MAX_ERRORS listed, and a count of the rest.
+    let fields: String = (0..200).map(|i| format!(" nope{i}")).collect();
+    let v = app
+        .graphql(&format!("{{ districts {{ {fields} }} }}"), json!({}))
+        .await;
+    let errors = v["errors"].as_array().expect("errors");
+    assert_eq!(
+        errors.len(),
+        edustats::graphql::limits::MAX_ERRORS + 1,
+        "{v}"
+    );
+    let last = errors
+        .last()
+        .and_then(|e| e["message"].as_str())
+        .unwrap_or_default();
+    assert!(last.starts_with("180 more errors"), "{last}");
+    assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED");
+}
+
+/// A source code is checked wherever it enters: in a draft (`extractReport`) as in an import.
+#[tokio::test]
+async fn source_codes_are_checked_where_they_enter() {
+    let app = TestApp::seeded();
+    let key = app.key("code-editor", edustats::auth::Role::Editor);
+    let text = "重庆市荣昌区2024年全区共有学校105所。";
+    for bad in [
+        "../../etc/passwd".to_string(),
+        "a".repeat(5_000),
+        "Upper".into(),
+        "".into(),
+    ] {
+        let v = app
+            .graphql_as(
+                &key,
+                "mutation($t: String!, $c: String) { extractReport(text: $t, code: $c) { id } }",
+                json!({"t": text, "c": bad}),
+            )
+            .await;
+        assert_eq!(code(&v), "BAD_USER_INPUT", "{bad:.40}: {v}");
+        let message = v["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("source code") && message.len() < 300,
+            "{message}"
+        );
+    }
+    let v = app.graphql_as(&key, "{ drafts { id } }", json!({})).await;
+    assert_eq!(v["data"]["drafts"], json!([]), "nothing was stored: {v}");
 }
 
 /// Every error carries `extensions.code`, also those async-graphql raises itself while it

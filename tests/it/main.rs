@@ -10,6 +10,7 @@ mod backends;
 mod bulk_load;
 mod choice;
 mod cli_and_schema;
+mod concurrency;
 mod docs;
 mod drafts;
 mod extract;

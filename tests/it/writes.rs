@@ -654,3 +654,102 @@ async fn one_request_can_mix_fields_of_different_roles() {
         .collect();
     assert_eq!(codes, ["UNAUTHENTICATED", "UNAUTHENTICATED"], "{v}");
 }
+
+/// CSV injection (OWASP): quotes and notes are free text and may begin like a spreadsheet
+/// formula. The export escapes such cells with a leading apostrophe; importing the exported file
+/// back gives the same content (every row unchanged).
+#[tokio::test]
+async fn formula_cells_are_exported_as_text_and_reimport_unchanged() {
+    let app = TestApp::synthetic();
+    let key = app.key("importer", Role::Editor);
+    let mut b = bundle();
+    let source = b.source.as_mut().expect("source");
+    source
+        .text
+        .push_str("=HYPERLINK(\"http://example.invalid\")学校数量为40所\n");
+    b.observations[0].quote = "=HYPERLINK(\"http://example.invalid\")学校数量为40所".into();
+    b.observations[1].note = Some("@SUM(1)".into());
+    b.observations[2].note = Some("-2+3".into());
+    b.observations[3].note = Some("'quoted by hand".into());
+    let v = app
+        .graphql_as(&key, IMPORT, json!({"input": input(&b), "dry": false}))
+        .await;
+    assert_eq!(
+        v["data"]["importReport"]["created"]
+            .as_array()
+            .map(Vec::len),
+        Some(4),
+        "{v}"
+    );
+
+    let (status, body) = app
+        .get("/export/observations.csv?source=synthetic-import-2024")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let cells: Vec<String> = reader
+        .records()
+        .flat_map(|r| {
+            r.expect("csv record")
+                .iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(cells.len(), 4 * edustats::export::HEADER.len(), "{body}");
+    let formula_like: Vec<&String> = cells
+        .iter()
+        .filter(|c| {
+            c.starts_with(['=', '+', '@', '\t', '\r'])
+                || (c.starts_with('-') && c.parse::<f64>().is_err())
+        })
+        .collect();
+    assert!(
+        formula_like.is_empty(),
+        "cells a spreadsheet would run: {formula_like:?}"
+    );
+    for escaped in [
+        "'=HYPERLINK(\"http://example.invalid\")学校数量为40所",
+        "'@SUM(1)",
+        "'-2+3",
+        "''quoted by hand",
+    ] {
+        assert!(cells.iter().any(|c| c == escaped), "{escaped} in {cells:?}");
+    }
+
+    // Imported back: every row is recognised as unchanged, the notes as they were written.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(&path, &body).unwrap();
+    let back = read::import_file(&path).unwrap();
+    let mut conn = app.db.get().unwrap();
+    let report = import::import(
+        &mut conn,
+        &back,
+        Options {
+            actor: "test",
+            reason: None,
+            dry_run: false,
+            default_source: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(report.unchanged, 4, "{report:?}");
+    assert!(
+        report.created.is_empty() && report.corrected.is_empty(),
+        "{report:?}"
+    );
+    let notes: Vec<Option<String>> = back
+        .bundle
+        .observations
+        .iter()
+        .map(|o| o.note.clone())
+        .collect();
+    assert!(notes.contains(&Some("@SUM(1)".into())), "{notes:?}");
+    assert!(notes.contains(&Some("'quoted by hand".into())), "{notes:?}");
+    assert!(back
+        .bundle
+        .observations
+        .iter()
+        .any(|o| o.quote.starts_with("=HYPERLINK")));
+}

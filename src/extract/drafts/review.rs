@@ -26,7 +26,10 @@ pub fn create(
     let knowledge = Knowledge::load(conn, None)?;
     let extraction = extract::extract(text, &knowledge, opts)?;
     let code = extraction.source.code.clone();
-    let id = conn.transaction::<_, DraftError, _>(|conn| {
+    if let Some(why) = crate::ingest::validate::source_code_problem(&code) {
+        return Err(DraftError::BadInput(why));
+    }
+    let id = crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let taken: i64 = sources::table
             .filter(sources::code.eq(&code))
             .count()
@@ -217,7 +220,7 @@ pub fn decide(
     edit: Option<Edit>,
     actor: &str,
 ) -> Result<DraftItem, DraftError> {
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let mut item = item_at(&d, position)?.clone();
         let mut changes = Vec::new();
@@ -326,7 +329,7 @@ pub fn decide_pending(
         w.push(')');
         w
     };
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let mut decided = Vec::new();
         for item in &d.items {
@@ -414,7 +417,7 @@ pub fn confirm_indicator(
     new: NewIndicator,
     actor: &str,
 ) -> Result<DraftItem, DraftError> {
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let (mut item, u) = unmatched_at(&d, position)?;
         if indicator_known(conn, &d, &new.code, position)? {
@@ -467,7 +470,7 @@ pub fn merge_indicator(
     into: &str,
     actor: &str,
 ) -> Result<DraftItem, DraftError> {
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let (mut item, u) = unmatched_at(&d, position)?;
         if !indicator_known(conn, &d, into, position)? {
@@ -506,7 +509,7 @@ pub fn publish(
     dry_run: bool,
     actor: &str,
 ) -> Result<ImportReport, DraftError> {
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let mut input = LocatedBundle::default();
         for item in &d.items {
@@ -577,7 +580,11 @@ pub fn publish(
             .iter()
             .filter(|i| i.decision == DraftDecision::Rejected)
             .count();
-        let new: Vec<&str> = input.indicators.iter().map(|i| i.row.code.as_str()).collect();
+        let new: Vec<&str> = input
+            .indicators
+            .iter()
+            .map(|i| i.row.code.as_str())
+            .collect();
         let detail = format!(
             "draft {draft} published as source {}: {} observations created, {rejected} items rejected, new indicators: [{}]",
             d.code,
@@ -598,7 +605,7 @@ pub fn publish(
 /// Discards an open draft: it stays in the database, marked discarded, and can no longer
 /// change or be published.
 pub fn discard(conn: &mut DbConnection, draft: i32, actor: &str) -> Result<Draft, DraftError> {
-    conn.transaction::<_, DraftError, _>(|conn| {
+    crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         diesel::update(drafts::table.filter(drafts::id.eq(draft)))
             .set(drafts::status.eq(DraftStatus::Discarded.as_str()))

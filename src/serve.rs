@@ -1,0 +1,362 @@
+//! The accept loop: how TCP connections become HTTP/1.1 connections to the router, with the
+//! limits that keep slow or many clients from taking the server down.
+//!
+//! `axum::serve` has no header read timeout and no cap on connections: a client that opens a
+//! connection and sends half a request line holds a socket and a task for as long as it likes,
+//! and a few hundred of them exhaust the process's file descriptors, after which nothing is
+//! accepted, `/livez` included. This loop adds, as the hardened servers do (nginx's
+//! `client_header_timeout` and `limit_conn`):
+//! - a header read timeout ([`ConnectionLimits::header_timeout`]), which also bounds an idle
+//!   keep-alive connection (hyper arms it while waiting for the next request's head);
+//! - a cap on open connections, and a smaller cap per client address, so one address cannot take
+//!   every slot;
+//! - graceful refusal over the caps: a connection accepted past a cap is answered at once with
+//!   503, code `TOO_MANY_CONNECTIONS`, `Connection: close` (never left to time out); the health
+//!   endpoints `/livez` and `/readyz` are still answered on such a connection, so an orchestrator
+//!   does not restart a server that is merely busy. Refusals in flight are capped too; past that
+//!   the socket is closed unanswered;
+//! - accept errors (out of file descriptors) back off instead of spinning.
+//!
+//! The body read deadline lives in `http::read_body` (it needs the request's limits), and the
+//! request time limit in the GraphQL handler.
+//!
+//! Error policy: nothing here fails a request with an error of its own; connection-level
+//! problems are logged at debug level (they are the client's) and accept failures at warn.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+
+/// The connection limits of [`serve`] (see `crate::config::LimitArgs` for the flags).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Longest wait for a request's head (request line and headers), from the connection's
+    /// first byte or from the end of the previous response on a keep-alive connection.
+    pub header_timeout: Duration,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address.
+    pub max_per_address: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            max_per_address: 256,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// The limits, with the connection cap lowered to what the process's open-file limit
+    /// allows (a cap above it would be reached by `accept` failing instead, with no refusal
+    /// sent). Some descriptors are kept for the database, the log and the refusals themselves.
+    pub fn within_file_limit(self) -> ConnectionLimits {
+        let Some(files) = open_file_limit() else {
+            return self;
+        };
+        let room =
+            usize::try_from(files.saturating_sub(RESERVED_FILES).max(8)).unwrap_or(usize::MAX);
+        if self.max_connections <= room {
+            return self;
+        }
+        tracing::warn!(
+            max_connections = self.max_connections,
+            open_file_limit = files,
+            "max_connections lowered to {room} to fit the open-file limit (raise it with `ulimit -n`)"
+        );
+        ConnectionLimits {
+            max_connections: room,
+            max_per_address: self.max_per_address.min(room),
+            ..self
+        }
+    }
+}
+
+/// File descriptors kept out of the connection cap: pooled database connections, the SQLite
+/// file and its journal, the listener, logs and the refusals in flight.
+const RESERVED_FILES: u64 = 64 + MAX_REFUSALS as u64;
+
+/// Refusals being written at once; past this a connection over the cap is closed unanswered.
+const MAX_REFUSALS: usize = 32;
+
+/// How long a refused connection may take to send its request head and read the refusal.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The soft `RLIMIT_NOFILE` of this process, where the platform tells it.
+fn open_file_limit() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we own and reads nothing else.
+        let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        if rc == 0 && limit.rlim_cur != libc::RLIM_INFINITY {
+            return Some(limit.rlim_cur);
+        }
+    }
+    None
+}
+
+/// Open connections, in all and per address. A [`Slot`] holds one place and frees it on drop.
+#[derive(Default)]
+struct Occupancy {
+    total: AtomicUsize,
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+    refusals: AtomicUsize,
+}
+
+/// One connection's place in [`Occupancy`].
+struct Slot {
+    occupancy: Arc<Occupancy>,
+    address: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.occupancy.total.fetch_sub(1, Ordering::AcqRel);
+        let mut map = self
+            .occupancy
+            .per_address
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(n) = map.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Why a connection was not given a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Over {
+    /// The server's cap.
+    Total,
+    /// The client address's cap.
+    Address,
+}
+
+impl Occupancy {
+    /// A slot for a connection from `address`, unless a cap is reached.
+    fn take(self: &Arc<Self>, address: IpAddr, limits: &ConnectionLimits) -> Result<Slot, Over> {
+        let mut map = self
+            .per_address
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.total.load(Ordering::Acquire) >= limits.max_connections {
+            return Err(Over::Total);
+        }
+        let n = map.entry(address).or_insert(0);
+        if *n >= limits.max_per_address {
+            return Err(Over::Address);
+        }
+        *n += 1;
+        self.total.fetch_add(1, Ordering::AcqRel);
+        Ok(Slot {
+            occupancy: self.clone(),
+            address,
+        })
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
+/// their requests (graceful shutdown) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = limits.within_file_limit();
+    let occupancy = Arc::new(Occupancy::default());
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and the like: wait for connections to close instead of spinning.
+                    tracing::warn!(error = %e, "accept failed; pausing new connections briefly");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        match occupancy.take(peer.ip(), &limits) {
+            Ok(slot) => {
+                let connection =
+                    builder.serve_connection(TokioIo::new(stream), service(&router, peer));
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    drop(slot);
+                });
+            }
+            Err(over) => refuse(stream, peer, over, &router, &occupancy, &limits),
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The router as a hyper service for one connection, with the peer address in each request's
+/// extensions (the per-address rate limit reads it as `ConnectInfo`).
+fn service(
+    router: &Router,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    let router = router.clone();
+    hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let router = router.clone();
+        async move {
+            use tower::ServiceExt;
+            router.oneshot(req.map(axum::body::Body::new)).await
+        }
+    })
+}
+
+/// Answers a connection over a cap: the health endpoints as usual, anything else 503
+/// `TOO_MANY_CONNECTIONS`; then closes it. Bounded in time and in number.
+fn refuse(
+    stream: TcpStream,
+    peer: SocketAddr,
+    over: Over,
+    router: &Router,
+    occupancy: &Arc<Occupancy>,
+    limits: &ConnectionLimits,
+) {
+    if occupancy.refusals.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSALS {
+        occupancy.refusals.fetch_sub(1, Ordering::AcqRel);
+        tracing::debug!(%peer, "over the connection cap with refusals in flight: closed");
+        return;
+    }
+    let message = match over {
+        Over::Total => format!(
+            "the server has its maximum of {} connections open; retry shortly",
+            limits.max_connections
+        ),
+        Over::Address => format!(
+            "this client address has its maximum of {} connections open; close some and retry",
+            limits.max_per_address
+        ),
+    };
+    tracing::info!(%peer, ?over, "connection refused: over the cap");
+    let router = router.clone();
+    let occupancy = occupancy.clone();
+    let refusal = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        let (router, message) = (router.clone(), message.clone());
+        async move {
+            if matches!(req.uri().path(), "/livez" | "/readyz") {
+                use tower::ServiceExt;
+                req.extensions_mut().insert(ConnectInfo(peer));
+                return router.oneshot(req.map(axum::body::Body::new)).await;
+            }
+            Ok::<_, std::convert::Infallible>(too_many_connections(&message))
+        }
+    });
+    tokio::spawn(async move {
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(REFUSAL_TIMEOUT)
+            .keep_alive(false);
+        let connection = builder.serve_connection(TokioIo::new(stream), refusal);
+        let _ = tokio::time::timeout(REFUSAL_TIMEOUT * 2, connection).await;
+        occupancy.refusals.fetch_sub(1, Ordering::AcqRel);
+    });
+}
+
+/// The refusal: 503 with a GraphQL-shaped error, `Retry-After` and `Connection: close`.
+fn too_many_connections(message: &str) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({
+        "errors": [{"message": message, "extensions": {"code": "TOO_MANY_CONNECTIONS"}}]
+    });
+    let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(total: usize, per_address: usize) -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(1),
+            max_connections: total,
+            max_per_address: per_address,
+        }
+    }
+
+    #[test]
+    fn slots_are_capped_per_address_and_in_all_and_freed_on_drop() {
+        let occupancy = Arc::new(Occupancy::default());
+        let l = limits(3, 2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let a1 = occupancy.take(a, &l).expect("first from a");
+        let _a2 = occupancy.take(a, &l).expect("second from a");
+        assert_eq!(occupancy.take(a, &l).err(), Some(Over::Address));
+        let _b1 = occupancy.take(b, &l).expect("b has its own allowance");
+        assert_eq!(occupancy.take(b, &l).err(), Some(Over::Total));
+        drop(a1);
+        assert!(occupancy.take(b, &l).is_ok(), "a freed slot is free again");
+    }
+
+    #[test]
+    fn the_map_forgets_addresses_without_connections() {
+        let occupancy = Arc::new(Occupancy::default());
+        let l = limits(10, 10);
+        for i in 0..5u8 {
+            drop(occupancy.take([10, 0, 0, i].into(), &l).expect("slot"));
+        }
+        assert_eq!(occupancy.total.load(Ordering::Acquire), 0);
+        assert!(occupancy.per_address.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn the_cap_fits_the_open_file_limit() {
+        let l = limits(usize::MAX / 2, usize::MAX / 2).within_file_limit();
+        if let Some(files) = open_file_limit() {
+            assert!((l.max_connections as u64) < files, "{l:?} vs {files}");
+            assert!(l.max_per_address <= l.max_connections);
+        }
+    }
+}
