@@ -1174,7 +1174,14 @@ def summarise(backend, args, rec, ledger, soak, lives, rss, metrics, restart, ve
     for life in lives:
         length = life["end"] - life["start"]
         warm = min(args.warmup, 0.25 * length)
-        kb = [k for t, l, k in rss if l == life["life"] and t >= life["start"] + warm]
+        pts = [(t, k) for t, l, k in rss if l == life["life"] and t >= life["start"] + warm]
+        kb = [k for t, k in pts]
+        slope = None
+        if len(pts) >= 3:  # least squares, MB per minute: does it level off or keep rising?
+            mt = sum(t for t, _ in pts) / len(pts)
+            mk = sum(kb) / len(kb)
+            var = sum((t - mt) ** 2 for t, _ in pts)
+            slope = round(60 * sum((t - mt) * (k - mk) for t, k in pts) / var / 1024, 2) if var else None
         if not kb:
             memory.append({"life": life["life"], "samples": 0})
             continue
@@ -1184,7 +1191,7 @@ def summarise(backend, args, rec, ledger, soak, lives, rss, metrics, restart, ve
                        "min_mb": round(lo / 1024, 1), "max_mb": round(hi / 1024, 1), "mean_mb": round(mean / 1024, 1),
                        "first_mb": round(kb[0] / 1024, 1), "last_mb": round(kb[-1] / 1024, 1),
                        "low_pct": round(100 * (lo - mean) / mean, 1), "high_pct": round(100 * (hi - mean) / mean, 1),
-                       "flat": lo >= 0.85 * mean and hi <= 1.15 * mean})
+                       "slope_mb_per_min": slope, "flat": lo >= 0.85 * mean and hi <= 1.15 * mean})
 
     bad_mismatch = {case: d for case, d in soak.bad.items()
                     if any(k.split(" ", 1)[1] not in d["expected"] for k in d["answers"]
@@ -1310,12 +1317,13 @@ def markdown(results, command):
             if errs:
                 L.append(f"- {g}: " + ", ".join(f"{c} {n}" for c, n in sorted(errs.items(), key=lambda kv: -kv[1])))
         L.append("")
-        L.append("| memory (RSS, after warm-up) | warm-up s | samples | min MB | mean MB | max MB | range vs mean | flat |")
-        L.append("|---|---|---|---|---|---|---|---|")
+        L.append("| memory (RSS, after warm-up) | warm-up s | samples | min MB | mean MB | max MB | range vs mean | trend MB/min | flat |")
+        L.append("|---|---|---|---|---|---|---|---|---|")
         for m in r["memory"]:
             if m.get("samples"):
                 L.append(f"| server life {m['life']} | {m['warmup_s']} | {m['samples']} | {m['min_mb']} | {m['mean_mb']} | "
-                         f"{m['max_mb']} | {m['low_pct']} % .. +{m['high_pct']} % | {'yes' if m['flat'] else '**no**'} |")
+                         f"{m['max_mb']} | {m['low_pct']} % .. +{m['high_pct']} % | {fmt(m.get('slope_mb_per_min'))} | "
+                         f"{'yes' if m['flat'] else '**no**'} |")
         L.append("")
         L.append("Latency per minute, ms (p50 / p90 / p99 / max, n); export: time to the first byte:")
         L.append("")
