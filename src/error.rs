@@ -13,6 +13,7 @@ use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 
 use crate::analytics::AnalyticsError;
+use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::extract::drafts::DraftError;
 use crate::extract::ExtractError;
@@ -218,6 +219,18 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(detail = info.message(), "statement timeout");
                 ApiError::Timeout(STATEMENT_TIMEOUT_MESSAGE.into())
             }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            // The holder of an expired key is told so, and when: it is their key.
+            AuthError::Expired { .. } => ApiError::Unauthenticated(e.to_string()),
+            AuthError::Db(e) => e.into(),
+            // Key management is the command line's; reaching here is a wiring bug.
             other => ApiError::Internal(other.to_string()),
         }
     }
