@@ -14,6 +14,7 @@ mod docs;
 mod drafts;
 mod extract;
 mod faults;
+mod keys;
 mod limits;
 mod logging;
 mod migrations;
