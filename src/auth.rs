@@ -566,9 +566,18 @@ mod tests {
     fn bad_durations_say_what_is_wrong() {
         let err = |s: &str| parse_duration(s).expect_err(s).to_string();
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
-        assert!(matches!(parse_duration("d"), Err(DurationError::NoNumber(_))));
-        assert!(matches!(parse_duration("-5d"), Err(DurationError::NoNumber(_))));
-        assert!(matches!(parse_duration(" 5d"), Err(DurationError::NoNumber(_))));
+        assert!(matches!(
+            parse_duration("d"),
+            Err(DurationError::NoNumber(_))
+        ));
+        assert!(matches!(
+            parse_duration("-5d"),
+            Err(DurationError::NoNumber(_))
+        ));
+        assert!(matches!(
+            parse_duration(" 5d"),
+            Err(DurationError::NoNumber(_))
+        ));
         assert_eq!(
             err("90"),
             "\"90\" has no unit: add d (days), h (hours) or m (minutes), e.g. 90d"
@@ -586,7 +595,10 @@ mod tests {
         }
         assert!(matches!(parse_duration("0d"), Err(DurationError::Zero(_))));
         assert!(matches!(parse_duration("0m"), Err(DurationError::Zero(_))));
-        assert!(matches!(parse_duration("36501d"), Err(DurationError::TooLong(_))));
+        assert!(matches!(
+            parse_duration("36501d"),
+            Err(DurationError::TooLong(_))
+        ));
         assert!(matches!(
             parse_duration("99999999999999999999999m"),
             Err(DurationError::TooLong(_))

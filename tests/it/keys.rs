@@ -161,7 +161,10 @@ async fn rotation_retires_the_old_secret_at_once() {
     assert!(v.get("errors").is_none(), "the new secret: {v}");
 
     let mut conn = app.db.get().expect("connection");
-    assert!(stored(&mut conn, "rot").last_used_at.is_some(), "and now it has");
+    assert!(
+        stored(&mut conn, "rot").last_used_at.is_some(),
+        "and now it has"
+    );
     let p = auth::authenticate(&mut conn, &new.key)
         .expect("authenticates")
         .expect("a principal");
@@ -224,7 +227,9 @@ async fn rotation_retires_the_old_secret_at_once() {
     assert_eq!(rotations.len(), 4, "{rotations:?}");
     assert!(rotations.iter().all(|e| e.actor == "ops"));
     assert!(
-        rotations[3].detail.starts_with("rotated editor key \"rot\""),
+        rotations[3]
+            .detail
+            .starts_with("rotated editor key \"rot\""),
         "{rotations:?}"
     );
 }
@@ -253,7 +258,10 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
             .expect("a principal");
         stored(conn, "user").last_used_at
     };
-    assert_eq!(seen(&mut conn, t + TimeDelta::seconds(59)), Some(first.clone()));
+    assert_eq!(
+        seen(&mut conn, t + TimeDelta::seconds(59)),
+        Some(first.clone())
+    );
     let later = t + TimeDelta::seconds(61);
     assert_eq!(seen(&mut conn, later), Some(format_utc(later)));
 }
@@ -342,7 +350,10 @@ fn the_key_commands_create_rotate_and_list() {
     assert_eq!(code, Some(0), "{err}");
     let key = out.trim().to_string();
     assert!(key.starts_with("esk_") && key.len() == 68, "{out}");
-    assert!(err.contains("created editor key \"ci\" (expires 20"), "{err}");
+    assert!(
+        err.contains("created editor key \"ci\" (expires 20"),
+        "{err}"
+    );
     let (code, _, err) = edustats(
         url,
         &["keys", "create", "--name", "forever", "--role", "admin"],
@@ -355,7 +366,10 @@ fn the_key_commands_create_rotate_and_list() {
         ["expires never", "last used never", "active"]
     );
     let ci = listed(url, "ci");
-    assert_eq!(ci[..3], ["ci", "editor", format!("{}…", &key[..12]).as_str()]);
+    assert_eq!(
+        ci[..3],
+        ["ci", "editor", format!("{}…", &key[..12]).as_str()]
+    );
     let created = instant(ci[3].strip_prefix("created ").expect("created"));
     let expires = instant(ci[4].strip_prefix("expires ").expect("expires"));
     assert_eq!(expires - created, TimeDelta::days(90));
@@ -374,7 +388,9 @@ fn the_key_commands_create_rotate_and_list() {
     let new = out.trim().to_string();
     assert!(new.starts_with("esk_") && new != key, "{out}");
     assert!(err.contains("the old secret no longer works"), "{err}");
-    assert!(auth::authenticate(&mut conn, &key).expect("lookup").is_none());
+    assert!(auth::authenticate(&mut conn, &key)
+        .expect("lookup")
+        .is_none());
     let p = auth::authenticate(&mut conn, &new)
         .expect("lookup")
         .expect("the new key authenticates");
@@ -424,7 +440,14 @@ fn the_key_commands_create_rotate_and_list() {
         (vec!["keys", "rotate", "ci"], "key \"ci\" is revoked"),
         (vec!["keys", "rotate", "nobody"], "no key named \"nobody\""),
         (
-            vec!["keys", "rotate", "forever", "--no-expiry", "--expires-in", "1d"],
+            vec![
+                "keys",
+                "rotate",
+                "forever",
+                "--no-expiry",
+                "--expires-in",
+                "1d",
+            ],
             "cannot be used with",
         ),
         (
