@@ -13,6 +13,7 @@ use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 
 use crate::analytics::AnalyticsError;
+use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::extract::drafts::DraftError;
 use crate::extract::ExtractError;
@@ -290,6 +291,18 @@ impl From<diesel::result::Error> for ApiError {
             // A commit that failed (a full disk at COMMIT) is the commit's error, whatever the
             // rollback that followed said.
             Error::RollbackErrorOnCommit { commit_error, .. } => (*commit_error).into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            // The holder of an expired key is told so, and when: it is their key.
+            AuthError::Expired { .. } => ApiError::Unauthenticated(e.to_string()),
+            AuthError::Db(e) => e.into(),
+            // Key management is the command line's; reaching here is a wiring bug.
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use edustats::analytics::FilterCodes;
-use edustats::auth::{self, AuthError};
+use edustats::auth::{self, AuthError, Expiry};
 use edustats::config::{default_seeds_dir, DbArgs, ServeArgs};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
@@ -186,6 +186,8 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum KeyAction {
     /// Create a key and print it once (only its hash is stored).
+    ///
+    /// Without `--expires-in` or `--expires-at` the key never expires.
     Create {
         /// Unique name; recorded as the actor of the key's writes.
         #[arg(long)]
@@ -193,14 +195,54 @@ enum KeyAction {
         /// `editor` (imports and corrections) or `admin` (also the audit log).
         #[arg(long)]
         role: Role,
+        #[command(flatten)]
+        expiry: ExpiryArgs,
     },
-    /// List keys (names, roles, prefixes, revocation).
+    /// List keys, with their expiry, last use and state.
+    ///
+    /// One line per key, tab-separated: name, role, prefix, when the current secret was issued,
+    /// expiry, last use (to the minute) and state (active, expired or revoked).
     List,
+    /// Give a key a new secret and print it once; the old secret stops working at once.
+    ///
+    /// The key keeps its name and role. Without an expiry option it keeps its lifetime (a
+    /// 90-day key gets 90 days from now). An expired key can be rotated; a revoked one cannot.
+    Rotate {
+        /// The key's name.
+        name: String,
+        #[command(flatten)]
+        expiry: ExpiryArgs,
+        /// The new secret never expires.
+        #[arg(long, conflicts_with_all = ["expires_in", "expires_at"])]
+        no_expiry: bool,
+    },
     /// Revoke a key by name.
     Revoke {
         /// The key's name.
         name: String,
     },
+}
+
+/// When a key expires: after a lifetime or at an instant (not both). A bad value is refused
+/// with exit code 2, saying what is wrong.
+#[derive(Debug, clap::Args)]
+struct ExpiryArgs {
+    /// Expire this long after the secret is issued: a whole number and d (days), h (hours) or
+    /// m (minutes), e.g. 90d.
+    #[arg(long, value_name = "DURATION", value_parser = auth::parse_duration, conflicts_with = "expires_at")]
+    expires_in: Option<chrono::TimeDelta>,
+    /// Expire at this instant, in RFC 3339 (e.g. 2027-01-31T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = auth::parse_instant)]
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ExpiryArgs {
+    /// The expiry asked for, if any.
+    fn expiry(&self) -> Option<Expiry> {
+        self.expires_in
+            .map(Expiry::In)
+            .or(self.expires_at.map(Expiry::At))
+    }
 }
 
 /// Exit code of a refused input or argument (every problem is printed first).
@@ -432,28 +474,68 @@ fn cmd_check(db: &DbArgs) -> anyhow::Result<()> {
 
 fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
     let mut conn = connect(db)?.get()?;
+    // Refused (exit 2): a bad name or expiry, an unknown, duplicate or revoked key. Failures
+    // (exit 1): the database, the system's randomness.
     let auth_failure = |e: AuthError| match e {
         AuthError::Db(e) => anyhow::Error::from(e),
+        e @ AuthError::Random(_) => anyhow::Error::from(e),
         other => refused(other.to_string()),
     };
     match action {
-        KeyAction::Create { name, role } => {
-            let key =
-                auth::create_key(&mut conn, &name, role, &cli_actor()).map_err(auth_failure)?;
-            eprintln!("created {role} key {name:?}; it is shown only now:");
-            println!("{key}");
+        KeyAction::Create { name, role, expiry } => {
+            let issued = auth::create_key_expiring(
+                &mut conn,
+                &name,
+                role,
+                expiry.expiry().unwrap_or(Expiry::Never),
+                &cli_actor(),
+            )
+            .map_err(auth_failure)?;
+            eprintln!(
+                "created {role} key {name:?} ({}); it is shown only now:",
+                expires_words(issued.expires_at.as_deref())
+            );
+            println!("{}", issued.key);
         }
         KeyAction::List => {
+            let now = chrono::Utc::now();
             for k in auth::list_keys(&mut conn)? {
-                let state = k
-                    .revoked_at
-                    .map(|t| format!("revoked {t}"))
-                    .unwrap_or_else(|| "active".into());
+                let state = match auth::key_state(&k, now) {
+                    auth::KeyState::Revoked => {
+                        format!("revoked {}", k.revoked_at.as_deref().unwrap_or_default())
+                    }
+                    other => other.to_string(),
+                };
                 println!(
-                    "{}\t{}\t{}…\tcreated {}\t{}",
-                    k.name, k.role, k.prefix, k.created_at, state
+                    "{}\t{}\t{}…\tcreated {}\texpires {}\tlast used {}\t{}",
+                    k.name,
+                    k.role,
+                    k.prefix,
+                    k.created_at,
+                    k.expires_at.as_deref().unwrap_or("never"),
+                    k.last_used_at.as_deref().unwrap_or("never"),
+                    state
                 );
             }
+        }
+        KeyAction::Rotate {
+            name,
+            expiry,
+            no_expiry,
+        } => {
+            let expiry = if no_expiry {
+                Some(Expiry::Never)
+            } else {
+                expiry.expiry()
+            };
+            let issued =
+                auth::rotate_key(&mut conn, &name, expiry, &cli_actor()).map_err(auth_failure)?;
+            eprintln!(
+                "rotated key {name:?} ({}); the old secret no longer works; the new one is \
+                 shown only now:",
+                expires_words(issued.expires_at.as_deref())
+            );
+            println!("{}", issued.key);
         }
         KeyAction::Revoke { name } => {
             auth::revoke_key(&mut conn, &name, &cli_actor()).map_err(auth_failure)?;
@@ -461,6 +543,11 @@ fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// "expires T" or "never expires", for what the key commands print.
+fn expires_words(expires_at: Option<&str>) -> String {
+    expires_at.map_or_else(|| "never expires".to_string(), |t| format!("expires {t}"))
 }
 
 fn cmd_import(

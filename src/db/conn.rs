@@ -658,7 +658,19 @@ impl Db {
         self.run_on(PoolRole::Replica, f).await
     }
 
-    /// The body of [`Db::run`] and [`Db::run_read`]: a connection from the pool `role` names
+    /// Like [`Db::run`] but always on the primary, even in a request routed to the replica:
+    /// for what must see (or write) the primary's current state, such as checking an API key
+    /// (a revocation takes effect at once, whatever the replica's lag) and recording its use.
+    pub async fn run_primary<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.run_on(PoolRole::Primary, f).await
+    }
+
+    /// The body of [`Db::run`], [`Db::run_read`] and [`Db::run_primary`]: a connection from the pool `role` names
     /// (`Replica` is the read pool, which is the primary's when no replica is configured), on
     /// the blocking pool, with the request's statement counter.
     async fn run_on<T, E, F>(&self, role: PoolRole, f: F) -> Result<T, E>

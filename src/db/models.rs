@@ -273,10 +273,15 @@ pub struct ApiKey {
     pub key_hash: String,
     /// The key's first characters, to recognise it in listings.
     pub prefix: String,
-    /// Creation time.
+    /// When the current secret was issued: the key's creation, or its last rotation.
     pub created_at: String,
     /// Revocation time, if revoked.
     pub revoked_at: Option<String>,
+    /// When the key stops authenticating; `None`: never.
+    pub expires_at: Option<String>,
+    /// When the key last authenticated, to the minute (see [`crate::auth::authenticate`]);
+    /// `None`: never.
+    pub last_used_at: Option<String>,
 }
 
 /// An entry of the audit log.
@@ -289,7 +294,8 @@ pub struct AuditEntry {
     pub at: String,
     /// Who: an API key's name or `cli:<user>`.
     pub actor: String,
-    /// `seed`, `import`, `correction`, `key_create`, `key_revoke`, `draft_*` (review drafts).
+    /// `seed`, `import`, `correction`, `key_create`, `key_rotate`, `key_revoke`,
+    /// `draft_*` (review drafts).
     #[diesel(deserialize_as = String)]
     pub action: AuditAction,
     /// What, in words.

@@ -190,6 +190,8 @@ diesel::table! {
         prefix -> Text,
         created_at -> Text,
         revoked_at -> Nullable<Text>,
+        expires_at -> Nullable<Text>,
+        last_used_at -> Nullable<Text>,
     }
 }
 

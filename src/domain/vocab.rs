@@ -268,6 +268,8 @@ vocabulary! {
         Correction,
         /// An API key was created.
         KeyCreate,
+        /// An API key was given a new secret (`keys rotate`); the old one stopped working.
+        KeyRotate,
         /// An API key was revoked.
         KeyRevoke,
         /// A review draft was extracted from a report.

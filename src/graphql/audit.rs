@@ -9,8 +9,8 @@ row_object! {
         at: String = e.at,
         /// Who: an API key's name, or `cli:<user>`.
         actor: String = e.actor,
-        /// `import`, `correction`, `seed`, `key_create`, `key_revoke`, `draft_create`,
-        /// `draft_decision`, `draft_publish` or `draft_discard`.
+        /// `import`, `correction`, `seed`, `key_create`, `key_rotate`, `key_revoke`,
+        /// `draft_create`, `draft_decision`, `draft_publish` or `draft_discard`.
         action: String = e.action.as_str().to_string(),
         /// What, in words.
         detail: String = e.detail,

@@ -1,14 +1,15 @@
 //! The role guard: fields that write, or that show who wrote, carry
-//! `#[graphql(guard = "RoleGuard(Role::…)")]`. A missing, unknown or revoked key is
-//! `UNAUTHENTICATED`, a key whose role is too low `FORBIDDEN`, and the field's resolver does not
-//! run. The accepted caller is kept in the request's [`Session`](super::context::Session), where
-//! resolvers read it (`ctx.principal()`) to record it as the actor of their writes.
+//! `#[graphql(guard = "RoleGuard(Role::…)")]`. A missing, unknown, revoked or expired key is
+//! `UNAUTHENTICATED` (an expired one with a message saying when it expired), a key whose role
+//! is too low `FORBIDDEN`, and the field's resolver does not run. The accepted caller is kept in
+//! the request's [`Session`](super::context::Session), where resolvers read it
+//! (`ctx.principal()`) to record it as the actor of their writes.
 
 use async_graphql::{Context, Guard, Result};
 
 use super::context::ContextExt;
 use crate::auth::{self, Role};
-use crate::error::ApiError;
+use crate::error::{ApiError, GqlResultExt};
 
 /// Admits callers whose API key has at least this role.
 pub struct RoleGuard(pub Role);
@@ -25,9 +26,13 @@ impl Guard for RoleGuard {
                     )
                     .into_graphql()
                 })?;
+                // On the primary, even for a read routed to a replica: a revocation or rotation
+                // takes effect at once, and the key's last use is written there.
                 let found = ctx
-                    .run(move |c| auth::authenticate(c, &key).map_err(ApiError::from))
-                    .await?
+                    .db()?
+                    .run_primary(move |c| auth::authenticate(c, &key).map_err(ApiError::from))
+                    .await
+                    .gql()?
                     .ok_or_else(|| {
                         ApiError::Unauthenticated("invalid or revoked API key".into())
                             .into_graphql()

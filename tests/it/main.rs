@@ -15,6 +15,7 @@ mod docs;
 mod drafts;
 mod extract;
 mod faults;
+mod keys;
 mod limits;
 mod logging;
 mod migrations;
