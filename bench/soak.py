@@ -50,6 +50,9 @@ import http.client
 import urllib.parse
 from pathlib import Path
 
+# The benchmark harness's helper (bench/harness.py sits beside this file; importing it runs nothing).
+from harness import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 CLIENT_TIMEOUT = 60.0
@@ -69,12 +72,6 @@ def run(cmd, **kw):
     if p.returncode != 0:
         die(f"{' '.join(map(str, cmd))} exited {p.returncode}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
     return p.stdout
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, p):

@@ -229,11 +229,11 @@ fn write_row<W: Write>(
         o.recorded_at.clone(),
         o.recorded_by.clone(),
     ];
-    let cells: Vec<_> = cells
-        .iter()
-        .map(|c| crate::csv_cell::neutralise(c))
-        .collect();
-    w.write_record(cells.iter().map(|c| c.as_bytes()))?;
+    for cell in &cells {
+        w.write_field(crate::csv_cell::neutralise(cell).as_bytes())?;
+    }
+    // An empty record ends the one written field by field.
+    w.write_record(None::<&[u8]>)?;
     Ok(())
 }
 

@@ -226,8 +226,7 @@ pub async fn serve(
     Ok(())
 }
 
-/// The router as a hyper service for one connection, with the peer address in each request's
-/// extensions (the per-address rate limit reads it as `ConnectInfo`).
+/// The router as a hyper service for one connection (see [`route`]).
 fn service(
     router: &Router,
     peer: SocketAddr,
@@ -238,14 +237,19 @@ fn service(
     Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
 > + Clone {
     let router = router.clone();
-    hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        let router = router.clone();
-        async move {
-            use tower::ServiceExt;
-            router.oneshot(req.map(axum::body::Body::new)).await
-        }
-    })
+    hyper::service::service_fn(move |req| route(router.clone(), peer, req))
+}
+
+/// One request through the router, with the peer address in its extensions (the per-address
+/// rate limit reads it as `ConnectInfo`).
+async fn route(
+    router: Router,
+    peer: SocketAddr,
+    mut req: hyper::Request<Incoming>,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    use tower::ServiceExt;
+    req.extensions_mut().insert(ConnectInfo(peer));
+    router.oneshot(req.map(axum::body::Body::new)).await
 }
 
 /// Answers a connection over a cap: the health endpoints as usual, anything else 503
@@ -276,15 +280,13 @@ fn refuse(
     tracing::info!(%peer, ?over, "connection refused: over the cap");
     let router = router.clone();
     let occupancy = occupancy.clone();
-    let refusal = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+    let refusal = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let (router, message) = (router.clone(), message.clone());
         async move {
             if matches!(req.uri().path(), "/livez" | "/readyz") {
-                use tower::ServiceExt;
-                req.extensions_mut().insert(ConnectInfo(peer));
-                return router.oneshot(req.map(axum::body::Body::new)).await;
+                return route(router, peer, req).await;
             }
-            Ok::<_, std::convert::Infallible>(too_many_connections(&message))
+            Ok(too_many_connections(&message))
         }
     });
     tokio::spawn(async move {

@@ -214,54 +214,58 @@ impl InputLimits {
     }
 }
 
+/// The first field under `set` (fragments followed) for which `pick` has something to say.
+/// Fragments are followed to a bounded depth (validation refuses cycles later; here the walk
+/// must only terminate, and [`check_expansion`] has already bounded the document's inlined
+/// size).
+fn first_field(
+    doc: &ExecutableDocument,
+    set: &SelectionSet,
+    depth: usize,
+    pick: &dyn Fn(&Field) -> Option<String>,
+) -> Option<String> {
+    if depth > 64 {
+        return None;
+    }
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(f) => {
+            pick(&f.node).or_else(|| first_field(doc, &f.node.selection_set.node, depth + 1, pick))
+        }
+        Selection::InlineFragment(fr) => {
+            first_field(doc, &fr.node.selection_set.node, depth + 1, pick)
+        }
+        Selection::FragmentSpread(sp) => doc
+            .fragments
+            .get(&sp.node.fragment_name.node)
+            .and_then(|def| first_field(doc, &def.node.selection_set.node, depth + 1, pick)),
+    })
+}
+
 /// The first literal argument under `set` for which `check` has something to say, as
-/// "argument `a` of `f`: …". Fragments are followed to a bounded depth (validation refuses
-/// cycles later; here the walk must only terminate, and [`check_expansion`] has already bounded the document's inlined size).
+/// "argument `a` of `f`: …".
 fn first_literal(
     doc: &ExecutableDocument,
     set: &SelectionSet,
     depth: usize,
     check: &dyn Fn(&Value) -> Option<String>,
 ) -> Option<String> {
-    if depth > 64 {
-        return None;
-    }
-    set.items.iter().find_map(|item| match &item.node {
-        Selection::Field(f) => f
-            .node
-            .arguments
-            .iter()
-            .find_map(|(name, value)| {
-                let v = value.node.clone().into_const()?;
-                check(&v)
-                    .map(|why| format!("argument `{}` of `{}`: {why}", name.node, f.node.name.node))
-            })
-            .or_else(|| first_literal(doc, &f.node.selection_set.node, depth + 1, check)),
-        Selection::InlineFragment(fr) => {
-            first_literal(doc, &fr.node.selection_set.node, depth + 1, check)
-        }
-        Selection::FragmentSpread(sp) => doc
-            .fragments
-            .get(&sp.node.fragment_name.node)
-            .and_then(|def| first_literal(doc, &def.node.selection_set.node, depth + 1, check)),
+    first_field(doc, set, depth, &|f| {
+        f.arguments.iter().find_map(|(name, value)| {
+            let v = value.node.clone().into_const()?;
+            check(&v).map(|why| format!("argument `{}` of `{}`: {why}", name.node, f.name.node))
+        })
     })
 }
 
-/// The first argument under `set` whose value uses variable `name`, as "argument `a` of `f`"
-/// (bounded like [`first_literal`]).
+/// The first argument under `set` whose value uses variable `name`, as "argument `a` of `f`".
 fn argument_fed_by(
     doc: &ExecutableDocument,
     set: &SelectionSet,
     depth: usize,
     name: &str,
 ) -> Option<String> {
-    if depth > 64 {
-        return None;
-    }
-    set.items.iter().find_map(|item| match &item.node {
-        Selection::Field(f) => f
-            .node
-            .arguments
+    first_field(doc, set, depth, &|f| {
+        f.arguments
             .iter()
             .find(|(_, value)| {
                 // Resolving the value's variables fails exactly when it uses `name` (the
@@ -278,15 +282,7 @@ fn argument_fed_by(
                     })
                     .is_err()
             })
-            .map(|(arg, _)| format!("argument `{}` of `{}`", arg.node, f.node.name.node))
-            .or_else(|| argument_fed_by(doc, &f.node.selection_set.node, depth + 1, name)),
-        Selection::InlineFragment(fr) => {
-            argument_fed_by(doc, &fr.node.selection_set.node, depth + 1, name)
-        }
-        Selection::FragmentSpread(sp) => doc
-            .fragments
-            .get(&sp.node.fragment_name.node)
-            .and_then(|def| argument_fed_by(doc, &def.node.selection_set.node, depth + 1, name)),
+            .map(|(arg, _)| format!("argument `{}` of `{}`", arg.node, f.name.node))
     })
 }
 

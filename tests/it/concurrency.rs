@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::TestApp;
+use crate::common::{import_input, TestApp};
 use edustats::auth::Role;
-use edustats::ingest::read;
 use edustats::ingest::rows::Bundle;
 use serde_json::{json, Value};
 
@@ -21,11 +20,7 @@ const CORRECT: &str = "mutation($key: String!, $value: String!, $note: String!) 
 
 /// The fixture under a source code and keys of its own (`round`), so each round is new data.
 fn bundle(round: usize) -> Bundle {
-    let path = crate::common::synthetic_dir()
-        .parent()
-        .expect("fixtures dir")
-        .join("synthetic-import.json");
-    let mut b = read::import_file(&path).expect("fixture reads").bundle;
+    let mut b = crate::common::import_bundle();
     let source = b.source.as_mut().expect("source");
     source.code = format!("synthetic-race-{round}");
     for o in &mut b.observations {
@@ -33,22 +28,6 @@ fn bundle(round: usize) -> Bundle {
         o.source = None;
     }
     b
-}
-
-/// The bundle as GraphQL `ImportInput`.
-fn input(b: &Bundle) -> Value {
-    let s = b.source.as_ref().expect("source");
-    json!({
-        "source": {
-            "code": s.code, "titleZh": s.title_zh, "titleEn": s.title_en, "issuer": s.issuer,
-            "district": s.district, "date": s.date, "kind": s.kind, "reviewYear": s.review_year, "text": s.text
-        },
-        "observations": b.observations.iter().map(|o| json!({
-            "key": o.key, "district": o.district, "indicator": o.indicator, "period": o.period,
-            "breakdown": o.breakdown, "kind": o.kind.as_str().to_uppercase(), "value": o.value, "unit": o.unit,
-            "quote": o.quote, "note": o.note
-        })).collect::<Vec<_>>()
-    })
 }
 
 /// The error code of an answer, or `OK`.
@@ -84,7 +63,7 @@ async fn two_imports_of_one_report_at_once_store_it_once() {
     let before = app.observation_count().await;
     let mut tally = Tally::default();
     for round in 0..ROUNDS {
-        let vars = json!({ "input": input(&bundle(round)) });
+        let vars = json!({ "input": import_input(&bundle(round)) });
         let (a, b) = tokio::join!(
             app.graphql_as(&key, IMPORT, vars.clone()),
             app.graphql_as(&key, IMPORT, vars.clone())
@@ -110,7 +89,7 @@ async fn corrections_of_two_rows_and_an_import_at_once_all_land() {
     let app = TestApp::synthetic();
     let key = app.key("racer", Role::Editor);
     let v = app
-        .graphql_as(&key, IMPORT, json!({ "input": input(&bundle(0)) }))
+        .graphql_as(&key, IMPORT, json!({ "input": import_input(&bundle(0)) }))
         .await;
     assert_eq!(outcome(&v), "OK", "{v}");
     let before = app.observation_count().await;
@@ -130,7 +109,11 @@ async fn corrections_of_two_rows_and_an_import_at_once_all_land() {
                 CORRECT,
                 json!({"key": "syni-003-r0", "value": "12.5", "note": note}),
             ),
-            app.graphql_as(&key, IMPORT, json!({ "input": input(&bundle(round)) })),
+            app.graphql_as(
+                &key,
+                IMPORT,
+                json!({ "input": import_input(&bundle(round)) })
+            ),
         );
         for v in [&a, &b, &c] {
             // Different rows never conflict: every write must land.

@@ -15,7 +15,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use edustats::auth::Role;
 use edustats::db::{Db, PoolOptions};
-use edustats::ingest::read;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -49,25 +48,6 @@ async fn post(router: &axum::Router, key: Option<&str>, query: &str, variables: 
         .expect("response");
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
     serde_json::from_slice(&bytes).expect("JSON response")
-}
-
-/// The SYNTHETIC import fixture as GraphQL `ImportInput`.
-fn import_input() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/synthetic-import.json");
-    let b = read::import_file(&path).expect("fixture reads").bundle;
-    let s = b.source.as_ref().expect("source");
-    json!({
-        "source": {
-            "code": s.code, "titleZh": s.title_zh, "titleEn": s.title_en, "issuer": s.issuer,
-            "district": s.district, "date": s.date, "kind": s.kind, "reviewYear": s.review_year, "text": s.text
-        },
-        "observations": b.observations.iter().map(|o| json!({
-            "key": o.key, "district": o.district, "indicator": o.indicator, "period": o.period,
-            "breakdown": o.breakdown, "kind": o.kind.as_str().to_uppercase(), "value": o.value, "unit": o.unit,
-            "quote": o.quote, "note": o.note
-        })).collect::<Vec<_>>()
-    })
 }
 
 const IMPORT: &str =
@@ -163,7 +143,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         &router,
         Some(&key),
         IMPORT,
-        json!({"input": import_input()}),
+        json!({"input": crate::common::import_input(&crate::common::import_bundle())}),
     )
     .await;
     assert!(

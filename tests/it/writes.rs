@@ -4,40 +4,14 @@
 //! (tests/fixtures/synthetic-import.json: invented figures).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::common::TestApp;
+use crate::common::{import_bundle, import_fixture, import_input, TestApp};
 use axum::http::StatusCode;
 use edustats::auth::Role;
 use edustats::ingest::import::{self, Options};
 use edustats::ingest::read;
-use edustats::ingest::rows::Bundle;
 use serde_json::{json, Value};
-
-fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic-import.json")
-}
-
-fn bundle() -> Bundle {
-    read::import_file(&fixture()).expect("fixture reads").bundle
-}
-
-/// The bundle as GraphQL `ImportInput`.
-fn input(b: &Bundle) -> Value {
-    let s = b.source.as_ref().expect("source");
-    json!({
-        "source": {
-            "code": s.code, "titleZh": s.title_zh, "titleEn": s.title_en, "issuer": s.issuer,
-            "district": s.district, "date": s.date, "kind": s.kind, "reviewYear": s.review_year, "text": s.text
-        },
-        "observations": b.observations.iter().map(|o| json!({
-            "key": o.key, "district": o.district, "indicator": o.indicator, "period": o.period,
-            "breakdown": o.breakdown, "kind": o.kind.as_str().to_uppercase(), "value": o.value, "unit": o.unit,
-            "quote": o.quote, "note": o.note
-        })).collect::<Vec<_>>()
-    })
-}
 
 const IMPORT: &str = r#"mutation($input: ImportInput!, $dry: Boolean!) { importReport(input: $input, dryRun: $dry) { dryRun sourceCreated created corrected unchanged } }"#;
 
@@ -50,7 +24,7 @@ fn code(v: &Value) -> &str {
 #[tokio::test]
 async fn mutations_need_a_live_key_with_the_right_role() {
     let app = TestApp::synthetic();
-    let vars = json!({"input": input(&bundle()), "dry": false});
+    let vars = json!({"input": import_input(&import_bundle()), "dry": false});
     let before = app.observation_count().await;
 
     let v = app.graphql(IMPORT, vars.clone()).await;
@@ -91,7 +65,7 @@ async fn import_through_graphql_creates_the_source_and_its_observations() {
         .graphql_as(
             &key,
             IMPORT,
-            json!({"input": input(&bundle()), "dry": false}),
+            json!({"input": import_input(&import_bundle()), "dry": false}),
         )
         .await;
     let r = &v["data"]["importReport"];
@@ -116,7 +90,7 @@ async fn import_through_graphql_creates_the_source_and_its_observations() {
         .graphql_as(
             &key,
             IMPORT,
-            json!({"input": input(&bundle()), "dry": false}),
+            json!({"input": import_input(&import_bundle()), "dry": false}),
         )
         .await;
     assert_eq!(v["data"]["importReport"]["unchanged"], 4, "{v}");
@@ -132,7 +106,7 @@ async fn dry_run_reports_and_writes_nothing() {
         .graphql_as(
             &key,
             IMPORT,
-            json!({"input": input(&bundle()), "dry": true}),
+            json!({"input": import_input(&import_bundle()), "dry": true}),
         )
         .await;
     assert_eq!(v["data"]["importReport"]["dryRun"], true, "{v}");
@@ -155,7 +129,7 @@ async fn dry_run_reports_and_writes_nothing() {
 async fn every_validation_problem_is_listed_with_row_and_field() {
     let app = TestApp::synthetic();
     let key = app.key("sloppy", Role::Editor);
-    let mut b = bundle();
+    let mut b = import_bundle();
     let rows = &mut b.observations;
     rows[0].district = "999999".into(); // unknown district
     rows[1].indicator = "no_such_indicator".into(); // unknown indicator
@@ -175,7 +149,11 @@ async fn every_validation_problem_is_listed_with_row_and_field() {
     rows.extend([extra, quote, range, duplicate]);
     let before = app.observation_count().await;
     let v = app
-        .graphql_as(&key, IMPORT, json!({"input": input(&b), "dry": false}))
+        .graphql_as(
+            &key,
+            IMPORT,
+            json!({"input": import_input(&b), "dry": false}),
+        )
         .await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
     let problems = v["errors"][0]["extensions"]["problems"].as_array().unwrap();
@@ -231,7 +209,7 @@ async fn corrections_keep_history_and_as_of_shows_the_past() {
         .graphql_as(
             &key,
             IMPORT,
-            json!({"input": input(&bundle()), "dry": false}),
+            json!({"input": import_input(&import_bundle()), "dry": false}),
         )
         .await;
     assert!(v.get("errors").is_none(), "{v}");
@@ -298,7 +276,7 @@ async fn every_write_is_in_the_audit_log() {
     app.graphql_as(
         &editor,
         IMPORT,
-        json!({"input": input(&bundle()), "dry": false}),
+        json!({"input": import_input(&import_bundle()), "dry": false}),
     )
     .await;
     app.graphql_as(
@@ -376,27 +354,39 @@ async fn export_streams_csv_that_reimports_unchanged() {
 
     // The whole warehouse round-trips: every row is recognised as unchanged.
     let (_, all) = app.get("/export/observations.csv").await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("all.csv");
-    std::fs::write(&path, &all).unwrap();
-    let b = read::import_file(&path).unwrap();
-    let mut conn = app.db.get().unwrap();
-    let report = import::import(
-        &mut conn,
-        &b,
-        Options {
-            actor: "test",
-            reason: None,
-            dry_run: false,
-            default_source: None,
-        },
-    )
-    .unwrap();
-    assert_eq!(report.unchanged as i64, app_total(&mut conn));
+    let (_, report) = reimport(&app, &all);
+    assert_eq!(
+        report.unchanged as i64,
+        app_total(&mut app.db.get().unwrap())
+    );
     assert!(
         report.created.is_empty() && report.corrected.is_empty(),
         "{report:?}"
     );
+}
+
+/// Imports an exported CSV file back (through the file reader, as `edustats import` does);
+/// returns what was read and the import's report.
+fn reimport(
+    app: &TestApp,
+    csv: &str,
+) -> (
+    edustats::ingest::read::LocatedBundle,
+    edustats::ingest::rows::ImportReport,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(&path, csv).unwrap();
+    let read = read::import_file(&path).unwrap();
+    let mut conn = app.db.get().unwrap();
+    let options = Options {
+        actor: "test",
+        reason: None,
+        dry_run: false,
+        default_source: None,
+    };
+    let report = import::import(&mut conn, &read, options).unwrap();
+    (read, report)
 }
 
 fn app_total(conn: &mut edustats::db::DbConnection) -> i64 {
@@ -450,7 +440,7 @@ fn a_killed_import_leaves_the_database_as_it_was() {
     };
     let before = count(&app);
     let mut child = Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .args(["import", fixture().to_str().unwrap()])
+        .args(["import", import_fixture().to_str().unwrap()])
         .env("DATABASE_URL", &app.url)
         .env("EDUSTATS_TEST_PAUSE_AFTER_ROWS", "3")
         .stderr(Stdio::piped())
@@ -492,7 +482,7 @@ fn a_killed_import_leaves_the_database_as_it_was() {
     let mut conn = app.db.get().unwrap();
     let report = import::import(
         &mut conn,
-        &read::import_file(&fixture()).expect("fixture reads"),
+        &read::import_file(&import_fixture()).expect("fixture reads"),
         Options {
             actor: "test",
             reason: None,
@@ -539,7 +529,8 @@ fn cli_import_exit_code_lists_every_problem() {
 #[test]
 fn a_bad_record_in_a_json_file_hides_no_other_problem() {
     let app = TestApp::synthetic();
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(fixture()).unwrap()).unwrap();
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(import_fixture()).unwrap()).unwrap();
     v["observations"][1]["kind"] = json!("forecast");
     v["observations"][2]["district"] = json!("999999");
     let dir = tempfile::tempdir().unwrap();
@@ -583,7 +574,7 @@ fn a_bad_record_in_a_json_file_hides_no_other_problem() {
 fn audit_entries_name_the_source_and_count_rows() {
     let app = TestApp::synthetic();
     let mut conn = app.db.get().unwrap();
-    let input = read::import_file(&fixture()).unwrap();
+    let input = read::import_file(&import_fixture()).unwrap();
     let opts = Options {
         actor: "test",
         reason: None,
@@ -662,7 +653,7 @@ async fn one_request_can_mix_fields_of_different_roles() {
 async fn formula_cells_are_exported_as_text_and_reimport_unchanged() {
     let app = TestApp::synthetic();
     let key = app.key("importer", Role::Editor);
-    let mut b = bundle();
+    let mut b = import_bundle();
     let source = b.source.as_mut().expect("source");
     source
         .text
@@ -672,7 +663,11 @@ async fn formula_cells_are_exported_as_text_and_reimport_unchanged() {
     b.observations[2].note = Some("-2+3".into());
     b.observations[3].note = Some("'quoted by hand".into());
     let v = app
-        .graphql_as(&key, IMPORT, json!({"input": input(&b), "dry": false}))
+        .graphql_as(
+            &key,
+            IMPORT,
+            json!({"input": import_input(&b), "dry": false}),
+        )
         .await;
     assert_eq!(
         v["data"]["importReport"]["created"]
@@ -718,22 +713,7 @@ async fn formula_cells_are_exported_as_text_and_reimport_unchanged() {
     }
 
     // Imported back: every row is recognised as unchanged, the notes as they were written.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("export.csv");
-    std::fs::write(&path, &body).unwrap();
-    let back = read::import_file(&path).unwrap();
-    let mut conn = app.db.get().unwrap();
-    let report = import::import(
-        &mut conn,
-        &back,
-        Options {
-            actor: "test",
-            reason: None,
-            dry_run: false,
-            default_source: None,
-        },
-    )
-    .unwrap();
+    let (back, report) = reimport(&app, &body);
     assert_eq!(report.unchanged, 4, "{report:?}");
     assert!(
         report.created.is_empty() && report.corrected.is_empty(),

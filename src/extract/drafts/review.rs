@@ -26,9 +26,6 @@ pub fn create(
     let knowledge = Knowledge::load(conn, None)?;
     let extraction = extract::extract(text, &knowledge, opts)?;
     let code = extraction.source.code.clone();
-    if let Some(why) = crate::ingest::validate::source_code_problem(&code) {
-        return Err(DraftError::BadInput(why));
-    }
     let id = crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let taken: i64 = sources::table
             .filter(sources::code.eq(&code))

@@ -88,6 +88,37 @@ pub fn synthetic_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic")
 }
 
+/// The SYNTHETIC import fixture's path (invented figures).
+#[allow(dead_code)]
+pub fn import_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic-import.json")
+}
+
+/// The SYNTHETIC import fixture ([`import_fixture`]) as read.
+#[allow(dead_code)]
+pub fn import_bundle() -> ingest::rows::Bundle {
+    ingest::read::import_file(&import_fixture())
+        .expect("fixture reads")
+        .bundle
+}
+
+/// A bundle as GraphQL `ImportInput`.
+#[allow(dead_code)]
+pub fn import_input(b: &ingest::rows::Bundle) -> Value {
+    let s = b.source.as_ref().expect("source");
+    json!({
+        "source": {
+            "code": s.code, "titleZh": s.title_zh, "titleEn": s.title_en, "issuer": s.issuer,
+            "district": s.district, "date": s.date, "kind": s.kind, "reviewYear": s.review_year, "text": s.text
+        },
+        "observations": b.observations.iter().map(|o| json!({
+            "key": o.key, "district": o.district, "indicator": o.indicator, "period": o.period,
+            "breakdown": o.breakdown, "kind": o.kind.as_str().to_uppercase(), "value": o.value, "unit": o.unit,
+            "quote": o.quote, "note": o.note
+        })).collect::<Vec<_>>()
+    })
+}
+
 /// Which backend the tests run on.
 pub fn backend() -> Backend {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
