@@ -15,6 +15,7 @@
 //!   endpoints `/livez` and `/readyz` are still answered on such a connection, so an orchestrator
 //!   does not restart a server that is merely busy. Refusals in flight are capped too; past that
 //!   the socket is closed unanswered;
+//! - an answer given before the request body was read says `Connection: close` (see [`route`]);
 //! - accept errors (out of file descriptors) back off instead of spinning.
 //!
 //! The body read deadline lives in `http::read_body` (it needs the request's limits), and the
@@ -26,7 +27,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,9 +79,11 @@ impl ConnectionLimits {
             open_file_limit = files,
             "max_connections lowered to {room} to fit the open-file limit (raise it with `ulimit -n`)"
         );
+        // One address may not take every slot of a lowered cap either: a quarter stays for
+        // the others (the health checker among them).
         ConnectionLimits {
             max_connections: room,
-            max_per_address: self.max_per_address.min(room),
+            max_per_address: self.max_per_address.min(room - room / 4).max(1),
             ..self
         }
     }
@@ -93,8 +96,10 @@ const RESERVED_FILES: u64 = 64 + MAX_REFUSALS as u64;
 /// Refusals being written at once; past this a connection over the cap is closed unanswered.
 const MAX_REFUSALS: usize = 32;
 
-/// How long a refused connection may take to send its request head and read the refusal.
-const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a refused connection may take to send its request head and read the refusal. Short:
+/// a client that means it sends its head in one packet, and a slow one must not hold the few
+/// refusal places the health checks need.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The soft `RLIMIT_NOFILE` of this process, where the platform tells it.
 fn open_file_limit() -> Option<u64> {
@@ -242,14 +247,65 @@ fn service(
 
 /// One request through the router, with the peer address in its extensions (the per-address
 /// rate limit reads it as `ConnectInfo`).
+///
+/// An answer given before the request's body was read to its end (a rate-limit refusal, a body
+/// over the size limit, a body that stopped arriving) says `Connection: close`: the unread rest
+/// of the body is still on the connection, hyper will close it rather than read it, and a
+/// keep-alive client that was not told would send its next request into a closed socket.
 async fn route(
     router: Router,
     peer: SocketAddr,
     mut req: hyper::Request<Incoming>,
 ) -> Result<axum::response::Response, std::convert::Infallible> {
+    use hyper::body::Body as _;
     use tower::ServiceExt;
     req.extensions_mut().insert(ConnectInfo(peer));
-    router.oneshot(req.map(axum::body::Body::new)).await
+    let had_body = !req.body().is_end_stream();
+    let read = Arc::new(AtomicBool::new(false));
+    let req = req.map(|inner| {
+        axum::body::Body::new(Tracked {
+            inner,
+            read: read.clone(),
+        })
+    });
+    let mut res = router.oneshot(req).await?;
+    if had_body && !read.load(Ordering::Acquire) {
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    Ok(res)
+}
+
+/// A request body that notes when it has been read to its end (see [`route`]).
+struct Tracked {
+    inner: Incoming,
+    read: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Answers a connection over a cap: the health endpoints as usual, anything else 503
@@ -358,7 +414,10 @@ mod tests {
         let l = limits(usize::MAX / 2, usize::MAX / 2).within_file_limit();
         if let Some(files) = open_file_limit() {
             assert!((l.max_connections as u64) < files, "{l:?} vs {files}");
-            assert!(l.max_per_address <= l.max_connections);
+            assert!(
+                l.max_per_address < l.max_connections,
+                "one address never takes every slot of a lowered cap: {l:?}"
+            );
         }
     }
 }

@@ -29,10 +29,31 @@ struct Server {
 
 impl Server {
     fn start(url: &str, log_dir: &Path, args: &[&str]) -> Server {
+        Server::start_with_open_files(url, log_dir, args, None)
+    }
+
+    /// [`Server::start`] under an open-file limit (`ulimit -n`), through a shell that `exec`s
+    /// the server, so the child's pid is the server's.
+    fn start_with_open_files(
+        url: &str,
+        log_dir: &Path,
+        args: &[&str],
+        open_files: Option<u32>,
+    ) -> Server {
         let port = free_port();
         let log = log_dir.join(format!("server-{port}.log"));
         let file = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_edustats"))
+        let mut command = match open_files {
+            Some(n) => {
+                let mut c = Command::new("bash");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(env!("CARGO_BIN_EXE_edustats"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_edustats")),
+        };
+        let child = command
             .arg("serve")
             .arg("--database-url")
             .arg(url)
@@ -109,7 +130,29 @@ async fn request(
     path: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    request_from(None, port, method, path, body)
+        .await
+        .map(|r| (r.status, r.body))
+}
+
+/// An answer read off the wire: status, head (lower-cased) and de-chunked body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+/// [`request`] from a chosen loopback source address (`127.0.0.2`, …: every `127/8` address
+/// reaches the server, and each is a different client address to its per-address cap).
+async fn request_from(
+    source: Option<[u8; 4]>,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<Answer> {
+    let mut s = connect_from(source, port).await?;
     let head = format!(
         "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -148,11 +191,23 @@ async fn request(
     parse_response(&raw)
 }
 
+/// A TCP connection to the server, from `source` when given.
+async fn connect_from(
+    source: Option<[u8; 4]>,
+    port: u16,
+) -> std::io::Result<tokio::net::TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    if let Some(a) = source {
+        sock.bind((a, 0).into())?;
+    }
+    sock.connect(([127, 0, 0, 1], port).into()).await
+}
+
 fn bad(what: &str) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string())
 }
 
-fn parse_response(raw: &[u8]) -> std::io::Result<(u16, String)> {
+fn parse_response(raw: &[u8]) -> std::io::Result<Answer> {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -176,7 +231,11 @@ fn parse_response(raw: &[u8]) -> std::io::Result<(u16, String)> {
         }
         rest.to_vec()
     };
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    Ok(Answer {
+        status,
+        head,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 /// Decodes a chunked body; a body without its final empty chunk is an error (truncated).
@@ -354,7 +413,7 @@ async fn sigterm_under_load_finishes_in_flight_refuses_new_and_exits_zero() {
     let mut rest = Vec::new();
     export.read_to_end(&mut rest).await.expect("read the rest");
     raw.extend_from_slice(&rest);
-    let (status, body) = parse_response(&raw).expect("a complete export");
+    let Answer { status, body, .. } = parse_response(&raw).expect("a complete export");
     assert_eq!(status, 200);
     let mut r = csv::Reader::from_reader(body.as_bytes());
     let mut exported = 0;
@@ -605,4 +664,258 @@ fn an_import_into_a_read_only_sqlite_file_fails_clearly_and_changes_nothing() {
         "read-only SQLite: exit 1, {}",
         stderr.lines().next().unwrap_or_default()
     );
+}
+
+/// A seeded SQLite file for a server under test (the connection layer is the same on both
+/// backends; the database only has to answer).
+fn seeded_sqlite(dir: &Path) -> String {
+    let url = format!("sqlite://{}", dir.join("slow.sqlite3").display());
+    let db = edustats::db::Db::connect(&url, edustats::db::PoolOptions::default()).expect("db");
+    db.migrate().expect("migrate");
+    let mut conn = db.get().expect("connection");
+    edustats::ingest::seed::load(&mut conn, &crate::common::seeds_dir(), false).expect("seeds");
+    url
+}
+
+/// Reads one answer off a keep-alive connection (Content-Length bodies, as the server sends
+/// GraphQL answers). `None`: the server closed the connection before an answer.
+async fn read_answer(s: &mut tokio::net::TcpStream) -> std::io::Result<Option<Answer>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or_else(|| bad("no content-length"))?;
+            if raw.len() >= split + 4 + length {
+                return parse_response(&raw[..split + 4 + length]).map(Some);
+            }
+        }
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            return if raw.is_empty() {
+                Ok(None)
+            } else {
+                Err(bad("closed mid-answer"))
+            };
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Issue 24, item 3: slow clients. The server runs under `ulimit -n 256`, the condition in
+/// which 300 half-sent requests used to stop every endpoint, `/livez` included. Now its
+/// connection cap is lowered to fit the limit, one address gets at most three quarters of it,
+/// the connections past the cap are refused at once, the health checks and other clients are
+/// answered throughout, and the header timeout frees every slot the slow clients held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundreds_of_slow_clients_are_capped_timed_out_and_never_silence_the_health_checks() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = seeded_sqlite(dir.path());
+    let mut server = Server::start_with_open_files(
+        &url,
+        dir.path(),
+        &["--header-timeout-ms", "1500"],
+        Some(256),
+    );
+    server.wait_ready().await;
+    let port = server.port;
+
+    // 300 connections from 127.0.0.1, each with half a request head and then silence.
+    let opened = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut s = connect_from(None, port).await.expect("connect");
+        // Some are refused and closed at once: writing to them may fail, which is the point.
+        let _ = s
+            .write_all(b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: applic")
+            .await;
+        slow.push(s);
+    }
+
+    // Meanwhile: the probes and a query from another client address are answered at once.
+    for path in ["/livez", "/readyz"] {
+        let a = tokio::time::timeout(
+            Duration::from_secs(5),
+            request_from(Some([127, 0, 0, 2]), port, "GET", path, ""),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path} hung while slow clients held connections"))
+        .unwrap_or_else(|e| panic!("{path} failed while slow clients held connections: {e}"));
+        assert_eq!(a.status, 200, "{path}: {a:?}");
+    }
+    let other = request_from(Some([127, 0, 0, 2]), port, "POST", "/graphql", QUERY).await;
+    assert_eq!(
+        classify(other.map(|a| (a.status, a.body))),
+        "ok",
+        "another client's query"
+    );
+
+    // The slow address itself: refused at once, with a code and `Connection: close` (or, when
+    // every refusal place is taken by its own slow connections, closed unanswered), never
+    // left hanging.
+    let own = tokio::time::timeout(
+        Duration::from_secs(5),
+        request_from(None, port, "POST", "/graphql", QUERY),
+    )
+    .await
+    .expect("a request from the slow address hung");
+    if let Ok(a) = &own {
+        assert_eq!(a.status, 503, "{a:?}");
+        assert!(a.body.contains("TOO_MANY_CONNECTIONS"), "{a:?}");
+        assert!(a.head.contains("connection: close"), "{a:?}");
+        assert!(a.head.contains("retry-after: 1"), "{a:?}");
+    }
+
+    // The header timeout (1.5 s) closes every held connection: each reads an end (or a reset).
+    let mut closed = 0;
+    for s in &mut slow {
+        let mut buf = [0u8; 1024];
+        let end = tokio::time::timeout(Duration::from_secs(8), async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    // A refusal or a 408: read on to the close.
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        if end.is_ok() {
+            closed += 1;
+        }
+    }
+    assert_eq!(
+        closed,
+        slow.len(),
+        "slow connections still open {:?} after they were opened",
+        opened.elapsed()
+    );
+    drop(slow);
+
+    // Every slot is free again: the slow address is served as usual.
+    let mut after = classify(request(port, "POST", "/graphql", QUERY).await);
+    for _ in 0..20 {
+        if after == "ok" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = classify(request(port, "POST", "/graphql", QUERY).await);
+    }
+    assert_eq!(after, "ok", "the slow address after its connections closed");
+    let log = server.log();
+    assert!(
+        log.contains("max_connections lowered to 160"),
+        "the cap was not fitted to ulimit -n 256:\n{}",
+        tail(&log, 20)
+    );
+    assert!(
+        !log.contains("accept failed"),
+        "the server ran out of file descriptors:\n{}",
+        tail(&log, 20)
+    );
+    eprintln!(
+        "300 slow connections under ulimit -n 256: probes and other clients answered, all closed within {:?}",
+        opened.elapsed()
+    );
+}
+
+/// Issue 24, items 3 and 4: a body that never arrives gets `TIMEOUT` within the request limit,
+/// a malformed chunked body gets 400 `BAD_REQUEST`, and both answers close the connection
+/// (the rest of the body is unread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_or_malformed_body_is_answered_with_its_code_and_the_connection_closed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = seeded_sqlite(dir.path());
+    let mut server = Server::start(&url, dir.path(), &["--request-timeout-ms", "2000"]);
+    server.wait_ready().await;
+    let port = server.port;
+
+    let cases: [(&str, &[u8], u16, &str); 2] = [
+        (
+            "a body declared as 1000 bytes of which 10 are sent",
+            b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"query\":",
+            503,
+            "TIMEOUT",
+        ),
+        (
+            "a chunked body with a chunk size that is not hexadecimal",
+            b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
+            400,
+            "BAD_REQUEST",
+        ),
+    ];
+    for (what, raw, status, code) in cases {
+        let started = Instant::now();
+        let mut s = connect_from(None, port).await.expect("connect");
+        s.write_all(raw).await.expect("send");
+        let a = tokio::time::timeout(Duration::from_secs(6), read_answer(&mut s))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no answer in 6 s"))
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+            .unwrap_or_else(|| panic!("{what}: closed without an answer"));
+        let v: Value = serde_json::from_str(&a.body).unwrap_or(Value::Null);
+        assert_eq!(
+            (a.status, v["errors"][0]["extensions"]["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {a:?}"
+        );
+        assert!(a.head.contains("connection: close"), "{what}: {a:?}");
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "{what}: the connection stayed open");
+        eprintln!("{what}: {status} {code} in {:?}", started.elapsed());
+    }
+}
+
+/// Issue 24, item 4: a keep-alive client whose POST is refused by the rate limit before its
+/// body is read is told `Connection: close`, and the server closes; before that, requests on
+/// the same connection are served one after another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_refusal_on_a_keep_alive_connection_says_connection_close() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = seeded_sqlite(dir.path());
+    let mut server = Server::start(&url, dir.path(), &["--rate-limit-address", "3"]);
+    server.wait_ready().await;
+    let port = server.port;
+
+    let mut s = connect_from(None, port).await.expect("connect");
+    let one = format!(
+        "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{QUERY}",
+        QUERY.len()
+    );
+    let mut served = 0;
+    let refusal = loop {
+        s.write_all(one.as_bytes())
+            .await
+            .expect("send on the open connection");
+        let a = read_answer(&mut s)
+            .await
+            .expect("read")
+            .expect("the connection was closed without `Connection: close` on the last answer");
+        if a.status == 429 {
+            break a;
+        }
+        assert_eq!(classify(Ok((a.status, a.body.clone()))), "ok", "{a:?}");
+        assert!(!a.head.contains("connection: close"), "{a:?}");
+        served += 1;
+        assert!(served <= 10, "the rate limit of 3 a minute never refused");
+    };
+    assert!(served >= 1, "nothing served before the refusal");
+    assert!(refusal.body.contains("RATE_LIMITED"), "{refusal:?}");
+    assert!(refusal.head.contains("retry-after:"), "{refusal:?}");
+    assert!(
+        refusal.head.contains("connection: close"),
+        "a refusal that leaves the body unread must close: {refusal:?}"
+    );
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the server kept the connection open after saying close"
+    );
+    eprintln!("keep-alive: {served} served, then 429 with Connection: close");
 }
