@@ -8,6 +8,13 @@
 //! is the SHA-256 of all of it: a write changes the version, so no answer cached before it is
 //! ever served after it commits, on this server or on another over the same database.
 //!
+//! The cache holds the answers of one data version, the latest it was given: an answer of an
+//! older version can never be served again (the version is in every key), so a new version
+//! drops them at once instead of leaving them to age out while they fill the byte budget (under
+//! steady writes the soak run saw the cache grow the server by ~50 MB a minute this way). Reads
+//! from replicas at different lags may alternate versions; that costs misses, never a stale
+//! answer.
+//!
 //! The cache is bounded (entries and bytes; least recently used first out) and off unless the
 //! server is configured with it (`--response-cache on`, the default of `serve`). A `GET`
 //! answer's ETag is the key itself, so a client's `If-None-Match` is answered `304` from the
@@ -53,6 +60,8 @@ pub struct ResponseCache {
 struct Inner {
     answers: lru::LruCache<Key, Bytes>,
     bytes: usize,
+    /// The data version of every answer held.
+    version: Option<i64>,
 }
 
 impl ResponseCache {
@@ -64,6 +73,7 @@ impl ResponseCache {
             inner: Mutex::new(Inner {
                 answers: lru::LruCache::new(cap),
                 bytes: 0,
+                version: None,
             }),
         }
     }
@@ -74,13 +84,19 @@ impl ResponseCache {
         inner.answers.get(key).cloned()
     }
 
-    /// Stores an answer, evicting the least recently used ones beyond the bounds. An answer
-    /// larger than the whole byte budget is not stored.
-    pub fn put(&self, key: Key, body: Bytes) {
+    /// Stores an answer computed at data version `version`, evicting the least recently used
+    /// ones beyond the bounds; an answer of another version than those held replaces them all.
+    /// An answer larger than the whole byte budget is not stored.
+    pub fn put(&self, key: Key, version: i64, body: Bytes) {
         if body.len() > self.limits.bytes {
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.version != Some(version) {
+            inner.answers.clear();
+            inner.bytes = 0;
+            inner.version = Some(version);
+        }
         inner.bytes += body.len();
         if let Some((_, old)) = inner.answers.push(key, body) {
             inner.bytes -= old.len();
@@ -164,22 +180,38 @@ mod tests {
             bytes: 10,
         });
         let k = |n: u8| [n; 32];
-        c.put(k(1), Bytes::from_static(b"aaaa"));
-        c.put(k(2), Bytes::from_static(b"bbbb"));
+        c.put(k(1), 1, Bytes::from_static(b"aaaa"));
+        c.put(k(2), 1, Bytes::from_static(b"bbbb"));
         assert_eq!(c.size(), (2, 8));
         // 12 bytes > 10: the least recently used (1) goes.
-        c.put(k(3), Bytes::from_static(b"cccc"));
+        c.put(k(3), 1, Bytes::from_static(b"cccc"));
         assert_eq!(c.get(&k(1)), None);
         assert_eq!(c.size(), (2, 8));
         // Too large for the budget: not stored, nothing evicted.
-        c.put(k(4), Bytes::from(vec![0u8; 11]));
+        c.put(k(4), 1, Bytes::from(vec![0u8; 11]));
         assert_eq!(c.size(), (2, 8));
         // Replacing an entry counts its bytes once.
-        c.put(k(2), Bytes::from_static(b"bb"));
+        c.put(k(2), 1, Bytes::from_static(b"bb"));
         assert_eq!(c.size(), (2, 6));
-        c.put(k(5), Bytes::from_static(b"e"));
-        c.put(k(6), Bytes::from_static(b"f"));
+        c.put(k(5), 1, Bytes::from_static(b"e"));
+        c.put(k(6), 1, Bytes::from_static(b"f"));
         assert_eq!(c.size().0, 3, "entry bound");
+    }
+
+    #[test]
+    fn a_new_data_version_drops_the_answers_of_the_old_one() {
+        let c = ResponseCache::new(CacheLimits {
+            entries: 100,
+            bytes: 1000,
+        });
+        let k = |n: u8| [n; 32];
+        c.put(k(1), 7, Bytes::from_static(b"old one"));
+        c.put(k(2), 7, Bytes::from_static(b"old two"));
+        assert_eq!(c.size(), (2, 14));
+        c.put(k(3), 8, Bytes::from_static(b"new"));
+        assert_eq!(c.size(), (1, 3), "only the new version's answer is held");
+        assert_eq!(c.get(&k(1)), None);
+        assert_eq!(c.get(&k(3)).as_deref(), Some(&b"new"[..]));
     }
 
     #[test]

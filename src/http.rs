@@ -499,8 +499,9 @@ enum Cached {
     Bypass,
     /// The answer, stored under this key.
     Hit(Bytes, cache::Key),
-    /// Not stored yet; the answer goes under this key if it is a clean query answer.
-    Miss(cache::Key),
+    /// Not stored yet; the answer goes under this key (computed at this data version) if it is
+    /// a clean query answer.
+    Miss(cache::Key, i64),
 }
 
 impl Cached {
@@ -508,14 +509,14 @@ impl Cached {
         match self {
             Cached::Bypass => "bypass",
             Cached::Hit(..) => "hit",
-            Cached::Miss(_) => "miss",
+            Cached::Miss(..) => "miss",
         }
     }
 
     fn key(&self) -> Option<&cache::Key> {
         match self {
             Cached::Bypass => None,
-            Cached::Hit(_, k) | Cached::Miss(k) => Some(k),
+            Cached::Hit(_, k) | Cached::Miss(k, _) => Some(k),
         }
     }
 }
@@ -545,7 +546,7 @@ async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Reque
     let key = cache::key(version, r);
     match store.get(&key) {
         Some(body) => Cached::Hit(body, key),
-        None => Cached::Miss(key),
+        None => Cached::Miss(key, version),
     }
 }
 
@@ -568,13 +569,13 @@ fn answer(
     query: Option<(String, Option<String>)>,
     response: async_graphql::BatchResponse,
 ) -> Response {
-    if let (Some(store), Cached::Miss(key), Some((query, operation))) =
+    if let (Some(store), Cached::Miss(key, version), Some((query, operation))) =
         (&state.cache, cached, query)
     {
         if response.is_ok() && cache::is_query(&query, operation.as_deref()) {
             if let Ok(body) = serde_json::to_vec(&response) {
                 let body = Bytes::from(body);
-                store.put(*key, body.clone());
+                store.put(*key, *version, body.clone());
                 return json_answer(body, "miss");
             }
         }
@@ -588,7 +589,7 @@ fn answer(
 /// The query text and operation name a miss needs to decide whether its answer is stored.
 fn query_of(cached: &Cached, batch: &BatchRequest) -> Option<(String, Option<String>)> {
     match (cached, batch) {
-        (Cached::Miss(_), BatchRequest::Single(r)) => {
+        (Cached::Miss(..), BatchRequest::Single(r)) => {
             Some((r.query.clone(), r.operation_name.clone()))
         }
         _ => None,
