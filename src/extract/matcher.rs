@@ -91,6 +91,8 @@ pub struct Context<'a> {
     pub source: &'a str,
     /// The year the report reviews.
     pub review_year: Option<i32>,
+    /// Where that year comes from, in words (see `metadata::document_year`).
+    pub review_year_from: Option<&'a str>,
     /// The span the report reviews when it says "…年以来" (`2021..2022`).
     pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
@@ -655,7 +657,60 @@ fn text(chars: &[char], from: usize, to: usize) -> String {
     chars[from.min(to)..to].iter().collect()
 }
 
-fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
+/// How `period_of` begins the note of a period taken from the document, not the sentence.
+const NO_YEAR_STATED: &str = "inferred: no year stated";
+/// Factor on the confidence of a figure whose period is taken from the document.
+const GUESSED_PERIOD: f64 = 0.8;
+
+/// Marks of a thing done, between a goal word and the figure (计划新建3所，已建成2所): the
+/// figure is what was achieved, not the goal.
+const DONE_WORDS: &[&str] = &["已", "实际", "累计", "完成了", "达到了", "实现了", "先后"];
+/// What ends a clause.
+const CLAUSE_ENDS: &[char] = &['，', ',', '；', ';', '：', ':', '。'];
+/// Longest lead clause (in characters) whose goal word governs the clauses after it (力争到
+/// 2025年，…); a longer one is a purpose of its own (为确保工作落实，召开会议9次: done, not a goal).
+const GOAL_LEAD: usize = 12;
+
+/// Whether a figure is a goal, from the words of its sentence before it: a goal word in the
+/// figure's own clause, or in a short lead clause that governs what follows (力争到2025年，…;
+/// 目标：… governs a whole list), with no mark of a thing done between the word and the figure.
+/// A goal word after the figure (召开会议9次，确保…) says nothing of it.
+fn is_goal(sentence_before: &str) -> bool {
+    for w in TARGET_WORDS {
+        for (pos, _) in sentence_before.match_indices(w) {
+            let before = &sentence_before[..pos];
+            // 截至到2023年, 从2020年到2023年: a date, not a goal.
+            if *w == "到20" && before.ends_with(['至', '止', '年']) {
+                continue;
+            }
+            let from_word = &sentence_before[pos..];
+            if DONE_WORDS.iter().any(|d| from_word.contains(d)) {
+                continue;
+            }
+            let word_end = pos + w.len();
+            let Some(end) = sentence_before[word_end..].find(CLAUSE_ENDS) else {
+                // The word is in the figure's own clause.
+                return true;
+            };
+            let start = before
+                .char_indices()
+                .rev()
+                .find(|(_, c)| CLAUSE_ENDS.contains(c))
+                .map_or(0, |(i, c)| i + c.len_utf8());
+            let lead = &sentence_before[start..word_end + end];
+            // 为确保安全，召开会议9次: a purpose (为, 为了) says why something was done.
+            if lead.trim_start().starts_with('为') {
+                continue;
+            }
+            if w.starts_with("目标") || lead.chars().count() <= GOAL_LEAD {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn kind_of(f: &Figure, clause_before: &str, sentence_before: &str) -> ObservationKind {
     let directed = DIRECTION_UP
         .iter()
         .chain(DIRECTION_DOWN)
@@ -678,7 +733,7 @@ fn kind_of(f: &Figure, clause_before: &str, sentence: &str) -> ObservationKind {
         } else {
             ObservationKind::Change
         }
-    } else if TARGET_WORDS.iter().any(|w| sentence.contains(w)) {
+    } else if is_goal(sentence_before) {
         ObservationKind::Target
     } else {
         ObservationKind::Actual
@@ -734,7 +789,12 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
     match cx.review_year {
         Some(y) => (
             y.to_string(),
-            Some(format!("inferred: no year stated; the report reviews {y}")),
+            Some(match cx.review_year_from {
+                Some(from) => {
+                    format!("inferred: no year stated; the document's year is {y} ({from})")
+                }
+                None => format!("inferred: no year stated; the report reviews {y}"),
+            }),
         ),
         None => (String::new(), Some("no year stated or inferable".into())),
     }
@@ -855,11 +915,10 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let profiles = &k.profiles;
     let clause_before = text(cx.chars, f.clause.0, f.start);
     let sentence_before = text(cx.chars, f.sentence.0, f.start);
-    let sentence = text(cx.chars, f.sentence.0, f.sentence.1);
     let quote = text(cx.chars, f.clause.0, f.clause.1);
     let kind = match &f.column {
         Some(col) => col.kind,
-        None => kind_of(f, &clause_before, &sentence),
+        None => kind_of(f, &clause_before, &sentence_before),
     };
     let (canonical, factor) = match k.units.get(&f.unit) {
         Some(u) => *u,
@@ -1005,6 +1064,11 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         Some(col) => (col.period.clone(), Some(col.note.clone())),
         None => period_of(f, kind, cx),
     };
+    // A year taken from the document rather than from the figure's own words is a guess a
+    // reviewer should see: it is named in `why` and lowers the confidence.
+    let period_guessed = period_note
+        .as_deref()
+        .filter(|n| n.starts_with(NO_YEAR_STATED));
     let base_period = match kind {
         ObservationKind::Change | ObservationKind::Growth
             if COMPARED.iter().any(|w| clause_before.contains(w)) =>
@@ -1031,10 +1095,15 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             } else {
                 ""
             };
-            let why = format!(
+            let mut why = format!(
                 "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
                 ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
+            let mut sure = confidence(score, second);
+            if let Some(note) = period_guessed {
+                why.push_str(&format!("; period {period}: {note}"));
+                sure = (sure * GUESSED_PERIOD * 1000.0).round() / 1000.0;
+            }
             Decision::Proposal(Proposal {
                 row: ObservationRow {
                     key: String::new(),
@@ -1057,7 +1126,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 },
                 quote_start: f.clause.0,
                 quote_end: f.clause.1,
-                confidence: confidence(score, second),
+                confidence: sure,
                 why,
             })
         }
@@ -1549,6 +1618,24 @@ mod tests {
         let decision = decided(text, &k);
         assert_eq!(decision[1].0, "3.5");
         assert_eq!(decision[1].1, "funding");
+    }
+
+    #[test]
+    fn a_goal_word_governs_its_own_clause_and_a_short_lead_clause_only() {
+        // Its own clause, and a short lead clause.
+        assert!(is_goal("力争学前三年毛入园率达到"));
+        assert!(is_goal("力争到2030年，全区学前三年毛入园率达到"));
+        assert!(is_goal("目标：新建幼儿园5所，改扩建学校"));
+        // A long purpose clause before a thing done; a goal word after the figure is not seen.
+        assert!(!is_goal(
+            "为确保教育优先发展战略落到实处，区政府召开专题会议"
+        ));
+        // Something done between the goal word and the figure.
+        assert!(!is_goal("计划新建学校3所，已建成"));
+        assert!(!is_goal("计划投入资金2亿元，实际投入"));
+        // A date, not a goal.
+        assert!(!is_goal("截至到2023年底，全区共有学校"));
+        assert!(!is_goal("从2020年到2023年，全区新增学位"));
     }
 
     #[test]

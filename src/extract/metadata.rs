@@ -22,8 +22,11 @@ pub struct Metadata {
     pub date: Option<String>,
     /// Kind of document.
     pub kind: Option<SourceKind>,
-    /// The year it reviews.
+    /// The year it reviews (or, for a statistics document, the year its figures are of).
     pub review_year: Option<i32>,
+    /// Where [`Metadata::review_year`] comes from, in words (`the title`, `the document's date
+    /// 2024-03-05`, …), for the `why` of figures that take it.
+    pub review_year_from: Option<String>,
     /// The district it is about (division code).
     pub district: Option<String>,
 }
@@ -165,13 +168,11 @@ pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
     } else {
         None
     };
-    meta.review_year = YEAR
-        .captures(&title)
-        .and_then(|c| c[1].parse().ok())
-        .or_else(|| {
-            let year: i32 = meta.date.as_deref()?.get(..4)?.parse().ok()?;
-            Some(year - 1)
-        });
+    (meta.review_year, meta.review_year_from) =
+        match document_year(&title, meta.date.as_deref(), text) {
+            Some((y, from)) => (Some(y), Some(from)),
+            None => (None, None),
+        };
     // The district: named in the title, the issuer, or the document number's prefix (荣昌府函).
     let haystacks = [
         meta.title.clone().unwrap_or_default(),
@@ -187,6 +188,76 @@ pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
         })
     });
     meta
+}
+
+/// 截至2023年底, 截止到2023年12月: the date a figure stands at.
+static AS_OF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"截[至止](?:到)?\s*((?:19|20)\d{2})\s*年").expect("valid regex"));
+/// 2023—2024学年, 2023-2024学年度, 2023学年: a school year, named by the year it starts in
+/// (the national statistics count enrolment at its start, in the autumn).
+static SCHOOL_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*(?:[—\-－~～至/]\s*(?:19|20)?\d{2,4}\s*)?学年")
+        .expect("valid regex")
+});
+
+/// The year a document is about and where that comes from, in order of how directly the
+/// document says it: a year in the title (重庆市某区2023年教育事业统计公报, 关于2025年区政府履行
+/// 教育职责…); else the year before its date (a report or a bulletin looks back on the year
+/// before it is issued); else, for a document without a date (an excerpt, a page without its
+/// metadata), the year its 截至 phrases name most often (截至2023年底), its school year
+/// (2023—2024学年), or the year it states most often (at least three times, and more often
+/// than any other). `None` when none of these holds.
+pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32, String)> {
+    if let Some(c) = YEAR.captures(title) {
+        if let Ok(y) = c[1].parse() {
+            return Some((y, format!("the title names {y}年")));
+        }
+    }
+    if let Some(date) = date {
+        if let Some(y) = date.get(..4).and_then(|y| y.parse::<i32>().ok()) {
+            return Some((
+                y - 1,
+                format!("the document is dated {date} and looks back on the year before"),
+            ));
+        }
+    }
+    let most = |years: Vec<i32>, least: usize| -> Option<i32> {
+        let mut counts: std::collections::BTreeMap<i32, usize> = Default::default();
+        for y in years {
+            *counts.entry(y).or_default() += 1;
+        }
+        let mut ranked: Vec<(i32, usize)> = counts.into_iter().collect();
+        // Most often first; of equals, the later year (a report looks back from its latest).
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        match ranked.as_slice() {
+            [(y, n), rest @ ..] if *n >= least && rest.first().is_none_or(|r| r.1 < *n) => Some(*y),
+            _ => None,
+        }
+    };
+    let as_of: Vec<i32> = AS_OF
+        .captures_iter(text)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    if let Some(y) = most(as_of, 1) {
+        return Some((y, format!("the text's 截至 phrases name {y}年")));
+    }
+    let school: Vec<i32> = SCHOOL_YEAR
+        .captures_iter(text)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    if let Some(y) = most(school, 1) {
+        return Some((y, format!("the text's school year starts in {y}")));
+    }
+    let stated: Vec<i32> = YEAR
+        .captures_iter(text)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    most(stated, 3).map(|y| {
+        (
+            y,
+            format!("the text states {y}年 more often than any other year"),
+        )
+    })
 }
 
 impl Metadata {
@@ -288,5 +359,48 @@ impl Metadata {
             }),
             text: text.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_year_comes_from_the_title_then_the_date_then_the_text() {
+        let (y, from) =
+            document_year("某区2023年教育事业统计公报", Some("2024-05-01"), "").expect("title");
+        assert_eq!(y, 2023);
+        assert!(from.contains("title"), "{from}");
+        let (y, from) =
+            document_year("某区教育工作情况", Some("2024-05-01"), "截至2022年底").expect("date");
+        assert_eq!(y, 2023, "the date wins over the text: {from}");
+        assert!(from.contains("2024-05-01"), "{from}");
+    }
+
+    #[test]
+    fn an_undated_text_gives_its_year_by_as_of_phrase_school_year_or_most_stated_year() {
+        let as_of =
+            "截至2023年底，全区共有学校50所。截至2023年12月，新建校舍3所。2021年以来投入增加。";
+        assert_eq!(document_year("", None, as_of).map(|(y, _)| y), Some(2023));
+        let school = "2022—2023学年全区在校学生12000人。";
+        assert_eq!(document_year("", None, school).map(|(y, _)| y), Some(2022));
+        let stated = "2021年投入1亿元，2021年新建学校2所，2021年招聘教师30人，2020年完成规划。";
+        let (y, from) = document_year("", None, stated).expect("most stated");
+        assert_eq!(y, 2021);
+        assert!(from.contains("more often"), "{from}");
+    }
+
+    #[test]
+    fn no_year_is_guessed_from_a_tie_or_a_year_stated_once_or_twice() {
+        assert_eq!(
+            document_year("", None, "2021年投入1亿元，2022年投入2亿元。"),
+            None
+        );
+        assert_eq!(
+            document_year("", None, "2021年投入1亿元，2021年新建学校2所。"),
+            None
+        );
+        assert_eq!(document_year("", None, "全区共有学校50所。"), None);
     }
 }

@@ -158,6 +158,7 @@ pub fn extract(
             district: &district,
             source: &code,
             review_year: meta.review_year,
+            review_year_from: meta.review_year_from.as_deref(),
             review_span: meta.review_span(),
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
             earlier: &earlier,
