@@ -101,6 +101,9 @@ struct Segment {
     x0: f64,
     x1: f64,
     text: String,
+    /// Each glyph's left edge and text: a segment that runs across a table's column start
+    /// (a label too close to its value) is split there.
+    glyphs: Vec<(f64, String)>,
 }
 
 /// One line of a page.
@@ -158,11 +161,13 @@ fn lines_of(page: &Page, index: usize) -> Vec<Line> {
                         }
                         seg.text.push_str(&g.s);
                         seg.x1 = g.x + g.w;
+                        seg.glyphs.push((g.x, g.s.clone()));
                     }
                     _ => segments.push(Segment {
                         x0: g.x,
                         x1: g.x + g.w,
                         text: g.s.clone(),
+                        glyphs: vec![(g.x, g.s.clone())],
                     }),
                 }
                 prev_end = g.x + g.w;
@@ -225,9 +230,11 @@ fn table_runs(lines: &[Line], margin: f64) -> Vec<(usize, usize)> {
             let l = &lines[j];
             let prev = &lines[j - 1];
             let close = (l.y - prev.y) < 2.5 * l.size.max(prev.size);
-            // A single segment away from the margin continues a cell (a label wrapped in
-            // its column).
-            let continuation = l.segments.len() == 1 && l.x0() > margin + 2.0 * l.size;
+            // A short single segment away from the margin continues a cell (a label wrapped
+            // in its column); an indented paragraph's first line is long.
+            let continuation = l.segments.len() == 1
+                && l.x0() > margin + 2.0 * l.size
+                && l.x1() - l.x0() < 12.0 * l.size;
             if close && (l.segments.len() >= 2 || continuation) {
                 j += 1;
             } else {
@@ -270,10 +277,17 @@ fn table(lines: &[Line]) -> Vec<Vec<(String, bool)>> {
         let mut cells = vec![String::new(); n];
         for s in &l.segments {
             let c = column(s.x0);
-            if !cells[c].is_empty() {
-                cells[c].push(' ');
+            let last = s.glyphs.last().map_or(c, |g| column(g.0));
+            if last == c {
+                if !cells[c].is_empty() {
+                    cells[c].push(' ');
+                }
+                cells[c].push_str(&s.text);
+            } else {
+                for (x, g) in &s.glyphs {
+                    cells[column(*x)].push_str(g);
+                }
             }
-            cells[c].push_str(&s.text);
         }
         // No value in the last column: the line continues the cells of the row above.
         let continues = cells[n - 1].is_empty()
@@ -438,6 +452,7 @@ mod tests {
                     x0,
                     x1,
                     text: t.to_string(),
+                    glyphs: vec![(x0, t.to_string())],
                 })
                 .collect(),
         }
