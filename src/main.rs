@@ -625,7 +625,8 @@ fn cmd_extract(
         code,
         threshold: None,
     };
-    let ex = extract::extract_document(&doc, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
+    let ex =
+        extract::extract_document(&doc, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
     let json = serde_json::to_string_pretty(&ex)?;
     match output {
         Some(path) => std::fs::write(path, json + "\n")?,

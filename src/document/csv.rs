@@ -40,11 +40,17 @@ mod tests {
 
     #[test]
     fn a_title_row_is_the_caption_and_short_rows_are_padded() {
-        let d = read("主要指标完成情况,,\n分类,指标,2025年主要目标\n学前教育,在园幼儿数（万人）\n", b',').unwrap();
+        let d = read(
+            "主要指标完成情况,,\n分类,指标,2025年主要目标\n学前教育,在园幼儿数（万人）\n",
+            b',',
+        )
+        .unwrap();
         let t = &d.tables[0];
         assert_eq!(t.caption.as_deref(), Some("主要指标完成情况"));
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.rows[1].len(), 3);
-        assert!(d.text.starts_with("主要指标完成情况\n分类\t指标\t2025年主要目标\n"));
+        assert!(d
+            .text
+            .starts_with("主要指标完成情况\n分类\t指标\t2025年主要目标\n"));
     }
 }

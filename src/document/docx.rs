@@ -163,7 +163,9 @@ pub fn read(bytes: &[u8], limits: &ReadLimits) -> Result<Document, ReadError> {
                 // quick-xml reports entity and character references apart from the text.
                 if let Some(c) = r.resolve_char_ref().ok().flatten() {
                     para.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&r.xml10_content()) {
+                } else if let Some(s) =
+                    quick_xml::escape::resolve_predefined_entity(&r.xml10_content())
+                {
                     para.push_str(s);
                 }
             }

@@ -17,10 +17,41 @@ const SKIP: &[&str] = &[
 
 /// Elements that end a line.
 const BLOCK: &[&str] = &[
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article",
-    "header", "footer", "blockquote", "pre", "tr", "td", "th", "dd", "dt", "dl", "center",
-    "main", "aside", "figure", "figcaption", "address", "hr", "caption", "tbody", "thead",
-    "tfoot", "form",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "tr",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "dl",
+    "center",
+    "main",
+    "aside",
+    "figure",
+    "figcaption",
+    "address",
+    "hr",
+    "caption",
+    "tbody",
+    "thead",
+    "tfoot",
+    "form",
 ];
 
 /// Where content-management systems of Chinese government sites put the article (TRS WCM's
@@ -155,7 +186,8 @@ fn meta_box(doc: &Html) -> DocMeta {
                 if !LABELS.iter().any(|(l, _)| compact(&next).starts_with(l)) {
                     set(&mut meta, field, &next);
                 }
-            } else if let Some(value) = rest.strip_prefix('：').or_else(|| rest.strip_prefix(':')) {
+            } else if let Some(value) = rest.strip_prefix('：').or_else(|| rest.strip_prefix(':'))
+            {
                 // Label and value in one element; another label may follow in it.
                 let end = LABELS
                     .iter()
@@ -247,7 +279,12 @@ impl Walker {
                     self.flush();
                     return;
                 }
-                if name == "table" && !node.descendants().skip(1).any(|n| element_name(n) == Some("table")) {
+                if name == "table"
+                    && !node
+                        .descendants()
+                        .skip(1)
+                        .any(|n| element_name(n) == Some("table"))
+                {
                     self.flush();
                     self.table(node);
                     return;
@@ -394,6 +431,10 @@ mod tests {
         let d = read(page);
         assert_eq!(d.tables.len(), 1);
         assert_eq!(d.tables[0].rows[0].len(), 3);
-        assert!(d.text.contains("指标\t2023年1—6月完成\t2023年1—6月完成\n"), "{}", d.text);
+        assert!(
+            d.text.contains("指标\t2023年1—6月完成\t2023年1—6月完成\n"),
+            "{}",
+            d.text
+        );
     }
 }

@@ -122,12 +122,20 @@ impl Grid {
 pub fn normalise(rows: Vec<Vec<(String, bool)>>) -> Vec<Vec<(String, bool)>> {
     let mut rows: Vec<Vec<(String, bool)>> = rows
         .into_iter()
-        .map(|r| r.into_iter().map(|(t, s)| (clean(&t), s)).collect::<Vec<_>>())
+        .map(|r| {
+            r.into_iter()
+                .map(|(t, s)| (clean(&t), s))
+                .collect::<Vec<_>>()
+        })
         .filter(|r| r.iter().any(|(t, _)| !t.is_empty()))
         .collect();
     let width = rows
         .iter()
-        .map(|r| r.iter().rposition(|(t, _)| !t.is_empty()).map_or(0, |p| p + 1))
+        .map(|r| {
+            r.iter()
+                .rposition(|(t, _)| !t.is_empty())
+                .map_or(0, |p| p + 1)
+        })
         .max()
         .unwrap_or(0);
     for r in &mut rows {
@@ -278,7 +286,10 @@ mod tests {
         assert!(t.rows[0][2].spanned && !t.rows[0][1].spanned);
         assert!(t.rows[2][0].spanned && !t.rows[1][0].spanned);
         assert_eq!(chars[t.end], '\n');
-        assert_eq!(chars[t.start..t.start + 2].iter().collect::<String>(), "分类");
+        assert_eq!(
+            chars[t.start..t.start + 2].iter().collect::<String>(),
+            "分类"
+        );
     }
 
     #[test]

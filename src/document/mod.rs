@@ -27,7 +27,6 @@ mod text;
 
 use std::fmt;
 
-
 /// A file format the readers know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -204,7 +203,9 @@ fn encrypted_message(format: &Option<Format>) -> String {
         Some(f) => format!("the {f} file"),
         None => "the file (an Office document)".to_string(),
     };
-    format!("{what} is encrypted (password-protected): save a copy without a password and try again")
+    format!(
+        "{what} is encrypted (password-protected): save a copy without a password and try again"
+    )
 }
 
 /// Reads `bytes` as whatever document they are.
@@ -245,8 +246,11 @@ pub(crate) fn iso_date(s: &str) -> Option<String> {
             .expect("valid regex")
     });
     let c = DATE.captures(s)?;
-    let date =
-        chrono::NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?;
+    let date = chrono::NaiveDate::from_ymd_opt(
+        c[1].parse().ok()?,
+        c[2].parse().ok()?,
+        c[3].parse().ok()?,
+    )?;
     Some(date.format("%Y-%m-%d").to_string())
 }
 
@@ -266,7 +270,10 @@ mod tests {
 
     #[test]
     fn white_space_is_empty() {
-        assert_eq!(read(b" \n\t\r\n", &ReadLimits::default()), Err(ReadError::Empty));
+        assert_eq!(
+            read(b" \n\t\r\n", &ReadLimits::default()),
+            Err(ReadError::Empty)
+        );
         assert_eq!(read(b"", &ReadLimits::default()), Err(ReadError::Empty));
     }
 
@@ -284,6 +291,9 @@ mod tests {
         let e = ReadError::Encrypted {
             format: Some(Format::Pdf),
         };
-        assert!(e.to_string().starts_with("the pdf file is encrypted"), "{e}");
+        assert!(
+            e.to_string().starts_with("the pdf file is encrypted"),
+            "{e}"
+        );
     }
 }

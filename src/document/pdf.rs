@@ -132,7 +132,11 @@ impl Line {
 const CELL_GAP: f64 = 1.2;
 
 fn lines_of(page: &Page, index: usize) -> Vec<Line> {
-    let mut glyphs: Vec<&Glyph> = page.glyphs.iter().filter(|g| !g.s.trim().is_empty()).collect();
+    let mut glyphs: Vec<&Glyph> = page
+        .glyphs
+        .iter()
+        .filter(|g| !g.s.trim().is_empty())
+        .collect();
     glyphs.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     let mut rows: Vec<Vec<&Glyph>> = Vec::new();
     for g in glyphs {
@@ -354,7 +358,10 @@ fn compose(lines: Vec<Line>) -> Builder {
         if new_paragraph {
             b.paragraph(&std::mem::take(&mut para));
         } else {
-            let joins_words = para.chars().next_back().is_some_and(|c| c.is_ascii_alphabetic())
+            let joins_words = para
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphabetic())
                 && text.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
             if joins_words {
                 para.push(' ');
@@ -378,16 +385,18 @@ pub fn read(bytes: &[u8], limits: &ReadLimits) -> Result<Document, ReadError> {
         Ok(Ok(doc)) => doc,
         Ok(Err(e)) => {
             let message = e.to_string();
-            return Err(if message.to_lowercase().contains("decrypt")
-                || message.to_lowercase().contains("password")
-                || message.to_lowercase().contains("encrypt")
-            {
-                ReadError::Encrypted {
-                    format: Some(Format::Pdf),
-                }
-            } else {
-                corrupt(message)
-            });
+            return Err(
+                if message.to_lowercase().contains("decrypt")
+                    || message.to_lowercase().contains("password")
+                    || message.to_lowercase().contains("encrypt")
+                {
+                    ReadError::Encrypted {
+                        format: Some(Format::Pdf),
+                    }
+                } else {
+                    corrupt(message)
+                },
+            );
         }
         Err(_) => return Err(corrupt("the PDF structure cannot be parsed".into())),
     };
@@ -472,8 +481,16 @@ mod tests {
         ];
         let lines = vec![
             line(0, 20.0, &[(200.0, 300.0, "荣昌府办函〔2023〕40号")]),
-            line(0, 100.0, &[(70.0, 500.0, "一是落实教育投入保障机制。始终把教育放在优先")]),
-            line(0, 115.0, &[(50.0, 500.0, "发展的战略地位，不断加大财政投入力度，2")]),
+            line(
+                0,
+                100.0,
+                &[(70.0, 500.0, "一是落实教育投入保障机制。始终把教育放在优先")],
+            ),
+            line(
+                0,
+                115.0,
+                &[(50.0, 500.0, "发展的战略地位，不断加大财政投入力度，2")],
+            ),
             line(0, 130.0, &[(50.0, 200.0, "022年财政总投入199950万元。")]),
             line(0, 780.0, &[(250.0, 280.0, "—1—")]),
             line(1, 20.0, &[(200.0, 300.0, "荣昌府办函〔2023〕40号")]),
@@ -492,10 +509,33 @@ mod tests {
     #[test]
     fn aligned_segments_are_a_table_and_a_lone_wrapped_label_continues_its_cell() {
         let lines = vec![
-            line(0, 100.0, &[(50.0, 80.0, "分类"), (150.0, 180.0, "指标"), (300.0, 380.0, "2025年主要目标")]),
-            line(0, 115.0, &[(50.0, 90.0, "学前教育"), (150.0, 280.0, "学前三年毛入园率"), (300.0, 320.0, "95")]),
+            line(
+                0,
+                100.0,
+                &[
+                    (50.0, 80.0, "分类"),
+                    (150.0, 180.0, "指标"),
+                    (300.0, 380.0, "2025年主要目标"),
+                ],
+            ),
+            line(
+                0,
+                115.0,
+                &[
+                    (50.0, 90.0, "学前教育"),
+                    (150.0, 280.0, "学前三年毛入园率"),
+                    (300.0, 320.0, "95"),
+                ],
+            ),
             line(0, 130.0, &[(150.0, 180.0, "（%）")]),
-            line(0, 145.0, &[(150.0, 280.0, "公办在园幼儿占比（%）"), (300.0, 320.0, "55")]),
+            line(
+                0,
+                145.0,
+                &[
+                    (150.0, 280.0, "公办在园幼儿占比（%）"),
+                    (300.0, 320.0, "55"),
+                ],
+            ),
         ];
         let rows = table(&lines);
         assert_eq!(rows.len(), 3);

@@ -72,7 +72,11 @@ fn sheet(range: &Range<Data>, merged: &[Dimensions]) -> (Vec<Vec<(String, bool)>
                 }
             }
         }
-        if top == r0 as usize && left == c0 as usize && right + 1 >= c0 as usize + w && top == bottom {
+        if top == r0 as usize
+            && left == c0 as usize
+            && right + 1 >= c0 as usize + w
+            && top == bottom
+        {
             full_width_first_row = true;
         }
     }
@@ -84,9 +88,15 @@ fn sheet(range: &Range<Data>, merged: &[Dimensions]) -> (Vec<Vec<(String, bool)>
     (rows, caption)
 }
 
-fn build(sheets: Vec<(String, Vec<Vec<(String, bool)>>, Option<String>)>, format: Format) -> Document {
+fn build(
+    sheets: Vec<(String, Vec<Vec<(String, bool)>>, Option<String>)>,
+    format: Format,
+) -> Document {
     let mut b = Builder::new();
-    let with_content: Vec<_> = sheets.into_iter().filter(|(_, rows, _)| !rows.is_empty()).collect();
+    let with_content: Vec<_> = sheets
+        .into_iter()
+        .filter(|(_, rows, _)| !rows.is_empty())
+        .collect();
     let named = with_content.len() > 1;
     for (name, rows, caption) in with_content {
         if named {
@@ -107,7 +117,9 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Document, ReadError> {
     })?;
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
-        let range = wb.worksheet_range(&name).map_err(|e| corrupt(Format::Xlsx, e))?;
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| corrupt(Format::Xlsx, e))?;
         let merged = wb
             .merge_cells_by_sheet_name(&name)
             .map_err(|e| corrupt(Format::Xlsx, e))?;
@@ -127,7 +139,9 @@ pub fn read_xls(bytes: &[u8]) -> Result<Document, ReadError> {
     })?;
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
-        let range = wb.worksheet_range(&name).map_err(|e| corrupt(Format::Xls, e))?;
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| corrupt(Format::Xls, e))?;
         let merged = wb
             .merge_cells_by_sheet_name(&name)
             .map_err(|e| corrupt(Format::Xls, e))?;

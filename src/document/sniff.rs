@@ -47,12 +47,24 @@ pub fn sniff(bytes: &[u8], limits: &ReadLimits) -> Result<Kind, ReadError> {
         return ole2_kind(bytes);
     }
     const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG\r\n\x1a\n", "a PNG image (a scan? run it through OCR first)"),
-        (b"\xFF\xD8\xFF", "a JPEG image (a scan? run it through OCR first)"),
+        (
+            b"\x89PNG\r\n\x1a\n",
+            "a PNG image (a scan? run it through OCR first)",
+        ),
+        (
+            b"\xFF\xD8\xFF",
+            "a JPEG image (a scan? run it through OCR first)",
+        ),
         (b"GIF87a", "a GIF image"),
         (b"GIF89a", "a GIF image"),
-        (b"II*\x00", "a TIFF image (a scan? run it through OCR first)"),
-        (b"MM\x00*", "a TIFF image (a scan? run it through OCR first)"),
+        (
+            b"II*\x00",
+            "a TIFF image (a scan? run it through OCR first)",
+        ),
+        (
+            b"MM\x00*",
+            "a TIFF image (a scan? run it through OCR first)",
+        ),
         (b"{\\rtf", "an RTF document (save it as .docx)"),
         (b"\x1F\x8B", "a gzip archive (unpack it first)"),
         (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive (unpack it first)"),
@@ -101,10 +113,24 @@ fn looks_like_html(s: &str) -> bool {
     if !t.starts_with('<') {
         return false;
     }
-    let head: String = t.chars().take(4096).collect::<String>().to_ascii_lowercase();
-    ["<!doctype html", "<html", "<head", "<body", "<meta", "<title", "<div", "<p>", "<table"]
-        .iter()
-        .any(|tag| head.contains(tag))
+    let head: String = t
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    [
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "<meta",
+        "<title",
+        "<div",
+        "<p>",
+        "<table",
+    ]
+    .iter()
+    .any(|tag| head.contains(tag))
 }
 
 /// The delimiter of delimited values: at least two lines (of the first hundred non-blank
@@ -112,7 +138,11 @@ fn looks_like_html(s: &str) -> bool {
 /// paragraphs use the full-width comma, and a flattened table's tab-indented lines sit
 /// between lines with none.
 fn delimiter(s: &str) -> Option<u8> {
-    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).take(100).collect();
+    let lines: Vec<&str> = s
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(100)
+        .collect();
     if lines.len() < 2 {
         return None;
     }
@@ -158,7 +188,9 @@ fn zip_kind(bytes: &[u8], limits: &ReadLimits) -> Result<Kind, ReadError> {
     } else if has("xl/workbook.xml") {
         Ok(Kind::Xlsx)
     } else if has("xl/workbook.bin") {
-        Err(unsupported("an Excel binary workbook (.xlsb; save it as .xlsx)"))
+        Err(unsupported(
+            "an Excel binary workbook (.xlsb; save it as .xlsx)",
+        ))
     } else if has("ppt/presentation.xml") {
         Err(unsupported("a PowerPoint presentation"))
     } else if has("content.xml") && has("mimetype") {
@@ -168,10 +200,13 @@ fn zip_kind(bytes: &[u8], limits: &ReadLimits) -> Result<Kind, ReadError> {
     } else if archive
         .file_names()
         .flatten()
-        .any(|n| n.ends_with(".ofd") || n == "OFD.xml") {
+        .any(|n| n.ends_with(".ofd") || n == "OFD.xml")
+    {
         Err(unsupported("an OFD document (export it as PDF)"))
     } else {
-        Err(unsupported("a ZIP archive that is not a Word or Excel file"))
+        Err(unsupported(
+            "a ZIP archive that is not a Word or Excel file",
+        ))
     }
 }
 
@@ -234,7 +269,10 @@ mod tests {
         assert_eq!(delimiter("分类,指标\n学前教育,在园幼儿数\n"), Some(b','));
         assert_eq!(delimiter("a\tb\tc\n1\t2\t3\n"), Some(b'\t'));
         // A flattened table between paragraphs (the seed reports' shape) is text.
-        assert_eq!(delimiter("主要指标完成情况如下：\n\t分类\n\t2.1\n三是加快建设。\n"), None);
+        assert_eq!(
+            delimiter("主要指标完成情况如下：\n\t分类\n\t2.1\n三是加快建设。\n"),
+            None
+        );
         assert_eq!(delimiter("一行，只有全角逗号。\n第二行，也是。\n"), None);
     }
 
@@ -248,9 +286,13 @@ mod tests {
     #[test]
     fn magic_bytes_name_what_is_not_read() {
         let limits = ReadLimits::default();
-        let e = sniff(b"\x89PNG\r\n\x1a\n....", &limits).err().map(|e| e.to_string());
+        let e = sniff(b"\x89PNG\r\n\x1a\n....", &limits)
+            .err()
+            .map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("a PNG image")));
-        let e = sniff(b"{\\rtf1\\ansi hello}", &limits).err().map(|e| e.to_string());
+        let e = sniff(b"{\\rtf1\\ansi hello}", &limits)
+            .err()
+            .map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("RTF")));
     }
 }

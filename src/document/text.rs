@@ -44,7 +44,12 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     }
     let pairs = sample.len() / 2;
     let even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let odd = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
     if odd * 3 > pairs && even * 10 < pairs {
         Some(UTF_16LE)
     } else if even * 3 > pairs && odd * 10 < pairs {
@@ -59,7 +64,9 @@ fn checked(s: String) -> Result<String, ReadError> {
     let total = s.chars().count().max(1);
     let bad = s
         .chars()
-        .filter(|&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}')))
+        .filter(|&c| {
+            c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+        })
         .count();
     if bad as f64 / total as f64 > MAX_BAD_SHARE && bad > 2 {
         return Err(ReadError::Undecodable);
@@ -124,13 +131,16 @@ mod tests {
 
     #[test]
     fn binary_noise_is_undecodable() {
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
         assert_eq!(decode(&noise), Err(ReadError::Undecodable));
     }
 
     #[test]
     fn the_meta_tag_names_the_charset() {
-        let page = br#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#;
+        let page =
+            br#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#;
         assert_eq!(meta_charset(page), Some(encoding_rs::GBK));
         assert_eq!(meta_charset(b"<meta charset='UTF-8'>"), Some(UTF_8));
         assert_eq!(meta_charset(b"<p>no charset</p>"), None);

@@ -11,8 +11,8 @@ use super::context::ContextExt;
 use super::guard::RoleGuard;
 use super::Observation;
 use crate::auth::Role;
-use crate::domain::{Direction, DraftDecision};
 use crate::document::{self, Document, ReadError, ReadLimits};
+use crate::domain::{Direction, DraftDecision};
 use crate::error::ApiError;
 use crate::extract::drafts::{self, NewIndicator};
 use crate::extract::Options as ExtractOptions;
@@ -123,9 +123,10 @@ impl MutationRoot {
             (None, Some(file)) => {
                 // Parsing a PDF or a workbook is CPU work: off the async threads, and before a
                 // database connection is taken.
-                let read = tokio::task::spawn_blocking(move || read_upload(&file, file_name.as_deref()))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+                let read =
+                    tokio::task::spawn_blocking(move || read_upload(&file, file_name.as_deref()))
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
                 read.map_err(ApiError::into_graphql)?
             }
             _ => {
@@ -277,13 +278,18 @@ fn read_upload(file: &str, name: Option<&str>) -> Result<Document, ApiError> {
     // The decoded size is known before decoding: a huge string is refused without a copy.
     if file.len() / 4 * 3 > limits.max_input_bytes + 3 {
         let e = ReadError::TooLarge {
-            limit: format!("more than the {} bytes a file may have", limits.max_input_bytes),
+            limit: format!(
+                "more than the {} bytes a file may have",
+                limits.max_input_bytes
+            ),
         };
         return Err(ApiError::unreadable(name, e));
     }
     let compact: String = file.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
-        .map_err(|e| ApiError::BadInput(format!("`file` must be the file's bytes in base64: {e}")))?;
+        .map_err(|e| {
+            ApiError::BadInput(format!("`file` must be the file's bytes in base64: {e}"))
+        })?;
     document::read(&bytes, &limits).map_err(|e| ApiError::unreadable(name, e))
 }
