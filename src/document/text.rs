@@ -1,5 +1,5 @@
-//! Plain text, and the charset detection every text format goes through: a BOM, then UTF-8,
-//! then UTF-16 without a BOM (NUL bytes in every other position), then chardetng's guess
+//! Plain text, and the charset detection every text format goes through: a BOM, then UTF-16
+//! without a BOM (NUL bytes in every other position), then UTF-8, then chardetng's guess
 //! (GBK/GB18030, Big5, the single-byte encodings …). Chinese government files are often GBK
 //! and Windows tools write UTF-16.
 
@@ -22,12 +22,13 @@ pub fn decode(bytes: &[u8]) -> Result<String, ReadError> {
         let (s, _) = enc.decode_without_bom_handling(&bytes[bom..]);
         return checked(s.into_owned());
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return checked(s.to_string());
-    }
+    // Before UTF-8: ASCII in UTF-16 is valid UTF-8 too, with a NUL after every character.
     if let Some(enc) = utf16_without_bom(bytes) {
         let (s, _) = enc.decode_without_bom_handling(bytes);
         return checked(s.into_owned());
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return checked(s.to_string());
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
