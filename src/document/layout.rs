@@ -3,6 +3,9 @@
 
 use super::{Cell, DocMeta, Document, Format, Table};
 
+/// A table's rows of (text, spanned) cells.
+pub type Rows = Vec<Vec<(String, bool)>>;
+
 /// Most grid positions one table may expand to: a `rowspan="65534" colspan="1000"` cell must
 /// not allocate millions of copies.
 const MAX_GRID_CELLS: usize = 1_000_000;

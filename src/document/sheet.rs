@@ -8,7 +8,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Dimensions, Range, Reader, Xls, Xlsx};
 
-use super::layout::{normalise, Builder};
+use super::layout::{normalise, Builder, Rows};
 use super::{DocMeta, Document, Format, ReadError};
 
 fn corrupt(format: Format, e: impl std::fmt::Display) -> ReadError {
@@ -44,7 +44,7 @@ fn show(d: &Data) -> String {
 }
 
 /// One sheet's grid with its merged regions expanded, and its caption.
-fn sheet(range: &Range<Data>, merged: &[Dimensions]) -> (Vec<Vec<(String, bool)>>, Option<String>) {
+fn sheet(range: &Range<Data>, merged: &[Dimensions]) -> (Rows, Option<String>) {
     let Some((r0, c0)) = range.start() else {
         return (Vec::new(), None);
     };
@@ -88,10 +88,7 @@ fn sheet(range: &Range<Data>, merged: &[Dimensions]) -> (Vec<Vec<(String, bool)>
     (rows, caption)
 }
 
-fn build(
-    sheets: Vec<(String, Vec<Vec<(String, bool)>>, Option<String>)>,
-    format: Format,
-) -> Document {
+fn build(sheets: Vec<(String, Rows, Option<String>)>, format: Format) -> Document {
     let mut b = Builder::new();
     let with_content: Vec<_> = sheets
         .into_iter()
