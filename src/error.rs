@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use crate::analytics::AnalyticsError;
 use crate::auth::AuthError;
 use crate::db::DbError;
+use crate::document::ReadError;
 use crate::extract::drafts::DraftError;
 use crate::extract::ExtractError;
 use crate::ingest::import::CorrectionError;
@@ -139,6 +140,15 @@ impl ApiError {
                 tracing::error!(code = self.code(), "a write was refused by the storage")
             }
             _ => {}
+        }
+    }
+
+    /// A file that cannot be read as a report (`BAD_USER_INPUT`), named when the client
+    /// gave its name.
+    pub fn unreadable(name: Option<&str>, e: ReadError) -> ApiError {
+        match name {
+            Some(name) => ApiError::BadInput(format!("{name}: {e}")),
+            None => ApiError::BadInput(e.to_string()),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod config;
 pub mod csv_cell;
 pub mod db;
+pub mod document;
 pub mod domain;
 pub mod error;
 pub mod export;

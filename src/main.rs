@@ -113,11 +113,14 @@ enum Command {
     },
     /// Propose every figure of a report as an observation: writes an import bundle (the
     /// `.json` format `import` reads) with a confidence and a reason per figure, and the
-    /// figures that match no indicator under `unmatched`.
+    /// figures that match no indicator under `unmatched`. The report may be plain text (any
+    /// common encoding), a saved web page, Word (.docx), PDF with a text layer, or a
+    /// spreadsheet (.xlsx, .xls, .csv), recognised by content; a file that cannot be read is
+    /// refused (exit code 2) and nothing is written.
     Extract {
         #[command(flatten)]
         db: DbArgs,
-        /// The report, as UTF-8 text.
+        /// The report file.
         report: PathBuf,
         /// The district the report is about (default: read from its title or issuer).
         #[arg(long)]
@@ -605,8 +608,10 @@ fn cmd_extract(
     seeds: Option<PathBuf>,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(report)
+    let bytes = std::fs::read(report)
         .map_err(|e| refused(format!("cannot read {}: {e}", report.display())))?;
+    let doc = edustats::document::read(&bytes, &edustats::document::ReadLimits::default())
+        .map_err(|e| refused(format!("{}: {e}", report.display())))?;
     let mut conn = connect(db)?.get()?;
     let knowledge = if queries::is_empty(&mut conn)? {
         let dir = seeds.unwrap_or_else(default_seeds_dir);
@@ -620,7 +625,8 @@ fn cmd_extract(
         code,
         threshold: None,
     };
-    let ex = extract::extract(&text, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
+    let ex =
+        extract::extract_document(&doc, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
     let json = serde_json::to_string_pretty(&ex)?;
     match output {
         Some(path) => std::fs::write(path, json + "\n")?,

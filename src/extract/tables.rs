@@ -66,7 +66,7 @@ fn is_empty_cell(s: &str) -> bool {
     matches!(s, "*" | "—" | "-" | "－" | "/" | "——")
 }
 
-/// One line of the text: its trimmed content and where that content is (in characters).
+/// One line (or tab-separated cell) of the text: its trimmed content and where that content is (in characters).
 struct Line {
     text: String,
     start: usize,
@@ -77,7 +77,9 @@ fn lines(chars: &[char]) -> Vec<Line> {
     let mut out = Vec::new();
     let mut s = 0;
     for i in 0..=chars.len() {
-        if i == chars.len() || chars[i] == '\n' {
+        // A tab ends a cell as a line does: a table read from a file (`crate::document`)
+        // is rendered one row per line with tab-separated cells.
+        if i == chars.len() || chars[i] == '\n' || chars[i] == '\t' {
             let mut a = s;
             let mut b = i;
             while a < b && chars[a].is_whitespace() {

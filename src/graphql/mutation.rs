@@ -11,6 +11,7 @@ use super::context::ContextExt;
 use super::guard::RoleGuard;
 use super::Observation;
 use crate::auth::Role;
+use crate::document::{self, Document, ReadError, ReadLimits};
 use crate::domain::{Direction, DraftDecision};
 use crate::error::ApiError;
 use crate::extract::drafts::{self, NewIndicator};
@@ -96,25 +97,51 @@ impl MutationRoot {
         Ok(o.await?.into())
     }
 
-    /// Extracts a report's text into a review draft (stored, so a review can stop and resume):
+    /// Extracts a report into a review draft (stored, so a review can stop and resume):
     /// every proposed observation and every figure without an indicator becomes a pending
-    /// item. `district` defaults to the one the title or issuer names; `code` (the source the
-    /// draft creates) to `<district>-<year>-<kind>`, and must be new.
+    /// item. The report is either `text` or `file`, exactly one: `file` is a file's bytes in
+    /// base64 (plain text in any common encoding, a saved web page, .docx, PDF with a text
+    /// layer, .xlsx, .xls, .csv; recognised by content), `fileName` only names it in messages.
+    /// A file that cannot be read is `BAD_USER_INPUT` and nothing is stored. `district`
+    /// defaults to the one the title or issuer names; `code` (the source the draft creates) to
+    /// `<district>-<year>-<kind>`, and must be new.
+    // Resolver arguments mirror the GraphQL arguments one to one.
+    #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn extract_report(
         &self,
         ctx: &Context<'_>,
-        text: String,
+        text: Option<String>,
+        file: Option<String>,
+        file_name: Option<String>,
         district: Option<String>,
         code: Option<String>,
     ) -> Result<Draft> {
         let actor = ctx.principal()?.name.clone();
+        let doc = match (text, file) {
+            (Some(text), None) => Document::from_text(text),
+            (None, Some(file)) => {
+                // Parsing a PDF or a workbook is CPU work: off the async threads, and before a
+                // database connection is taken.
+                let read =
+                    tokio::task::spawn_blocking(move || read_upload(&file, file_name.as_deref()))
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+                read.map_err(ApiError::into_graphql)?
+            }
+            _ => {
+                return Err(ApiError::BadInput(
+                    "give the report as exactly one of `text` and `file`".into(),
+                )
+                .into_graphql())
+            }
+        };
         let opts = ExtractOptions {
             district,
             code,
             threshold: None,
         };
-        let d = ctx.run(move |c| drafts::create(c, &text, &opts, &actor).map_err(ApiError::from));
+        let d = ctx.run(move |c| drafts::create(c, &doc, &opts, &actor).map_err(ApiError::from));
         Ok(d.await?.into())
     }
 
@@ -242,4 +269,27 @@ impl MutationRoot {
         let d = ctx.run(move |c| drafts::discard(c, draft, &actor).map_err(ApiError::from));
         Ok(d.await?.into())
     }
+}
+
+/// An uploaded file: base64, then [`document::read`].
+fn read_upload(file: &str, name: Option<&str>) -> Result<Document, ApiError> {
+    use base64::Engine;
+    let limits = ReadLimits::default();
+    // The decoded size is known before decoding: a huge string is refused without a copy.
+    if file.len() / 4 * 3 > limits.max_input_bytes + 3 {
+        let e = ReadError::TooLarge {
+            limit: format!(
+                "more than the {} bytes a file may have",
+                limits.max_input_bytes
+            ),
+        };
+        return Err(ApiError::unreadable(name, e));
+    }
+    let compact: String = file.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| {
+            ApiError::BadInput(format!("`file` must be the file's bytes in base64: {e}"))
+        })?;
+    document::read(&bytes, &limits).map_err(|e| ApiError::unreadable(name, e))
 }

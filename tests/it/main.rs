@@ -12,6 +12,7 @@ mod choice;
 mod cli_and_schema;
 mod concurrency;
 mod docs;
+mod documents;
 mod drafts;
 mod extract;
 mod faults;

@@ -14,10 +14,11 @@
       keyNone: "尚未输入密钥：审核需要编辑（editor）或管理员（admin）密钥。",
       keyOk: "密钥有效（仅保存在本标签页的会话中）。", keyChecking: "正在验证密钥…",
       openDrafts: "未完成的草稿", noDrafts: "没有未完成的草稿。",
-      newDraft: "新建草稿", pasteHint: "粘贴报告全文", upload: "或上传 .txt 文件",
+      newDraft: "新建草稿", pasteHint: "粘贴报告全文", upload: "或上传文件（.txt .html .docx .pdf .xlsx .xls .csv）",
       districtOpt: "区县（可选）", autoDistrict: "自动（从标题识别）", codeOpt: "来源代码（可选）",
-      extract: "提取", extracting: "正在提取…", noText: "请先粘贴报告全文或上传 .txt 文件。",
+      extract: "提取", extracting: "正在提取…", noText: "请先粘贴报告全文或上传文件。",
       fileRead: function (n, c) { return "已读取 " + n + "（" + c + " 字）。"; },
+      fileReady: function (n, b) { return "已选择 " + n + "（" + b + " 字节），提取时作为文件发送。"; },
       loading: "正在加载…", saving: "正在保存…", pickDraft: "选择一个草稿，或新建一个。",
       pending: "待定", accepted: "已接受", rejected: "已拒绝", proposal: "提议", unmatched: "未匹配",
       itemsLeft: function (p, n) { return "待定 " + p + " / 共 " + n + " 项"; },
@@ -53,10 +54,11 @@
       keyNone: "No key yet: reviewing needs an editor or admin key.",
       keyOk: "Key accepted (kept in this tab's session only).", keyChecking: "Checking the key…",
       openDrafts: "Open drafts", noDrafts: "No open draft.",
-      newDraft: "New draft", pasteHint: "paste the report's full text", upload: "or upload a .txt file",
+      newDraft: "New draft", pasteHint: "paste the report's full text", upload: "or upload a file (.txt .html .docx .pdf .xlsx .xls .csv)",
       districtOpt: "District (optional)", autoDistrict: "automatic (from the title)", codeOpt: "Source code (optional)",
-      extract: "Extract", extracting: "Extracting…", noText: "Paste the report's text or upload a .txt file first.",
+      extract: "Extract", extracting: "Extracting…", noText: "Paste the report's text or upload a file first.",
       fileRead: function (n, c) { return "Read " + n + " (" + c + " characters)."; },
+      fileReady: function (n, b) { return "Chose " + n + " (" + b + " bytes); it is sent as a file when you extract."; },
       loading: "Loading…", saving: "Saving…", pickDraft: "Pick a draft, or start a new one.",
       pending: "pending", accepted: "accepted", rejected: "rejected", proposal: "proposal", unmatched: "unmatched",
       itemsLeft: function (p, n) { return p + " pending of " + n + " items"; },
@@ -99,6 +101,7 @@
   var selected = 0;        // index into draft.items
   var segments = [];       // the highlighted spans of the text: { node, items, fig }
   var figOf = {};          // position → [start, end) of the figure in the text (code points)
+  var pendingFile = null;  // a chosen file other than plain text: { name, data (base64) }
   var dryOk = false;       // publish is offered after a clean dry run of the current decisions
   var busy = false;
 
@@ -628,17 +631,26 @@
   function extract() {
     if (busy) return;
     var text = el("new-text").value;
-    if (!text.trim()) { setStatus(t("noText"), "error"); return; }
+    var file = pendingFile;
+    if (!file && !text.trim()) { setStatus(t("noText"), "error"); return; }
     if (!key()) { keyState(t("keyNone"), true); setStatus(t("keyNone"), "error"); return; }
-    var q = "mutation($text: String!, $district: String, $code: String) { extractReport(text: $text, district: $district, code: $code) { " + DRAFT + " } }";
+    // A file other than plain text goes to the server as it is (base64): the server
+    // recognises its format and reads it.
+    var q = file
+      ? "mutation($file: String!, $fileName: String, $district: String, $code: String) { extractReport(file: $file, fileName: $fileName, district: $district, code: $code) { " + DRAFT + " } }"
+      : "mutation($text: String!, $district: String, $code: String) { extractReport(text: $text, district: $district, code: $code) { " + DRAFT + " } }";
+    var vars = { district: el("new-district").value || null, code: el("new-code").value.trim() || null };
+    if (file) { vars.file = file.data; vars.fileName = file.name; } else { vars.text = text; }
     busy = true;
     el("extract").disabled = true;
     setStatus(t("extracting"), "busy");
     document.body.removeAttribute("data-ready");
-    gql(q, { text: text, district: el("new-district").value || null, code: el("new-code").value.trim() || null }).then(function (d) {
+    gql(q, vars).then(function (d) {
       busy = false;
       el("extract").disabled = false;
       el("new-text").value = "";
+      pendingFile = null;
+      el("new-file").value = "";
       el("new-code").value = "";
       // The hash names the draft, so a reload resumes it; showDraft draws it at once.
       history.replaceState(null, "", "#draft=" + d.extractReport.id + (lang === "en" ? "&lang=en" : ""));
@@ -709,12 +721,25 @@
     el("new-form").addEventListener("submit", function (ev) { ev.preventDefault(); extract(); });
     el("new-file").addEventListener("change", function (ev) {
       var f = ev.target.files && ev.target.files[0];
+      pendingFile = null;
       if (!f) return;
       var reader = new FileReader();
-      reader.onload = function () { el("new-text").value = String(reader.result); setStatus(t("fileRead")(f.name, Array.from(String(reader.result)).length)); };
       reader.onerror = function () { setStatus(t("codes").network + f.name, "error"); };
-      reader.readAsText(f, "utf-8");
+      if (/^text\/plain/.test(f.type) || /\.txt$/i.test(f.name)) {
+        reader.onload = function () { el("new-text").value = String(reader.result); setStatus(t("fileRead")(f.name, Array.from(String(reader.result)).length)); };
+        reader.readAsText(f, "utf-8");
+        return;
+      }
+      reader.onload = function () {
+        var url = String(reader.result);
+        pendingFile = { name: f.name, data: url.slice(url.indexOf(",") + 1) };
+        el("new-text").value = "";
+        setStatus(t("fileReady")(f.name, f.size));
+      };
+      reader.readAsDataURL(f);
     });
+    // Typing a text replaces a chosen file.
+    el("new-text").addEventListener("input", function () { if (pendingFile) { pendingFile = null; el("new-file").value = ""; } });
     el("lang-toggle").addEventListener("click", function () {
       var p = new URLSearchParams(location.hash.replace(/^#/, ""));
       if (lang === "zh") p.set("lang", "en"); else p.delete("lang");

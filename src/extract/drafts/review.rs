@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::*;
 use crate::db::now_utc;
 use crate::db::schema::{draft_items, drafts, indicators, sources};
+use crate::document::Document;
 use crate::domain::{AuditAction, UnknownTerm};
 use crate::extract::{self, Knowledge, Options, Unmatched};
 use crate::ingest::import::{self, Options as ImportOptions};
@@ -14,17 +15,17 @@ use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
 use crate::ingest::{Located, Place};
 
-/// Extracts `text` (with the live catalogue as knowledge) and stores the result as an open
-/// draft whose items are all pending. The source code must not be taken by a source or by
-/// another open draft.
+/// Extracts a document (with the live catalogue as knowledge) and stores the result as an open
+/// draft whose items are all pending; the source record keeps the document's text, as for a
+/// pasted text. The source code must not be taken by a source or by another open draft.
 pub fn create(
     conn: &mut DbConnection,
-    text: &str,
+    doc: &Document,
     opts: &Options,
     actor: &str,
 ) -> Result<Draft, DraftError> {
     let knowledge = Knowledge::load(conn, None)?;
-    let extraction = extract::extract(text, &knowledge, opts)?;
+    let extraction = extract::extract_document(doc, &knowledge, opts)?;
     let code = extraction.source.code.clone();
     let id = crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let taken: i64 = sources::table

@@ -1,0 +1,309 @@
+//! Report files in every format the extractor reads (`tests/fixtures/documents`, made from the
+//! rongchang-2022 seed report by `scripts/make-document-fixtures`): `edustats extract` reads
+//! each good file and refuses each bad one (exit code 2, a message naming the file and the
+//! problem, no output written); `extractReport(file:)` creates a draft from a base64 .docx and
+//! refuses a damaged file with `BAD_USER_INPUT`, creating nothing; the .txt, .html, .docx and
+//! .pdf of one report give the same (value, indicator) proposals, nearly.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use base64::Engine;
+use edustats::auth::Role;
+use edustats::document::{self, Format, ReadError, ReadLimits};
+use edustats::extract::{self, Knowledge, Options};
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/documents")
+        .join(name)
+}
+
+/// Runs `edustats extract FILE -o OUT`; returns the exit code, standard error and the output
+/// file's content, if one was written.
+fn extract_cli(
+    url: &str,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> (Option<i32>, String, Option<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.json");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .arg("extract")
+        .arg(file)
+        .arg("-o")
+        .arg(&out)
+        .args(extra)
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    let written = std::fs::read_to_string(&out)
+        .ok()
+        .map(|s| serde_json::from_str(&s).unwrap());
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+        written,
+    )
+}
+
+#[test]
+fn the_cli_extracts_every_readable_format() {
+    let app = TestApp::seeded();
+    for (name, extra) in [
+        ("rongchang-2022.html", &[][..]),
+        ("rongchang-2022-gbk.html", &[]),
+        ("rongchang-2022.docx", &[]),
+        ("rongchang-2022.pdf", &[]),
+        ("rongchang-2022-gbk.txt", &[]),
+        ("rongchang-2022-utf16.txt", &[]),
+        // The table alone names no district.
+        ("rongchang-2022-table.xlsx", &["--district", "500153"]),
+        ("rongchang-2022-table.xls", &["--district", "500153"]),
+        ("rongchang-2022-table.csv", &["--district", "500153"]),
+    ] {
+        let (code, err, out) = extract_cli(&app.url, &fixture(name), extra);
+        assert_eq!(code, Some(0), "{name}: {err}");
+        let out = out.unwrap_or_else(|| panic!("{name}: no output"));
+        let n = out["observations"].as_array().map_or(0, Vec::len);
+        assert!(n >= 20, "{name}: {n} proposals\n{err}");
+        assert_eq!(out["source"]["district"], "500153", "{name}");
+    }
+}
+
+#[test]
+fn the_cli_refuses_unreadable_files_and_writes_nothing() {
+    let app = TestApp::seeded();
+    let dir = tempfile::tempdir().unwrap();
+    // Past the 50 MB input limit (a sparse file: nothing is written to disk).
+    let big = dir.path().join("oversized.txt");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(ReadLimits::default().max_input_bytes as u64 + 1)
+        .unwrap();
+    for (file, says) in [
+        (fixture("empty.txt"), "empty"),
+        (fixture("truncated.docx"), "docx file is damaged"),
+        (fixture("truncated.pdf"), "pdf file is damaged"),
+        (fixture("encrypted.pdf"), "encrypted"),
+        (fixture("encrypted.xlsx"), "encrypted"),
+        (fixture("scanned.pdf"), "no text layer"),
+        (fixture("unsupported.doc"), "legacy Word .doc"),
+        (fixture("unsupported.png"), "PNG image"),
+        (big, "too large"),
+    ] {
+        let (code, err, out) = extract_cli(&app.url, &file, &[]);
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert!(err.contains(says) && err.contains(&name), "{name}: {err}");
+        assert!(out.is_none(), "{name}: an output was written");
+    }
+}
+
+#[test]
+fn each_reader_says_what_it_read() {
+    let limits = ReadLimits::default();
+    let read = |name: &str| document::read(&std::fs::read(fixture(name)).unwrap(), &limits);
+    let html = read("rongchang-2022.html").unwrap();
+    assert_eq!(html.format, Format::Html);
+    assert_eq!(
+        html.meta.doc_number.as_deref(),
+        Some("荣昌府办函〔2023〕40号")
+    );
+    assert_eq!(
+        html.meta.issuer.as_deref(),
+        Some("重庆市荣昌区人民政府办公室")
+    );
+    assert_eq!(html.meta.date.as_deref(), Some("2023-10-30"));
+    // The box's 索引号 is empty on the fixture (the seed does not give it).
+    assert_eq!(html.meta.index_number, None);
+    assert!(!html.text.contains("网站地图") && !html.text.contains("政务服务"));
+    assert_eq!(read("rongchang-2022-gbk.html").unwrap().text, html.text);
+    for (name, format) in [
+        ("rongchang-2022.html", Format::Html),
+        ("rongchang-2022.docx", Format::Docx),
+        ("rongchang-2022.pdf", Format::Pdf),
+    ] {
+        let doc = read(name).unwrap();
+        assert_eq!(doc.format, format);
+        assert_eq!(doc.tables.len(), 1, "{name}");
+        let t = &doc.tables[0];
+        assert_eq!(t.rows.len(), 14, "{name}");
+        let chars: Vec<char> = doc.text.chars().collect();
+        for cell in t.rows.iter().flatten() {
+            let at: String = chars[cell.start..cell.end].iter().collect();
+            assert_eq!(at, cell.text, "{name}");
+        }
+        assert_eq!(t.rows[1][1].text, "在园幼儿数（万人）", "{name}");
+        assert_eq!(t.rows[2][3].text, "89.68", "{name}");
+        // The running header (the document number) and the page numbers are gone.
+        assert_eq!(
+            doc.text.matches("荣昌府办函〔2023〕40号").count(),
+            usize::from(format != Format::Html),
+            "{name}"
+        );
+    }
+    let docx = read("rongchang-2022.docx").unwrap();
+    assert!(docx.tables[0].rows[2][0].spanned && docx.tables[0].rows[2][0].text == "学前教育");
+    for (name, format) in [
+        ("rongchang-2022-table.xlsx", Format::Xlsx),
+        ("rongchang-2022-table.xls", Format::Xls),
+        ("rongchang-2022-table.csv", Format::Csv),
+    ] {
+        let doc = read(name).unwrap();
+        assert_eq!(doc.format, format);
+        let t = &doc.tables[0];
+        assert_eq!(t.caption.as_deref(), Some("主要指标完成情况"), "{name}");
+        assert_eq!(t.rows[0][2].text, "2025年主要目标", "{name}");
+        assert_eq!(t.rows[13][3].text, "11", "{name}");
+        if format != Format::Csv {
+            // Merged cells repeat: 人力资源开发 covers its two rows.
+            assert_eq!(t.rows[13][0].text, "人力资源开发", "{name}");
+            assert!(t.rows[13][0].spanned, "{name}");
+        }
+    }
+    let seed = std::fs::read_to_string(
+        crate::common::seeds_dir().join("sources/rongchang-2022-self-evaluation.txt"),
+    )
+    .unwrap();
+    assert_eq!(read("rongchang-2022-gbk.txt").unwrap().text, seed);
+    assert_eq!(read("rongchang-2022-utf16.txt").unwrap().text, seed);
+    assert!(matches!(
+        read("encrypted.xlsx"),
+        Err(ReadError::Encrypted { format: None })
+    ));
+    assert!(matches!(
+        read("encrypted.pdf"),
+        Err(ReadError::Encrypted {
+            format: Some(Format::Pdf)
+        })
+    ));
+    assert_eq!(read("scanned.pdf"), Err(ReadError::NoTextLayer));
+}
+
+/// (value, indicator) of every proposal.
+fn proposals(doc: &document::Document, k: &Knowledge) -> BTreeSet<(String, String)> {
+    extract::extract_document(doc, k, &Options::default())
+        .unwrap()
+        .observations
+        .into_iter()
+        .map(|p| (p.row.value, p.row.indicator))
+        .collect()
+}
+
+#[test]
+fn the_formats_of_one_report_give_the_same_proposals() {
+    let data = edustats::ingest::seed::load_dir(&crate::common::seeds_dir()).unwrap();
+    let k = Knowledge::from_dataset(&data, Some("rongchang-2022-self-evaluation"));
+    let limits = ReadLimits::default();
+    let read =
+        |name: &str| document::read(&std::fs::read(fixture(name)).unwrap(), &limits).unwrap();
+    let txt = proposals(
+        &document::read(
+            &std::fs::read(
+                crate::common::seeds_dir().join("sources/rongchang-2022-self-evaluation.txt"),
+            )
+            .unwrap(),
+            &limits,
+        )
+        .unwrap(),
+        &k,
+    );
+    for name in [
+        "rongchang-2022.html",
+        "rongchang-2022.docx",
+        "rongchang-2022.pdf",
+    ] {
+        let got = proposals(&read(name), &k);
+        let common = got.intersection(&txt).count();
+        println!(
+            "{name}: {common} of the text's {} proposals, {} of its own {}; missing {:?}; extra {:?}",
+            txt.len(),
+            common,
+            got.len(),
+            txt.difference(&got).collect::<Vec<_>>(),
+            got.difference(&txt).collect::<Vec<_>>()
+        );
+        assert!(
+            common * 10 >= txt.len() * 9,
+            "{name}: {common} of {}",
+            txt.len()
+        );
+        assert!(
+            common * 10 >= got.len() * 9,
+            "{name}: {common} of {}",
+            got.len()
+        );
+    }
+}
+
+const EXTRACT_FILE: &str = "mutation($file: String!, $name: String, $code: String) {
+    extractReport(file: $file, fileName: $name, code: $code) { id code status text items { position } } }";
+
+#[tokio::test]
+async fn extract_report_reads_a_base64_file() {
+    let app = TestApp::seeded();
+    let key = app.key("editor", Role::Editor);
+    let b64 = |name: &str| {
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(fixture(name)).unwrap())
+    };
+    let v = app
+        .graphql_as(
+            &key,
+            EXTRACT_FILE,
+            json!({"file": b64("rongchang-2022.docx"), "name": "report.docx", "code": "rongchang-2022-docx"}),
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let d = &v["data"]["extractReport"];
+    assert_eq!(d["code"], "rongchang-2022-docx");
+    assert!(d["items"].as_array().unwrap().len() >= 50, "{d}");
+    assert!(d["text"]
+        .as_str()
+        .unwrap()
+        .contains("学前教育\t在园幼儿数（万人）\t2.1\t2.1"));
+
+    let drafts = "{ drafts { id } }";
+    let before = app.graphql_as(&key, drafts, json!({})).await["data"]["drafts"].clone();
+    for (name, says) in [
+        ("truncated.pdf", "report.pdf: the pdf file is damaged"),
+        ("unsupported.png", "PNG"),
+    ] {
+        let v = app
+            .graphql_as(
+                &key,
+                EXTRACT_FILE,
+                json!({"file": b64(name), "name": "report.pdf", "code": "rongchang-2022-bad"}),
+            )
+            .await;
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{v}"
+        );
+        let message = v["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{name}: {message}");
+    }
+    // Not base64, and both or neither of `text` and `file`.
+    for (q, vars) in [
+        (
+            EXTRACT_FILE,
+            json!({"file": "%%% not base64", "code": "x-bad"}),
+        ),
+        (
+            "mutation { extractReport(text: \"x\", file: \"eA==\") { id } }",
+            json!({}),
+        ),
+        ("mutation { extractReport { id } }", json!({})),
+    ] {
+        let v = app.graphql_as(&key, q, vars).await;
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{v}"
+        );
+    }
+    let after = app.graphql_as(&key, drafts, json!({})).await["data"]["drafts"].clone();
+    assert_eq!(before, after, "a refused file created a draft");
+}
