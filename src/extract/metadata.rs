@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::knowledge::Knowledge;
+use crate::document::DocMeta;
 use crate::domain::SourceKind;
 use crate::ingest::rows::SourceInput;
 
@@ -112,6 +113,14 @@ fn is_issuer_like(s: &str) -> bool {
 
 /// Reads the metadata of `text`.
 pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
+    read_with(text, knowledge, &DocMeta::default())
+}
+
+/// Reads the metadata of `text`, taking what the text does not print from what the file says
+/// about itself outside its body (`printed`: a web page's metadata box with its 成文日期, 文号,
+/// 发布机构). The kind, the year and the district are then read from both: a page whose body
+/// has no signature date still has its date.
+pub fn read_with(text: &str, knowledge: &Knowledge, printed: &DocMeta) -> Metadata {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -150,6 +159,21 @@ pub fn read(text: &str, knowledge: &Knowledge) -> Metadata {
             .chain(lines[*i + 1..].iter().take(2))
             .map(|l| l.chars().filter(|c| !c.is_whitespace()).collect::<String>())
             .find(|l| is_issuer_like(l));
+    }
+    if meta.doc_number.is_none() {
+        meta.doc_number = printed.doc_number.clone();
+    }
+    if meta.date.is_none() {
+        meta.date = printed.date.clone();
+    }
+    if meta.issuer.is_none() {
+        meta.issuer = printed.issuer.clone().filter(|i| !i.trim().is_empty());
+    }
+    if title.is_empty() {
+        if let Some(t) = &printed.title {
+            title = t.chars().filter(|c| !c.is_whitespace()).collect();
+            meta.title = (!title.is_empty()).then(|| title.clone());
+        }
     }
     if meta.issuer.is_none() {
         meta.issuer = title
@@ -389,6 +413,25 @@ mod tests {
         let (y, from) = document_year("", None, stated).expect("most stated");
         assert_eq!(y, 2021);
         assert!(from.contains("more often"), "{from}");
+    }
+
+    #[test]
+    fn a_page_box_gives_what_the_body_does_not_print() {
+        let k = Knowledge::default();
+        let body = "全区共有学校50所。";
+        assert_eq!(read(body, &k).review_year, None);
+        let printed = DocMeta {
+            title: Some("某区教育工作情况".into()),
+            doc_number: Some("某府发〔2024〕3号".into()),
+            issuer: Some("某区人民政府".into()),
+            date: Some("2024-03-05".into()),
+            index_number: None,
+        };
+        let m = read_with(body, &k, &printed);
+        assert_eq!(m.date.as_deref(), Some("2024-03-05"));
+        assert_eq!(m.doc_number.as_deref(), Some("某府发〔2024〕3号"));
+        assert_eq!(m.issuer.as_deref(), Some("某区人民政府"));
+        assert_eq!(m.review_year, Some(2023), "{:?}", m.review_year_from);
     }
 
     #[test]

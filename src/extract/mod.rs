@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use knowledge::Knowledge;
 
-use crate::document::Document;
+use crate::document::{DocMeta, Document};
 use crate::ingest::rows::{ObservationRow, SourceInput};
 
 /// One proposed observation: an import row plus where its quote is, how sure the extractor is
@@ -125,6 +125,27 @@ pub fn extract(
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
+    extract_with(text, &DocMeta::default(), knowledge, opts)
+}
+
+/// Extracts every figure of a document read from a file ([`crate::document::read`]): its text
+/// as [`extract`] does, with what the file says about itself outside its body (a web page's
+/// metadata box: document number, issuer, date, title) where the text prints none, read before
+/// the figures are, so a figure without a year takes the page's date.
+pub fn extract_document(
+    doc: &Document,
+    knowledge: &Knowledge,
+    opts: &Options,
+) -> Result<Extraction, ExtractError> {
+    extract_with(&doc.text, &doc.meta, knowledge, opts)
+}
+
+fn extract_with(
+    text: &str,
+    printed: &DocMeta,
+    knowledge: &Knowledge,
+    opts: &Options,
+) -> Result<Extraction, ExtractError> {
     if let Some(why) = opts
         .code
         .as_deref()
@@ -135,7 +156,7 @@ pub fn extract(
     if text.trim().is_empty() {
         return Err(ExtractError::Empty);
     }
-    let meta = metadata::read(text, knowledge);
+    let meta = metadata::read_with(text, knowledge, printed);
     let district = match &opts.district {
         Some(code) if knowledge.district_name(code).is_some() => code.clone(),
         Some(code) => return Err(ExtractError::UnknownDistrict(code.clone())),
@@ -187,38 +208,6 @@ pub fn extract(
         observations,
         unmatched,
     })
-}
-
-/// Extracts every figure of a document read from a file ([`crate::document::read`]): its text
-/// as [`extract`] does, with the source's document number, issuer and date taken from the
-/// document's metadata (a web page's box) where the text itself prints none.
-pub fn extract_document(
-    doc: &Document,
-    knowledge: &Knowledge,
-    opts: &Options,
-) -> Result<Extraction, ExtractError> {
-    let mut ex = extract(&doc.text, knowledge, opts)?;
-    let source = &mut ex.source;
-    if source.doc_number.is_none() {
-        source.doc_number = doc.meta.doc_number.clone();
-    }
-    if source.date.is_none() {
-        source.date = doc.meta.date.clone();
-    }
-    // `metadata::source_input` assumes the district government when no issuer is printed, and
-    // says so in the note: a box naming the issuer replaces the assumption.
-    if let (Some(issuer), Some(note)) = (&doc.meta.issuer, &source.note) {
-        if note.contains("no issuer is printed") {
-            source.issuer = issuer.clone();
-            source.note = None;
-        }
-    }
-    if source.title_zh.is_empty() {
-        if let Some(title) = &doc.meta.title {
-            source.title_zh = title.clone();
-        }
-    }
-    Ok(ex)
 }
 
 /// Keys `<code>-x001`, … in text order: stable for the same text and catalogue.

@@ -197,6 +197,48 @@ pub fn all_observations(conn: &mut DbConnection) -> QueryResult<Vec<Observation>
         .load(conn)
 }
 
+/// Every observation's id, indicator and source, in id order: what choosing the extractor's
+/// examples needs, without loading the rows.
+pub fn observation_refs(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<(ObservationId, IndicatorId, SourceId)>> {
+    let rows: Vec<(i32, i32, i32)> = observations::table
+        .select((
+            observations::id,
+            observations::indicator_id,
+            observations::source_id,
+        ))
+        .order(observations::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(o, i, s)| (ObservationId(o), IndicatorId(i), SourceId(s)))
+        .collect())
+}
+
+/// Most ids bound in one statement of [`observations_by_ids`]: under SQLite's limit on bound
+/// parameters (32,766) and PostgreSQL's (65,535).
+const IDS_PER_STATEMENT: usize = 10_000;
+
+/// The observations with these ids, in id order. One statement per 10,000 ids (the bind
+/// limits), so a handful for any catalogue.
+pub fn observations_by_ids(
+    conn: &mut DbConnection,
+    keys: &[ObservationId],
+) -> QueryResult<Vec<Observation>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(IDS_PER_STATEMENT) {
+        let rows: Vec<Observation> = observations::table
+            .filter(observations::id.eq_any(ids(chunk, |k| k.0)))
+            .select(Observation::as_select())
+            .order(observations::id.asc())
+            .load(conn)?;
+        out.extend(rows);
+    }
+    out.sort_by_key(|o| o.id.0);
+    Ok(out)
+}
+
 /// Period kinds that year-based queries use: whole years, and points in time (a month, e.g.
 /// 年底 → `2020-12`) within the year. Spans (half-years, multi-year totals) are not comparable
 /// with annual figures and are left out.
