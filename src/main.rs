@@ -6,6 +6,7 @@
 //! refused input (an invalid seed folder or import file, a bad argument, a non-empty database
 //! without `--replace`), with every problem printed on its own line and nothing written.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -120,8 +121,11 @@ enum Command {
     Extract {
         #[command(flatten)]
         db: DbArgs,
-        /// The report file.
-        report: PathBuf,
+        /// The report file(s), or folders whose files are all reports (read in name order).
+        /// With more than one report, `--output` names a folder that gets one bundle per
+        /// report (`<file name>.json`).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
         /// The district the report is about (default: read from its title or issuer).
         #[arg(long)]
         district: Option<String>,
@@ -135,7 +139,7 @@ enum Command {
         /// Seed folder used when the database is empty.
         #[arg(long, env = "EDUSTATS_SEEDS")]
         seeds: Option<PathBuf>,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output); a folder when there are several reports.
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -601,17 +605,36 @@ fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow
 #[allow(clippy::too_many_arguments)] // one per command-line option
 fn cmd_extract(
     db: &DbArgs,
-    report: &Path,
+    reports: &[PathBuf],
     district: Option<String>,
     code: Option<String>,
     exclude: Option<&str>,
     seeds: Option<PathBuf>,
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let bytes = std::fs::read(report)
-        .map_err(|e| refused(format!("cannot read {}: {e}", report.display())))?;
-    let doc = edustats::document::read(&bytes, &edustats::document::ReadLimits::default())
-        .map_err(|e| refused(format!("{}: {e}", report.display())))?;
+    let files = report_files(reports)?;
+    let batch = files.len() > 1;
+    if batch {
+        if code.is_some() {
+            return Err(refused(
+                "--code names one source: with several reports each gets its own default code",
+            ));
+        }
+        let Some(dir) = output else {
+            return Err(refused(
+                "several reports give several bundles: name a folder for them with --output",
+            ));
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| refused(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    // A single report is read before the database is opened: a file that cannot be read
+    // costs no connection and changes nothing.
+    let first = if batch {
+        None
+    } else {
+        Some(read_report(&files[0]).map_err(refused)?)
+    };
     let mut conn = connect(db)?.get()?;
     let knowledge = if queries::is_empty(&mut conn)? {
         let dir = seeds.unwrap_or_else(default_seeds_dir);
@@ -625,18 +648,140 @@ fn cmd_extract(
         code,
         threshold: None,
     };
-    let ex =
-        extract::extract_document(&doc, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
-    let json = serde_json::to_string_pretty(&ex)?;
-    match output {
-        Some(path) => std::fs::write(path, json + "\n")?,
-        None => println!("{json}"),
+    if let Some(doc) = first {
+        let ex = extract::extract_document(&doc, &knowledge, &opts)
+            .map_err(|e| refused(e.to_string()))?;
+        warn_same_report(&mut conn, &ex, &[], &files[0])?;
+        let json = serde_json::to_string_pretty(&ex)?;
+        match output {
+            Some(path) => std::fs::write(path, json + "\n")?,
+            None => println!("{json}"),
+        }
+        eprintln!(
+            "{} proposed observation(s), {} unmatched figure(s)",
+            ex.observations.len(),
+            ex.unmatched.len()
+        );
+        return Ok(());
     }
-    eprintln!(
-        "{} proposed observation(s), {} unmatched figure(s)",
-        ex.observations.len(),
-        ex.unmatched.len()
-    );
+    // Several reports: one bundle each, a line of progress each; a report that cannot be read
+    // or extracted is named and skipped (nothing written for it), and the exit status says so.
+    let dir = output.unwrap_or(Path::new("."));
+    let n = files.len();
+    let mut failed = Vec::new();
+    let mut done: Vec<(PathBuf, extract::Extraction)> = Vec::new();
+    let mut written: HashSet<String> = HashSet::new();
+    for (i, file) in files.iter().enumerate() {
+        let step = format!("[{}/{n}] {}", i + 1, file.display());
+        let ex = read_report(file).and_then(|doc| {
+            extract::extract_document(&doc, &knowledge, &opts).map_err(|e| e.to_string())
+        });
+        let ex = match ex {
+            Ok(ex) => ex,
+            Err(e) => {
+                eprintln!("{step}: not extracted: {e}");
+                failed.push(file.display().to_string());
+                continue;
+            }
+        };
+        let earlier: Vec<(String, &extract::Extraction)> = done
+            .iter()
+            .map(|(p, e)| (p.display().to_string(), e))
+            .collect();
+        warn_same_report(&mut conn, &ex, &earlier, file)?;
+        let mut name = file
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("report-{}", i + 1));
+        while !written.insert(name.clone()) {
+            name = format!("{}-{}", name, i + 1);
+        }
+        let out = dir.join(format!("{name}.json"));
+        std::fs::write(&out, serde_json::to_string_pretty(&ex)? + "\n")?;
+        eprintln!(
+            "{step}: {} proposed, {} unmatched -> {}",
+            ex.observations.len(),
+            ex.unmatched.len(),
+            out.display()
+        );
+        done.push((file.clone(), ex));
+    }
+    eprintln!("{} of {n} report(s) extracted", n - failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(refused(format!(
+            "{} report(s) not extracted: {}",
+            failed.len(),
+            failed.join(", ")
+        )))
+    }
+}
+
+/// The report files named: files as given, folders as their files in name order (hidden
+/// files and subfolders left out).
+fn report_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| refused(format!("cannot read the folder {}: {e}", p.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .filter(|f| {
+                    !f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            inner.sort();
+            if inner.is_empty() {
+                return Err(refused(format!("the folder {} holds no file", p.display())));
+            }
+            files.extend(inner);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// One report file read into a document; the message names the file.
+fn read_report(file: &Path) -> Result<edustats::document::Document, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    edustats::document::read(&bytes, &edustats::document::ReadLimits::default())
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Warns (on standard error) when the report is already in the warehouse or earlier in this
+/// batch: the same text, or the same document number. Importing it again would hold it twice.
+fn warn_same_report(
+    conn: &mut edustats::db::DbConnection,
+    ex: &extract::Extraction,
+    earlier: &[(String, &extract::Extraction)],
+    file: &Path,
+) -> anyhow::Result<()> {
+    let number = ex.source.doc_number.as_deref();
+    for (code, what) in queries::sources_with_same_report(conn, number, &ex.source.text)? {
+        eprintln!(
+            "warning: {} is already in the warehouse as source {code} (same {what})",
+            file.display()
+        );
+    }
+    for (name, e) in earlier {
+        let what = if e.source.text == ex.source.text {
+            Some("text")
+        } else if number.is_some() && e.source.doc_number.as_deref() == number {
+            Some("document number")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            eprintln!(
+                "warning: {} is the same report as {name} (same {what})",
+                file.display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -736,7 +881,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         }
         Command::Extract {
             db,
-            report,
+            reports,
             district,
             code,
             exclude_source,
@@ -744,7 +889,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             output,
         } => cmd_extract(
             &db,
-            &report,
+            &reports,
             district,
             code,
             exclude_source.as_deref(),

@@ -74,6 +74,82 @@ fn the_cli_extracts_every_readable_format() {
     }
 }
 
+/// Issue 22, item 5: a folder of reports gives one bundle per report, a line of progress per
+/// report, the reports that cannot be read named and skipped (exit code 2 at the end), and a
+/// report already in the warehouse or earlier in the batch named as such.
+#[test]
+fn a_folder_of_reports_gives_one_bundle_each_and_names_failures_and_repeats() {
+    let app = TestApp::seeded();
+    let input = tempfile::tempdir().unwrap();
+    for (from, to) in [
+        ("rongchang-2022.html", "again.html"),
+        ("rongchang-2022.html", "rongchang-2022.html"),
+        ("rongchang-2022.docx", "rongchang-2022.docx"),
+        ("truncated.docx", "truncated.docx"),
+    ] {
+        std::fs::copy(fixture(from), input.path().join(to)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let bundles = out.path().join("bundles");
+    let run = |extra: &[&str]| {
+        let r = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+            .arg("extract")
+            .arg(input.path())
+            .args(extra)
+            .env("DATABASE_URL", &app.url)
+            .output()
+            .unwrap();
+        (
+            r.status.code(),
+            String::from_utf8_lossy(&r.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["-o", bundles.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "one report is damaged: {err}");
+    for step in ["[1/4]", "[2/4]", "[3/4]", "[4/4]"] {
+        assert!(err.contains(step), "no progress line {step}: {err}");
+    }
+    assert!(
+        err.contains("truncated.docx: not extracted") && err.contains("damaged"),
+        "{err}"
+    );
+    assert!(err.contains("3 of 4 report(s) extracted"), "{err}");
+    assert!(
+        err.contains("rongchang-2022.html is the same report as")
+            && err.contains("again.html (same text)"),
+        "the repeat in the batch is not named: {err}"
+    );
+    assert!(
+        err.contains("already in the warehouse as source rongchang-2022-self-evaluation"),
+        "the report the warehouse holds is not named: {err}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&bundles)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "again.html.json",
+            "rongchang-2022.docx.json",
+            "rongchang-2022.html.json"
+        ]
+    );
+    for name in &written {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(bundles.join(name)).unwrap()).unwrap();
+        assert!(v["observations"].as_array().unwrap().len() >= 20, "{name}");
+    }
+    // Several reports need a folder for their bundles, and cannot share one --code.
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--output"), "{err}");
+    let (code, err) = run(&["-o", bundles.to_str().unwrap(), "--code", "x-2022"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--code names one source"), "{err}");
+}
+
 #[test]
 fn the_cli_refuses_unreadable_files_and_writes_nothing() {
     let app = TestApp::seeded();
