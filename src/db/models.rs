@@ -87,6 +87,8 @@ pub struct Indicator {
     pub direction: Direction,
     /// One-line definition.
     pub definition: String,
+    /// The definition in Chinese; empty when none was written (readers fall back to English).
+    pub definition_zh: String,
     /// Lowest valid value, if bounded.
     pub min_value: Option<f64>,
     /// Highest valid value, if bounded.
@@ -420,6 +422,8 @@ pub struct NewIndicator<'a> {
     pub direction: Direction,
     /// One-line definition.
     pub definition: &'a str,
+    /// The definition in Chinese (may be empty).
+    pub definition_zh: &'a str,
     /// Lowest valid value.
     pub min_value: Option<f64>,
     /// Highest valid value.

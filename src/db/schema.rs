@@ -50,6 +50,7 @@ diesel::table! {
         category -> Text,
         direction -> Text,
         definition -> Text,
+        definition_zh -> Text,
         min_value -> Nullable<Double>,
         max_value -> Nullable<Double>,
         numerator -> Nullable<Text>,

@@ -508,6 +508,26 @@ fn bad_standards_are_refused_with_file_line_and_field() {
 }
 
 #[test]
+fn a_seed_indicator_needs_its_chinese_definition() {
+    let file = "indicators/core.csv";
+    let text = std::fs::read_to_string(crate::common::seeds_dir().join(file)).expect("read");
+    // SYNTHETIC: the Chinese definition of `schools` blanked.
+    let blanked = text.replacen(
+        "学校数（未细分时含各类学校）；按学校类型细分时为该类学校的所数（全国教育事业统计口径）",
+        "",
+        1,
+    );
+    assert_ne!(blanked, text, "the definition to blank is in {file}");
+    let p = problems(&seeds_with(file, &blanked));
+    assert!(
+        p.iter().any(|x| x.file == file
+            && x.field == "definition_zh"
+            && x.message.contains("indicator schools")),
+        "{p:?}"
+    );
+}
+
+#[test]
 fn additive_is_refused_for_a_rate() {
     let file = "indicators/core.csv";
     // Through the CSV reader, not by line suffix: the column is found by its header, so a
