@@ -78,7 +78,7 @@ diesel::table! {
         doc_title -> Nullable<Text>,
         doc_number -> Nullable<Text>,
         issuer -> Nullable<Text>,
-        source_id -> Integer,
+        source_id -> Nullable<Integer>,
         quote -> Text,
         note -> Nullable<Text>,
     }
