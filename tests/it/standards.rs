@@ -22,9 +22,9 @@ async fn the_catalogue_cites_what_the_reports_print_and_nothing_more() {
     let app = TestApp::seeded();
     let d = app.data(STANDARDS, json!({})).await;
     let all = &d["standards"];
-    // Seven cited by the reports, eighteen national (nine norms of 教督〔2017〕6号, for primary
+    // Seven cited by the reports, sixteen national (eight norms of 教督〔2017〕6号, for primary
     // and junior secondary).
-    assert_eq!(all.as_array().map(Vec::len), Some(25), "{all}");
+    assert_eq!(all.as_array().map(Vec::len), Some(23), "{all}");
 
     // 荣昌区全面贯彻落实《重庆市促进学生体质强健十条措施》…确保中小学生每天综合体育活动时间不少于2小时
     let s = find(all, "code", "daily_physical_activity_2h");
