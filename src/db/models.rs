@@ -87,6 +87,8 @@ pub struct Indicator {
     pub direction: Direction,
     /// One-line definition.
     pub definition: String,
+    /// The definition in Chinese; empty when none was written (readers fall back to English).
+    pub definition_zh: String,
     /// Lowest valid value, if bounded.
     pub min_value: Option<f64>,
     /// Highest valid value, if bounded.
@@ -420,6 +422,8 @@ pub struct NewIndicator<'a> {
     pub direction: Direction,
     /// One-line definition.
     pub definition: &'a str,
+    /// The definition in Chinese (may be empty).
+    pub definition_zh: &'a str,
     /// Lowest valid value.
     pub min_value: Option<f64>,
     /// Highest valid value.
@@ -597,10 +601,11 @@ pub struct Standard {
     pub doc_number: Option<String>,
     /// Its issuer, when printed.
     pub issuer: Option<String>,
-    /// The seed report that states or cites it.
-    #[diesel(deserialize_as = i32)]
-    pub source_id: SourceId,
-    /// The clause of that report, verbatim.
+    /// The seed report that states or cites it; `None` for a national standard, whose quote
+    /// is the national document's own wording (checked against `seeds/references/` when
+    /// seeded) and whose citation is `doc_title` / `doc_number` / `issuer`.
+    pub source_id: Option<i32>,
+    /// The clause of that report (or of the national document), verbatim.
     pub quote: String,
     /// Why a field is empty, or anything odd.
     pub note: Option<String>,
@@ -640,8 +645,8 @@ pub struct NewStandard<'a> {
     pub doc_number: Option<&'a str>,
     /// Issuer.
     pub issuer: Option<&'a str>,
-    /// Source id.
-    pub source_id: i32,
+    /// Source id; `None` for a national standard (see [`Standard::source_id`]).
+    pub source_id: Option<i32>,
     /// Quote.
     pub quote: &'a str,
     /// Note.

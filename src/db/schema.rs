@@ -50,6 +50,7 @@ diesel::table! {
         category -> Text,
         direction -> Text,
         definition -> Text,
+        definition_zh -> Text,
         min_value -> Nullable<Double>,
         max_value -> Nullable<Double>,
         numerator -> Nullable<Text>,
@@ -77,7 +78,7 @@ diesel::table! {
         doc_title -> Nullable<Text>,
         doc_number -> Nullable<Text>,
         issuer -> Nullable<Text>,
-        source_id -> Integer,
+        source_id -> Nullable<Integer>,
         quote -> Text,
         note -> Nullable<Text>,
     }

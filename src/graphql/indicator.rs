@@ -33,6 +33,10 @@ row_object! {
         direction: Direction = i.direction,
         /// One-line definition.
         definition: String = i.definition,
+        /// The definition in Chinese (for a national statistic, the national statistical
+        /// definition); empty when none was written, e.g. for an indicator confirmed while
+        /// reviewing a draft: show `definition` then.
+        definition_zh: String = i.definition_zh,
         /// Smallest valid value, if bounded.
         min_value: Option<f64> = i.min_value,
         /// Largest valid value, if bounded.

@@ -31,9 +31,9 @@ row_object! {
         /// The division's id.
         #[graphql(skip)]
         district_id: Option<DistrictId> = s.district_id.map(DistrictId),
-        /// The citing source's id.
+        /// The citing source's id; none for a national standard.
         #[graphql(skip)]
-        source_id: SourceId = s.source_id,
+        source_id: Option<SourceId> = s.source_id.map(SourceId),
         /// Stable code, e.g. `daily_physical_activity_2h`.
         code: String = s.code.clone(),
         /// Name, Chinese.
@@ -86,9 +86,14 @@ impl Standard {
             None => Ok(None),
         }
     }
-    /// The seed report whose `quote` states or cites it.
-    async fn source(&self, ctx: &Context<'_>) -> Result<Source> {
-        Ok(ctx.load_required(self.source_id).await?.into())
+    /// The seed report whose `quote` states or cites it; null for a national standard, whose
+    /// `quote` is the wording of the national document named by `docTitle`, `docNumber` and
+    /// `issuer` (the seed loader checks it against the document's text in `seeds/references/`).
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<Source>> {
+        match self.source_id {
+            Some(id) => Ok(Some(ctx.load_required(id).await?.into())),
+            None => Ok(None),
+        }
     }
 }
 
@@ -324,7 +329,10 @@ pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::Standard>) -> Resu
         .iter()
         .filter_map(|s| s.district_id.map(DistrictId))
         .collect();
-    let sources: Vec<SourceId> = rows.iter().map(|s| s.source_id).collect();
+    let sources: Vec<SourceId> = rows
+        .iter()
+        .filter_map(|s| s.source_id.map(SourceId))
+        .collect();
     tokio::try_join!(
         load_if(
             loaders,

@@ -68,6 +68,10 @@ pub struct IndicatorRow {
     pub direction: Direction,
     /// One-line definition.
     pub definition: String,
+    /// The definition in Chinese. Required of every seed row (the seed loader checks it); a
+    /// draft's new indicator stored before the column existed reads as empty.
+    #[serde(default)]
+    pub definition_zh: String,
     /// Breakdown dimensions, `;`-separated.
     pub dimensions: String,
     /// Lowest valid value, if bounded.

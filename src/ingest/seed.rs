@@ -124,6 +124,38 @@ fn read_sources(
     Ok(out)
 }
 
+/// Reads the national documents' texts (`references/<code>.txt`, optional folder): code → text.
+/// A national standard cites one of them instead of a seed report, so a code must not also be a
+/// source's (a standards file would not say which it cites).
+fn read_references(
+    root: &Path,
+    catalog: &Catalog,
+    p: &mut Vec<Problem>,
+) -> Result<BTreeMap<String, String>, IngestError> {
+    let mut out = BTreeMap::new();
+    if !root.join("references").is_dir() {
+        return Ok(out);
+    }
+    for rel in files_in(root, "references", ".txt")? {
+        let code = rel
+            .trim_start_matches("references/")
+            .trim_end_matches(".txt")
+            .to_string();
+        let at = Place::line(&rel, 0);
+        if catalog.bodies.contains_key(&code) {
+            p.push(at.problem("", format!("reference {code:?} has a source's code")));
+            continue;
+        }
+        match std::fs::read_to_string(root.join(&rel)) {
+            Ok(text) => {
+                out.insert(code, text);
+            }
+            Err(e) => p.push(at.problem("", format!("cannot read {rel}: {e}"))),
+        }
+    }
+    Ok(out)
+}
+
 /// Reads and validates the seed folder at `root`.
 pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     if !root.join("districts.csv").is_file() {
@@ -202,6 +234,21 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
         );
     }
     for Located { at, row: i } in indicators {
+        // The seed catalogue is curated, so every indicator carries its Chinese definition (the
+        // dashboard's Chinese view shows it); only a draft's new indicator may lack one.
+        if !i
+            .definition_zh
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        {
+            p.push(at.problem(
+                "definition_zh",
+                format!(
+                    "indicator {}: a seed indicator needs its definition in Chinese",
+                    i.code
+                ),
+            ));
+        }
         let dims = validate::indicator(&i, &at, |d| data.dimensions.contains_key(d), &mut p);
         data.indicators.push((i, dims));
     }
@@ -285,7 +332,8 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             (s, source)
         })
         .collect();
-    data.standards = super::standards::validate(standard_rows, &catalog, &mut p);
+    let references = read_references(root, &catalog, &mut p)?;
+    data.standards = super::standards::validate(standard_rows, &catalog, &references, &mut p);
     fail_on(p)?;
     data.plan = Plan::create_all(valid_sources, validated);
     data.plan.findings = finding_rows.into_iter().map(|f| f.row).collect();

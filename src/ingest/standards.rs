@@ -2,12 +2,15 @@
 //! validation against the seed catalogue and the write inside the seed transaction.
 //!
 //! A standard is only as good as its citation, so the rules are strict: the quote must occur
-//! in the text of the report the file is named after; a threshold, when given, needs its
+//! in the text the file is named after (a seed report, `sources/<code>.txt`, or for a national
+//! standard the national document's clauses, `references/<code>.txt`, in which case the
+//! document's title, number and issuer are all required and the number must occur in that
+//! text); a threshold, when given, needs its
 //! comparator and a unit that converts to the indicator's; a standard without a document title
 //! or without a threshold must say why in its note. Empty fields are what the reports do not
 //! print: nothing is filled in from elsewhere.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 
@@ -28,19 +31,22 @@ pub struct ValidStandard {
     pub at: Place,
     /// The row as written.
     pub row: StandardRow,
-    /// The seed report that states or cites it (the file's name).
-    pub source: String,
+    /// The seed report that states or cites it (the file's name); `None` for a national
+    /// standard, whose file is named after its reference text instead.
+    pub source: Option<String>,
     /// The comparator, with the threshold in the indicator's canonical unit.
     pub threshold: Option<(Comparator, f64)>,
     /// The breakdown it applies to.
     pub scope: Breakdown,
 }
 
-/// Validates standard rows, each with the code of the source its file is named after,
-/// appending every problem found (with file and line).
+/// Validates standard rows, each with the code its file is named after (a seed source, or a
+/// reference text of `references`: code → the national document's clauses), appending every
+/// problem found (with file and line).
 pub fn validate(
     rows: Vec<(Located<StandardRow>, String)>,
     catalog: &Catalog,
+    references: &BTreeMap<String, String>,
     p: &mut Vec<Problem>,
 ) -> Vec<ValidStandard> {
     let mut out = Vec::new();
@@ -129,22 +135,53 @@ pub fn validate(
                 "a standard whose report names no document says so in its note".into(),
             );
         }
-        let located = match catalog.bodies.get(&source) {
-            None => {
-                bad("source", format!("no source {source:?} (the file's name)"));
+        let reference = references.get(&source);
+        let text = match (catalog.bodies.get(&source), reference) {
+            (Some(body), _) => Some(body),
+            (None, Some(text)) => {
+                // A national standard has no report to point to: its citation is the whole of
+                // it, so the document is named in full and is the one the text is from.
+                for (field, value) in [
+                    ("doc_title", &row.doc_title),
+                    ("doc_number", &row.doc_number),
+                    ("issuer", &row.issuer),
+                ] {
+                    if non_blank(value).is_none() {
+                        bad(
+                            field,
+                            format!("a national standard cites its document: {field} is required"),
+                        );
+                    }
+                }
+                if let Some(number) = non_blank(&row.doc_number) {
+                    if !squeeze(text).0.contains(&squeeze(number).0) {
+                        bad(
+                            "doc_number",
+                            format!("{number:?} does not occur in references/{source}.txt"),
+                        );
+                    }
+                }
+                Some(text)
+            }
+            (None, None) => {
+                bad(
+                    "source",
+                    format!("no source or reference {source:?} (the file's name)"),
+                );
                 None
             }
-            Some(body) => {
-                let found = locate_quote(body, &row.quote);
-                if found.is_none() {
-                    bad(
-                        "quote",
-                        format!("quote not found in the text of {source}: {:?}", row.quote),
-                    );
-                }
-                found
-            }
         };
+        let located = text.and_then(|body| {
+            let found = locate_quote(body, &row.quote);
+            if found.is_none() {
+                bad(
+                    "quote",
+                    format!("quote not found in the text of {source}: {:?}", row.quote),
+                );
+            }
+            found
+        });
+        let is_report = catalog.bodies.contains_key(&source);
         let mut threshold = None;
         if let Some(v) = value {
             let quantity = parse_quantity(v)
@@ -196,7 +233,7 @@ pub fn validate(
         out.push(ValidStandard {
             at,
             row,
-            source,
+            source: is_report.then_some(source),
             threshold,
             scope,
         });
@@ -246,7 +283,10 @@ pub fn write(conn: &mut DbConnection, rows: &[ValidStandard]) -> Result<(), Inge
                 doc_title: non_blank(&r.doc_title),
                 doc_number: non_blank(&r.doc_number),
                 issuer: non_blank(&r.issuer),
-                source_id: id_in(&source_ids, "source", &s.source)?,
+                source_id: match &s.source {
+                    Some(code) => Some(id_in(&source_ids, "source", code)?),
+                    None => None,
+                },
                 quote: r.quote.trim(),
                 note: non_blank(&r.note),
             })

@@ -528,6 +528,7 @@ fn insert_indicators(
                 category: i.category,
                 direction: i.direction,
                 definition: &i.definition,
+                definition_zh: &i.definition_zh,
                 min_value: i.min,
                 max_value: i.max,
                 numerator: i.numerator.as_deref().filter(|s| !s.is_empty()),

@@ -301,6 +301,7 @@ fn catalogue(
                 category: i.category,
                 direction: i.direction,
                 definition: &i.definition,
+                definition_zh: &i.definition_zh,
                 min_value: i.min,
                 max_value: i.max,
                 numerator: None,

@@ -349,3 +349,45 @@ async fn latest_value_rejects_unknown_codes() {
         .await;
     assert_eq!(code, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn every_indicator_has_a_chinese_definition_and_national_ones_a_school_type() {
+    let app = TestApp::seeded();
+    let d = app
+        .data(
+            r#"{ indicators { code definition definitionZh dimensions } }"#,
+            json!({}),
+        )
+        .await;
+    let all = d["indicators"].as_array().cloned().unwrap_or_default();
+    assert_eq!(all.len(), 245);
+    for i in &all {
+        let zh = i["definitionZh"].as_str().unwrap_or("");
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{i}"
+        );
+        assert!(!i["definition"].as_str().unwrap_or("").is_empty(), "{i}");
+    }
+    let find = |code: &str| {
+        all.iter()
+            .find(|i| i["code"] == code)
+            .unwrap_or_else(|| panic!("no {code}"))
+            .clone()
+    };
+    // Reused codes of the seed reports gain the school type beside stage and ownership.
+    let students = find("students_enrolled");
+    assert_eq!(
+        students["dimensions"],
+        json!(["ownership", "school_type", "stage"])
+    );
+    assert!(students["definitionZh"]
+        .as_str()
+        .unwrap_or("")
+        .contains("全国教育事业统计口径"));
+    let entrants = find("entrants");
+    assert_eq!(
+        entrants["dimensions"],
+        json!(["ownership", "school_type", "stage"])
+    );
+}

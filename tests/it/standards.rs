@@ -22,7 +22,9 @@ async fn the_catalogue_cites_what_the_reports_print_and_nothing_more() {
     let app = TestApp::seeded();
     let d = app.data(STANDARDS, json!({})).await;
     let all = &d["standards"];
-    assert_eq!(all.as_array().map(Vec::len), Some(7), "{all}");
+    // Seven cited by the reports, sixteen national (eight norms of 教督〔2017〕6号, for primary
+    // and junior secondary).
+    assert_eq!(all.as_array().map(Vec::len), Some(23), "{all}");
 
     // 荣昌区全面贯彻落实《重庆市促进学生体质强健十条措施》…确保中小学生每天综合体育活动时间不少于2小时
     let s = find(all, "code", "daily_physical_activity_2h");
@@ -54,6 +56,27 @@ async fn the_catalogue_cites_what_the_reports_print_and_nothing_more() {
     assert_eq!(s["value"], Value::Null);
     assert_eq!(s["comparator"], Value::Null);
     assert!(s["note"].as_str().unwrap_or("").contains("threshold"));
+
+    // 每百名学生拥有高于规定学历教师数：小学、初中分别达到4.2人以上、5.3人以上: a national
+    // standard, cited by its document (no seed report), for every district.
+    let s = find(
+        all,
+        "code",
+        "qb2017_qualified_teachers_per_100_students_junior_secondary",
+    );
+    assert_eq!(s["source"], Value::Null);
+    assert_eq!(s["docNumber"], "教督〔2017〕6号");
+    assert_eq!(s["issuer"], "教育部");
+    assert_eq!(s["district"], Value::Null);
+    assert_eq!(s["scope"], "stage=junior_secondary");
+    assert_eq!(s["comparator"], "AT_LEAST");
+    approx(&s["value"], 5.3);
+    assert!(s["quote"].as_str().unwrap_or("").contains("5.3人以上"));
+    // 所有指标校际差异系数，小学均小于或等于0.50，初中均小于或等于0.45.
+    let s = find(all, "code", "qb2017_school_variation_coefficient_primary");
+    assert_eq!(s["comparator"], "AT_MOST");
+    approx(&s["value"], 0.5);
+    assert_eq!(s["effectiveFrom"], 2017);
 
     // 不足500学生的初中学校按500名人拨付: Dazu's own rule, limited to Dazu.
     let s = find(all, "code", "small_junior_school_funding_floor_500");
@@ -179,7 +202,8 @@ async fn scope_district_and_missing_thresholds_limit_the_checks() {
     assert_eq!(r["meetsStandard"], true);
 
     // 截止目前，我区小学义务教育优质均衡校际综合差异系数0.340，已达到相关评估标准: the
-    // standard covers it but prints no threshold, so nothing is decided.
+    // report's standard covers it but prints no threshold, so it decides nothing; the national
+    // primary threshold (小学均小于或等于0.50) does, and the junior one does not apply.
     let rows = checked(
         &app,
         "school_variation_coefficient",
@@ -188,11 +212,21 @@ async fn scope_district_and_missing_thresholds_limit_the_checks() {
     )
     .await;
     let r = key(&rows, "rc25-015");
-    assert_eq!(r["standardChecks"].as_array().map(Vec::len), Some(1));
-    assert_eq!(r["standardChecks"][0]["met"], Value::Null);
-    assert_eq!(r["standardChecks"][0]["gap"], Value::Null);
-    assert_eq!(r["meetsStandard"], Value::Null);
-    assert_eq!(r["gapToStandard"], Value::Null);
+    let checks = r["standardChecks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    let check = |code: &str| {
+        checks
+            .iter()
+            .find(|c| c["standard"]["code"] == code)
+            .unwrap_or_else(|| panic!("no check of {code} in {checks:?}"))
+            .clone()
+    };
+    let cited = check("quality_balance_school_variation_coefficient");
+    assert_eq!(cited["met"], Value::Null);
+    assert_eq!(cited["gap"], Value::Null);
+    let national = check("qb2017_school_variation_coefficient_primary");
+    assert_eq!(national["met"], true);
+    approx(&national["gap"], 0.34 - 0.5);
 
     // A value with no standard at all.
     let rows = checked(
@@ -243,6 +277,18 @@ async fn shortfalls_list_the_districts_below_a_standard() {
         )
         .await;
     assert_eq!(d["standardShortfalls"], json!([]));
+
+    // The national primary threshold (小学均小于或等于0.50) against Rongchang's 2025 finding
+    // 优质均衡校际综合差异系数0.644: short by 0.144.
+    let d = app
+        .data(
+            SHORTFALLS,
+            json!({"s": "qb2017_school_variation_coefficient_primary", "y": 2025}),
+        )
+        .await;
+    assert_eq!(d["standardShortfalls"][0]["district"]["code"], "500153");
+    assert_eq!(d["standardShortfalls"][0]["observation"]["key"], "rc25-014");
+    approx(&d["standardShortfalls"][0]["value"], 0.644);
 
     let (code, _) = app
         .error_code(SHORTFALLS, json!({"s": "no_such_standard", "y": 2025}))
@@ -505,6 +551,62 @@ fn bad_standards_are_refused_with_file_line_and_field() {
     assert!(at(4, "comparator").message.contains("together"));
     assert!(at(4, "note").message.contains("note"));
     assert!(at(5, "unit").message.contains("converts to percent"));
+}
+
+#[test]
+fn a_national_standard_must_cite_its_document_and_quote_it() {
+    let header = "code,name_zh,name_en,indicator,comparator,value,unit,scope,district,effective_from,effective_to,doc_title,doc_number,issuer,quote,note\n";
+    let title = "教育部关于印发《县域义务教育优质均衡发展督导评估办法》的通知";
+    // SYNTHETIC rows against the real reference text, each with one fault.
+    let rows = [
+        // no document number or issuer: a national standard is cited by its document alone
+        format!("a_standard,名,Name,per_student_sports_ground_area,at_least,7.5,平方米,stage=primary,,2017,,{title},,,5.生均体育运动场馆面积：小学、初中分别达到7.5平方米以上、10.2平方米以上,"),
+        // a number that is not the reference's
+        format!("b_standard,名,Name,per_student_sports_ground_area,at_least,7.5,平方米,stage=primary,,2017,,{title},教督〔2018〕1号,教育部,5.生均体育运动场馆面积：小学、初中分别达到7.5平方米以上、10.2平方米以上,"),
+        // a quote the national text does not contain
+        format!("c_standard,名,Name,per_student_sports_ground_area,at_least,8,平方米,stage=primary,,2017,,{title},教督〔2017〕6号,教育部,生均体育运动场馆面积：小学达到8平方米以上,"),
+    ];
+    let file = "standards/moe-2017-county-quality-balance-measures.csv";
+    let dir = seeds_with(file, &format!("{header}{}\n", rows.join("\n")));
+    let p = problems(&dir);
+    let at = |line: u64, field: &str| {
+        p.iter()
+            .find(|x| x.file == file && x.line == line && x.field == field)
+            .unwrap_or_else(|| panic!("no problem at line {line} field {field}: {p:?}"))
+    };
+    assert!(at(2, "doc_number").message.contains("required"));
+    assert!(at(2, "issuer").message.contains("required"));
+    assert!(at(3, "doc_number").message.contains("does not occur"));
+    assert!(at(4, "quote").message.contains("quote not found"));
+
+    // A standards file named after neither a source nor a reference cites nothing.
+    let dir = seeds_with(
+        "standards/no-such-document.csv",
+        &format!("{header}{}\n", rows[1]),
+    );
+    assert!(problems(&dir)
+        .iter()
+        .any(|x| x.field == "source" && x.message.contains("no source or reference")));
+}
+
+#[test]
+fn a_seed_indicator_needs_its_chinese_definition() {
+    let file = "indicators/core.csv";
+    let text = std::fs::read_to_string(crate::common::seeds_dir().join(file)).expect("read");
+    // SYNTHETIC: the Chinese definition of `schools` blanked.
+    let blanked = text.replacen(
+        "学校数（未细分时含各类学校）；按学校类型细分时为该类学校的所数（全国教育事业统计口径）",
+        "",
+        1,
+    );
+    assert_ne!(blanked, text, "the definition to blank is in {file}");
+    let p = problems(&seeds_with(file, &blanked));
+    assert!(
+        p.iter().any(|x| x.file == file
+            && x.field == "definition_zh"
+            && x.message.contains("indicator schools")),
+        "{p:?}"
+    );
 }
 
 #[test]

@@ -128,6 +128,9 @@
 
   // ------------------------------------------------------------------ formatting
   function name(o) { return o ? (state.lang === "zh" ? o.nameZh : o.nameEn) : ""; }
+  // The Chinese view shows the Chinese definition; an indicator confirmed from a draft may have
+  // none yet, and then the English one is better than nothing.
+  function definition(ind) { return state.lang === "zh" && ind.definitionZh ? ind.definitionZh : ind.definition; }
   function unitLabel(unit) {
     var u = t("units")[unit];
     return u === undefined ? unit : u;
@@ -304,7 +307,7 @@
   function renderHead(ind) {
     el("indicator-title").textContent = ind ? name(ind) : t("pickIndicator");
     el("indicator-meta").textContent = ind ? (state.lang === "zh" ? "" : "") + (t("categories")[ind.category] || ind.category) +
-      " · " + t("better")[ind.direction.toLowerCase()] + (unitLabel(ind.unit) ? " · " + unitLabel(ind.unit) : "") + " · " + ind.definition : "";
+      " · " + t("better")[ind.direction.toLowerCase()] + (unitLabel(ind.unit) ? " · " + unitLabel(ind.unit) : "") + " · " + definition(ind) : "";
     Array.prototype.forEach.call(document.querySelectorAll("[role=tab]"), function (b) {
       b.setAttribute("aria-selected", String(b.getAttribute("data-view") === state.view));
     });
@@ -635,7 +638,7 @@
     window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
     if (!window.echarts) { setStatus(t("loadError") + "echarts.min.js", true); return; }
     setStatus(t("loading"));
-    gql("{ indicators { code nameZh nameEn unit category direction definition coverage { district { code } years } } " +
+    gql("{ indicators { code nameZh nameEn unit category direction definition definitionZh coverage { district { code } years } } " +
       "districts { code nameZh nameEn level } }").then(function (d) {
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
       d.indicators.forEach(function (i) {

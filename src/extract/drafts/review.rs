@@ -439,6 +439,7 @@ pub fn confirm_indicator(
             category,
             direction: new.direction,
             definition: new.definition,
+            definition_zh: String::new(),
             dimensions: String::new(),
             min: None,
             max: None,
