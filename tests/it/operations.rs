@@ -280,6 +280,9 @@ async fn wait_for(router: &axum::Router, name: &str, labels: &[(&str, &str)], wa
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_show_waiting_callers_and_export_streams_in_flight() {
     let app = TestApp::seeded();
+    // SYNTHETIC rows, so the export is far larger than its channel holds: with the seeds alone
+    // it can fit and the writer finish before a loaded machine's first scrape.
+    crate::common::add_synthetic(&app.db, 20_000);
     let router = edustats::http::router(app.db.clone());
     // An export whose body nobody reads: the writer blocks on its bounded channel, and the
     // stream stays in flight until the client goes away.
