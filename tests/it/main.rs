@@ -15,6 +15,7 @@ mod docs;
 mod drafts;
 mod extract;
 mod faults;
+mod fuzz;
 mod keys;
 mod limits;
 mod logging;
