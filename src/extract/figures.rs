@@ -497,9 +497,10 @@ mod tests {
 
     /// The knowledge `find` needs here: the units 人 and 所.
     fn units() -> Knowledge {
-        let mut k = Knowledge::default();
-        k.unit_spellings = vec!["人".into(), "所".into()];
-        k
+        Knowledge {
+            unit_spellings: vec!["人".into(), "所".into()],
+            ..Knowledge::default()
+        }
     }
 
     #[test]
