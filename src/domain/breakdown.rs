@@ -18,7 +18,8 @@ pub struct Breakdown {
 /// Why a breakdown text or pair list is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BreakdownError {
-    /// A part is not `dimension=member` (or one side is empty).
+    /// A part is not `dimension=member`: one side is empty, or (for pairs given apart) the
+    /// dimension holds `=` or `;`, or the member `;`.
     #[error("breakdown part {0:?} is not dimension=member")]
     Malformed(String),
     /// The same dimension appears twice.
@@ -32,7 +33,8 @@ impl Breakdown {
         Breakdown::default()
     }
 
-    /// Builds a breakdown from pairs in any order.
+    /// Builds a breakdown from pairs in any order; refuses pairs the text form cannot carry (see
+    /// [`BreakdownError::Malformed`]), so that every breakdown prints and parses back.
     pub fn from_pairs<I, D, M>(pairs: I) -> Result<Breakdown, BreakdownError>
     where
         I: IntoIterator<Item = (D, M)>,
@@ -42,7 +44,11 @@ impl Breakdown {
         let mut out: Vec<(String, String)> = Vec::new();
         for (d, m) in pairs {
             let (d, m) = (d.as_ref().trim(), m.as_ref().trim());
-            if d.is_empty() || m.is_empty() {
+            // The separators of the text form: a pair holding one would print as other pairs
+            // (dimension `ownership=public;stage`, member `primary` prints as the two-member
+            // breakdown `ownership=public;stage=primary`). A member may hold `=`: the text form
+            // splits a part at its first `=`.
+            if d.is_empty() || m.is_empty() || d.contains(['=', ';']) || m.contains(';') {
                 return Err(BreakdownError::Malformed(format!("{d}={m}")));
             }
             out.push((d.to_string(), m.to_string()));
@@ -234,6 +240,29 @@ mod tests {
             Breakdown::from_pairs([("a", "x"), ("a", "y")]).unwrap_err(),
             BreakdownError::DuplicateDimension("a".into())
         );
+    }
+
+    #[test]
+    fn pairs_holding_a_separator_are_refused() {
+        // Found by fuzzing (tests/it/fuzz.rs, breakdown_pairs): the minimal input `=;` / `{`
+        // printed as `=;={`, which does not parse; and a client's pair could spell another
+        // breakdown's code.
+        let refused = [
+            ("=;", "{"),
+            ("ownership=public;stage", "primary"),
+            ("stage", "primary;ownership=public"),
+            ("a=b", "c"),
+        ];
+        for (d, m) in refused {
+            assert_eq!(
+                Breakdown::from_pairs([(d, m)]).unwrap_err(),
+                BreakdownError::Malformed(format!("{d}={m}")),
+                "{d:?} / {m:?}"
+            );
+        }
+        // `=` in a member is what parsing gives too: it round-trips.
+        let b = Breakdown::from_pairs([("a", "b=c")]).unwrap();
+        assert_eq!(b.to_string().parse::<Breakdown>().unwrap(), b);
     }
 
     #[test]

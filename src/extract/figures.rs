@@ -91,14 +91,22 @@ fn text(chars: &[char], from: usize, to: usize) -> String {
     chars[from..to].iter().collect()
 }
 
-/// The span `[start, end)` around `[from, to)` bounded by any of `stops`.
+/// How far (in characters) a clause or a sentence reaches on either side of its figure. The
+/// longest sentence around a figure in the seed reports is 168 characters, so no real one is
+/// cut; without a bound, text without punctuation (`1人1人1人…`) made every figure read the whole
+/// text, and the matcher weigh all of it: quadratic, seconds for a few KB (found by fuzzing).
+const REACH: usize = 300;
+
+/// The span `[start, end)` around `[from, to)` bounded by any of `stops`, and by [`REACH`].
 fn span(chars: &[char], from: usize, to: usize, stops: &str) -> (usize, usize) {
     let mut s = from;
-    while s > 0 && !stops.contains(chars[s - 1]) {
+    let first = from.saturating_sub(REACH);
+    while s > first && !stops.contains(chars[s - 1]) {
         s -= 1;
     }
     let mut e = to;
-    while e < chars.len() && !stops.contains(chars[e]) {
+    let last = chars.len().min(to.saturating_add(REACH));
+    while e < last && !stops.contains(chars[e]) {
         e += 1;
     }
     // Trim whitespace at both ends, so the quote starts and ends on text.
@@ -126,19 +134,24 @@ fn is_wrap(chars: &[char], i: usize) -> bool {
     while b > 0 && chars[b - 1].is_whitespace() {
         b -= 1;
     }
-    let mut a = b;
-    while a > 0 && chars[a - 1] != '\n' {
-        a -= 1;
-    }
-    let line = chars[a..b].iter().filter(|c| !c.is_whitespace()).count();
+    // Counting stops at WRAPPED_LINE: a long line is not read whole at every break after it.
+    let line = chars[..b]
+        .iter()
+        .rev()
+        .take_while(|c| **c != '\n')
+        .filter(|c| !c.is_whitespace())
+        .take(WRAPPED_LINE)
+        .count();
     let next = chars[i..].iter().find(|c| !c.is_whitespace());
     line >= WRAPPED_LINE && b > 0 && is_han(chars[b - 1]) && next.is_some_and(|c| is_han(*c))
 }
 
-/// Where the sentence holding position `at` starts (line wraps do not end it).
+/// Where the sentence holding position `at` starts (line wraps do not end it), at most
+/// [`REACH`] characters before it.
 pub(super) fn sentence_start(chars: &[char], at: usize) -> usize {
     let mut s = at.min(chars.len());
-    while s > 0
+    let first = s.saturating_sub(REACH);
+    while s > first
         && !(SENTENCE_END.contains(chars[s - 1])
             && !(chars[s - 1] == '\n' && is_wrap(chars, s - 1)))
     {
@@ -147,12 +160,13 @@ pub(super) fn sentence_start(chars: &[char], at: usize) -> usize {
     s
 }
 
-/// The sentence around `from..to`, trimmed (line wraps do not end it).
+/// The sentence around `from..to`, trimmed (line wraps do not end it), at most [`REACH`]
+/// characters either side.
 fn sentence_span(chars: &[char], from: usize, to: usize) -> (usize, usize) {
     let mut s = sentence_start(chars, from);
     let mut e = to;
-    while e < chars.len()
-        && !(SENTENCE_END.contains(chars[e]) && !(chars[e] == '\n' && is_wrap(chars, e)))
+    let last = chars.len().min(to.saturating_add(REACH));
+    while e < last && !(SENTENCE_END.contains(chars[e]) && !(chars[e] == '\n' && is_wrap(chars, e)))
     {
         e += 1;
     }
@@ -479,5 +493,58 @@ mod tests {
         // So does a line ending in punctuation.
         let ended = "按照要求优先保障教育投入，全年共计投入一般公共预算教育支出六亿元整。\n全区共有学校269所。";
         assert_eq!(sentence_of(ended, "269"), "全区共有学校269所");
+    }
+
+    /// The knowledge `find` needs here: the units 人 and 所.
+    fn units() -> Knowledge {
+        Knowledge {
+            unit_spellings: vec!["人".into(), "所".into()],
+            ..Knowledge::default()
+        }
+    }
+
+    #[test]
+    fn clauses_and_sentences_reach_a_bounded_distance() {
+        // SYNTHETIC: figures in text without punctuation. Each figure's clause and sentence
+        // stop REACH characters from it instead of spanning the whole text.
+        let text = "1人".repeat(1000);
+        let chars: Vec<char> = text.chars().collect();
+        let found = find(&chars, &units());
+        assert_eq!(found.len(), 1000);
+        let f = &found[500];
+        assert_eq!((f.start, f.end), (1000, 1002));
+        assert_eq!(f.clause, (1000 - REACH, 1002 + REACH));
+        assert_eq!(f.sentence, (1000 - REACH, 1002 + REACH));
+        // A real sentence is far shorter than REACH and is read whole.
+        let real = "全区共有学校269所，其中公办学校172所。";
+        let chars: Vec<char> = real.chars().collect();
+        let found = find(&chars, &units());
+        assert_eq!(found[1].sentence, (0, chars.len() - 1));
+    }
+
+    /// The CPU time of the figure finder on `n` characters of `piece` (least of three runs).
+    fn time_of(piece: &str, n: usize) -> std::time::Duration {
+        let k = units();
+        let chars: Vec<char> = piece.chars().cycle().take(n).collect();
+        crate::extract::timing::cpu_time_of(|| {
+            std::hint::black_box(find(&chars, &k));
+        })
+    }
+
+    #[test]
+    fn figures_in_text_without_punctuation_are_found_in_linear_time() {
+        // Found by fuzzing's long runs (tests/it/fuzz.rs): `1人` repeated, or clauses ended by
+        // commas only, made every figure scan the whole text for its clause and sentence:
+        // 8 times the text took over 40 times as long. Measured as a ratio between two sizes in
+        // the same run; linear is about 8 (the first REACH characters still grow the spans).
+        for piece in ["1人", "全区共有学校269所，", "1人 "] {
+            let short = time_of(piece, 1000);
+            let long = time_of(piece, 8000);
+            let ratio = long.as_secs_f64() / short.as_secs_f64().max(1e-6);
+            assert!(
+                ratio < 24.0,
+                "{piece:?}: 1,000 chars {short:?}, 8,000 chars {long:?} (x{ratio:.1})"
+            );
+        }
     }
 }

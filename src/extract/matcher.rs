@@ -59,6 +59,7 @@ use super::figures::Figure;
 use super::knowledge::Knowledge;
 use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
+use crate::ingest::period::parse_period;
 use crate::ingest::rows::ObservationRow;
 
 /// Factor on a window's similarity when its figure is printed with another measure word.
@@ -751,6 +752,21 @@ fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
         .collect()
 }
 
+/// The period as the import accepts it, or none with a note saying why: a year the text
+/// states outside the years a period may name (`1900年`, a column headed `2999年`) would make
+/// a proposal that publishing refuses (found by fuzzing: `1900年…０万学校`).
+fn importable((period, note): (String, Option<String>)) -> (String, Option<String>) {
+    if period.is_empty() || parse_period(&period).is_ok() {
+        return (period, note);
+    }
+    (
+        String::new(),
+        Some(format!(
+            "no period: {period} is not a valid reference period"
+        )),
+    )
+}
+
 /// The reference period: a year the sentence states before the figure (or, for a target, the
 /// year it is due), else a year stated earlier in the paragraph, else the year reviewed.
 fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Option<String>) {
@@ -1060,10 +1076,10 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             }
         }
     }
-    let (period, period_note) = match &f.column {
+    let (period, period_note) = importable(match &f.column {
         Some(col) => (col.period.clone(), Some(col.note.clone())),
         None => period_of(f, kind, cx),
-    };
+    });
     // A year taken from the document rather than from the figure's own words is a guess a
     // reviewer should see: it is named in `why` and lowers the confidence.
     let period_guessed = period_note
@@ -1077,6 +1093,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 .get(..4)
                 .and_then(|y| y.parse::<i32>().ok())
                 .map(|y| (y - 1).to_string())
+                .filter(|p| parse_period(p).is_ok())
         }
         _ => None,
     };
@@ -1173,6 +1190,17 @@ mod tests {
     use crate::domain::Category;
     use crate::extract::knowledge::{after_of, lead_of, Example, IndicatorCue};
     use crate::extract::{extract, Options};
+
+    #[test]
+    fn a_period_the_import_refuses_is_left_to_the_reviewer() {
+        // Found by fuzzing (tests/it/fuzz.rs, extraction): `1900年` read as the year reviewed.
+        let (period, note) = importable(("1900".into(), Some("inferred".into())));
+        assert_eq!(period, "");
+        assert!(note.is_some_and(|n| n.contains("1900")));
+        let kept = importable(("2023-01..2023-06".into(), None));
+        assert_eq!(kept, ("2023-01..2023-06".to_string(), None));
+        assert_eq!(importable((String::new(), None)), (String::new(), None));
+    }
 
     fn indicator(code: &str, name: &str, unit: CanonicalUnit) -> IndicatorCue {
         IndicatorCue {

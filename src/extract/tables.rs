@@ -62,6 +62,9 @@ fn column(header: &str) -> Option<Column> {
     })
 }
 
+/// The most cells a header holds (labels and value columns): a longer run of short cells is text.
+const MAX_HEADER: usize = 8;
+
 fn is_empty_cell(s: &str) -> bool {
     matches!(s, "*" | "—" | "-" | "－" | "/" | "——")
 }
@@ -120,11 +123,19 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
             continue;
         };
         let j = last + 1;
-        let columns: Vec<Column> = cells[i..j].iter().filter_map(|c| column(&c.text)).collect();
-        if j - i < 2 || j - i > 8 {
+        if j - i > MAX_HEADER {
+            // Too long for a header. A start one cell later scans the same run and finds the same
+            // last column, and so does every start up to the first whose header is short enough:
+            // jump there at once. Stepping one cell at a time rescanned the run from every start,
+            // quadratic in a long run of short header-like lines (`2021年` on every line).
+            i = j - MAX_HEADER;
+            continue;
+        }
+        if j - i < 2 {
             i += 1;
             continue;
         }
+        let columns: Vec<Column> = cells[i..j].iter().filter_map(|c| column(&c.text)).collect();
         let n = columns.len();
         // Rows: text cells (category, then label) followed by n value cells.
         let mut k = j;
@@ -217,5 +228,52 @@ mod tests {
         assert!(clause.starts_with("其中：普通小学"), "{clause:?}");
         let whole = found.iter().find(|f| f.value == "7.2").expect("a cell");
         assert_eq!(whole.sentence, whole.clause);
+    }
+
+    #[test]
+    fn a_long_header_starts_eight_cells_before_its_last_column() {
+        // SYNTHETIC: ten header-like cells; only the last eight can be the header, and the
+        // table is read with the two columns it ends on.
+        let text = "甲\n乙\n丙\n丁\n戊\n己\n庚\n指标\n\t2025年目标\n\t2023年完成\n\t在校学生数（万人）\n\t7.2\n\t6.5\n";
+        let mut k = Knowledge::default();
+        k.units.insert("万人".into(), (CanonicalUnit::Person, 1e4));
+        let chars: Vec<char> = text.chars().collect();
+        let found = find(&chars, &k);
+        let values: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.value.as_str(),
+                    f.column.as_ref().map_or("", |c| c.period.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(values, [("7.2", "2025"), ("6.5", "2023")]);
+    }
+
+    /// The CPU time of the table reader on `lines` copies of `line` (least of three runs).
+    fn time_of(line: &str, lines: usize) -> std::time::Duration {
+        let k = Knowledge::default();
+        let chars: Vec<char> = line.repeat(lines).chars().collect();
+        crate::extract::timing::cpu_time_of(|| {
+            std::hint::black_box(find(&chars, &k));
+        })
+    }
+
+    #[test]
+    fn a_long_run_of_header_like_lines_is_read_in_linear_time() {
+        // Found by fuzzing (tests/it/fuzz.rs): every line a short cell naming a year, so every
+        // start began a header too long to be one and the run was rescanned from the next
+        // start: 8 times the lines took 64 times as long. Measured as a ratio between two
+        // sizes in the same run (CPU time), so a slow or busy machine does not fail it; linear is about 8.
+        for line in ["2021年\n", "\t2025年目标\n", "甲\n\t2021年\n"] {
+            let short = time_of(line, 400);
+            let long = time_of(line, 3200);
+            let ratio = long.as_secs_f64() / short.as_secs_f64().max(1e-6);
+            assert!(
+                ratio < 24.0,
+                "{line:?}: 400 lines {short:?}, 3,200 lines {long:?} (x{ratio:.1})"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ mod documents;
 mod drafts;
 mod extract;
 mod faults;
+mod fuzz;
 mod keys;
 mod limits;
 mod logging;
