@@ -27,4 +27,5 @@ pub mod observe;
 pub mod serve;
 pub mod stats;
 pub mod synth;
+pub mod timing;
 pub mod web;

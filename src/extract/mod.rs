@@ -216,39 +216,3 @@ fn number_keys(observations: &mut [Proposal], code: &str) {
         p.row.key = format!("{code}-x{:03}", i + 1);
     }
 }
-
-/// Test helpers shared by the extraction modules' tests.
-#[cfg(test)]
-pub(crate) mod timing {
-    /// CPU time of the calling thread: the work done, whatever else the machine is running (a
-    /// wall-clock ratio on a loaded machine penalises the longer run, which is interrupted more).
-    /// Elsewhere than Linux with glibc: wall-clock time.
-    pub(crate) fn thread_time() -> std::time::Duration {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        {
-            let mut t = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            };
-            // SAFETY: `t` is a valid, writable timespec for the duration of the call.
-            if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
-                return std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
-            }
-        }
-        static START: std::sync::LazyLock<std::time::Instant> =
-            std::sync::LazyLock::new(std::time::Instant::now);
-        START.elapsed()
-    }
-
-    /// The least CPU time of three runs of `f` (see [`thread_time`]).
-    pub(crate) fn cpu_time_of(f: impl Fn()) -> std::time::Duration {
-        (0..3)
-            .map(|_| {
-                let started = thread_time();
-                f();
-                thread_time().saturating_sub(started)
-            })
-            .min()
-            .unwrap_or_default()
-    }
-}

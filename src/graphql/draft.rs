@@ -197,11 +197,7 @@ pub struct Draft {
 
 impl From<drafts::Draft> for Draft {
     fn from(d: drafts::Draft) -> Self {
-        let pending = d
-            .items
-            .iter()
-            .filter(|i| i.decision == DraftDecision::Pending)
-            .count();
+        let pending = d.pending;
         Draft {
             id: d.id,
             code: d.code,

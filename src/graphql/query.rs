@@ -466,7 +466,10 @@ impl QueryRoot {
     /// are not public).
     #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn drafts(&self, ctx: &Context<'_>, status: Option<DraftStatus>) -> Result<Vec<Draft>> {
-        let rows = ctx.run(move |c| extract::drafts::list(c, status).map_err(ApiError::from));
+        // Items only when asked for: a list of every draft with all its items is large.
+        let items = ctx.look_ahead().field("items").exists();
+        let rows =
+            ctx.run(move |c| extract::drafts::list(c, status, items).map_err(ApiError::from));
         Ok(super::all(rows.await?))
     }
 

@@ -819,3 +819,36 @@ async fn the_walkthrough_publishes_a_new_report_into_a_ranking() {
         "the merged rank was published: {ranks}"
     );
 }
+
+/// The drafts list counts pending items whether or not it is asked for the items (without
+/// them it does not load them: a list of every draft with all its items grows with the drafts
+/// kept), and the two answers agree after decisions.
+#[tokio::test]
+async fn the_drafts_list_counts_pending_items_without_loading_them() {
+    let app = TestApp::seeded();
+    let key = app.key("list-editor", Role::Editor);
+    let d = extract(&app, &key).await;
+    let id = d["id"].as_i64().expect("draft id");
+    let items = d["items"].as_array().expect("items").clone();
+    assert!(items.len() >= 3, "{d}");
+    decide(&app, &key, id, pos(&items[0]), "REJECTED", Value::Null).await;
+    decide(&app, &key, id, pos(&items[1]), "REJECTED", Value::Null).await;
+    let light = ok(&app, &key, "{ drafts { id pending } }", json!({})).await;
+    let full = ok(
+        &app,
+        &key,
+        "{ drafts { id pending items { decision } } }",
+        json!({}),
+    )
+    .await;
+    let pending_in_items = full["drafts"][0]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["decision"] == "PENDING")
+        .count() as i64;
+    assert_eq!(pending_in_items, items.len() as i64 - 2);
+    assert_eq!(light["drafts"][0]["pending"], json!(pending_in_items));
+    assert_eq!(full["drafts"][0]["pending"], json!(pending_in_items));
+    assert_eq!(light["drafts"][0]["id"], json!(id));
+}

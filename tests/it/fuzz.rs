@@ -962,36 +962,9 @@ fn fuzz_extraction() {
     );
 }
 
-/// CPU time of the calling thread: the work done, whatever else the machine is running (a
-/// wall-clock ratio on a loaded machine penalises the longer run, which is interrupted more).
-/// Elsewhere than Linux with glibc: wall-clock time.
-fn thread_time() -> std::time::Duration {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let mut t = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `t` is a valid, writable timespec for the duration of the call.
-        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
-            return std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
-        }
-    }
-    static START: std::sync::LazyLock<std::time::Instant> =
-        std::sync::LazyLock::new(std::time::Instant::now);
-    START.elapsed()
-}
-
-/// The least CPU time of two runs of `f` (see [`thread_time`]).
+/// The least CPU time of two runs of `f` (see [`edustats::timing`]).
 fn cpu_time_of(f: impl Fn()) -> std::time::Duration {
-    (0..2)
-        .map(|_| {
-            let started = thread_time();
-            f();
-            thread_time().saturating_sub(started)
-        })
-        .min()
-        .unwrap_or_default()
+    edustats::timing::least_cpu_time(2, f)
 }
 
 /// `fragment` repeated until it is `n` characters long.
