@@ -658,8 +658,6 @@ fn text(chars: &[char], from: usize, to: usize) -> String {
     chars[from.min(to)..to].iter().collect()
 }
 
-/// How `period_of` begins the note of a period taken from the document, not the sentence.
-const NO_YEAR_STATED: &str = "inferred: no year stated";
 /// Factor on the confidence of a figure whose period is taken from the document.
 const GUESSED_PERIOD: f64 = 0.8;
 
@@ -752,29 +750,57 @@ fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
         .collect()
 }
 
+/// A figure's reference period as the matcher chose it.
+#[derive(Debug, Clone, PartialEq)]
+struct PeriodChoice {
+    /// The period code; empty when there is none.
+    code: String,
+    /// How it was inferred, when the figure's own words do not state it.
+    note: Option<String>,
+    /// Taken from the document as a whole (its title, its date, the span it reviews) rather
+    /// than from the figure's words or paragraph: a guess the reviewer should see.
+    from_document: bool,
+}
+
+impl PeriodChoice {
+    /// A period the figure's words (or its table column) state.
+    fn stated(code: String, note: Option<String>) -> PeriodChoice {
+        PeriodChoice {
+            code,
+            note,
+            from_document: false,
+        }
+    }
+
+    /// A period taken from the document as a whole.
+    fn from_document(code: String, note: String) -> PeriodChoice {
+        PeriodChoice {
+            code,
+            note: Some(note),
+            from_document: true,
+        }
+    }
+}
+
 /// The period as the import accepts it, or none with a note saying why: a year the text
 /// states outside the years a period may name (`1900年`, a column headed `2999年`) would make
 /// a proposal that publishing refuses (found by fuzzing: `1900年…０万学校`).
-fn importable((period, note): (String, Option<String>)) -> (String, Option<String>) {
-    if period.is_empty() || parse_period(&period).is_ok() {
-        return (period, note);
+fn importable(choice: PeriodChoice) -> PeriodChoice {
+    if choice.code.is_empty() || parse_period(&choice.code).is_ok() {
+        return choice;
     }
-    (
-        String::new(),
-        Some(format!(
-            "no period: {period} is not a valid reference period"
-        )),
-    )
+    let note = format!("no period: {} is not a valid reference period", choice.code);
+    PeriodChoice::stated(String::new(), Some(note))
 }
 
 /// The reference period: a year the sentence states before the figure (or, for a target, the
 /// year it is due), else a year stated earlier in the paragraph, else the year reviewed.
-fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Option<String>) {
+fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> PeriodChoice {
     let sentence_before = text(cx.chars, f.sentence.0, f.start);
     let sentence = text(cx.chars, f.sentence.0, f.sentence.1);
     if kind == ObservationKind::Target {
         if let Some(c) = TARGET_YEAR.captures_iter(&sentence).last() {
-            return (c[1].to_string(), None);
+            return PeriodChoice::stated(c[1].to_string(), None);
         }
     }
     if let Some(c) = stated_years(&sentence_before).last() {
@@ -782,7 +808,7 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
             Some(_) => format!("{}-12", &c[1]),
             None => c[1].to_string(),
         };
-        return (code, None);
+        return PeriodChoice::stated(code, None);
     }
     // Earlier in the paragraph.
     let mut p = f.sentence.0;
@@ -792,27 +818,27 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> (String, Op
     if let Some(c) = stated_years(&text(cx.chars, p, f.sentence.0)).last() {
         let year = c[1].to_string();
         let note = format!("inferred: {year}年 stated earlier in the paragraph");
-        return (year, Some(note));
+        return PeriodChoice::stated(year, Some(note));
     }
     if let Some(span) = &cx.review_span {
-        return (
+        return PeriodChoice::from_document(
             span.clone(),
-            Some(format!(
+            format!(
                 "inferred: no year stated; the report reviews the period {span} (…年以来 up to its date)"
-            )),
+            ),
         );
     }
     match cx.review_year {
-        Some(y) => (
+        Some(y) => PeriodChoice::from_document(
             y.to_string(),
-            Some(match cx.review_year_from {
+            match cx.review_year_from {
                 Some(from) => {
                     format!("inferred: no year stated; the document's year is {y} ({from})")
                 }
                 None => format!("inferred: no year stated; the report reviews {y}"),
-            }),
+            },
         ),
-        None => (String::new(), Some("no year stated or inferable".into())),
+        None => PeriodChoice::stated(String::new(), Some("no year stated or inferable".into())),
     }
 }
 
@@ -1076,15 +1102,14 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             }
         }
     }
-    let (period, period_note) = importable(match &f.column {
-        Some(col) => (col.period.clone(), Some(col.note.clone())),
+    let PeriodChoice {
+        code: period,
+        note: period_note,
+        from_document,
+    } = importable(match &f.column {
+        Some(col) => PeriodChoice::stated(col.period.clone(), Some(col.note.clone())),
         None => period_of(f, kind, cx),
     });
-    // A year taken from the document rather than from the figure's own words is a guess a
-    // reviewer should see: it is named in `why` and lowers the confidence.
-    let period_guessed = period_note
-        .as_deref()
-        .filter(|n| n.starts_with(NO_YEAR_STATED));
     let base_period = match kind {
         ObservationKind::Change | ObservationKind::Growth
             if COMPARED.iter().any(|w| clause_before.contains(w)) =>
@@ -1116,8 +1141,10 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
                 ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
+            // A year taken from the document rather than from the figure's own words is a guess
+            // a reviewer should see: it is named in `why` and lowers the confidence.
             let mut sure = confidence(score, second);
-            if let Some(note) = period_guessed {
+            if let (true, Some(note)) = (from_document, &period_note) {
                 why.push_str(&format!("; period {period}: {note}"));
                 sure = (sure * GUESSED_PERIOD * 1000.0).round() / 1000.0;
             }
@@ -1194,12 +1221,16 @@ mod tests {
     #[test]
     fn a_period_the_import_refuses_is_left_to_the_reviewer() {
         // Found by fuzzing (tests/it/fuzz.rs, extraction): `1900年` read as the year reviewed.
-        let (period, note) = importable(("1900".into(), Some("inferred".into())));
-        assert_eq!(period, "");
-        assert!(note.is_some_and(|n| n.contains("1900")));
-        let kept = importable(("2023-01..2023-06".into(), None));
-        assert_eq!(kept, ("2023-01..2023-06".to_string(), None));
-        assert_eq!(importable((String::new(), None)), (String::new(), None));
+        let refused = importable(PeriodChoice::from_document(
+            "1900".into(),
+            "inferred".into(),
+        ));
+        assert_eq!(refused.code, "");
+        assert!(refused.note.is_some_and(|n| n.contains("1900")));
+        let kept = PeriodChoice::stated("2023-01..2023-06".into(), None);
+        assert_eq!(importable(kept.clone()), kept);
+        let none = PeriodChoice::stated(String::new(), None);
+        assert_eq!(importable(none.clone()), none);
     }
 
     fn indicator(code: &str, name: &str, unit: CanonicalUnit) -> IndicatorCue {
