@@ -613,8 +613,10 @@ fn cmd_extract(
     output: Option<&Path>,
 ) -> anyhow::Result<()> {
     let files = report_files(reports)?;
-    let batch = files.len() > 1;
-    if batch {
+    // Several reports: a folder for their bundles, each with its own default code. A single
+    // report is read before the database is opened: a file that cannot be read costs no
+    // connection and changes nothing.
+    let run = if files.len() > 1 {
         if code.is_some() {
             return Err(refused(
                 "--code names one source: with several reports each gets its own default code",
@@ -627,13 +629,9 @@ fn cmd_extract(
         };
         std::fs::create_dir_all(dir)
             .map_err(|e| refused(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    // A single report is read before the database is opened: a file that cannot be read
-    // costs no connection and changes nothing.
-    let first = if batch {
-        None
+        ExtractRun::Many(dir)
     } else {
-        Some(read_report(&files[0]).map_err(refused)?)
+        ExtractRun::One(read_report(&files[0]).map_err(refused)?)
     };
     let mut conn = connect(db)?.get()?;
     let knowledge = if queries::is_empty(&mut conn)? {
@@ -648,28 +646,30 @@ fn cmd_extract(
         code,
         threshold: None,
     };
-    if let Some(doc) = first {
-        let ex = extract::extract_document(&doc, &knowledge, &opts)
-            .map_err(|e| refused(e.to_string()))?;
-        warn_same_report(&mut conn, &ex, &[], &files[0])?;
-        let json = serde_json::to_string_pretty(&ex)?;
-        match output {
-            Some(path) => std::fs::write(path, json + "\n")?,
-            None => println!("{json}"),
+    let dir = match run {
+        ExtractRun::Many(dir) => dir,
+        ExtractRun::One(doc) => {
+            let ex = extract::extract_document(&doc, &knowledge, &opts)
+                .map_err(|e| refused(e.to_string()))?;
+            warn_same_report(&mut conn, &ex, &Seen::of(&files[0], &ex), &[])?;
+            let json = serde_json::to_string_pretty(&ex)?;
+            match output {
+                Some(path) => std::fs::write(path, json + "\n")?,
+                None => println!("{json}"),
+            }
+            eprintln!(
+                "{} proposed observation(s), {} unmatched figure(s)",
+                ex.observations.len(),
+                ex.unmatched.len()
+            );
+            return Ok(());
         }
-        eprintln!(
-            "{} proposed observation(s), {} unmatched figure(s)",
-            ex.observations.len(),
-            ex.unmatched.len()
-        );
-        return Ok(());
-    }
-    // Several reports: one bundle each, a line of progress each; a report that cannot be read
-    // or extracted is named and skipped (nothing written for it), and the exit status says so.
-    let dir = output.unwrap_or(Path::new("."));
+    };
+    // One bundle each, a line of progress each; a report that cannot be read or extracted is
+    // named and skipped (nothing written for it), and the exit status says so.
     let n = files.len();
     let mut failed = Vec::new();
-    let mut done: Vec<(PathBuf, extract::Extraction)> = Vec::new();
+    let mut seen: Vec<Seen> = Vec::new();
     let mut written: HashSet<String> = HashSet::new();
     for (i, file) in files.iter().enumerate() {
         let step = format!("[{}/{n}] {}", i + 1, file.display());
@@ -684,11 +684,9 @@ fn cmd_extract(
                 continue;
             }
         };
-        let earlier: Vec<(String, &extract::Extraction)> = done
-            .iter()
-            .map(|(p, e)| (p.display().to_string(), e))
-            .collect();
-        warn_same_report(&mut conn, &ex, &earlier, file)?;
+        let this = Seen::of(file, &ex);
+        warn_same_report(&mut conn, &ex, &this, &seen)?;
+        seen.push(this);
         let mut name = file
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
@@ -704,7 +702,6 @@ fn cmd_extract(
             ex.unmatched.len(),
             out.display()
         );
-        done.push((file.clone(), ex));
     }
     eprintln!("{} of {n} report(s) extracted", n - failed.len());
     if failed.is_empty() {
@@ -715,6 +712,42 @@ fn cmd_extract(
             failed.len(),
             failed.join(", ")
         )))
+    }
+}
+
+/// What `extract` was given: one report (read already), or several for a folder of bundles.
+enum ExtractRun<'a> {
+    One(edustats::document::Document),
+    Many(&'a Path),
+}
+
+/// A report extracted in this run, as the later ones are compared with it: its file, the hash
+/// of its text and its document number (the whole extraction is not kept).
+struct Seen {
+    file: String,
+    text: [u8; 32],
+    doc_number: Option<String>,
+}
+
+impl Seen {
+    fn of(file: &Path, ex: &extract::Extraction) -> Seen {
+        use sha2::Digest;
+        Seen {
+            file: file.display().to_string(),
+            text: sha2::Sha256::digest(ex.source.text.as_bytes()).into(),
+            doc_number: ex.source.doc_number.clone(),
+        }
+    }
+
+    /// What `other` shares with this report: `"text"`, `"document number"` or nothing.
+    fn shares(&self, other: &Seen) -> Option<&'static str> {
+        if self.text == other.text {
+            Some("text")
+        } else if self.doc_number.is_some() && self.doc_number == other.doc_number {
+            Some("document number")
+        } else {
+            None
+        }
     }
 }
 
@@ -757,28 +790,21 @@ fn read_report(file: &Path) -> Result<edustats::document::Document, String> {
 fn warn_same_report(
     conn: &mut edustats::db::DbConnection,
     ex: &extract::Extraction,
-    earlier: &[(String, &extract::Extraction)],
-    file: &Path,
+    this: &Seen,
+    earlier: &[Seen],
 ) -> anyhow::Result<()> {
     let number = ex.source.doc_number.as_deref();
     for (code, what) in queries::sources_with_same_report(conn, number, &ex.source.text)? {
         eprintln!(
             "warning: {} is already in the warehouse as source {code} (same {what})",
-            file.display()
+            this.file
         );
     }
-    for (name, e) in earlier {
-        let what = if e.source.text == ex.source.text {
-            Some("text")
-        } else if number.is_some() && e.source.doc_number.as_deref() == number {
-            Some("document number")
-        } else {
-            None
-        };
-        if let Some(what) = what {
+    for e in earlier {
+        if let Some(what) = e.shares(this) {
             eprintln!(
-                "warning: {} is the same report as {name} (same {what})",
-                file.display()
+                "warning: {} is the same report as {} (same {what})",
+                this.file, e.file
             );
         }
     }
