@@ -196,6 +196,9 @@ pub enum ReadError {
          Big5 and the other common ones were tried): save it as UTF-8 text"
     )]
     Undecodable,
+    /// An upload that should be the file's bytes in base64 and is not.
+    #[error("the file is not in base64 ({0}): send the file's bytes base64-encoded")]
+    NotBase64(String),
 }
 
 fn encrypted_message(format: &Option<Format>) -> String {
@@ -237,6 +240,29 @@ pub fn read(bytes: &[u8], limits: &ReadLimits) -> Result<Document, ReadError> {
     Ok(doc)
 }
 
+/// Reads a file sent as base64 (an upload through the API). The size is checked on the
+/// encoded length first, so a huge string is refused without being decoded; white space (line
+/// breaks of MIME-style base64) is ignored.
+pub fn read_base64(encoded: &str, limits: &ReadLimits) -> Result<Document, ReadError> {
+    use base64::Engine;
+    if encoded.len() / 4 * 3 > limits.max_input_bytes + 3 {
+        return Err(ReadError::TooLarge {
+            limit: format!(
+                "more than the {} bytes a file may have",
+                limits.max_input_bytes
+            ),
+        });
+    }
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| ReadError::NotBase64(e.to_string()))?;
+    read(&bytes, limits)
+}
+
 /// A date as printed in a metadata box or a document (2023-10-30, 2023年10月30日,
 /// 2023/10/30, 2023.10.30), as YYYY-MM-DD.
 pub(crate) fn iso_date(s: &str) -> Option<String> {
@@ -266,6 +292,24 @@ mod tests {
         };
         let err = read(b"hello world, longer than ten", &limits).unwrap_err();
         assert!(matches!(err, ReadError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_upload_is_base64_within_the_size_limit() {
+        let limits = ReadLimits {
+            max_input_bytes: 10,
+            ..ReadLimits::default()
+        };
+        let d = read_base64("aGVs\nbG8=", &limits).expect("base64 of hello");
+        assert_eq!(d.text, "hello");
+        assert!(matches!(
+            read_base64("%%%", &limits),
+            Err(ReadError::NotBase64(_))
+        ));
+        assert!(matches!(
+            read_base64(&"QUFB".repeat(10), &limits),
+            Err(ReadError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::context::ContextExt;
 use super::guard::RoleGuard;
 use super::Observation;
 use crate::auth::Role;
-use crate::document::{self, Document, ReadError, ReadLimits};
+use crate::document::{self, Document, ReadLimits};
 use crate::domain::{Direction, DraftDecision};
 use crate::error::ApiError;
 use crate::extract::drafts::{self, NewIndicator};
@@ -123,11 +123,12 @@ impl MutationRoot {
             (None, Some(file)) => {
                 // Parsing a PDF or a workbook is CPU work: off the async threads, and before a
                 // database connection is taken.
-                let read =
-                    tokio::task::spawn_blocking(move || read_upload(&file, file_name.as_deref()))
-                        .await
-                        .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
-                read.map_err(ApiError::into_graphql)?
+                let read = tokio::task::spawn_blocking(move || {
+                    document::read_base64(&file, &ReadLimits::default())
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()).into_graphql())?;
+                read.map_err(|e| ApiError::unreadable(file_name.as_deref(), e).into_graphql())?
             }
             _ => {
                 return Err(ApiError::BadInput(
@@ -269,27 +270,4 @@ impl MutationRoot {
         let d = ctx.run(move |c| drafts::discard(c, draft, &actor).map_err(ApiError::from));
         Ok(d.await?.into())
     }
-}
-
-/// An uploaded file: base64, then [`document::read`].
-fn read_upload(file: &str, name: Option<&str>) -> Result<Document, ApiError> {
-    use base64::Engine;
-    let limits = ReadLimits::default();
-    // The decoded size is known before decoding: a huge string is refused without a copy.
-    if file.len() / 4 * 3 > limits.max_input_bytes + 3 {
-        let e = ReadError::TooLarge {
-            limit: format!(
-                "more than the {} bytes a file may have",
-                limits.max_input_bytes
-            ),
-        };
-        return Err(ApiError::unreadable(name, e));
-    }
-    let compact: String = file.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| {
-            ApiError::BadInput(format!("`file` must be the file's bytes in base64: {e}"))
-        })?;
-    document::read(&bytes, &limits).map_err(|e| ApiError::unreadable(name, e))
 }
