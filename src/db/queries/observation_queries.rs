@@ -189,14 +189,6 @@ pub fn observations_by_sources(
         .load(conn)
 }
 
-/// Every observation, in id order (for the data-quality check).
-pub fn all_observations(conn: &mut DbConnection) -> QueryResult<Vec<Observation>> {
-    observations::table
-        .select(Observation::as_select())
-        .order(observations::id.asc())
-        .load(conn)
-}
-
 /// Every observation's id, indicator and source, in id order: what choosing the extractor's
 /// examples needs, without loading the rows.
 pub fn observation_refs(
