@@ -236,11 +236,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     for Located { at, row: i } in indicators {
         // The seed catalogue is curated, so every indicator carries its Chinese definition (the
         // dashboard's Chinese view shows it); only a draft's new indicator may lack one.
-        if !i
-            .definition_zh
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-        {
+        if !validate::holds_chinese(&i.definition_zh) {
             p.push(at.problem(
                 "definition_zh",
                 format!(

@@ -455,6 +455,12 @@ pub fn source(
     }
 }
 
+/// Whether `s` holds a Chinese character (CJK unified ideographs): a Chinese name or
+/// definition does.
+pub fn holds_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
 /// Validates a catalogue indicator (a seed row, or a new indicator confirmed while reviewing a
 /// draft): names and definition present, share specs parseable, dimensions known. Returns its
 /// dimensions; appends a problem per fault.
@@ -484,10 +490,7 @@ pub fn indicator(
         .map(str::trim)
         .filter(|a| !a.is_empty())
     {
-        if !alias
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-        {
+        if !holds_chinese(alias) {
             bad("aliases", format!("alias {alias:?} is not a Chinese name"));
         }
     }
