@@ -245,38 +245,29 @@ pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32
             ));
         }
     }
-    let most = |years: Vec<i32>, least: usize| -> Option<i32> {
+    // The year `pattern` names most often: at least `least` times, and more often than any
+    // other (of equals, none: a tie says nothing).
+    let most = |pattern: &Regex, least: usize| -> Option<i32> {
         let mut counts: std::collections::BTreeMap<i32, usize> = Default::default();
-        for y in years {
-            *counts.entry(y).or_default() += 1;
+        for c in pattern.captures_iter(text) {
+            if let Ok(y) = c[1].parse() {
+                *counts.entry(y).or_default() += 1;
+            }
         }
         let mut ranked: Vec<(i32, usize)> = counts.into_iter().collect();
-        // Most often first; of equals, the later year (a report looks back from its latest).
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        ranked.sort_by(|a, b| b.1.cmp(&a.1));
         match ranked.as_slice() {
             [(y, n), rest @ ..] if *n >= least && rest.first().is_none_or(|r| r.1 < *n) => Some(*y),
             _ => None,
         }
     };
-    let as_of: Vec<i32> = AS_OF
-        .captures_iter(text)
-        .filter_map(|c| c[1].parse().ok())
-        .collect();
-    if let Some(y) = most(as_of, 1) {
+    if let Some(y) = most(&AS_OF, 1) {
         return Some((y, format!("the text's 截至 phrases name {y}年")));
     }
-    let school: Vec<i32> = SCHOOL_YEAR
-        .captures_iter(text)
-        .filter_map(|c| c[1].parse().ok())
-        .collect();
-    if let Some(y) = most(school, 1) {
+    if let Some(y) = most(&SCHOOL_YEAR, 1) {
         return Some((y, format!("the text's school year starts in {y}")));
     }
-    let stated: Vec<i32> = YEAR
-        .captures_iter(text)
-        .filter_map(|c| c[1].parse().ok())
-        .collect();
-    most(stated, 3).map(|y| {
+    most(&YEAR, 3).map(|y| {
         (
             y,
             format!("the text states {y}年 more often than any other year"),
