@@ -364,14 +364,7 @@ const SLOW: Duration = Duration::from_secs(if cfg!(debug_assertions) { 60 } else
 #[test]
 fn fuzz_quantity_parser() {
     fuzz("quantity_parser", 1500, quantity_text(), |text| {
-        let started = Instant::now();
-        let parsed = parse_quantity(&text);
-        prop_assert!(
-            started.elapsed() < SLOW,
-            "{} chars took {:?}",
-            text.len(),
-            started.elapsed()
-        );
+        let parsed = in_time(text.len(), "chars", || parse_quantity(&text))?;
         match parsed {
             Ok(q) => {
                 prop_assert!(q.value.is_finite(), "{text:?} -> {q:?}");
@@ -385,6 +378,15 @@ fn fuzz_quantity_parser() {
         }
         Ok(())
     });
+}
+
+/// Runs `f`, failing the case when it takes [`SLOW`] or more on an input of `size` `unit`.
+fn in_time<T>(size: usize, unit: &str, f: impl FnOnce() -> T) -> Result<T, TestCaseError> {
+    let started = Instant::now();
+    let out = f();
+    let took = started.elapsed();
+    prop_assert!(took < SLOW, "{size} {unit} took {took:?}");
+    Ok(out)
 }
 
 /// Checks the offsets of a figure against the text it came from.
@@ -403,14 +405,7 @@ fn check_figure(f: &figures::Figure, len: usize) -> TestCaseResult {
 fn fuzz_figure_finder() {
     fuzz("figure_finder", 400, report_text(), |text| {
         let chars: Vec<char> = text.chars().collect();
-        let started = Instant::now();
-        let found = figures::find(&chars, &KNOWLEDGE);
-        prop_assert!(
-            started.elapsed() < SLOW,
-            "{} chars took {:?}",
-            chars.len(),
-            started.elapsed()
-        );
+        let found = in_time(chars.len(), "chars", || figures::find(&chars, &KNOWLEDGE))?;
         for f in &found {
             check_figure(f, chars.len())?;
             prop_assert!(f.column.is_none());
@@ -427,14 +422,7 @@ fn fuzz_figure_finder() {
 fn fuzz_table_reader() {
     fuzz("table_reader", 400, report_text(), |text| {
         let chars: Vec<char> = text.chars().collect();
-        let started = Instant::now();
-        let found = tables::find(&chars, &KNOWLEDGE);
-        prop_assert!(
-            started.elapsed() < SLOW,
-            "{} chars took {:?}",
-            chars.len(),
-            started.elapsed()
-        );
+        let found = in_time(chars.len(), "chars", || tables::find(&chars, &KNOWLEDGE))?;
         for f in &found {
             check_figure(f, chars.len())?;
             prop_assert!(f.column.is_some(), "{f:?}");
@@ -684,14 +672,7 @@ fn import_bytes(
     let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
     let path = dir.path().join(format!("import.{extension}"));
     std::fs::write(&path, bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let started = Instant::now();
-    let result = read::import_file(&path);
-    prop_assert!(
-        started.elapsed() < SLOW,
-        "{} bytes took {:?}",
-        bytes.len(),
-        started.elapsed()
-    );
+    let result = in_time(bytes.len(), "bytes", || read::import_file(&path))?;
     match result {
         Ok(b) => {
             prop_assert_eq!(b.places.len(), b.bundle.observations.len());
@@ -945,14 +926,9 @@ fn fuzz_extraction() {
         150,
         (report_text(), options()),
         |(text, opts)| {
-            let started = Instant::now();
-            let result = extract::extract(&text, &KNOWLEDGE, &opts);
-            prop_assert!(
-                started.elapsed() < SLOW,
-                "{} chars took {:?}",
-                text.len(),
-                started.elapsed()
-            );
+            let result = in_time(text.len(), "chars", || {
+                extract::extract(&text, &KNOWLEDGE, &opts)
+            })?;
             match result {
                 Ok(ex) => check_extraction(&text, &ex)?,
                 Err(e) => prop_assert!(!e.to_string().is_empty()),
