@@ -255,7 +255,7 @@ pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32
             }
         }
         let mut ranked: Vec<(i32, usize)> = counts.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1));
+        ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
         match ranked.as_slice() {
             [(y, n), rest @ ..] if *n >= least && rest.first().is_none_or(|r| r.1 < *n) => Some(*y),
             _ => None,
