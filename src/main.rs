@@ -156,6 +156,10 @@ enum Command {
         /// Similarity below which a figure goes to `unmatched` (default: the extractor's).
         #[arg(long)]
         threshold: Option<f64>,
+        /// Share of the words naming a figure its indicator must hold, else the figure goes to
+        /// `unmatched` (default: the extractor's).
+        #[arg(long)]
+        min_support: Option<f64>,
     },
     /// Generate a SYNTHETIC dataset (invented figures, every code and name marked SYNTHETIC)
     /// into a database of its own, for load and query benchmarks. Refuses (exit code 2) a
@@ -644,7 +648,7 @@ fn cmd_extract(
     let opts = extract::Options {
         district,
         code,
-        threshold: None,
+        ..Default::default()
     };
     let dir = match run {
         ExtractRun::Many(dir) => dir,
@@ -815,10 +819,11 @@ fn cmd_eval_extract(
     seeds: Option<PathBuf>,
     details: bool,
     threshold: Option<f64>,
+    min_support: Option<f64>,
 ) -> anyhow::Result<()> {
     let dir = seeds.unwrap_or_else(default_seeds_dir);
     let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
-    let scores = extract::eval::evaluate(&data, threshold);
+    let scores = extract::eval::evaluate(&data, threshold, min_support);
     print!("{}", extract::eval::table(&scores));
     if details {
         for s in &scores {
@@ -926,7 +931,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             seeds,
             details,
             threshold,
-        } => cmd_eval_extract(seeds, details, threshold),
+            min_support,
+        } => cmd_eval_extract(seeds, details, threshold, min_support),
         Command::Synth {
             db,
             districts,

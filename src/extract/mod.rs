@@ -117,6 +117,9 @@ pub struct Options {
     pub code: Option<String>,
     /// Similarity below which a figure goes to `unmatched` (default [`matcher::THRESHOLD`]).
     pub threshold: Option<f64>,
+    /// Share of a figure's naming words its indicator must hold, else it goes to `unmatched`
+    /// (default [`matcher::MIN_SUPPORT`]).
+    pub min_support: Option<f64>,
 }
 
 /// Extracts every figure of `text`.
@@ -183,6 +186,7 @@ fn extract_with(
             review_year_from: meta.review_year_from.as_deref(),
             review_span: meta.review_span(),
             threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
+            min_support: opts.min_support.unwrap_or(matcher::MIN_SUPPORT),
             earlier: &earlier,
         };
         let indicator = match matcher::decide(&figure, &ctx, knowledge) {

@@ -140,7 +140,7 @@ impl MutationRoot {
         let opts = ExtractOptions {
             district,
             code,
-            threshold: None,
+            ..Default::default()
         };
         let d = ctx.run(move |c| drafts::create(c, &doc, &opts, &actor).map_err(ApiError::from));
         Ok(d.await?.into())
