@@ -66,7 +66,7 @@ use regex::Regex;
 use super::figures::Figure;
 use super::knowledge::Knowledge;
 use super::{Proposal, SuggestedIndicator, Unmatched};
-use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
+use crate::domain::{is_han, Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::period::parse_period;
 use crate::ingest::rows::ObservationRow;
 
@@ -186,11 +186,6 @@ pub enum Decision {
     Proposal(Proposal),
     /// No indicator fits well enough.
     Unmatched(Unmatched),
-}
-
-/// A Chinese character (CJK unified ideographs and their extension A and compatibility forms).
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
 }
 
 /// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
@@ -1068,7 +1063,7 @@ const LEAD_NOISE: &[&str] = &[
 fn suggested_name(clause_before: &str, after_unit: &str, unit: &str) -> String {
     let noun: String = after_unit
         .chars()
-        .take_while(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .take_while(|c| is_han(*c))
         .take(8)
         .collect();
     let counted = matches!(
