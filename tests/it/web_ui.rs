@@ -1266,7 +1266,9 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     let origin = format!("http://{addr}");
     let (proxy, outside) = recording_proxy().await;
     let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
-    c.goto(&format!("{origin}/review")).await.expect("review page");
+    c.goto(&format!("{origin}/review"))
+        .await
+        .expect("review page");
     js(
         &c,
         &format!(
@@ -1339,7 +1341,9 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     assert_eq!(warning["shown"], json!(true), "{warning}");
     assert!(
         said.contains("已发布的来源 rongchang-2025-rectification-report（文本相同）")
-            && said.contains(&format!("未完成的草稿 #{id_a} rongchang-2025-copy-a（文本相同）"))
+            && said.contains(&format!(
+                "未完成的草稿 #{id_a} rongchang-2025-copy-a（文本相同）"
+            ))
             && said.contains("仍然发布"),
         "{said}"
     );
@@ -1358,10 +1362,15 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     let status = settled(&c).await;
     let status = status.as_str().unwrap_or("");
     assert!(
-        status.starts_with("冲突：") && status.contains("repeats source rongchang-2025-rectification-report"),
+        status.starts_with("冲突：")
+            && status.contains("repeats source rongchang-2025-rectification-report"),
         "{status}"
     );
-    js(&c, "document.getElementById('allow-repeat').click(); return 1;").await;
+    js(
+        &c,
+        "document.getElementById('allow-repeat').click(); return 1;",
+    )
+    .await;
     c.find(Locator::Css("#dry-run"))
         .await
         .expect("dry run")

@@ -393,7 +393,7 @@
     }
     el("draft-title").textContent = (lang === "zh" ? draft.titleZh : draft.titleEn) || draft.code;
     renderRepeats();
-    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + draft.district + " · " + draft.status + " · " + t("itemsLeft")(draft.pending, draft.items.length);
+    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + districtName(draft.district) + (draft.docNumber ? " · " + draft.docNumber : "") + " · " + draft.status + " · " + t("itemsLeft")(draft.pending, draft.items.length);
     var legend = el("legend");
     legend.innerHTML = "";
     [["d-pending t-proposal", t("pending")], ["d-accepted t-proposal", t("accepted")], ["d-rejected t-proposal", t("rejected")], ["d-pending t-unmatched", t("unmatched")]].forEach(function (p) {
