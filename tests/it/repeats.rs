@@ -246,3 +246,34 @@ async fn digests_missing_from_older_rows_are_filled_at_migration() {
     .await;
     assert_eq!(again["repeats"][0]["draft"], json!(id(&first)), "{again}");
 }
+
+/// `edustats extract` asks the same lookup: a report in an open draft is named in its warning.
+#[tokio::test]
+async fn the_cli_names_an_open_draft_holding_the_same_report() {
+    let seeds = crate::common::seeds_without("rongchang-2022-self-evaluation");
+    let app = TestApp::seeded_from(seeds.path());
+    let key = app.key("reviewer", Role::Editor);
+    let d = extract_file(&app, &key, "rongchang-2022.html", "rongchang-2022-web").await;
+    assert_eq!(d["repeats"], json!([]), "{d}");
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .arg("extract")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/documents/rongchang-2022.html"),
+        )
+        .arg("-o")
+        .arg(out.path().join("bundle.json"))
+        .env("DATABASE_URL", &app.url)
+        .output()
+        .expect("edustats extract");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "is already in open review draft {} for source rongchang-2022-web (same text)",
+            id(&d)
+        )),
+        "{err}"
+    );
+}
