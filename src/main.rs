@@ -729,21 +729,21 @@ enum ExtractRun<'a> {
 /// of its text and its document number (the whole extraction is not kept).
 struct Seen {
     file: String,
-    text: [u8; 32],
+    text: String,
     doc_number: Option<String>,
 }
 
 impl Seen {
     fn of(file: &Path, ex: &extract::Extraction) -> Seen {
-        use sha2::Digest;
         Seen {
             file: file.display().to_string(),
-            text: sha2::Sha256::digest(ex.source.text.as_bytes()).into(),
-            doc_number: ex.source.doc_number.clone(),
+            text: queries::text_sha256(&ex.source.text),
+            doc_number: queries::doc_number_key(ex.source.doc_number.as_deref()).map(String::from),
         }
     }
 
-    /// What `other` shares with this report: `"text"`, `"document number"` or nothing.
+    /// What `other` shares with this report: `"text"`, `"document number"` or nothing (the
+    /// rules of [`queries::same_reports`], over the reports of this run).
     fn shares(&self, other: &Seen) -> Option<&'static str> {
         if self.text == other.text {
             Some("text")
@@ -752,6 +752,14 @@ impl Seen {
         } else {
             None
         }
+    }
+}
+
+/// "text" or "document number", as the warnings say.
+fn shared(reason: edustats::domain::RepeatReason) -> &'static str {
+    match reason {
+        edustats::domain::RepeatReason::SameText => "text",
+        edustats::domain::RepeatReason::SameDocumentNumber => "document number",
     }
 }
 
@@ -789,8 +797,9 @@ fn read_report(file: &Path) -> Result<edustats::document::Document, String> {
         .map_err(|e| format!("{}: {e}", file.display()))
 }
 
-/// Warns (on standard error) when the report is already in the warehouse or earlier in this
-/// batch: the same text, or the same document number. Importing it again would hold it twice.
+/// Warns (on standard error) when the report is already in the warehouse, in an open review
+/// draft or earlier in this batch: the same text (whitespace aside), or the same document
+/// number. Importing it again would hold it twice.
 fn warn_same_report(
     conn: &mut edustats::db::DbConnection,
     ex: &extract::Extraction,
@@ -798,11 +807,18 @@ fn warn_same_report(
     earlier: &[Seen],
 ) -> anyhow::Result<()> {
     let number = ex.source.doc_number.as_deref();
-    for (code, what) in queries::sources_with_same_report(conn, number, &ex.source.text)? {
-        eprintln!(
-            "warning: {} is already in the warehouse as source {code} (same {what})",
-            this.file
-        );
+    for same in queries::same_report(conn, number, &ex.source.text)? {
+        let what = shared(same.reason);
+        match same.of {
+            queries::Repeated::Source(code) => eprintln!(
+                "warning: {} is already in the warehouse as source {code} (same {what})",
+                this.file
+            ),
+            queries::Repeated::Draft { id, code } => eprintln!(
+                "warning: {} is already in open review draft {id} for source {code} (same {what})",
+                this.file
+            ),
+        }
     }
     for e in earlier {
         if let Some(what) = e.shares(this) {
