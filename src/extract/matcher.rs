@@ -1172,6 +1172,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 quote_end: f.clause.1,
                 confidence: sure,
                 why,
+                cell: None,
             })
         }
         other => {
@@ -1203,6 +1204,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                     category,
                 },
                 why,
+                cell: None,
             })
         }
     }
