@@ -43,7 +43,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::figures::Figure;
-use super::knowledge::Knowledge;
+use super::knowledge::{IndicatorCue, Knowledge};
 use super::matcher::{self, Decision};
 use super::tables::Column;
 use super::CellHeaders;
@@ -128,6 +128,10 @@ fn content(text: &str, k: &Knowledge) -> Content {
         }
         _ => return Content::Text,
     };
+    // 2021年 is a date (a column header), not 2021 years.
+    if unit.as_deref().is_some_and(|u| u.starts_with('年')) && BARE_YEAR.is_match(&value) {
+        return Content::Text;
+    }
     if parse_quantity(&value).is_err() {
         return Content::Text;
     }
@@ -338,6 +342,9 @@ pub struct GridCell {
     members: Vec<Vec<(String, String)>>,
     /// Labels on the breakdown side that name no member the catalogue has.
     unknown: Vec<String>,
+    /// The dimensions the table's breakdown side names (school types down the rows): only
+    /// indicators broken down by them compete, unless none of those fits.
+    dimensions: Vec<String>,
     /// Kind, period and where the period comes from.
     column: Column,
     /// The period is the document's, not the table's.
@@ -717,6 +724,25 @@ fn read_table(
         }
     };
 
+    // The dimensions the breakdown side names: of each of its lines of labels, the dimension
+    // most of them name, when at least two do.
+    let breakdown_lines: Vec<&HashMap<String, usize>> = match side {
+        Some(Side::Rows) => header_counts.iter().collect(),
+        Some(Side::Columns) => row_counts.values().collect(),
+        None => Vec::new(),
+    };
+    let mut table_dimensions: Vec<String> = breakdown_lines
+        .into_iter()
+        .filter_map(|counts| {
+            counts
+                .iter()
+                .filter(|(_, n)| **n >= 2)
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(d, _)| d.clone())
+        })
+        .collect();
+    table_dimensions.sort();
+    table_dimensions.dedup();
     // The quantity labels of each row (or column) on the quantity side, a part taking those of
     // the nearest one before it that has some.
     let quantity_of = |labels: &[String], read: &mut dyn FnMut(&str) -> Label| -> Vec<String> {
@@ -900,6 +926,7 @@ fn read_table(
                 quantity,
                 members: named,
                 unknown,
+                dimensions: table_dimensions.clone(),
                 column,
                 period_from_document: from_document,
             });
@@ -964,41 +991,56 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
     } else {
         vec![cell.unit.clone()]
     };
-    let mut best: Option<(f64, Decision)> = None;
-    for unit in units {
-        let text = format!("{lead}{}{unit}", cell.value);
-        let chars: Vec<char> = text.chars().collect();
-        let start = lead.chars().count();
-        let figure = Figure {
-            value: cell.value.clone(),
-            unit: unit.clone(),
-            start,
-            end: chars.len(),
-            number_start: start,
-            clause: (0, chars.len()),
-            sentence: (0, chars.len()),
-            is_rank: false,
-            column: Some(cell.column.clone()),
-        };
-        let mcx = matcher::Context {
-            chars: &chars,
-            district: cx.district,
-            source: cx.source,
-            review_year: None,
-            review_year_from: None,
-            review_span: None,
-            threshold: cx.threshold,
-            earlier: &[],
-        };
-        let d = matcher::decide(&figure, &mcx, k);
-        let score = match &d {
-            Decision::Proposal(p) => p.confidence,
-            Decision::Unmatched(_) => -1.0,
-        };
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, d));
+    let attempt = |admits: Option<&dyn Fn(&IndicatorCue) -> bool>| {
+        let mut best: Option<(f64, Decision)> = None;
+        for unit in &units {
+            let text = format!("{lead}{}{unit}", cell.value);
+            let chars: Vec<char> = text.chars().collect();
+            let start = lead.chars().count();
+            let figure = Figure {
+                value: cell.value.clone(),
+                unit: unit.clone(),
+                start,
+                end: chars.len(),
+                number_start: start,
+                clause: (0, chars.len()),
+                sentence: (0, chars.len()),
+                is_rank: false,
+                column: Some(cell.column.clone()),
+            };
+            let mcx = matcher::Context {
+                chars: &chars,
+                district: cx.district,
+                source: cx.source,
+                review_year: None,
+                review_year_from: None,
+                review_span: None,
+                threshold: cx.threshold,
+                earlier: &[],
+                admits,
+            };
+            let d = matcher::decide(&figure, &mcx, k);
+            let score = match &d {
+                Decision::Proposal(p) => p.confidence,
+                Decision::Unmatched(_) => -1.0,
+            };
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, d));
+            }
         }
-    }
+        best.map(|(_, d)| d)
+    };
+    // A table of school types speaks of schools: an indicator broken down by school type
+    // (学校占地面积), not one that is not (项目占地面积), when one fits at all.
+    let has_dimensions =
+        |ind: &IndicatorCue| cell.dimensions.iter().all(|d| ind.dimensions.contains(d));
+    let decided = match cell.dimensions.is_empty() {
+        true => attempt(None),
+        false => match attempt(Some(&has_dimensions)) {
+            Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
+            _ => attempt(None),
+        },
+    };
     let quote = crate::ingest::validate::cell_quote(
         &cell
             .headers
@@ -1022,7 +1064,7 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
             format!("column {}", cell.headers.column_headers.join(" · "))
         }
     );
-    match best.map(|(_, d)| d) {
+    match decided {
         Some(Decision::Proposal(mut p)) => {
             let dims = k
                 .indicators

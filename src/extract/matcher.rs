@@ -56,7 +56,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::figures::Figure;
-use super::knowledge::Knowledge;
+use super::knowledge::{IndicatorCue, Knowledge};
 use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::period::parse_period;
@@ -100,6 +100,9 @@ pub struct Context<'a> {
     pub threshold: f64,
     /// The figures decided before this one, in text order.
     pub earlier: &'a [Earlier],
+    /// Which indicators may take the figure (a table cell: those broken down by the
+    /// dimensions its table's labels name, see `grids`); `None`: any.
+    pub admits: Option<&'a dyn Fn(&IndicatorCue) -> bool>,
 }
 
 /// A figure already decided, as later figures of its sentence see it.
@@ -1093,7 +1096,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         let in_range = !kind.is_level()
             || value
                 .is_none_or(|v| ind.min.is_none_or(|m| v >= m) && ind.max.is_none_or(|m| v <= m));
-        if kind.value_unit(ind.unit) == canonical && in_range {
+        let admitted = cx.admits.is_none_or(|admits| admits(ind));
+        if kind.value_unit(ind.unit) == canonical && in_range && admitted {
             if best.is_none() {
                 best = Some((i, score, wi));
             } else {

@@ -249,6 +249,7 @@ fn extract_with(
             review_span: meta.review_span(),
             threshold,
             earlier: &earlier,
+            admits: None,
         };
         let indicator = match matcher::decide(&figure, &ctx, knowledge) {
             matcher::Decision::Proposal(p) => {

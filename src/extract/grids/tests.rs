@@ -4,7 +4,7 @@
 use super::*;
 use crate::document::{self, ReadLimits};
 use crate::domain::Category;
-use crate::extract::knowledge::{IndicatorCue, MemberCue};
+use crate::extract::knowledge::{after_of, lead_of, Example, IndicatorCue, MemberCue};
 use crate::extract::{extract_document, Extraction, Options};
 
 fn indicator(code: &str, name: &str, unit: CanonicalUnit, dims: &[&str]) -> IndicatorCue {
@@ -43,6 +43,9 @@ fn knowledge() -> Knowledge {
         indicator("graduates", "毕业生数", Person, &all),
         indicator("staff", "教职工数", Person, &all),
         indicator("teachers", "专任教师数", Person, &all),
+        // With a published example (占地…平方米) it beats 学校占地面积 on the words alone:
+        // only the table's school types say which of the two a 占地面积 column is.
+        indicator("site", "项目占地面积", SquareMeter, &["project"]),
         indicator("land", "学校占地面积", SquareMeter, &all),
         indicator("floor", "校舍建筑面积", SquareMeter, &all),
         indicator("books", "图书册数", Count, &all),
@@ -59,6 +62,8 @@ fn knowledge() -> Knowledge {
         ("元", Yuan, 1.0),
         ("万元", Yuan, 1e4),
         ("%", Percent, 1.0),
+        // A unit as well: 2030年 in a header is still a year.
+        ("年", Year, 1.0),
     ];
     let members = vec![
         member("stage", "preschool", "学前教育"),
@@ -80,6 +85,17 @@ fn knowledge() -> Knowledge {
             .collect(),
         members,
         districts: vec![("500999".into(), "合成区".into(), "Synthetic".into())],
+        // A published figure of a project's site: 占地 names it in prose.
+        examples: vec![Example {
+            indicator: "site".into(),
+            lead: lead_of("新校区占地108530平方米", "108530"),
+            after: after_of("新校区占地108530平方米", "108530", "平方米"),
+            head: None,
+            unit: "平方米".into(),
+            kind: ObservationKind::Actual,
+            breakdown: Breakdown::default(),
+            value: 108530.0,
+        }],
         ..Knowledge::default()
     }
     .finish()
