@@ -253,7 +253,10 @@ fn period_label(text: &str) -> Option<Column> {
         )
     } else {
         let c = YEAR.captures(&compact)?;
-        (c[1].to_string(), YEAR.replace_all(&compact, "|").to_string())
+        (
+            c[1].to_string(),
+            YEAR.replace_all(&compact, "|").to_string(),
+        )
     };
     (han_count(&without(rest, PERIOD_WORDS)) < 2).then_some(Column { kind, period, note })
 }
@@ -422,6 +425,9 @@ fn title_lines(chars: &[char], t: &Table) -> Vec<String> {
     out
 }
 
+/// A stretch of the text, in characters: `[start, end)`.
+type Span = (usize, usize);
+
 /// Per dimension, how many labels of a line name one of its members.
 fn dimension_counts(labels: &[&Label]) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = HashMap::new();
@@ -430,11 +436,7 @@ fn dimension_counts(labels: &[&Label]) -> HashMap<String, usize> {
             Label::Members(m) | Label::Quantity { members: m, .. } => m,
             _ => continue,
         };
-        let mut dims: Vec<&str> = named
-            .iter()
-            .flatten()
-            .map(|(d, _)| d.as_str())
-            .collect();
+        let mut dims: Vec<&str> = named.iter().flatten().map(|(d, _)| d.as_str()).collect();
         dims.sort();
         dims.dedup();
         for d in dims {
@@ -465,7 +467,7 @@ fn read_table(
     k: &Knowledge,
     members: &Members,
     year: DocumentYear<'_>,
-) -> Option<(Vec<GridCell>, Vec<(usize, usize)>)> {
+) -> Option<(Vec<GridCell>, Vec<Span>)> {
     let rows = &t.rows;
     let width = rows.first()?.len();
     let contents: Vec<Vec<Content>> = rows
@@ -543,10 +545,10 @@ fn read_table(
         for &c in &value_cols {
             match &contents[r][c] {
                 Content::Number { .. } => numbers += 1,
-                Content::Text if !rows[r][c].spanned => {
-                    if rows[r][c].text.chars().count() > SHORT_TEXT {
-                        prose.push((rows[r][c].start, rows[r][c].end));
-                    }
+                Content::Text
+                    if !rows[r][c].spanned && rows[r][c].text.chars().count() > SHORT_TEXT =>
+                {
+                    prose.push((rows[r][c].start, rows[r][c].end));
                 }
                 _ => {}
             }
@@ -1079,8 +1081,10 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
             p.quote_end = cell.end;
             p.why = format!("{}; {where_from}", p.why);
             if cell.unit.is_empty() {
-                p.why
-                    .push_str(&format!("; no unit printed: the indicator's ({})", p.row.unit));
+                p.why.push_str(&format!(
+                    "; no unit printed: the indicator's ({})",
+                    p.row.unit
+                ));
             }
             if cell.period_from_document {
                 p.why

@@ -280,13 +280,10 @@ impl Validator {
                     if !self.squeezed.contains_key(&source) {
                         self.squeezed.insert(source.clone(), squeeze(body));
                     }
-                    let found = self
-                        .squeezed
-                        .get(&source)
-                        .and_then(|squeezed| {
-                            locate_squeezed(squeezed, &squeezed_quote)
-                                .or_else(|| locate_cell(squeezed, &row.quote))
-                        });
+                    let found = self.squeezed.get(&source).and_then(|squeezed| {
+                        locate_squeezed(squeezed, &squeezed_quote)
+                            .or_else(|| locate_cell(squeezed, &row.quote))
+                    });
                     if found.is_none() {
                         bad(
                             "quote",
@@ -649,7 +646,12 @@ mod tests {
         let (s, e) = locate_cell(&squeezed, &quote).expect("located");
         let found: String = body.chars().skip(s).take(e - s).collect();
         assert_eq!(found, "1234");
-        assert_eq!(s, body.find("1234").map(|b| body[..b].chars().count()).unwrap());
+        assert_eq!(
+            s,
+            body.find("1234")
+                .map(|b| body[..b].chars().count())
+                .unwrap()
+        );
         // A value standing inside a longer number is not the cell; a missing header fails.
         assert!(locate_cell(&squeezed, "初级中学 · 在校生数（人）：23").is_none());
         assert!(locate_cell(&squeezed, "高级中学 · 在校生数（人）：1234").is_none());

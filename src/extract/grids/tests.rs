@@ -102,7 +102,8 @@ fn knowledge() -> Knowledge {
 }
 
 fn extract_html(body: &str, k: &Knowledge) -> (Extraction, document::Document) {
-    let html = format!("<html><head><title>合成区教育统计</title></head><body>{body}</body></html>");
+    let html =
+        format!("<html><head><title>合成区教育统计</title></head><body>{body}</body></html>");
     let doc = document::read(html.as_bytes(), &ReadLimits::default()).expect("html");
     let opts = Options {
         district: Some("500999".into()),
@@ -174,7 +175,11 @@ fn a_statistics_table_files_each_cell_under_its_headers() {
     ];
     for (value, indicator, breakdown) in expect {
         let r = find(&got, value);
-        assert_eq!((r.1.as_str(), r.2.as_str()), (indicator, breakdown), "{r:?}");
+        assert_eq!(
+            (r.1.as_str(), r.2.as_str()),
+            (indicator, breakdown),
+            "{r:?}"
+        );
         assert_eq!(r.3, "2031", "the caption's year: {r:?}");
     }
     // 34 number cells, one proposal each: the empty cell (—) is none, and the rendered rows
@@ -226,7 +231,11 @@ fn the_transposed_table_reads_quantities_down_the_rows() {
         ("421,007", "floor", "school_type=primary_school"),
     ] {
         let r = find(&got, value);
-        assert_eq!((r.1.as_str(), r.2.as_str(), r.3.as_str()), (indicator, breakdown, "2032"), "{r:?}");
+        assert_eq!(
+            (r.1.as_str(), r.2.as_str(), r.3.as_str()),
+            (indicator, breakdown, "2032"),
+            "{r:?}"
+        );
     }
 }
 
@@ -250,7 +259,13 @@ fn a_row_naming_only_members_is_a_part_of_the_row_above() {
         ("7.7", "students", "stage=compulsory", "2031", "actual"),
         ("5.2", "students", "stage=primary", "2035", "target"),
         ("4.9", "students", "stage=primary", "2031", "actual"),
-        ("2.8", "students", "stage=junior_secondary", "2031", "actual"),
+        (
+            "2.8",
+            "students",
+            "stage=junior_secondary",
+            "2031",
+            "actual",
+        ),
         (">95", "gross_rate", "", "2035", "target"),
         ("91.2", "gross_rate", "", "2031", "actual"),
     ];
@@ -336,10 +351,7 @@ fn the_period_comes_from_a_year_header_the_title_or_the_document() {
 <tr><td>学校数（所）</td><td>60</td><td>61</td></tr></table>"#,
         &k,
     );
-    let periods: Vec<(String, String)> = rows(&ex)
-        .into_iter()
-        .map(|r| (r.0, r.3))
-        .collect();
+    let periods: Vec<(String, String)> = rows(&ex).into_iter().map(|r| (r.0, r.3)).collect();
     assert_eq!(
         periods,
         [("60".into(), "2030".into()), ("61".into(), "2031".into())]
@@ -374,7 +386,10 @@ fn a_bare_cell_takes_the_unit_line_or_the_indicators_unit() {
         &k,
     );
     let p = &ex.observations[0];
-    assert_eq!((p.row.indicator.as_str(), p.row.unit.as_str()), ("assets", "万元"));
+    assert_eq!(
+        (p.row.indicator.as_str(), p.row.unit.as_str()),
+        ("assets", "万元")
+    );
     let (ex, _) = extract_html(
         r#"<table><tr><th>学校类型</th><th>专任教师数</th><th>学校占地面积</th></tr>
 <tr><td>小学</td><td>2,016</td><td>991,410</td></tr></table>"#,
@@ -405,7 +420,11 @@ fn a_member_the_catalogue_lacks_is_flagged() {
         .find(|p| p.row.value == "13,901")
         .expect("a proposal");
     assert_eq!(p.row.indicator, "students");
-    assert!(p.why.contains("其中：女 names no breakdown member"), "{}", p.why);
+    assert!(
+        p.why.contains("其中：女 names no breakdown member"),
+        "{}",
+        p.why
+    );
     assert!(p.confidence <= 0.5);
 }
 
@@ -441,12 +460,20 @@ fn plain_text_is_read_as_before() {
 fn labels_say_what_they_name() {
     let k = knowledge();
     let m = Members::new(&k);
-    assert!(matches!(label("2025年主要目标", &k, &m), Label::Period(c) if c.period == "2025" && c.kind == ObservationKind::Target));
-    assert!(matches!(label("2023年1—6月完成", &k, &m), Label::Period(c) if c.period == "2023-01..2023-06"));
+    assert!(
+        matches!(label("2025年主要目标", &k, &m), Label::Period(c) if c.period == "2025" && c.kind == ObservationKind::Target)
+    );
+    assert!(
+        matches!(label("2023年1—6月完成", &k, &m), Label::Period(c) if c.period == "2023-01..2023-06")
+    );
     assert_eq!(label("合计", &k, &m), Label::Total);
     assert!(matches!(label("其中：普通小学", &k, &m), Label::Members(_)));
-    assert!(matches!(label("在校生数（人）", &k, &m), Label::Quantity { unit: Some(u), .. } if u == "人"));
-    assert!(matches!(label("小学在校生数", &k, &m), Label::Quantity { members, .. } if !members.is_empty()));
+    assert!(
+        matches!(label("在校生数（人）", &k, &m), Label::Quantity { unit: Some(u), .. } if u == "人")
+    );
+    assert!(
+        matches!(label("小学在校生数", &k, &m), Label::Quantity { members, .. } if !members.is_empty())
+    );
     assert_eq!(label("其他", &k, &m), Label::Unknown);
     assert_eq!(content("—", &k), Content::Empty);
     assert_eq!(content("暂无", &k), Content::Text);
