@@ -64,7 +64,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::figures::Figure;
-use super::knowledge::Knowledge;
+use super::knowledge::{IndicatorCue, Knowledge};
 use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{is_han, Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::period::parse_period;
@@ -167,6 +167,9 @@ pub struct Context<'a> {
     pub min_support: f64,
     /// The figures decided before this one, in text order.
     pub earlier: &'a [Earlier],
+    /// Which indicators may take the figure (a table cell: those broken down by the
+    /// dimensions its table's labels name, see `grids`); `None`: any.
+    pub admits: Option<&'a dyn Fn(&IndicatorCue) -> bool>,
 }
 
 /// A figure already decided, as later figures of its sentence see it.
@@ -1256,7 +1259,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         let in_range = !kind.is_level()
             || value
                 .is_none_or(|v| ind.min.is_none_or(|m| v >= m) && ind.max.is_none_or(|m| v <= m));
-        if kind.value_unit(ind.unit) == canonical && in_range {
+        let admitted = cx.admits.is_none_or(|admits| admits(ind));
+        if kind.value_unit(ind.unit) == canonical && in_range && admitted {
             if best.is_none() {
                 best = Some((i, score, wi));
             } else {
@@ -1346,6 +1350,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 quote_end: f.clause.1,
                 confidence: sure,
                 why,
+                cell: None,
             })
         }
         other => {
@@ -1390,6 +1395,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                     category,
                 },
                 why,
+                cell: None,
             })
         }
     }

@@ -16,6 +16,7 @@
 pub mod drafts;
 pub mod eval;
 pub mod figures;
+pub mod grids;
 pub mod knowledge;
 pub mod matcher;
 pub mod metadata;
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use knowledge::Knowledge;
 
-use crate::document::{DocMeta, Document};
+use crate::document::{DocMeta, Document, Table};
 use crate::ingest::rows::{ObservationRow, SourceInput};
 
 /// One proposed observation: an import row plus where its quote is, how sure the extractor is
@@ -43,6 +44,18 @@ pub struct Proposal {
     pub confidence: f64,
     /// The cue that chose the indicator, in words.
     pub why: String,
+    /// For a figure read from a table's cell: its row and column headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<CellHeaders>,
+}
+
+/// The headers of a table cell a figure was read from ([`grids`]), as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellHeaders {
+    /// The row's labels, outer first (a category, then the row's own label).
+    pub row_headers: Vec<String>,
+    /// The column's headers, top row first.
+    pub column_headers: Vec<String>,
 }
 
 /// An indicator the extractor suggests for a figure that matches none in the catalogue.
@@ -77,6 +90,9 @@ pub struct Unmatched {
     pub suggested: SuggestedIndicator,
     /// Why no indicator was chosen.
     pub why: String,
+    /// For a figure read from a table's cell: its row and column headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<CellHeaders>,
 }
 
 /// What extraction produces: the `.json` import bundle (`source`, `observations`) plus the
@@ -128,24 +144,42 @@ pub fn extract(
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
-    extract_with(text, &DocMeta::default(), knowledge, opts)
+    extract_with(text, &DocMeta::default(), &[], knowledge, opts)
 }
 
 /// Extracts every figure of a document read from a file ([`crate::document::read`]): its text
 /// as [`extract`] does, with what the file says about itself outside its body (a web page's
 /// metadata box: document number, issuer, date, title) where the text prints none, read before
-/// the figures are, so a figure without a year takes the page's date.
+/// the figures are, so a figure without a year takes the page's date. Its tables are read as
+/// grids ([`grids`]): each number cell under its row and column headers, and the text finders
+/// do not read those tables' rendered rows again.
 pub fn extract_document(
     doc: &Document,
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
-    extract_with(&doc.text, &doc.meta, knowledge, opts)
+    extract_with(&doc.text, &doc.meta, &doc.tables, knowledge, opts)
+}
+
+/// A figure to decide, in text order: found in the text, or a cell of a grid.
+enum Found {
+    Text(figures::Figure),
+    Cell(grids::GridCell),
+}
+
+impl Found {
+    fn start(&self) -> usize {
+        match self {
+            Found::Text(f) => f.start,
+            Found::Cell(c) => c.start,
+        }
+    }
 }
 
 fn extract_with(
     text: &str,
     printed: &DocMeta,
+    tables: &[Table],
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
@@ -173,11 +207,44 @@ fn extract_with(
     let chars: Vec<char> = text.chars().collect();
     let mut observations = Vec::new();
     let mut unmatched = Vec::new();
-    let mut found = figures::find(&chars, knowledge);
-    found.extend(tables::find(&chars, knowledge));
-    found.sort_by_key(|f| f.start);
+    let grid = grids::read(
+        tables,
+        &chars,
+        knowledge,
+        grids::DocumentYear {
+            year: meta.review_year,
+            from: meta.review_year_from.as_deref(),
+        },
+    );
+    let mut found: Vec<Found> = figures::find(&chars, knowledge)
+        .into_iter()
+        .chain(tables::find(&chars, knowledge))
+        // A table read as a grid is read once: not again as lines of text.
+        .filter(|f| !grid.covers(f.start))
+        .map(Found::Text)
+        .collect();
+    found.extend(grid.cells.into_iter().map(Found::Cell));
+    found.sort_by_key(Found::start);
+    let threshold = opts.threshold.unwrap_or(matcher::THRESHOLD);
+    let min_support = opts.min_support.unwrap_or(matcher::MIN_SUPPORT);
     let mut earlier: Vec<matcher::Earlier> = Vec::new();
-    for figure in found {
+    for item in found {
+        let figure = match item {
+            Found::Text(f) => f,
+            Found::Cell(cell) => {
+                let cx = grids::Context {
+                    district: &district,
+                    source: &code,
+                    threshold,
+                    min_support,
+                };
+                match grids::decide(&cell, &cx, knowledge) {
+                    matcher::Decision::Proposal(p) => observations.push(p),
+                    matcher::Decision::Unmatched(u) => unmatched.push(u),
+                }
+                continue;
+            }
+        };
         let ctx = matcher::Context {
             chars: &chars,
             district: &district,
@@ -185,9 +252,10 @@ fn extract_with(
             review_year: meta.review_year,
             review_year_from: meta.review_year_from.as_deref(),
             review_span: meta.review_span(),
-            threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
-            min_support: opts.min_support.unwrap_or(matcher::MIN_SUPPORT),
+            threshold,
+            min_support,
             earlier: &earlier,
+            admits: None,
         };
         let indicator = match matcher::decide(&figure, &ctx, knowledge) {
             matcher::Decision::Proposal(p) => {

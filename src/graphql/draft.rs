@@ -34,6 +34,24 @@ pub struct SuggestedIndicator {
     pub category: String,
 }
 
+/// The headers of the table cell a figure was read from, as printed.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TableCell {
+    /// The row's labels, outer first (a category, then the row's own label).
+    pub row_headers: Vec<String>,
+    /// The column's headers, top row first.
+    pub column_headers: Vec<String>,
+}
+
+impl From<crate::extract::CellHeaders> for TableCell {
+    fn from(c: crate::extract::CellHeaders) -> Self {
+        TableCell {
+            row_headers: c.row_headers,
+            column_headers: c.column_headers,
+        }
+    }
+}
+
 /// A new indicator confirmed for an unmatched figure (created when the draft is published).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ConfirmedIndicator {
@@ -81,6 +99,9 @@ pub struct DraftItem {
     pub quote_start: i32,
     /// Character offset just past it.
     pub quote_end: i32,
+    /// For a figure read from a table: the cell's row and column headers (its quote names
+    /// them; the offsets point at the cell). Null for a figure of the running text.
+    pub cell: Option<TableCell>,
     /// How sure the extractor was, in [0, 1] (null for an unmatched figure).
     pub confidence: Option<f64>,
     /// Why the extractor chose the indicator, or why it chose none.
@@ -112,7 +133,7 @@ impl From<drafts::DraftItem> for DraftItem {
             definition: n.definition,
         });
         let edited = i.edited.is_some();
-        let common = |item_type, value, unit, quote, start, end, why| DraftItem {
+        let common = |item_type, value, unit, quote, start, end, why, cell: Option<_>| DraftItem {
             position: i.position,
             item_type,
             decision: i.decision,
@@ -124,6 +145,7 @@ impl From<drafts::DraftItem> for DraftItem {
             quote,
             quote_start: offset(start),
             quote_end: offset(end),
+            cell: cell.map(TableCell::from),
             confidence: None,
             why,
             suggested: None,
@@ -143,6 +165,7 @@ impl From<drafts::DraftItem> for DraftItem {
                     p.quote_start,
                     p.quote_end,
                     p.why,
+                    p.cell,
                 )
             },
             Extracted::Unmatched(u) => DraftItem {
@@ -159,6 +182,7 @@ impl From<drafts::DraftItem> for DraftItem {
                     u.quote_start,
                     u.quote_end,
                     u.why,
+                    u.cell,
                 )
             },
         }

@@ -280,10 +280,10 @@ impl Validator {
                     if !self.squeezed.contains_key(&source) {
                         self.squeezed.insert(source.clone(), squeeze(body));
                     }
-                    let found = self
-                        .squeezed
-                        .get(&source)
-                        .and_then(|squeezed| locate_squeezed(squeezed, &squeezed_quote));
+                    let found = self.squeezed.get(&source).and_then(|squeezed| {
+                        locate_squeezed(squeezed, &squeezed_quote)
+                            .or_else(|| locate_cell(squeezed, &row.quote))
+                    });
                     if found.is_none() {
                         bad(
                             "quote",
@@ -562,9 +562,101 @@ fn locate_squeezed(
     Some((start, end))
 }
 
+/// Between the headers of a table cell's quote (see [`cell_quote`]).
+pub const CELL_HEADER_SEPARATOR: &str = " · ";
+/// Between a table cell's headers and its value.
+const CELL_VALUE_SEPARATOR: char = '：';
+
+/// The quote of a figure read from a table's cell: its headers (row headers first, then column
+/// headers), then the cell as printed: `初级中学 · 在校生数（人）：2345`. The table's text
+/// holds no passage naming both, so such a quote is found by its parts ([`locate_cell`]).
+pub fn cell_quote(headers: &[String], printed: &str) -> String {
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| h.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|h| !h.is_empty())
+        .collect();
+    format!(
+        "{}{CELL_VALUE_SEPARATOR}{}",
+        headers.join(CELL_HEADER_SEPARATOR),
+        printed.trim()
+    )
+}
+
+/// Where a table cell's quote ([`cell_quote`]) is in a squeezed text: every header is in the
+/// text, and the cell is the first place after them where the value stands alone (not inside
+/// a longer number). `None` for a quote of another form or whose parts are not all there.
+fn locate_cell(squeezed: &(String, Vec<u32>), quote: &str) -> Option<(usize, usize)> {
+    let (headers, value) = quote.rsplit_once(CELL_VALUE_SEPARATOR)?;
+    let value = squeeze(value).0;
+    if value.is_empty() || headers.trim().is_empty() {
+        return None;
+    }
+    let (body, map) = squeezed;
+    let mut after = 0;
+    for h in headers.split(CELL_HEADER_SEPARATOR) {
+        let h = squeeze(h).0;
+        if h.is_empty() {
+            return None;
+        }
+        let at = memchr::memmem::find(body.as_bytes(), h.as_bytes())?;
+        after = after.max(at + h.len());
+    }
+    let numeric = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || c == '.' || c == ',');
+    let len = value.chars().count();
+    let mut from = after;
+    // Characters before `from`, counted as the search moves on (not again from the start).
+    let mut chars_before = body[..from].chars().count();
+    while let Some(p) = memchr::memmem::find(&body.as_bytes()[from..], value.as_bytes()) {
+        let at = from + p;
+        let end = at + value.len();
+        let start_char = chars_before + body[from..at].chars().count();
+        let (Some(&first), Some(&last)) = (map.get(start_char), map.get(start_char + len - 1))
+        else {
+            return None;
+        };
+        // Squeezing joins the cells of a row (5\t1234 → 51234): a neighbour counts only when
+        // no white space stood between them.
+        let joined_before = start_char > 0
+            && map.get(start_char - 1).is_some_and(|&o| o + 1 == first)
+            && numeric(body[..at].chars().next_back());
+        let joined_after = map.get(start_char + len).is_some_and(|&o| o == last + 1)
+            && numeric(body[end..].chars().next());
+        if !joined_before && !joined_after {
+            return Some((first as usize, last as usize + 1));
+        }
+        let step = value.chars().next().map_or(1, char::len_utf8);
+        chars_before = start_char + 1;
+        from = at + step;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_quote_is_found_by_its_headers_and_its_value() {
+        // SYNTHETIC table rendered as text: a row per line, cells tab-separated.
+        let body = "学校类型\t学校数（所）\t在校生数（人）\n小学\t12\t2345\n初级中学\t5\t1234\n";
+        let squeezed = squeeze(body);
+        let quote = cell_quote(&["初级中学".into(), "在校生数（人）".into()], "1234");
+        assert_eq!(quote, "初级中学 · 在校生数（人）：1234");
+        let (s, e) = locate_cell(&squeezed, &quote).expect("located");
+        let found: String = body.chars().skip(s).take(e - s).collect();
+        assert_eq!(found, "1234");
+        assert_eq!(
+            s,
+            body.find("1234")
+                .map(|b| body[..b].chars().count())
+                .unwrap()
+        );
+        // A value standing inside a longer number is not the cell; a missing header fails.
+        assert!(locate_cell(&squeezed, "初级中学 · 在校生数（人）：23").is_none());
+        assert!(locate_cell(&squeezed, "高级中学 · 在校生数（人）：1234").is_none());
+        assert!(locate_cell(&squeezed, "没有表头的引文").is_none());
+    }
 
     #[test]
     fn quotes_match_across_whitespace_and_map_offsets() {

@@ -383,3 +383,222 @@ async fn extract_report_reads_a_base64_file() {
     let after = app.graphql_as(&key, drafts, json!({})).await["data"]["drafts"].clone();
     assert_eq!(before, after, "a refused file created a draft");
 }
+
+/// A figure without its thousands separators, as the expected file writes it.
+fn plain_number(s: &str) -> String {
+    s.trim().replace([',', '，'], "")
+}
+
+/// The labelled cells of a statistics page (`synthetic-stats.*`, SYNTHETIC figures made by
+/// `scripts/make-table-fixtures`: school types × quantities under a merged two-row header with
+/// a 合计 row, the same transposed, quantities by year) as a web page and as a workbook: ≥ 0.8
+/// of them are proposed under the right indicator and breakdown, and of the period too.
+#[test]
+fn a_statistics_table_as_html_or_xlsx_files_its_cells_under_the_right_indicator() {
+    let data = edustats::ingest::seed::load_dir(&crate::common::seeds_dir()).unwrap();
+    let k = Knowledge::from_dataset(&data, None);
+    let expected: Vec<Vec<String>> =
+        std::fs::read_to_string(fixture("synthetic-stats.expected.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect();
+    let opts = Options {
+        district: Some("500153".into()),
+        ..Options::default()
+    };
+    for name in ["synthetic-stats.html", "synthetic-stats.xlsx"] {
+        let doc = document::read(
+            &std::fs::read(fixture(name)).unwrap(),
+            &ReadLimits::default(),
+        )
+        .unwrap();
+        let ex = extract::extract_document(&doc, &k, &opts).unwrap();
+        let (mut indicator, mut breakdown, mut period) = (0, 0, 0);
+        let mut misses = Vec::new();
+        for e in &expected {
+            let (t, value, want_ind, want_bd, want_period) = (&e[0], &e[1], &e[2], &e[3], &e[4]);
+            let caption = format!("表{}", t.parse::<usize>().unwrap() + 1);
+            let table = doc
+                .tables
+                .iter()
+                .find(|x| {
+                    x.caption
+                        .as_deref()
+                        .is_some_and(|c| c.starts_with(&caption))
+                })
+                .unwrap_or_else(|| panic!("{name}: no table {caption}"));
+            let cell = table
+                .rows
+                .iter()
+                .flatten()
+                .find(|c| !c.spanned && plain_number(&c.text) == *value)
+                .unwrap_or_else(|| panic!("{name}: no cell {value} in {caption}"));
+            let Some(p) = ex.observations.iter().find(|p| {
+                p.quote_start <= cell.start
+                    && cell.end <= p.quote_end
+                    && plain_number(&p.row.value) == *value
+            }) else {
+                misses.push(format!("{caption} {value}: not proposed"));
+                continue;
+            };
+            let got_bd = p.row.breakdown.clone().unwrap_or_default();
+            let right = (
+                p.row.indicator == *want_ind,
+                got_bd == *want_bd,
+                p.row.period == *want_period,
+            );
+            indicator += usize::from(right.0);
+            breakdown += usize::from(right.0 && right.1);
+            period += usize::from(right.0 && right.1 && right.2);
+            if right != (true, true, true) {
+                misses.push(format!(
+                    "{caption} {value}: want {want_ind} {want_bd} {want_period}, got {} {got_bd} {} ({})",
+                    p.row.indicator, p.row.period, p.row.quote
+                ));
+            }
+        }
+        let n = expected.len();
+        println!(
+            "{name}: of {n} labelled cells, indicator {indicator}, indicator and breakdown {breakdown}, all three with the period {period}"
+        );
+        for m in &misses {
+            println!("  {m}");
+        }
+        assert!(breakdown * 10 >= n * 8, "{name}: {breakdown} of {n}");
+        assert!(period * 10 >= n * 8, "{name}: {period} of {n}");
+        // Every cell's quote names its headers and points at the cell.
+        let chars: Vec<char> = doc.text.chars().collect();
+        for p in ex.observations.iter().filter(|p| p.cell.is_some()) {
+            let at: String = chars[p.quote_start..p.quote_end].iter().collect();
+            assert!(p.row.quote.ends_with(&format!("：{at}")), "{}", p.row.quote);
+            let cell = p.cell.as_ref().unwrap();
+            for h in cell.row_headers.iter().chain(&cell.column_headers) {
+                assert!(
+                    p.row.quote.contains(h.as_str()),
+                    "{} lacks {h}",
+                    p.row.quote
+                );
+            }
+        }
+    }
+}
+
+/// The seed report's table as a workbook: its cells are read as a grid as well as the text's
+/// table reader read them (the seed's curated cells, leave-one-out knowledge).
+#[test]
+fn the_seed_reports_table_as_a_workbook_reads_as_its_text_does() {
+    let data = edustats::ingest::seed::load_dir(&crate::common::seeds_dir()).unwrap();
+    let k = Knowledge::from_dataset(&data, Some("rongchang-2022-self-evaluation"));
+    let opts = Options {
+        district: Some("500153".into()),
+        ..Options::default()
+    };
+    let doc = document::read(
+        &std::fs::read(fixture("rongchang-2022-table.xlsx")).unwrap(),
+        &ReadLimits::default(),
+    )
+    .unwrap();
+    let got: BTreeSet<(String, String, String, String)> =
+        extract::extract_document(&doc, &k, &opts)
+            .unwrap()
+            .observations
+            .into_iter()
+            .map(|p| {
+                (
+                    p.row.value.trim_end_matches('0').to_string(),
+                    p.row.indicator,
+                    p.row.breakdown.unwrap_or_default(),
+                    p.row.period,
+                )
+            })
+            .collect();
+    let curated: Vec<_> = data
+        .plan
+        .create
+        .iter()
+        .filter(|o| o.source == "rongchang-2022-self-evaluation")
+        .filter(|o| {
+            o.row
+                .period_note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("column header"))
+        })
+        .collect();
+    let known: Vec<_> = curated
+        .iter()
+        .filter(|o| k.indicators.iter().any(|i| i.code == o.row.indicator))
+        .collect();
+    let right = known
+        .iter()
+        .filter(|o| {
+            got.contains(&(
+                o.row.value.trim_end_matches('0').to_string(),
+                o.row.indicator.clone(),
+                o.row.breakdown.clone().unwrap_or_default(),
+                o.row.period.clone(),
+            ))
+        })
+        .count();
+    println!(
+        "rongchang-2022-table.xlsx: {right} of the {} curated cells whose indicator is known ({} cells)",
+        known.len(),
+        curated.len()
+    );
+    assert!(right * 10 >= known.len() * 9, "{right} of {}", known.len());
+}
+
+/// A statistics page uploaded for review: its cells are items with their row and column
+/// headers, and accepted they publish (the import finds a cell's quote by its headers and
+/// value).
+#[tokio::test]
+async fn table_cells_reach_the_review_page_with_their_headers_and_publish() {
+    let app = TestApp::seeded();
+    let key = app.key("editor", Role::Editor);
+    let file = base64::engine::general_purpose::STANDARD
+        .encode(std::fs::read(fixture("synthetic-stats.html")).unwrap());
+    let v = app
+        .graphql_as(
+            &key,
+            "mutation($file: String!) { extractReport(file: $file, district: \"500153\", code: \"synthetic-stats-2023\") {
+                id items { position quote quoteStart quoteEnd row { indicator breakdown }
+                cell { rowHeaders columnHeaders } } } }",
+            json!({ "file": file }),
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let d = &v["data"]["extractReport"];
+    let items = d["items"].as_array().unwrap();
+    let cell = items
+        .iter()
+        .find(|i| i["quote"] == "初级中学 · 学生数（人） · 在校生数：7,962")
+        .unwrap_or_else(|| panic!("no item for the cell: {d}"));
+    assert_eq!(cell["cell"]["rowHeaders"], json!(["初级中学"]));
+    assert_eq!(
+        cell["cell"]["columnHeaders"],
+        json!(["学生数（人）", "在校生数"])
+    );
+    assert_eq!(cell["row"]["indicator"], "students_enrolled");
+    let id = d["id"].as_i64().unwrap();
+    let v = app
+        .graphql_as(
+            &key,
+            "mutation($d: Int!) { decidePending(draft: $d, decision: ACCEPTED) { position } }",
+            json!({ "d": id }),
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let v = app
+        .graphql_as(
+            &key,
+            "mutation($d: Int!) { publishDraft(draft: $d) { createdCount } }",
+            json!({ "d": id }),
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    assert!(
+        v["data"]["publishDraft"]["createdCount"].as_i64().unwrap() >= 100,
+        "{v}"
+    );
+}

@@ -32,7 +32,7 @@
       published: function (n, s) { return "已发布：来源 " + s + "，" + n + " 条观测值。"; },
       openRanking: function (n) { return "在看板中查看「" + n + "」的排名"; },
       value: "数值", unit: "单位", indicator: "指标", period: "期间", kind: "类型", breakdown: "分组",
-      confidence: "置信度", why: "依据", quote: "原文", note: "备注", decision: "决定", decidedBy: "决定人",
+      confidence: "置信度", why: "依据", quote: "原文", cell: "表格单元格", rowHeaders: "行", columnHeaders: "列", note: "备注", decision: "决定", decidedBy: "决定人",
       suggestion: "建议的新指标", confirmed: "已确认的新指标", none: "—", total: "总计",
       editTitle: "编辑并接受", search: "搜索指标", save: "保存并接受", cancel: "取消",
       confirmTitle: "确认为新指标", code: "代码", nameZh: "中文名", nameEn: "英文名", direction: "方向",
@@ -81,7 +81,7 @@
       published: function (n, s) { return "Published: source " + s + ", " + n + " observations."; },
       openRanking: function (n) { return "See the ranking of “" + n + "” on the dashboard"; },
       value: "Value", unit: "Unit", indicator: "Indicator", period: "Period", kind: "Kind", breakdown: "Breakdown",
-      confidence: "Confidence", why: "Why", quote: "Quote", note: "Note", decision: "Decision", decidedBy: "Decided by",
+      confidence: "Confidence", why: "Why", quote: "Quote", cell: "Table cell", rowHeaders: "row", columnHeaders: "column", note: "Note", decision: "Decision", decidedBy: "Decided by",
       suggestion: "Suggested indicator", confirmed: "Confirmed new indicator", none: "—", total: "total",
       editTitle: "Edit and accept", search: "search indicators", save: "Save and accept", cancel: "Cancel",
       confirmTitle: "Confirm as a new indicator", code: "Code", nameZh: "Chinese name", nameEn: "English name", direction: "Direction",
@@ -108,7 +108,7 @@
     }
   };
   var KEY_STORE = "edustats.editorKey";
-  var ITEM = "position type decision value unit quote quoteStart quoteEnd confidence why edited decidedBy " +
+  var ITEM = "position type decision value unit quote quoteStart quoteEnd cell { rowHeaders columnHeaders } confidence why edited decidedBy " +
     "row { indicator period breakdown kind value unit note } suggested { nameZh unit category } " +
     "newIndicator { code nameZh nameEn unit category direction definition }";
   var REPEATS = "repeats { reason source draft code }";
@@ -298,6 +298,11 @@
       ]));
     });
   }
+  function cellText(c) {
+    var part = function (name, list) { return list.length ? t(name) + "：" + list.join(" · ") : null; };
+    return [part("rowHeaders", c.rowHeaders), part("columnHeaders", c.columnHeaders)]
+      .filter(function (x) { return x; }).join("；");
+  }
   function renderDetail() {
     var box = el("detail");
     box.innerHTML = "";
@@ -315,6 +320,8 @@
       [t("why"), it.why],
       [t("quote"), it.quote]
     ];
+    // A figure read from a table: the headers it is filed under, beside the quote.
+    if (it.cell) rows.push([t("cell"), cellText(it.cell)]);
     if (r && r.note) rows.push([t("note"), r.note]);
     if (it.suggested) rows.push([t("suggestion"), it.suggested.nameZh + " · " + it.suggested.unit + (it.suggested.category ? " · " + it.suggested.category : "")]);
     if (it.newIndicator) rows.push([t("confirmed"), it.newIndicator.code + " · " + it.newIndicator.nameZh + " / " + it.newIndicator.nameEn]);
