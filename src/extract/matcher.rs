@@ -51,6 +51,7 @@
 //! scores as much.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -121,6 +122,12 @@ pub enum Decision {
     Unmatched(Unmatched),
 }
 
+/// A window's bigrams, each with its nearness to the figure. Hashed with fixed keys, not
+/// std's per-map random ones: similarities are sums over a window in its iteration order, and
+/// floating-point addition is not associative, so with a random order two windows scoring
+/// alike came out in either order from one run to the next (the same text got another `why`).
+type Bigrams = HashMap<String, f64, BuildHasherDefault<DefaultHasher>>;
+
 /// A Chinese character (CJK unified ideographs and their extension A and compatibility forms).
 fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
@@ -155,7 +162,7 @@ struct Window {
     /// Index of the indicator in the knowledge.
     indicator: usize,
     /// Its bigrams, each with its nearness to the figure (1 next to it, less further away).
-    bigrams: HashMap<String, f64>,
+    bigrams: Bigrams,
     /// The unit printed with the figure (empty for a name).
     unit: String,
     /// The figure's value in the canonical unit (`None` for a name).
@@ -224,8 +231,8 @@ fn nearness(d: usize) -> f64 {
 
 /// The window of a figure: the end of what precedes it and the start of what follows it, each
 /// bigram weighted by its nearness to the figure.
-fn window(before: &str, after: &str) -> HashMap<String, f64> {
-    let mut w: HashMap<String, f64> = HashMap::new();
+fn window(before: &str, after: &str) -> Bigrams {
+    let mut w = Bigrams::default();
     let before = bigrams(&last_chars(before, BEFORE));
     let n = before.len();
     for (i, b) in before.into_iter().enumerate() {
@@ -360,7 +367,7 @@ fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
 }
 
 /// Adds a sentence head to a window, weighing less than the words next to the figure.
-fn add_head(w: &mut HashMap<String, f64>, head: &str) {
+fn add_head(w: &mut Bigrams, head: &str) {
     for b in bigrams(head) {
         w.entry(b).or_insert(HEAD_WEIGHT);
     }
@@ -376,7 +383,7 @@ fn name_words(name: &str) -> &str {
 }
 
 /// A name, as a window: every bigram counts fully.
-fn name_window(name: &str) -> HashMap<String, f64> {
+fn name_window(name: &str) -> Bigrams {
     bigrams(name_words(name))
         .into_iter()
         .map(|b| (b, 1.0))
@@ -584,8 +591,8 @@ impl Profiles {
     }
 
     /// Cosine similarity of two windows, each bigram weighted by its nearness and its rarity.
-    fn similarity(&self, a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
-        let norm = |w: &HashMap<String, f64>| {
+    fn similarity(&self, a: &Bigrams, b: &Bigrams) -> f64 {
+        let norm = |w: &Bigrams| {
             w.iter()
                 .map(|(x, n)| (n * self.weight(x)).powi(2))
                 .sum::<f64>()
@@ -607,7 +614,7 @@ impl Profiles {
     /// by its nearness in `w`: 1 when the whole name stands just before the figure. Unlike the
     /// cosine it ignores the window's other words, which name the circumstances (全区共有各级
     /// 各类学校: only 学校 is the counted thing).
-    fn coverage(&self, w: &HashMap<String, f64>, name: &HashMap<String, f64>) -> f64 {
+    fn coverage(&self, w: &Bigrams, name: &Bigrams) -> f64 {
         let total: f64 = name.keys().map(|x| self.weight(x).powi(2)).sum();
         let held: f64 = name
             .keys()
