@@ -1794,8 +1794,8 @@ mod tests {
         // Every window of the seed catalogue as a figure's window, against every window: the
         // same similarity to the bit through the index, and no window left out that shares a
         // bigram (the index is how `decide` stays fast; the results must not move).
-        let data = crate::ingest::seed::load_dir(&crate::config::default_seeds_dir())
-            .expect("seeds");
+        let data =
+            crate::ingest::seed::load_dir(&crate::config::default_seeds_dir()).expect("seeds");
         let k = Knowledge::from_dataset(&data, None);
         let p = &k.profiles;
         assert!(p.windows.len() > 100);

@@ -279,9 +279,9 @@ pub fn prepare<'k>(
     opts: &Options,
 ) -> Result<Prepared<'k>, ExtractError> {
     let plan = Plan::new(&doc.text, &doc.meta, knowledge, opts)?;
-    let mut source = plan
-        .meta
-        .source_input(plan.code.clone(), plan.district.clone(), knowledge, "");
+    let mut source =
+        plan.meta
+            .source_input(plan.code.clone(), plan.district.clone(), knowledge, "");
     source.text = doc.text;
     Ok(Prepared {
         plan,
