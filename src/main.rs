@@ -17,6 +17,7 @@ use edustats::config::{default_seeds_dir, DbArgs, ServeArgs};
 use edustats::db::{queries, Db};
 use edustats::domain::{ObservationKind, Role};
 use edustats::extract;
+use edustats::ingest::rows::SourceInput;
 use edustats::ingest::{self, IngestError, Problem};
 use edustats::observe::LogFormat;
 
@@ -653,19 +654,12 @@ fn cmd_extract(
     let dir = match run {
         ExtractRun::Many(dir) => dir,
         ExtractRun::One(doc) => {
-            let ex = extract::extract_document(&doc, &knowledge, &opts)
-                .map_err(|e| refused(e.to_string()))?;
-            warn_same_report(&mut conn, &ex, &Seen::of(&files[0], &ex), &[])?;
-            let json = serde_json::to_string_pretty(&ex)?;
-            match output {
-                Some(path) => std::fs::write(path, json + "\n")?,
-                None => println!("{json}"),
-            }
-            eprintln!(
-                "{} proposed observation(s), {} unmatched figure(s)",
-                ex.observations.len(),
-                ex.unmatched.len()
-            );
+            let report =
+                extract::prepare(doc, &knowledge, &opts).map_err(|e| refused(e.to_string()))?;
+            let source = report.source();
+            warn_same_report(&mut conn, source, &Seen::of(&files[0], source), &[])?;
+            let (proposed, unmatched) = write_bundle(&report, output)?;
+            eprintln!("{proposed} proposed observation(s), {unmatched} unmatched figure(s)");
             return Ok(());
         }
     };
@@ -677,19 +671,18 @@ fn cmd_extract(
     let mut written: HashSet<String> = HashSet::new();
     for (i, file) in files.iter().enumerate() {
         let step = format!("[{}/{n}] {}", i + 1, file.display());
-        let ex = read_report(file).and_then(|doc| {
-            extract::extract_document(&doc, &knowledge, &opts).map_err(|e| e.to_string())
-        });
-        let ex = match ex {
-            Ok(ex) => ex,
+        let report = read_report(file)
+            .and_then(|doc| extract::prepare(doc, &knowledge, &opts).map_err(|e| e.to_string()));
+        let report = match report {
+            Ok(report) => report,
             Err(e) => {
                 eprintln!("{step}: not extracted: {e}");
                 failed.push(file.display().to_string());
                 continue;
             }
         };
-        let this = Seen::of(file, &ex);
-        warn_same_report(&mut conn, &ex, &this, &seen)?;
+        let this = Seen::of(file, report.source());
+        warn_same_report(&mut conn, report.source(), &this, &seen)?;
         seen.push(this);
         let mut name = file
             .file_name()
@@ -699,11 +692,9 @@ fn cmd_extract(
             name = format!("{}-{}", name, i + 1);
         }
         let out = dir.join(format!("{name}.json"));
-        std::fs::write(&out, serde_json::to_string_pretty(&ex)? + "\n")?;
+        let (proposed, unmatched) = write_bundle(&report, Some(&out))?;
         eprintln!(
-            "{step}: {} proposed, {} unmatched -> {}",
-            ex.observations.len(),
-            ex.unmatched.len(),
+            "{step}: {proposed} proposed, {unmatched} unmatched -> {}",
             out.display()
         );
     }
@@ -716,6 +707,31 @@ fn cmd_extract(
             failed.len(),
             failed.join(", ")
         )))
+    }
+}
+
+/// Extracts a report into its bundle, pretty-printed JSON and a line end, written to `output`
+/// (standard output when `None`) as its figures are decided: a large report's proposals are
+/// never all held in memory, nor its bundle as one string. Returns the numbers of proposed and
+/// unmatched figures.
+fn write_bundle(
+    report: &extract::Prepared<'_>,
+    output: Option<&Path>,
+) -> anyhow::Result<(usize, usize)> {
+    fn to(
+        report: &extract::Prepared<'_>,
+        out: impl std::io::Write,
+    ) -> anyhow::Result<(usize, usize)> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(out);
+        let counts = report.write_bundle(&mut out)?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(counts)
+    }
+    match output {
+        Some(path) => to(report, std::fs::File::create(path)?),
+        None => to(report, std::io::stdout().lock()),
     }
 }
 
@@ -734,11 +750,11 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(file: &Path, ex: &extract::Extraction) -> Seen {
+    fn of(file: &Path, source: &SourceInput) -> Seen {
         Seen {
             file: file.display().to_string(),
-            text: queries::text_sha256(&ex.source.text),
-            doc_number: queries::doc_number_key(ex.source.doc_number.as_deref()).map(String::from),
+            text: queries::text_sha256(&source.text),
+            doc_number: queries::doc_number_key(source.doc_number.as_deref()).map(String::from),
         }
     }
 
@@ -802,12 +818,12 @@ fn read_report(file: &Path) -> Result<edustats::document::Document, String> {
 /// number. Importing it again would hold it twice.
 fn warn_same_report(
     conn: &mut edustats::db::DbConnection,
-    ex: &extract::Extraction,
+    source: &SourceInput,
     this: &Seen,
     earlier: &[Seen],
 ) -> anyhow::Result<()> {
-    let number = ex.source.doc_number.as_deref();
-    for same in queries::same_report(conn, number, &ex.source.text)? {
+    let number = source.doc_number.as_deref();
+    for same in queries::same_report(conn, number, &source.text)? {
         let what = shared(same.reason);
         match same.of {
             queries::Repeated::Source(code) => eprintln!(

@@ -72,7 +72,12 @@ fn checked(s: String) -> Result<String, ReadError> {
     if bad as f64 / total as f64 > MAX_BAD_SHARE && bad > 2 {
         return Err(ReadError::Undecodable);
     }
-    Ok(s.replace('\u{0}', ""))
+    // Each replacement copies the text: only when there is something to replace.
+    Ok(if s.contains('\u{0}') {
+        s.replace('\u{0}', "")
+    } else {
+        s
+    })
 }
 
 /// The charset a page names in its first bytes (`<meta charset="gb2312">` or
@@ -104,7 +109,12 @@ pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
 pub fn read(text: String) -> Document {
     Document {
         format: Format::Text,
-        text: text.replace("\r\n", "\n").replace('\r', "\n"),
+        // Each replacement copies the text: only when there are carriage returns.
+        text: if text.contains('\r') {
+            text.replace("\r\n", "\n").replace('\r', "\n")
+        } else {
+            text
+        },
         tables: Vec::new(),
         meta: DocMeta::default(),
     }

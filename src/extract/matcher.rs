@@ -59,6 +59,7 @@
 //! scores as much.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -181,6 +182,10 @@ pub struct Earlier {
     pub unit: String,
     /// The indicator proposed for it (`None` when unmatched).
     pub indicator: Option<String>,
+    /// The largest `end` of this figure and every figure before it: looking back for the
+    /// whole of a part ([`whole_of`]) stops where no earlier figure reaches the sentence, so
+    /// it does not read every earlier figure of the text.
+    pub reach: usize,
 }
 
 /// A figure, decided.
@@ -190,6 +195,12 @@ pub enum Decision {
     /// No indicator fits well enough.
     Unmatched(Unmatched),
 }
+
+/// A window's bigrams, each with its nearness to the figure. Hashed with fixed keys, not
+/// std's per-map random ones: similarities are sums over a window in its iteration order, and
+/// floating-point addition is not associative, so with a random order two windows scoring
+/// alike came out in either order from one run to the next (the same text got another `why`).
+type Bigrams = HashMap<String, f64, BuildHasherDefault<DefaultHasher>>;
 
 /// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
 /// bracket, a digit or a punctuation mark ends a word, so 在校（在园）学生数 gives 在校, 在园,
@@ -220,7 +231,7 @@ struct Window {
     /// Index of the indicator in the knowledge.
     indicator: usize,
     /// Its bigrams, each with its nearness to the figure (1 next to it, less further away).
-    bigrams: HashMap<String, f64>,
+    bigrams: Bigrams,
     /// The unit printed with the figure (empty for a name).
     unit: String,
     /// The figure's value in the canonical unit (`None` for a name).
@@ -268,6 +279,17 @@ pub struct Profiles {
     /// the modifiers and the link words of two characters or more. An anchor is read without
     /// them.
     qualifiers: Vec<String>,
+    /// bigram → the windows holding it, with its nearness there, in window order: a figure is
+    /// scored against the windows sharing a bigram with it only (the others score 0), so its
+    /// cost does not grow with every window of the catalogue.
+    postings: HashMap<String, Vec<(usize, f64)>>,
+    /// Each window's norm, as [`Profiles::similarity`] computes it.
+    norms: Vec<f64>,
+    /// Each indicator that has windows, with its first window: where [`decide`] starts every
+    /// indicator's evidence, whether or not a window of it shares a word with the figure.
+    firsts: Vec<(usize, usize)>,
+    /// The words [`carried_topic`] strips from a sentence's opening, longest first.
+    no_topic: Vec<String>,
 }
 
 /// The measure word of a printed unit, without its scale (万元 → 元, 万人次 → 人次): the
@@ -297,8 +319,8 @@ fn nearness(d: usize) -> f64 {
 
 /// The window of a figure: the end of what precedes it and the start of what follows it, each
 /// bigram weighted by its nearness to the figure.
-fn window(before: &str, after: &str) -> HashMap<String, f64> {
-    let mut w: HashMap<String, f64> = HashMap::new();
+fn window(before: &str, after: &str) -> Bigrams {
+    let mut w = Bigrams::default();
     let before = bigrams(&last_chars(before, BEFORE));
     let n = before.len();
     for (i, b) in before.into_iter().enumerate() {
@@ -420,17 +442,10 @@ fn carried_topic(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Option<String> 
         .filter(|c| !c.is_whitespace())
         .take_while(|c| !(c.is_ascii_digit() || ('０'..='９').contains(c)))
         .collect();
-    let mut noise: Vec<&str> = NO_TOPIC.to_vec();
-    noise.extend(MODIFIERS.iter().flat_map(|g| g.iter().copied()));
-    noise.extend(
-        k.members
-            .iter()
-            .flat_map(|m| m.words.iter().map(String::as_str)),
-    );
-    // Longest first, so a member's long name goes before a short word inside it.
-    noise.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-    for w in noise {
-        head = head.replace(w, "");
+    for w in &k.profiles.no_topic {
+        if head.contains(w.as_str()) {
+            head = head.replace(w.as_str(), "");
+        }
     }
     if head.chars().filter(|c| is_han(*c)).count() >= 4 {
         return None;
@@ -467,12 +482,13 @@ fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
     cx.earlier
         .iter()
         .rev()
+        .take_while(|e| e.reach > f.sentence.0)
         .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
         .and_then(|e| e.indicator.as_deref())
 }
 
 /// Adds a sentence head to a window, weighing less than the words next to the figure.
-fn add_head(w: &mut HashMap<String, f64>, head: &str) {
+fn add_head(w: &mut Bigrams, head: &str) {
     for b in bigrams(head) {
         w.entry(b).or_insert(HEAD_WEIGHT);
     }
@@ -488,7 +504,7 @@ fn name_words(name: &str) -> &str {
 }
 
 /// A name, as a window: every bigram counts fully.
-fn name_window(name: &str) -> HashMap<String, f64> {
+fn name_window(name: &str) -> Bigrams {
     bigrams(name_words(name))
         .into_iter()
         .map(|b| (b, 1.0))
@@ -715,13 +731,81 @@ impl Profiles {
                 );
             }
         }
-        Profiles {
+        let mut profiles = Profiles {
             windows,
             idf,
             measures,
             vocabulary,
             qualifiers,
+            ..Profiles::default()
+        };
+        profiles.index(k);
+        profiles
+    }
+
+    /// What [`decide`] and [`carried_topic`] need per figure, computed once: the inverted index
+    /// from bigram to windows, the windows' norms, each indicator's first window, and the
+    /// words that name no topic.
+    fn index(&mut self, k: &Knowledge) {
+        let mut postings: HashMap<String, Vec<(usize, f64)>> = HashMap::new();
+        let mut firsts: Vec<(usize, usize)> = Vec::new();
+        let mut seen: Vec<bool> = vec![false; k.indicators.len()];
+        for (wi, w) in self.windows.iter().enumerate() {
+            for (b, n) in &w.bigrams {
+                postings.entry(b.clone()).or_default().push((wi, *n));
+            }
+            if let Some(first) = seen.get_mut(w.indicator).filter(|s| !**s) {
+                *first = true;
+                firsts.push((w.indicator, wi));
+            }
         }
+        self.norms = self.windows.iter().map(|w| self.norm(&w.bigrams)).collect();
+        self.postings = postings;
+        self.firsts = firsts;
+        let mut noise: Vec<&str> = NO_TOPIC.to_vec();
+        noise.extend(MODIFIERS.iter().flat_map(|g| g.iter().copied()));
+        noise.extend(
+            k.members
+                .iter()
+                .flat_map(|m| m.words.iter().map(String::as_str)),
+        );
+        // Longest first, so a member's long name goes before a short word inside it.
+        noise.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        self.no_topic = noise.into_iter().map(str::to_string).collect();
+    }
+
+    /// The norm of a window, each bigram weighted by its nearness and its rarity.
+    fn norm(&self, w: &Bigrams) -> f64 {
+        w.iter()
+            .map(|(x, n)| (n * self.weight(x)).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// The cosine similarity ([`Profiles::similarity`]) of the figure's window `mine` with
+    /// every window sharing a bigram with it, by window: the same sums, term by term in the
+    /// order of `mine`, through the inverted index instead of a look-up in every window.
+    /// Windows sharing no bigram are `None` (their similarity is 0).
+    fn similarities(&self, mine: &Bigrams) -> Vec<Option<f64>> {
+        let mut dots: Vec<Option<f64>> = vec![None; self.windows.len()];
+        for (x, na) in mine {
+            let Some(list) = self.postings.get(x) else {
+                continue;
+            };
+            let w2 = self.weight(x).powi(2);
+            for &(wi, nb) in list {
+                let dot = dots[wi].get_or_insert(0.0);
+                *dot += na * nb * w2;
+            }
+        }
+        let mine_norm = self.norm(mine);
+        for (wi, dot) in dots.iter_mut().enumerate() {
+            if let Some(dot) = dot {
+                let d = mine_norm * self.norms[wi];
+                *dot = if d > 0.0 { *dot / d } else { 0.0 };
+            }
+        }
+        dots
     }
 
     /// How much of a figure's anchor the indicator's vocabulary holds: the share of its
@@ -748,19 +832,16 @@ impl Profiles {
             .unwrap_or_else(|| (1.0 + self.windows.len() as f64).ln())
     }
 
-    /// Cosine similarity of two windows, each bigram weighted by its nearness and its rarity.
-    fn similarity(&self, a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
-        let norm = |w: &HashMap<String, f64>| {
-            w.iter()
-                .map(|(x, n)| (n * self.weight(x)).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        };
+    /// Cosine similarity of two windows, each bigram weighted by its nearness and its rarity:
+    /// the definition [`Profiles::similarities`] computes for all windows at once (the tests
+    /// hold them equal).
+    #[cfg(test)]
+    fn similarity(&self, a: &Bigrams, b: &Bigrams) -> f64 {
         let dot: f64 = a
             .iter()
             .filter_map(|(x, na)| b.get(x).map(|nb| na * nb * self.weight(x).powi(2)))
             .sum();
-        let d = norm(a) * norm(b);
+        let d = self.norm(a) * self.norm(b);
         if d > 0.0 {
             dot / d
         } else {
@@ -772,7 +853,7 @@ impl Profiles {
     /// by its nearness in `w`: 1 when the whole name stands just before the figure. Unlike the
     /// cosine it ignores the window's other words, which name the circumstances (全区共有各级
     /// 各类学校: only 学校 is the counted thing).
-    fn coverage(&self, w: &HashMap<String, f64>, name: &HashMap<String, f64>) -> f64 {
+    fn coverage(&self, w: &Bigrams, name: &Bigrams) -> f64 {
         let total: f64 = name.keys().map(|x| self.weight(x).powi(2)).sum();
         let held: f64 = name
             .keys()
@@ -1168,8 +1249,19 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
     // Per indicator: (best example, its window, best name, name coverage, the best name's
     // window); a name window is the name, an alias or a member of a rare dimension.
-    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64, usize)> = HashMap::new();
-    for (wi, w) in profiles.windows.iter().enumerate() {
+    // Every indicator starts at its first window; only windows sharing a bigram with the
+    // figure can raise its evidence (the others score 0), so only they are visited.
+    let mut per_indicator: HashMap<usize, (f64, usize, f64, f64, usize)> = profiles
+        .firsts
+        .iter()
+        .map(|&(i, wi)| (i, (0.0, wi, 0.0, 0.0, wi)))
+        .collect();
+    let similarities = profiles.similarities(&mine);
+    for (wi, similarity) in similarities.into_iter().enumerate() {
+        let Some(similarity) = similarity else {
+            continue;
+        };
+        let w = &profiles.windows[wi];
         // Units and magnitudes compare only between values of one kind: a growth rate is in %
         // whatever it is the growth of, and a change is smaller than the level it changes.
         let same_kind = w.kind == Some(kind);
@@ -1211,7 +1303,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         // A per-capita amount or an addition is another quantity than the plain one.
         let modifier_cue =
             MODIFIER_MISMATCH.powi((w.modifiers ^ mine_modifiers).count_ones() as i32);
-        let sim = unit_cue * magnitude_cue * modifier_cue * profiles.similarity(&mine, &w.bigrams);
+        let sim = unit_cue * magnitude_cue * modifier_cue * similarity;
         let e = per_indicator
             .entry(w.indicator)
             .or_insert((0.0, wi, 0.0, 0.0, wi));
@@ -1946,6 +2038,29 @@ mod tests {
         // A date, not a goal.
         assert!(!is_goal("截至到2023年底，全区共有学校"));
         assert!(!is_goal("从2020年到2023年，全区新增学位"));
+    }
+
+    #[test]
+    fn the_inverted_index_gives_the_similarities_of_a_comparison_with_every_window() {
+        // Every window of the seed catalogue as a figure's window, against every window: the
+        // same similarity to the bit through the index, and no window left out that shares a
+        // bigram (the index is how `decide` stays fast; the results must not move).
+        let data =
+            crate::ingest::seed::load_dir(&crate::config::default_seeds_dir()).expect("seeds");
+        let k = Knowledge::from_dataset(&data, None);
+        let p = &k.profiles;
+        assert!(p.windows.len() > 100);
+        for mine in &p.windows {
+            let through_index = p.similarities(&mine.bigrams);
+            for (wi, w) in p.windows.iter().enumerate() {
+                let direct = p.similarity(&mine.bigrams, &w.bigrams);
+                let shares = w.bigrams.keys().any(|b| mine.bigrams.contains_key(b));
+                match through_index[wi] {
+                    Some(s) => assert_eq!(s.to_bits(), direct.to_bits(), "{}", w.label),
+                    None => assert!(!shares && direct == 0.0, "{}", w.label),
+                }
+            }
+        }
     }
 
     #[test]

@@ -183,98 +183,20 @@ fn extract_with(
     knowledge: &Knowledge,
     opts: &Options,
 ) -> Result<Extraction, ExtractError> {
-    if let Some(why) = opts
-        .code
-        .as_deref()
-        .and_then(crate::ingest::validate::source_code_problem)
-    {
-        return Err(ExtractError::InvalidCode(why));
-    }
-    if text.trim().is_empty() {
-        return Err(ExtractError::Empty);
-    }
-    let meta = metadata::read_with(text, knowledge, printed);
-    let district = match &opts.district {
-        Some(code) if knowledge.district_name(code).is_some() => code.clone(),
-        Some(code) => return Err(ExtractError::UnknownDistrict(code.clone())),
-        None => meta.district.clone().ok_or(ExtractError::NoDistrict)?,
-    };
-    let code = opts
-        .code
-        .clone()
-        .unwrap_or_else(|| meta.default_code(&district, knowledge));
-    let source = meta.source_input(code.clone(), district.clone(), knowledge, text);
-    let chars: Vec<char> = text.chars().collect();
+    let plan = Plan::new(text, printed, knowledge, opts)?;
     let mut observations = Vec::new();
     let mut unmatched = Vec::new();
-    let grid = grids::read(
-        tables,
-        &chars,
-        knowledge,
-        grids::DocumentYear {
-            year: meta.review_year,
-            from: meta.review_year_from.as_deref(),
-        },
-    );
-    let mut found: Vec<Found> = figures::find(&chars, knowledge)
-        .into_iter()
-        .chain(tables::find(&chars, knowledge))
-        // A table read as a grid is read once: not again as lines of text.
-        .filter(|f| !grid.covers(f.start))
-        .map(Found::Text)
-        .collect();
-    found.extend(grid.cells.into_iter().map(Found::Cell));
-    found.sort_by_key(Found::start);
-    let threshold = opts.threshold.unwrap_or(matcher::THRESHOLD);
-    let min_support = opts.min_support.unwrap_or(matcher::MIN_SUPPORT);
-    let mut earlier: Vec<matcher::Earlier> = Vec::new();
-    for item in found {
-        let figure = match item {
-            Found::Text(f) => f,
-            Found::Cell(cell) => {
-                let cx = grids::Context {
-                    district: &district,
-                    source: &code,
-                    threshold,
-                    min_support,
-                };
-                match grids::decide(&cell, &cx, knowledge) {
-                    matcher::Decision::Proposal(p) => observations.push(p),
-                    matcher::Decision::Unmatched(u) => unmatched.push(u),
-                }
-                continue;
-            }
-        };
-        let ctx = matcher::Context {
-            chars: &chars,
-            district: &district,
-            source: &code,
-            review_year: meta.review_year,
-            review_year_from: meta.review_year_from.as_deref(),
-            review_span: meta.review_span(),
-            threshold,
-            min_support,
-            earlier: &earlier,
-            admits: None,
-        };
-        let indicator = match matcher::decide(&figure, &ctx, knowledge) {
-            matcher::Decision::Proposal(p) => {
-                let code = p.row.indicator.clone();
-                observations.push(p);
-                Some(code)
-            }
-            matcher::Decision::Unmatched(u) => {
-                unmatched.push(u);
-                None
-            }
-        };
-        earlier.push(matcher::Earlier {
-            end: figure.end,
-            unit: figure.unit,
-            indicator,
-        });
-    }
-    number_keys(&mut observations, &code);
+    plan.decide_each(text, tables, knowledge, |decision| {
+        match decision {
+            matcher::Decision::Proposal(p) => observations.push(p),
+            matcher::Decision::Unmatched(u) => unmatched.push(u),
+        }
+        true
+    });
+    let source = plan
+        .meta
+        .source_input(plan.code.clone(), plan.district.clone(), knowledge, text);
+    number_keys(&mut observations, &plan.code);
     Ok(Extraction {
         source,
         observations,
@@ -282,9 +204,264 @@ fn extract_with(
     })
 }
 
+/// What is settled about a report before its figures are: its metadata, district and source
+/// code (so every refusal has been made), and the matcher's thresholds.
+struct Plan {
+    meta: metadata::Metadata,
+    district: String,
+    code: String,
+    threshold: f64,
+    min_support: f64,
+}
+
+impl Plan {
+    fn new(
+        text: &str,
+        printed: &DocMeta,
+        knowledge: &Knowledge,
+        opts: &Options,
+    ) -> Result<Plan, ExtractError> {
+        if let Some(why) = opts
+            .code
+            .as_deref()
+            .and_then(crate::ingest::validate::source_code_problem)
+        {
+            return Err(ExtractError::InvalidCode(why));
+        }
+        if text.trim().is_empty() {
+            return Err(ExtractError::Empty);
+        }
+        let meta = metadata::read_with(text, knowledge, printed);
+        let district = match &opts.district {
+            Some(code) if knowledge.district_name(code).is_some() => code.clone(),
+            Some(code) => return Err(ExtractError::UnknownDistrict(code.clone())),
+            None => meta.district.clone().ok_or(ExtractError::NoDistrict)?,
+        };
+        let code = opts
+            .code
+            .clone()
+            .unwrap_or_else(|| meta.default_code(&district, knowledge));
+        Ok(Plan {
+            meta,
+            district,
+            code,
+            threshold: opts.threshold.unwrap_or(matcher::THRESHOLD),
+            min_support: opts.min_support.unwrap_or(matcher::MIN_SUPPORT),
+        })
+    }
+
+    /// Decides every figure of `text` and every number cell of its `tables` (read as grids), in
+    /// text order, handing each decision to `each` as it is made (nothing is collected here);
+    /// `each` returns false to stop.
+    fn decide_each(
+        &self,
+        text: &str,
+        tables: &[Table],
+        knowledge: &Knowledge,
+        mut each: impl FnMut(matcher::Decision) -> bool,
+    ) {
+        // Counted first: collecting an unknown number of characters grows the vector by
+        // doubling, up to twice the memory the text's characters need.
+        let mut chars: Vec<char> = Vec::with_capacity(text.chars().count());
+        chars.extend(text.chars());
+        let grid = grids::read(
+            tables,
+            &chars,
+            knowledge,
+            grids::DocumentYear {
+                year: self.meta.review_year,
+                from: self.meta.review_year_from.as_deref(),
+            },
+        );
+        let mut found: Vec<Found> = figures::find(&chars, knowledge)
+            .into_iter()
+            .chain(tables::find(&chars, knowledge))
+            // A table read as a grid is read once: not again as lines of text.
+            .filter(|f| !grid.covers(f.start))
+            .map(Found::Text)
+            .collect();
+        found.extend(grid.cells.into_iter().map(Found::Cell));
+        found.sort_by_key(Found::start);
+        found.shrink_to_fit();
+        let review_span = self.meta.review_span();
+        let mut earlier: Vec<matcher::Earlier> = Vec::with_capacity(found.len());
+        for item in found {
+            let figure = match item {
+                Found::Text(f) => f,
+                // A cell is decided from its headers; text figures after it do not refer to it.
+                Found::Cell(cell) => {
+                    let cx = grids::Context {
+                        district: &self.district,
+                        source: &self.code,
+                        threshold: self.threshold,
+                        min_support: self.min_support,
+                    };
+                    if !each(grids::decide(&cell, &cx, knowledge)) {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let ctx = matcher::Context {
+                chars: &chars,
+                district: &self.district,
+                source: &self.code,
+                review_year: self.meta.review_year,
+                review_year_from: self.meta.review_year_from.as_deref(),
+                review_span: review_span.clone(),
+                threshold: self.threshold,
+                min_support: self.min_support,
+                earlier: &earlier,
+                admits: None,
+            };
+            let decision = matcher::decide(&figure, &ctx, knowledge);
+            let indicator = match &decision {
+                matcher::Decision::Proposal(p) => Some(p.row.indicator.clone()),
+                matcher::Decision::Unmatched(_) => None,
+            };
+            let reach = earlier
+                .last()
+                .map_or(figure.end, |e| e.reach.max(figure.end));
+            earlier.push(matcher::Earlier {
+                end: figure.end,
+                unit: figure.unit,
+                indicator,
+                reach,
+            });
+            if !each(decision) {
+                return;
+            }
+        }
+    }
+}
+
+/// A report read and checked, ready to be extracted straight into its bundle
+/// ([`Prepared::write_bundle`]): for a large report, whose bundle would not fit in memory
+/// comfortably as an [`Extraction`] (a proposal takes about 1 KB).
+pub struct Prepared<'k> {
+    plan: Plan,
+    source: SourceInput,
+    tables: Vec<Table>,
+    knowledge: &'k Knowledge,
+}
+
+/// Reads `doc`'s metadata and checks the options, as [`extract_document`] does (the same
+/// refusals), without deciding its figures yet. The document's text moves into the source
+/// record: it is not copied.
+pub fn prepare<'k>(
+    doc: Document,
+    knowledge: &'k Knowledge,
+    opts: &Options,
+) -> Result<Prepared<'k>, ExtractError> {
+    let plan = Plan::new(&doc.text, &doc.meta, knowledge, opts)?;
+    let mut source =
+        plan.meta
+            .source_input(plan.code.clone(), plan.district.clone(), knowledge, "");
+    source.text = doc.text;
+    Ok(Prepared {
+        plan,
+        source,
+        tables: doc.tables,
+        knowledge,
+    })
+}
+
+impl Prepared<'_> {
+    /// The source record the bundle will hold (with the full text).
+    pub fn source(&self) -> &SourceInput {
+        &self.source
+    }
+
+    /// Extracts the report and writes its bundle to `out` as it goes, each proposal as soon as
+    /// it is decided: the same JSON, byte for byte, as `serde_json::to_writer_pretty` of the
+    /// [`Extraction`] that [`extract_document`] returns, in memory that does not grow with the
+    /// number of proposals (only the unmatched figures, written last, are kept). Returns the
+    /// numbers of proposed and unmatched figures.
+    pub fn write_bundle(
+        &self,
+        out: impl std::io::Write,
+    ) -> Result<(usize, usize), serde_json::Error> {
+        use std::cell::{Cell, RefCell};
+
+        /// The proposals, decided while they are written.
+        struct Observations<'p, 'k> {
+            prepared: &'p Prepared<'k>,
+            proposed: &'p Cell<usize>,
+            unmatched: &'p RefCell<Vec<Unmatched>>,
+        }
+        impl Serialize for Observations<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let Prepared {
+                    plan,
+                    source,
+                    tables,
+                    knowledge,
+                } = self.prepared;
+                let mut seq = s.serialize_seq(None)?;
+                let mut failed = None;
+                plan.decide_each(&source.text, tables, knowledge, |decision| match decision {
+                    matcher::Decision::Proposal(mut p) => {
+                        p.row.key = key(&plan.code, self.proposed.get());
+                        self.proposed.set(self.proposed.get() + 1);
+                        match seq.serialize_element(&p) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                failed = Some(e);
+                                false
+                            }
+                        }
+                    }
+                    matcher::Decision::Unmatched(u) => {
+                        self.unmatched.borrow_mut().push(u);
+                        true
+                    }
+                });
+                match failed {
+                    Some(e) => Err(e),
+                    None => seq.end(),
+                }
+            }
+        }
+        /// The unmatched figures, written once the proposals are.
+        struct Later<'p>(&'p RefCell<Vec<Unmatched>>);
+        impl Serialize for Later<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.0.borrow().serialize(s)
+            }
+        }
+        /// [`Extraction`]'s fields, in its order.
+        #[derive(Serialize)]
+        struct Bundle<'p, 'k> {
+            source: &'p SourceInput,
+            observations: Observations<'p, 'k>,
+            unmatched: Later<'p>,
+        }
+        let proposed = Cell::new(0);
+        let unmatched = RefCell::new(Vec::new());
+        let bundle = Bundle {
+            source: &self.source,
+            observations: Observations {
+                prepared: self,
+                proposed: &proposed,
+                unmatched: &unmatched,
+            },
+            unmatched: Later(&unmatched),
+        };
+        serde_json::to_writer_pretty(out, &bundle)?;
+        let unmatched = unmatched.borrow().len();
+        Ok((proposed.get(), unmatched))
+    }
+}
+
 /// Keys `<code>-x001`, … in text order: stable for the same text and catalogue.
 fn number_keys(observations: &mut [Proposal], code: &str) {
     for (i, p) in observations.iter_mut().enumerate() {
-        p.row.key = format!("{code}-x{:03}", i + 1);
+        p.row.key = key(code, i);
     }
+}
+
+/// The key of the `i`-th proposal (from 0).
+fn key(code: &str, i: usize) -> String {
+    format!("{code}-x{:03}", i + 1)
 }

@@ -8,6 +8,7 @@
 //! (`其中：普通小学`) is a part of the row that gave it its unit, and that row heads its
 //! sentence (the matcher reads `在校学生数` there).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -71,10 +72,18 @@ fn is_empty_cell(s: &str) -> bool {
 
 /// One line (or tab-separated cell) of the text: its trimmed content and where that content is (in characters).
 struct Line {
-    text: String,
+    text: Cow<'static, str>,
     start: usize,
     end: usize,
 }
+
+/// The longest cell of a row: a longer line ends a table (see [`find`]).
+const LONGEST_CELL: usize = 40;
+/// What stands for a line longer than [`LONGEST_CELL`] that is not a number: the table reader
+/// reads only its length of such a line (longer than a header cell and a row's cells), so its
+/// text is not kept and a large text's lines are not held a second time. Longer than
+/// [`LONGEST_CELL`] characters, and no value or empty cell.
+const LONG_LINE: &str = "(a line longer than a table cell; its text is not kept here)";
 
 fn lines(chars: &[char]) -> Vec<Line> {
     let mut out = Vec::new();
@@ -91,11 +100,19 @@ fn lines(chars: &[char]) -> Vec<Line> {
             while b > a && chars[b - 1].is_whitespace() {
                 b -= 1;
             }
-            out.push(Line {
-                text: chars[a..b].iter().collect(),
-                start: a,
-                end: b,
-            });
+            let text: String = chars[a..b].iter().collect();
+            if !text.is_empty() {
+                let long = b - a > LONGEST_CELL && !VALUE.is_match(&text);
+                out.push(Line {
+                    text: if long {
+                        Cow::Borrowed(LONG_LINE)
+                    } else {
+                        Cow::Owned(text)
+                    },
+                    start: a,
+                    end: b,
+                });
+            }
             s = i + 1;
         }
     }
@@ -145,7 +162,7 @@ pub fn find(chars: &[char], knowledge: &Knowledge) -> Vec<Figure> {
         let mut unit_row = 0;
         while k < cells.len() {
             let c = cells[k];
-            if c.text.chars().count() > 40 {
+            if c.text.chars().count() > LONGEST_CELL {
                 break;
             }
             let is_value = |l: &Line| VALUE.is_match(&l.text) || is_empty_cell(&l.text);
