@@ -224,6 +224,7 @@ fn extract_with(
     found.sort_by_key(Found::start);
     let threshold = opts.threshold.unwrap_or(matcher::THRESHOLD);
     let mut earlier: Vec<matcher::Earlier> = Vec::new();
+    let mut bare_units = grids::BareUnits::default();
     for item in found {
         let figure = match item {
             Found::Text(f) => f,
@@ -233,7 +234,7 @@ fn extract_with(
                     source: &code,
                     threshold,
                 };
-                match grids::decide(&cell, &cx, knowledge) {
+                match grids::decide(&cell, &cx, knowledge, &mut bare_units) {
                     matcher::Decision::Proposal(p) => observations.push(p),
                     matcher::Decision::Unmatched(u) => unmatched.push(u),
                 }
