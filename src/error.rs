@@ -3,7 +3,8 @@
 //! Each layer has its own error ([`DbError`], [`AnalyticsError`], [`IngestError`]); this module
 //! is the one place that turns them into [`ApiError`], including the storage errors that are the
 //! caller's doing: a row a lookup expected is `NOT_FOUND`, a unique-key violation (two writers
-//! racing for the same key) is `CONFLICT`.
+//! racing for the same key) is `CONFLICT`, and so is a draft whose report the warehouse
+//! already holds.
 //!
 //! Policy: user mistakes (unknown codes, bad arguments) carry a precise message; internal
 //! failures are logged with their full cause and reach the client only as "internal error" or
@@ -41,7 +42,8 @@ pub enum ApiError {
     /// Input records with problems: every one is listed (`extensions.problems`).
     #[error("{} problem(s) in the input; nothing was written", .0.len())]
     Invalid(Vec<Problem>),
-    /// A concurrent write got there first (a unique key already taken); nothing was written.
+    /// A concurrent write got there first (a unique key already taken), or a draft's report is
+    /// already a source (`publishDraft` without `allowRepeat`); nothing was written.
     #[error("{0}")]
     Conflict(String),
     /// No valid API key was presented for a write.
@@ -363,6 +365,8 @@ impl From<DraftError> for ApiError {
             e @ (DraftError::Closed { .. } | DraftError::BadInput(_) | DraftError::Extract(_)) => {
                 ApiError::BadInput(e.to_string())
             }
+            // The report is in the warehouse already: a state of the data, like a key taken.
+            e @ DraftError::Repeat { .. } => ApiError::Conflict(e.to_string()),
             DraftError::Ingest(e) => e.into(),
             e @ DraftError::Corrupt(_) => ApiError::Internal(e.to_string()),
         }

@@ -156,6 +156,10 @@ enum Command {
         /// Similarity below which a figure goes to `unmatched` (default: the extractor's).
         #[arg(long)]
         threshold: Option<f64>,
+        /// Share of the words naming a figure its indicator must hold, else the figure goes to
+        /// `unmatched` (default: the extractor's).
+        #[arg(long)]
+        min_support: Option<f64>,
     },
     /// Generate a SYNTHETIC dataset (invented figures, every code and name marked SYNTHETIC)
     /// into a database of its own, for load and query benchmarks. Refuses (exit code 2) a
@@ -644,7 +648,7 @@ fn cmd_extract(
     let opts = extract::Options {
         district,
         code,
-        threshold: None,
+        ..Default::default()
     };
     let dir = match run {
         ExtractRun::Many(dir) => dir,
@@ -725,21 +729,21 @@ enum ExtractRun<'a> {
 /// of its text and its document number (the whole extraction is not kept).
 struct Seen {
     file: String,
-    text: [u8; 32],
+    text: String,
     doc_number: Option<String>,
 }
 
 impl Seen {
     fn of(file: &Path, ex: &extract::Extraction) -> Seen {
-        use sha2::Digest;
         Seen {
             file: file.display().to_string(),
-            text: sha2::Sha256::digest(ex.source.text.as_bytes()).into(),
-            doc_number: ex.source.doc_number.clone(),
+            text: queries::text_sha256(&ex.source.text),
+            doc_number: queries::doc_number_key(ex.source.doc_number.as_deref()).map(String::from),
         }
     }
 
-    /// What `other` shares with this report: `"text"`, `"document number"` or nothing.
+    /// What `other` shares with this report: `"text"`, `"document number"` or nothing (the
+    /// rules of [`queries::same_reports`], over the reports of this run).
     fn shares(&self, other: &Seen) -> Option<&'static str> {
         if self.text == other.text {
             Some("text")
@@ -748,6 +752,14 @@ impl Seen {
         } else {
             None
         }
+    }
+}
+
+/// "text" or "document number", as the warnings say.
+fn shared(reason: edustats::domain::RepeatReason) -> &'static str {
+    match reason {
+        edustats::domain::RepeatReason::SameText => "text",
+        edustats::domain::RepeatReason::SameDocumentNumber => "document number",
     }
 }
 
@@ -785,8 +797,9 @@ fn read_report(file: &Path) -> Result<edustats::document::Document, String> {
         .map_err(|e| format!("{}: {e}", file.display()))
 }
 
-/// Warns (on standard error) when the report is already in the warehouse or earlier in this
-/// batch: the same text, or the same document number. Importing it again would hold it twice.
+/// Warns (on standard error) when the report is already in the warehouse, in an open review
+/// draft or earlier in this batch: the same text (whitespace aside), or the same document
+/// number. Importing it again would hold it twice.
 fn warn_same_report(
     conn: &mut edustats::db::DbConnection,
     ex: &extract::Extraction,
@@ -794,11 +807,18 @@ fn warn_same_report(
     earlier: &[Seen],
 ) -> anyhow::Result<()> {
     let number = ex.source.doc_number.as_deref();
-    for (code, what) in queries::sources_with_same_report(conn, number, &ex.source.text)? {
-        eprintln!(
-            "warning: {} is already in the warehouse as source {code} (same {what})",
-            this.file
-        );
+    for same in queries::same_report(conn, number, &ex.source.text)? {
+        let what = shared(same.reason);
+        match same.of {
+            queries::Repeated::Source(code) => eprintln!(
+                "warning: {} is already in the warehouse as source {code} (same {what})",
+                this.file
+            ),
+            queries::Repeated::Draft { id, code } => eprintln!(
+                "warning: {} is already in open review draft {id} for source {code} (same {what})",
+                this.file
+            ),
+        }
     }
     for e in earlier {
         if let Some(what) = e.shares(this) {
@@ -815,10 +835,11 @@ fn cmd_eval_extract(
     seeds: Option<PathBuf>,
     details: bool,
     threshold: Option<f64>,
+    min_support: Option<f64>,
 ) -> anyhow::Result<()> {
     let dir = seeds.unwrap_or_else(default_seeds_dir);
     let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
-    let scores = extract::eval::evaluate(&data, threshold);
+    let scores = extract::eval::evaluate(&data, threshold, min_support);
     print!("{}", extract::eval::table(&scores));
     if details {
         for s in &scores {
@@ -926,7 +947,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             seeds,
             details,
             threshold,
-        } => cmd_eval_extract(seeds, details, threshold),
+            min_support,
+        } => cmd_eval_extract(seeds, details, threshold, min_support),
         Command::Synth {
             db,
             districts,

@@ -708,10 +708,14 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
         DbConnection::Sqlite(_) => SQLITE_MIGRATIONS,
     };
     with_migration_lock(conn, |conn| {
-        per_backend!(conn, c => c
+        let applied: Vec<String> = per_backend!(conn, c => c
             .run_pending_migrations(migrations)
             .map(|versions| versions.iter().map(|v| v.to_string()).collect())
-            .map_err(|e| DbError::Migration(e.to_string())))
+            .map_err(|e| DbError::Migration(e.to_string())))?;
+        // Data that SQL cannot compute the same way on both backends (the text digests of the
+        // same-report lookup), for rows stored before its column existed.
+        super::queries::fill_text_sha256(conn).map_err(DbError::Query)?;
+        Ok(applied)
     })
 }
 

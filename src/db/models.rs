@@ -487,6 +487,8 @@ pub struct NewSource<'a> {
     pub body: &'a str,
     /// When first recorded.
     pub created_at: &'a str,
+    /// [`crate::db::queries::text_sha256`] of `body`: how the same report is found again.
+    pub text_sha256: &'a str,
 }
 
 /// Write model for `observations`.

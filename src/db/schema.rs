@@ -131,6 +131,7 @@ diesel::table! {
         note -> Nullable<Text>,
         body -> Text,
         created_at -> Text,
+        text_sha256 -> Nullable<Text>,
     }
 }
 
@@ -239,6 +240,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Text,
         published_at -> Nullable<Text>,
+        text_sha256 -> Nullable<Text>,
+        doc_number -> Nullable<Text>,
     }
 }
 

@@ -264,20 +264,55 @@ pub fn read_base64(encoded: &str, limits: &ReadLimits) -> Result<Document, ReadE
 }
 
 /// A date as printed in a metadata box or a document (2023-10-30, 2023年10月30日,
-/// 2023/10/30, 2023.10.30), as YYYY-MM-DD.
+/// 2023/10/30, 2023.10.30, and in Chinese numerals 二〇二三年十月三十日), as YYYY-MM-DD.
+/// The one date reader of the crate: a page's 成文日期 and a report's signature line both
+/// come here.
 pub(crate) fn iso_date(s: &str) -> Option<String> {
     use std::sync::LazyLock;
     static DATE: LazyLock<regex::Regex> = LazyLock::new(|| {
         regex::Regex::new(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
             .expect("valid regex")
     });
-    let c = DATE.captures(s)?;
-    let date = chrono::NaiveDate::from_ymd_opt(
-        c[1].parse().ok()?,
-        c[2].parse().ok()?,
-        c[3].parse().ok()?,
-    )?;
+    static CN_DATE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日",
+        )
+        .expect("valid regex")
+    });
+    let (y, m, d) = match DATE.captures(s) {
+        Some(c) => (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?),
+        None => {
+            let c = CN_DATE.captures(s)?;
+            (cn_number(&c[1])?, cn_number(&c[2])?, cn_number(&c[3])?)
+        }
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d)?;
     Some(date.format("%Y-%m-%d").to_string())
+}
+
+/// Value of a Chinese numeral of at most two digits (十二, 二十三) or digit by digit (二〇二二).
+fn cn_number(s: &str) -> Option<u32> {
+    let digit = |c: char| {
+        "〇一二三四五六七八九"
+            .find(c)
+            .map(|i| (i / 3) as u32)
+            .or(if c == '零' { Some(0) } else { None })
+    };
+    if let Some(i) = s.find('十') {
+        let tens = if i == 0 {
+            1
+        } else {
+            digit(s[..i].chars().next()?)?
+        };
+        let rest = &s[i + '十'.len_utf8()..];
+        let ones = match rest.chars().next() {
+            Some(c) => digit(c)?,
+            None => 0,
+        };
+        return Some(tens * 10 + ones);
+    }
+    s.chars()
+        .try_fold(0u32, |acc, c| Some(acc * 10 + digit(c)?))
 }
 
 #[cfg(test)]
@@ -323,7 +358,13 @@ mod tests {
 
     #[test]
     fn dates_in_the_printed_forms() {
-        for s in ["2023-10-30", "2023年10月30日", "2023/10/30", " 2023.10.30 "] {
+        for s in [
+            "2023-10-30",
+            "2023年10月30日",
+            "2023/10/30",
+            " 2023.10.30 ",
+            "二〇二三年十月三十日",
+        ] {
             assert_eq!(iso_date(s).as_deref(), Some("2023-10-30"), "{s}");
         }
         assert_eq!(iso_date("2023-13-01"), None);

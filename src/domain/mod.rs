@@ -15,3 +15,11 @@ mod vocab;
 
 pub use breakdown::{Breakdown, BreakdownError, SeriesSpec};
 pub use vocab::*;
+
+/// Whether `c` is a Chinese character (a CJK unified ideograph, of the basic block, extension A
+/// or the compatibility block): what a Chinese name must hold and what the extractor's words
+/// are made of. Punctuation and full-width forms are not (`document`'s line joining has its
+/// own wider test of CJK *text*).
+pub fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}

@@ -313,6 +313,19 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why a report is taken for one already in the warehouse or in an open draft (not stored:
+    /// worked out from the texts and document numbers each time it is asked).
+    #[derive(async_graphql::Enum)]
+    pub enum RepeatReason ("repeat reason") {
+        /// The same text, whitespace aside (compared by SHA-256).
+        SameText,
+        /// A different text under the same document number (文号), e.g. the web page and the
+        /// PDF of one report.
+        SameDocumentNumber,
+    }
+}
+
+vocabulary! {
     /// Canonical units: every indicator's values are stored in one of these; reported units
     /// (亿元, 万人, ...) convert to them through the unit table.
     pub enum CanonicalUnit ("canonical unit") {

@@ -10,6 +10,7 @@
 //! (3—6岁) and the article 一 (一批, 一所: "a", not a count).
 
 use super::knowledge::Knowledge;
+use crate::domain::is_han;
 
 /// A figure found in the text. Offsets are in characters.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,10 +123,6 @@ fn span(chars: &[char], from: usize, to: usize, stops: &str) -> (usize, usize) {
 /// A line at least this long (without surrounding whitespace) that ends in a Chinese character
 /// was wrapped by the PDF conversion, not ended: a heading is shorter.
 const WRAPPED_LINE: usize = 30;
-
-fn is_han(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c)
-}
 
 /// True when the line break at `i` wraps a sentence (生均一般公共预算教育支 / 出分别为…): the line
 /// before is long and ends in a Chinese character, and the text after the break goes on with one.

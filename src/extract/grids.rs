@@ -954,6 +954,8 @@ pub struct Context<'a> {
     pub source: &'a str,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
+    /// Share of a cell's naming words its indicator must hold (see [`matcher::MIN_SUPPORT`]).
+    pub min_support: f64,
 }
 
 /// Factor on the confidence of a cell whose period is the document's.
@@ -1035,6 +1037,7 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
                 review_year_from: None,
                 review_span: None,
                 threshold: cx.threshold,
+                min_support: cx.min_support,
                 earlier: &[],
                 admits,
             };

@@ -44,6 +44,14 @@
 //!   members, 生均 and direction words: 2021年幼儿生均增长3.29%) takes, as a sentence head,
 //!   the opening of the sentence before it in the same paragraph.
 //!
+//! - **Naming words**: the winner must be the quantity the figure's own words name. Its
+//!   *anchor* (the few characters just before it once link words like 达/共有/分别为 are
+//!   dropped, and those after its unit, without members of common dimensions and modifiers)
+//!   is compared with the indicator's vocabulary (names, aliases, the anchors of its
+//!   published figures); below [`MIN_SUPPORT`] of it, rarity-weighted, and with a similarity
+//!   under [`TRUSTED`], the figure goes to `unmatched`: the catalogue lacks what it counts,
+//!   and a figure forced onto its nearest neighbour is worse than one a reviewer files.
+//!
 //! Kind: rank (排第N位), change (个百分点, 比上年增加), growth (增长N%, 增长率/增幅 N%),
 //! target (力争, 到2025年, 目标为), else actual. Period: a year stated before the figure in
 //! its sentence that is not a comparison base (较2024年), else one earlier in the paragraph,
@@ -58,7 +66,7 @@ use regex::Regex;
 use super::figures::Figure;
 use super::knowledge::{IndicatorCue, Knowledge};
 use super::{Proposal, SuggestedIndicator, Unmatched};
-use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
+use crate::domain::{is_han, Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::period::parse_period;
 use crate::ingest::rows::ObservationRow;
 
@@ -81,6 +89,63 @@ const HEAD_WEIGHT: f64 = 0.4;
 const MODIFIERS: &[&[&str]] = &[&["生均", "人均"], &["新增", "新建", "增加"]];
 /// Factor on a window's similarity for each modifier it and the figure's window disagree on.
 const MODIFIER_MISMATCH: f64 = 0.5;
+/// Characters before a figure, and after its unit, that name the counted thing itself (its
+/// anchor, see [`anchor`]): fewer than the window's, which also holds circumstances.
+const ANCHOR_BEFORE: usize = 6;
+const ANCHOR_AFTER: usize = 4;
+/// Words that link a quantity's name to its figure without naming anything (兼职率**达**64%,
+/// 学校**共有**12所, **累计**), stripped from the end of what precedes a figure. Those of two
+/// characters or more are dropped wherever they stand in it (生均经费**分别为**学前教育…).
+const LINK_WORDS: &[&str] = &[
+    "分别为",
+    "分别是",
+    "分别达",
+    "提高到",
+    "提高至",
+    "提升至",
+    "提升到",
+    "比上年",
+    "较上年",
+    "达到",
+    "共有",
+    "共计",
+    "累计",
+    "超过",
+    "突破",
+    "总计",
+    "合计",
+    "分别",
+    "同比",
+    "其中",
+    "全区",
+    "全县",
+    "全市",
+    "达",
+    "为",
+    "是",
+    "共",
+    "有",
+    "约",
+    "至",
+    "到",
+    "占",
+    "仅",
+    "近",
+    "逾",
+    "计",
+    "的",
+    "已",
+];
+/// Below this share of its anchor's words (rarity-weighted, see [`Profiles::support`]) in
+/// an indicator's vocabulary, a figure names a quantity the indicator is not: the catalogue
+/// lacks it, and the figure goes to `unmatched` rather than onto the nearest neighbour.
+/// Chosen on the leave-one-report-out frontier (docs/extraction.md): higher values leave more
+/// of the catalogue's own figures unmatched than they save from being forced.
+pub const MIN_SUPPORT: f64 = 0.2;
+/// A similarity at least this high is trusted without the anchor check: the figure's window
+/// (sentence head, carried topic, enumeration) names the indicator even where the words next
+/// to the figure are only members (分别为学前教育13510元).
+const TRUSTED: f64 = 0.3;
 
 /// What the matcher needs besides the figure.
 pub struct Context<'a> {
@@ -98,6 +163,8 @@ pub struct Context<'a> {
     pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
+    /// Share of a figure's naming words its indicator must hold (see [`MIN_SUPPORT`]).
+    pub min_support: f64,
     /// The figures decided before this one, in text order.
     pub earlier: &'a [Earlier],
     /// Which indicators may take the figure (a table cell: those broken down by the
@@ -122,11 +189,6 @@ pub enum Decision {
     Proposal(Proposal),
     /// No indicator fits well enough.
     Unmatched(Unmatched),
-}
-
-/// A Chinese character (CJK unified ideographs and their extension A and compatibility forms).
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
 }
 
 /// The character bigrams of `s`, in order, taken only within runs of Chinese characters: a
@@ -198,6 +260,14 @@ pub struct Profiles {
     /// Per indicator, the measure words its published levels and changes are printed in
     /// (see [`measure`]); empty when it has none.
     measures: HashMap<usize, Vec<String>>,
+    /// Per indicator (by index), the bigrams that name it: its names, aliases and rare
+    /// members, and the anchors of its published figures.
+    vocabulary: Vec<std::collections::HashSet<String>>,
+    /// Words that qualify or link a quantity rather than name it, longest first: the members
+    /// of common dimensions (小学, 公办; a rare dimension's members name their indicators),
+    /// the modifiers and the link words of two characters or more. An anchor is read without
+    /// them.
+    qualifiers: Vec<String>,
 }
 
 /// The measure word of a printed unit, without its scale (万元 → 元, 万人次 → 人次): the
@@ -243,6 +313,45 @@ fn window(before: &str, after: &str) -> HashMap<String, f64> {
         *e = e.max(v);
     }
     w
+}
+
+/// The anchor of a figure: the words that name the counted thing itself, as bigrams with their
+/// nearness. What stands just before the figure once link words are dropped (心理健康教师兼职率
+/// 达64%: 兼职率), and what follows its unit (建成5所**学校**). Narrower than [`window`], which
+/// also holds circumstances (全区各级各类学校, 在2023年): the window ranks indicators, the anchor
+/// checks that the winner is the quantity the text names.
+fn anchor(before: &str, after: &str, qualifiers: &[String]) -> Vec<(String, f64)> {
+    let mut s: String = before.trim_end().to_string();
+    let mut after = after.to_string();
+    for w in qualifiers {
+        s = s.replace(w.as_str(), "|");
+        after = after.replace(w.as_str(), "|");
+    }
+    loop {
+        let t = s.trim_end_matches(|c: char| !is_han(c)).to_string();
+        let t = LINK_WORDS
+            .iter()
+            .find_map(|w| t.strip_suffix(w))
+            .map(str::to_string)
+            .unwrap_or(t);
+        if t == s {
+            break;
+        }
+        s = t;
+    }
+    let mut out: Vec<(String, f64)> = Vec::new();
+    let before = bigrams(&last_chars(&s, ANCHOR_BEFORE));
+    let n = before.len();
+    for (i, b) in before.into_iter().enumerate() {
+        out.push((b, nearness(n - 1 - i)));
+    }
+    for (i, b) in bigrams(&first_chars(&after, ANCHOR_AFTER))
+        .into_iter()
+        .enumerate()
+    {
+        out.push((b, nearness(i)));
+    }
+    out
 }
 
 /// The head of a sentence (its first characters, up to its first Arabic number), when a figure
@@ -571,11 +680,64 @@ impl Profiles {
                 }
             }
         }
+        let mut qualifiers: Vec<String> = k
+            .members
+            .iter()
+            .filter(|m| users.get(m.dimension.as_str()).copied().unwrap_or(0) > RARE_DIMENSION)
+            .flat_map(|m| m.words.iter().cloned())
+            .chain(
+                MODIFIERS
+                    .iter()
+                    .flat_map(|g| g.iter().map(|w| w.to_string())),
+            )
+            .chain(
+                LINK_WORDS
+                    .iter()
+                    .filter(|w| w.chars().count() >= 2)
+                    .map(|w| w.to_string()),
+            )
+            .filter(|w| w.chars().count() >= 2)
+            .collect();
+        qualifiers.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+        qualifiers.dedup();
+        let mut vocabulary = vec![std::collections::HashSet::new(); k.indicators.len()];
+        for w in windows.iter().filter(|w| w.kind.is_none()) {
+            vocabulary[w.indicator].extend(w.bigrams.keys().cloned());
+        }
+        for e in &k.examples {
+            if let Some(&i) = index.get(e.indicator.as_str()) {
+                let lead = without_figures(&e.lead, &k.unit_spellings);
+                let after = without_figures(&e.after, &k.unit_spellings);
+                vocabulary[i].extend(
+                    anchor(&lead, &after, &qualifiers)
+                        .into_iter()
+                        .map(|(b, _)| b),
+                );
+            }
+        }
         Profiles {
             windows,
             idf,
             measures,
+            vocabulary,
+            qualifiers,
         }
+    }
+
+    /// How much of a figure's anchor the indicator's vocabulary holds: the share of its
+    /// naming bigrams, each weighted by nearness and rarity. `None`
+    /// when the anchor names nothing (分别为…、36.63%: the topic is the sentence's head).
+    fn support(&self, anchor: &[(String, f64)], indicator: usize) -> Option<f64> {
+        let vocabulary = self.vocabulary.get(indicator)?;
+        let (mut held, mut total) = (0.0, 0.0);
+        for (b, n) in anchor {
+            let w = n * self.weight(b);
+            total += w;
+            if vocabulary.contains(b) {
+                held += w;
+            }
+        }
+        (total > 0.0).then(|| held / total)
     }
 
     fn weight(&self, b: &str) -> f64 {
@@ -904,7 +1066,7 @@ const LEAD_NOISE: &[&str] = &[
 fn suggested_name(clause_before: &str, after_unit: &str, unit: &str) -> String {
     let noun: String = after_unit
         .chars()
-        .take_while(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .take_while(|c| is_han(*c))
         .take(8)
         .collect();
     let counted = matches!(
@@ -977,6 +1139,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let before = without_figures(&clause_before, &k.unit_spellings);
     let after = without_figures(&after_unit, &k.unit_spellings);
     let mut mine = window(&before, &after);
+    let named = anchor(&before, &after, &profiles.qualifiers);
     // The clause may be short (普惠率93%): then the clause before supplies words, weighing no
     // more than a sentence head (they describe the figure before). Not for a part (其中公办
     // 172所): the clause before describes its whole, which [`whole_of`] stands for.
@@ -1126,8 +1289,16 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         }
         _ => None,
     };
+    // The winner must be the quantity the figure's own words name, unless it is the whole the
+    // figure is a part of (其中公办172所 names only the part).
+    let support = best.and_then(|(i, score, _)| {
+        (whole != Some(k.indicators[i].code.as_str()) && score < TRUSTED)
+            .then(|| profiles.support(&named, i))
+            .flatten()
+    });
+    let supported = support.is_none_or(|s| s >= cx.min_support);
     match best {
-        Some((i, score, wi)) if score >= cx.threshold => {
+        Some((i, score, wi)) if score >= cx.threshold && supported => {
             let ind = &k.indicators[i];
             let breakdown = breakdown_of(
                 &clause_before,
@@ -1145,6 +1316,9 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
                 ind.name_zh, ind.code, profiles.windows[wi].label, score, second
             );
+            if let Some(s) = support {
+                why.push_str(&format!(", naming words held {s:.2}"));
+            }
             // A year taken from the document rather than from the figure's own words is a guess
             // a reviewer should see: it is named in `why` and lowers the confidence.
             let mut sure = confidence(score, second);
@@ -1185,6 +1359,19 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 .map(|(i, _)| k.indicators[i].category.as_str().to_string())
                 .unwrap_or_default();
             let why = match other {
+                Some((i, score, _)) if score >= cx.threshold => format!(
+                    "closest indicator {} scores {:.2}, but the words naming the figure ({}) are \
+                     not its words ({:.2} of them, below {})",
+                    k.indicators[i].code,
+                    score,
+                    named
+                        .iter()
+                        .map(|(b, _)| b.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    support.unwrap_or(0.0),
+                    cx.min_support
+                ),
                 Some((i, score, _)) => format!(
                     "closest indicator {} scores {:.2}, below {}",
                     k.indicators[i].code, score, cx.threshold
@@ -1332,6 +1519,64 @@ mod tests {
             .find(|(v, _, _)| v == value)
             .map(|(_, i, _)| i)
             .unwrap_or_else(|| panic!("{value} is not a figure of {text}"))
+    }
+
+    #[test]
+    fn a_figure_naming_a_quantity_the_catalogue_lacks_stays_unmatched() {
+        // SYNTHETIC: the sentence shares its circumstances (区财政…聘请) with the guards'
+        // example, but the words next to its figure name counsellors, which the catalogue lacks.
+        let k = knowledge(
+            vec![
+                indicator("guards", "校园保安人数", CanonicalUnit::Person),
+                indicator("teachers", "专任教师数", CanonicalUnit::Person),
+            ],
+            vec![
+                example(
+                    "guards",
+                    "区财政每年投入资金聘请校园保安730人",
+                    "730",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "teachers",
+                    "全区共有专任教师5120人",
+                    "5120",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        let text = "区财政每年投入资金聘请心理咨询辅导员40人。区财政另聘请校园保安150人。";
+        let with = |min_support: f64| {
+            let opts = Options {
+                district: Some("500999".into()),
+                min_support: Some(min_support),
+                ..Options::default()
+            };
+            let ex = extract(text, &k, &opts).expect("extraction");
+            let of = |value: &str| {
+                ex.observations
+                    .iter()
+                    .find(|p| p.row.value == value)
+                    .map_or("-".to_string(), |p| p.row.indicator.clone())
+            };
+            (of("40"), of("150"))
+        };
+        // Without the check the counsellors are forced onto the guards.
+        assert_eq!(with(0.0), ("guards".to_string(), "guards".to_string()));
+        assert_eq!(with(MIN_SUPPORT), ("-".to_string(), "guards".to_string()));
+        let ex = extract(
+            text,
+            &k,
+            &Options {
+                district: Some("500999".into()),
+                ..Options::default()
+            },
+        )
+        .expect("extraction");
+        let why = &ex.unmatched[0].why;
+        assert!(why.contains("not its words"), "{why}");
     }
 
     #[test]

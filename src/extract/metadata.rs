@@ -34,12 +34,6 @@ pub struct Metadata {
 
 static DOC_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\p{Han}]{1,12}〔\d{4}〕\d+号").expect("valid regex"));
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d{4})年(\d{1,2})月(\d{1,2})日").expect("valid regex"));
-static CN_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
-        .expect("valid regex")
-});
 static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
 /// Title words of statistics tables and bulletins (重庆市某区2023年教育事业发展统计公报,
@@ -55,49 +49,12 @@ const STATISTICS_WORDS: &[&str] = &[
     "统计年鉴",
 ];
 
-/// Value of a Chinese numeral of at most two digits (十二, 二十三) or digit by digit (二〇二二).
-fn cn_number(s: &str) -> Option<u32> {
-    let digit = |c: char| {
-        "〇一二三四五六七八九"
-            .find(c)
-            .map(|i| (i / 3) as u32)
-            .or(if c == '零' { Some(0) } else { None })
-    };
-    if let Some(i) = s.find('十') {
-        let tens = if i == 0 {
-            1
-        } else {
-            digit(s[..i].chars().next()?)?
-        };
-        let rest = &s[i + '十'.len_utf8()..];
-        let ones = match rest.chars().next() {
-            Some(c) => digit(c)?,
-            None => 0,
-        };
-        return Some(tens * 10 + ones);
-    }
-    s.chars()
-        .try_fold(0u32, |acc, c| Some(acc * 10 + digit(c)?))
-}
-
-fn iso(y: u32, m: u32, d: u32) -> Option<String> {
-    chrono::NaiveDate::from_ymd_opt(y as i32, m, d).map(|date| date.format("%Y-%m-%d").to_string())
-}
-
 /// The last date printed in the closing lines (where the signature is).
 fn closing_date(lines: &[&str]) -> Option<(usize, String)> {
     for (i, line) in lines.iter().enumerate().rev().take(12) {
         let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(c) = DATE.captures(&compact) {
-            let date = iso(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
-            if let Some(date) = date {
-                return Some((i, date));
-            }
-        }
-        if let Some(c) = CN_DATE.captures(&compact) {
-            if let Some(date) = iso(cn_number(&c[1])?, cn_number(&c[2])?, cn_number(&c[3])?) {
-                return Some((i, date));
-            }
+        if let Some(date) = crate::document::iso_date(&compact) {
+            return Some((i, date));
         }
     }
     None

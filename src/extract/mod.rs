@@ -133,6 +133,9 @@ pub struct Options {
     pub code: Option<String>,
     /// Similarity below which a figure goes to `unmatched` (default [`matcher::THRESHOLD`]).
     pub threshold: Option<f64>,
+    /// Share of a figure's naming words its indicator must hold, else it goes to `unmatched`
+    /// (default [`matcher::MIN_SUPPORT`]).
+    pub min_support: Option<f64>,
 }
 
 /// Extracts every figure of `text`.
@@ -223,6 +226,7 @@ fn extract_with(
     found.extend(grid.cells.into_iter().map(Found::Cell));
     found.sort_by_key(Found::start);
     let threshold = opts.threshold.unwrap_or(matcher::THRESHOLD);
+    let min_support = opts.min_support.unwrap_or(matcher::MIN_SUPPORT);
     let mut earlier: Vec<matcher::Earlier> = Vec::new();
     let mut bare_units = grids::BareUnits::default();
     for item in found {
@@ -233,6 +237,7 @@ fn extract_with(
                     district: &district,
                     source: &code,
                     threshold,
+                    min_support,
                 };
                 match grids::decide(&cell, &cx, knowledge, &mut bare_units) {
                     matcher::Decision::Proposal(p) => observations.push(p),
@@ -249,6 +254,7 @@ fn extract_with(
             review_year_from: meta.review_year_from.as_deref(),
             review_span: meta.review_span(),
             threshold,
+            min_support,
             earlier: &earlier,
             admits: None,
         };

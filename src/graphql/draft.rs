@@ -1,4 +1,5 @@
-//! The review-draft objects (`Draft`, `DraftItem`, `SuggestedIndicator`, `ConfirmedIndicator`).
+//! The review-draft objects (`Draft`, `DraftItem`, `SuggestedIndicator`, `ConfirmedIndicator`,
+//! `Repeat`).
 //! A draft's rows are the ingest rows themselves (`DraftRow` in GraphQL) and its edits the
 //! drafts module's `Edit` (`DraftEdit`). Drafts are not public: the fields that
 //! return them are guarded like the mutations. The logic is in
@@ -6,7 +7,8 @@
 
 use async_graphql::{Enum, SimpleObject};
 
-use crate::domain::{CanonicalUnit, Category, Direction, DraftDecision, DraftStatus};
+use crate::db::queries::{Repeated, SameReport};
+use crate::domain::{CanonicalUnit, Category, Direction, DraftDecision, DraftStatus, RepeatReason};
 use crate::extract::drafts::{self, Extracted};
 use crate::ingest::rows::ObservationRow;
 
@@ -187,6 +189,41 @@ impl From<drafts::DraftItem> for DraftItem {
     }
 }
 
+/// A source of the warehouse or another open draft that holds the same report as a draft:
+/// publishing both would hold the report twice.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct Repeat {
+    /// Why it is taken for the same report: the same text (whitespace aside), or the same
+    /// document number (文号) under a different text.
+    pub reason: RepeatReason,
+    /// The code of the source of the warehouse it repeats; null when it repeats a draft.
+    pub source: Option<String>,
+    /// The id of the open draft it repeats; null when it repeats a source.
+    pub draft: Option<i32>,
+    /// The source code of what it repeats: the source's, or the one the other draft would
+    /// create.
+    pub code: String,
+}
+
+impl From<SameReport> for Repeat {
+    fn from(r: SameReport) -> Self {
+        match r.of {
+            Repeated::Source(code) => Repeat {
+                reason: r.reason,
+                source: Some(code.clone()),
+                draft: None,
+                code,
+            },
+            Repeated::Draft { id, code } => Repeat {
+                reason: r.reason,
+                source: None,
+                draft: Some(id),
+                code,
+            },
+        }
+    }
+}
+
 /// A report under review: extracted figures waiting for decisions. Its figures are in no
 /// warehouse query until it is published.
 #[derive(SimpleObject, Clone, Debug)]
@@ -215,13 +252,41 @@ pub struct Draft {
     pub published_at: Option<String>,
     /// Items still pending.
     pub pending: i32,
+    /// How many items the draft has (decided: `total - pending`).
+    pub total: i32,
+    /// The document number (文号) the report prints, if any.
+    pub doc_number: Option<String>,
     /// Every item, by position.
     pub items: Vec<DraftItem>,
+    /// The sources of the warehouse and the other open drafts that hold the same report
+    /// (sources first); empty when it repeats nothing, and once the draft is published or
+    /// discarded. A draft that repeats a source is published only with
+    /// `publishDraft(allowRepeat: true)`.
+    pub repeats: Vec<Repeat>,
+}
+
+impl Draft {
+    /// The object of a draft and what it repeats (empty when not looked up).
+    pub fn new(d: drafts::Draft, repeats: Vec<SameReport>) -> Self {
+        Draft {
+            repeats: super::all(repeats),
+            ..d.into()
+        }
+    }
+}
+
+/// Draft objects with their repeats, as [`drafts::repeats`] gives them (or none).
+pub fn with_repeats(list: Vec<drafts::Draft>, repeats: Vec<Vec<SameReport>>) -> Vec<Draft> {
+    let mut repeats = repeats.into_iter();
+    list.into_iter()
+        .map(|d| Draft::new(d, repeats.next().unwrap_or_default()))
+        .collect()
 }
 
 impl From<drafts::Draft> for Draft {
     fn from(d: drafts::Draft) -> Self {
         let pending = d.pending;
+        let total = d.total;
         Draft {
             id: d.id,
             code: d.code,
@@ -235,7 +300,10 @@ impl From<drafts::Draft> for Draft {
             created_at: d.created_at,
             published_at: d.published_at,
             pending: offset(pending),
+            total: offset(total),
+            doc_number: d.source.doc_number,
             items: super::all(d.items),
+            repeats: Vec::new(),
         }
     }
 }

@@ -104,7 +104,10 @@ impl MutationRoot {
     /// layer, .xlsx, .xls, .csv; recognised by content), `fileName` only names it in messages.
     /// A file that cannot be read is `BAD_USER_INPUT` and nothing is stored. `district`
     /// defaults to the one the title or issuer names; `code` (the source the draft creates) to
-    /// `<district>-<year>-<kind>`, and must be new.
+    /// `<district>-<year>-<kind>`, and must be new. A report already in the warehouse or in
+    /// another open draft (the same text, whitespace aside, or the same document number) is
+    /// still made a draft, with what it repeats in `repeats`: the reviewer decides, and
+    /// `publishDraft` refuses a repeat of a source unless told otherwise.
     // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "RoleGuard(Role::Editor)")]
@@ -140,10 +143,15 @@ impl MutationRoot {
         let opts = ExtractOptions {
             district,
             code,
-            threshold: None,
+            ..Default::default()
         };
-        let d = ctx.run(move |c| drafts::create(c, &doc, &opts, &actor).map_err(ApiError::from));
-        Ok(d.await?.into())
+        let repeats = ctx.look_ahead().field("repeats").exists();
+        let d = ctx.run(move |c| {
+            let d = drafts::create(c, &doc, &opts, &actor)?;
+            drafts::with_repeats(c, d, repeats)
+        });
+        let (d, found) = d.await?;
+        Ok(Draft::new(d, found))
     }
 
     /// Decides on one item of an open draft: `ACCEPTED`, `REJECTED` (kept in the draft, not
@@ -251,16 +259,26 @@ impl MutationRoot {
     /// go through the same validation and atomic write as `importReport`, in one transaction
     /// with the draft's status. Pending items are problems too; every problem is listed in
     /// `extensions.problems` (path `items[N]`) and nothing is written. `dryRun` validates only.
+    ///
+    /// A draft whose report is already a source of the warehouse (its `repeats` name a
+    /// `source`: the same text, or the same document number) is refused, dry run or not, with
+    /// `CONFLICT` and a message naming the source, so that one report is not published twice
+    /// by mistake. `allowRepeat: true` publishes it all the same, for a reviewer who has
+    /// judged it a different report (e.g. a corrected edition under the same number); the
+    /// audit entry records the override. A repeat of another open draft does not stop it.
     #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn publish_draft(
         &self,
         ctx: &Context<'_>,
         draft: i32,
         #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = false)] allow_repeat: bool,
     ) -> Result<ImportReport> {
         let actor = ctx.principal()?.name.clone();
-        ctx.run(move |c| drafts::publish(c, draft, dry_run, &actor).map_err(ApiError::from))
-            .await
+        ctx.run(move |c| {
+            drafts::publish(c, draft, dry_run, allow_repeat, &actor).map_err(ApiError::from)
+        })
+        .await
     }
 
     /// Discards an open draft: it is kept, marked discarded, and can no longer change.

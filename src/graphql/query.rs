@@ -468,15 +468,29 @@ impl QueryRoot {
     async fn drafts(&self, ctx: &Context<'_>, status: Option<DraftStatus>) -> Result<Vec<Draft>> {
         // Items only when asked for: a list of every draft with all its items is large.
         let items = ctx.look_ahead().field("items").exists();
-        let rows =
-            ctx.run(move |c| extract::drafts::list(c, status, items).map_err(ApiError::from));
-        Ok(super::all(rows.await?))
+        let repeats = ctx.look_ahead().field("repeats").exists();
+        let (list, found) = ctx
+            .run(move |c| {
+                let list = extract::drafts::list(c, status, items)?;
+                let found = match repeats {
+                    true => extract::drafts::repeats(c, &list)?,
+                    false => Vec::new(),
+                };
+                Ok::<_, extract::drafts::DraftError>((list, found))
+            })
+            .await?;
+        Ok(super::draft::with_repeats(list, found))
     }
 
     /// One review draft with its items (editor key required).
     #[graphql(guard = "RoleGuard(Role::Editor)")]
     async fn draft(&self, ctx: &Context<'_>, id: i32) -> Result<Draft> {
-        let d = ctx.run(move |c| extract::drafts::get(c, id).map_err(ApiError::from));
-        Ok(d.await?.into())
+        let repeats = ctx.look_ahead().field("repeats").exists();
+        let d = ctx.run(move |c| {
+            let d = extract::drafts::get(c, id)?;
+            extract::drafts::with_repeats(c, d, repeats)
+        });
+        let (d, found) = d.await?;
+        Ok(Draft::new(d, found))
     }
 }

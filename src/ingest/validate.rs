@@ -458,7 +458,7 @@ pub fn source(
 /// Whether `s` holds a Chinese character (CJK unified ideographs): a Chinese name or
 /// definition does.
 pub fn holds_chinese(s: &str) -> bool {
-    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    s.chars().any(crate::domain::is_han)
 }
 
 /// Validates a catalogue indicator (a seed row, or a new indicator confirmed while reviewing a

@@ -267,6 +267,7 @@ pub fn write_plan(
         codes.indicators = insert_indicators(conn, &plan.indicators, None)?;
     }
     for (s, kind) in &plan.sources {
+        let digest = crate::db::queries::text_sha256(&s.text);
         diesel::insert_into(sources::table)
             .values(NewSource {
                 code: &s.code,
@@ -281,6 +282,7 @@ pub fn write_plan(
                 note: s.note.as_deref(),
                 body: &s.text,
                 created_at: now,
+                text_sha256: &digest,
             })
             .execute(conn)?;
     }

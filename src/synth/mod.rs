@@ -441,10 +441,16 @@ fn write(conn: &mut DbConnection, params: &Params) -> Result<Summary, SynthError
                 .map_err(|_| SynthError::Invalid("the synthetic generator stopped early".into()))?;
             phases.generate += waited.elapsed().as_secs_f64();
             let district_id = id(&cat.districts, &d.code)?;
+            let digests: Vec<String> = chunk
+                .sources
+                .iter()
+                .map(|s| crate::db::queries::text_sha256(&s.body))
+                .collect();
             let new_sources: Vec<NewSource<'_>> = chunk
                 .sources
                 .iter()
-                .map(|s| NewSource {
+                .zip(&digests)
+                .map(|(s, digest)| NewSource {
                     code: &s.code,
                     title_zh: &s.title_zh,
                     title_en: &s.title_en,
@@ -457,6 +463,7 @@ fn write(conn: &mut DbConnection, params: &Params) -> Result<Summary, SynthError
                     note: Some(&note),
                     body: &s.body,
                     created_at: &now,
+                    text_sha256: digest,
                 })
                 .collect();
             let started = Instant::now();

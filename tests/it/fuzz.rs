@@ -881,7 +881,7 @@ fn options() -> impl Strategy<Value = Options> {
     (district, code).prop_map(|(district, code)| Options {
         district,
         code,
-        threshold: None,
+        ..Default::default()
     })
 }
 

@@ -25,6 +25,7 @@ mod operations;
 mod properties;
 mod ranking_change;
 mod ranking_pages;
+mod repeats;
 mod replica;
 mod response_cache;
 mod security;

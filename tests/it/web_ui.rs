@@ -842,6 +842,27 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     let items = items_of(&draft);
     assert!(items.len() > 20, "{draft}");
 
+    // --- The seed report itself is a source already: the draft says so above its text, and
+    // the reviewer, who publishes it under a new code on purpose here, ticks "publish anyway".
+    let warning = wait_for(
+        &c,
+        "!document.getElementById('repeats').hidden && document.getElementById('repeats').textContent",
+        "the repeat warning",
+    )
+    .await;
+    assert!(
+        warning
+            .as_str()
+            .unwrap_or("")
+            .contains("已发布的来源 rongchang-2025-rectification-report（文本相同）"),
+        "{warning}"
+    );
+    js(
+        &c,
+        "document.getElementById('allow-repeat').click(); document.getElementById('items').focus(); return 1;",
+    )
+    .await;
+
     // --- Every item's quote is highlighted: the highlighted spans covering an item are its
     // quote exactly (offsets are characters, not UTF-16 units), and each proposal's figure is
     // marked inside it.
@@ -1194,4 +1215,194 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
 
 async fn publish_disabled(c: &Client) -> bool {
     js(c, "return document.getElementById('publish').disabled;").await == json!(true)
+}
+
+/// Issue 22, item 5: the review page lists every open draft with its progress (decided of all
+/// items, as a bar) and a flag on the drafts that repeat a recorded report; an opened repeat
+/// shows the warning naming what it repeats, and its dry run is refused (CONFLICT, in words)
+/// until "publish anyway" is ticked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let key = app.key("lister", edustats::auth::Role::Editor);
+    let text = std::fs::read_to_string(
+        crate::common::seeds_dir().join("sources/rongchang-2025-rectification-report.txt"),
+    )
+    .expect("seed report text");
+    let extract = "mutation($t: String!, $c: String) { extractReport(text: $t, code: $c) { id total items { position } } }";
+    let mut drafts = Vec::new();
+    for (t, c) in [
+        (text.as_str(), "rongchang-2025-copy-a"),
+        (text.as_str(), "rongchang-2025-copy-b"),
+        (
+            "重庆市荣昌区2024年教育事业统计（SYNTHETIC 测试）\n全区共有中小学校105所，教育经费总投入12.5亿元。\n",
+            "synthetic-list-c",
+        ),
+    ] {
+        let v = app
+            .graphql_as(&key, extract, json!({ "t": t, "c": c }))
+            .await;
+        assert!(v.get("errors").is_none(), "{v}");
+        drafts.push(v["data"]["extractReport"].clone());
+    }
+    let (a, b, c3) = (&drafts[0], &drafts[1], &drafts[2]);
+    let id_a = a["id"].as_i64().expect("id");
+    let id_b = b["id"].as_i64().expect("id");
+    let id_c = c3["id"].as_i64().expect("id");
+    // Two items of A decided.
+    for item in a["items"].as_array().expect("items").iter().take(2) {
+        let v = app
+            .graphql_as(
+                &key,
+                "mutation($d: Int!, $i: Int!) { decideProposal(draft: $d, item: $i, decision: REJECTED) { position } }",
+                json!({ "d": id_a, "i": item["position"] }),
+            )
+            .await;
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    c.goto(&format!("{origin}/review"))
+        .await
+        .expect("review page");
+    js(
+        &c,
+        &format!(
+            "sessionStorage.setItem('edustats.editorKey', {}); return 1;",
+            json!(key)
+        ),
+    )
+    .await;
+    c.goto(&format!("{origin}/review")).await.expect("reload");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-drafts') === '3' && document.querySelector('#drafts li .meta').textContent.indexOf('荣昌区') >= 0",
+        "the list of open drafts with district names",
+    )
+    .await;
+    let listed = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#drafts li[data-draft]')).map(function (li) { \
+           var p = li.querySelector('progress'); \
+           return { id: Number(li.getAttribute('data-draft')), value: Number(p.value), max: Number(p.max), \
+                    flag: li.querySelector('.repeat-flag') ? li.querySelector('.repeat-flag').textContent : null, \
+                    text: li.textContent }; });",
+    )
+    .await;
+    let listed = listed.as_array().expect("list").clone();
+    let row = |id: i64| -> Value {
+        listed
+            .iter()
+            .find(|r| r["id"] == json!(id))
+            .cloned()
+            .unwrap_or_else(|| panic!("draft {id} not listed: {listed:?}"))
+    };
+    let total_a = a["total"].as_i64().expect("total");
+    assert_eq!(row(id_a)["value"], json!(2), "{listed:?}");
+    assert_eq!(row(id_a)["max"], json!(total_a), "{listed:?}");
+    let text_a = row(id_a)["text"].as_str().unwrap_or("").to_string();
+    assert!(
+        text_a.contains("rongchang-2025-copy-a")
+            && text_a.contains(&format!("已决定 2 / {total_a} 项"))
+            && text_a.contains("创建于 20"),
+        "{text_a}"
+    );
+    assert_eq!(row(id_a)["flag"], json!("⚠ 可能重复"));
+    assert_eq!(row(id_b)["flag"], json!("⚠ 可能重复"));
+    assert_eq!(row(id_b)["value"], json!(0));
+    assert_eq!(row(id_c)["flag"], Value::Null, "{listed:?}");
+    screenshot(&c, "review-drafts-zh").await;
+
+    // --- B opened from the list: the warning names the source and the other draft (a link).
+    c.find(Locator::Css(&format!("#drafts a[data-draft='{id_b}']")))
+        .await
+        .expect("draft link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'draft' && document.body.getAttribute('data-repeats') === '2'",
+        "the opened repeat",
+    )
+    .await;
+    let warning = js(
+        &c,
+        "var b = document.getElementById('repeats'); return { text: b.textContent, shown: !b.hidden && b.offsetHeight > 0, \
+         link: b.querySelector('li[data-draft] a') ? b.querySelector('li[data-draft] a').getAttribute('href') : null, \
+         allow: !document.getElementById('allow-repeat-label').hidden };",
+    )
+    .await;
+    let said = warning["text"].as_str().unwrap_or("");
+    assert_eq!(warning["shown"], json!(true), "{warning}");
+    assert!(
+        said.contains("已发布的来源 rongchang-2025-rectification-report（文本相同）")
+            && said.contains(&format!(
+                "未完成的草稿 #{id_a} rongchang-2025-copy-a（文本相同）"
+            ))
+            && said.contains("仍然发布"),
+        "{said}"
+    );
+    assert_eq!(warning["link"], json!(format!("#draft={id_a}")));
+    assert_eq!(warning["allow"], json!(true));
+    screenshot(&c, "review-repeat-zh").await;
+
+    // --- Its dry run is refused in words until "publish anyway" is ticked; then it lists the
+    // pending items as problems, as for any draft.
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    let status = settled(&c).await;
+    let status = status.as_str().unwrap_or("");
+    assert!(
+        status.starts_with("冲突：")
+            && status.contains("repeats source rongchang-2025-rectification-report"),
+        "{status}"
+    );
+    js(
+        &c,
+        "document.getElementById('allow-repeat').click(); return 1;",
+    )
+    .await;
+    c.find(Locator::Css("#dry-run"))
+        .await
+        .expect("dry run")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-dry-run') === 'problems'",
+        "the problem list",
+    )
+    .await;
+
+    // --- C repeats nothing: no warning, no "publish anyway".
+    c.find(Locator::Css(&format!("#drafts a[data-draft='{id_c}']")))
+        .await
+        .expect("draft link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'draft' && !document.body.hasAttribute('data-repeats')",
+        "the draft without repeats",
+    )
+    .await;
+    let hidden = js(
+        &c,
+        "return [document.getElementById('repeats').hidden, document.getElementById('allow-repeat-label').hidden, document.getElementById('allow-repeat').checked];",
+    )
+    .await;
+    assert_eq!(hidden, json!([true, true, false]));
+
+    nothing_left_the_server(c, &outside).await;
 }

@@ -39,6 +39,15 @@
       definition: "定义", category: "类别", confirm: "确认", mergeTitle: "并入已有指标", merge: "合并",
       needsIndicator: "未匹配的数值需要一个指标：按 c 确认新指标，或按 m 并入已有指标。",
       readOnly: "此草稿已不在审核中，不能再修改。",
+      decided: function (d, n) { return "已决定 " + d + " / " + n + " 项"; },
+      createdOn: function (at) { return "创建于 " + at; },
+      repeatFlag: "可能重复", repeatsHead: "注意：这份报告可能已经录入过",
+      reasons: { SAME_TEXT: "文本相同", SAME_DOCUMENT_NUMBER: "文号相同" },
+      repeatSource: function (code, why) { return "已发布的来源 " + code + "（" + why + "）"; },
+      repeatDraft: function (code, why) { return "未完成的草稿 " + code + "（" + why + "）"; },
+      repeatBlocks: "数据库中已有这份报告：直接发布会被拒绝，以免同一份报告的数据录入两次。若确认它是另一份报告（如更正版），勾选下方“仍然发布”。",
+      repeatOpen: "另一份未完成的草稿是同一份报告：只应发布其中一份，另一份请放弃。",
+      allowRepeat: "仍然发布（已确认不是重复的报告）",
       dirs: { HIGHER_IS_BETTER: "越高越好", LOWER_IS_BETTER: "越低越好", NEUTRAL: "无优劣方向" },
       kinds: { ACTUAL: "实际值", TARGET: "目标值", CHANGE: "变化量", GROWTH: "增长率", RANK: "排名" },
       codes: {
@@ -79,6 +88,15 @@
       definition: "Definition", category: "Category", confirm: "Confirm", mergeTitle: "Merge into an existing indicator", merge: "Merge",
       needsIndicator: "A figure without an indicator needs one: press c to confirm a new indicator or m to merge it into one.",
       readOnly: "This draft is no longer under review and cannot change.",
+      decided: function (d, n) { return d + " of " + n + " items decided"; },
+      createdOn: function (at) { return "created " + at; },
+      repeatFlag: "possible repeat", repeatsHead: "Note: this report may already be recorded",
+      reasons: { SAME_TEXT: "same text", SAME_DOCUMENT_NUMBER: "same document number" },
+      repeatSource: function (code, why) { return "published source " + code + " (" + why + ")"; },
+      repeatDraft: function (code, why) { return "open draft " + code + " (" + why + ")"; },
+      repeatBlocks: "The warehouse holds this report already: publishing is refused so that its figures are not recorded twice. If it is a different report (e.g. a corrected edition), tick “publish anyway” below.",
+      repeatOpen: "Another open draft holds the same report: publish one of them and discard the other.",
+      allowRepeat: "Publish anyway (checked: not the same report)",
       dirs: { HIGHER_IS_BETTER: "higher is better", LOWER_IS_BETTER: "lower is better", NEUTRAL: "no better direction" },
       kinds: { ACTUAL: "actual", TARGET: "target", CHANGE: "change", GROWTH: "growth", RANK: "rank" },
       codes: {
@@ -93,7 +111,8 @@
   var ITEM = "position type decision value unit quote quoteStart quoteEnd cell { rowHeaders columnHeaders } confidence why edited decidedBy " +
     "row { indicator period breakdown kind value unit note } suggested { nameZh unit category } " +
     "newIndicator { code nameZh nameEn unit category direction definition }";
-  var DRAFT = "id code district titleZh titleEn kind text status pending items { " + ITEM + " }";
+  var REPEATS = "repeats { reason source draft code }";
+  var DRAFT = "id code district titleZh titleEn kind text status pending total docNumber createdAt " + REPEATS + " items { " + ITEM + " }";
 
   var lang = "zh";
   var catalog = { indicators: [], byCode: {}, districts: [] };
@@ -103,6 +122,7 @@
   var figOf = {};          // position → [start, end) of the figure in the text (code points)
   var pendingFile = null;  // a chosen file other than plain text: { name, data (base64) }
   var dryOk = false;       // publish is offered after a clean dry run of the current decisions
+  var openDrafts = null;   // the open drafts as last listed (counts and repeats, no items)
   var busy = false;
 
   function t(k) { return WORDS[lang][k]; }
@@ -343,14 +363,44 @@
     select(selected, false);
     loadDrafts(); // the open-drafts list shows the pending counts
   }
+  function districtName(code) {
+    var d = catalog.districts.filter(function (x) { return x.code === code; })[0];
+    return d ? (lang === "zh" ? d.nameZh : d.nameEn) : code;
+  }
+  function repeatText(r) {
+    var why = t("reasons")[r.reason] || r.reason;
+    return r.source ? t("repeatSource")(r.source, why) : t("repeatDraft")("#" + r.draft + " " + r.code, why);
+  }
+  // What the open draft repeats, above its text: a source of the warehouse (publishing is
+  // refused unless the reviewer ticks "publish anyway") or another open draft.
+  function renderRepeats() {
+    var box = el("repeats");
+    var allow = el("allow-repeat");
+    box.innerHTML = "";
+    var list = draft && draft.status === "OPEN" ? (draft.repeats || []) : [];
+    var ofSource = list.some(function (r) { return r.source; });
+    el("allow-repeat-label").hidden = !ofSource;
+    if (!ofSource) allow.checked = false;
+    if (!list.length) { box.hidden = true; document.body.removeAttribute("data-repeats"); return; }
+    box.hidden = false;
+    box.appendChild(h("strong", { text: "⚠ " + t("repeatsHead") }));
+    box.appendChild(h("ul", {}, list.map(function (r) {
+      if (r.source) return h("li", { "data-source": r.source, text: repeatText(r) });
+      return h("li", { "data-draft": String(r.draft) }, [h("a", { href: "#draft=" + r.draft + (lang === "en" ? "&lang=en" : ""), text: repeatText(r) })]);
+    })));
+    box.appendChild(h("p", { text: ofSource ? t("repeatBlocks") : t("repeatOpen") }));
+    document.body.setAttribute("data-repeats", String(list.length));
+  }
   function renderHead() {
     if (!draft) {
       el("draft-title").textContent = t("pickDraft");
       el("draft-meta").textContent = "";
+      renderRepeats();
       return;
     }
     el("draft-title").textContent = (lang === "zh" ? draft.titleZh : draft.titleEn) || draft.code;
-    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + draft.district + " · " + draft.status + " · " + t("itemsLeft")(draft.pending, draft.items.length);
+    renderRepeats();
+    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + districtName(draft.district) + (draft.docNumber ? " · " + draft.docNumber : "") + " · " + draft.status + " · " + t("itemsLeft")(draft.pending, draft.items.length);
     var legend = el("legend");
     legend.innerHTML = "";
     [["d-pending t-proposal", t("pending")], ["d-accepted t-proposal", t("accepted")], ["d-rejected t-proposal", t("rejected")], ["d-pending t-unmatched", t("unmatched")]].forEach(function (p) {
@@ -520,7 +570,7 @@
   }
 
   // ------------------------------------------------------------------ publish
-  var PUBLISH = "mutation($d: Int!, $dry: Boolean!) { publishDraft(draft: $d, dryRun: $dry) { dryRun sourceCreated created } }";
+  var PUBLISH = "mutation($d: Int!, $dry: Boolean!, $allow: Boolean!) { publishDraft(draft: $d, dryRun: $dry, allowRepeat: $allow) { dryRun sourceCreated created } }";
   function newIndicators() {
     return draft.items.filter(function (x) { return x.decision === "ACCEPTED" && x.newIndicator; }).map(function (x) { return x.newIndicator.code; });
   }
@@ -547,7 +597,7 @@
   }
   function dryRun() {
     if (!editable()) return;
-    run(gql(PUBLISH, { d: draft.id, dry: true }).then(function (d) { return { ok: d }; }, function (e) {
+    run(gql(PUBLISH, { d: draft.id, dry: true, allow: el("allow-repeat").checked }).then(function (d) { return { ok: d }; }, function (e) {
       if (e.problems && e.problems.length) return { problems: e };
       throw e;
     }), function (res) {
@@ -568,7 +618,7 @@
   function publish() {
     if (!editable() || !dryOk) return;
     setStatus(t("publishing"), "busy");
-    run(gql(PUBLISH, { d: draft.id, dry: false }).then(function (d) { return { ok: d }; }, function (e) {
+    run(gql(PUBLISH, { d: draft.id, dry: false, allow: el("allow-repeat").checked }).then(function (d) { return { ok: d }; }, function (e) {
       if (e.problems && e.problems.length) return { problems: e };
       throw e;
     }), function (res) {
@@ -596,20 +646,38 @@
   }
 
   // ------------------------------------------------------------------ drafts
+  // Every open draft: what it is, how far its review has come (decided of all items, as a
+  // bar), and whether it repeats a report already recorded. Counts only: no items are loaded.
   function loadDrafts() {
     var ul = el("drafts");
-    if (!key()) { ul.innerHTML = ""; keyState(t("keyNone"), true); return Promise.resolve(); }
+    if (!key()) { openDrafts = null; ul.innerHTML = ""; keyState(t("keyNone"), true); return Promise.resolve(); }
     keyState(t("keyChecking"));
-    return gql("{ drafts(status: OPEN) { id code district titleZh titleEn pending items { position } } }").then(function (d) {
+    return gql("{ drafts(status: OPEN) { id code district titleZh titleEn createdAt pending total " + REPEATS + " } }").then(function (d) {
       keyState(t("keyOk"));
-      ul.innerHTML = "";
-      if (!d.drafts.length) ul.appendChild(h("li", { class: "note", text: t("noDrafts") }));
-      d.drafts.forEach(function (x) {
-        ul.appendChild(h("li", {}, [h("a", { href: "#draft=" + x.id + (lang === "en" ? "&lang=en" : ""), "data-draft": String(x.id),
-          text: "#" + x.id + " " + ((lang === "zh" ? x.titleZh : x.titleEn) || x.code) }),
-          h("span", { class: "note", text: " " + x.code + " · " + t("itemsLeft")(x.pending, x.items.length) })]));
-      });
-    }, function (e) { ul.innerHTML = ""; keyState(words(e), true); });
+      openDrafts = d.drafts;
+      renderDrafts();
+    }, function (e) { openDrafts = null; ul.innerHTML = ""; keyState(words(e), true); });
+  }
+  function renderDrafts() {
+    var ul = el("drafts");
+    if (!openDrafts) return;
+    ul.innerHTML = "";
+    if (!openDrafts.length) ul.appendChild(h("li", { class: "note", text: t("noDrafts") }));
+    openDrafts.forEach(function (x) {
+        var decided = x.total - x.pending;
+        var flag = x.repeats.length ? h("span", { class: "repeat-flag", title: x.repeats.map(repeatText).join("；"), text: "⚠ " + t("repeatFlag") }) : null;
+        ul.appendChild(h("li", { "data-draft": String(x.id), "data-repeats": String(x.repeats.length), class: draft && draft.id === x.id ? "current" : null }, [
+          h("a", { href: "#draft=" + x.id + (lang === "en" ? "&lang=en" : ""), "data-draft": String(x.id),
+            text: "#" + x.id + " " + ((lang === "zh" ? x.titleZh : x.titleEn) || x.code) }),
+          flag,
+          h("span", { class: "note meta", text: x.code + " · " + districtName(x.district) + " · " + t("createdOn")(x.createdAt.slice(0, 10)) }),
+          h("span", { class: "progress-line" }, [
+            h("progress", { max: String(Math.max(x.total, 1)), value: String(x.total ? decided : 0), "aria-label": t("decided")(decided, x.total) }),
+            h("span", { class: "note", text: t("decided")(decided, x.total) })
+          ])
+        ]));
+    });
+    document.body.setAttribute("data-drafts", String(openDrafts.length));
   }
   function openDraft(id) {
     if (!key()) { keyState(t("keyNone"), true); setStatus(t("keyNone"), "error"); return; }
@@ -623,6 +691,8 @@
     draft = d;
     selected = 0;
     dryOk = false;
+    el("allow-repeat").checked = false;
+    renderDrafts();
     el("publish").disabled = true;
     el("publish-result").innerHTML = "";
     document.body.removeAttribute("data-dry-run");
@@ -758,6 +828,8 @@
     el("bulk-accept").addEventListener("click", function () { bulk("ACCEPTED"); });
     el("bulk-reject").addEventListener("click", function () { bulk("REJECTED"); });
     el("dry-run").addEventListener("click", dryRun);
+    // A dry run holds for the choice it was made with.
+    el("allow-repeat").addEventListener("change", function () { dryOk = false; el("publish").disabled = true; el("publish-result").innerHTML = ""; document.body.removeAttribute("data-dry-run"); });
     el("publish").addEventListener("click", publish);
     document.addEventListener("keydown", onKey);
     window.addEventListener("hashchange", onHash);
@@ -768,6 +840,7 @@
       d.indicators.forEach(function (i) { catalog.byCode[i.code] = i; });
       catalog.districts = d.districts.filter(function (x) { return x.level !== "municipality"; });
       applyWords();
+      renderDrafts(); // district names, now that they are known
       if (s.draft && key()) openDraft(s.draft);
       else document.body.setAttribute("data-ready", "start");
     }, fail);

@@ -6,9 +6,14 @@ use diesel::prelude::*;
 
 mod choice;
 mod observation_queries;
+mod same_report;
 
 pub use choice::{chosen_slim, chosen_values, value_rows_by_ids, Group, SlimValue};
 pub use observation_queries::*;
+pub use same_report::{
+    doc_number_key, fill_text_sha256, same_report, same_reports, text_sha256, Probe, Repeated,
+    SameReport,
+};
 
 use super::conn::{DbConnection, MultiBackend};
 use super::models::*;
@@ -173,36 +178,6 @@ pub fn all_sources(conn: &mut DbConnection) -> QueryResult<Vec<Source>> {
         .select(Source::as_select())
         .order(sources::code.asc())
         .load(conn)
-}
-
-/// The codes of the sources that hold the same report as one being read: the same text, or
-/// the same document number (when it has one). Each with what they share: `"text"` or
-/// `"document number"`.
-pub fn sources_with_same_report(
-    conn: &mut DbConnection,
-    doc_number: Option<&str>,
-    body: &str,
-) -> QueryResult<Vec<(String, &'static str)>> {
-    let same_text: Vec<String> = sources::table
-        .filter(sources::body.eq(body))
-        .select(sources::code)
-        .order(sources::code.asc())
-        .load(conn)?;
-    let same_number: Vec<String> = match doc_number.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => sources::table
-            .filter(sources::doc_number.eq(n))
-            .select(sources::code)
-            .order(sources::code.asc())
-            .load(conn)?,
-        None => Vec::new(),
-    };
-    let mut out: Vec<(String, &'static str)> = same_text.into_iter().map(|c| (c, "text")).collect();
-    for code in same_number {
-        if !out.iter().any(|(c, _)| *c == code) {
-            out.push((code, "document number"));
-        }
-    }
-    Ok(out)
 }
 
 /// One source by code.

@@ -18,10 +18,11 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{ExtractError, Proposal, Unmatched};
+use crate::db::queries::{self, Probe, Repeated, SameReport};
 use crate::db::schema::{draft_items, drafts};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{
-    CanonicalUnit, Category, Direction, DraftDecision, DraftStatus, ObservationKind,
+    CanonicalUnit, Category, Direction, DraftDecision, DraftStatus, ObservationKind, RepeatReason,
 };
 use crate::ingest::rows::{IndicatorRow, ObservationRow, SourceInput};
 use crate::ingest::IngestError;
@@ -99,6 +100,11 @@ pub struct Draft {
     pub items: Vec<DraftItem>,
     /// Items still pending, counted whether `items` was loaded or not.
     pub pending: usize,
+    /// Every item, counted whether `items` was loaded or not.
+    pub total: usize,
+    /// [`crate::db::queries::text_sha256`] of the text (`None` only until the server that
+    /// added the column has filled it).
+    pub text_sha256: Option<String>,
 }
 
 /// Changes to a draft row; omitted fields stay as they are (an empty breakdown or note clears
@@ -162,6 +168,17 @@ pub enum DraftError {
     /// the draft.
     #[error("unknown indicator {0:?}")]
     UnknownIndicator(String),
+    /// The draft's report is already a source of the warehouse, and the publication did not
+    /// say to publish it again.
+    #[error("draft {draft} repeats source {of} ({}): publishing it would hold that report twice; discard the draft, or publish it with allowRepeat: true if it is a different report", reason_words(*.reason))]
+    Repeat {
+        /// Draft id.
+        draft: i32,
+        /// The code of the source it repeats.
+        of: String,
+        /// Why it is taken for the same report.
+        reason: RepeatReason,
+    },
     /// The draft is published or discarded: nothing about it can change.
     #[error("draft {draft} is {status}: it can no longer change")]
     Closed {
@@ -196,6 +213,14 @@ impl From<DbError> for DraftError {
     }
 }
 
+/// A repeat's reason in the words of messages.
+fn reason_words(r: RepeatReason) -> &'static str {
+    match r {
+        RepeatReason::SameText => "the same text",
+        RepeatReason::SameDocumentNumber => "the same document number",
+    }
+}
+
 fn corrupt(e: impl std::fmt::Display) -> DraftError {
     DraftError::Corrupt(e.to_string())
 }
@@ -220,6 +245,7 @@ type DraftRecord = (
     String,
     String,
     Option<String>,
+    Option<String>,
 );
 
 type ItemRecord = (
@@ -238,15 +264,17 @@ fn draft_of(r: DraftRecord, items: Vec<DraftItem>) -> Result<Draft, DraftError> 
         .iter()
         .filter(|i| i.decision == DraftDecision::Pending)
         .count();
-    draft_counted(r, items, pending)
+    let total = items.len();
+    draft_counted(r, items, pending, total)
 }
 
 fn draft_counted(
     r: DraftRecord,
     items: Vec<DraftItem>,
     pending: usize,
+    total: usize,
 ) -> Result<Draft, DraftError> {
-    let (id, code, district, source, status, created_by, created_at, published_at) = r;
+    let (id, code, district, source, status, created_by, created_at, published_at, text_sha256) = r;
     Ok(Draft {
         id,
         code,
@@ -258,6 +286,8 @@ fn draft_counted(
         published_at,
         items,
         pending,
+        total,
+        text_sha256,
     })
 }
 
@@ -286,6 +316,7 @@ const DRAFT_COLUMNS: (
     drafts::created_by,
     drafts::created_at,
     drafts::published_at,
+    drafts::text_sha256,
 ) = (
     drafts::id,
     drafts::code,
@@ -295,6 +326,7 @@ const DRAFT_COLUMNS: (
     drafts::created_by,
     drafts::created_at,
     drafts::published_at,
+    drafts::text_sha256,
 );
 
 const ITEM_COLUMNS: (
@@ -357,9 +389,9 @@ pub fn get(conn: &mut DbConnection, id: i32) -> Result<Draft, DraftError> {
 
 /// Drafts (newest first), optionally of one status, with their items when `items` is set.
 ///
-/// Without `items`, each draft comes with its count of pending items only: a list of every
-/// draft ever made, each with all its items, grows with the drafts kept (the soak run: 10 MB
-/// for one answer at 137 drafts), and the review page's list needs the counts.
+/// Without `items`, each draft comes with its counts of pending and of all items only: a list
+/// of every draft ever made, each with all its items, grows with the drafts kept (the soak
+/// run: 10 MB for one answer at 137 drafts), and the review page's list needs the counts.
 pub fn list(
     conn: &mut DbConnection,
     status: Option<DraftStatus>,
@@ -374,21 +406,91 @@ pub fn list(
         return with_items(conn, records);
     }
     let ids: Vec<i32> = records.iter().map(|r| r.0).collect();
-    let counts: std::collections::HashMap<i32, i64> = draft_items::table
+    // (pending, total) per draft, from one grouped count.
+    let mut counts: std::collections::HashMap<i32, (usize, usize)> = Default::default();
+    let rows: Vec<(i32, String, i64)> = draft_items::table
         .filter(draft_items::draft_id.eq_any(&ids))
-        .filter(draft_items::decision.eq(DraftDecision::Pending.as_str()))
-        .group_by(draft_items::draft_id)
-        .select((draft_items::draft_id, diesel::dsl::count_star()))
-        .load::<(i32, i64)>(conn)?
-        .into_iter()
-        .collect();
+        .group_by((draft_items::draft_id, draft_items::decision))
+        .select((
+            draft_items::draft_id,
+            draft_items::decision,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    for (draft, decision, n) in rows {
+        let n = usize::try_from(n).unwrap_or(0);
+        let c = counts.entry(draft).or_default();
+        if decision == DraftDecision::Pending.as_str() {
+            c.0 += n;
+        }
+        c.1 += n;
+    }
     records
         .into_iter()
         .map(|r| {
-            let pending = counts.get(&r.0).copied().unwrap_or(0);
-            draft_counted(r, Vec::new(), usize::try_from(pending).unwrap_or(0))
+            let (pending, total) = counts.get(&r.0).copied().unwrap_or_default();
+            draft_counted(r, Vec::new(), pending, total)
         })
         .collect()
+}
+
+/// A draft with its [`repeats`] when `want` (else none, and no statement).
+pub fn with_repeats(
+    conn: &mut DbConnection,
+    draft: Draft,
+    want: bool,
+) -> Result<(Draft, Vec<SameReport>), DraftError> {
+    if !want {
+        return Ok((draft, Vec::new()));
+    }
+    let found = repeats(conn, std::slice::from_ref(&draft))?
+        .pop()
+        .unwrap_or_default();
+    Ok((draft, found))
+}
+
+/// For each draft, the sources of the warehouse and the other open drafts that hold the same
+/// report (the same text, or the same document number): two statements for the whole list
+/// ([`queries::same_reports`], the lookup `edustats extract` warns with).
+///
+/// Only an open draft has repeats: a published draft's report is its own source now, and a
+/// discarded one will never be published.
+pub fn repeats(
+    conn: &mut DbConnection,
+    drafts: &[Draft],
+) -> Result<Vec<Vec<SameReport>>, DraftError> {
+    let open: Vec<&Draft> = drafts
+        .iter()
+        .filter(|d| d.status == DraftStatus::Open)
+        .collect();
+    // A draft whose digest is not filled yet is compared by its text's digest, computed here.
+    let digests: Vec<std::borrow::Cow<'_, str>> = open
+        .iter()
+        .map(|d| match &d.text_sha256 {
+            Some(h) => std::borrow::Cow::Borrowed(h.as_str()),
+            None => std::borrow::Cow::Owned(queries::text_sha256(&d.source.text)),
+        })
+        .collect();
+    let probes: Vec<Probe<'_>> = open
+        .iter()
+        .zip(&digests)
+        .map(|(d, h)| Probe {
+            text_sha256: h,
+            doc_number: d.source.doc_number.as_deref(),
+            draft: Some(d.id),
+        })
+        .collect();
+    let mut found = queries::same_reports(conn, &probes)?.into_iter();
+    Ok(drafts
+        .iter()
+        .map(|d| {
+            if d.status == DraftStatus::Open {
+                found.next().unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect())
 }
 
 mod review;

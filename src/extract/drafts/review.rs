@@ -17,7 +17,10 @@ use crate::ingest::{Located, Place};
 
 /// Extracts a document (with the live catalogue as knowledge) and stores the result as an open
 /// draft whose items are all pending; the source record keeps the document's text, as for a
-/// pasted text. The source code must not be taken by a source or by another open draft.
+/// pasted text. The source code must not be taken by a source or by another open draft. A
+/// report already in the warehouse or in another open draft is still made a draft (the
+/// reviewer decides): [`repeats`] names what it repeats, and [`publish`] refuses to publish
+/// a repeat of a source unless told to.
 pub fn create(
     conn: &mut DbConnection,
     doc: &Document,
@@ -27,6 +30,8 @@ pub fn create(
     let knowledge = Knowledge::load(conn, None)?;
     let extraction = extract::extract_document(doc, &knowledge, opts)?;
     let code = extraction.source.code.clone();
+    let digest = queries::text_sha256(&extraction.source.text);
+    let number = queries::doc_number_key(extraction.source.doc_number.as_deref());
     let id = crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let taken: i64 = sources::table
             .filter(sources::code.eq(&code))
@@ -56,6 +61,8 @@ pub fn create(
                 drafts::status.eq(DraftStatus::Open.as_str()),
                 drafts::created_by.eq(actor),
                 drafts::created_at.eq(now_utc()),
+                drafts::text_sha256.eq(&digest),
+                drafts::doc_number.eq(number),
             ))
             .execute(conn)?;
         // No RETURNING through MultiConnection: the open draft of this code is the one just
@@ -502,14 +509,37 @@ fn place_of(position: i32) -> Place {
 /// the draft's status: the accepted rows are validated like an `importReport` (every problem
 /// listed, pending items among them), and a failure writes nothing. `dry_run` validates and
 /// reports without writing.
+///
+/// A draft whose report is already a source of the warehouse (the same text, or the same
+/// document number) is refused with [`DraftError::Repeat`] naming the source, dry run or not,
+/// unless `allow_repeat` says the reviewer has judged it a different report; a publication
+/// that overrides says so in its audit entry. A repeat of another open draft does not stop
+/// it: whichever is published first becomes the source the other then repeats.
 pub fn publish(
     conn: &mut DbConnection,
     draft: i32,
     dry_run: bool,
+    allow_repeat: bool,
     actor: &str,
 ) -> Result<ImportReport, DraftError> {
     crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
+        // Inside the transaction: a source published by a concurrent writer is seen here.
+        let of_sources: Vec<(String, RepeatReason)> = repeats(conn, std::slice::from_ref(&d))?
+            .into_iter()
+            .flatten()
+            .filter_map(|r| match r.of {
+                Repeated::Source(code) => Some((code, r.reason)),
+                Repeated::Draft { .. } => None,
+            })
+            .collect();
+        if let Some((source, reason)) = of_sources.first().filter(|_| !allow_repeat) {
+            return Err(DraftError::Repeat {
+                draft,
+                of: source.clone(),
+                reason: *reason,
+            });
+        }
         let mut input = LocatedBundle::default();
         for item in &d.items {
             let at = place_of(item.position);
@@ -584,12 +614,22 @@ pub fn publish(
             .iter()
             .map(|i| i.row.code.as_str())
             .collect();
-        let detail = format!(
+        let mut detail = format!(
             "draft {draft} published as source {}: {} observations created, {rejected} items rejected, new indicators: [{}]",
             d.code,
             report.created_count,
             new.join(", ")
         );
+        if !of_sources.is_empty() {
+            let named: Vec<String> = of_sources
+                .iter()
+                .map(|(code, reason)| format!("{code} ({})", reason_words(*reason)))
+                .collect();
+            detail.push_str(&format!(
+                "; published although it repeats {} (allowRepeat)",
+                named.join(", ")
+            ));
+        }
         crate::auth::audit(
             conn,
             actor,
