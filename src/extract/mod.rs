@@ -228,6 +228,7 @@ fn extract_with(
     let threshold = opts.threshold.unwrap_or(matcher::THRESHOLD);
     let min_support = opts.min_support.unwrap_or(matcher::MIN_SUPPORT);
     let mut earlier: Vec<matcher::Earlier> = Vec::new();
+    let mut bare_units = grids::BareUnits::default();
     for item in found {
         let figure = match item {
             Found::Text(f) => f,
@@ -238,7 +239,7 @@ fn extract_with(
                     threshold,
                     min_support,
                 };
-                match grids::decide(&cell, &cx, knowledge) {
+                match grids::decide(&cell, &cx, knowledge, &mut bare_units) {
                     matcher::Decision::Proposal(p) => observations.push(p),
                     matcher::Decision::Unmatched(u) => unmatched.push(u),
                 }
