@@ -630,15 +630,21 @@ fn read_table(
     }
 
     // Which side names the quantities: the one with the larger share of quantity labels.
+    // A quantity with its unit (学校数（所）) counts twice: a school's name down the rows is not
+    // the quantity its columns' 学校数（所） and 在校生数（人） are.
     let share = |labels: Vec<&Vec<String>>, read: &mut dyn FnMut(&str) -> Label| -> f64 {
         let mut distinct: Vec<&String> = labels.into_iter().flatten().collect();
         distinct.sort();
         distinct.dedup();
         let n = distinct.len();
-        let q = distinct
+        let q: usize = distinct
             .iter()
-            .filter(|s| matches!(read(s), Label::Quantity { .. }))
-            .count();
+            .map(|s| match read(s) {
+                Label::Quantity { unit: Some(_), .. } => 2,
+                Label::Quantity { unit: None, .. } => 1,
+                _ => 0,
+            })
+            .sum();
         if n == 0 {
             0.0
         } else {
@@ -647,7 +653,7 @@ fn read_table(
     };
     let row_share = share(row_labels.values().collect(), &mut read_label);
     let column_share = share(column_labels.values().collect(), &mut read_label);
-    let side = if row_share >= column_share && row_share > 0.0 {
+    let side = if row_share > column_share {
         Some(Side::Rows)
     } else if column_share > 0.0 {
         Some(Side::Columns)
@@ -802,18 +808,15 @@ fn read_table(
                 continue;
             }
             let cl = &column_labels[&c];
-            // The quantity: the quantity side's labels (a part's, inherited), after those of
-            // the other side that name one too (farther from the figure).
-            let (other, key) = match side {
-                Some(Side::Rows) => (cl, r),
-                _ => (rl, c),
+            // The quantity: the quantity side's labels (a part's, inherited).
+            let key = match side {
+                Some(Side::Rows) => r,
+                _ => c,
             };
-            let mut quantity: Vec<String> = quantity_of(other, &mut read_label);
-            let mine = match side {
+            let mut quantity: Vec<String> = match side {
                 Some(_) => inherited.get(&key).cloned().unwrap_or_default(),
                 None => Vec::new(),
             };
-            quantity.extend(mine);
             if quantity.is_empty() {
                 if let Some((q, _)) = &caption_quantity {
                     quantity.push(q.clone());
@@ -854,7 +857,13 @@ fn read_table(
                 change |= CHANGE_WORDS.iter().any(|w| l.contains(w));
                 match read_label(l) {
                     Label::Period(col) => periods.push(col),
-                    Label::Members(m) | Label::Quantity { members: m, .. } => {
+                    Label::Members(m) => named.extend(preferred(&m, &counts_of(l, is_row, r))),
+                    Label::Quantity { members: m, .. } => {
+                        // A name on the breakdown side (a school's, down the rows) says more
+                        // than the members it holds: a breakdown the catalogue cannot say.
+                        if side.is_some() && is_row == (side == Some(Side::Columns)) {
+                            unknown.push(l.clone());
+                        }
                         named.extend(preferred(&m, &counts_of(l, is_row, r)));
                     }
                     Label::Unknown => unknown.push(l.clone()),
@@ -980,9 +989,16 @@ fn bare_units(k: &Knowledge) -> Vec<String> {
         .collect()
 }
 
+/// The units bare cells were found in, by their quantity's words, kind and table dimensions:
+/// the cells of one column (or row) share them, and trying every unit for each cell was most
+/// of the time of a large table.
+#[derive(Debug, Default)]
+pub struct BareUnits(HashMap<(String, ObservationKind, Vec<String>), String>);
+
 /// Decides one cell: its indicator through the matcher (the quantity labels as the figure's
 /// words), its breakdown, kind and period from the grid.
-pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
+/// A bare cell's unit is the one its column's first bare cell was found in (`bare`).
+pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareUnits) -> Decision {
     let words: Vec<String> = cell
         .quantity
         .iter()
@@ -990,10 +1006,11 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
         .filter(|q| !q.is_empty())
         .collect();
     let lead = words.join("，");
-    let units = if cell.unit.is_empty() {
-        bare_units(k)
-    } else {
-        vec![cell.unit.clone()]
+    let bare_key = (lead.clone(), cell.column.kind, cell.dimensions.clone());
+    let units = match (cell.unit.is_empty(), bare.0.get(&bare_key)) {
+        (false, _) => vec![cell.unit.clone()],
+        (true, Some(unit)) => vec![unit.clone()],
+        (true, None) => bare_units(k),
     };
     let attempt = |admits: Option<&dyn Fn(&IndicatorCue) -> bool>| {
         let mut best: Option<(f64, Decision)> = None;
@@ -1069,6 +1086,9 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge) -> Decision {
             format!("column {}", cell.headers.column_headers.join(" · "))
         }
     );
+    if let (true, Some(Decision::Proposal(p))) = (cell.unit.is_empty(), &decided) {
+        bare.0.insert(bare_key, p.row.unit.clone());
+    }
     match decided {
         Some(Decision::Proposal(mut p)) => {
             let dims = k

@@ -285,6 +285,7 @@ impl Plan {
         found.shrink_to_fit();
         let review_span = self.meta.review_span();
         let mut earlier: Vec<matcher::Earlier> = Vec::with_capacity(found.len());
+        let mut bare_units = grids::BareUnits::default();
         for item in found {
             let figure = match item {
                 Found::Text(f) => f,
@@ -296,7 +297,7 @@ impl Plan {
                         threshold: self.threshold,
                         min_support: self.min_support,
                     };
-                    if !each(grids::decide(&cell, &cx, knowledge)) {
+                    if !each(grids::decide(&cell, &cx, knowledge, &mut bare_units)) {
                         return;
                     }
                     continue;

@@ -492,3 +492,27 @@ fn labels_say_what_they_name() {
         }
     );
 }
+
+#[test]
+fn a_table_of_schools_by_name_reads_its_quantities_across_and_flags_the_names() {
+    // SYNTHETIC: one row per school, named; the quantities with their units across. The
+    // figures are one school's, which no breakdown of the catalogue says: flagged, not filed
+    // silently as the district's total.
+    let k = knowledge();
+    let (ex, _) = extract_html(
+        r#"<table><tr><th>学校名称</th><th>在校生数（人）</th><th>专任教师数（人）</th></tr>
+<tr><td>合成第一小学</td><td>1,204</td><td>77</td></tr>
+<tr><td>合成第二中学</td><td>2,311</td><td>151</td></tr></table>"#,
+        &k,
+    );
+    let got = rows(&ex);
+    assert_eq!(find(&got, "1,204").1, "students");
+    assert_eq!(find(&got, "151").1, "teachers");
+    let p = &ex.observations[0];
+    assert!(
+        p.why.contains("合成第一小学 names no breakdown member"),
+        "{}",
+        p.why
+    );
+    assert!(p.confidence <= 0.5, "{}", p.confidence);
+}
