@@ -96,9 +96,19 @@ pub struct LimitArgs {
         default_value_t = 256
     )]
     pub max_connections_per_address: usize,
+    /// How often the server hands memory it freed back to the operating system, in
+    /// milliseconds (glibc's `malloc_trim`; 0: never). Keeps the resident size near the heap
+    /// under long mixed traffic (RELIABILITY.md, "Memory").
+    #[arg(long, env = "EDUSTATS_MALLOC_TRIM_MS", default_value_t = 10_000)]
+    pub malloc_trim_ms: u64,
 }
 
 impl LimitArgs {
+    /// The period of [`crate::memory::start_trimming`]; `None` when `--malloc-trim-ms` is 0.
+    pub fn malloc_trim(&self) -> Option<Duration> {
+        (self.malloc_trim_ms > 0).then(|| Duration::from_millis(self.malloc_trim_ms))
+    }
+
     /// The HTTP layer's limits.
     pub fn limits(&self) -> crate::http::Limits {
         crate::http::Limits {
@@ -253,6 +263,8 @@ pub struct ConfigFile {
     pub max_connections: Option<usize>,
     /// See `--max-connections-per-address`.
     pub max_connections_per_address: Option<usize>,
+    /// See `--malloc-trim-ms`.
+    pub malloc_trim_ms: Option<u64>,
     /// See `--log-format`.
     pub log_format: Option<LogFormat>,
     /// See `--cors-origins`.
@@ -376,6 +388,7 @@ impl ServeArgs {
             header_timeout_ms => self.limits.header_timeout_ms,
             max_connections => self.limits.max_connections,
             max_connections_per_address => self.limits.max_connections_per_address,
+            malloc_trim_ms => self.limits.malloc_trim_ms,
             log_format => self.log_format,
             cors_origins => self.cors_origins,
             introspection => self.introspection,
@@ -504,6 +517,7 @@ impl ServeArgs {
             header_timeout_ms: Some(self.limits.header_timeout_ms),
             max_connections: Some(self.limits.max_connections),
             max_connections_per_address: Some(self.limits.max_connections_per_address),
+            malloc_trim_ms: Some(self.limits.malloc_trim_ms),
             log_format: Some(self.log_format),
             cors_origins: Some(self.cors_origins.clone()),
             introspection: Some(self.introspection),

@@ -417,6 +417,7 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
             "reads go to the replica"
         );
     }
+    edustats::memory::start_trimming(args.limits.malloc_trim());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(serve(
         handle,
@@ -759,15 +760,14 @@ impl Seen {
     }
 
     /// What `other` shares with this report: `"text"`, `"document number"` or nothing (the
-    /// rules of [`queries::same_reports`], over the reports of this run).
+    /// rule of [`queries::same_reports`], applied to the reports of this run).
     fn shares(&self, other: &Seen) -> Option<&'static str> {
-        if self.text == other.text {
-            Some("text")
-        } else if self.doc_number.is_some() && self.doc_number == other.doc_number {
-            Some("document number")
-        } else {
-            None
-        }
+        let probe = queries::Probe {
+            text_sha256: &other.text,
+            doc_number: other.doc_number.as_deref(),
+            draft: None,
+        };
+        queries::repeat_reason(&probe, Some(&self.text), self.doc_number.as_deref()).map(shared)
     }
 }
 
@@ -986,33 +986,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     }
 }
 
-/// Caps glibc's malloc at [`MALLOC_ARENAS`] arenas, before any thread starts, unless the
-/// operator set `MALLOC_ARENA_MAX` (glibc reads that itself). By default glibc gives up to eight
-/// arenas per core to the threads that allocate at once, and an arena keeps much of what was
-/// freed in it: under concurrent load every blocking-pool thread that built a large answer kept
-/// its own high-water mark.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn cap_malloc_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only tunes the allocator; it is called first thing in `main`, while
-        // the process has one thread and nothing else is allocating.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
-        }
-    }
-}
-
-/// glibc malloc arenas of the process. Measured at national size on SQLite (BENCHMARKS.md,
-/// "Peak memory"): peak RSS 216–218 MB with glibc's default, 162 MB with 4, 133–142 MB with 2;
-/// 4 cost no throughput beyond the run's noise, 2 cost 5–12 % on the ranking.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: libc::c_int = 4;
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn cap_malloc_arenas() {}
-
 fn main() -> ExitCode {
-    cap_malloc_arenas();
+    edustats::memory::cap_arenas();
     // Parsed in two steps so `serve` can tell a flag or variable from a default (the config
     // file sits between them).
     let matches = Cli::command().get_matches();

@@ -183,6 +183,13 @@ impl Occupancy {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
 /// their requests (graceful shutdown) and returns.
+///
+/// At the signal, connections the kernel completed but the loop had not yet accepted are taken
+/// from the listener's backlog and served (closing the listener would reset them), and
+/// connections taken whose first request has not reached the router get up to
+/// [`FIRST_REQUEST_GRACE`] for it: hyper's graceful shutdown closes a connection with no request
+/// in flight as idle, so a request already sent on a just-accepted connection would otherwise
+/// be dropped unread, and its client could not tell it from a lost write.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -191,12 +198,28 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = limits.within_file_limit();
     let occupancy = Arc::new(Occupancy::default());
+    let unstarted = Arc::new(AtomicUsize::new(0));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
+    let admit = |stream: TcpStream, peer: SocketAddr| match occupancy.take(peer.ip(), &limits) {
+        Ok(slot) => {
+            let awaiting = Arc::new(Awaiting::new(&unstarted));
+            let connection =
+                builder.serve_connection(TokioIo::new(stream), service(&router, peer, awaiting));
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, %peer, "connection ended with an error");
+                }
+                drop(slot);
+            });
+        }
+        Err(over) => refuse(stream, peer, over, &router, &occupancy, &limits),
+    };
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -211,30 +234,83 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        match occupancy.take(peer.ip(), &limits) {
-            Ok(slot) => {
-                let connection =
-                    builder.serve_connection(TokioIo::new(stream), service(&router, peer));
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, %peer, "connection ended with an error");
-                    }
-                    drop(slot);
-                });
-            }
-            Err(over) => refuse(stream, peer, over, &router, &occupancy, &limits),
-        }
+        admit(stream, peer);
     }
-    drop(listener);
+    for (stream, peer) in backlog(listener) {
+        admit(stream, peer);
+    }
+    let deadline = tokio::time::Instant::now() + FIRST_REQUEST_GRACE;
+    while unstarted.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     graceful.shutdown().await;
     Ok(())
+}
+
+/// How long a shutdown waits for the first request of connections already accepted (see
+/// [`serve`]). A client that connected and sent nothing for this long is closed as idle.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
+/// Most connections taken from the backlog at shutdown: a flood of new connections cannot keep
+/// the server from closing its listener.
+const MAX_BACKLOG: usize = 1024;
+
+/// The connections waiting in `listener`'s backlog, taken without waiting (the listener is
+/// closed when this returns, and later connections are refused by the kernel).
+fn backlog(listener: TcpListener) -> Vec<(TcpStream, SocketAddr)> {
+    let mut out = Vec::new();
+    // Through std: tokio's accept waits for the reactor to report readiness, which a
+    // connection completed a moment ago may not have yet; the socket is non-blocking already.
+    let Ok(listener) = listener.into_std() else {
+        return out;
+    };
+    while out.len() < MAX_BACKLOG {
+        match listener.accept() {
+            Ok((stream, peer)) => match TcpStream::from_std(stream) {
+                Ok(stream) => out.push((stream, peer)),
+                Err(e) => tracing::debug!(error = %e, %peer, "a backlog connection was dropped"),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// One connection counted in `unstarted` until its first request reaches the router or the
+/// connection ends (see [`serve`]).
+struct Awaiting {
+    unstarted: Arc<AtomicUsize>,
+    done: AtomicBool,
+}
+
+impl Awaiting {
+    fn new(unstarted: &Arc<AtomicUsize>) -> Awaiting {
+        unstarted.fetch_add(1, Ordering::AcqRel);
+        Awaiting {
+            unstarted: unstarted.clone(),
+            done: AtomicBool::new(false),
+        }
+    }
+
+    fn started(&self) {
+        if !self.done.swap(true, Ordering::AcqRel) {
+            self.unstarted.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for Awaiting {
+    fn drop(&mut self) {
+        self.started();
+    }
 }
 
 /// The router as a hyper service for one connection (see [`route`]).
 fn service(
     router: &Router,
     peer: SocketAddr,
+    awaiting: Arc<Awaiting>,
 ) -> impl hyper::service::Service<
     hyper::Request<Incoming>,
     Response = axum::response::Response,
@@ -242,7 +318,10 @@ fn service(
     Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
 > + Clone {
     let router = router.clone();
-    hyper::service::service_fn(move |req| route(router.clone(), peer, req))
+    hyper::service::service_fn(move |req| {
+        awaiting.started();
+        route(router.clone(), peer, req)
+    })
 }
 
 /// One request through the router, with the peer address in its extensions (the per-address

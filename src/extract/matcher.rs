@@ -278,7 +278,7 @@ pub struct Profiles {
     /// of common dimensions (小学, 公办; a rare dimension's members name their indicators),
     /// the modifiers and the link words of two characters or more. An anchor is read without
     /// them.
-    qualifiers: Vec<String>,
+    qualifiers: Qualifiers,
     /// bigram → the windows holding it, with its nearness there, in window order: a figure is
     /// scored against the windows sharing a bigram with it only (the others score 0), so its
     /// cost does not grow with every window of the catalogue.
@@ -337,18 +337,62 @@ fn window(before: &str, after: &str) -> Bigrams {
     w
 }
 
+/// Words that qualify or link a quantity rather than name it (see [`Profiles`]), longest
+/// first, with an automaton that finds which of them a text holds in one pass.
+#[derive(Debug, Clone, Default)]
+struct Qualifiers {
+    words: Vec<String>,
+    /// Over `words`, same order; `None` when there are none (or the automaton could not be
+    /// built, when every word is tried in turn).
+    finder: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Qualifiers {
+    fn new(words: Vec<String>) -> Qualifiers {
+        let finder = if words.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::new(&words).ok()
+        };
+        Qualifiers { words, finder }
+    }
+
+    /// `text` with every qualifier replaced by `|`, longest first (a shorter word inside a
+    /// longer one is not cut out of it). Runs on every figure: one pass finds the words present
+    /// and only those are replaced, in the same order. Exact: `|` is in no qualifier, so a
+    /// replacement never makes a word that was not in `text` already.
+    fn blank(&self, text: &str) -> String {
+        let Some(finder) = &self.finder else {
+            return self
+                .words
+                .iter()
+                .fold(text.to_string(), |t, w| t.replace(w.as_str(), "|"));
+        };
+        let mut present: Vec<usize> = finder
+            .find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect();
+        if present.is_empty() {
+            return text.to_string();
+        }
+        present.sort_unstable();
+        present.dedup();
+        let mut out = text.to_string();
+        for i in present {
+            out = out.replace(self.words[i].as_str(), "|");
+        }
+        out
+    }
+}
+
 /// The anchor of a figure: the words that name the counted thing itself, as bigrams with their
 /// nearness. What stands just before the figure once link words are dropped (心理健康教师兼职率
 /// 达64%: 兼职率), and what follows its unit (建成5所**学校**). Narrower than [`window`], which
 /// also holds circumstances (全区各级各类学校, 在2023年): the window ranks indicators, the anchor
 /// checks that the winner is the quantity the text names.
-fn anchor(before: &str, after: &str, qualifiers: &[String]) -> Vec<(String, f64)> {
-    let mut s: String = before.trim_end().to_string();
-    let mut after = after.to_string();
-    for w in qualifiers {
-        s = s.replace(w.as_str(), "|");
-        after = after.replace(w.as_str(), "|");
-    }
+fn anchor(before: &str, after: &str, qualifiers: &Qualifiers) -> Vec<(String, f64)> {
+    let mut s = qualifiers.blank(before.trim_end());
+    let after = qualifiers.blank(after);
     loop {
         let t = s.trim_end_matches(|c: char| !is_han(c)).to_string();
         let t = LINK_WORDS
@@ -628,6 +672,27 @@ impl Profiles {
                 *users.entry(d.as_str()).or_default() += 1;
             }
         }
+        let mut qualifiers: Vec<String> = k
+            .members
+            .iter()
+            .filter(|m| users.get(m.dimension.as_str()).copied().unwrap_or(0) > RARE_DIMENSION)
+            .flat_map(|m| m.words.iter().cloned())
+            .chain(
+                MODIFIERS
+                    .iter()
+                    .flat_map(|g| g.iter().map(|w| w.to_string())),
+            )
+            .chain(
+                LINK_WORDS
+                    .iter()
+                    .filter(|w| w.chars().count() >= 2)
+                    .map(|w| w.to_string()),
+            )
+            .filter(|w| w.chars().count() >= 2)
+            .collect();
+        qualifiers.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+        qualifiers.dedup();
+        let qualifiers = Qualifiers::new(qualifiers);
         for (i, ind) in k.indicators.iter().enumerate() {
             for d in &ind.dimensions {
                 if users.get(d.as_str()).copied().unwrap_or(0) > RARE_DIMENSION {
@@ -651,10 +716,21 @@ impl Profiles {
                 }
             }
         }
+        // What names each indicator: the words of its names, aliases and rare members (the
+        // windows so far), then below the anchors of its published figures.
+        let mut vocabulary = vec![std::collections::HashSet::new(); k.indicators.len()];
+        for w in &windows {
+            vocabulary[w.indicator].extend(w.bigrams.keys().cloned());
+        }
         for e in &k.examples {
             if let Some(&i) = index.get(e.indicator.as_str()) {
                 let lead = without_figures(&e.lead, &k.unit_spellings);
                 let after = without_figures(&e.after, &k.unit_spellings);
+                vocabulary[i].extend(
+                    anchor(&lead, &after, &qualifiers)
+                        .into_iter()
+                        .map(|(b, _)| b),
+                );
                 // Built as a figure's window is, sentence head included.
                 let mut bigrams = window(&lead, &after);
                 let mut text = window_text(&lead, &after);
@@ -694,41 +770,6 @@ impl Profiles {
                 if !list.contains(&m) {
                     list.push(m);
                 }
-            }
-        }
-        let mut qualifiers: Vec<String> = k
-            .members
-            .iter()
-            .filter(|m| users.get(m.dimension.as_str()).copied().unwrap_or(0) > RARE_DIMENSION)
-            .flat_map(|m| m.words.iter().cloned())
-            .chain(
-                MODIFIERS
-                    .iter()
-                    .flat_map(|g| g.iter().map(|w| w.to_string())),
-            )
-            .chain(
-                LINK_WORDS
-                    .iter()
-                    .filter(|w| w.chars().count() >= 2)
-                    .map(|w| w.to_string()),
-            )
-            .filter(|w| w.chars().count() >= 2)
-            .collect();
-        qualifiers.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-        qualifiers.dedup();
-        let mut vocabulary = vec![std::collections::HashSet::new(); k.indicators.len()];
-        for w in windows.iter().filter(|w| w.kind.is_none()) {
-            vocabulary[w.indicator].extend(w.bigrams.keys().cloned());
-        }
-        for e in &k.examples {
-            if let Some(&i) = index.get(e.indicator.as_str()) {
-                let lead = without_figures(&e.lead, &k.unit_spellings);
-                let after = without_figures(&e.after, &k.unit_spellings);
-                vocabulary[i].extend(
-                    anchor(&lead, &after, &qualifiers)
-                        .into_iter()
-                        .map(|(b, _)| b),
-                );
             }
         }
         let mut profiles = Profiles {

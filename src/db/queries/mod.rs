@@ -11,8 +11,8 @@ mod same_report;
 pub use choice::{chosen_slim, chosen_values, value_rows_by_ids, Group, SlimValue};
 pub use observation_queries::*;
 pub use same_report::{
-    doc_number_key, fill_text_sha256, same_report, same_reports, text_sha256, Probe, Repeated,
-    SameReport,
+    doc_number_key, fill_text_sha256, reason as repeat_reason, same_report, same_reports,
+    text_sha256, Probe, Repeated, SameReport,
 };
 
 use super::conn::{DbConnection, MultiBackend};
