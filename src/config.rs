@@ -99,7 +99,7 @@ pub struct LimitArgs {
     /// How often the server hands memory it freed back to the operating system, in
     /// milliseconds (glibc's `malloc_trim`; 0: never). Keeps the resident size near the heap
     /// under long mixed traffic (RELIABILITY.md, "Memory").
-    #[arg(long, env = "EDUSTATS_MALLOC_TRIM_MS", default_value_t = 10_000)]
+    #[arg(long, env = "EDUSTATS_MALLOC_TRIM_MS", default_value_t = crate::memory::TRIM_INTERVAL_MS)]
     pub malloc_trim_ms: u64,
 }
 

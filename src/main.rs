@@ -746,7 +746,7 @@ enum ExtractRun<'a> {
 /// of its text and its document number (the whole extraction is not kept).
 struct Seen {
     file: String,
-    text: String,
+    text_sha256: String,
     doc_number: Option<String>,
 }
 
@@ -754,7 +754,7 @@ impl Seen {
     fn of(file: &Path, source: &SourceInput) -> Seen {
         Seen {
             file: file.display().to_string(),
-            text: queries::text_sha256(&source.text),
+            text_sha256: queries::text_sha256(&source.text),
             doc_number: queries::doc_number_key(source.doc_number.as_deref()).map(String::from),
         }
     }
@@ -763,11 +763,12 @@ impl Seen {
     /// rule of [`queries::same_reports`], applied to the reports of this run).
     fn shares(&self, other: &Seen) -> Option<&'static str> {
         let probe = queries::Probe {
-            text_sha256: &other.text,
+            text_sha256: &other.text_sha256,
             doc_number: other.doc_number.as_deref(),
             draft: None,
         };
-        queries::repeat_reason(&probe, Some(&self.text), self.doc_number.as_deref()).map(shared)
+        queries::repeat_reason(&probe, Some(&self.text_sha256), self.doc_number.as_deref())
+            .map(shared)
     }
 }
 

@@ -17,8 +17,8 @@ use std::time::Duration;
 /// 4 cost no throughput beyond the run's noise, 2 cost 5–12 % on the ranking.
 pub const MALLOC_ARENAS: i32 = 4;
 
-/// How often [`start_trimming`] trims by default.
-pub const TRIM_INTERVAL: Duration = Duration::from_secs(10);
+/// How often `serve` trims by default, in milliseconds (`--malloc-trim-ms`).
+pub const TRIM_INTERVAL_MS: u64 = 10_000;
 
 /// Caps glibc's malloc at [`MALLOC_ARENAS`] arenas unless `MALLOC_ARENA_MAX` is set (glibc
 /// reads that itself). Call it first thing in `main`, before any thread starts.
