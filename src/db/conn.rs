@@ -204,8 +204,9 @@ impl DatabaseUrl {
                 // second writer wait instead of failing at once; SQLite does not enforce
                 // foreign keys unless asked, PostgreSQL always does.
                 conn.batch_execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
                 )?;
+                sqlite_wal(&mut conn)?;
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres {
@@ -221,6 +222,26 @@ impl DatabaseUrl {
                 })?;
                 Ok(DbConnection::Postgres(conn))
             }
+        }
+    }
+}
+
+/// Puts a SQLite connection's database in WAL mode. Connections opened at once on a new file
+/// (servers started together) race to convert it, and SQLite answers the losers "database is
+/// locked" at once without calling the busy handler (the conversion needs an exclusive lock it
+/// does not wait for), so the switch is retried for as long as the busy timeout would have
+/// waited (5 s); any other error, or a lock held longer, is returned.
+fn sqlite_wal(conn: &mut SqliteConnection) -> Result<(), diesel::result::Error> {
+    const WAIT: Duration = Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("database is locked") && started.elapsed() < WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            done => return done,
         }
     }
 }
@@ -790,6 +811,33 @@ pub fn with_migration_lock<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Connections opened at the same moment on a new SQLite file all come up in WAL mode:
+    /// the losers of the race to convert the file are answered "database is locked" without
+    /// the busy timeout, which failed a server start (seen in `servers_started_together_
+    /// migrate_once`) until [`sqlite_wal`] retried.
+    #[test]
+    fn connections_opened_together_on_a_new_file_all_open() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("new.sqlite3").display().to_string();
+            let url = DatabaseUrl::parse(&format!("sqlite://{path}")).expect("url");
+            let barrier = Arc::new(std::sync::Barrier::new(6));
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    let (url, barrier) = (url.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        url.establish().map(|_| ())
+                    })
+                })
+                .collect();
+            for o in openers {
+                let opened = o.join().expect("no panic");
+                assert!(opened.is_ok(), "round {round}: {opened:?}");
+            }
+        }
+    }
 
     /// Two writers that read before they write, at the same moment, on one SQLite file: with
     /// deferred transactions the second fails at once ("database is locked", whatever the busy
