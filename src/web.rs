@@ -32,6 +32,7 @@ const CSS: &str = "text/css; charset=utf-8";
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
+const ICO: &str = "image/x-icon";
 
 macro_rules! app {
     ($url:literal, $file:literal, $ct:expr) => {
@@ -67,6 +68,8 @@ pub static ASSETS: &[Asset] = &[
     app!("/assets/app/review.js", "review.js", JS),
     app!("/assets/app/review.css", "review.css", CSS),
     app!("/assets/app/map-codes.json", "map-codes.json", JSON),
+    // Drawn by web/make-favicon.py.
+    app!("/favicon.ico", "favicon.ico", ICO),
     vendor!("echarts-4.9.0/echarts.min.js", JS),
     vendor!("echarts-4.9.0/chongqing.json", JSON),
     vendor!("echarts-4.9.0/LICENSE", TEXT),

@@ -6,10 +6,10 @@ use super::context::ContextExt;
 use super::enums::{Direction, ObservationKind};
 use super::inputs::{breakdown_arg, BreakdownInput};
 use super::latest::LatestValue;
-use super::loaders::{CoverageOfIndicator, DimensionsOfIndicator};
+use super::loaders::{CoverageOfIndicator, DimensionsOfIndicator, RankableOfIndicator};
 use super::prefetch::fetch;
-use super::District;
-use crate::db::models::{self, DistrictId, IndicatorId};
+use super::{BreakdownMember, District};
+use crate::db::models::{self, BreakdownId, DistrictId, IndicatorId};
 use crate::error::GqlResultExt;
 
 row_object! {
@@ -53,6 +53,32 @@ pub struct Coverage {
     pub years: Vec<i32>,
 }
 
+/// One slice of an indicator that rankings rank (a kind and a breakdown), with how many
+/// districts a ranking of each year would rank: what a dashboard's picker shows and chooses.
+#[derive(SimpleObject)]
+pub struct RankableSlice {
+    /// The kind of the values (`ranking`'s `kind` argument).
+    pub kind: ObservationKind,
+    /// The breakdown (`ranking`'s `breakdown` argument); empty for the total.
+    pub breakdown: Vec<BreakdownMember>,
+    /// Districts (not the municipality) with a value of this slice in some year.
+    pub district_count: i32,
+    /// Every year with a value of this slice, ascending.
+    pub years: Vec<RankableYear>,
+}
+
+/// How many districts a ranking of one year ranks.
+#[derive(SimpleObject)]
+pub struct RankableYear {
+    /// The year.
+    pub year: i32,
+    /// Districts with a value of this year: `rankedCount` of `ranking(year:)`.
+    pub ranked_count: i32,
+    /// Districts with a value of this year or an earlier one: `rankedCount` of
+    /// `ranking(year:, latestOnOrBefore: true)`.
+    pub ranked_on_or_before: i32,
+}
+
 #[ComplexObject]
 impl Indicator {
     /// Breakdown dimensions this indicator may be split by (e.g. `stage`).
@@ -94,11 +120,81 @@ impl Indicator {
             })
             .collect())
     }
+    /// The slices rankings rank (kind × breakdown), each with the districts a ranking of each
+    /// year ranks, counted as `ranking` counts (years and months; not the municipality).
+    /// Slices come by kind (actual first), the total before breakdowns.
+    async fn rankable(&self, ctx: &Context<'_>) -> Result<Vec<RankableSlice>> {
+        let rows = ctx
+            .load_one(RankableOfIndicator(self.id))
+            .await?
+            .unwrap_or_default();
+        let slices = rankable_slices(&rows);
+        let breakdowns = fetch(ctx.loaders()?, slices.iter().map(|s| s.1).collect())
+            .await
+            .gql()?;
+        let mut out: Vec<RankableSlice> = slices
+            .into_iter()
+            .map(|(kind, breakdown, district_count, years)| RankableSlice {
+                kind,
+                breakdown: super::all(breakdowns.get(&breakdown).cloned().unwrap_or_default()),
+                district_count,
+                years,
+            })
+            .collect();
+        // Stable: within a kind and a number of members, the order of the rows (breakdown id).
+        out.sort_by_key(|s| (s.kind != ObservationKind::Actual, s.breakdown.len()));
+        Ok(out)
+    }
+}
+
+/// Groups rankable rows (ordered by kind, breakdown, district, year) into slices with their
+/// per-year counts, ordered by kind and breakdown id.
+fn rankable_slices(
+    rows: &[crate::db::queries::RankableRow],
+) -> Vec<(ObservationKind, BreakdownId, i32, Vec<RankableYear>)> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut groups: BTreeMap<(ObservationKind, BreakdownId), Vec<(i32, DistrictId)>> =
+        BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.kind, r.breakdown))
+            .or_default()
+            .push((r.year, r.district));
+    }
+    groups
+        .into_iter()
+        .map(|((kind, breakdown), mut pairs)| {
+            pairs.sort();
+            let mut seen = BTreeSet::new();
+            let mut years: Vec<RankableYear> = Vec::new();
+            for (year, district) in pairs {
+                seen.insert(district);
+                match years.last_mut() {
+                    Some(y) if y.year == year => {
+                        y.ranked_count += 1;
+                        y.ranked_on_or_before = count(&seen);
+                    }
+                    _ => years.push(RankableYear {
+                        year,
+                        ranked_count: 1,
+                        ranked_on_or_before: count(&seen),
+                    }),
+                }
+            }
+            (kind, breakdown, count(&seen), years)
+        })
+        .collect()
+}
+
+/// A set's size as a GraphQL `Int` (at most the number of districts).
+fn count<T>(set: &std::collections::BTreeSet<T>) -> i32 {
+    i32::try_from(set.len()).unwrap_or(i32::MAX)
 }
 
 prefetched_fields! {
     "Indicator" {
         DIMENSIONS = "dimensions",
         COVERAGE = "coverage",
+        RANKABLE = "rankable",
     }
 }

@@ -59,6 +59,9 @@ pub struct StandardsOfIndicator(pub IndicatorId);
 /// Key: which districts and years have data for an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CoverageOfIndicator(pub IndicatorId);
+/// Key: what rankings of an indicator can rank (kind, breakdown, district, year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RankableOfIndicator(pub IndicatorId);
 
 impl DbLoader {
     async fn by_id<K, V, F, G>(
@@ -170,6 +173,8 @@ grouped_loader!(DimensionsOfIndicator => String, queries::indicator_dimensions, 
 grouped_loader!(StandardsOfIndicator => Standard, queries::standards_by_indicators, |(i, s)| (i, s));
 
 grouped_loader!(CoverageOfIndicator => (DistrictId, i32), queries::coverage, |(i, d, y)| (i, (d, y)));
+
+grouped_loader!(RankableOfIndicator => queries::RankableRow, queries::rankable, |(i, r)| (i, r));
 
 /// Key: an indicator by its code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ use super::enums::{ObservationKind, Qualifier};
 use super::finding::QualityFinding;
 use super::loaders::{
     CoverageOfIndicator, DbLoader, DimensionsOfIndicator, FindingsOfObservation,
-    RevisionsOfObservation,
+    RankableOfIndicator, RevisionsOfObservation,
 };
 use super::prefetch::{fetch, load_if, Field, LookaheadExt, Mode};
 use super::revision::Revision;
@@ -350,6 +350,15 @@ pub(crate) async fn prefetch(
             indicator_ids
                 .iter()
                 .map(|i| CoverageOfIndicator(*i))
+                .collect()
+        ),
+        load_if(
+            loaders,
+            mode,
+            node.at(INDICATOR).wants(indicator::RANKABLE),
+            indicator_ids
+                .iter()
+                .map(|i| RankableOfIndicator(*i))
                 .collect()
         ),
     )

@@ -197,6 +197,7 @@ async fn statement_counts_are_constant_in_the_row_count() {
         r#"{ timeSeries(district: "500104", indicator: "teachers_in_exchange") { points { year value observation { source { code } } } } }"#,
         r#"{ observations(first: 100, filter: { indicators: ["teachers_in_exchange"] }) { totalCount edges { node { key district { code } indicator { code } source { code } period { code } } } } }"#,
         r#"{ indicators(search: "teachers_in_exchange") { code coverage { district { code } years } } }"#,
+        r#"{ indicators(search: "teachers_in_exchange") { code rankable { kind breakdown { member } districtCount years { year rankedCount } } } }"#,
     ];
     let mut per_size = Vec::new();
     for (districts, years) in [(0, 0), (50, 5), (400, 12)] {
@@ -220,10 +221,11 @@ async fn statement_counts_are_constant_in_the_row_count() {
     // breakdown, chosen values, district order, row districts. Compare: districts,
     // indicators, breakdown, chosen values, sources. Time series: district, indicator,
     // breakdown, chosen values, sources. Observations: indicator, count, page, then one per
-    // relation. Coverage: indicators, coverage, districts.
+    // relation. Coverage: indicators, coverage, districts. Rankable: indicators, rankable
+    // rows, breakdown members.
     assert_eq!(
         per_size[0],
-        [9, 7, 6, 5, 5, 5, 7, 3],
+        [9, 7, 6, 5, 5, 5, 7, 3, 3],
         "statements per request"
     );
 }

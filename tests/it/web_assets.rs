@@ -208,3 +208,31 @@ async fn introspection_passes_the_depth_limit_and_deep_data_queries_do_not() {
         "{v}"
     );
 }
+
+/// `/favicon.ico` is ours (an ICO holding one 32×32 PNG, drawn by web/make-favicon.py) and
+/// every page links it, so no page asks the browser for a file the server does not have.
+#[tokio::test]
+async fn the_favicon_is_served_and_every_page_links_it() {
+    let app = TestApp::synthetic();
+    let (status, h, body) = get(&app, "/favicon.ico", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&h, "content-type"), "image/x-icon");
+    // ICONDIR: reserved 0, type 1 (icon), one image; the image is a PNG at offset 22.
+    assert_eq!(&body[..6], &[0, 0, 1, 0, 1, 0]);
+    assert_eq!(&body[22..30], b"\x89PNG\r\n\x1a\n");
+    let size = u32::from_le_bytes([body[14], body[15], body[16], body[17]]) as usize;
+    assert_eq!(
+        size + 22,
+        body.len(),
+        "the directory entry's size is the PNG's"
+    );
+    for page in ["/", "/review", "/graphql"] {
+        let (status, _, body) = get(&app, page, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let html = String::from_utf8_lossy(&body);
+        assert!(
+            html.contains(r#"<link rel="icon" href="/favicon.ico">"#),
+            "{page} does not link the favicon"
+        );
+    }
+}

@@ -1406,3 +1406,403 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
 
     nothing_left_the_server(c, &outside).await;
 }
+
+/// Moves the dashboard to `hash` and waits until the view `view` is drawn for it. The ready
+/// mark is cleared first, so the wait cannot be satisfied by the previous view.
+async fn show(c: &Client, hash: &str, view: &str) {
+    js(
+        c,
+        &format!(
+            "document.body.removeAttribute('data-ready'); location.hash = {}; return 1;",
+            json!(hash)
+        ),
+    )
+    .await;
+    wait_for(
+        c,
+        &format!(
+            "document.body.getAttribute('data-ready') === {}",
+            json!(view)
+        ),
+        &format!("the {view} view of {hash}"),
+    )
+    .await;
+}
+
+/// The picker's slices as the API counts them: (indicator, kind, breakdown members) for every
+/// rankable slice.
+async fn rankable_slices(app: &TestApp) -> Vec<(String, String, Vec<(String, String)>)> {
+    let d = app
+        .data(
+            "{ indicators { code rankable { kind breakdown { dimension member } } } }",
+            json!({}),
+        )
+        .await;
+    let mut out = Vec::new();
+    for i in d["indicators"].as_array().expect("indicators") {
+        for s in i["rankable"].as_array().expect("rankable") {
+            let members = s["breakdown"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .map(|m| {
+                    (
+                        m["dimension"].as_str().unwrap_or("").to_string(),
+                        m["member"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect();
+            out.push((
+                i["code"].as_str().unwrap_or("").to_string(),
+                s["kind"].as_str().unwrap_or("").to_lowercase(),
+                members,
+            ));
+        }
+    }
+    out
+}
+
+/// Issue 23, item 1: the first view ranks districts and says what is loaded; every indicator
+/// the picker lists, in every kind and breakdown it offers, charts at least one district.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_indicator_the_picker_lists_charts_a_district_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+
+    // --- The first view: no hash at all.
+    c.goto(&format!("{origin}/")).await.expect("open /");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the first view",
+    )
+    .await;
+    let first = js(&c, "return { rows: document.querySelectorAll('#ranking-table tr[data-district]').length, loaded: document.getElementById('loaded').innerText, coverage: document.getElementById('coverage').textContent, hash: location.hash };").await;
+    let d = app
+        .data("{ sources { district { code } } }", json!({}))
+        .await;
+    let sources = d["sources"].as_array().expect("sources");
+    let mut districts: Vec<&str> = sources
+        .iter()
+        .filter_map(|s| s["district"]["code"].as_str())
+        .filter(|c| *c != "500000")
+        .collect();
+    districts.sort();
+    districts.dedup();
+    let loaded = format!(
+        "已载入 {} 份报告，涉及 {} / 38 个区县。",
+        sources.len(),
+        districts.len()
+    );
+    assert!(
+        first["loaded"].as_str().unwrap_or("").starts_with(&loaded),
+        "{first} (expected {loaded})"
+    );
+    // The best-covered slice of the catalogue: the first view shows as many districts.
+    let best = app
+        .data("{ indicators { rankable { districtCount } } }", json!({}))
+        .await["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .flat_map(|i| i["rankable"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["districtCount"].as_i64())
+        .max()
+        .expect("some data");
+    assert_eq!(first["rows"].as_i64(), Some(best), "{first}");
+    assert!(best >= 2, "the seeds cover several districts: {best}");
+    screenshot(&c, "dashboard-first-view-zh").await;
+
+    // --- The list of reports behind the "what is loaded" line.
+    c.find(Locator::Css("#loaded a"))
+        .await
+        .expect("reports link")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'reports'",
+        "the reports list",
+    )
+    .await;
+    let listed = js(
+        &c,
+        "return document.querySelectorAll('#reports-table a').length;",
+    )
+    .await;
+    assert_eq!(listed.as_u64(), Some(sources.len() as u64));
+
+    // --- Every indicator listed, every slice offered: a ranking with at least one district.
+    let listed: Vec<String> = serde_json::from_value(
+        js(
+            &c,
+            "return Array.from(document.querySelectorAll('#indicator-list li[data-code]')).map(function (li) { return li.getAttribute('data-code'); });",
+        )
+        .await,
+    )
+    .expect("codes");
+    let slices = rankable_slices(&app).await;
+    let mut with_data: Vec<&str> = slices.iter().map(|s| s.0.as_str()).collect();
+    with_data.dedup();
+    assert_eq!(
+        listed.len(),
+        with_data.len(),
+        "the picker lists exactly the indicators with rankable data"
+    );
+    let mut empty = Vec::new();
+    for (code, kind, members) in &slices {
+        let bd: Vec<String> = members.iter().map(|(d, m)| format!("{d}:{m}")).collect();
+        let mut bd = bd;
+        bd.sort();
+        let hash = format!(
+            "#view=ranking&indicator={code}&kind={kind}&bd={}",
+            bd.join(",")
+        );
+        show(&c, &hash, "ranking").await;
+        let n = js(&c, "return { rows: document.querySelectorAll('#ranking-table tr[data-district]').length, kind: document.getElementById('kind').value, bd: document.getElementById('breakdown').value, bars: echarts.getInstanceByDom(document.getElementById('chart-ranking')).getOption().series[0].data.length };").await;
+        assert_eq!(n["kind"], json!(kind), "{hash}: {n}");
+        assert_eq!(n["bd"], json!(bd.join(",")), "{hash}: {n}");
+        if n["rows"].as_i64().unwrap_or(0) < 1 || n["bars"].as_i64().unwrap_or(0) < 1 {
+            empty.push(hash);
+        }
+    }
+    println!(
+        "{} indicators listed, {} slices each charted",
+        listed.len(),
+        slices.len()
+    );
+    assert!(empty.is_empty(), "views with no district: {empty:?}");
+    nothing_left_the_server(c, &outside).await;
+}
+
+/// Reads what the page last offered for download (the anchor's name and the bytes behind
+/// its URL): `trigger` is a script that clicks a download button.
+async fn captured_download(c: &Client, trigger: &str) -> (String, Vec<u8>) {
+    js(
+        c,
+        &format!(
+            "window.__dl = null; window.__bytes = null; \
+             HTMLAnchorElement.prototype.click = function () {{ \
+               var a = this; window.__dl = a.download; \
+               fetch(a.href).then(function (r) {{ return r.arrayBuffer(); }}).then(function (b) {{ window.__bytes = Array.from(new Uint8Array(b)); }}); \
+             }}; {trigger}; return 1;"
+        ),
+    )
+    .await;
+    let bytes = wait_for(c, "window.__bytes", "the download").await;
+    let name = js(c, "return window.__dl;").await;
+    (
+        name.as_str().unwrap_or("").to_string(),
+        serde_json::from_value(bytes).expect("bytes"),
+    )
+}
+
+/// Issue 23, item 2 (and the CSV of item 4): each view the issue found broken, in Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    c.goto(&format!("{origin}/")).await.expect("open /");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the first view",
+    )
+    .await;
+
+    // --- Compare includes the chosen indicator, first.
+    let ind = "public_kindergarten_enrolment_share";
+    let name_zh = app
+        .data(
+            "query($i: String!) { indicator(code: $i) { nameZh } }",
+            json!({"i": ind}),
+        )
+        .await["indicator"]["nameZh"]
+        .clone();
+    show(
+        &c,
+        &format!("#view=compare&indicator={ind}&year=2022"),
+        "compare",
+    )
+    .await;
+    let heads = js(&c, "return Array.from(document.querySelectorAll('#compare-table th')).map(function (th) { return th.textContent; });").await;
+    assert_eq!(heads[1], name_zh, "{heads}");
+
+    // --- A change deep link without `from`: the year before with data, no error.
+    show(
+        &c,
+        "#view=change&indicator=student_physical_health_good_rate&year=2024",
+        "change",
+    )
+    .await;
+    let change = js(&c, "return { status: document.getElementById('status').textContent, from: document.getElementById('from').value, table: document.getElementById('change-table').innerText };").await;
+    assert!(
+        !change["status"].as_str().unwrap_or("").contains("加载失败"),
+        "{change}"
+    );
+    assert_eq!(change["from"], "2023", "{change}");
+    assert!(
+        change["table"]
+            .as_str()
+            .unwrap_or("")
+            .contains("-9.29 个百分点"),
+        "{change}"
+    );
+
+    // --- An indicator with a single year of actual totals: the change view says there is no
+    // comparable data, and the time series is one labelled point.
+    let d = app
+        .data(
+            "{ indicators { code rankable { kind breakdown { member } years { year } } } }",
+            json!({}),
+        )
+        .await;
+    let single = d["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|i| match i["rankable"].as_array().map(Vec::as_slice) {
+            Some([s]) => {
+                s["kind"] == "ACTUAL"
+                    && s["breakdown"].as_array().is_some_and(Vec::is_empty)
+                    && s["years"].as_array().map(Vec::len) == Some(1)
+            }
+            _ => false,
+        })
+        .and_then(|i| i["code"].as_str())
+        .expect("an indicator with one year of data")
+        .to_string();
+    show(&c, &format!("#view=change&indicator={single}"), "change").await;
+    let status = js(&c, "return document.getElementById('status').textContent;").await;
+    assert!(
+        status.as_str().unwrap_or("").contains("无可比较数据"),
+        "{single}: {status}"
+    );
+    show(&c, &format!("#view=series&indicator={single}"), "series").await;
+    let axis = js(&c, "var o = echarts.getInstanceByDom(document.getElementById('chart-series')).getOption(); return { type: o.xAxis[0].type, data: o.xAxis[0].data, points: o.series[0].data.filter(function (v) { return v !== null; }).length };").await;
+    assert_eq!(axis["type"], "category", "{axis}");
+    assert_eq!(axis["data"].as_array().map(Vec::len), Some(1), "{axis}");
+    assert_eq!(axis["data"][0].as_str().map(str::len), Some(4), "{axis}");
+    assert_eq!(axis["points"], 1, "{axis}");
+    screenshot(&c, "dashboard-series-one-year").await;
+
+    // --- The provenance panel closes when the indicator changes.
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
+    c.find(Locator::Css("#ranking-table tr[data-district]"))
+        .await
+        .expect("row")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.getElementById('provenance').className === 'open'",
+        "the provenance panel",
+    )
+    .await;
+    show(
+        &c,
+        "#view=ranking&indicator=general_budget_education_spending&year=2021",
+        "ranking",
+    )
+    .await;
+    let panel = js(
+        &c,
+        "return document.getElementById('provenance').className + '|' + document.getElementById('provenance').innerText;",
+    )
+    .await;
+    assert_eq!(
+        panel, "|",
+        "the panel of the previous indicator stayed open"
+    );
+
+    // --- The CSV is the ranking shown: BOM, Chinese headers, the view's name, one row per
+    // ranked district in rank order.
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
+    let (name, bytes) = captured_download(&c, "document.getElementById('csv').click()").await;
+    assert_eq!(name, format!("{ind}-ranking-2022.csv"));
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "no BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("UTF-8");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = r
+        .headers()
+        .expect("headers")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        &headers[..6],
+        ["名次", "区县", "区县代码", "数值", "单位", "年份"]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    let expected = ranking_from_api(&app, ind, 2022).await;
+    let codes: Vec<&str> = rows.iter().map(|r| &r[2]).collect();
+    let want: Vec<&str> = expected["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["district"]["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, want);
+    assert_eq!(&rows[0][1], "大渡口区");
+    assert!(text.contains("\r\n"));
+
+    // --- The series CSV holds the one district shown.
+    show(
+        &c,
+        "#view=series&indicator=student_physical_health_good_rate&district=500153",
+        "series",
+    )
+    .await;
+    let (name, bytes) = captured_download(&c, "document.getElementById('csv').click()").await;
+    assert_eq!(name, "student_physical_health_good_rate-series-500153.csv");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("UTF-8");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    assert!(rows.len() >= 2, "{text}");
+    assert!(rows.iter().all(|r| &r[1] == "500153"), "{text}");
+
+    // --- The image describes itself: taller than the chart (title above, source below).
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
+    let (name, bytes) = captured_download(&c, "document.getElementById('png').click()").await;
+    assert_eq!(name, format!("{ind}-ranking-2022.png"));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    std::fs::write(screenshot_dir().join("dashboard-download.png"), &bytes).expect("write");
+    let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+    let chart_height = js(
+        &c,
+        "return document.getElementById('chart-ranking').clientHeight;",
+    )
+    .await
+    .as_u64()
+    .unwrap_or(0) as u32;
+    assert!(
+        height > 2 * chart_height + 100,
+        "image {height} px high, chart {chart_height} px"
+    );
+    nothing_left_the_server(c, &outside).await;
+}

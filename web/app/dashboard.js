@@ -28,9 +28,18 @@
       fromV: "起始值", toV: "终止值", absChange: "变化量", relChange: "相对变化",
       pp: "个百分点", gap: { MISSING_FROM: "起始年无数据", MISSING_TO: "终止年无数据", MISSING_BOTH: "两年均无数据", ZERO_BASE: "起始值为零" },
       target: "目标", actual: "实际", noSeries: "该区县没有此指标的逐年数据。",
-      noSource: "选择一个数值（点击排名中的条目）以查看其原文。", noChange: "所选两年之间没有可比较的数据。",
+      noSource: "选择一个数值（点击排名中的条目）以查看其原文。", noChange: "无可比较数据：所选两年没有同一区县的数值。",
+      kind: "口径", kinds: { actual: "实际值", target: "目标值", change: "报告所列变化量", growth: "报告所列增长率", rank: "报告所列名次" },
+      breakdown: "分组", total: "合计", reports: "报告", reportsTitle: "已载入的报告",
+      loaded: function (n, m, all) { return "已载入 " + n + " 份报告，涉及 " + m + " / " + all + " 个区县。"; },
+      reportsLink: "查看报告列表", kindCol: "类型",
+      oneYearOnly: function (n) { return "只有一年数据、未列入比较的区县（" + n + "）："; },
+      changeActualOnly: "变化按实际值计算。", noIndicatorData: function (n) { return "另有 " + n + " 个指标尚无区县数据，未列出。"; },
+      sourceLine: function (n, m) { return "来源：各区县教育督导报告（edustats）· 已排名 " + n + " / " + m + " 个区县"; },
+      sourceShort: "来源：各区县教育督导报告（edustats）",
+      csvHead: { rank: "名次", district: "区县", code: "区县代码", value: "数值", unit: "单位", year: "年份", quote: "原文", report: "报告", docNo: "文号", kind: "口径", breakdown: "分组", from: "起始值", to: "终止值", abs: "变化量", rel: "相对变化（%）", actual: "实际值", target: "目标值" },
       compareNote: "所选年份（及之前最近一年）各区县在本类别指标上的数值；颜色按列深浅。",
-      units: { yuan: "元", person: "人", person_time: "人次", percent: "%", count: "个", square_meter: "平方米", mu: "亩", hour: "小时", minute: "分钟", day: "天", year: "年", ratio: "", times: "倍", score: "分", rank: "位" },
+      units: { yuan: "元", person: "人", person_time: "人次", percent: "%", count: "个", square_meter: "平方米", mu: "亩", hour: "小时", minute: "分钟", day: "天", year: "年", ratio: "", times: "倍", score: "分", rank: "位", percentage_point: "个百分点" },
       categories: { funding: "经费", enrolment: "入学", schools: "学校", teachers: "教师", facilities: "办学条件", digital: "教育信息化", equity: "教育公平", quality: "教育质量", health: "学生健康", safety: "校园安全", governance: "教育治理", supervision: "督导" }
     },
     en: {
@@ -53,9 +62,18 @@
       fromV: "From", toV: "To", absChange: "Change", relChange: "Relative change",
       pp: "percentage points", gap: { MISSING_FROM: "no value in the first year", MISSING_TO: "no value in the second year", MISSING_BOTH: "no value in either year", ZERO_BASE: "first value is zero" },
       target: "Target", actual: "Actual", noSeries: "This district has no yearly values of this indicator.",
-      noSource: "Pick a value (click an entry of the ranking) to see its source text.", noChange: "No comparable values between these two years.",
+      noSource: "Pick a value (click an entry of the ranking) to see its source text.", noChange: "No comparable data: no district has a value in both years.",
+      kind: "Kind", kinds: { actual: "Actual", target: "Target", change: "Reported change", growth: "Reported growth", rank: "Reported rank" },
+      breakdown: "Breakdown", total: "Total", reports: "Reports", reportsTitle: "Reports loaded",
+      loaded: function (n, m, all) { return n + (n === 1 ? " report" : " reports") + " loaded, covering " + m + " of " + all + " districts."; },
+      reportsLink: "List of reports", kindCol: "Type",
+      oneYearOnly: function (n) { return "Districts with a value in one year only, not compared (" + n + "): "; },
+      changeActualOnly: "Changes are computed from actual values.", noIndicatorData: function (n) { return n + " more indicators have no district data yet and are not listed."; },
+      sourceLine: function (n, m) { return "Source: district education supervision reports (edustats) · " + n + " of " + m + " districts ranked"; },
+      sourceShort: "Source: district education supervision reports (edustats)",
+      csvHead: { rank: "Rank", district: "District", code: "District code", value: "Value", unit: "Unit", year: "Year", quote: "Quote", report: "Report", docNo: "Document no.", kind: "Kind", breakdown: "Breakdown", from: "From", to: "To", abs: "Change", rel: "Relative change (%)", actual: "Actual", target: "Target" },
       compareNote: "Values of this category's indicators in the chosen year (or the latest before it); colour scaled per column.",
-      units: { yuan: "yuan", person: "people", person_time: "person-times", percent: "%", count: "", square_meter: "m²", mu: "mu", hour: "h", minute: "min", day: "days", year: "years", ratio: "", times: "×", score: "points", rank: "" },
+      units: { yuan: "yuan", person: "people", person_time: "person-times", percent: "%", count: "", square_meter: "m²", mu: "mu", hour: "h", minute: "min", day: "days", year: "years", ratio: "", times: "×", score: "points", rank: "", percentage_point: "pp" },
       categories: { funding: "Funding", enrolment: "Enrolment", schools: "Schools", teachers: "Teachers", facilities: "Facilities", digital: "Digital education", equity: "Equity", quality: "Quality", health: "Health", safety: "Safety", governance: "Governance", supervision: "Supervision" }
     }
   };
@@ -66,6 +84,9 @@
   var lastShown = null;    // provenance of the value last shown (for the source view)
   var mapReady = null;     // promise of the registered map
   var requestSeq = 0;      // only the latest redraw may write the page
+  var sources = [];        // the reports loaded (for the "what is loaded" line and the list)
+  var csvRows = null;
+  var lastRanking = null;  // ranked / of, for the image's source line      // what the current view shows, as CSV rows (header first)
 
   function t(key) { return WORDS[state.lang][key]; }
   function el(id) { return document.getElementById(id); }
@@ -91,6 +112,8 @@
       district: p.get("district") || "",
       source: p.get("source") || "",
       obs: p.get("obs") || "",
+      kind: p.get("kind") || "",
+      bd: p.get("bd") || "",
       lang: p.get("lang") === "en" ? "en" : "zh",
       q: p.get("q") || "",
       cat: p.get("cat") || ""
@@ -99,7 +122,7 @@
   function writeHash(changes) {
     var next = Object.assign({}, state, changes);
     var p = new URLSearchParams();
-    ["view", "indicator", "year", "from", "district", "source", "obs", "lang", "q", "cat"].forEach(function (k) {
+    ["view", "indicator", "kind", "bd", "year", "from", "district", "source", "obs", "lang", "q", "cat"].forEach(function (k) {
       if (next[k] !== null && next[k] !== "" && next[k] !== undefined) p.set(k, String(next[k]));
     });
     var hash = "#" + p.toString();
@@ -173,6 +196,7 @@
 
   // ------------------------------------------------------------------ provenance
   function showProvenance(p, quiet) {
+    if (p) p.viewKey = viewKey();
     lastShown = p;
     var box = el("provenance");
     box.innerHTML = "";
@@ -253,13 +277,39 @@
   }
 
   // ------------------------------------------------------------------ picker
-  function coverageOf(ind) {
-    var ds = ind.coverage.filter(function (c) { return c.district.code !== "500000"; });
-    var years = [];
-    ind.coverage.forEach(function (c) { c.years.forEach(function (y) { if (years.indexOf(y) < 0) years.push(y); }); });
-    years.sort();
-    return { districts: ds.length, years: years };
+  // ------------------------------------------------------------------ slices
+  // An indicator's rankable slices (kind × breakdown) come from the API, counted exactly as the
+  // ranking counts, so a slice the picker offers always ranks at least one district.
+  function bdKey(members) {
+    return members.map(function (m) { return m.dimension + ":" + m.member; }).sort().join(",");
   }
+  function prepareSlices(ind) {
+    ind.slices = ind.rankable.map(function (s) {
+      return { kind: s.kind.toLowerCase(), bd: bdKey(s.breakdown), members: s.breakdown, districts: s.districtCount, years: s.years };
+    });
+    // The default: the slice most districts have, actual totals first on a tie (the API lists
+    // actual values first and totals before breakdowns).
+    var best = null;
+    ind.slices.forEach(function (s) { if (!best || s.districts > best.districts) best = s; });
+    ind.best = best;
+    ind.cov = { districts: best ? best.districts : 0, years: best ? best.years.map(function (y) { return y.year; }) : [] };
+  }
+  // The slice the URL asks for, else the indicator's default.
+  function sliceOf(ind) {
+    var kind = state.kind || (ind.best && ind.best.kind) || "actual";
+    var bd = state.kind || state.bd ? state.bd : (ind.best ? ind.best.bd : "");
+    var found = ind.slices.filter(function (s) { return s.kind === kind && s.bd === bd; })[0];
+    return found || ind.best;
+  }
+  function bdLabel(members) {
+    return members.length ? members.map(function (m) { return name(m); }).join(" · ") : t("total");
+  }
+  function bdArg(slice) {
+    return slice ? slice.members.map(function (m) { return { dimension: m.dimension, member: m.member }; }) : [];
+  }
+  function sliceYears(slice) { return slice ? slice.years.map(function (y) { return y.year; }) : []; }
+  // What the reader is looking at: the provenance panel belongs to one indicator and slice.
+  function viewKey() { return [state.indicator, state.kind, state.bd].join("|"); }
   function renderPicker() {
     var cat = el("category");
     cat.innerHTML = "";
@@ -273,10 +323,12 @@
     var list = el("indicator-list");
     list.innerHTML = "";
     var shown = catalog.indicators.filter(function (i) {
-      return (!state.cat || i.category === state.cat) &&
+      return i.best && (!state.cat || i.category === state.cat) &&
         (!q || i.code.toLowerCase().indexOf(q) >= 0 || i.nameZh.indexOf(state.q) >= 0 || i.nameEn.toLowerCase().indexOf(q) >= 0);
     });
     if (!shown.length) list.appendChild(h("li", { text: t("noIndicators") }));
+    var empty = catalog.indicators.filter(function (i) { return !i.best; }).length;
+    el("picker-note").textContent = empty ? t("noIndicatorData")(empty) : "";
     shown.forEach(function (i) {
       var cov = i.cov;
       var span = cov.years.length ? (cov.years[0] === cov.years[cov.years.length - 1] ? String(cov.years[0]) : cov.years[0] + "–" + cov.years[cov.years.length - 1]) : "";
@@ -292,10 +344,12 @@
       list.appendChild(li);
     });
   }
+  // A new indicator opens on its default slice at its latest year; the change view then picks
+  // the year before (see renderChange).
   function selectIndicator(code) {
     var ind = catalog.byCode[code];
     var years = ind ? ind.cov.years : [];
-    writeHash({ indicator: code, year: years.length ? years[years.length - 1] : null, from: years.length > 1 ? years[0] : null });
+    writeHash({ indicator: code, kind: "", bd: "", year: years.length ? years[years.length - 1] : null, from: null });
   }
 
   // ------------------------------------------------------------------ views
@@ -305,18 +359,34 @@
     if (value !== null) select.value = String(value);
   }
   function renderHead(ind) {
-    el("indicator-title").textContent = ind ? name(ind) : t("pickIndicator");
-    el("indicator-meta").textContent = ind ? (state.lang === "zh" ? "" : "") + (t("categories")[ind.category] || ind.category) +
+    el("indicator-title").textContent = state.view === "reports" ? t("reportsTitle") : ind ? name(ind) : t("pickIndicator");
+    el("indicator-meta").textContent = ind && state.view !== "reports" ? (t("categories")[ind.category] || ind.category) +
       " · " + t("better")[ind.direction.toLowerCase()] + (unitLabel(ind.unit) ? " · " + unitLabel(ind.unit) : "") + " · " + definition(ind) : "";
     Array.prototype.forEach.call(document.querySelectorAll("[role=tab]"), function (b) {
       b.setAttribute("aria-selected", String(b.getAttribute("data-view") === state.view));
     });
-    var years = ind ? ind.cov.years : [];
+    var slice = ind ? sliceOf(ind) : null;
+    var years = sliceYears(slice);
     var allYears = [];
     for (var y = (years[0] || 2020); y <= (years[years.length - 1] || 2025); y++) allYears.push(y);
     fillYears(el("year"), allYears, state.year);
-    fillYears(el("from"), allYears, state.from);
-    el("year-box").style.display = state.view === "series" || state.view === "source" ? "none" : "";
+    fillYears(el("from"), years.filter(function (y) { return state.year === null || y < state.year; }), state.from);
+    var ksel = el("kind"), bsel = el("breakdown");
+    ksel.innerHTML = ""; bsel.innerHTML = "";
+    if (slice) {
+      var kinds = [];
+      ind.slices.forEach(function (s) { if (kinds.indexOf(s.kind) < 0) kinds.push(s.kind); });
+      kinds.forEach(function (k) { ksel.appendChild(h("option", { value: k, text: t("kinds")[k] || k })); });
+      ksel.value = slice.kind;
+      ind.slices.filter(function (s) { return s.kind === slice.kind; }).forEach(function (s) {
+        bsel.appendChild(h("option", { value: s.bd, text: bdLabel(s.members) }));
+      });
+      bsel.value = slice.bd;
+    }
+    var chartView = state.view === "ranking" || state.view === "series" || state.view === "compare";
+    el("kind-box").style.display = slice && ksel.options.length > 1 && (state.view === "ranking" || state.view === "series") ? "" : "none";
+    el("breakdown-box").style.display = slice && bsel.options.length > 1 && chartView ? "" : "none";
+    el("year-box").style.display = state.view === "series" || state.view === "source" || state.view === "reports" ? "none" : "";
     el("from-box").style.display = state.view === "change" ? "" : "none";
     var dsel = el("district");
     if (!dsel.options.length || dsel.getAttribute("data-lang") !== state.lang) {
@@ -324,26 +394,43 @@
       catalog.districts.forEach(function (d) { dsel.appendChild(h("option", { value: d.code, text: name(d) })); });
       dsel.setAttribute("data-lang", state.lang);
     }
-    dsel.value = state.district || (ind && ind.cov.first) || "";
+    dsel.value = state.district || "";
     el("district-box").style.display = state.view === "series" ? "" : "none";
-    // The export has no "latest on or before": the ranking and compare views export every year.
-    var csv = "/export/observations.csv?indicator=" + encodeURIComponent(state.indicator || "");
-    if (state.view === "series" && state.district) csv += "&district=" + state.district;
-    if (state.view === "change" && state.from && state.year) csv += "&year=" + state.from + "," + state.year;
-    el("csv").setAttribute("href", csv);
+    // Downloads apply to views that show data: the CSV is what the view shows, the image
+    // exists where there is a chart.
+    el("csv").style.display = state.view === "source" || state.view === "reports" ? "none" : "";
+    el("png").style.display = state.view === "ranking" || state.view === "change" || state.view === "series" ? "" : "none";
+    csvRows = null;
     Array.prototype.forEach.call(document.querySelectorAll(".panel"), function (p) {
       p.className = "panel" + (p.id === state.view + "-view" ? " active" : "");
     });
   }
 
+  // The unit of a slice's values: growth is in percent, a reported rank is a rank, a change of
+  // a percent is in percentage points (the API's `Observation.unit` rule).
+  function sliceUnit(ind, slice) {
+    var k = slice ? slice.kind : "actual";
+    if (k === "growth") return "percent";
+    if (k === "rank") return "rank";
+    if (k === "change" && ind.unit === "percent") return "percentage_point";
+    return ind.unit;
+  }
   function renderRanking(ind, seq) {
-    var q = "query($i: String!, $y: Int!) { ranking(indicator: $i, year: $y, latestOnOrBefore: true) { " +
+    var slice = sliceOf(ind), unit = sliceUnit(ind, slice);
+    var q = "query($i: String!, $y: Int!, $k: ObservationKind!, $b: [BreakdownInput!]) { ranking(indicator: $i, year: $y, kind: $k, breakdown: $b, latestOnOrBefore: true) { " +
       "order rankedCount districtCount coverage entries { rank value year district { code nameZh nameEn } " + OBS + " } " +
       "missing { code nameZh nameEn } } }";
-    return Promise.all([gql(q, { i: ind.code, y: state.year }), loadMap()]).then(function (res) {
+    return Promise.all([gql(q, { i: ind.code, y: state.year, k: slice.kind.toUpperCase(), b: bdArg(slice) }), loadMap()]).then(function (res) {
       if (seq !== requestSeq) return;
       var r = res[0].ranking, regions = res[1];
-      var entries = r.entries.map(function (e) { return Object.assign({ unit: ind.unit }, e); });
+      var entries = r.entries.map(function (e) { return Object.assign({ unit: unit }, e); });
+      lastRanking = { ranked: r.rankedCount, of: r.districtCount };
+      var H = t("csvHead");
+      csvRows = [[H.rank, H.district, H.code, H.value, H.unit, H.year, H.kind, H.breakdown, H.quote, H.report, H.docNo]].concat(entries.map(function (e) {
+        var o = e.observation || {}, src = o.source || {};
+        return [e.rank, name(e.district), e.district.code, e.value, unitLabel(unit) || unit, e.year, t("kinds")[slice.kind], bdLabel(slice.members),
+          o.quote || "", (state.lang === "zh" ? src.titleZh : src.titleEn) || "", src.documentNumber || ""];
+      }));
       el("coverage").textContent = t("coverage")(r.rankedCount, r.districtCount);
       el("missing").textContent = r.missing.length ? t("missing")(r.missing.length) + r.missing.map(name).join("、") : "";
       setStatus(entries.length ? "" : t("noValues"));
@@ -365,7 +452,7 @@
         }, [
           h("td", { text: (tied ? t("tie") + " " : "") + e.rank }),
           h("td", {}, [name(e.district), flagMark(e.observation)]),
-          numCell(e.value, ind.unit),
+          numCell(e.value, unit),
           h("td", { text: String(e.year) + (e.year !== state.year ? " *" : "") })
         ]);
         table.appendChild(row);
@@ -381,10 +468,11 @@
         animation: false,
         grid: { left: 8, right: 70, top: 10, bottom: 10, containLabel: true },
         tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(entries[p.dataIndex]); } },
-        xAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, ind.unit); } } },
+        // Three ticks: long labels such as 12亿元 do not run together in a narrow column.
+        xAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: function (v) { return short(v, unit); } } },
         yAxis: { type: "category", inverse: true, data: labels },
         series: [{ type: "bar", barMaxWidth: 28, data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
-          label: { show: true, position: "right", formatter: function (p) { return short(p.value, ind.unit); } } }]
+          label: { show: true, position: "right", formatter: function (p) { return short(p.value, unit); } } }]
       });
       bar.off("click");
       bar.on("click", function (p) { showProvenance(entries[p.dataIndex]); });
@@ -403,9 +491,10 @@
           return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
         } },
         visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
-          inRange: { color: ["#c6dbef", "#08306b"] }, text: [short(max, ind.unit), short(min, ind.unit)],
-          formatter: function (v) { return short(v, ind.unit); } } : undefined,
-        series: [{ type: "map", map: "chongqing-codes", roam: false, itemStyle: { areaColor: "#d3d3d3", borderColor: "#fff" },
+          // The lowest value is a clear blue, far from the near-white of "no data".
+          inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
+          formatter: function (v) { return short(v, unit); } } : undefined,
+        series: [{ type: "map", map: "chongqing-codes", roam: false, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
           emphasis: { label: { show: false } },
           data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
       });
@@ -416,16 +505,41 @@
     });
   }
 
+  // The change view compares two years of actual values (the API's `change`). The years come
+  // from the years the slice has data: `to` is the chosen year or the latest before it with
+  // data, `from` the chosen start or the latest year before `to`. Only districts with a value
+  // in both years are compared; the others are named below the table.
   function renderChange(ind, seq) {
-    var from = state.from, to = state.year;
-    var q = "query($i: String!, $f: Int!, $t: Int!) { change(indicator: $i, from: $f, to: $t) { " +
+    var slice = ind.slices.filter(function (s) { return s.kind === "actual" && s.bd === (sliceOf(ind) || {}).bd; })[0] ||
+      ind.slices.filter(function (s) { return s.kind === "actual" && s.bd === ""; })[0];
+    var years = sliceYears(slice);
+    var to = years.filter(function (y) { return y <= state.year; }).pop();
+    var earlier = years.filter(function (y) { return to !== undefined && y < to; });
+    var from = earlier.indexOf(state.from) >= 0 ? state.from : earlier[earlier.length - 1];
+    var table = el("change-table");
+    table.innerHTML = "";
+    el("change-missing").textContent = "";
+    var c = chart("chart-change");
+    c.clear();
+    if (from === undefined || to === undefined) {
+      setStatus(t("noChange"));
+      csvRows = [];
+      return Promise.resolve();
+    }
+    fillYears(el("from"), earlier, from);
+    var q = "query($i: String!, $f: Int!, $t: Int!, $b: [BreakdownInput!]) { change(indicator: $i, from: $f, to: $t, breakdown: $b) { " +
       "district { code nameZh nameEn } fromValue toValue absoluteChange absoluteUnit relativeChange relativeChangeGap } }";
-    return gql(q, { i: ind.code, f: from, t: to }).then(function (d) {
+    return gql(q, { i: ind.code, f: from, t: to, b: bdArg(slice) }).then(function (d) {
       if (seq !== requestSeq) return;
-      var rows = d.change;
-      setStatus(rows.length ? "" : t("noChange"));
-      var table = el("change-table");
-      table.innerHTML = "";
+      var rows = d.change.filter(function (r) { return r.fromValue !== null && r.toValue !== null; });
+      var single = d.change.filter(function (r) { return r.fromValue === null || r.toValue === null; });
+      setStatus(rows.length ? (to !== state.year ? t("yearUsed")(to) : "") : t("noChange"));
+      el("change-missing").textContent = single.length ? t("oneYearOnly")(single.length) + single.map(function (r) { return name(r.district); }).join("、") : "";
+      var H = t("csvHead");
+      csvRows = [[H.district, H.code, H.from + " " + from, H.to + " " + to, H.abs, H.unit, H.rel]].concat(rows.map(function (r) {
+        return [name(r.district), r.district.code, r.fromValue, r.toValue, r.absoluteChange, unitLabel(r.absoluteUnit) || r.absoluteUnit, r.relativeChange];
+      }));
+      if (!rows.length) return;
       table.appendChild(h("tr", {}, [h("th", { text: t("districtCol") }), h("th", { text: t("fromV") + " " + from }), h("th", { text: t("toV") + " " + to }), h("th", { text: t("absChange") }), h("th", { text: t("relChange") })]));
       rows.forEach(function (r) {
         var abs = r.absoluteChange === null ? h("td", { class: "num", text: "—" }) :
@@ -434,12 +548,10 @@
           h("td", { class: "num", text: (r.relativeChange > 0 ? "+" : "") + trim(r.relativeChange) + "%" });
         table.appendChild(h("tr", {}, [h("td", { text: name(r.district) }), numCell(r.fromValue, ind.unit), numCell(r.toValue, ind.unit), abs, rel]));
       });
-      var c = chart("chart-change");
-      c.clear();
       c.setOption({
-        animation: false, legend: { data: [String(from), String(to)] }, tooltip: { trigger: "axis" },
+        animation: false, legend: { data: [String(from), String(to)] }, tooltip: { trigger: "axis", confine: true },
         grid: { containLabel: true, left: 8, right: 8 },
-        xAxis: { type: "category", data: rows.map(function (r) { return name(r.district); }) },
+        xAxis: { type: "category", data: rows.map(function (r) { return name(r.district); }), axisLabel: { interval: 0, rotate: rows.length > 4 ? 30 : 0 } },
         yAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, ind.unit); } } },
         series: [
           { name: String(from), type: "bar", data: rows.map(function (r) { return r.fromValue; }) },
@@ -449,62 +561,92 @@
     });
   }
 
+  // One district's values over the years. The x axis is a category axis of the years with
+  // data, so a single year is one labelled point, not a clipped value axis.
   function renderSeries(ind, seq) {
-    var district = state.district || ind.cov.first;
-    var q = "query($d: String!, $i: String!) { a: timeSeries(district: $d, indicator: $i) { points { year value " + OBS + " } } " +
-      "t: timeSeries(district: $d, indicator: $i, kind: TARGET) { points { year value " + OBS + " } } " +
+    var slice = sliceOf(ind), unit = sliceUnit(ind, slice);
+    var pick = state.district ? Promise.resolve(state.district) :
+      gql("query($i: String!, $y: Int!, $k: ObservationKind!, $b: [BreakdownInput!]) { ranking(indicator: $i, year: $y, kind: $k, breakdown: $b, latestOnOrBefore: true, first: 1) { entries { district { code } } } }",
+        { i: ind.code, y: sliceYears(slice).pop(), k: slice.kind.toUpperCase(), b: bdArg(slice) }).then(function (d) {
+        var e = d.ranking.entries[0];
+        return e ? e.district.code : catalog.districts[0].code;
+      });
+    var q = "query($d: String!, $i: String!, $k: ObservationKind!, $b: [BreakdownInput!]) { a: timeSeries(district: $d, indicator: $i, kind: $k, breakdown: $b) { points { year value " + OBS + " } } " +
+      "t: timeSeries(district: $d, indicator: $i, kind: TARGET, breakdown: $b) { points { year value " + OBS + " } } " +
       "district(code: $d) { code nameZh nameEn } }";
-    return gql(q, { d: district, i: ind.code }).then(function (d) {
-      if (seq !== requestSeq) return;
-      var actual = d.a.points, target = d.t.points;
-      var wrap = function (p) { return Object.assign({ district: d.district, unit: ind.unit }, p); };
+    var withTargets = slice.kind === "actual";
+    return pick.then(function (district) {
+      if (seq !== requestSeq) return null;
+      el("district").value = district;
+      return gql(q, { d: district, i: ind.code, k: slice.kind.toUpperCase(), b: bdArg(slice) });
+    }).then(function (d) {
+      if (!d || seq !== requestSeq) return;
+      var actual = d.a.points, target = withTargets ? d.t.points : [];
+      var wrap = function (p) { return Object.assign({ district: d.district, unit: unit }, p); };
       setStatus(actual.length || target.length ? "" : t("noSeries"));
       var table = el("series-table");
       table.innerHTML = "";
-      table.appendChild(h("tr", {}, [h("th", { text: t("yearCol") }), h("th", { text: t("actual") }), h("th", { text: t("target") })]));
+      var first = withTargets ? t("actual") : t("kinds")[slice.kind];
+      table.appendChild(h("tr", {}, [h("th", { text: t("yearCol") }), h("th", { text: first })].concat(withTargets ? [h("th", { text: t("target") })] : [])));
       var years = [];
       actual.concat(target).forEach(function (p) { if (years.indexOf(p.year) < 0) years.push(p.year); });
       years.sort();
+      var at = function (list, y) { return list.filter(function (p) { return p.year === y; })[0]; };
+      var H = t("csvHead");
+      csvRows = [[H.district, H.code, H.year, first].concat(withTargets ? [H.target] : []).concat([H.unit])].concat(years.map(function (y) {
+        var a = at(actual, y), g = at(target, y);
+        return [name(d.district), d.district.code, y, a ? a.value : null].concat(withTargets ? [g ? g.value : null] : []).concat([unitLabel(unit) || unit]);
+      }));
       years.forEach(function (y) {
-        var a = actual.filter(function (p) { return p.year === y; })[0];
-        var g = target.filter(function (p) { return p.year === y; })[0];
         var cell = function (p) {
           if (!p) return h("td", { class: "num", text: "—" });
-          var td = numCell(p.value, ind.unit);
+          var td = numCell(p.value, unit);
           td.setAttribute("tabindex", "0");
           td.addEventListener("click", function () { showProvenance(wrap(p)); });
           td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(wrap(p)); });
           return td;
         };
-        table.appendChild(h("tr", {}, [h("td", { text: String(y) }), cell(a), cell(g)]));
+        table.appendChild(h("tr", {}, [h("td", { text: String(y) }), cell(at(actual, y))].concat(withTargets ? [cell(at(target, y))] : [])));
       });
       var c = chart("chart-series");
       c.clear();
+      var labels = years.map(String);
+      var series = [{ name: first, type: "line", connectNulls: true, symbolSize: 8, data: years.map(function (y) { var p = at(actual, y); return p ? p.value : null; }) }];
+      if (withTargets) series.push({ name: t("target"), type: "scatter", symbol: "diamond", symbolSize: 14, data: years.map(function (y) { var p = at(target, y); return p ? p.value : null; }) });
       c.setOption({
-        animation: false, legend: { data: [t("actual"), t("target")] },
-        tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(wrap((p.seriesIndex === 0 ? actual : target)[p.dataIndex])); } },
-        grid: { containLabel: true, left: 8, right: 8 },
-        xAxis: { type: "value", minInterval: 1, min: years[0], max: years[years.length - 1], axisLabel: { formatter: String } },
-        yAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, ind.unit); } } },
-        series: [
-          { name: t("actual"), type: "line", data: actual.map(function (p) { return [p.year, p.value]; }) },
-          { name: t("target"), type: "scatter", symbol: "diamond", symbolSize: 14, data: target.map(function (p) { return [p.year, p.value]; }) }
-        ]
+        animation: false, legend: { data: series.map(function (x) { return x.name; }) },
+        tooltip: { trigger: "item", confine: true, formatter: function (p) { var list = p.seriesIndex === 0 ? actual : target; return tooltipHtml(wrap(at(list, years[p.dataIndex]))); } },
+        grid: { containLabel: true, left: 8, right: 24 },
+        xAxis: { type: "category", data: labels, boundaryGap: true },
+        yAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, unit); } } },
+        series: series
       });
       c.off("click");
-      c.on("click", function (p) { showProvenance(wrap((p.seriesIndex === 0 ? actual : target)[p.dataIndex])); });
+      c.on("click", function (p) { var list = p.seriesIndex === 0 ? actual : target; var hit = at(list, years[p.dataIndex]); if (hit) showProvenance(wrap(hit)); });
     });
   }
 
+  // The category's indicators side by side, the chosen one first; for a breakdown, the other
+  // indicators with values of the same breakdown.
   function renderCompare(ind, seq) {
-    var inds = catalog.indicators.filter(function (i) { return i.category === ind.category && i.cov.districts > 0; }).slice(0, 12);
+    var slice = sliceOf(ind);
+    var bd = slice && slice.kind === "actual" ? slice.bd : "";
+    var hasSlice = function (i) { return i.slices && i.slices.some(function (s) { return s.kind === "actual" && s.bd === bd; }); };
+    var others = catalog.indicators.filter(function (i) { return i.code !== ind.code && i.category === ind.category && hasSlice(i); });
+    var inds = [ind].concat(others.slice(0, 11));
+    var members = (ind.slices.filter(function (s) { return s.kind === "actual" && s.bd === bd; })[0] || { members: [] }).members;
     var districts = catalog.districts.filter(function (d) { return d.level !== "municipality"; });
-    var q = "query($d: [String!]!, $i: [String!]!, $y: Int!) { compare(districts: $d, indicators: $i, year: $y, latestOnOrBefore: true) { " +
+    var q = "query($d: [String!]!, $i: [String!]!, $y: Int!, $b: [BreakdownInput!]) { compare(districts: $d, indicators: $i, year: $y, breakdown: $b, latestOnOrBefore: true) { " +
       "rows { district { code nameZh nameEn } cells { indicator value year " + OBS + " } } } }";
-    return gql(q, { d: districts.map(function (x) { return x.code; }), i: inds.map(function (x) { return x.code; }), y: state.year }).then(function (d) {
+    var b = members.map(function (m) { return { dimension: m.dimension, member: m.member }; });
+    return gql(q, { d: districts.map(function (x) { return x.code; }), i: inds.map(function (x) { return x.code; }), y: state.year, b: b }).then(function (d) {
       if (seq !== requestSeq) return;
       var rows = d.compare.rows.filter(function (r) { return r.cells.some(function (c) { return c.value !== null; }); });
       setStatus(rows.length ? t("compareNote") : t("noValues"));
+      var H = t("csvHead");
+      csvRows = [[H.district, H.code].concat(inds.map(function (i) { return name(i) + (unitLabel(i.unit) ? "（" + unitLabel(i.unit) + "）" : ""); }))].concat(rows.map(function (r) {
+        return [name(r.district), r.district.code].concat(r.cells.map(function (c) { return c.value; }));
+      }));
       var table = el("compare-table");
       table.innerHTML = "";
       table.appendChild(h("tr", {}, [h("th", { text: t("districtCol") })].concat(inds.map(function (i) { return h("th", { text: name(i) }); }))));
@@ -519,7 +661,8 @@
           var span = ranges[k][1] - ranges[k][0];
           var share = span > 0 ? (c.value - ranges[k][0]) / span : 0.5;
           var td = numCell(c.value, unit);
-          td.setAttribute("style", "background:rgba(47,111,171," + (0.15 + 0.6 * share).toFixed(2) + ")");
+          // Text stays dark on the light half of the scale and turns white on the dark half.
+          td.setAttribute("style", "background:rgba(47,111,171," + (0.15 + 0.6 * share).toFixed(2) + ")" + (share > 0.55 ? ";color:#fff" : ""));
           td.setAttribute("tabindex", "0");
           var p = Object.assign({ district: r.district, unit: unit }, c);
           td.addEventListener("click", function () { showProvenance(p); });
@@ -529,6 +672,23 @@
         }))));
       });
     });
+  }
+
+  // The reports loaded, newest first, each opening its text in the source view.
+  function renderReports() {
+    setStatus("");
+    var table = el("reports-table");
+    table.innerHTML = "";
+    table.appendChild(h("tr", {}, [h("th", { text: t("districtCol") }), h("th", { text: t("report") }), h("th", { text: t("docNo") }), h("th", { text: t("date") })]));
+    sources.slice().sort(function (a, b) { return (b.date || "").localeCompare(a.date || "") || a.code.localeCompare(b.code); }).forEach(function (s) {
+      table.appendChild(h("tr", {}, [
+        h("td", { text: s.district ? name(s.district) : "" }),
+        h("td", {}, [h("a", { href: "#view=source&source=" + encodeURIComponent(s.code) + "&lang=" + state.lang, text: state.lang === "zh" ? s.titleZh : s.titleEn })]),
+        h("td", { text: s.documentNumber || "—" }),
+        h("td", { text: s.date || "—" })
+      ]));
+    });
+    return Promise.resolve();
   }
 
   function renderSource(seq) {
@@ -579,18 +739,93 @@
     applyWords();
     if (!catalog) return;
     renderPicker();
+    renderLoaded();
     var ind = catalog.byCode[state.indicator];
+    if (ind && !ind.best) ind = null;
+    // The panel shows a value of what the reader was looking at: another indicator or slice
+    // closes it.
+    if (lastShown && lastShown.viewKey !== viewKey()) showProvenance(null);
+    if (state.year === null && ind) state.year = sliceYears(sliceOf(ind)).pop() || new Date().getFullYear();
     renderHead(ind);
     var seq = ++requestSeq;
     if (state.view === "source") { showProvenance(null); return wrapErrors(renderSource(seq), seq); }
+    if (state.view === "reports") { showProvenance(null); return wrapErrors(renderReports(), seq); }
     if (!ind) { setStatus(state.indicator ? t("noIndicators") : t("pickIndicator")); return; }
-    if (state.year === null) state.year = ind.cov.years[ind.cov.years.length - 1] || new Date().getFullYear();
     setStatus(t("loading"));
     var work = state.view === "change" ? renderChange(ind, seq)
       : state.view === "series" ? renderSeries(ind, seq)
         : state.view === "compare" ? renderCompare(ind, seq)
           : renderRanking(ind, seq);
     wrapErrors(work, seq);
+  }
+  // What the warehouse holds: N reports from M of the 38 districts, with a link to the list.
+  function renderLoaded() {
+    var all = catalog.districts.filter(function (d) { return d.level !== "municipality"; });
+    var withData = {};
+    sources.forEach(function (s) { if (s.district && s.district.code !== "500000") withData[s.district.code] = true; });
+    var box = el("loaded");
+    box.innerHTML = "";
+    box.appendChild(document.createTextNode(t("loaded")(sources.length, Object.keys(withData).length, all.length) + " "));
+    box.appendChild(h("a", { href: "#view=reports&lang=" + state.lang, text: t("reportsLink") }));
+  }
+  // The CSV of what the view shows: a BOM so that Excel on Chinese Windows reads UTF-8, CRLF
+  // line ends, and text cells that a spreadsheet would run as a formula (OWASP's list: = + - @
+  // tab, CR) prefixed with an apostrophe. Numbers stay numbers.
+  function csvText(rows) {
+    var cell = function (v) {
+      if (v === null || v === undefined) return "";
+      if (typeof v === "number") return String(v);
+      var s = String(v);
+      if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+      return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    return "\uFEFF" + rows.map(function (r) { return r.map(cell).join(","); }).join("\r\n") + "\r\n";
+  }
+  function download(name, href) {
+    var a = h("a", { href: href, download: name });
+    document.body.appendChild(a); a.click(); a.remove();
+  }
+  function fileStem() {
+    var ind = catalog && catalog.byCode[state.indicator];
+    var slice = ind && ind.best ? sliceOf(ind) : null;
+    var parts = [state.indicator || "edustats", state.view];
+    if (slice && slice.kind !== "actual") parts.push(slice.kind);
+    if (slice && slice.bd) parts.push(slice.bd.replace(/[:,]/g, "-"));
+    if (state.view === "change" && state.from) parts.push(String(state.from));
+    if (state.view === "series") parts.push(el("district").value);
+    else if (state.year) parts.push(String(state.year));
+    return parts.join("-");
+  }
+  // The chart as a self-describing image: title, slice and year above, unit and source below.
+  function chartImage(c) {
+    var ind = catalog.byCode[state.indicator];
+    var slice = ind ? sliceOf(ind) : null;
+    var ratio = 2, pad = 16 * ratio;
+    var img = new Image();
+    return new Promise(function (resolve) {
+      img.onload = function () {
+        var canvas = document.createElement("canvas");
+        var head = 64 * ratio, foot = 30 * ratio;
+        canvas.width = img.width + 2 * pad;
+        canvas.height = img.height + head + foot;
+        var g = canvas.getContext("2d");
+        g.fillStyle = "#fff"; g.fillRect(0, 0, canvas.width, canvas.height);
+        g.fillStyle = "#1f2933";
+        g.font = "bold " + 18 * ratio + "px system-ui, sans-serif";
+        g.fillText(ind ? name(ind) : "", pad, 28 * ratio);
+        g.font = 13 * ratio + "px system-ui, sans-serif";
+        var sub = [t(state.view), slice ? t("kinds")[slice.kind] : "", slice ? bdLabel(slice.members) : "",
+          state.view === "change" ? (el("from").value + "–" + state.year) : state.view === "series" ? name(catalog.districtByCode[el("district").value]) : String(state.year),
+          ind && unitLabel(sliceUnit(ind, slice)) ? t("csvHead").unit + "：" + unitLabel(sliceUnit(ind, slice)) : ""].filter(Boolean).join(" · ");
+        g.fillText(sub, pad, 52 * ratio);
+        g.drawImage(img, pad, head);
+        g.fillStyle = "#52606d";
+        g.font = 12 * ratio + "px system-ui, sans-serif";
+        g.fillText(state.view === "ranking" && lastRanking ? t("sourceLine")(lastRanking.ranked, lastRanking.of) : t("sourceShort"), pad, head + img.height + 20 * ratio);
+        resolve(canvas.toDataURL("image/png"));
+      };
+      img.src = c.getDataURL({ type: "png", pixelRatio: ratio, backgroundColor: "#fff" });
+    });
   }
   function wrapErrors(p, seq) {
     return p.then(function () {
@@ -631,27 +866,52 @@
       var id = { ranking: "chart-ranking", change: "chart-change", series: "chart-series" }[state.view];
       var c = id && charts[id];
       if (!c) return;
-      var a = h("a", { href: c.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" }), download: "edustats-" + state.view + "-" + state.indicator + ".png" });
-      document.body.appendChild(a); a.click(); a.remove();
+      chartImage(c).then(function (url) { download(fileStem() + ".png", url); });
+    });
+    el("csv").addEventListener("click", function () {
+      if (!csvRows || !csvRows.length) return;
+      var blob = new Blob([csvText(csvRows)], { type: "text/csv;charset=utf-8" });
+      var url = URL.createObjectURL(blob);
+      download(fileStem() + ".csv", url);
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    });
+    el("kind").addEventListener("change", function (ev) {
+      var ind = catalog.byCode[state.indicator];
+      var first = ind.slices.filter(function (s) { return s.kind === ev.target.value; })[0];
+      writeHash({ kind: ev.target.value, bd: first ? first.bd : "", year: first ? sliceYears(first).pop() : null });
+    });
+    el("breakdown").addEventListener("change", function (ev) {
+      var ind = catalog.byCode[state.indicator];
+      var kind = sliceOf(ind).kind;
+      var s = ind.slices.filter(function (x) { return x.kind === kind && x.bd === ev.target.value; })[0];
+      writeHash({ kind: kind, bd: ev.target.value, year: s ? sliceYears(s).pop() : state.year });
     });
     window.addEventListener("hashchange", render);
     window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
     if (!window.echarts) { setStatus(t("loadError") + "echarts.min.js", true); return; }
     setStatus(t("loading"));
-    gql("{ indicators { code nameZh nameEn unit category direction definition definitionZh coverage { district { code } years } } " +
-      "districts { code nameZh nameEn level } }").then(function (d) {
+    gql("{ indicators { code nameZh nameEn unit category direction definition definitionZh " +
+      "rankable { kind breakdown { dimension member nameZh nameEn } districtCount years { year rankedCount rankedOnOrBefore } } } " +
+      "districts { code nameZh nameEn level } sources { code titleZh titleEn documentNumber date district { code nameZh nameEn } } }").then(function (d) {
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
+      sources = d.sources;
       d.indicators.forEach(function (i) {
-        i.cov = coverageOf(i);
-        var firstD = i.coverage.filter(function (c) { return c.district.code !== "500000"; })[0];
-        i.cov.first = firstD ? firstD.district.code : "";
+        prepareSlices(i);
         catalog.byCode[i.code] = i;
       });
       // Most covered first: the indicators a newcomer can compare across districts.
-      catalog.indicators.sort(function (a, b) { return b.cov.districts - a.cov.districts || a.code.localeCompare(b.code); });
+      // On a tie: actual values before targets and reported changes, then more years.
+      var rank = function (i) { return i.best ? [i.best.districts, i.best.kind === "actual" ? 1 : 0, i.best.years.length] : [-1, 0, 0]; };
+      catalog.indicators.sort(function (a, b) {
+        var x = rank(a), y = rank(b);
+        return y[0] - x[0] || y[1] - x[1] || y[2] - x[2] || a.code.localeCompare(b.code);
+      });
       d.districts.forEach(function (x) { catalog.districtByCode[x.code] = x; });
       setStatus("");
-      if (!state.indicator) { selectIndicator(catalog.indicators[0].code); return; }
+      // The first view: the best-covered indicator (the list is sorted that way).
+      if (!state.indicator && state.view !== "reports" && state.view !== "source") {
+        if (catalog.indicators[0] && catalog.indicators[0].best) { selectIndicator(catalog.indicators[0].code); return; }
+      }
       render();
     }, function (e) {
       setStatus(t("loadError") + e.message, true);

@@ -18,7 +18,7 @@ pub use same_report::{
 use super::conn::{DbConnection, MultiBackend};
 use super::models::*;
 use super::schema::*;
-use crate::domain::{CanonicalUnit, Category};
+use crate::domain::{CanonicalUnit, Category, DivisionLevel, ObservationKind, PeriodKind};
 
 diesel::define_sql_function! {
     /// SQL `lower()`, present in both backends: case-insensitive search without ILIKE, which
@@ -381,6 +381,67 @@ pub fn coverage(
         .into_iter()
         .map(|(i, d, y)| (IndicatorId(i), DistrictId(d), y))
         .collect())
+}
+
+/// One (kind, breakdown, district, year) of an indicator that a ranking can rank: a value of a
+/// division-level district (not the municipality) for a year or a month, the periods rankings
+/// choose from ([`YEAR_KINDS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankableRow {
+    /// What the values state.
+    pub kind: ObservationKind,
+    /// Their breakdown (the total has one too).
+    pub breakdown: BreakdownId,
+    /// The district.
+    pub district: DistrictId,
+    /// The year of the period.
+    pub year: i32,
+}
+
+/// What rankings of each indicator given can rank, distinct rows ordered by indicator, kind,
+/// breakdown, district and year. One statement; the dashboard's picker counts coverage from it
+/// exactly as `ranking` counts (`coverage` above mixes kinds, breakdowns and periods).
+pub fn rankable(
+    conn: &mut DbConnection,
+    keys: &[IndicatorId],
+) -> QueryResult<Vec<(IndicatorId, RankableRow)>> {
+    let rows: Vec<(i32, String, i32, i32, i32)> = observations::table
+        .inner_join(periods::table)
+        .inner_join(districts::table)
+        .filter(observations::indicator_id.eq_any(ids(keys, |k| k.0)))
+        .filter(periods::kind.eq_any(YEAR_KINDS.map(PeriodKind::as_str)))
+        .filter(districts::level.ne(DivisionLevel::Municipality.as_str()))
+        .select((
+            observations::indicator_id,
+            observations::kind,
+            observations::breakdown_id,
+            observations::district_id,
+            periods::year,
+        ))
+        .distinct()
+        .order((
+            observations::indicator_id,
+            observations::kind,
+            observations::breakdown_id,
+            observations::district_id,
+            periods::year,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(i, kind, b, d, year)| {
+            let kind = ObservationKind::parse(&kind)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Ok((
+                IndicatorId(i),
+                RankableRow {
+                    kind,
+                    breakdown: BreakdownId(b),
+                    district: DistrictId(d),
+                    year,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Data-quality findings, optionally only one rule's or one source's.
