@@ -147,10 +147,25 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/web/vendor/SHA256SUMS"
         ));
+        // Packages the browser tests use (axe-core) are vendored beside the others but never
+        // served: web/vendor.json marks them `test_only`.
+        let manifest: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/web/vendor.json"
+        )))
+        .expect("web/vendor.json parses");
+        let test_only: Vec<String> = manifest["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .filter(|p| p["test_only"] == true)
+            .map(|p| format!("{}-{}/", p["name"].as_str().unwrap_or(""), p["version"].as_str().unwrap_or("")))
+            .collect();
         let recorded: Vec<(&str, &str)> = sums
             .lines()
             .filter_map(|l| l.split_once("  "))
             .map(|(sum, file)| (file, sum))
+            .filter(|(file, _)| !test_only.iter().any(|t| file.starts_with(t.as_str())))
             .collect();
         let vendored: Vec<&Asset> = ASSETS.iter().filter(|a| a.immutable).collect();
         for a in &vendored {
@@ -177,6 +192,7 @@ mod tests {
                 Some("js") => JS,
                 Some("css") => CSS,
                 Some("json") => JSON,
+                Some("ico") => ICO,
                 _ if a.path.contains("LICENSE") || a.path.ends_with("NOTICE") => TEXT,
                 _ => HTML,
             };

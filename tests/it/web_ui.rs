@@ -1806,3 +1806,106 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
     );
     nothing_left_the_server(c, &outside).await;
 }
+
+/// axe-core, vendored for this test only (web/vendor.json marks it `test_only`; never served).
+const AXE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/web/vendor/axe-core-4.14.1/axe.min.js"
+));
+
+/// The serious and critical axe-core violations of the page as it is now: (rule, impact,
+/// number of nodes, the first few nodes).
+async fn axe_violations(c: &Client) -> Vec<Value> {
+    js(c, &format!("{AXE}\n; return 1;")).await;
+    let found = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];\
+             axe.run(document, { resultTypes: ['violations'] }).then(function (r) {\
+               done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })\
+                 .map(function (v) { return { id: v.id, impact: v.impact, nodes: v.nodes.length,\
+                   first: v.nodes.slice(0, 3).map(function (n) { return n.target.join(' ') + ' ' + (n.failureSummary || '').slice(0, 160); }) }; }));\
+             }, function (e) { done([{ id: 'axe-error', impact: 'critical', nodes: 0, first: [String(e)] }]); });",
+            vec![],
+        )
+        .await
+        .expect("axe.run");
+    found.as_array().cloned().unwrap_or_default()
+}
+
+/// Issue 23, item 7: no serious or critical axe-core violation on the dashboard's views and
+/// the review page, at desktop and phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_have_no_serious_accessibility_violations_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    c.goto(&format!("{origin}/")).await.expect("open /");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the first view",
+    )
+    .await;
+    let ind = "public_kindergarten_enrolment_share";
+    let views = [
+        (format!("#view=ranking&indicator={ind}&year=2022"), "ranking"),
+        (format!("#view=ranking&indicator={ind}&year=2022&lang=en"), "ranking"),
+        (format!("#view=change&indicator=student_physical_health_good_rate&year=2024"), "change"),
+        (format!("#view=series&indicator={ind}&district=500153"), "series"),
+        (format!("#view=compare&indicator={ind}&year=2022"), "compare"),
+        ("#view=source&source=rongchang-2025-rectification-report".to_string(), "source"),
+        ("#view=reports".to_string(), "reports"),
+    ];
+    let mut report = Vec::new();
+    for (width, height) in [(1280, 800), (390, 844)] {
+        c.set_window_size(width, height).await.expect("window size");
+        for (hash, view) in &views {
+            show(&c, hash, view).await;
+            let found = axe_violations(&c).await;
+            if !found.is_empty() {
+                report.push(format!("{width}px {hash}: {}", json!(found)));
+            }
+            // Item 6: at phone width no view scrolls sideways (wide tables scroll in their box).
+            let overflow = js(
+                &c,
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+            )
+            .await;
+            assert!(
+                overflow.as_i64().unwrap_or(1) <= 0,
+                "{width}px {hash}: the page scrolls sideways by {overflow} px"
+            );
+        }
+    }
+    // The provenance panel open.
+    show(&c, &views[0].0, "ranking").await;
+    c.find(Locator::Css("#ranking-table tr[data-district]"))
+        .await
+        .expect("row")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        "document.getElementById('provenance').className === 'open'",
+        "the provenance panel",
+    )
+    .await;
+    let found = axe_violations(&c).await;
+    if !found.is_empty() {
+        report.push(format!("provenance panel: {}", json!(found)));
+    }
+    c.set_window_size(1280, 800).await.expect("window size");
+    c.goto(&format!("{origin}/review")).await.expect("open /review");
+    wait_for(&c, "document.readyState === 'complete'", "the review page").await;
+    let found = axe_violations(&c).await;
+    if !found.is_empty() {
+        report.push(format!("/review: {}", json!(found)));
+    }
+    println!("axe-core 4.14.1: {} page states checked", 2 * views.len() + 2);
+    assert!(report.is_empty(), "serious or critical violations:\n{}", report.join("\n"));
+    nothing_left_the_server(c, &outside).await;
+}

@@ -244,6 +244,9 @@
   }
 
   // ------------------------------------------------------------------ charts
+  // A chart's text alternative (its role is img): what it shows, in words; the table beside
+  // it has the same figures for screen readers that browse tables.
+  function describe(id, text) { el(id).setAttribute("aria-label", text); }
   function chart(id) {
     var node = el(id);
     var c = echarts.getInstanceByDom(node);
@@ -451,7 +454,7 @@
           }
         }, [
           h("td", { text: (tied ? t("tie") + " " : "") + e.rank }),
-          h("td", {}, [name(e.district), flagMark(e.observation)]),
+          h("td", { class: "district" }, [name(e.district), flagMark(e.observation)]),
           numCell(e.value, unit),
           h("td", { text: String(e.year) + (e.year !== state.year ? " *" : "") })
         ]);
@@ -476,6 +479,9 @@
       });
       bar.off("click");
       bar.on("click", function (p) { showProvenance(entries[p.dataIndex]); });
+      describe("chart-ranking", name(ind) + " · " + t("ranking") + " · " + state.year + "：" +
+        (entries.length ? entries.map(function (e, i) { return labels[i] + " " + short(e.value, unit); }).join("；") : t("noValues")));
+      describe("chart-map", name(ind) + " · " + t("coverage")(r.rankedCount, r.districtCount));
       // Map: every region, coloured by value; grey where there is none.
       var byCode = {};
       entries.forEach(function (e) { byCode[e.district.code] = e; });
@@ -523,6 +529,7 @@
     c.clear();
     if (from === undefined || to === undefined) {
       setStatus(t("noChange"));
+      describe("chart-change", t("noChange"));
       csvRows = [];
       return Promise.resolve();
     }
@@ -546,8 +553,11 @@
           r.absoluteUnit === "percentage_point" ? h("td", { class: "num", text: (r.absoluteChange > 0 ? "+" : "") + trim(r.absoluteChange) + " " + t("pp") }) : numCell(r.absoluteChange, r.absoluteUnit);
         var rel = r.relativeChange === null ? h("td", { text: t("gap")[r.relativeChangeGap] || "—" }) :
           h("td", { class: "num", text: (r.relativeChange > 0 ? "+" : "") + trim(r.relativeChange) + "%" });
-        table.appendChild(h("tr", {}, [h("td", { text: name(r.district) }), numCell(r.fromValue, ind.unit), numCell(r.toValue, ind.unit), abs, rel]));
+        table.appendChild(h("tr", {}, [h("td", { class: "district", text: name(r.district) }), numCell(r.fromValue, ind.unit), numCell(r.toValue, ind.unit), abs, rel]));
       });
+      describe("chart-change", name(ind) + " · " + from + "–" + to + "：" + rows.map(function (r) {
+        return name(r.district) + " " + short(r.fromValue, ind.unit) + " → " + short(r.toValue, ind.unit);
+      }).join("；"));
       c.setOption({
         animation: false, legend: { data: [String(from), String(to)] }, tooltip: { trigger: "axis", confine: true },
         grid: { containLabel: true, left: 8, right: 8 },
@@ -610,6 +620,10 @@
       });
       var c = chart("chart-series");
       c.clear();
+      describe("chart-series", name(ind) + " · " + name(d.district) + "：" + years.map(function (y) {
+        var p = at(actual, y);
+        return y + " " + (p ? short(p.value, unit) : "—");
+      }).join("；"));
       var labels = years.map(String);
       var series = [{ name: first, type: "line", connectNulls: true, symbolSize: 8, data: years.map(function (y) { var p = at(actual, y); return p ? p.value : null; }) }];
       if (withTargets) series.push({ name: t("target"), type: "scatter", symbol: "diamond", symbolSize: 14, data: years.map(function (y) { var p = at(target, y); return p ? p.value : null; }) });
@@ -655,14 +669,13 @@
         return [Math.min.apply(null, vs), Math.max.apply(null, vs)];
       });
       rows.forEach(function (r) {
-        table.appendChild(h("tr", {}, [h("td", { text: name(r.district) })].concat(r.cells.map(function (c, k) {
+        table.appendChild(h("tr", {}, [h("td", { class: "district", text: name(r.district) })].concat(r.cells.map(function (c, k) {
           if (c.value === null) return h("td", { class: "num", style: "background:#eee", text: "—" });
           var unit = inds[k].unit;
           var span = ranges[k][1] - ranges[k][0];
           var share = span > 0 ? (c.value - ranges[k][0]) / span : 0.5;
           var td = numCell(c.value, unit);
-          // Text stays dark on the light half of the scale and turns white on the dark half.
-          td.setAttribute("style", "background:rgba(47,111,171," + (0.15 + 0.6 * share).toFixed(2) + ")" + (share > 0.55 ? ";color:#fff" : ""));
+          td.setAttribute("style", heat(share));
           td.setAttribute("tabindex", "0");
           var p = Object.assign({ district: r.district, unit: unit }, c);
           td.addEventListener("click", function () { showProvenance(p); });
@@ -674,6 +687,20 @@
     });
   }
 
+  // A heat-table cell's colours: opaque blues, dark text on the light half and white text on
+  // the dark half, each pair at a contrast of 4.5:1 or more (WCAG AA; #8ab4dc on #1f2933 is
+  // 6.8, white on #3a75ad 4.9).
+  function heat(share) {
+    var mix = function (a, b, f) {
+      return "#" + [0, 2, 4].map(function (i) {
+        var x = Math.round(parseInt(a.substr(i, 2), 16) * (1 - f) + parseInt(b.substr(i, 2), 16) * f);
+        return (x < 16 ? "0" : "") + x.toString(16);
+      }).join("");
+    };
+    return share < 0.5 ? "background:" + mix("eef4fb", "8ab4dc", share * 2) + ";color:#1f2933"
+      : "background:" + mix("3a75ad", "163d63", (share - 0.5) * 2) + ";color:#fff";
+  }
+
   // The reports loaded, newest first, each opening its text in the source view.
   function renderReports() {
     setStatus("");
@@ -682,7 +709,7 @@
     table.appendChild(h("tr", {}, [h("th", { text: t("districtCol") }), h("th", { text: t("report") }), h("th", { text: t("docNo") }), h("th", { text: t("date") })]));
     sources.slice().sort(function (a, b) { return (b.date || "").localeCompare(a.date || "") || a.code.localeCompare(b.code); }).forEach(function (s) {
       table.appendChild(h("tr", {}, [
-        h("td", { text: s.district ? name(s.district) : "" }),
+        h("td", { class: "district", text: s.district ? name(s.district) : "" }),
         h("td", {}, [h("a", { href: "#view=source&source=" + encodeURIComponent(s.code) + "&lang=" + state.lang, text: state.lang === "zh" ? s.titleZh : s.titleEn })]),
         h("td", { text: s.documentNumber || "—" }),
         h("td", { text: s.date || "—" })
