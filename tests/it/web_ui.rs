@@ -1730,6 +1730,64 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
         "the panel of the previous indicator stayed open"
     );
 
+    // --- Linked highlighting: pointing at a table row marks the district on the map (and
+    // its bar); the map zooms onto the central districts.
+    show(&c, &format!("#view=ranking&indicator={ind}&year=2022"), "ranking").await;
+    let linked = js(&c, "var row = document.querySelector('#ranking-table tr[data-district]');\
+        row.dispatchEvent(new MouseEvent('mouseenter'));\
+        var on = { map: document.getElementById('chart-map').getAttribute('data-linked'), row: row.className, code: row.getAttribute('data-district') };\
+        row.dispatchEvent(new MouseEvent('mouseleave'));\
+        on.after = document.getElementById('chart-map').getAttribute('data-linked'); return on;").await;
+    assert_eq!(linked["map"], linked["code"], "{linked}");
+    assert_eq!(linked["row"], "linked", "{linked}");
+    assert_eq!(linked["after"], "", "{linked}");
+    c.find(Locator::Css("#zoom-center"))
+        .await
+        .expect("zoom button")
+        .click()
+        .await
+        .expect("click");
+    let zoom = js(&c, "return { zoom: echarts.getInstanceByDom(document.getElementById('chart-map')).getOption().series[0].zoom, pressed: document.getElementById('zoom-center').getAttribute('aria-pressed'), text: document.getElementById('zoom-center').textContent };").await;
+    assert_eq!(zoom["pressed"], "true", "{zoom}");
+    assert!(zoom["zoom"].as_f64().unwrap_or(1.0) > 1.0, "{zoom}");
+    assert_eq!(zoom["text"], "显示全市", "{zoom}");
+
+    // --- A figure printed without a unit (四 schools) is shown with the unit in words, not the
+    // canonical code ("四count").
+    let d = app
+        .data(
+            "{ observations(first: 500) { edges { node { key valueText reportedUnit source { code } } } } }",
+            json!({}),
+        )
+        .await;
+    let bare = d["observations"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| &e["node"])
+        .find(|o| o["reportedUnit"] == "count")
+        .expect("a figure printed without a unit")
+        .clone();
+    show(
+        &c,
+        &format!("#view=source&source={}", bare["source"]["code"].as_str().unwrap_or("")),
+        "source",
+    )
+    .await;
+    let title = js(
+        &c,
+        &format!(
+            "var q = document.getElementById('q-' + {}); return q ? q.title : null;",
+            json!(bare["key"])
+        ),
+    )
+    .await;
+    let title = title.as_str().unwrap_or("");
+    assert!(
+        title.ends_with(&format!("{}个", bare["valueText"].as_str().unwrap_or("?"))),
+        "{title}"
+    );
+
     // --- The CSV is the ranking shown: BOM, Chinese headers, the view's name, one row per
     // ranked district in rank order.
     show(

@@ -30,7 +30,7 @@
       target: "目标", actual: "实际", noSeries: "该区县没有此指标的逐年数据。",
       noSource: "选择一个数值（点击排名中的条目）以查看其原文。", noChange: "无可比较数据：所选两年没有同一区县的数值。",
       kind: "口径", kinds: { actual: "实际值", target: "目标值", change: "报告所列变化量", growth: "报告所列增长率", rank: "报告所列名次" },
-      breakdown: "分组", total: "合计", reports: "报告", reportsTitle: "已载入的报告",
+      breakdown: "分组", total: "合计", zoomCenter: "放大主城区", zoomAll: "显示全市", reports: "报告", reportsTitle: "已载入的报告",
       loaded: function (n, m, all) { return "已载入 " + n + " 份报告，涉及 " + m + " / " + all + " 个区县。"; },
       reportsLink: "查看报告列表", kindCol: "类型",
       oneYearOnly: function (n) { return "只有一年数据、未列入比较的区县（" + n + "）："; },
@@ -64,7 +64,7 @@
       target: "Target", actual: "Actual", noSeries: "This district has no yearly values of this indicator.",
       noSource: "Pick a value (click an entry of the ranking) to see its source text.", noChange: "No comparable data: no district has a value in both years.",
       kind: "Kind", kinds: { actual: "Actual", target: "Target", change: "Reported change", growth: "Reported growth", rank: "Reported rank" },
-      breakdown: "Breakdown", total: "Total", reports: "Reports", reportsTitle: "Reports loaded",
+      breakdown: "Breakdown", total: "Total", zoomCenter: "Zoom to the central districts", zoomAll: "Whole municipality", reports: "Reports", reportsTitle: "Reports loaded",
       loaded: function (n, m, all) { return n + (n === 1 ? " report" : " reports") + " loaded, covering " + m + " of " + all + " districts."; },
       reportsLink: "List of reports", kindCol: "Type",
       oneYearOnly: function (n) { return "Districts with a value in one year only, not compared (" + n + "): "; },
@@ -86,7 +86,8 @@
   var requestSeq = 0;      // only the latest redraw may write the page
   var sources = [];        // the reports loaded (for the "what is loaded" line and the list)
   var csvRows = null;
-  var lastRanking = null;  // ranked / of, for the image's source line      // what the current view shows, as CSV rows (header first)
+  var lastRanking = null;
+  // ranked / of, for the image's source line      // what the current view shows, as CSV rows (header first)
 
   function t(key) { return WORDS[state.lang][key]; }
   function el(id) { return document.getElementById(id); }
@@ -158,6 +159,13 @@
     var u = t("units")[unit];
     return u === undefined ? unit : u;
   }
+  // The unit as the report printed it. Where the report printed none (四 schools, a
+  // coefficient of 0.644), the warehouse records the canonical unit's code: shown in words.
+  function printedUnit(u) {
+    if (u === "one") return "";
+    var w = t("units")[u];
+    return w === undefined ? u : (state.lang === "en" && w ? " " + w : w);
+  }
   function exact(v, unit) {
     var s = v.toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { maximumFractionDigits: 6 });
     var u = unitLabel(unit);
@@ -213,7 +221,7 @@
     box.appendChild(h("div", {}, [
       h("strong", { text: name(p.district) + " · " + (p.year || "") + " · " }),
       h("span", { title: t("exact") + ": " + exact(p.value, p.unit), text: short(p.value, p.unit) }),
-      " (" + o.valueText + o.reportedUnit + ")",
+      " (" + o.valueText + printedUnit(o.reportedUnit) + ")",
       flagMark(o)
     ]));
     box.appendChild(h("div", { class: "prov-quote" }, [h("span", { text: t("quote") + "：" }), quote]));
@@ -447,6 +455,10 @@
         var row = h("tr", {
           tabindex: "0", "data-district": e.district.code,
           onclick: function () { showProvenance(e); },
+          onmouseenter: function () { linked(e.district.code, true); },
+          onmouseleave: function () { linked(e.district.code, false); },
+          onfocus: function () { linked(e.district.code, true); },
+          onblur: function () { linked(e.district.code, false); },
           onkeydown: function (ev) {
             if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); showProvenance(e); }
             if (ev.key === "ArrowDown" && row.nextSibling) { ev.preventDefault(); row.nextSibling.focus(); }
@@ -500,12 +512,40 @@
           // The lowest value is a clear blue, far from the near-white of "no data".
           inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
           formatter: function (v) { return short(v, unit); } } : undefined,
-        series: [{ type: "map", map: "chongqing-codes", roam: false, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
+        // Zoom and pan (wheel, pinch, drag): the central districts are a few pixels wide at
+        // the map's full extent; the 主城区 button zooms onto them.
+        series: [{ type: "map", map: "chongqing-codes", roam: true, scaleLimit: { min: 1, max: 12 }, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
           emphasis: { label: { show: false } },
           data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
       });
       map.off("click");
       map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
+      var zoom = el("zoom-center");
+      zoom.textContent = t("zoomCenter");
+      zoom.setAttribute("aria-pressed", "false");
+      zoom.onclick = function () {
+        var on = zoom.getAttribute("aria-pressed") !== "true";
+        // Yuzhong, the middle of the nine central districts (主城九区).
+        map.setOption({ series: [{ center: on ? [106.55, 29.56] : null, zoom: on ? 7 : 1 }] });
+        zoom.setAttribute("aria-pressed", String(on));
+        zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
+      };
+      // Linked highlighting: a district pointed at in the bars, the map or the table is marked
+      // in all three.
+      var linked = function (code, on) {
+        var type = on ? "highlight" : "downplay";
+        map.dispatchAction({ type: type, seriesIndex: 0, name: code });
+        var i = entries.map(function (e) { return e.district.code; }).indexOf(code);
+        if (i >= 0) bar.dispatchAction({ type: type, seriesIndex: 0, dataIndex: i });
+        var row = table.querySelector("tr[data-district='" + code + "']");
+        if (row) row.classList.toggle("linked", on);
+        el("chart-map").setAttribute("data-linked", on ? code : "");
+      };
+      ["mouseover", "mouseout"].forEach(function (ev) {
+        bar.off(ev); map.off(ev);
+        bar.on(ev, function (p) { if (entries[p.dataIndex]) linked(entries[p.dataIndex].district.code, ev === "mouseover"); });
+        map.on(ev, function (p) { if (byCode[p.name]) linked(p.name, ev === "mouseover"); });
+      });
       var shown = lastShown && lastShown.observation && byCode[lastShown.district.code];
       showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null, true);
     });
@@ -739,7 +779,7 @@
         if (o.quoteStart < pos) return; // overlapping quotes: the first one is marked
         pre.appendChild(document.createTextNode(chars.slice(pos, o.quoteStart).join("")));
         var tag = o.key === state.obs ? "mark" : "span";
-        var span = h(tag, { class: "quote", id: "q-" + o.key, title: name(o.indicator) + ": " + o.valueText + o.reportedUnit },
+        var span = h(tag, { class: "quote", id: "q-" + o.key, title: name(o.indicator) + ": " + o.valueText + printedUnit(o.reportedUnit) },
           [chars.slice(o.quoteStart, o.quoteEnd).join("")]);
         if (tag === "mark") target = span;
         pre.appendChild(span);
