@@ -1926,7 +1926,7 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
             "ranking",
         ),
         (
-            format!("#view=change&indicator=student_physical_health_good_rate&year=2024"),
+            "#view=change&indicator=student_physical_health_good_rate&year=2024".to_string(),
             "change",
         ),
         (
