@@ -159,7 +159,13 @@ mod tests {
             .expect("packages")
             .iter()
             .filter(|p| p["test_only"] == true)
-            .map(|p| format!("{}-{}/", p["name"].as_str().unwrap_or(""), p["version"].as_str().unwrap_or("")))
+            .map(|p| {
+                format!(
+                    "{}-{}/",
+                    p["name"].as_str().unwrap_or(""),
+                    p["version"].as_str().unwrap_or("")
+                )
+            })
             .collect();
         let recorded: Vec<(&str, &str)> = sums
             .lines()

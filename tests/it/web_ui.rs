@@ -1732,7 +1732,12 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
 
     // --- Linked highlighting: pointing at a table row marks the district on the map (and
     // its bar); the map zooms onto the central districts.
-    show(&c, &format!("#view=ranking&indicator={ind}&year=2022"), "ranking").await;
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
     let linked = js(&c, "var row = document.querySelector('#ranking-table tr[data-district]');\
         row.dispatchEvent(new MouseEvent('mouseenter'));\
         var on = { map: document.getElementById('chart-map').getAttribute('data-linked'), row: row.className, code: row.getAttribute('data-district') };\
@@ -1770,7 +1775,10 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
         .clone();
     show(
         &c,
-        &format!("#view=source&source={}", bare["source"]["code"].as_str().unwrap_or("")),
+        &format!(
+            "#view=source&source={}",
+            bare["source"]["code"].as_str().unwrap_or("")
+        ),
         "source",
     )
     .await;
@@ -1909,12 +1917,30 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
     .await;
     let ind = "public_kindergarten_enrolment_share";
     let views = [
-        (format!("#view=ranking&indicator={ind}&year=2022"), "ranking"),
-        (format!("#view=ranking&indicator={ind}&year=2022&lang=en"), "ranking"),
-        (format!("#view=change&indicator=student_physical_health_good_rate&year=2024"), "change"),
-        (format!("#view=series&indicator={ind}&district=500153"), "series"),
-        (format!("#view=compare&indicator={ind}&year=2022"), "compare"),
-        ("#view=source&source=rongchang-2025-rectification-report".to_string(), "source"),
+        (
+            format!("#view=ranking&indicator={ind}&year=2022"),
+            "ranking",
+        ),
+        (
+            format!("#view=ranking&indicator={ind}&year=2022&lang=en"),
+            "ranking",
+        ),
+        (
+            format!("#view=change&indicator=student_physical_health_good_rate&year=2024"),
+            "change",
+        ),
+        (
+            format!("#view=series&indicator={ind}&district=500153"),
+            "series",
+        ),
+        (
+            format!("#view=compare&indicator={ind}&year=2022"),
+            "compare",
+        ),
+        (
+            "#view=source&source=rongchang-2025-rectification-report".to_string(),
+            "source",
+        ),
         ("#view=reports".to_string(), "reports"),
     ];
     let mut report = Vec::new();
@@ -1957,13 +1983,22 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
         report.push(format!("provenance panel: {}", json!(found)));
     }
     c.set_window_size(1280, 800).await.expect("window size");
-    c.goto(&format!("{origin}/review")).await.expect("open /review");
+    c.goto(&format!("{origin}/review"))
+        .await
+        .expect("open /review");
     wait_for(&c, "document.readyState === 'complete'", "the review page").await;
     let found = axe_violations(&c).await;
     if !found.is_empty() {
         report.push(format!("/review: {}", json!(found)));
     }
-    println!("axe-core 4.14.1: {} page states checked", 2 * views.len() + 2);
-    assert!(report.is_empty(), "serious or critical violations:\n{}", report.join("\n"));
+    println!(
+        "axe-core 4.14.1: {} page states checked",
+        2 * views.len() + 2
+    );
+    assert!(
+        report.is_empty(),
+        "serious or critical violations:\n{}",
+        report.join("\n")
+    );
     nothing_left_the_server(c, &outside).await;
 }
