@@ -327,6 +327,8 @@ pub struct Finding {
     pub message: String,
     /// Source document, when one is involved.
     pub source_id: Option<i32>,
+    /// The explanation in Chinese; empty when none was written.
+    pub message_zh: String,
 }
 
 /// One member of a breakdown, with its dimension, as read for display.
@@ -563,6 +565,8 @@ pub struct NewFinding<'a> {
     pub message: &'a str,
     /// Source id.
     pub source_id: Option<i32>,
+    /// The explanation in Chinese (empty: none).
+    pub message_zh: &'a str,
 }
 
 /// A norm from the standards catalogue, with the document that sets it.

@@ -217,6 +217,15 @@ diesel::table! {
         severity -> Text,
         message -> Text,
         source_id -> Nullable<Integer>,
+        message_zh -> Text,
+    }
+}
+
+diesel::table! {
+    note_translations (observation_key) {
+        observation_key -> Text,
+        note_sha256 -> Text,
+        note_zh -> Text,
     }
 }
 
@@ -298,6 +307,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     findings,
     finding_observations,
     observation_revisions,
+    note_translations,
     api_keys,
     audit_log,
     drafts,

@@ -28,6 +28,8 @@ row_object! {
         severity: String = f.severity.as_str().to_string(),
         /// What does not agree, with the figures.
         message: String = f.message,
+        /// The same in Chinese; null when none was written (show `message` then).
+        message_zh: Option<String> = if f.message_zh.is_empty() { None } else { Some(f.message_zh) },
     }
 }
 

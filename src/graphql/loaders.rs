@@ -176,6 +176,31 @@ grouped_loader!(CoverageOfIndicator => (DistrictId, i32), queries::coverage, |(i
 
 grouped_loader!(RankableOfIndicator => queries::RankableRow, queries::rankable, |(i, r)| (i, r));
 
+/// Key: the Chinese translation of an observation's note, by observation key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NoteZhOf(pub String);
+
+impl Loader<NoteZhOf> for DbLoader {
+    /// (SHA-256 of the English note translated, the translation).
+    type Value = (String, String);
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[NoteZhOf],
+    ) -> Result<HashMap<NoteZhOf, (String, String)>, ApiError> {
+        let keys: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        self.db
+            .run(move |c| {
+                Ok(queries::note_translations(c, &keys)?
+                    .into_iter()
+                    .map(|(k, sha, zh)| (NoteZhOf(k), (sha, zh)))
+                    .collect())
+            })
+            .await
+    }
+}
+
 /// Key: an indicator by its code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IndicatorByCode(pub String);

@@ -10,7 +10,7 @@ use super::context::ContextExt;
 use super::enums::{ObservationKind, Qualifier};
 use super::finding::QualityFinding;
 use super::loaders::{
-    CoverageOfIndicator, DbLoader, DimensionsOfIndicator, FindingsOfObservation,
+    CoverageOfIndicator, DbLoader, DimensionsOfIndicator, FindingsOfObservation, NoteZhOf,
     RankableOfIndicator, RevisionsOfObservation,
 };
 use super::prefetch::{fetch, load_if, Field, LookaheadExt, Mode};
@@ -169,6 +169,18 @@ impl Observation {
             .filter(|r| r.revision < self.revision)
             .map(Revision::from)
             .collect())
+    }
+    /// The curator's note in Chinese, when a translation of its current wording was recorded
+    /// (`seeds/translations/`); null otherwise: show `note` then.
+    async fn note_zh(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(note) = &self.note else {
+            return Ok(None);
+        };
+        let found = ctx.load_one(NoteZhOf(self.key.clone())).await?;
+        // A translation of an earlier wording of the note is not shown.
+        Ok(found
+            .filter(|(sha, _)| *sha == crate::db::queries::text_sha256(note))
+            .map(|(_, zh)| zh))
     }
     /// Data-quality findings that involve this observation.
     async fn quality_flags(&self, ctx: &Context<'_>) -> Result<Vec<QualityFinding>> {

@@ -510,7 +510,7 @@ fn store(
     // Multi-row INSERTs, not one statement per finding and per link: a load whose data the
     // rules object to often (a real report's table of 5,000 rows with a unit slip, say)
     // would otherwise pay a round trip per finding. Rows per statement stay under SQLite's
-    // 32,766 bound variables (6 per finding, 2 per link).
+    // 32,766 bound variables (7 per finding, 2 per link).
     let rows: Vec<_> = coded
         .iter()
         .map(|(code, f)| {
@@ -526,6 +526,7 @@ fn store(
                 findings::severity.eq(f.severity.as_str()),
                 findings::message.eq(f.message.as_str()),
                 findings::source_id.eq(source_id),
+                findings::message_zh.eq(f.message_zh.as_str()),
             )
         })
         .collect();
@@ -560,7 +561,7 @@ fn store(
     Ok(())
 }
 
-/// Findings per INSERT of [`store`] (6 bound values each).
+/// Findings per INSERT of [`store`] (7 bound values each).
 const FINDINGS_PER_STATEMENT: usize = 1_000;
 
 /// Finding–observation links per INSERT of [`store`] (2 bound values each).

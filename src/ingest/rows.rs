@@ -131,6 +131,15 @@ pub struct StandardRow {
     pub note: Option<String>,
 }
 
+/// A row of `translations/*.csv`: the Chinese of a curator's note.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct NoteTranslationRow {
+    /// Observation key.
+    pub key: String,
+    /// Its note in Chinese.
+    pub note_zh: String,
+}
+
 /// A row of `findings/*.csv`: a finding recorded while curating.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct FindingRow {
@@ -144,6 +153,9 @@ pub struct FindingRow {
     pub rule: String,
     /// Explanation.
     pub message: String,
+    /// The explanation in Chinese (optional column).
+    #[serde(default)]
+    pub message_zh: Option<String>,
 }
 
 /// One observation: a row of `observations/*.csv`, of an import (JSON or CSV), of the CSV

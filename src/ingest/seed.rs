@@ -5,13 +5,14 @@
 //! A [`Dataset`] is only produced when there is no problem at all, so the writer never sees
 //! invalid data.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use super::plan::Plan;
 use super::read::{csv_dir, csv_file, files_in};
 use super::rows::{
-    BreakdownRow, DistrictRow, FindingRow, IndicatorRow, SourceInput, UnitRow, SOURCE_RECORD_KEYS,
+    BreakdownRow, DistrictRow, FindingRow, IndicatorRow, NoteTranslationRow, ObservationRow,
+    SourceInput, UnitRow, SOURCE_RECORD_KEYS,
 };
 use super::validate::{self, Catalog, IndicatorInfo, OutOfRange};
 use super::{fail_on, IngestError, Located, Place, Problem};
@@ -33,6 +34,9 @@ pub struct Dataset {
     pub plan: Plan,
     /// The standards catalogue (`standards/`, optional folder).
     pub standards: Vec<super::standards::ValidStandard>,
+    /// Chinese translations of the curators' notes (`translations/`, optional folder):
+    /// (observation key, SHA-256 of the English note, the translation).
+    pub note_translations: Vec<(String, String, String)>,
 }
 
 /// Merges catalogue rows by key: the same key twice is fine when the rows are identical, a
@@ -280,6 +284,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
             valid_sources.push((s.row, kind));
         }
     }
+    let note_translations = note_translations(root, &observation_rows, &mut p)?;
     // Each observations file is named after its source.
     let rows = observation_rows
         .into_iter()
@@ -335,7 +340,64 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     data.plan.findings = finding_rows.into_iter().map(|f| f.row).collect();
     data.districts = districts.into_iter().map(|d| d.row).collect();
     data.units = units.into_iter().map(|u| u.row).collect();
+    data.note_translations = note_translations;
     Ok(data)
+}
+
+/// Reads `translations/*.csv` (optional): each row translates the note of one observation of
+/// the seeds, once. The translation records the digest of the English it translates, so a
+/// note corrected later shows its own (English) wording instead of a stale translation.
+fn note_translations(
+    root: &Path,
+    observations: &[Located<ObservationRow>],
+    p: &mut Vec<Problem>,
+) -> Result<Vec<(String, String, String)>, IngestError> {
+    if !root.join("translations").is_dir() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Located<NoteTranslationRow>> = csv_dir(root, "translations", p)?;
+    let notes: HashMap<&str, Option<&str>> = observations
+        .iter()
+        .map(|o| (o.row.key.as_str(), o.row.note.as_deref()))
+        .collect();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for r in rows {
+        let note = match notes.get(r.row.key.as_str()) {
+            None => {
+                p.push(r.at.problem(
+                    "key",
+                    format!("no observation {:?} in observations/", r.row.key),
+                ));
+                continue;
+            }
+            Some(note) => note.map(str::trim).filter(|n| !n.is_empty()),
+        };
+        let Some(note) = note else {
+            p.push(r.at.problem(
+                "key",
+                format!("observation {:?} has no note to translate", r.row.key),
+            ));
+            continue;
+        };
+        if r.row.note_zh.trim().is_empty() {
+            p.push(r.at.problem("note_zh", "the translation is empty"));
+            continue;
+        }
+        if let Some(first) = seen.insert(r.row.key.clone(), r.at.to_string()) {
+            p.push(r.at.problem(
+                "key",
+                format!("{:?} is translated twice (also at {first})", r.row.key),
+            ));
+            continue;
+        }
+        out.push((
+            r.row.key,
+            crate::db::queries::text_sha256(note),
+            r.row.note_zh.trim().to_string(),
+        ));
+    }
+    Ok(out)
 }
 
 /// Reads, validates and writes the seed folder at `root` in one transaction (see

@@ -381,6 +381,7 @@ fn insert_curated_findings(
                 severity: Severity::Warning,
                 message: &f.message,
                 source_id: codes.sources.id(&f.source),
+                message_zh: f.message_zh.as_deref().unwrap_or(""),
             })
             .execute(conn)?;
     }
@@ -415,6 +416,27 @@ fn insert_curated_findings(
 /// Deletes every row of every warehouse table (children first). Used by `seed --replace`.
 /// API keys and the audit log survive a reload: they are not seed data. Also used by
 /// `synth --replace`.
+/// Stores the Chinese of the curators' notes (a few hundred rows: one statement per 500).
+fn write_note_translations(
+    conn: &mut DbConnection,
+    rows: &[(String, String, String)],
+) -> QueryResult<()> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(key, sha, zh)| {
+            (
+                note_translations::observation_key.eq(key.as_str()),
+                note_translations::note_sha256.eq(sha.as_str()),
+                note_translations::note_zh.eq(zh.as_str()),
+            )
+        })
+        .collect();
+    for chunk in values.chunks(500) {
+        super::bulk::insert_batch!(&mut *conn, note_translations::table, chunk)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn clear(conn: &mut DbConnection) -> QueryResult<()> {
     macro_rules! delete_all {
         ($($table:ident),+) => {
@@ -422,6 +444,7 @@ pub(crate) fn clear(conn: &mut DbConnection) -> QueryResult<()> {
         };
     }
     delete_all!(
+        note_translations,
         standards,
         finding_observations,
         observation_revisions,
@@ -608,6 +631,7 @@ pub fn write_dataset(
         };
         let rule_findings = apply(conn, &data.plan, Some(codes), actor, audit)?;
         super::standards::write(conn, &data.standards)?;
+        write_note_translations(conn, &data.note_translations)?;
         Ok(LoadSummary {
             districts: data.districts.len(),
             indicators: data.indicators.len(),

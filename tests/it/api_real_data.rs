@@ -454,3 +454,89 @@ async fn rankable_slices_count_what_the_ranking_ranks() {
     // checked only the easy case.
     assert!(with_breakdown > 0 && other_kind > 0 && slices > 100);
 }
+
+/// The Chinese view has Chinese notes and findings: every curator's note of the seeds has its
+/// translation (`noteZh`), every finding (curated or computed by a rule) its `messageZh`, and
+/// a note corrected later shows no stale translation.
+#[tokio::test]
+async fn notes_and_findings_are_in_chinese_too() {
+    let app = TestApp::seeded();
+    let d = app
+        .data(
+            "{ observations(first: 1) { totalCount } qualityFindings { code origin message messageZh } }",
+            json!({}),
+        )
+        .await;
+    let total = d["observations"]["totalCount"].as_i64().unwrap();
+    let mut notes = 0;
+    let mut edges: Vec<serde_json::Value> = Vec::new();
+    let mut after = serde_json::Value::Null;
+    loop {
+        let page = app
+            .data(
+                "query($a: String) { observations(first: 500, after: $a) { pageInfo { hasNextPage endCursor } edges { node { key valueText note noteZh } } } }",
+                json!({"a": after}),
+            )
+            .await;
+        let c = &page["observations"];
+        edges.extend(c["edges"].as_array().unwrap().iter().cloned());
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(edges.len() as i64, total);
+    let has_latin_word = |s: &str| {
+        s.split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| w.len() >= 3)
+    };
+    for e in &edges {
+        let n = &e["node"];
+        match n["note"].as_str() {
+            Some(note) if !note.trim().is_empty() => {
+                notes += 1;
+                let zh = n["noteZh"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{} has no Chinese note: {note}", n["key"]));
+                // Codes and keys may stay (rc25-009, 2050202); English words may not.
+                let stripped: String = zh
+                    .split(|c: char| c.is_whitespace() || "，。；：、（）()".contains(c))
+                    .filter(|w| !w.contains('_') && !w.contains('-'))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assert!(!has_latin_word(&stripped), "{}: {zh}", n["key"]);
+            }
+            _ => assert!(n["noteZh"].is_null(), "{n}"),
+        }
+    }
+    let findings = d["qualityFindings"].as_array().unwrap();
+    for f in findings {
+        assert!(
+            f["messageZh"].as_str().is_some_and(|m| !m.is_empty()),
+            "{f}"
+        );
+    }
+    assert!(findings.iter().any(|f| f["origin"] == "rule"));
+    println!("{notes} notes and {} findings in Chinese", findings.len());
+    assert!(notes > 100);
+
+    // A corrected note: its old translation is not shown.
+    let key = app.key("editor-1", edustats::auth::Role::Editor);
+    let noted = edges
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["noteZh"].is_string())
+        .unwrap();
+    let v = app
+        .graphql_as(
+            &key,
+            r#"mutation($k: String!, $v: String!) { correctObservation(key: $k, value: $v, note: "A corrected note.", reason: "test") { note noteZh } }"#,
+            json!({"k": noted["key"], "v": noted["valueText"]}),
+        )
+        .await;
+    assert_eq!(
+        v["data"]["correctObservation"]["note"], "A corrected note.",
+        "{v}"
+    );
+    assert!(v["data"]["correctObservation"]["noteZh"].is_null(), "{v}");
+}

@@ -30,7 +30,7 @@
       target: "目标", actual: "实际", noSeries: "该区县没有此指标的逐年数据。",
       noSource: "选择一个数值（点击排名中的条目）以查看其原文。", noChange: "无可比较数据：所选两年没有同一区县的数值。",
       kind: "口径", kinds: { actual: "实际值", target: "目标值", change: "报告所列变化量", growth: "报告所列增长率", rank: "报告所列名次" },
-      breakdown: "分组", total: "合计", zoomCenter: "放大主城区", zoomAll: "显示全市", reports: "报告", reportsTitle: "已载入的报告",
+      breakdown: "分组", total: "合计", noteLabel: "整理说明", zoomCenter: "放大主城区", zoomAll: "显示全市", reports: "报告", reportsTitle: "已载入的报告",
       loaded: function (n, m, all) { return "已载入 " + n + " 份报告，涉及 " + m + " / " + all + " 个区县。"; },
       reportsLink: "查看报告列表", kindCol: "类型",
       oneYearOnly: function (n) { return "只有一年数据、未列入比较的区县（" + n + "）："; },
@@ -64,7 +64,7 @@
       target: "Target", actual: "Actual", noSeries: "This district has no yearly values of this indicator.",
       noSource: "Pick a value (click an entry of the ranking) to see its source text.", noChange: "No comparable data: no district has a value in both years.",
       kind: "Kind", kinds: { actual: "Actual", target: "Target", change: "Reported change", growth: "Reported growth", rank: "Reported rank" },
-      breakdown: "Breakdown", total: "Total", zoomCenter: "Zoom to the central districts", zoomAll: "Whole municipality", reports: "Reports", reportsTitle: "Reports loaded",
+      breakdown: "Breakdown", total: "Total", noteLabel: "Curator's note", zoomCenter: "Zoom to the central districts", zoomAll: "Whole municipality", reports: "Reports", reportsTitle: "Reports loaded",
       loaded: function (n, m, all) { return n + (n === 1 ? " report" : " reports") + " loaded, covering " + m + " of " + all + " districts."; },
       reportsLink: "List of reports", kindCol: "Type",
       oneYearOnly: function (n) { return "Districts with a value in one year only, not compared (" + n + "): "; },
@@ -147,8 +147,8 @@
     });
   }
 
-  var OBS = "observation { key valueText reportedUnit qualifier quote note kind " +
-    "qualityFlags { code severity message } source { code titleZh titleEn documentNumber date } }";
+  var OBS = "observation { key valueText reportedUnit qualifier quote note noteZh kind " +
+    "qualityFlags { code severity message messageZh } source { code titleZh titleEn documentNumber date } }";
 
   // ------------------------------------------------------------------ formatting
   function name(o) { return o ? (state.lang === "zh" ? o.nameZh : o.nameEn) : ""; }
@@ -192,9 +192,13 @@
     if (v === null || v === undefined) return h("td", { class: "num", text: "—" });
     return h("td", { class: "num", title: t("exact") + ": " + exact(v, unit), text: short(v, unit) });
   }
+  // Curators' notes and data-quality findings in the reader's language: the Chinese view shows
+  // the Chinese text where one was written (the English otherwise).
+  function flagText(f) { return state.lang === "zh" && f.messageZh ? f.messageZh : f.message; }
+  function noteText(o) { return state.lang === "zh" && o.noteZh ? o.noteZh : o.note; }
   function flagMark(obs) {
     if (!obs || !obs.qualityFlags || !obs.qualityFlags.length) return null;
-    return h("span", { class: "flag", title: t("flagged") + ": " + obs.qualityFlags.map(function (f) { return f.message; }).join("; "), text: "⚑" });
+    return h("span", { class: "flag", title: t("flagged") + ": " + obs.qualityFlags.map(flagText).join("; "), text: "⚑" });
   }
   function setStatus(text, isError) {
     var s = el("status");
@@ -228,9 +232,9 @@
     box.appendChild(h("div", {}, [t("report") + "：" + (state.lang === "zh" ? src.titleZh : src.titleEn)]));
     box.appendChild(h("div", {}, [t("docNo") + "：" + (src.documentNumber || "—") + (src.date ? "　" + t("date") + "：" + src.date : "")]));
     if (o.qualityFlags && o.qualityFlags.length) {
-      box.appendChild(h("div", { class: "flag" }, [t("flagged") + "：" + o.qualityFlags.map(function (f) { return f.message; }).join("；")]));
+      box.appendChild(h("div", { class: "flag" }, [t("flagged") + "：" + o.qualityFlags.map(flagText).join("；")]));
     }
-    if (o.note) box.appendChild(h("div", { text: o.note }));
+    if (o.note) box.appendChild(h("div", { class: "note", text: t("noteLabel") + "：" + noteText(o) }));
     box.appendChild(h("a", { href: "#", id: "open-source", text: t("openSource"), onclick: function (ev) {
       ev.preventDefault();
       writeHash({ view: "source", source: src.code, obs: o.key });
@@ -248,7 +252,7 @@
       " <small>(" + esc(t("exact")) + " " + esc(exact(p.value, p.unit)) + ", " + p.year + ")</small><br>" +
       "<div style=\"max-width:360px;white-space:normal\">" + esc(o.quote) + "</div>" +
       "<small>" + esc(state.lang === "zh" ? o.source.titleZh : o.source.titleEn) + " " + esc(o.source.documentNumber || "") + "</small>" +
-      (o.qualityFlags && o.qualityFlags.length ? "<br><b style=\"color:#b45309\">⚑ " + esc(o.qualityFlags[0].message) + "</b>" : "");
+      (o.qualityFlags && o.qualityFlags.length ? "<br><b style=\"color:#b45309\">⚑ " + esc(flagText(o.qualityFlags[0])) + "</b>" : "");
   }
 
   // ------------------------------------------------------------------ charts

@@ -444,6 +444,22 @@ pub fn rankable(
         .collect()
 }
 
+/// The Chinese translations of the curators' notes of the observations with these keys:
+/// (key, SHA-256 of the English note translated, the translation). One statement.
+pub fn note_translations(
+    conn: &mut DbConnection,
+    keys: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
+    note_translations::table
+        .filter(note_translations::observation_key.eq_any(keys))
+        .select((
+            note_translations::observation_key,
+            note_translations::note_sha256,
+            note_translations::note_zh,
+        ))
+        .load(conn)
+}
+
 /// Data-quality findings, optionally only one rule's or one source's.
 pub fn findings_list(
     conn: &mut DbConnection,

@@ -67,6 +67,8 @@ pub struct RuleFinding {
     pub severity: Severity,
     /// Explanation with the figures involved.
     pub message: String,
+    /// The same in Chinese, for the Chinese view.
+    pub message_zh: String,
     /// Observation ids involved.
     pub observations: Vec<i32>,
 }
@@ -131,6 +133,15 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                         ind.max.map(fmt).unwrap_or_else(|| "+inf".into()),
                         o.indicator
                     ),
+                    message_zh: format!(
+                        "{}：{} {} 超出 {} 的有效范围 [{}, {}]",
+                        printed(o),
+                        fmt(o.value),
+                        ind.unit,
+                        o.indicator,
+                        ind.min.map(fmt).unwrap_or_else(|| "-∞".into()),
+                        ind.max.map(fmt).unwrap_or_else(|| "+∞".into()),
+                    ),
                     observations: vec![o.id],
                 });
             }
@@ -146,6 +157,11 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                 severity: Severity::Error,
                 message: format!(
                     "{}: a per-student amount of {} yuan is implausible; check the printed unit",
+                    printed(o),
+                    fmt(o.value)
+                ),
+                message_zh: format!(
+                    "{}：生均金额 {} 元不合常理，请核对原文所印单位",
                     printed(o),
                     fmt(o.value)
                 ),
@@ -181,6 +197,19 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                             printed(to),
                             fmt(computed)
                         ),
+                        message_zh: format!(
+                            "{}：报告的{}为 {} {unit}，但按 {} → {} 计算为 {} {unit}",
+                            printed(o),
+                            if o.kind == ObservationKind::Growth {
+                                "增长率"
+                            } else {
+                                "变化量"
+                            },
+                            fmt(o.value),
+                            printed(from),
+                            printed(to),
+                            fmt(computed)
+                        ),
                         observations: vec![from.id, to.id, o.id],
                     });
                 }
@@ -209,6 +238,14 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                             severity: Severity::Warning,
                             message: format!(
                                 "{}: share {} disagrees with {} / {} = {}",
+                                printed(o),
+                                fmt(o.value),
+                                printed(n),
+                                printed(d),
+                                fmt(computed)
+                            ),
+                            message_zh: format!(
+                                "{}：占比 {} 与 {} / {} = {} 不符",
                                 printed(o),
                                 fmt(o.value),
                                 printed(n),
@@ -285,6 +322,17 @@ pub fn check(obs: &[QObs<'_>], indicators: &HashMap<&str, QIndicator<'_>>) -> Ve
                             ""
                         } else {
                             " (parts exceed the total)"
+                        }
+                    ),
+                    message_zh: format!(
+                        "{indicator} 按 {dim} 分：{listed} = {}，但合计 {} 为 {}{}",
+                        fmt(sum),
+                        printed(total),
+                        fmt(total.value),
+                        if exhaustive {
+                            ""
+                        } else {
+                            "（各部分之和超过合计）"
                         }
                     ),
                     observations: ids,

@@ -1,0 +1,2 @@
+DROP TABLE note_translations;
+ALTER TABLE findings DROP COLUMN message_zh;
