@@ -344,8 +344,8 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     Ok(data)
 }
 
-/// Reads `translations/*.csv` (optional): each row translates the note of one observation of
-/// the seeds, once. The translation records the digest of the English it translates, so a
+/// Reads `translations/<source-code>.csv` (optional): each row translates the note of one
+/// observation of `observations/<source-code>.csv`, once. The translation records the digest of the English it translates, so a
 /// note corrected later shows its own (English) wording instead of a stale translation.
 fn note_translations(
     root: &Path,
@@ -356,22 +356,36 @@ fn note_translations(
         return Ok(Vec::new());
     }
     let rows: Vec<Located<NoteTranslationRow>> = csv_dir(root, "translations", p)?;
-    let notes: HashMap<&str, Option<&str>> = observations
+    // A file's source code: its name in its folder.
+    let source_of = |file: &str, dir: &str| -> String {
+        file.trim_start_matches(dir)
+            .trim_end_matches(".csv")
+            .to_string()
+    };
+    // Key → (the source of its file, its note).
+    let notes: HashMap<&str, (String, Option<&str>)> = observations
         .iter()
-        .map(|o| (o.row.key.as_str(), o.row.note.as_deref()))
+        .map(|o| {
+            let source = source_of(&o.at.file, "observations/");
+            (o.row.key.as_str(), (source, o.row.note.as_deref()))
+        })
         .collect();
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for r in rows {
+        let source = source_of(&r.at.file, "translations/");
         let note = match notes.get(r.row.key.as_str()) {
-            None => {
+            Some((s, note)) if *s == source => note.map(str::trim).filter(|n| !n.is_empty()),
+            _ => {
                 p.push(r.at.problem(
                     "key",
-                    format!("no observation {:?} in observations/", r.row.key),
+                    format!(
+                        "no observation {:?} in observations/{source}.csv",
+                        r.row.key
+                    ),
                 ));
                 continue;
             }
-            Some(note) => note.map(str::trim).filter(|n| !n.is_empty()),
         };
         let Some(note) = note else {
             p.push(r.at.problem(

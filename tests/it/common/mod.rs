@@ -59,6 +59,7 @@ pub fn seeds_without(source: &str) -> tempfile::TempDir {
         format!("observations/{source}.csv"),
         format!("findings/{source}.csv"),
         format!("standards/{source}.csv"),
+        format!("translations/{source}.csv"),
         format!("sources/{source}.toml"),
         format!("sources/{source}.txt"),
     ] {
