@@ -2002,3 +2002,205 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
     );
     nothing_left_the_server(c, &outside).await;
 }
+
+/// Issue 23, item 9: the review page says its steps and which one the reviewer is at, shows
+/// the draft's status in words, disables what cannot apply, and discards a draft.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_page_explains_its_steps_and_discards_a_draft_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let key = app.key("reviewer", edustats::auth::Role::Editor);
+    let text = std::fs::read_to_string(
+        crate::common::seeds_dir().join("sources/rongchang-2025-rectification-report.txt"),
+    )
+    .expect("seed text");
+    let v = app
+        .graphql_as(
+            &key,
+            "mutation($t: String!) { extractReport(text: $t, code: \"rongchang-2025-discard\") { id } }",
+            json!({"t": text}),
+        )
+        .await;
+    let id = v["data"]["extractReport"]["id"].as_i64().expect("draft id");
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+
+    let state = "return { step: document.body.getAttribute('data-step'), \
+        steps: Array.from(document.querySelectorAll('#steps li')).map(function (li) { return li.textContent; }), \
+        current: (document.querySelector('#steps [aria-current=step]') || {}).textContent, \
+        disabled: ['dry-run', 'publish', 'discard', 'bulk-accept', 'bulk-reject'].filter(function (id) { return document.getElementById(id).disabled; }), \
+        meta: document.getElementById('draft-meta').textContent };";
+    // --- No key: step 1, every draft action disabled.
+    c.goto(&format!("{origin}/review"))
+        .await
+        .expect("open /review");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-step') === '1'",
+        "step 1",
+    )
+    .await;
+    let s = js(&c, state).await;
+    assert_eq!(s["steps"].as_array().map(Vec::len), Some(5), "{s}");
+    assert_eq!(s["current"], "输入编辑密钥", "{s}");
+    assert_eq!(s["disabled"].as_array().map(Vec::len), Some(5), "{s}");
+
+    // --- With a key, the draft opened: step 3, its status in words, actions enabled.
+    js(
+        &c,
+        &format!(
+            "sessionStorage.setItem('edustats.editorKey', {}); location.hash = '#draft={id}'; location.reload(); return 1;",
+            json!(key)
+        ),
+    )
+    .await;
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'draft'",
+        "the draft",
+    )
+    .await;
+    let s = js(&c, state).await;
+    assert_eq!(s["step"], "3", "{s}");
+    assert!(s["meta"].as_str().unwrap_or("").contains("审核中"), "{s}");
+    assert!(!s["meta"].as_str().unwrap_or("").contains("OPEN"), "{s}");
+    assert_eq!(s["disabled"], json!(["publish"]), "{s}");
+    let found = axe_violations(&c).await;
+    assert!(
+        found.is_empty(),
+        "axe on a draft under review: {}",
+        json!(found)
+    );
+
+    // --- Discard, confirmed: the draft is discarded on the server and nothing can apply.
+    js(
+        &c,
+        "window.confirm = function () { return true; }; return 1;",
+    )
+    .await;
+    c.find(Locator::Css("#discard"))
+        .await
+        .expect("discard button")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        &format!("document.body.getAttribute('data-discarded') === '{id}'"),
+        "the discarded draft",
+    )
+    .await;
+    let s = js(&c, state).await;
+    assert_eq!(s["disabled"].as_array().map(Vec::len), Some(5), "{s}");
+    assert!(s["meta"].as_str().unwrap_or("").contains("已放弃"), "{s}");
+    let status = app
+        .graphql_as(
+            &key,
+            "query($d: Int!) { draft(id: $d) { status } }",
+            json!({"d": id}),
+        )
+        .await;
+    assert_eq!(status["data"]["draft"]["status"], "DISCARDED", "{status}");
+    screenshot(&c, "review-discarded-zh").await;
+    nothing_left_the_server(c, &outside).await;
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({"cmd": self.0, "params": self.1}).to_string()),
+        )
+    }
+}
+
+/// Issue 23, item 8 (measured, not yet met): the time to the first chart at 390×844 with a
+/// cold cache, under Chrome DevTools' "Slow 4G" network profile (562.5 ms round trip,
+/// 1.4745 Mbit/s down, 675 kbit/s up, Lighthouse's mobile preset) and 4× CPU throttling. The
+/// throttling is checked to be in force (an unthrottled load of the same page is faster), the
+/// times are printed and recorded in BENCHMARKS.md; the 2.5 s target is not asserted yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
+    let (driver, chromium) = browser();
+    let app = TestApp::seeded();
+    let addr = serve(&app).await;
+    let origin = format!("http://{addr}");
+    let (proxy, outside) = recording_proxy().await;
+    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    let cdp = |cmd: &'static str, params: Value| {
+        let c = c.clone();
+        async move {
+            c.issue_cmd(Cdp(cmd, params))
+                .await
+                .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+        }
+    };
+    cdp("Network.enable", json!({})).await;
+    cdp("Network.setCacheDisabled", json!({"cacheDisabled": true})).await;
+    let first_chart = |c: Client| {
+        let origin = origin.clone();
+        async move {
+            c.goto("about:blank").await.expect("blank");
+            c.goto(&format!("{origin}/")).await.expect("open /");
+            wait_for(
+                &c,
+                "document.body.getAttribute('data-ready') === 'ranking'",
+                "the first chart",
+            )
+            .await;
+            js(
+                &c,
+                "return Number(document.body.getAttribute('data-first-view-ms'));",
+            )
+            .await
+            .as_f64()
+            .expect("first view time")
+        }
+    };
+    let plain = first_chart(c.clone()).await;
+    cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": false, "latency": 562.5,
+               "downloadThroughput": 1.4745 * 1024.0 * 1024.0 / 8.0,
+               "uploadThroughput": 675.0 * 1024.0 / 8.0}),
+    )
+    .await;
+    cdp("Emulation.setCPUThrottlingRate", json!({"rate": 4})).await;
+    let throttled = first_chart(c.clone()).await;
+    cdp("Emulation.setCPUThrottlingRate", json!({"rate": 1})).await;
+    cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await;
+    let (bytes, decoded) = same_origin_weight(&c, &origin, "the dashboard").await;
+    println!(
+        "first chart at 390x844, cold cache: {plain:.0} ms unthrottled, {throttled:.0} ms under Slow 4G + 4x CPU \
+         (target 2500 ms); page weight {bytes} bytes gzipped, {decoded} decoded"
+    );
+    // The throttling took effect: 562.5 ms per round trip alone puts the throttled load
+    // seconds behind the local one.
+    assert!(
+        throttled > plain + 1000.0,
+        "throttling not in force: {throttled} ms vs {plain} ms"
+    );
+    nothing_left_the_server(c, &outside).await;
+}

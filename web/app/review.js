@@ -39,6 +39,11 @@
       definition: "定义", category: "类别", confirm: "确认", mergeTitle: "并入已有指标", merge: "合并",
       needsIndicator: "未匹配的数值需要一个指标：按 c 确认新指标，或按 m 并入已有指标。",
       readOnly: "此草稿已不在审核中，不能再修改。",
+      steps: ["输入编辑密钥", "粘贴或上传报告，点“提取”", "逐项审核：接受、拒绝或修改", "试运行发布，解决所列问题", "发布"],
+      stepsLabel: "审核步骤",
+      statuses: { OPEN: "审核中", PUBLISHED: "已发布", DISCARDED: "已放弃" },
+      discard: "放弃草稿", discardAsk: function (n) { return "放弃草稿 " + n + "？放弃后草稿仍保留记录，但不能再修改或发布。"; },
+      discarded: function (n) { return "已放弃草稿 " + n + "。"; },
       decided: function (d, n) { return "已决定 " + d + " / " + n + " 项"; },
       createdOn: function (at) { return "创建于 " + at; },
       repeatFlag: "可能重复", repeatsHead: "注意：这份报告可能已经录入过",
@@ -88,6 +93,11 @@
       definition: "Definition", category: "Category", confirm: "Confirm", mergeTitle: "Merge into an existing indicator", merge: "Merge",
       needsIndicator: "A figure without an indicator needs one: press c to confirm a new indicator or m to merge it into one.",
       readOnly: "This draft is no longer under review and cannot change.",
+      steps: ["Enter an editor key", "Paste or upload a report, then Extract", "Review each item: accept, reject or edit", "Dry run, and solve the problems it lists", "Publish"],
+      stepsLabel: "Review steps",
+      statuses: { OPEN: "under review", PUBLISHED: "published", DISCARDED: "discarded" },
+      discard: "Discard draft", discardAsk: function (n) { return "Discard draft " + n + "? It stays on record but can no longer change or be published."; },
+      discarded: function (n) { return "Draft " + n + " discarded."; },
       decided: function (d, n) { return d + " of " + n + " items decided"; },
       createdOn: function (at) { return "created " + at; },
       repeatFlag: "possible repeat", repeatsHead: "Note: this report may already be recorded",
@@ -396,15 +406,49 @@
       el("draft-title").textContent = t("pickDraft");
       el("draft-meta").textContent = "";
       renderRepeats();
+      renderSteps();
       return;
     }
     el("draft-title").textContent = (lang === "zh" ? draft.titleZh : draft.titleEn) || draft.code;
     renderRepeats();
-    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + districtName(draft.district) + (draft.docNumber ? " · " + draft.docNumber : "") + " · " + draft.status + " · " + t("itemsLeft")(draft.pending, draft.items.length);
+    el("draft-meta").textContent = "#" + draft.id + " · " + draft.code + " · " + districtName(draft.district) + (draft.docNumber ? " · " + draft.docNumber : "") + " · " + (t("statuses")[draft.status] || draft.status) + " · " + t("itemsLeft")(draft.pending, draft.items.length);
     var legend = el("legend");
     legend.innerHTML = "";
     [["d-pending t-proposal", t("pending")], ["d-accepted t-proposal", t("accepted")], ["d-rejected t-proposal", t("rejected")], ["d-pending t-unmatched", t("unmatched")]].forEach(function (p) {
       legend.appendChild(h("span", { class: "hl fig " + p[0], text: p[1] }));
+    });
+    renderSteps();
+  }
+  // The steps of a review, with the one the reviewer is at marked (aria-current), and the
+  // actions that cannot apply now disabled: nothing to dry-run or discard without an open
+  // draft, nothing to publish before a clean dry run.
+  function renderSteps() {
+    var at = !key() ? 0 : !draft || draft.status !== "OPEN" ? 1 : draft.pending > 0 ? 2 : dryOk ? 4 : 3;
+    var ol = el("steps");
+    ol.innerHTML = "";
+    ol.setAttribute("aria-label", t("stepsLabel"));
+    t("steps").forEach(function (s, i) {
+      var li = h("li", { text: s, class: i < at ? "done" : i === at ? "current" : null });
+      if (i === at) li.setAttribute("aria-current", "step");
+      ol.appendChild(li);
+    });
+    var open = !!draft && draft.status === "OPEN";
+    ["dry-run", "bulk-accept", "bulk-reject", "discard"].forEach(function (id) { el(id).disabled = !open; });
+    if (!open || !dryOk) el("publish").disabled = true;
+    document.body.setAttribute("data-step", String(at + 1));
+  }
+  function discard() {
+    if (!editable()) return;
+    if (!window.confirm(t("discardAsk")("#" + draft.id))) return;
+    var id = draft.id;
+    run(gql("mutation($d: Int!) { discardDraft(draft: $d) { id status } }", { d: id }), function (d) {
+      draft.status = d.discardDraft.status;
+      dryOk = false;
+      renderHead();
+      renderItems();
+      setStatus(t("discarded")("#" + id), "ok");
+      document.body.setAttribute("data-discarded", String(id));
+      loadDrafts();
     });
   }
   function editable() {
@@ -606,6 +650,7 @@
       if (res.problems) { dryOk = false; el("publish").disabled = true; showProblems(res.problems); document.body.setAttribute("data-dry-run", "problems"); return; }
       var r = res.ok.publishDraft;
       dryOk = true;
+      renderSteps();
       el("publish").disabled = false;
       box.className = "publish-result ok";
       box.appendChild(h("p", { text: t("dryOk")(r.created.length, r.sourceCreated || draft.code) }));
@@ -654,6 +699,7 @@
     keyState(t("keyChecking"));
     return gql("{ drafts(status: OPEN) { id code district titleZh titleEn createdAt pending total " + REPEATS + " } }").then(function (d) {
       keyState(t("keyOk"));
+      renderSteps();
       openDrafts = d.drafts;
       renderDrafts();
     }, function (e) { openDrafts = null; ul.innerHTML = ""; keyState(words(e), true); });
@@ -748,6 +794,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-placeholder]"), function (e) { e.placeholder = t(e.getAttribute("data-i18n-placeholder")); });
     el("lang-toggle").textContent = t("langButton");
     el("help").textContent = t("help");
+    renderSteps();
     var ds = el("new-district");
     var keep = ds.value;
     ds.innerHTML = "";
@@ -831,6 +878,7 @@
     // A dry run holds for the choice it was made with.
     el("allow-repeat").addEventListener("change", function () { dryOk = false; el("publish").disabled = true; el("publish-result").innerHTML = ""; document.body.removeAttribute("data-dry-run"); });
     el("publish").addEventListener("click", publish);
+    el("discard").addEventListener("click", discard);
     document.addEventListener("keydown", onKey);
     window.addEventListener("hashchange", onHash);
     loadDrafts();
