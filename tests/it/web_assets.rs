@@ -236,3 +236,51 @@ async fn the_favicon_is_served_and_every_page_links_it() {
         );
     }
 }
+
+/// GraphQL answers of 8 KiB or more go out gzipped to clients that accept it (the dashboard's
+/// catalogue: ~180 KB of JSON); small answers and clients without `Accept-Encoding: gzip` get
+/// plain JSON, and the gzipped answer is the same JSON.
+#[tokio::test]
+async fn large_graphql_answers_are_gzipped_for_clients_that_accept_it() {
+    let app = TestApp::seeded();
+    let post = |query: &str, gzip: bool| {
+        let mut req = Request::post("/graphql").header("content-type", "application/json");
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        req.body(Body::from(json!({ "query": query }).to_string()))
+            .expect("request")
+    };
+    let send = |req: Request<Body>| async {
+        let resp = edustats::http::router(app.db.clone())
+            .oneshot(req)
+            .await
+            .expect("response");
+        let encoding = header(resp.headers(), "content-encoding").to_string();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        (encoding, body)
+    };
+    let large = "{ indicators { code nameZh nameEn definition definitionZh } }";
+    let (encoding, zipped) = send(post(large, true)).await;
+    assert_eq!(encoding, "gzip");
+    let (encoding, plain) = send(post(large, false)).await;
+    assert_eq!(encoding, "");
+    assert!(plain.len() > 8 * 1024, "{} bytes", plain.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut unzipped)
+        .expect("gunzip");
+    assert_eq!(unzipped, plain);
+    println!(
+        "catalogue answer: {} bytes, {} gzipped",
+        plain.len(),
+        zipped.len()
+    );
+    let (encoding, _) = send(post("{ __typename }", true)).await;
+    assert_eq!(encoding, "", "a small answer is sent as it is");
+}

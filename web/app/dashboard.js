@@ -136,9 +136,11 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ query: query, variables: variables || {} })
-    }).then(function (r) {
-      return r.json().catch(function () { throw new Error("HTTP " + r.status); });
-    }).then(function (body) {
+    }).then(answer);
+  }
+  // A GraphQL response's data, or an error with the first error's message and code.
+  function answer(r) {
+    return r.json().catch(function () { throw new Error("HTTP " + r.status); }).then(function (body) {
       if (body.errors && body.errors.length) {
         var e = body.errors[0];
         throw new Error(e.message + (e.extensions && e.extensions.code ? " (" + e.extensions.code + ")" : ""));
@@ -961,9 +963,9 @@
     window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
     if (!window.echarts) { setStatus(t("loadError") + "echarts.min.js", true); return; }
     setStatus(t("loading"));
-    gql("{ indicators { code nameZh nameEn unit category direction definition definitionZh " +
-      "rankable { kind breakdown { dimension member nameZh nameEn } districtCount years { year rankedCount rankedOnOrBefore } } } " +
-      "districts { code nameZh nameEn level } sources { code titleZh titleEn documentNumber date district { code nameZh nameEn } } }").then(function (d) {
+    // The catalogue request was started by index.html while this script and the chart library
+    // downloaded (one round trip less on a slow link); its answer is read like any other.
+    (window.edustatsCatalog ? window.edustatsCatalog.then(answer) : gql(window.edustatsCatalogQuery)).then(function (d) {
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
       sources = d.sources;
       d.indicators.forEach(function (i) {
