@@ -309,10 +309,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
             .and(tower_http::compression::predicate::NotForContentType::GRPC),
     );
     let limited = Router::new()
-        .route(
-            "/graphql",
-            get(graphql_get).post(graphql).layer(gzip_large),
-        )
+        .route("/graphql", get(graphql_get).post(graphql).layer(gzip_large))
         .route("/export/observations.csv", get(export_csv))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -273,8 +273,11 @@ async fn large_graphql_answers_are_gzipped_for_clients_that_accept_it() {
     assert_eq!(encoding, "");
     assert!(plain.len() > 8 * 1024, "{} bytes", plain.len());
     let mut unzipped = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut unzipped)
-        .expect("gunzip");
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped[..]),
+        &mut unzipped,
+    )
+    .expect("gunzip");
     assert_eq!(unzipped, plain);
     println!(
         "catalogue answer: {} bytes, {} gzipped",
