@@ -1413,7 +1413,8 @@ async fn show(c: &Client, hash: &str, view: &str) {
     js(
         c,
         &format!(
-            "document.body.removeAttribute('data-ready'); location.hash = {}; return 1;",
+            "document.body.removeAttribute('data-ready'); var h = {}; \
+             if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange')); else location.hash = h; return 1;",
             json!(hash)
         ),
     )
@@ -1794,6 +1795,38 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
     assert!(
         title.ends_with(&format!("{}个", bare["valueText"].as_str().unwrap_or("?"))),
         "{title}"
+    );
+
+    // --- The ranking table sorts by any column (item 4: a sortable table).
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
+    let order = "return { rows: Array.from(document.querySelectorAll('#ranking-table tr[data-district]')).map(function (r) { return Number(r.getAttribute('data-value')); }), \
+        sort: document.querySelectorAll('#ranking-table th')[2].getAttribute('aria-sort') };";
+    js(
+        &c,
+        "document.querySelectorAll('#ranking-table th button')[2].click(); return 1;",
+    )
+    .await;
+    let up = js(&c, order).await;
+    js(
+        &c,
+        "document.querySelectorAll('#ranking-table th button')[2].click(); return 1;",
+    )
+    .await;
+    let down = js(&c, order).await;
+    let values =
+        |v: &Value| -> Vec<f64> { serde_json::from_value(v["rows"].clone()).expect("values") };
+    let (up_values, down_values) = (values(&up), values(&down));
+    assert!(up_values.len() >= 2, "{up}");
+    assert!(up_values.windows(2).all(|w| w[0] <= w[1]), "{up}");
+    assert!(down_values.windows(2).all(|w| w[0] >= w[1]), "{down}");
+    assert_eq!(
+        (up["sort"].as_str(), down["sort"].as_str()),
+        (Some("ascending"), Some("descending"))
     );
 
     // --- The CSV is the ranking shown: BOM, Chinese headers, the view's name, one row per

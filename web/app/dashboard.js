@@ -454,12 +454,13 @@
       // Table: the accessible twin of the chart, one focusable row per ranked district.
       var table = el("ranking-table");
       table.innerHTML = "";
-      table.appendChild(h("tr", {}, [h("th", { text: t("rank") }), h("th", { text: t("districtCol") }), h("th", { text: t("value") }), h("th", { text: t("yearCol") })]));
+      table.appendChild(sortableHead(table, [["rank", t("rank")], ["name", t("districtCol")], ["value", t("value")], ["year", t("yearCol")]]));
       var ranks = entries.map(function (e) { return e.rank; });
       entries.forEach(function (e) {
         var tied = ranks.filter(function (x) { return x === e.rank; }).length > 1;
         var row = h("tr", {
           tabindex: "0", "data-district": e.district.code,
+          "data-rank": String(e.rank), "data-name": name(e.district), "data-value": String(e.value), "data-year": String(e.year),
           onclick: function () { showProvenance(e); },
           onmouseenter: function () { linked(e.district.code, true); },
           onmouseleave: function () { linked(e.district.code, false); },
@@ -733,6 +734,30 @@
     });
   }
 
+  // A header row whose buttons sort the table's rows (by their data-<key> attribute; numbers
+  // as numbers, names in the page's collation); a second click reverses. aria-sort says how
+  // the table is sorted, for screen readers.
+  function sortableHead(table, columns) {
+    var tr = h("tr", {});
+    columns.forEach(function (col) {
+      var th = h("th", { "aria-sort": col[0] === "rank" ? "ascending" : "none" });
+      th.appendChild(h("button", { type: "button", class: "sort", text: col[1], onclick: function () {
+        var up = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(tr.children, function (x) { x.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        var rows = Array.prototype.slice.call(table.querySelectorAll("tr[data-district]"));
+        var key = "data-" + col[0];
+        rows.sort(function (a, b) {
+          var x = a.getAttribute(key), y = b.getAttribute(key);
+          var c = col[0] === "name" ? x.localeCompare(y, state.lang === "zh" ? "zh-CN" : "en") : Number(x) - Number(y);
+          return up ? c : -c;
+        });
+        rows.forEach(function (r) { table.appendChild(r); });
+      } }));
+      tr.appendChild(th);
+    });
+    return tr;
+  }
   // A heat-table cell's colours: opaque blues, dark text on the light half and white text on
   // the dark half, each pair at a contrast of 4.5:1 or more (WCAG AA; #8ab4dc on #1f2933 is
   // 6.8, white on #3a75ad 4.9).
