@@ -289,11 +289,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     let rows = observation_rows
         .into_iter()
         .map(|o: Located<_>| {
-            let source =
-                o.at.file
-                    .trim_start_matches("observations/")
-                    .trim_end_matches(".csv")
-                    .to_string();
+            let source = source_of_file(&o.at.file, "observations");
             (o, source)
         })
         .collect();
@@ -325,11 +321,7 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     let standard_rows = standard_rows
         .into_iter()
         .map(|s: Located<_>| {
-            let source =
-                s.at.file
-                    .trim_start_matches("standards/")
-                    .trim_end_matches(".csv")
-                    .to_string();
+            let source = source_of_file(&s.at.file, "standards");
             (s, source)
         })
         .collect();
@@ -344,6 +336,16 @@ pub fn load_dir(root: &Path) -> Result<Dataset, IngestError> {
     Ok(data)
 }
 
+/// The source a per-source file is about: `observations/<code>.csv` → `code` (the files of
+/// `observations/`, `standards/` and `translations/` are named after their source).
+fn source_of_file(file: &str, dir: &str) -> String {
+    file.strip_prefix(dir)
+        .and_then(|f| f.strip_prefix('/'))
+        .unwrap_or(file)
+        .trim_end_matches(".csv")
+        .to_string()
+}
+
 /// Reads `translations/<source-code>.csv` (optional): each row translates the note of one
 /// observation of `observations/<source-code>.csv`, once. The translation records the digest of the English it translates, so a
 /// note corrected later shows its own (English) wording instead of a stale translation.
@@ -356,24 +358,18 @@ fn note_translations(
         return Ok(Vec::new());
     }
     let rows: Vec<Located<NoteTranslationRow>> = csv_dir(root, "translations", p)?;
-    // A file's source code: its name in its folder.
-    let source_of = |file: &str, dir: &str| -> String {
-        file.trim_start_matches(dir)
-            .trim_end_matches(".csv")
-            .to_string()
-    };
     // Key → (the source of its file, its note).
     let notes: HashMap<&str, (String, Option<&str>)> = observations
         .iter()
         .map(|o| {
-            let source = source_of(&o.at.file, "observations/");
+            let source = source_of_file(&o.at.file, "observations");
             (o.row.key.as_str(), (source, o.row.note.as_deref()))
         })
         .collect();
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for r in rows {
-        let source = source_of(&r.at.file, "translations/");
+        let source = source_of_file(&r.at.file, "translations");
         let note = match notes.get(r.row.key.as_str()) {
             Some((s, note)) if *s == source => note.map(str::trim).filter(|n| !n.is_empty()),
             _ => {

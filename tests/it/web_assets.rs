@@ -18,8 +18,13 @@ async fn get(
     if let Some(t) = etag {
         req = req.header("if-none-match", t);
     }
+    send(app, req.body(Body::empty()).expect("request")).await
+}
+
+/// The router's answer to `req`: status, headers and the whole body.
+async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let resp = edustats::http::router(app.db.clone())
-        .oneshot(req.body(Body::empty()).expect("request"))
+        .oneshot(req)
         .await
         .expect("response");
     let status = resp.status();
@@ -251,25 +256,15 @@ async fn large_graphql_answers_are_gzipped_for_clients_that_accept_it() {
         req.body(Body::from(json!({ "query": query }).to_string()))
             .expect("request")
     };
-    let send = |req: Request<Body>| async {
-        let resp = edustats::http::router(app.db.clone())
-            .oneshot(req)
-            .await
-            .expect("response");
-        let encoding = header(resp.headers(), "content-encoding").to_string();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        (encoding, body)
+    let app = &app;
+    let encoded = |req: Request<Body>| async move {
+        let (_, headers, body) = send(app, req).await;
+        (header(&headers, "content-encoding").to_string(), body)
     };
     let large = "{ indicators { code nameZh nameEn definition definitionZh } }";
-    let (encoding, zipped) = send(post(large, true)).await;
+    let (encoding, zipped) = encoded(post(large, true)).await;
     assert_eq!(encoding, "gzip");
-    let (encoding, plain) = send(post(large, false)).await;
+    let (encoding, plain) = encoded(post(large, false)).await;
     assert_eq!(encoding, "");
     assert!(plain.len() > 8 * 1024, "{} bytes", plain.len());
     let mut unzipped = Vec::new();
@@ -284,6 +279,6 @@ async fn large_graphql_answers_are_gzipped_for_clients_that_accept_it() {
         plain.len(),
         zipped.len()
     );
-    let (encoding, _) = send(post("{ __typename }", true)).await;
+    let (encoding, _) = encoded(post("{ __typename }", true)).await;
     assert_eq!(encoding, "", "a small answer is sent as it is");
 }

@@ -1407,6 +1407,27 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     nothing_left_the_server(c, &outside).await;
 }
 
+/// Chromium on the real router over `app`: the client, its driver (killed when dropped), the
+/// server's origin and the outside-request record for [`nothing_left_the_server`].
+async fn browse(app: &TestApp) -> (Client, Driver, String, Arc<Mutex<Vec<String>>>) {
+    let (driver, chromium) = browser();
+    let addr = serve(app).await;
+    let (proxy, outside) = recording_proxy().await;
+    let (c, guard) = open_browser(&driver, &chromium, proxy).await;
+    (c, guard, format!("http://{addr}"), outside)
+}
+
+/// Opens the dashboard without a hash and waits for its first view.
+async fn open_dashboard(c: &Client, origin: &str) {
+    c.goto(&format!("{origin}/")).await.expect("open /");
+    wait_for(
+        c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the first view",
+    )
+    .await;
+}
+
 /// Moves the dashboard to `hash` and waits until the view `view` is drawn for it. The ready
 /// mark is cleared first, so the wait cannot be satisfied by the previous view.
 async fn show(c: &Client, hash: &str, view: &str) {
@@ -1467,12 +1488,8 @@ async fn rankable_slices(app: &TestApp) -> Vec<(String, String, Vec<(String, Str
 /// the picker lists, in every kind and breakdown it offers, charts at least one district.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_indicator_the_picker_lists_charts_a_district_in_chromium() {
-    let (driver, chromium) = browser();
     let app = TestApp::seeded();
-    let addr = serve(&app).await;
-    let origin = format!("http://{addr}");
-    let (proxy, outside) = recording_proxy().await;
-    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    let (c, _driver, origin, outside) = browse(&app).await;
 
     // --- The first view: no hash at all.
     c.goto(&format!("{origin}/")).await.expect("open /");
@@ -1606,19 +1623,9 @@ async fn captured_download(c: &Client, trigger: &str) -> (String, Vec<u8>) {
 /// Issue 23, item 2 (and the CSV of item 4): each view the issue found broken, in Chromium.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium() {
-    let (driver, chromium) = browser();
     let app = TestApp::seeded();
-    let addr = serve(&app).await;
-    let origin = format!("http://{addr}");
-    let (proxy, outside) = recording_proxy().await;
-    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
-    c.goto(&format!("{origin}/")).await.expect("open /");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the first view",
-    )
-    .await;
+    let (c, _driver, origin, outside) = browse(&app).await;
+    open_dashboard(&c, &origin).await;
 
     // --- Compare includes the chosen indicator, first.
     let ind = "public_kindergarten_enrolment_share";
@@ -1935,19 +1942,9 @@ async fn axe_violations(c: &Client) -> Vec<Value> {
 /// the review page, at desktop and phone width.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_have_no_serious_accessibility_violations_in_chromium() {
-    let (driver, chromium) = browser();
     let app = TestApp::seeded();
-    let addr = serve(&app).await;
-    let origin = format!("http://{addr}");
-    let (proxy, outside) = recording_proxy().await;
-    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
-    c.goto(&format!("{origin}/")).await.expect("open /");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the first view",
-    )
-    .await;
+    let (c, _driver, origin, outside) = browse(&app).await;
+    open_dashboard(&c, &origin).await;
     let ind = "public_kindergarten_enrolment_share";
     let views = [
         (
@@ -2040,7 +2037,6 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
 /// the draft's status in words, disables what cannot apply, and discards a draft.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_review_page_explains_its_steps_and_discards_a_draft_in_chromium() {
-    let (driver, chromium) = browser();
     let app = TestApp::seeded();
     let key = app.key("reviewer", edustats::auth::Role::Editor);
     let text = std::fs::read_to_string(
@@ -2055,10 +2051,7 @@ async fn the_review_page_explains_its_steps_and_discards_a_draft_in_chromium() {
         )
         .await;
     let id = v["data"]["extractReport"]["id"].as_i64().expect("draft id");
-    let addr = serve(&app).await;
-    let origin = format!("http://{addr}");
-    let (proxy, outside) = recording_proxy().await;
-    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    let (c, _driver, origin, outside) = browse(&app).await;
 
     let state = "return { step: document.body.getAttribute('data-step'), \
         steps: Array.from(document.querySelectorAll('#steps li')).map(function (li) { return li.textContent; }), \
@@ -2171,12 +2164,8 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 /// times are printed and recorded in BENCHMARKS.md; the 2.5 s target is not asserted yet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
-    let (driver, chromium) = browser();
     let app = TestApp::seeded();
-    let addr = serve(&app).await;
-    let origin = format!("http://{addr}");
-    let (proxy, outside) = recording_proxy().await;
-    let (c, _driver) = open_browser(&driver, &chromium, proxy).await;
+    let (c, _driver, origin, outside) = browse(&app).await;
     c.set_window_size(390, 844).await.expect("phone size");
     let cdp = |cmd: &'static str, params: Value| {
         let c = c.clone();
