@@ -324,6 +324,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         app = app
             .route("/", get(asset).layer(gzip.clone()))
             .route("/review", get(asset).layer(gzip.clone()))
+            .route("/embed", get(asset).layer(gzip.clone()))
             .route("/favicon.ico", get(asset))
             .route("/assets/{*path}", get(asset).layer(gzip));
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 /// One embedded file.
 #[derive(Debug)]
 pub struct Asset {
-    /// URL path, e.g. `/assets/vendor/echarts-4.9.0/echarts.min.js`.
+    /// URL path, e.g. `/assets/vendor/echarts-5.6.0/echarts.dashboard.min.js`.
     pub path: &'static str,
     /// The file's bytes.
     pub bytes: &'static [u8],
@@ -62,6 +62,9 @@ pub static ASSETS: &[Asset] = &[
     app!("/", "index.html", HTML),
     app!("/graphql", "graphiql.html", HTML),
     app!("/review", "review.html", HTML),
+    // A chart alone for another site's iframe: the dashboard page, which hides the rest when
+    // it finds itself at /embed.
+    app!("/embed", "index.html", HTML),
     app!("/assets/app/dashboard.js", "dashboard.js", JS),
     app!("/assets/app/dashboard.css", "dashboard.css", CSS),
     app!("/assets/app/graphiql-init.js", "graphiql-init.js", JS),
@@ -70,11 +73,17 @@ pub static ASSETS: &[Asset] = &[
     app!("/assets/app/map-codes.json", "map-codes.json", JSON),
     // Drawn by web/make-favicon.py.
     app!("/favicon.ico", "favicon.ico", ICO),
-    vendor!("echarts-4.9.0/echarts.min.js", JS),
+    // Built from web/build/echarts-dashboard.js: only the charts the pages draw.
+    vendor!("echarts-5.6.0/echarts.dashboard.min.js", JS),
+    vendor!("echarts-5.6.0/LICENSE", TEXT),
+    vendor!("echarts-5.6.0/NOTICE", TEXT),
+    vendor!("echarts-5.6.0/LICENSE-d3", TEXT),
+    vendor!("zrender-5.6.1/LICENSE", TEXT),
+    vendor!("tslib-2.3.0/LICENSE.txt", TEXT),
+    // The map outline, from the last ECharts that shipped maps.
     vendor!("echarts-4.9.0/chongqing.json", JSON),
     vendor!("echarts-4.9.0/LICENSE", TEXT),
     vendor!("echarts-4.9.0/NOTICE", TEXT),
-    vendor!("echarts-4.9.0/LICENSE-d3", TEXT),
     vendor!("react-18.3.1/react.production.min.js", JS),
     vendor!("react-18.3.1/LICENSE", TEXT),
     vendor!("react-dom-18.3.1/react-dom.production.min.js", JS),

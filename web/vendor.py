@@ -7,6 +7,11 @@ written), then copy only the listed files into web/vendor/NAME-VERSION/ and writ
 web/vendor/SHA256SUMS (the checksum of every vendored file; a Rust test checks the embedded
 assets against it). Folders of versions no longer pinned are removed.
 
+A package with a "bundle" entry is also built: its pinned dependencies and esbuild are
+installed with `npm install --ignore-scripts` into a temporary folder, the entry module (under
+web/build/) is bundled and minified, and the output's sha256 is checked against the recorded
+one, so a rebuild from the same pins gives the same bytes or stops.
+
 Usage:
   python3 web/vendor.py            # fetch, verify, copy
   python3 web/vendor.py --pin      # after changing a version: record the new tarball checksums
@@ -48,6 +53,59 @@ def pack(name: str, version: str, into: pathlib.Path) -> pathlib.Path:
     return into / out.stdout.strip().splitlines()[-1]
 
 
+def build(pkg: dict, into: pathlib.Path, dest: pathlib.Path, pin: bool, problems: list) -> None:
+    """Bundles pkg's entry module with esbuild into dest (see the module doc)."""
+    spec = pkg["bundle"]
+    name, version = pkg["name"], pkg["version"]
+    work = into / f"build-{name}"
+    work.mkdir()
+    pins = {name: version, "esbuild": spec["esbuild"], **spec["dependencies"]}
+    (work / "package.json").write_text(
+        json.dumps({"name": "edustats-vendor-build", "private": True, "dependencies": pins}),
+        encoding="utf-8",
+    )
+    subprocess.run(
+        ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--silent"],
+        cwd=work,
+        check=True,
+    )
+    # npm resolves the package's own dependency ranges too: what was installed must be what
+    # is pinned, or the bundle would silently change.
+    for dep, want in pins.items():
+        got = json.loads((work / "node_modules" / dep / "package.json").read_text(encoding="utf-8"))
+        if got["version"] != want:
+            problems.append(f"{name}@{version} bundle: {dep} installed at {got['version']}, pinned {want}")
+            return
+    entry = work / "entry.js"
+    shutil.copyfile(WEB.parent / spec["entry"], entry)
+    out = dest / spec["output"]
+    subprocess.run(
+        [
+            str(work / "node_modules" / ".bin" / "esbuild"),
+            str(entry),
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--target=es2017",
+            # The licences are vendored beside the bundle instead (see "files").
+            "--legal-comments=none",
+            f"--outfile={out}",
+            "--log-level=warning",
+        ],
+        cwd=work,
+        check=True,
+    )
+    digest = sha256(out)
+    if pin:
+        spec["output_sha256"] = digest
+    elif digest != spec.get("output_sha256"):
+        problems.append(
+            f"{name}@{version} bundle: output sha256 {digest}, vendor.json records "
+            f"{spec.get('output_sha256')}"
+        )
+    print(f"{name}@{version}: bundled {spec['entry']} -> {spec['output']} ({out.stat().st_size} bytes)")
+
+
 def main() -> int:
     pin = "--pin" in sys.argv[1:]
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -80,6 +138,8 @@ def main() -> int:
                     src = tar.extractfile(member)
                     assert src is not None
                     (dest / outer).write_bytes(src.read())
+            if "bundle" in pkg:
+                build(pkg, tmp, dest, pin, problems)
             print(f"{name}@{version}: sha256 ok, {len(pkg['files'])} files")
         if problems:
             for p in problems:

@@ -609,3 +609,53 @@ fn no_page_names_a_debug_build() {
         }
     }
 }
+
+/// Every relative link and image of the pages names a file of the repository, resolved from
+/// the page's own folder as a Markdown viewer resolves it (a screenshot linked from docs/ as
+/// `web/...` shows as a broken image).
+#[test]
+fn relative_links_of_the_pages_name_files_that_exist() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("page");
+        let dir = page.parent().expect("page folder");
+        let mut in_fence = false;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            if in_fence {
+                continue;
+            }
+            let mut rest = line;
+            while let Some(at) = rest.find("](") {
+                let after = &rest[at + 2..];
+                let Some(end) = after.find(')') else { break };
+                let target = &after[..end];
+                rest = &after[end..];
+                let path = target.split('#').next().unwrap_or("");
+                if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+                    continue;
+                }
+                checked += 1;
+                if !dir.join(path).exists() {
+                    broken.push(format!(
+                        "{}:{}: {target}",
+                        page.strip_prefix(root()).unwrap_or(&page).display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} links found: the scan is broken"
+    );
+    assert!(
+        broken.is_empty(),
+        "links to no file:\n{}",
+        broken.join("\n")
+    );
+}

@@ -435,7 +435,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     let last = &expected["entries"][1]["observation"];
 
     // --- Source view: the report text with the quote highlighted.
-    c.find(Locator::Css("#open-source"))
+    c.find(Locator::Css("#provenance .open-source"))
         .await
         .expect("source link")
         .click()
@@ -1967,6 +1967,15 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
             format!("#view=compare&indicator={ind}&year=2022"),
             "compare",
         ),
+        // Trends across districts and the scatter (item 4).
+        (
+            format!("#view=series&indicator={ind}&district=500104,500153"),
+            "series",
+        ),
+        (
+            format!("#view=scatter&indicator={ind}&year=2022"),
+            "scatter",
+        ),
         (
             "#view=source&source=rongchang-2025-rectification-report".to_string(),
             "source",
@@ -2207,6 +2216,17 @@ async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
     .await;
     cdp("Emulation.setCPUThrottlingRate", json!({"rate": 4})).await;
     let throttled = first_chart(c.clone()).await;
+    // Where the time went: each request (start and end, ms from navigation start) and the
+    // page's marks (script run, catalogue read, chart library ready).
+    let timeline = js(
+        &c,
+        "return performance.getEntriesByType('resource').map(function (r) {            return [r.name.replace(location.origin, '').slice(0, 48), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize]; })          .concat(performance.getEntriesByType('mark').map(function (m) { return [m.name, Math.round(m.startTime)]; }));",
+    )
+    .await;
+    println!("throttled first view, request by request (path, start ms, end ms, bytes) and marks:");
+    for entry in timeline.as_array().into_iter().flatten() {
+        println!("  {entry}");
+    }
     cdp("Emulation.setCPUThrottlingRate", json!({"rate": 1})).await;
     cdp(
         "Network.emulateNetworkConditions",
@@ -2224,5 +2244,317 @@ async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
         throttled > plain + 1000.0,
         "throttling not in force: {throttled} ms vs {plain} ms"
     );
+    nothing_left_the_server(c, &outside).await;
+}
+
+/// The districts ranked for `indicator` in `year` (or the latest year before), with values:
+/// code -> value, as the API answers.
+async fn ranked_values(app: &TestApp, indicator: &str, year: i32) -> Vec<(String, f64)> {
+    let d = app
+        .data(
+            "query($i: String!, $y: Int!) { ranking(indicator: $i, year: $y, latestOnOrBefore: true) { entries { value district { code } } } }",
+            json!({"i": indicator, "y": year}),
+        )
+        .await;
+    d["ranking"]["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["district"]["code"].as_str().expect("code").to_string(),
+                e["value"].as_f64().expect("value"),
+            )
+        })
+        .collect()
+}
+
+/// Issue 23, item 4: trends across districts, a scatter of two indicators, share and embed,
+/// and the SVG download, each checked against what the API answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
+    let app = TestApp::seeded();
+    let (c, _driver, origin, outside) = browse(&app).await;
+    open_dashboard(&c, &origin).await;
+    let ind = "public_kindergarten_enrolment_share";
+    let ranked = ranked_values(&app, ind, 2022).await;
+    assert!(ranked.len() >= 2, "{ranked:?}");
+    let codes: Vec<&str> = ranked.iter().map(|(c, _)| c.as_str()).collect();
+
+    // --- Trends: two districts, one line each, every point the API's.
+    let two = format!("{},{}", codes[0], codes[1]);
+    show(
+        &c,
+        &format!("#view=series&indicator={ind}&district={two}"),
+        "series",
+    )
+    .await;
+    let drawn = js(&c, "var o = echarts.getInstanceByDom(document.getElementById('chart-series')).getOption(); \
+        return { years: o.xAxis[0].data, series: o.series.map(function (s) { return { name: s.name, data: s.data }; }), \
+                 chips: Array.from(document.querySelectorAll('#chosen-districts .chip')).map(function (b) { return b.getAttribute('aria-label'); }), \
+                 heads: Array.from(document.querySelectorAll('#series-table th')).map(function (th) { return th.textContent; }) };").await;
+    let series = drawn["series"].as_array().expect("series");
+    assert_eq!(series.len(), 2, "{drawn}");
+    let years: Vec<i64> = drawn["years"]
+        .as_array()
+        .expect("years")
+        .iter()
+        .map(|y| y.as_str().and_then(|y| y.parse().ok()).expect("year"))
+        .collect();
+    for (n, code) in codes[..2].iter().enumerate() {
+        let d = app
+            .data(
+                "query($d: String!, $i: String!) { timeSeries(district: $d, indicator: $i) { points { year value } } district(code: $d) { nameZh } }",
+                json!({"d": code, "i": ind}),
+            )
+            .await;
+        let name_zh = d["district"]["nameZh"].as_str().expect("name");
+        assert_eq!(series[n]["name"], name_zh, "{drawn}");
+        assert_eq!(drawn["chips"][n], format!("移除 {name_zh}"), "{drawn}");
+        assert_eq!(drawn["heads"][n + 1], name_zh, "{drawn}");
+        let points = d["timeSeries"]["points"].as_array().expect("points");
+        assert!(!points.is_empty(), "{code}: {d}");
+        for (i, y) in years.iter().enumerate() {
+            let want = points
+                .iter()
+                .find(|p| p["year"] == *y)
+                .map(|p| p["value"].as_f64());
+            let got = &series[n]["data"][i];
+            match want {
+                Some(v) => assert_eq!(got.as_f64(), v, "{code} {y}: {drawn}"),
+                None => assert!(got.is_null(), "{code} {y}: {drawn}"),
+            }
+        }
+    }
+    // A chip removes its district: one district left is the one-district view again.
+    c.find(Locator::Css("#chosen-districts .chip"))
+        .await
+        .expect("chip")
+        .click()
+        .await
+        .expect("click");
+    wait_for(
+        &c,
+        &format!(
+            "document.body.getAttribute('data-ready') === 'series' && decodeURIComponent(location.hash).indexOf('district={}&') >= 0",
+            codes[1]
+        ),
+        "the trend without its first district",
+    )
+    .await;
+    let chips = js(
+        &c,
+        "return document.querySelectorAll('#chosen-districts .chip').length;",
+    )
+    .await;
+    assert_eq!(chips, 0);
+    // 加入区县 lists the other districts with data and adds the one chosen.
+    let options = js(&c, "return Array.from(document.getElementById('add-district').options).map(function (o) { return o.value; }).filter(Boolean);").await;
+    assert!(
+        options
+            .as_array()
+            .expect("options")
+            .iter()
+            .any(|o| o == codes[0]),
+        "{options}"
+    );
+    assert!(
+        !options
+            .as_array()
+            .expect("options")
+            .iter()
+            .any(|o| o == codes[1]),
+        "the district shown is not offered again: {options}"
+    );
+    js(
+        &c,
+        &format!(
+            "document.body.removeAttribute('data-ready'); var s = document.getElementById('add-district'); s.value = {}; \
+             s.dispatchEvent(new Event('change')); return 1;",
+            json!(codes[0])
+        ),
+    )
+    .await;
+    wait_for(&c, "document.body.getAttribute('data-ready') === 'series' && document.querySelectorAll('#chosen-districts .chip').length === 2", "the district added").await;
+    screenshot(&c, "dashboard-trends-zh").await;
+
+    // --- Scatter: x = the indicator, y = another with values in the same districts; each
+    // point is a district with both, at the API's values, and opens both sources.
+    let catalog = app
+        .data(
+            "{ indicators { code rankable { kind breakdown { member } districtCount } } }",
+            json!({}),
+        )
+        .await;
+    let mut y_pick = None;
+    for i in catalog["indicators"].as_array().expect("indicators") {
+        let code = i["code"].as_str().expect("code");
+        let totals = i["rankable"].as_array().expect("rankable").iter().any(|s| {
+            s["kind"] == "ACTUAL"
+                && s["breakdown"].as_array().is_some_and(Vec::is_empty)
+                && s["districtCount"].as_i64().unwrap_or(0) >= 2
+        });
+        if code == ind || !totals {
+            continue;
+        }
+        let ys = ranked_values(&app, code, 2022).await;
+        let pairs: Vec<(String, f64, f64)> = ranked
+            .iter()
+            .filter_map(|(d, x)| {
+                ys.iter()
+                    .find(|(e, _)| e == d)
+                    .map(|(_, y)| (d.clone(), *x, *y))
+            })
+            .collect();
+        if pairs.len() >= 2 {
+            y_pick = Some((code.to_string(), pairs));
+            break;
+        }
+    }
+    let (y_code, pairs) = y_pick.expect("an indicator with two districts in common");
+    show(
+        &c,
+        &format!("#view=scatter&indicator={ind}&y={y_code}&year=2022"),
+        "scatter",
+    )
+    .await;
+    let points = js(&c, "var o = echarts.getInstanceByDom(document.getElementById('chart-scatter')).getOption(); \
+        return { data: o.series[0].data, y: document.getElementById('y-indicator').value, rows: document.querySelectorAll('#scatter-table tr[tabindex]').length };").await;
+    assert_eq!(points["y"], y_code.as_str(), "{points}");
+    let mut got: Vec<(f64, f64)> = points["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| (p[0].as_f64().expect("x"), p[1].as_f64().expect("y")))
+        .collect();
+    let mut want: Vec<(f64, f64)> = pairs.iter().map(|(_, x, y)| (*x, *y)).collect();
+    got.sort_by(|a, b| a.partial_cmp(b).expect("numbers"));
+    want.sort_by(|a, b| a.partial_cmp(b).expect("numbers"));
+    assert_eq!(got, want, "{points}");
+    assert_eq!(points["rows"], pairs.len(), "{points}");
+    c.find(Locator::Css("#scatter-table tr[tabindex]"))
+        .await
+        .expect("row")
+        .click()
+        .await
+        .expect("click");
+    let sources = wait_for(
+        &c,
+        "document.getElementById('provenance').className === 'open' && document.querySelectorAll('#provenance .open-source').length",
+        "both sources of a scatter point",
+    )
+    .await;
+    assert_eq!(sources, 2, "a point shows the sources of both values");
+    screenshot(&c, "dashboard-scatter-zh").await;
+    let csv = captured_download(&c, "document.getElementById('csv').click()").await;
+    assert_eq!(
+        csv.0,
+        format!("{ind}-scatter-2022.csv"),
+        "the CSV is named after the view"
+    );
+    let text = String::from_utf8(csv.1).expect("utf-8");
+    assert_eq!(text.lines().count(), pairs.len() + 1, "{text}");
+
+    // --- SVG: the ranking as a self-describing, well-formed SVG.
+    show(
+        &c,
+        &format!("#view=ranking&indicator={ind}&year=2022"),
+        "ranking",
+    )
+    .await;
+    let (file, bytes) = captured_download(&c, "document.getElementById('svg').click()").await;
+    assert_eq!(file, format!("{ind}-ranking-2022.svg"));
+    let svg = String::from_utf8(bytes).expect("utf-8");
+    let name_zh = app
+        .data(
+            "query($i: String!) { indicator(code: $i) { nameZh } }",
+            json!({"i": ind}),
+        )
+        .await["indicator"]["nameZh"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    assert!(svg.starts_with("<?xml"), "{svg:.200}");
+    assert!(svg.contains(&name_zh), "title in the SVG");
+    assert!(
+        svg.contains(&format!("已排名 {} / 38", ranked.len())),
+        "source line in the SVG"
+    );
+    assert!(svg.contains("<path"), "the bars are drawn");
+    let parsed = js(
+        &c,
+        &format!(
+            "var d = new DOMParser().parseFromString({}, 'image/svg+xml'); \
+             return d.querySelector('parsererror') === null && d.documentElement.nodeName;",
+            json!(svg)
+        ),
+    )
+    .await;
+    assert_eq!(parsed, "svg", "the SVG parses");
+
+    // --- Share: the link and the iframe code of this view.
+    c.find(Locator::Id("share"))
+        .await
+        .expect("share")
+        .click()
+        .await
+        .expect("click");
+    let share = js(&c, "return { open: !document.getElementById('share-box').hidden, expanded: document.getElementById('share').getAttribute('aria-expanded'), \
+        link: document.getElementById('share-link').value, embed: document.getElementById('embed-code').value, hash: location.hash };").await;
+    let hash = share["hash"].as_str().expect("hash").to_string();
+    assert_eq!(share["open"], true, "{share}");
+    assert_eq!(share["expanded"], "true", "{share}");
+    assert_eq!(share["link"], format!("{origin}/{hash}"), "{share}");
+    assert!(
+        share["embed"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("<iframe src=\"{origin}/embed{hash}\"")),
+        "{share}"
+    );
+    c.find(Locator::Id("copy-link"))
+        .await
+        .expect("copy")
+        .click()
+        .await
+        .expect("click");
+    let said = wait_for(
+        &c,
+        "document.getElementById('copied').textContent",
+        "the copy's outcome",
+    )
+    .await;
+    assert!(
+        said == "已复制。" || said == "无法自动复制，请手动选择并复制。",
+        "{said}"
+    );
+    let selected = js(&c, "var f = document.getElementById('share-link'); return f.selectionEnd - f.selectionStart === f.value.length;").await;
+    assert_eq!(selected, true, "the link is selected for a manual copy");
+
+    // --- Embed: the chart alone, its source and a link to the full view; nothing else.
+    c.goto(&format!("{origin}/embed{hash}"))
+        .await
+        .expect("open /embed");
+    wait_for(
+        &c,
+        "document.body.getAttribute('data-ready') === 'ranking'",
+        "the embedded chart",
+    )
+    .await;
+    let embed = js(&c, "var shown = function (s) { var e = document.querySelector(s); return !!e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0; }; \
+        return { chart: shown('#chart-ranking canvas'), map: shown('#chart-map canvas'), picker: shown('.picker'), header: shown('header.top'), controls: shown('.controls'), \
+                 table: shown('#ranking-table'), title: document.getElementById('indicator-title').textContent, \
+                 link: document.querySelector('#embed-foot a').getAttribute('href'), target: document.querySelector('#embed-foot a').getAttribute('target') };").await;
+    assert_eq!(embed["chart"], true, "{embed}");
+    assert_eq!(embed["map"], true, "{embed}");
+    for hidden in ["picker", "header", "controls", "table"] {
+        assert_eq!(embed[hidden], false, "{hidden}: {embed}");
+    }
+    assert_eq!(embed["title"], name_zh.as_str(), "{embed}");
+    assert_eq!(embed["link"], format!("/{hash}"), "{embed}");
+    assert_eq!(embed["target"], "_blank", "{embed}");
+    let found = axe_violations(&c).await;
+    assert!(found.is_empty(), "/embed: {}", json!(found));
+    screenshot(&c, "dashboard-embed").await;
     nothing_left_the_server(c, &outside).await;
 }

@@ -39,6 +39,13 @@
       sourceShort: "来源：各区县教育督导报告（edustats）",
       csvHead: { rank: "名次", district: "区县", code: "区县代码", value: "数值", unit: "单位", year: "年份", quote: "原文", report: "报告", docNo: "文号", kind: "口径", breakdown: "分组", from: "起始值", to: "终止值", abs: "变化量", rel: "相对变化（%）", actual: "实际值", target: "目标值" },
       compareNote: "所选年份（及之前最近一年）各区县在本类别指标上的数值；颜色按列深浅。",
+      scatter: "散点", yIndicator: "纵轴指标", addDistrict: "加入区县", addPick: "— 选择区县 —", remove: "移除",
+      svg: "下载 SVG", share: "分享与嵌入", shareLink: "链接", embedCode: "嵌入代码（iframe）", copy: "复制", copied: "已复制。", copyFailed: "无法自动复制，请手动选择并复制。",
+      embedOpen: "在 edustats 中查看", trendNote: function (n) { return n + " 个区县的逐年数值（每条线一个区县）；点击数据点查看原文。"; },
+      tooManyDistricts: function (n) { return "最多同时显示 " + n + " 个区县。"; },
+      scatterNote: function (n) { return n + " 个区县两项指标均有数据（所选年份或之前最近一年）；点击数据点查看两项数值的原文。"; },
+      scatterOneSide: function (n) { return "只有一项指标有数据、未画出的区县（" + n + "）："; },
+      noScatter: "无可比较数据：没有区县同时有这两项指标的数值。",
       units: { yuan: "元", person: "人", person_time: "人次", percent: "%", count: "个", square_meter: "平方米", mu: "亩", hour: "小时", minute: "分钟", day: "天", year: "年", ratio: "", times: "倍", score: "分", rank: "位", percentage_point: "个百分点" },
       categories: { funding: "经费", enrolment: "入学", schools: "学校", teachers: "教师", facilities: "办学条件", digital: "教育信息化", equity: "教育公平", quality: "教育质量", health: "学生健康", safety: "校园安全", governance: "教育治理", supervision: "督导" }
     },
@@ -73,6 +80,13 @@
       sourceShort: "Source: district education supervision reports (edustats)",
       csvHead: { rank: "Rank", district: "District", code: "District code", value: "Value", unit: "Unit", year: "Year", quote: "Quote", report: "Report", docNo: "Document no.", kind: "Kind", breakdown: "Breakdown", from: "From", to: "To", abs: "Change", rel: "Relative change (%)", actual: "Actual", target: "Target" },
       compareNote: "Values of this category's indicators in the chosen year (or the latest before it); colour scaled per column.",
+      scatter: "Scatter", yIndicator: "Vertical axis", addDistrict: "Add a district", addPick: "— choose a district —", remove: "Remove",
+      svg: "Download SVG", share: "Share and embed", shareLink: "Link", embedCode: "Embed code (iframe)", copy: "Copy", copied: "Copied.", copyFailed: "Could not copy automatically; select the text and copy it.",
+      embedOpen: "Open in edustats", trendNote: function (n) { return "Yearly values of " + n + " districts (one line each); click a point for its source text."; },
+      tooManyDistricts: function (n) { return "At most " + n + " districts at once."; },
+      scatterNote: function (n) { return n + (n === 1 ? " district has" : " districts have") + " values of both indicators (in the chosen year or the latest before it); click a point for both sources."; },
+      scatterOneSide: function (n) { return "Districts with a value of only one indicator, not drawn (" + n + "): "; },
+      noScatter: "No comparable data: no district has values of both indicators.",
       units: { yuan: "yuan", person: "people", person_time: "person-times", percent: "%", count: "", square_meter: "m²", mu: "mu", hour: "h", minute: "min", day: "days", year: "years", ratio: "", times: "×", score: "points", rank: "", percentage_point: "pp" },
       categories: { funding: "Funding", enrolment: "Enrolment", schools: "Schools", teachers: "Teachers", facilities: "Facilities", digital: "Digital education", equity: "Equity", quality: "Quality", health: "Health", safety: "Safety", governance: "Governance", supervision: "Supervision" }
     }
@@ -86,8 +100,11 @@
   var requestSeq = 0;      // only the latest redraw may write the page
   var sources = [];        // the reports loaded (for the "what is loaded" line and the list)
   var csvRows = null;
-  var lastRanking = null;
-  // ranked / of, for the image's source line      // what the current view shows, as CSV rows (header first)
+  var lastRanking = null;   // ranked / of, for the image's source line
+  // Embedded in another site's page (/embed): the chart and its source line only.
+  var embedded = location.pathname === "/embed";
+  // The series view draws at most this many districts: more lines cannot be told apart.
+  var MAX_TREND = 8;
 
   function t(key) { return WORDS[state.lang][key]; }
   function el(id) { return document.getElementById(id); }
@@ -117,13 +134,14 @@
       bd: p.get("bd") || "",
       lang: p.get("lang") === "en" ? "en" : "zh",
       q: p.get("q") || "",
-      cat: p.get("cat") || ""
+      cat: p.get("cat") || "",
+      y: p.get("y") || ""
     };
   }
   function writeHash(changes) {
     var next = Object.assign({}, state, changes);
     var p = new URLSearchParams();
-    ["view", "indicator", "kind", "bd", "year", "from", "district", "source", "obs", "lang", "q", "cat"].forEach(function (k) {
+    ["view", "indicator", "kind", "bd", "year", "from", "district", "y", "source", "obs", "lang", "q", "cat"].forEach(function (k) {
       if (next[k] !== null && next[k] !== "" && next[k] !== undefined) p.set(k, String(next[k]));
     });
     var hash = "#" + p.toString();
@@ -131,6 +149,23 @@
   }
 
   // ------------------------------------------------------------------ API
+  // The chart library loads after this script (both deferred, this one first), so the data
+  // requests go out while it downloads; drawing waits for it. Deferred scripts have all run
+  // by DOMContentLoaded: no `echarts` then means it failed to load.
+  var chartLib = new Promise(function (resolve, reject) {
+    var check = function () {
+      if (window.echarts) { mark("charts"); resolve(window.echarts); }
+      else reject(new Error("echarts.dashboard.min.js"));
+    };
+    // A deferred script runs while readyState is already "interactive", before
+    // DOMContentLoaded; `load` covers a script run after that event.
+    if (window.echarts || document.readyState === "complete") check();
+    else { document.addEventListener("DOMContentLoaded", check); window.addEventListener("load", check); }
+  });
+  // A performance mark (the browser test prints them: where the first view's time goes).
+  function mark(what) { if (window.performance && performance.mark) performance.mark("edustats:" + what); }
+  // p's value once the chart library is there too.
+  function drawable(p) { return Promise.all([p, chartLib]).then(function (r) { return r[0]; }); }
   function gql(query, variables) {
     return fetch("/graphql", {
       method: "POST",
@@ -209,12 +244,21 @@
   }
 
   // ------------------------------------------------------------------ provenance
-  function showProvenance(p, quiet) {
+  // The panel under the chart: where a value comes from. `also` is a second value shown with
+  // it (the scatter's other indicator).
+  function showProvenance(p, quiet, also) {
     if (p) p.viewKey = viewKey();
     lastShown = p;
     var box = el("provenance");
     box.innerHTML = "";
     if (!p || !p.observation) { box.className = ""; return; }
+    provBlock(box, p);
+    if (also && also.observation) { box.appendChild(h("hr", {})); provBlock(box, also); }
+    box.className = "open";
+    // Opened by the reader: bring it into view (a redraw that restores it does not scroll).
+    if (!quiet) box.scrollIntoView({ block: "nearest" });
+  }
+  function provBlock(box, p) {
     var o = p.observation;
     var quote = h("blockquote", {});
     var i = o.quote.indexOf(o.valueText);
@@ -237,13 +281,10 @@
       box.appendChild(h("div", { class: "flag" }, [t("flagged") + "：" + o.qualityFlags.map(flagText).join("；")]));
     }
     if (o.note) box.appendChild(h("div", { class: "note", text: t("noteLabel") + "：" + noteText(o) }));
-    box.appendChild(h("a", { href: "#", id: "open-source", text: t("openSource"), onclick: function (ev) {
+    box.appendChild(h("a", { href: "#", class: "open-source", text: t("openSource"), onclick: function (ev) {
       ev.preventDefault();
       writeHash({ view: "source", source: src.code, obs: o.key });
     } }));
-    box.className = "open";
-    // Opened by the reader: bring it into view (a redraw that restores it does not scroll).
-    if (!quiet) box.scrollIntoView({ block: "nearest" });
   }
   // ECharts renders tooltips as HTML: every text from the API or the map goes through esc.
   function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; }); }
@@ -277,7 +318,8 @@
     if (!mapReady) {
       mapReady = Promise.all([
         fetch("/assets/vendor/echarts-4.9.0/chongqing.json").then(function (r) { return r.json(); }),
-        fetch("/assets/app/map-codes.json").then(function (r) { return r.json(); })
+        fetch("/assets/app/map-codes.json").then(function (r) { return r.json(); }),
+        chartLib
       ]).then(function (res) {
         var geo = res[0], recode = res[1].renamed;
         // Regions are named by division code (current codes, see map-codes.json), so data
@@ -400,8 +442,8 @@
       });
       bsel.value = slice.bd;
     }
-    var chartView = state.view === "ranking" || state.view === "series" || state.view === "compare";
-    el("kind-box").style.display = slice && ksel.options.length > 1 && (state.view === "ranking" || state.view === "series") ? "" : "none";
+    var chartView = state.view === "ranking" || state.view === "series" || state.view === "compare" || state.view === "scatter";
+    el("kind-box").style.display = slice && ksel.options.length > 1 && (state.view === "ranking" || state.view === "series" || state.view === "scatter") ? "" : "none";
     el("breakdown-box").style.display = slice && bsel.options.length > 1 && chartView ? "" : "none";
     el("year-box").style.display = state.view === "series" || state.view === "source" || state.view === "reports" ? "none" : "";
     el("from-box").style.display = state.view === "change" ? "" : "none";
@@ -411,12 +453,28 @@
       catalog.districts.forEach(function (d) { dsel.appendChild(h("option", { value: d.code, text: name(d) })); });
       dsel.setAttribute("data-lang", state.lang);
     }
-    dsel.value = state.district || "";
+    dsel.value = chosenDistricts()[0] || "";
     el("district-box").style.display = state.view === "series" ? "" : "none";
+    el("add-box").style.display = state.view === "series" ? "" : "none";
+    el("y-box").style.display = state.view === "scatter" ? "" : "none";
+    if (state.view === "scatter" && ind) {
+      var ysel = el("y-indicator"), yind = scatterY(ind);
+      ysel.innerHTML = "";
+      catalog.indicators.forEach(function (i) {
+        if (i.best && i.code !== ind.code) ysel.appendChild(h("option", { value: i.code, text: name(i) }));
+      });
+      ysel.value = yind ? yind.code : "";
+    }
+    renderChips();
     // Downloads apply to views that show data: the CSV is what the view shows, the image
     // exists where there is a chart.
     el("csv").style.display = state.view === "source" || state.view === "reports" ? "none" : "";
-    el("png").style.display = state.view === "ranking" || state.view === "change" || state.view === "series" ? "" : "none";
+    var drawn = state.view === "ranking" || state.view === "change" || state.view === "series" || state.view === "scatter";
+    el("png").style.display = drawn ? "" : "none";
+    el("svg").style.display = drawn ? "" : "none";
+    el("share-box").hidden = true;
+    el("share").setAttribute("aria-expanded", "false");
+    renderEmbedFoot(ind);
     csvRows = null;
     Array.prototype.forEach.call(document.querySelectorAll(".panel"), function (p) {
       p.className = "panel" + (p.id === state.view + "-view" ? " active" : "");
@@ -437,9 +495,11 @@
     var q = "query($i: String!, $y: Int!, $k: ObservationKind!, $b: [BreakdownInput!]) { ranking(indicator: $i, year: $y, kind: $k, breakdown: $b, latestOnOrBefore: true) { " +
       "order rankedCount districtCount coverage entries { rank value year district { code nameZh nameEn } " + OBS + " } " +
       "missing { code nameZh nameEn } } }";
-    return Promise.all([gql(q, { i: ind.code, y: state.year, k: slice.kind.toUpperCase(), b: bdArg(slice) }), loadMap()]).then(function (res) {
+    // The map's outline is fetched and drawn after the bars and the table: on a slow link the
+    // first chart does not share the bandwidth with it nor wait for it.
+    return drawable(gql(q, { i: ind.code, y: state.year, k: slice.kind.toUpperCase(), b: bdArg(slice) })).then(function (d0) {
       if (seq !== requestSeq) return;
-      var r = res[0].ranking, regions = res[1];
+      var r = d0.ranking;
       var entries = r.entries.map(function (e) { return Object.assign({ unit: unit }, e); });
       lastRanking = { ranked: r.rankedCount, of: r.districtCount };
       var H = t("csvHead");
@@ -491,7 +551,7 @@
         grid: { left: 8, right: 70, top: 10, bottom: 10, containLabel: true },
         tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(entries[p.dataIndex]); } },
         // Three ticks: long labels such as 12亿元 do not run together in a narrow column.
-        xAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: function (v) { return short(v, unit); } } },
+        xAxis: { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
         yAxis: { type: "category", inverse: true, data: labels },
         series: [{ type: "bar", barMaxWidth: 28, data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
           label: { show: true, position: "right", formatter: function (p) { return short(p.value, unit); } } }]
@@ -501,47 +561,14 @@
       describe("chart-ranking", name(ind) + " · " + t("ranking") + " · " + state.year + "：" +
         (entries.length ? entries.map(function (e, i) { return labels[i] + " " + short(e.value, unit); }).join("；") : t("noValues")));
       describe("chart-map", name(ind) + " · " + t("coverage")(r.rankedCount, r.districtCount));
-      // Map: every region, coloured by value; grey where there is none.
       var byCode = {};
       entries.forEach(function (e) { byCode[e.district.code] = e; });
-      var values = entries.map(function (e) { return e.value; });
-      var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
-      var map = chart("chart-map");
-      map.clear();
-      map.setOption({
-        animation: false,
-        tooltip: { trigger: "item", confine: true, formatter: function (p) {
-          var e = byCode[p.name];
-          var d = catalog.districtByCode[p.name];
-          return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
-        } },
-        visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
-          // The lowest value is a clear blue, far from the near-white of "no data".
-          inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
-          formatter: function (v) { return short(v, unit); } } : undefined,
-        // Zoom and pan (wheel, pinch, drag): the central districts are a few pixels wide at
-        // the map's full extent; the 主城区 button zooms onto them.
-        series: [{ type: "map", map: "chongqing-codes", roam: true, scaleLimit: { min: 1, max: 12 }, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
-          emphasis: { label: { show: false } },
-          data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
-      });
-      map.off("click");
-      map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
-      var zoom = el("zoom-center");
-      zoom.textContent = t("zoomCenter");
-      zoom.setAttribute("aria-pressed", "false");
-      zoom.onclick = function () {
-        var on = zoom.getAttribute("aria-pressed") !== "true";
-        // Yuzhong, the middle of the nine central districts (主城九区).
-        map.setOption({ series: [{ center: on ? [106.55, 29.56] : null, zoom: on ? 7 : 1 }] });
-        zoom.setAttribute("aria-pressed", String(on));
-        zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
-      };
+      var map = null;
       // Linked highlighting: a district pointed at in the bars, the map or the table is marked
       // in all three.
       var linked = function (code, on) {
         var type = on ? "highlight" : "downplay";
-        map.dispatchAction({ type: type, seriesIndex: 0, name: code });
+        if (map) map.dispatchAction({ type: type, seriesIndex: 0, name: code });
         var i = entries.map(function (e) { return e.district.code; }).indexOf(code);
         if (i >= 0) bar.dispatchAction({ type: type, seriesIndex: 0, dataIndex: i });
         var row = table.querySelector("tr[data-district='" + code + "']");
@@ -549,12 +576,53 @@
         el("chart-map").setAttribute("data-linked", on ? code : "");
       };
       ["mouseover", "mouseout"].forEach(function (ev) {
-        bar.off(ev); map.off(ev);
+        bar.off(ev);
         bar.on(ev, function (p) { if (entries[p.dataIndex]) linked(entries[p.dataIndex].district.code, ev === "mouseover"); });
-        map.on(ev, function (p) { if (byCode[p.name]) linked(p.name, ev === "mouseover"); });
       });
       var shown = lastShown && lastShown.observation && byCode[lastShown.district.code];
       showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null, true);
+      firstViewDrawn();
+      // Map: every region, coloured by value; grey where there is none.
+      return loadMap().then(function (regions) {
+        if (seq !== requestSeq) return;
+        var values = entries.map(function (e) { return e.value; });
+        var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
+        map = chart("chart-map");
+        map.clear();
+        map.setOption({
+          animation: false,
+          tooltip: { trigger: "item", confine: true, formatter: function (p) {
+            var e = byCode[p.name];
+            var d = catalog.districtByCode[p.name];
+            return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
+          } },
+          visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
+            // The lowest value is a clear blue, far from the near-white of "no data".
+            inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
+            formatter: function (v) { return short(v, unit); } } : undefined,
+          // Zoom and pan (wheel, pinch, drag): the central districts are a few pixels wide at
+          // the map's full extent; the 主城区 button zooms onto them.
+          series: [{ type: "map", map: "chongqing-codes", roam: true, scaleLimit: { min: 1, max: 12 }, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
+            emphasis: { label: { show: false } },
+            data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
+        });
+        map.off("click");
+        map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
+        ["mouseover", "mouseout"].forEach(function (ev) {
+          map.off(ev);
+          map.on(ev, function (p) { if (byCode[p.name]) linked(p.name, ev === "mouseover"); });
+        });
+        var zoom = el("zoom-center");
+        zoom.textContent = t("zoomCenter");
+        zoom.setAttribute("aria-pressed", "false");
+        zoom.onclick = function () {
+          var on = zoom.getAttribute("aria-pressed") !== "true";
+          // Yuzhong, the middle of the nine central districts (主城九区).
+          map.setOption({ series: [{ center: on ? [106.55, 29.56] : null, zoom: on ? 7 : 1 }] });
+          zoom.setAttribute("aria-pressed", String(on));
+          zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
+        };
+      });
     });
   }
 
@@ -583,7 +651,7 @@
     fillYears(el("from"), earlier, from);
     var q = "query($i: String!, $f: Int!, $t: Int!, $b: [BreakdownInput!]) { change(indicator: $i, from: $f, to: $t, breakdown: $b) { " +
       "district { code nameZh nameEn } fromValue toValue absoluteChange absoluteUnit relativeChange relativeChangeGap } }";
-    return gql(q, { i: ind.code, f: from, t: to, b: bdArg(slice) }).then(function (d) {
+    return drawable(gql(q, { i: ind.code, f: from, t: to, b: bdArg(slice) })).then(function (d) {
       if (seq !== requestSeq) return;
       var rows = d.change.filter(function (r) { return r.fromValue !== null && r.toValue !== null; });
       var single = d.change.filter(function (r) { return r.fromValue === null || r.toValue === null; });
@@ -609,7 +677,7 @@
         animation: false, legend: { data: [String(from), String(to)] }, tooltip: { trigger: "axis", confine: true },
         grid: { containLabel: true, left: 8, right: 8 },
         xAxis: { type: "category", data: rows.map(function (r) { return name(r.district); }), axisLabel: { interval: 0, rotate: rows.length > 4 ? 30 : 0 } },
-        yAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, ind.unit); } } },
+        yAxis: { type: "value", axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, ind.unit); } } },
         series: [
           { name: String(from), type: "bar", data: rows.map(function (r) { return r.fromValue; }) },
           { name: String(to), type: "bar", data: rows.map(function (r) { return r.toValue; }) }
@@ -622,12 +690,9 @@
   // data, so a single year is one labelled point, not a clipped value axis.
   function renderSeries(ind, seq) {
     var slice = sliceOf(ind), unit = sliceUnit(ind, slice);
-    var pick = state.district ? Promise.resolve(state.district) :
-      gql("query($i: String!, $y: Int!, $k: ObservationKind!, $b: [BreakdownInput!]) { ranking(indicator: $i, year: $y, kind: $k, breakdown: $b, latestOnOrBefore: true, first: 1) { entries { district { code } } } }",
-        { i: ind.code, y: sliceYears(slice).pop(), k: slice.kind.toUpperCase(), b: bdArg(slice) }).then(function (d) {
-        var e = d.ranking.entries[0];
-        return e ? e.district.code : catalog.districts[0].code;
-      });
+    var pick = withData(ind, slice, seq).then(function (codes) {
+      return chosenDistricts()[0] || codes[0] || catalog.districts[0].code;
+    });
     var q = "query($d: String!, $i: String!, $k: ObservationKind!, $b: [BreakdownInput!]) { a: timeSeries(district: $d, indicator: $i, kind: $k, breakdown: $b) { points { year value " + OBS + " } } " +
       "t: timeSeries(district: $d, indicator: $i, kind: TARGET, breakdown: $b) { points { year value " + OBS + " } } " +
       "district(code: $d) { code nameZh nameEn } }";
@@ -635,7 +700,10 @@
     return pick.then(function (district) {
       if (seq !== requestSeq) return null;
       el("district").value = district;
-      return gql(q, { d: district, i: ind.code, k: slice.kind.toUpperCase(), b: bdArg(slice) });
+      var add = el("add-district");
+      Array.prototype.slice.call(add.options).forEach(function (o) { if (o.value === district) o.remove(); });
+      add.disabled = add.options.length < 2;
+      return drawable(gql(q, { d: district, i: ind.code, k: slice.kind.toUpperCase(), b: bdArg(slice) }));
     }).then(function (d) {
       if (!d || seq !== requestSeq) return;
       var actual = d.a.points, target = withTargets ? d.t.points : [];
@@ -679,11 +747,183 @@
         tooltip: { trigger: "item", confine: true, formatter: function (p) { var list = p.seriesIndex === 0 ? actual : target; return tooltipHtml(wrap(at(list, years[p.dataIndex]))); } },
         grid: { containLabel: true, left: 8, right: 24 },
         xAxis: { type: "category", data: labels, boundaryGap: true },
-        yAxis: { type: "value", axisLabel: { formatter: function (v) { return short(v, unit); } } },
+        yAxis: { type: "value", axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
         series: series
       });
       c.off("click");
       c.on("click", function (p) { var list = p.seriesIndex === 0 ? actual : target; var hit = at(list, years[p.dataIndex]); if (hit) showProvenance(wrap(hit)); });
+    });
+  }
+
+  // The districts the series view shows (the hash's district=, a comma-separated list).
+  function chosenDistricts() {
+    return state.district ? state.district.split(",").filter(Boolean).slice(0, MAX_TREND) : [];
+  }
+  // Districts with a value of the slice in its latest year (or before): the ones worth adding
+  // to a trend. Fills the 加入区县 list with those not shown yet; resolves to their codes.
+  function withData(ind, slice, seq) {
+    var q = "query($i: String!, $y: Int!, $k: ObservationKind!, $b: [BreakdownInput!]) { ranking(indicator: $i, year: $y, kind: $k, breakdown: $b, latestOnOrBefore: true) { entries { district { code } } } }";
+    return gql(q, { i: ind.code, y: sliceYears(slice).pop(), k: slice.kind.toUpperCase(), b: bdArg(slice) }).then(function (d) {
+      var codes = d.ranking.entries.map(function (e) { return e.district.code; });
+      if (seq !== requestSeq) return codes;
+      var shown = chosenDistricts();
+      var add = el("add-district");
+      add.innerHTML = "";
+      add.appendChild(h("option", { value: "", text: t("addPick") }));
+      codes.forEach(function (c) {
+        if (shown.indexOf(c) < 0 && catalog.districtByCode[c]) add.appendChild(h("option", { value: c, text: name(catalog.districtByCode[c]) }));
+      });
+      add.disabled = add.options.length < 2 || shown.length >= MAX_TREND;
+      return codes;
+    });
+  }
+  // The districts of a trend as removable chips (series view, two or more districts).
+  function renderChips() {
+    var box = el("chosen-districts");
+    box.innerHTML = "";
+    var list = chosenDistricts();
+    if (state.view !== "series" || list.length < 2) return;
+    list.forEach(function (code) {
+      var d = catalog.districtByCode[code];
+      var label = d ? name(d) : code;
+      box.appendChild(h("button", { type: "button", class: "chip", "aria-label": t("remove") + " " + label, onclick: function () {
+        writeHash({ district: list.filter(function (c) { return c !== code; }).join(",") });
+      } }, [label + " ×"]));
+    });
+    if (list.length >= MAX_TREND) box.appendChild(h("span", { class: "note", text: t("tooManyDistricts")(MAX_TREND) }));
+  }
+  // Several districts' values over the years, one line each (the series view with two or more
+  // districts). Actual values of the slice; targets are left to the one-district view.
+  function renderTrends(ind, seq) {
+    var slice = sliceOf(ind), unit = sliceUnit(ind, slice);
+    var codes = chosenDistricts();
+    var vars = { i: ind.code, k: slice.kind.toUpperCase(), b: bdArg(slice) };
+    var decl = ["$i: String!", "$k: ObservationKind!", "$b: [BreakdownInput!]"];
+    var fields = codes.map(function (c, n) {
+      vars["d" + n] = c;
+      decl.push("$d" + n + ": String!");
+      return "s" + n + ": timeSeries(district: $d" + n + ", indicator: $i, kind: $k, breakdown: $b) { points { year value " + OBS + " } }";
+    });
+    var q = "query(" + decl.join(", ") + ") { " + fields.join(" ") + " }";
+    withData(ind, slice, seq);
+    return drawable(gql(q, vars)).then(function (d) {
+      if (seq !== requestSeq) return;
+      var lines = codes.map(function (c, n) {
+        var district = catalog.districtByCode[c] || { code: c, nameZh: c, nameEn: c };
+        return { district: district, points: d["s" + n].points.map(function (p) { return Object.assign({ district: district, unit: unit }, p); }) };
+      });
+      var years = [];
+      lines.forEach(function (l) { l.points.forEach(function (p) { if (years.indexOf(p.year) < 0) years.push(p.year); }); });
+      years.sort();
+      var at = function (l, y) { return l.points.filter(function (p) { return p.year === y; })[0]; };
+      setStatus(years.length ? t("trendNote")(lines.length) : t("noSeries"));
+      var table = el("series-table");
+      table.innerHTML = "";
+      table.appendChild(h("tr", {}, [h("th", { text: t("yearCol") })].concat(lines.map(function (l) { return h("th", { class: "district", text: name(l.district) }); }))));
+      years.forEach(function (y) {
+        table.appendChild(h("tr", {}, [h("td", { text: String(y) })].concat(lines.map(function (l) {
+          var p = at(l, y);
+          if (!p) return h("td", { class: "num", text: "—" });
+          var td = numCell(p.value, unit);
+          td.setAttribute("tabindex", "0");
+          td.addEventListener("click", function () { showProvenance(p); });
+          td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(p); });
+          return td;
+        }))));
+      });
+      var H = t("csvHead");
+      csvRows = [[H.district, H.code, H.year, t("kinds")[slice.kind], H.unit, H.breakdown, H.quote, H.report, H.docNo]];
+      lines.forEach(function (l) {
+        l.points.forEach(function (p) {
+          var o = p.observation || {}, src = o.source || {};
+          csvRows.push([name(l.district), l.district.code, p.year, p.value, unitLabel(unit) || unit, bdLabel(slice.members),
+            o.quote || "", (state.lang === "zh" ? src.titleZh : src.titleEn) || "", src.documentNumber || ""]);
+        });
+      });
+      describe("chart-series", name(ind) + "：" + lines.map(function (l) {
+        return name(l.district) + " " + l.points.map(function (p) { return p.year + " " + short(p.value, unit); }).join("，");
+      }).join("；"));
+      var c = chart("chart-series");
+      c.clear();
+      c.setOption({
+        animation: false,
+        legend: { type: "plain", data: lines.map(function (l) { return name(l.district); }) },
+        tooltip: { trigger: "item", confine: true, formatter: function (p) { var hit = at(lines[p.seriesIndex], years[p.dataIndex]); return tooltipHtml(hit); } },
+        grid: { containLabel: true, left: 8, right: 24, top: 40 },
+        xAxis: { type: "category", data: years.map(String), boundaryGap: true },
+        yAxis: { type: "value", axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
+        series: lines.map(function (l) {
+          return { name: name(l.district), type: "line", connectNulls: true, symbolSize: 8,
+            data: years.map(function (y) { var p = at(l, y); return p ? p.value : null; }) };
+        })
+      });
+      c.off("click");
+      c.on("click", function (p) { var hit = at(lines[p.seriesIndex], years[p.dataIndex]); if (hit) showProvenance(hit); });
+    });
+  }
+
+  // The indicator on the scatter's vertical axis: the one the URL names, else the best-covered
+  // other indicator.
+  function scatterY(ind) {
+    var y = catalog.byCode[state.y];
+    if (y && y.best && y.code !== ind.code) return y;
+    return catalog.indicators.filter(function (i) { return i.best && i.code !== ind.code; })[0] || null;
+  }
+  // Two indicators, one point per district with values of both (the chosen year or the latest
+  // before it, as in the ranking). Every point carries both values' sources.
+  function renderScatter(ind, seq) {
+    var slice = sliceOf(ind), unit = sliceUnit(ind, slice);
+    var yind = scatterY(ind);
+    if (!yind) { setStatus(t("noScatter")); return Promise.resolve(); }
+    var yslice = yind.best, yunit = sliceUnit(yind, yslice);
+    var part = function (alias, i, k, b) {
+      return alias + ": ranking(indicator: " + i + ", year: $yr, kind: " + k + ", breakdown: " + b + ", latestOnOrBefore: true) { entries { value year district { code nameZh nameEn } " + OBS + " } missing { code } }";
+    };
+    var q = "query($x: String!, $y: String!, $yr: Int!, $xk: ObservationKind!, $yk: ObservationKind!, $xb: [BreakdownInput!], $yb: [BreakdownInput!]) { " +
+      part("x", "$x", "$xk", "$xb") + " " + part("y", "$y", "$yk", "$yb") + " }";
+    return drawable(gql(q, { x: ind.code, y: yind.code, yr: state.year, xk: slice.kind.toUpperCase(), yk: yslice.kind.toUpperCase(), xb: bdArg(slice), yb: bdArg(yslice) })).then(function (d) {
+      if (seq !== requestSeq) return;
+      var ys = {};
+      d.y.entries.forEach(function (e) { ys[e.district.code] = Object.assign({ unit: yunit }, e); });
+      var pairs = [], oneSide = [];
+      d.x.entries.forEach(function (e) {
+        var x = Object.assign({ unit: unit }, e), y = ys[e.district.code];
+        if (y) { pairs.push({ district: e.district, x: x, y: y }); delete ys[e.district.code]; } else oneSide.push(e.district);
+      });
+      Object.keys(ys).forEach(function (c) { oneSide.push(ys[c].district); });
+      setStatus(pairs.length ? t("scatterNote")(pairs.length) : t("noScatter"));
+      el("scatter-missing").textContent = oneSide.length ? t("scatterOneSide")(oneSide.length) + oneSide.map(name).join("、") : "";
+      var xl = name(ind) + (unitLabel(unit) ? "（" + unitLabel(unit) + "）" : ""), yl = name(yind) + (unitLabel(yunit) ? "（" + unitLabel(yunit) + "）" : "");
+      var table = el("scatter-table");
+      table.innerHTML = "";
+      table.appendChild(h("tr", {}, [h("th", { text: t("districtCol") }), h("th", { text: xl }), h("th", { text: t("yearCol") }), h("th", { text: yl }), h("th", { text: t("yearCol") })]));
+      pairs.forEach(function (p) {
+        var row = h("tr", { tabindex: "0", onclick: function () { showProvenance(p.x, false, p.y); },
+          onkeydown: function (ev) { if (ev.key === "Enter") showProvenance(p.x, false, p.y); } },
+        [h("td", { class: "district", text: name(p.district) }), numCell(p.x.value, unit), h("td", { text: String(p.x.year) }), numCell(p.y.value, yunit), h("td", { text: String(p.y.year) })]);
+        table.appendChild(row);
+      });
+      var H = t("csvHead");
+      csvRows = [[H.district, H.code, name(ind), H.unit, H.year, name(yind), H.unit, H.year]].concat(pairs.map(function (p) {
+        return [name(p.district), p.district.code, p.x.value, unitLabel(unit) || unit, p.x.year, p.y.value, unitLabel(yunit) || yunit, p.y.year];
+      }));
+      describe("chart-scatter", xl + " × " + yl + "：" + (pairs.length ? pairs.map(function (p) {
+        return name(p.district) + " " + short(p.x.value, unit) + "，" + short(p.y.value, yunit);
+      }).join("；") : t("noScatter")));
+      var c = chart("chart-scatter");
+      c.clear();
+      c.setOption({
+        animation: false,
+        tooltip: { trigger: "item", confine: true, formatter: function (e) { var p = pairs[e.dataIndex]; return tooltipHtml(p.x) + "<hr>" + tooltipHtml(p.y); } },
+        grid: { containLabel: true, left: 16, right: 40, top: 36, bottom: 36 },
+        xAxis: { type: "value", scale: true, name: xl, nameLocation: "middle", nameGap: 28, splitNumber: 3, axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
+        yAxis: { type: "value", scale: true, name: yl, nameLocation: "end", nameTextStyle: { align: "left" }, axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, yunit); } } },
+        series: [{ type: "scatter", symbolSize: 14, itemStyle: { color: "#2f6fab" },
+          label: { show: true, position: "right", formatter: function (e) { return name(pairs[e.dataIndex].district); } },
+          data: pairs.map(function (p) { return [p.x.value, p.y.value]; }) }]
+      });
+      c.off("click");
+      c.on("click", function (e) { var p = pairs[e.dataIndex]; if (p) showProvenance(p.x, false, p.y); });
     });
   }
 
@@ -851,7 +1091,8 @@
     if (!ind) { setStatus(state.indicator ? t("noIndicators") : t("pickIndicator")); return; }
     setStatus(t("loading"));
     var work = state.view === "change" ? renderChange(ind, seq)
-      : state.view === "series" ? renderSeries(ind, seq)
+      : state.view === "series" ? (chosenDistricts().length > 1 ? renderTrends(ind, seq) : renderSeries(ind, seq))
+        : state.view === "scatter" ? renderScatter(ind, seq)
         : state.view === "compare" ? renderCompare(ind, seq)
           : renderRanking(ind, seq);
     wrapErrors(work, seq);
@@ -894,10 +1135,54 @@
     else if (state.year) parts.push(String(state.year));
     return parts.join("-");
   }
-  // The chart as a self-describing image: title, slice and year above, unit and source below.
-  function chartImage(c) {
+  // What an image of the chart says about itself: title; view, slice, year and unit; source.
+  function imageWords() {
     var ind = catalog.byCode[state.indicator];
     var slice = ind ? sliceOf(ind) : null;
+    var districts = chosenDistricts().map(function (c) { return name(catalog.districtByCode[c]); }).join("、");
+    var yind = state.view === "scatter" && ind ? scatterY(ind) : null;
+    var when = state.view === "change" ? (el("from").value + "–" + state.year)
+      : state.view === "series" ? (districts || name(catalog.districtByCode[el("district").value])) : String(state.year);
+    return {
+      title: ind ? name(ind) + (yind ? " × " + name(yind) : "") : "",
+      sub: [t(state.view), slice ? t("kinds")[slice.kind] : "", slice ? bdLabel(slice.members) : "", when,
+        ind && !yind && unitLabel(sliceUnit(ind, slice)) ? t("csvHead").unit + "：" + unitLabel(sliceUnit(ind, slice)) : ""].filter(Boolean).join(" · "),
+      source: state.view === "ranking" && lastRanking ? t("sourceLine")(lastRanking.ranked, lastRanking.of) : t("sourceShort")
+    };
+  }
+  var SVG_NS = "http://www.w3.org/2000/svg";
+  // The chart as a self-describing SVG: the chart drawn again by the SVG renderer, with the
+  // same words as the PNG around it.
+  function chartSvg(c) {
+    var w = c.getWidth(), ht = c.getHeight(), pad = 16, head = 64, foot = 30;
+    var box = h("div", { style: "position:absolute;left:-20000px;top:0;width:" + w + "px;height:" + ht + "px" });
+    document.body.appendChild(box);
+    var copy = echarts.init(box, null, { renderer: "svg", width: w, height: ht });
+    var svg;
+    try {
+      var opt = c.getOption();
+      opt.animation = false;
+      copy.setOption(opt);
+      svg = copy.renderToSVGString();
+    } finally {
+      copy.dispose();
+      box.remove();
+    }
+    var words = imageWords();
+    var text = function (x, y, size, weight, fill, s) {
+      return "<text x=\"" + x + "\" y=\"" + y + "\" font-size=\"" + size + "\" font-weight=\"" + weight + "\" fill=\"" + fill + "\">" + esc(s) + "</text>";
+    };
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" +
+      "<svg xmlns=\"" + SVG_NS + "\" width=\"" + (w + 2 * pad) + "\" height=\"" + (ht + head + foot) + "\" font-family=\"system-ui, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif\">" +
+      "<title>" + esc(words.title) + "</title>" +
+      "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>" +
+      text(pad, 28, 18, "bold", "#1f2933", words.title) + text(pad, 52, 13, "normal", "#1f2933", words.sub) +
+      "<g transform=\"translate(" + pad + "," + head + ")\">" + svg.replace(/^<\?xml[^>]*>\s*/, "") + "</g>" +
+      text(pad, head + ht + 20, 12, "normal", "#52606d", words.source) + "</svg>\n";
+  }
+  // The chart as a self-describing image: title, slice and year above, unit and source below.
+  function chartImage(c) {
+    var words = imageWords();
     var ratio = 2, pad = 16 * ratio;
     var img = new Image();
     return new Promise(function (resolve) {
@@ -910,33 +1195,48 @@
         g.fillStyle = "#fff"; g.fillRect(0, 0, canvas.width, canvas.height);
         g.fillStyle = "#1f2933";
         g.font = "bold " + 18 * ratio + "px system-ui, sans-serif";
-        g.fillText(ind ? name(ind) : "", pad, 28 * ratio);
+        g.fillText(words.title, pad, 28 * ratio);
         g.font = 13 * ratio + "px system-ui, sans-serif";
-        var sub = [t(state.view), slice ? t("kinds")[slice.kind] : "", slice ? bdLabel(slice.members) : "",
-          state.view === "change" ? (el("from").value + "–" + state.year) : state.view === "series" ? name(catalog.districtByCode[el("district").value]) : String(state.year),
-          ind && unitLabel(sliceUnit(ind, slice)) ? t("csvHead").unit + "：" + unitLabel(sliceUnit(ind, slice)) : ""].filter(Boolean).join(" · ");
-        g.fillText(sub, pad, 52 * ratio);
+        g.fillText(words.sub, pad, 52 * ratio);
         g.drawImage(img, pad, head);
         g.fillStyle = "#52606d";
         g.font = 12 * ratio + "px system-ui, sans-serif";
-        g.fillText(state.view === "ranking" && lastRanking ? t("sourceLine")(lastRanking.ranked, lastRanking.of) : t("sourceShort"), pad, head + img.height + 20 * ratio);
+        g.fillText(words.source, pad, head + img.height + 20 * ratio);
         resolve(canvas.toDataURL("image/png"));
       };
       img.src = c.getDataURL({ type: "png", pixelRatio: ratio, backgroundColor: "#fff" });
     });
   }
+  // Time from navigation start to the first chart drawn, read by the browser test (the ranking
+  // marks it when its bars are drawn, before the map).
+  function firstViewDrawn() {
+    if (document.body.hasAttribute("data-first-view-ms")) return;
+    document.body.setAttribute("data-first-view-ms", String(Math.round(performance.now())));
+    mark("first-chart");
+  }
   function wrapErrors(p, seq) {
     return p.then(function () {
       if (seq !== requestSeq) return;
-      // Time from navigation start to the first drawn view, read by the browser test.
-      if (!document.body.hasAttribute("data-first-view-ms")) document.body.setAttribute("data-first-view-ms", String(Math.round(performance.now())));
+      firstViewDrawn();
       document.body.setAttribute("data-ready", state.view);
     }, function (e) {
       if (seq === requestSeq) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); }
     });
   }
 
+  // The embedded chart's own line: where it comes from, and a link to the full view.
+  function renderEmbedFoot(ind) {
+    var foot = el("embed-foot");
+    foot.innerHTML = "";
+    if (!embedded) return;
+    foot.appendChild(document.createTextNode(t("sourceShort") + " · "));
+    foot.appendChild(h("a", { href: "/" + location.hash, target: "_blank", rel: "noopener", text: t("embedOpen") }));
+    if (ind) document.title = name(ind) + " · edustats";
+  }
+
   function start() {
+    mark("script");
+    if (embedded) document.body.classList.add("embed");
     state = readHash();
     applyWords();
     el("lang-toggle").addEventListener("click", function () { writeHash({ lang: state.lang === "zh" ? "en" : "zh" }); });
@@ -960,12 +1260,51 @@
         writeHash(extra);
       });
     });
+    var viewChart = function () {
+      var id = { ranking: "chart-ranking", change: "chart-change", series: "chart-series", scatter: "chart-scatter" }[state.view];
+      return id && charts[id];
+    };
     el("png").addEventListener("click", function () {
-      var id = { ranking: "chart-ranking", change: "chart-change", series: "chart-series" }[state.view];
-      var c = id && charts[id];
+      var c = viewChart();
       if (!c) return;
       chartImage(c).then(function (url) { download(fileStem() + ".png", url); });
     });
+    el("svg").addEventListener("click", function () {
+      var c = viewChart();
+      if (!c) return;
+      var url = URL.createObjectURL(new Blob([chartSvg(c)], { type: "image/svg+xml;charset=utf-8" }));
+      download(fileStem() + ".svg", url);
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    });
+    el("share").addEventListener("click", function () {
+      var box = el("share-box"), open = box.hidden;
+      box.hidden = !open;
+      el("share").setAttribute("aria-expanded", String(open));
+      if (!open) return;
+      var title = catalog && catalog.byCode[state.indicator] ? name(catalog.byCode[state.indicator]) : t("title");
+      el("share-link").value = location.origin + "/" + location.hash;
+      el("embed-code").value = "<iframe src=\"" + location.origin + "/embed" + location.hash + "\" width=\"800\" height=\"600\" style=\"border:0\" title=\"" + esc(title) + "\" loading=\"lazy\"></iframe>";
+      el("copied").textContent = "";
+    });
+    var copyFrom = function (id) {
+      var field = el(id);
+      field.select();
+      var done = function () { el("copied").textContent = t("copied"); };
+      var failed = function () { el("copied").textContent = t("copyFailed"); };
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(field.value).then(done, failed);
+      else failed();
+    };
+    el("copy-link").addEventListener("click", function () { copyFrom("share-link"); });
+    el("copy-embed").addEventListener("click", function () { copyFrom("embed-code"); });
+    el("add-district").addEventListener("change", function (ev) {
+      var code = ev.target.value;
+      if (!code) return;
+      var list = chosenDistricts();
+      if (!list.length) list = [el("district").value];
+      if (list.indexOf(code) < 0) list.push(code);
+      writeHash({ district: list.slice(0, MAX_TREND).join(",") });
+    });
+    el("y-indicator").addEventListener("change", function (ev) { writeHash({ y: ev.target.value }); });
     el("csv").addEventListener("click", function () {
       if (!csvRows || !csvRows.length) return;
       var blob = new Blob([csvText(csvRows)], { type: "text/csv;charset=utf-8" });
@@ -986,11 +1325,12 @@
     });
     window.addEventListener("hashchange", render);
     window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
-    if (!window.echarts) { setStatus(t("loadError") + "echarts.min.js", true); return; }
+    chartLib.catch(function (e) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); });
     setStatus(t("loading"));
     // The catalogue request was started by index.html while this script and the chart library
     // downloaded (one round trip less on a slow link); its answer is read like any other.
     (window.edustatsCatalog ? window.edustatsCatalog.then(answer) : gql(window.edustatsCatalogQuery)).then(function (d) {
+      mark("catalogue");
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
       sources = d.sources;
       d.indicators.forEach(function (i) {
