@@ -454,7 +454,8 @@
       dsel.setAttribute("data-lang", state.lang);
     }
     dsel.value = chosenDistricts()[0] || "";
-    el("district-box").style.display = state.view === "series" ? "" : "none";
+    // With two districts or more, the chips say which are drawn (and remove them).
+    el("district-box").style.display = state.view === "series" && chosenDistricts().length < 2 ? "" : "none";
     el("add-box").style.display = state.view === "series" ? "" : "none";
     el("y-box").style.display = state.view === "scatter" ? "" : "none";
     if (state.view === "scatter" && ind) {
