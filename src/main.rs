@@ -260,6 +260,39 @@ impl ExpiryArgs {
 /// Exit code of a refused input or argument (every problem is printed first).
 const EXIT_REFUSED: u8 = 2;
 
+/// The reader of standard output went away (`edustats check | head`): not a failure of the
+/// command, and nothing more to say; the process ends quietly with exit code 0, as the
+/// standard tools do.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed by its reader")]
+struct StdoutClosed;
+
+/// An error writing to standard output, with a closed pipe told apart.
+fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        StdoutClosed.into()
+    } else {
+        anyhow::Error::new(e).context("writing to standard output")
+    }
+}
+
+/// `println!` that returns the error (see [`StdoutClosed`]) instead of panicking on a closed
+/// pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err(stdout_error)?
+    }};
+}
+
+/// `print!`, likewise.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*).map_err(stdout_error)?
+    }};
+}
+
 /// Input or arguments edustats refused, with every problem found; nothing was written.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -326,7 +359,7 @@ fn seed_into(db: &Db, dir: &Path, replace: bool) -> anyhow::Result<()> {
     let mut conn = db.get()?;
     let summary = ingest::seed::load(&mut conn, dir, replace)
         .map_err(|e| ingest_failure(e, &dir.display()))?;
-    println!("{}", serde_json::to_string(&summary)?);
+    outln!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 
@@ -385,7 +418,7 @@ async fn serve(
     };
     tracing::info!(%addr, backend = db.backend().name(), target = db.target(), reports, districts, observations = rows, "listening; dashboard at /, GraphiQL at /graphql");
     // A plain line on standard output as well: the first thing a new user sees after the build.
-    println!(
+    outln!(
         "edustats: serving http://{addr}/ (dashboard; GraphiQL at /graphql) from {} {}: \
          {reports} reports, {rows} observations, {districts} districts with data",
         db.backend().name(),
@@ -403,7 +436,7 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
     let args = args.resolve(matches).map_err(|e| refused(e.to_string()))?;
     let options = args.http_options().map_err(|e| refused(e.to_string()))?;
     if args.check_config {
-        print!("{}", toml::to_string(&args.to_file())?);
+        out!("{}", toml::to_string(&args.to_file())?);
         return Ok(());
     }
     init_logging(args.log_format);
@@ -443,7 +476,7 @@ fn init_logging(format: LogFormat) {
 fn cmd_migrate(db: &DbArgs) -> anyhow::Result<()> {
     let handle = Db::connect(&db.database_url, db.pool())?;
     let applied = handle.migrate()?;
-    println!(
+    outln!(
         "{} migration(s) applied on {}",
         applied.len(),
         handle.target()
@@ -462,7 +495,7 @@ fn cmd_seed(
         return seed_into(&connect(db)?, &dir, replace);
     }
     let d = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
-    println!(
+    outln!(
         "{} observations, {} indicators, {} sources, {} standards: valid",
         d.plan.create.len(),
         d.indicators.len(),
@@ -476,12 +509,12 @@ fn cmd_check(db: &DbArgs) -> anyhow::Result<()> {
     let mut conn = connect(db)?.get()?;
     let findings = queries::findings_list(&mut conn, None, None)?;
     for f in &findings {
-        println!(
+        outln!(
             "[{}] {} {} ({}): {}",
             f.severity, f.code, f.rule, f.origin, f.message
         );
     }
-    println!("{} finding(s)", findings.len());
+    outln!("{} finding(s)", findings.len());
     Ok(())
 }
 
@@ -508,7 +541,7 @@ fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
                 "created {role} key {name:?} ({}); it is shown only now:",
                 expires_words(issued.expires_at.as_deref())
             );
-            println!("{}", issued.key);
+            outln!("{}", issued.key);
         }
         KeyAction::List => {
             let now = chrono::Utc::now();
@@ -519,7 +552,7 @@ fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
                     }
                     other => other.to_string(),
                 };
-                println!(
+                outln!(
                     "{}\t{}\t{}…\tcreated {}\texpires {}\tlast used {}\t{}",
                     k.name,
                     k.role,
@@ -548,11 +581,11 @@ fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
                  shown only now:",
                 expires_words(issued.expires_at.as_deref())
             );
-            println!("{}", issued.key);
+            outln!("{}", issued.key);
         }
         KeyAction::Revoke { name } => {
             auth::revoke_key(&mut conn, &name, &cli_actor()).map_err(auth_failure)?;
-            println!("revoked {name:?}");
+            outln!("revoked {name:?}");
         }
     }
     Ok(())
@@ -588,7 +621,7 @@ fn cmd_import(
             .and_then(|input| ingest::import::import(&mut conn, &input, opts))
     }
     .map_err(|e| ingest_failure(e, &file.display()))?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 
@@ -857,12 +890,12 @@ fn cmd_eval_extract(
     let dir = seeds.unwrap_or_else(default_seeds_dir);
     let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
     let scores = extract::eval::evaluate(&data, threshold, min_support);
-    print!("{}", extract::eval::table(&scores));
+    out!("{}", extract::eval::table(&scores));
     if details {
         for s in &scores {
-            println!("\n## {}", s.source);
+            outln!("\n## {}", s.source);
             for d in &s.details {
-                println!("- {d}");
+                outln!("- {d}");
             }
         }
     }
@@ -878,14 +911,14 @@ fn cmd_synth(db: &DbArgs, params: edustats::synth::Params, replace: bool) -> any
         | SynthError::Invalid(_)) => refused(e.to_string()),
         SynthError::Db(e) => e.into(),
     })?;
-    println!("{}", serde_json::to_string(&summary)?);
+    outln!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 
 fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
     let mut conn = connect(db)?.get()?;
     for e in auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
-        println!(
+        outln!(
             "{}\t{}\t{}\t{} row(s)\t{}",
             e.at, e.actor, e.action, e.row_count, e.detail
         );
@@ -914,7 +947,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
         } => cmd_seed(&db, seeds, replace, dry_run),
         Command::Check { db } => cmd_check(&db),
         Command::ExportSchema => {
-            print!("{}", edustats::graphql::sdl());
+            out!("{}", edustats::graphql::sdl());
             Ok(())
         }
         Command::Keys { db, action } => cmd_keys(&db, action),
@@ -998,6 +1031,7 @@ fn main() -> ExitCode {
     };
     match run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<Refused>() {
             // The one problem printer: every problem on its own line, then the summary.
             Some(r) => {

@@ -139,7 +139,10 @@ pub fn code_execution_error(e: ServerError) -> ServerError {
     let input = e.message.contains("occurred while parsing")
         || e.message.starts_with("Failed to parse")
         || e.message.starts_with("Expected input type")
-        || e.message.starts_with("Invalid value for argument");
+        || e.message.starts_with("Invalid value for argument")
+        // A declared variable of a non-null type that the request gives no value (async-graphql
+        // finds it when the field asks for it): "Variable y is not defined."
+        || (e.message.starts_with("Variable ") && e.message.ends_with(" is not defined."));
     with_code(e, if input { "BAD_USER_INPUT" } else { "INTERNAL" })
 }
 

@@ -243,3 +243,22 @@ fn catalogue_problems_name_their_file_and_line() {
         "{first}"
     );
 }
+
+/// `edustats export-schema | head -1`: the reader closes the pipe before the output is
+/// written; the command ends quietly with exit code 0 instead of panicking on the closed pipe.
+#[test]
+fn a_closed_standard_output_ends_the_command_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .arg("export-schema")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start edustats");
+    // The only read end of the pipe: once it is closed, every write gets EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("edustats ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "nothing to say: {err}");
+}

@@ -481,3 +481,39 @@ async fn argument_coercion_errors_are_bad_user_input() {
         }
     }
 }
+
+/// A variable the document declares non-null but the request leaves out is the client's
+/// mistake (BAD_USER_INPUT, naming the variable), not a server error; one the document uses
+/// without declaring fails validation.
+#[tokio::test]
+async fn a_missing_or_undeclared_variable_is_the_clients_mistake() {
+    let app = TestApp::seeded();
+    let v = app
+        .graphql(
+            "query($y: Int!) { ranking(indicator: \"public_kindergarten_enrolment_share\", year: $y) { rankedCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("y")),
+        "{v}"
+    );
+    let v = app
+        .graphql(
+            "{ ranking(indicator: $x, year: 2022) { rankedCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
+    // Given, the same document answers.
+    let v = app
+        .graphql(
+            "query($y: Int!) { ranking(indicator: \"public_kindergarten_enrolment_share\", year: $y) { rankedCount } }",
+            json!({"y": 2022}),
+        )
+        .await;
+    assert_eq!(v["data"]["ranking"]["rankedCount"], 2, "{v}");
+}

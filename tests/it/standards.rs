@@ -647,3 +647,39 @@ fn additive_is_refused_for_a_rate() {
         "{p:?}"
     );
 }
+
+/// The translations of curators' notes (`translations/<source>.csv`) are refused row by row
+/// like the other per-source files: a key of no observation of that source (including one of
+/// another source's file), an observation without a note, an empty translation, a note
+/// translated twice. Each problem names its file, line and field.
+#[test]
+fn bad_note_translations_are_refused_with_file_line_and_field() {
+    let file = "translations/changshou-2023-rectification-plan.csv";
+    // Line 2: no such observation; 3: Dadukou's key in Changshou's file; 4: an observation
+    // without a note; 5: empty; 6 then 7: the same note twice.
+    let text = "key,note_zh\n\
+                cs23-999,译文\n\
+                ddk20-003,译文\n\
+                cs23-001,译文\n\
+                cs23-004,  \n\
+                cs23-005,第一次\n\
+                cs23-005,第二次\n";
+    let dir = seeds_with(file, text);
+    let p = problems(&dir);
+    let at = |line: u64, field: &str, says: &str| {
+        let found = p
+            .iter()
+            .find(|x| x.file == file && x.line == line && x.field == field)
+            .unwrap_or_else(|| panic!("no problem at line {line} field {field}: {p:?}"));
+        assert!(found.message.contains(says), "line {line}: {found:?}");
+    };
+    at(2, "key", "no observation \"cs23-999\"");
+    at(3, "key", "observations/changshou-2023-rectification-plan.csv");
+    at(4, "key", "has no note");
+    at(5, "note_zh", "empty");
+    at(7, "key", "translated twice");
+    assert!(
+        !p.iter().any(|x| x.file == file && x.line == 6),
+        "the first translation of cs23-005 is fine: {p:?}"
+    );
+}
