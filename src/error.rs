@@ -163,7 +163,9 @@ impl ApiError {
         err = err.extend_with(|_, ext| ext.set("code", code));
         if let ApiError::Invalid(problems) = &self {
             // `row` is the record's line (in the equivalent CSV file for a list); `path` its
-            // place in the input (`observations[3]`), null for a file.
+            // place in the input (`observations[3]`), null for a file. `code` says what kind of
+            // problem it is and `messageZh` says it in Chinese, for clients that show problems
+            // to Chinese readers (the review page).
             let list: Vec<async_graphql::Value> = problems
                 .iter()
                 .map(|p| {
@@ -172,6 +174,8 @@ impl ApiError {
                         "path": p.path,
                         "field": p.field,
                         "message": p.message,
+                        "code": p.code,
+                        "messageZh": p.message_zh,
                     }))
                     .unwrap_or_default()
                 })

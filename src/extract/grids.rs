@@ -46,6 +46,7 @@ use super::figures::Figure;
 use super::knowledge::{IndicatorCue, Knowledge};
 use super::matcher::{self, Decision};
 use super::tables::Column;
+use super::why::{PeriodNote, Reason, YearFrom};
 use super::CellHeaders;
 use crate::document::Table;
 use crate::domain::{Breakdown, CanonicalUnit, ObservationKind};
@@ -237,7 +238,9 @@ fn period_label(text: &str) -> Option<Column> {
     } else {
         ObservationKind::Actual
     };
-    let note = format!("table header {compact}");
+    let note = PeriodNote::TableHeader {
+        header: compact.clone(),
+    };
     if let Some(c) = BARE_YEAR.captures(&compact) {
         return Some(Column {
             kind,
@@ -379,7 +382,7 @@ pub struct DocumentYear<'a> {
     /// The year.
     pub year: Option<i32>,
     /// Where it comes from.
-    pub from: Option<&'a str>,
+    pub from: Option<&'a YearFrom>,
 }
 
 /// Reads every table of a document that is a statistics grid.
@@ -895,7 +898,10 @@ fn read_table(
                         Column {
                             kind,
                             period: y.clone(),
-                            note: format!("inferred: {y}年 in the table's title {line}"),
+                            note: PeriodNote::TableTitle {
+                                year: y.clone(),
+                                line: line.clone(),
+                            },
                         },
                         false,
                     ),
@@ -903,13 +909,9 @@ fn read_table(
                         Column {
                             kind,
                             period: y.to_string(),
-                            note: match year.from {
-                                Some(from) => format!(
-                                    "inferred: no year in the table; the document's year is {y} ({from})"
-                                ),
-                                None => format!(
-                                    "inferred: no year in the table; the report reviews {y}"
-                                ),
+                            note: PeriodNote::TableDocumentYear {
+                                year: y,
+                                from: year.from.cloned(),
                             },
                         },
                         true,
@@ -918,7 +920,7 @@ fn read_table(
                         Column {
                             kind,
                             period: String::new(),
-                            note: "no year in the table or the document".into(),
+                            note: PeriodNote::NoTableYear,
                         },
                         false,
                     ),
@@ -1073,19 +1075,10 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
             .collect::<Vec<_>>(),
         &cell.printed,
     );
-    let where_from = format!(
-        "table cell ({}; {})",
-        if cell.headers.row_headers.is_empty() {
-            "no row header".to_string()
-        } else {
-            format!("row {}", cell.headers.row_headers.join(" · "))
-        },
-        if cell.headers.column_headers.is_empty() {
-            "no column header".to_string()
-        } else {
-            format!("column {}", cell.headers.column_headers.join(" · "))
-        }
-    );
+    let where_from = Reason::TableCell {
+        row: cell.headers.row_headers.clone(),
+        column: cell.headers.column_headers.clone(),
+    };
     if let (true, Some(Decision::Proposal(p))) = (cell.unit.is_empty(), &decided) {
         bare.0.insert(bare_key, p.row.unit.clone());
     }
@@ -1102,23 +1095,22 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
             p.row.quote = quote;
             p.quote_start = cell.start;
             p.quote_end = cell.end;
-            p.why = format!("{}; {where_from}", p.why);
+            p.explain(where_from);
             if cell.unit.is_empty() {
-                p.why.push_str(&format!(
-                    "; no unit printed: the indicator's ({})",
-                    p.row.unit
-                ));
+                let unit = p.row.unit.clone();
+                p.explain(Reason::NoUnitPrinted { unit });
             }
             if cell.period_from_document {
-                p.why
-                    .push_str(&format!("; period {}: {}", p.row.period, cell.column.note));
+                p.explain(Reason::Period {
+                    period: p.row.period.clone(),
+                    note: cell.column.note.clone(),
+                });
                 p.confidence = (p.confidence * GUESSED_PERIOD * 1000.0).round() / 1000.0;
             }
             if !cell.unknown.is_empty() {
-                p.why.push_str(&format!(
-                    "; {} names no breakdown member of the catalogue",
-                    cell.unknown.join(", ")
-                ));
+                p.explain(Reason::UnknownMembers {
+                    words: cell.unknown.clone(),
+                });
                 p.confidence = (p.confidence * UNKNOWN_MEMBER * 1000.0).round() / 1000.0;
             }
             p.cell = Some(cell.headers.clone());
@@ -1130,12 +1122,12 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
             u.quote_end = cell.end;
             u.unit = cell.unit.clone();
             if let Some(name) = words.last() {
-                let name = BRACKET.replace_all(name, "").to_string();
+                let name = super::naming::clean(&BRACKET.replace_all(name, ""), &[]);
                 if han_count(&name) >= 2 {
                     u.suggested.name_zh = name;
                 }
             }
-            u.why = format!("{}; {where_from}", u.why);
+            u.explain(where_from);
             u.cell = Some(cell.headers.clone());
             Decision::Unmatched(u)
         }
@@ -1144,7 +1136,8 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
 }
 
 /// No unit to try (a catalogue without indicators): the cell is unmatched.
-fn no_indicator(cell: &GridCell, quote: String, why: String) -> Decision {
+fn no_indicator(cell: &GridCell, quote: String, where_from: Reason) -> Decision {
+    let reasons = vec![Reason::EmptyCatalogue, where_from];
     Decision::Unmatched(super::Unmatched {
         value: cell.value.clone(),
         unit: cell.unit.clone(),
@@ -1158,7 +1151,8 @@ fn no_indicator(cell: &GridCell, quote: String, why: String) -> Decision {
             unit: String::new(),
             category: String::new(),
         },
-        why: format!("the catalogue has no indicator; {why}"),
+        why: super::why::en(&reasons),
+        reasons,
         cell: Some(cell.headers.clone()),
     })
 }

@@ -66,6 +66,7 @@ use regex::Regex;
 
 use super::figures::Figure;
 use super::knowledge::{IndicatorCue, Knowledge};
+use super::why::{Cue, PeriodNote, Reason, YearFrom};
 use super::{Proposal, SuggestedIndicator, Unmatched};
 use crate::domain::{is_han, Breakdown, CanonicalUnit, ObservationKind};
 use crate::ingest::period::parse_period;
@@ -158,8 +159,8 @@ pub struct Context<'a> {
     pub source: &'a str,
     /// The year the report reviews.
     pub review_year: Option<i32>,
-    /// Where that year comes from, in words (see `metadata::document_year`).
-    pub review_year_from: Option<&'a str>,
+    /// Where that year comes from (see `metadata::document_year`).
+    pub review_year_from: Option<&'a YearFrom>,
     /// The span the report reviews when it says "…年以来" (`2021..2022`).
     pub review_span: Option<String>,
     /// Similarity below which a figure goes to `unmatched`.
@@ -237,7 +238,7 @@ struct Window {
     /// The figure's value in the canonical unit (`None` for a name).
     value: Option<f64>,
     /// Where it comes from, for `why`.
-    label: String,
+    label: Cue,
     /// Which [`MODIFIERS`] its text has (bit `i` for group `i`).
     modifiers: u8,
     /// The kind of the figure (`None` for a name).
@@ -643,14 +644,19 @@ impl Profiles {
             .enumerate()
             .flat_map(|(i, ind)| {
                 // The name and its aliases (总投资 for 学校建设资金) are alike as cues.
-                let names = name_variants(&ind.name_zh)
-                    .into_iter()
-                    .map(move |name| (name, format!("name {}", ind.name_zh)));
+                let names = name_variants(&ind.name_zh).into_iter().map(move |name| {
+                    (
+                        name,
+                        Cue::Name {
+                            name: ind.name_zh.clone(),
+                        },
+                    )
+                });
                 let aliases = ind
                     .aliases
                     .iter()
                     .flat_map(|a| name_variants(a))
-                    .map(move |a| (a.clone(), format!("alias {a}")));
+                    .map(move |a| (a.clone(), Cue::Alias { alias: a }));
                 names.chain(aliases).map(move |(name, label)| Window {
                     indicator: i,
                     bigrams: name_window(&name),
@@ -708,7 +714,10 @@ impl Profiles {
                             bigrams: name_window(word),
                             unit: String::new(),
                             value: None,
-                            label: format!("member {word} of its breakdown {d}"),
+                            label: Cue::Member {
+                                word: word.clone(),
+                                dimension: d.clone(),
+                            },
                             modifiers: modifiers_in(word),
                             kind: None,
                         });
@@ -745,7 +754,9 @@ impl Profiles {
                     bigrams,
                     unit: e.unit.clone(),
                     value: Some(e.value),
-                    label: format!("like “{}…”", last_chars(&e.lead, BEFORE)),
+                    label: Cue::Example {
+                        lead: last_chars(&e.lead, BEFORE),
+                    },
                     modifiers: modifiers_in(&text),
                     kind: Some(e.kind),
                 });
@@ -1043,7 +1054,7 @@ struct PeriodChoice {
     /// The period code; empty when there is none.
     code: String,
     /// How it was inferred, when the figure's own words do not state it.
-    note: Option<String>,
+    note: Option<PeriodNote>,
     /// Taken from the document as a whole (its title, its date, the span it reviews) rather
     /// than from the figure's words or paragraph: a guess the reviewer should see.
     from_document: bool,
@@ -1051,7 +1062,7 @@ struct PeriodChoice {
 
 impl PeriodChoice {
     /// A period the figure's words (or its table column) state.
-    fn stated(code: String, note: Option<String>) -> PeriodChoice {
+    fn stated(code: String, note: Option<PeriodNote>) -> PeriodChoice {
         PeriodChoice {
             code,
             note,
@@ -1060,7 +1071,7 @@ impl PeriodChoice {
     }
 
     /// A period taken from the document as a whole.
-    fn from_document(code: String, note: String) -> PeriodChoice {
+    fn from_document(code: String, note: PeriodNote) -> PeriodChoice {
         PeriodChoice {
             code,
             note: Some(note),
@@ -1076,7 +1087,9 @@ fn importable(choice: PeriodChoice) -> PeriodChoice {
     if choice.code.is_empty() || parse_period(&choice.code).is_ok() {
         return choice;
     }
-    let note = format!("no period: {} is not a valid reference period", choice.code);
+    let note = PeriodNote::Invalid {
+        period: choice.code,
+    };
     PeriodChoice::stated(String::new(), Some(note))
 }
 
@@ -1104,28 +1117,24 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> PeriodChoic
     }
     if let Some(c) = stated_years(&text(cx.chars, p, f.sentence.0)).last() {
         let year = c[1].to_string();
-        let note = format!("inferred: {year}年 stated earlier in the paragraph");
+        let note = PeriodNote::Paragraph { year: year.clone() };
         return PeriodChoice::stated(year, Some(note));
     }
     if let Some(span) = &cx.review_span {
         return PeriodChoice::from_document(
             span.clone(),
-            format!(
-                "inferred: no year stated; the report reviews the period {span} (…年以来 up to its date)"
-            ),
+            PeriodNote::ReviewSpan { span: span.clone() },
         );
     }
     match cx.review_year {
         Some(y) => PeriodChoice::from_document(
             y.to_string(),
-            match cx.review_year_from {
-                Some(from) => {
-                    format!("inferred: no year stated; the document's year is {y} ({from})")
-                }
-                None => format!("inferred: no year stated; the report reviews {y}"),
+            PeriodNote::DocumentYear {
+                year: y,
+                from: cx.review_year_from.cloned(),
             },
         ),
-        None => PeriodChoice::stated(String::new(), Some("no year stated or inferable".into())),
+        None => PeriodChoice::stated(String::new(), Some(PeriodNote::NoYear)),
     }
 }
 
@@ -1175,56 +1184,6 @@ fn breakdown_of(
         }
     }
     Breakdown::from_pairs(found).unwrap_or_default()
-}
-
-/// Words that end a name rather than belong to it (全区共有学校 → 学校).
-const LEAD_NOISE: &[&str] = &[
-    "其中", "全区", "全县", "共有", "累计", "共计", "合计", "达到", "共", "有", "为", "达", "约",
-    "计", "近",
-];
-
-/// The name to suggest for a new indicator: the counted thing when it follows the unit
-/// (三项**措施** → 措施数), else the words before the figure.
-fn suggested_name(clause_before: &str, after_unit: &str, unit: &str) -> String {
-    let noun: String = after_unit
-        .chars()
-        .take_while(|c| is_han(*c))
-        .take(8)
-        .collect();
-    let counted = matches!(
-        unit,
-        "项" | "个" | "条" | "所" | "家" | "次" | "支" | "件" | "count"
-    );
-    if counted && noun.chars().count() >= 2 {
-        return format!("{noun}数");
-    }
-    name_before(clause_before)
-}
-
-fn name_before(clause_before: &str) -> String {
-    let mut s: String = clause_before
-        .chars()
-        .filter(|c| !c.is_ascii_digit() && !c.is_whitespace())
-        .collect();
-    loop {
-        let before = s.clone();
-        for w in LEAD_NOISE {
-            if let Some(stripped) = s.strip_suffix(w) {
-                s = stripped.to_string();
-            }
-        }
-        if s == before {
-            break;
-        }
-    }
-    let tail: Vec<char> = s.chars().collect();
-    let mut name: String = tail[tail.len().saturating_sub(10)..].iter().collect();
-    for w in LEAD_NOISE {
-        if let Some(stripped) = name.strip_prefix(w) {
-            name = stripped.to_string();
-        }
-    }
-    name
 }
 
 /// How sure a choice is: its score (at most 1), halved when the runner-up scores as much, so a
@@ -1440,23 +1399,23 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 &ind.dimensions,
                 k,
             );
-            let part = if whole == Some(ind.code.as_str()) {
-                ", a part (其中) of the figure before"
-            } else {
-                ""
-            };
-            let mut why = format!(
-                "{} ({}): {}{part}, similarity {:.2}, runner-up {:.2}",
-                ind.name_zh, ind.code, profiles.windows[wi].label, score, second
-            );
-            if let Some(s) = support {
-                why.push_str(&format!(", naming words held {s:.2}"));
-            }
+            let mut reasons = vec![Reason::Chosen {
+                name_zh: ind.name_zh.clone(),
+                code: ind.code.clone(),
+                cue: profiles.windows[wi].label.clone(),
+                part: whole == Some(ind.code.as_str()),
+                similarity: score,
+                runner_up: second,
+                support,
+            }];
             // A year taken from the document rather than from the figure's own words is a guess
             // a reviewer should see: it is named in `why` and lowers the confidence.
             let mut sure = confidence(score, second);
             if let (true, Some(note)) = (from_document, &period_note) {
-                why.push_str(&format!("; period {period}: {note}"));
+                reasons.push(Reason::Period {
+                    period: period.clone(),
+                    note: note.clone(),
+                });
                 sure = (sure * GUESSED_PERIOD * 1000.0).round() / 1000.0;
             }
             Decision::Proposal(Proposal {
@@ -1465,7 +1424,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                     district: cx.district.to_string(),
                     indicator: ind.code.clone(),
                     period,
-                    period_note,
+                    period_note: period_note.map(|n| n.en()),
                     breakdown: (!breakdown.is_total()).then(|| breakdown.to_string()),
                     kind,
                     base_period,
@@ -1482,7 +1441,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 quote_start: f.clause.0,
                 quote_end: f.clause.1,
                 confidence: sure,
-                why,
+                why: super::why::en(&reasons),
+                reasons,
                 cell: None,
             })
         }
@@ -1491,29 +1451,26 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 .filter(|(_, s)| *s >= 0.1)
                 .map(|(i, _)| k.indicators[i].category.as_str().to_string())
                 .unwrap_or_default();
-            let why = match other {
-                Some((i, score, _)) if score >= cx.threshold => format!(
-                    "closest indicator {} scores {:.2}, but the words naming the figure ({}) are \
-                     not its words ({:.2} of them, below {})",
-                    k.indicators[i].code,
+            let reason = match other {
+                Some((i, score, _)) if score >= cx.threshold => Reason::NotItsWords {
+                    code: k.indicators[i].code.clone(),
+                    name_zh: k.indicators[i].name_zh.clone(),
                     score,
-                    named
-                        .iter()
-                        .map(|(b, _)| b.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    support.unwrap_or(0.0),
-                    cx.min_support
-                ),
-                Some((i, score, _)) => format!(
-                    "closest indicator {} scores {:.2}, below {}",
-                    k.indicators[i].code, score, cx.threshold
-                ),
-                None => format!(
-                    "no catalogue indicator is measured in {}",
-                    canonical.as_str()
-                ),
+                    words: named.iter().map(|(b, _)| b.clone()).collect(),
+                    held: support.unwrap_or(0.0),
+                    needed: cx.min_support,
+                },
+                Some((i, score, _)) => Reason::BelowThreshold {
+                    code: k.indicators[i].code.clone(),
+                    name_zh: k.indicators[i].name_zh.clone(),
+                    score,
+                    threshold: cx.threshold,
+                },
+                None => Reason::NoIndicatorInUnit {
+                    unit: canonical.as_str().to_string(),
+                },
             };
+            let reasons = vec![reason];
             Decision::Unmatched(Unmatched {
                 value: f.value.clone(),
                 unit: f.unit.clone(),
@@ -1523,11 +1480,21 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 kind: kind.as_str().to_string(),
                 period,
                 suggested: SuggestedIndicator {
-                    name_zh: suggested_name(&clause_before, &after_unit, &f.unit),
+                    name_zh: {
+                        // A district named at the start says where, not what (长寿区保障…).
+                        let places: Vec<&str> = k
+                            .districts
+                            .iter()
+                            .flat_map(|(_, zh, _)| [zh.as_str(), zh.trim_end_matches(['区', '县'])])
+                            .filter(|p| p.chars().count() >= 2)
+                            .collect();
+                        super::naming::suggest(&clause_before, &after_unit, &f.unit, &places)
+                    },
                     unit: kind.value_unit(canonical).as_str().to_string(),
                     category,
                 },
-                why,
+                why: super::why::en(&reasons),
+                reasons,
                 cell: None,
             })
         }
@@ -1549,10 +1516,10 @@ mod tests {
         // Found by fuzzing (tests/it/fuzz.rs, extraction): `1900年` read as the year reviewed.
         let refused = importable(PeriodChoice::from_document(
             "1900".into(),
-            "inferred".into(),
+            PeriodNote::NoYear,
         ));
         assert_eq!(refused.code, "");
-        assert!(refused.note.is_some_and(|n| n.contains("1900")));
+        assert!(refused.note.is_some_and(|n| n.en().contains("1900")));
         let kept = PeriodChoice::stated("2023-01..2023-06".into(), None);
         assert_eq!(importable(kept.clone()), kept);
         let none = PeriodChoice::stated(String::new(), None);
@@ -2035,7 +2002,7 @@ mod tests {
             .profiles
             .windows
             .iter()
-            .any(|w| w.label.starts_with("member")));
+            .any(|w| matches!(w.label, Cue::Member { .. })));
     }
 
     #[test]
@@ -2097,8 +2064,8 @@ mod tests {
                 let direct = p.similarity(&mine.bigrams, &w.bigrams);
                 let shares = w.bigrams.keys().any(|b| mine.bigrams.contains_key(b));
                 match through_index[wi] {
-                    Some(s) => assert_eq!(s.to_bits(), direct.to_bits(), "{}", w.label),
-                    None => assert!(!shares && direct == 0.0, "{}", w.label),
+                    Some(s) => assert_eq!(s.to_bits(), direct.to_bits(), "{:?}", w.label),
+                    None => assert!(!shares && direct == 0.0, "{:?}", w.label),
                 }
             }
         }

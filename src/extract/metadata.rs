@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::knowledge::Knowledge;
+use super::why::YearFrom;
 use crate::document::DocMeta;
 use crate::domain::SourceKind;
 use crate::ingest::rows::SourceInput;
@@ -25,9 +26,9 @@ pub struct Metadata {
     pub kind: Option<SourceKind>,
     /// The year it reviews (or, for a statistics document, the year its figures are of).
     pub review_year: Option<i32>,
-    /// Where [`Metadata::review_year`] comes from, in words (`the title`, `the document's date
-    /// 2024-03-05`, …), for the `why` of figures that take it.
-    pub review_year_from: Option<String>,
+    /// Where [`Metadata::review_year`] comes from (the title, the document's date, …), for
+    /// the `why` of figures that take it.
+    pub review_year_from: Option<YearFrom>,
     /// The district it is about (division code).
     pub district: Option<String>,
 }
@@ -188,17 +189,19 @@ static SCHOOL_YEAR: LazyLock<Regex> = LazyLock::new(|| {
 /// metadata), the year its 截至 phrases name most often (截至2023年底), its school year
 /// (2023—2024学年), or the year it states most often (at least three times, and more often
 /// than any other). `None` when none of these holds.
-pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32, String)> {
+pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32, YearFrom)> {
     if let Some(c) = YEAR.captures(title) {
         if let Ok(y) = c[1].parse() {
-            return Some((y, format!("the title names {y}年")));
+            return Some((y, YearFrom::Title { year: y }));
         }
     }
     if let Some(date) = date {
         if let Some(y) = date.get(..4).and_then(|y| y.parse::<i32>().ok()) {
             return Some((
                 y - 1,
-                format!("the document is dated {date} and looks back on the year before"),
+                YearFrom::Dated {
+                    date: date.to_string(),
+                },
             ));
         }
     }
@@ -219,17 +222,12 @@ pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32
         }
     };
     if let Some(y) = most(&AS_OF, 1) {
-        return Some((y, format!("the text's 截至 phrases name {y}年")));
+        return Some((y, YearFrom::AsOf { year: y }));
     }
     if let Some(y) = most(&SCHOOL_YEAR, 1) {
-        return Some((y, format!("the text's school year starts in {y}")));
+        return Some((y, YearFrom::SchoolYear { year: y }));
     }
-    most(&YEAR, 3).map(|y| {
-        (
-            y,
-            format!("the text states {y}年 more often than any other year"),
-        )
-    })
+    most(&YEAR, 3).map(|y| (y, YearFrom::MostStated { year: y }))
 }
 
 impl Metadata {
@@ -343,11 +341,11 @@ mod tests {
         let (y, from) =
             document_year("某区2023年教育事业统计公报", Some("2024-05-01"), "").expect("title");
         assert_eq!(y, 2023);
-        assert!(from.contains("title"), "{from}");
+        assert_eq!(from, YearFrom::Title { year: 2023 });
         let (y, from) =
             document_year("某区教育工作情况", Some("2024-05-01"), "截至2022年底").expect("date");
-        assert_eq!(y, 2023, "the date wins over the text: {from}");
-        assert!(from.contains("2024-05-01"), "{from}");
+        assert_eq!(y, 2023, "the date wins over the text: {from:?}");
+        assert!(from.en().contains("2024-05-01"), "{from:?}");
     }
 
     #[test]
@@ -360,7 +358,7 @@ mod tests {
         let stated = "2021年投入1亿元，2021年新建学校2所，2021年招聘教师30人，2020年完成规划。";
         let (y, from) = document_year("", None, stated).expect("most stated");
         assert_eq!(y, 2021);
-        assert!(from.contains("more often"), "{from}");
+        assert!(from.en().contains("more often"), "{from:?}");
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub mod grids;
 pub mod knowledge;
 pub mod matcher;
 pub mod metadata;
+pub mod naming;
 pub mod tables;
+pub mod why;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +44,12 @@ pub struct Proposal {
     pub quote_end: usize,
     /// How sure the extractor is, in [0, 1].
     pub confidence: f64,
-    /// The cue that chose the indicator, in words.
+    /// The cue that chose the indicator, in English words ([`why::en`] of `reasons`).
     pub why: String,
+    /// The same, typed (worded in Chinese by [`why::zh`]); empty for a proposal stored before
+    /// reasons were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<why::Reason>,
     /// For a figure read from a table's cell: its row and column headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<CellHeaders>,
@@ -88,11 +94,30 @@ pub struct Unmatched {
     pub period: String,
     /// The indicator to create (or to merge into an existing one during review).
     pub suggested: SuggestedIndicator,
-    /// Why no indicator was chosen.
+    /// Why no indicator was chosen, in English words ([`why::en`] of `reasons`).
     pub why: String,
+    /// The same, typed; empty for a figure stored before reasons were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<why::Reason>,
     /// For a figure read from a table's cell: its row and column headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<CellHeaders>,
+}
+
+impl Proposal {
+    /// Adds a reason, keeping `why` its English wording.
+    pub fn explain(&mut self, reason: why::Reason) {
+        self.reasons.push(reason);
+        self.why = why::en(&self.reasons);
+    }
+}
+
+impl Unmatched {
+    /// Adds a reason, keeping `why` its English wording.
+    pub fn explain(&mut self, reason: why::Reason) {
+        self.reasons.push(reason);
+        self.why = why::en(&self.reasons);
+    }
 }
 
 /// What extraction produces: the `.json` import bundle (`source`, `observations`) plus the
@@ -270,7 +295,7 @@ impl Plan {
             knowledge,
             grids::DocumentYear {
                 year: self.meta.review_year,
-                from: self.meta.review_year_from.as_deref(),
+                from: self.meta.review_year_from.as_ref(),
             },
         );
         let mut found: Vec<Found> = figures::find(&chars, knowledge)
@@ -308,7 +333,7 @@ impl Plan {
                 district: &self.district,
                 source: &self.code,
                 review_year: self.meta.review_year,
-                review_year_from: self.meta.review_year_from.as_deref(),
+                review_year_from: self.meta.review_year_from.as_ref(),
                 review_span: review_span.clone(),
                 threshold: self.threshold,
                 min_support: self.min_support,

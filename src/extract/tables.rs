@@ -15,6 +15,7 @@ use regex::Regex;
 
 use super::figures::Figure;
 use super::knowledge::Knowledge;
+use super::why::PeriodNote;
 use crate::domain::ObservationKind;
 
 /// What a value column says about its cells.
@@ -25,7 +26,7 @@ pub struct Column {
     /// Reference period.
     pub period: String,
     /// Where the period comes from.
-    pub note: String,
+    pub note: PeriodNote,
 }
 
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
@@ -47,13 +48,15 @@ fn column(header: &str) -> Option<Column> {
     } else {
         ObservationKind::Actual
     };
-    let note = format!("column header {header}");
+    let note = PeriodNote::ColumnHeader {
+        header: header.to_string(),
+    };
     if let Some(c) = SPAN.captures(header) {
         let (y, a, b) = (&c[1], c[2].parse::<u32>().ok()?, c[3].parse::<u32>().ok()?);
         return Some(Column {
             kind,
             period: format!("{y}-{a:02}..{y}-{b:02}"),
-            note,
+            note: note.clone(),
         });
     }
     YEAR.captures(header).map(|c| Column {

@@ -10,6 +10,7 @@ use async_graphql::{Enum, SimpleObject};
 use crate::db::queries::{Repeated, SameReport};
 use crate::domain::{CanonicalUnit, Category, Direction, DraftDecision, DraftStatus, RepeatReason};
 use crate::extract::drafts::{self, Extracted};
+use crate::extract::why;
 use crate::ingest::rows::ObservationRow;
 
 pub use crate::domain::ObservationKind;
@@ -104,8 +105,11 @@ pub struct DraftItem {
     pub cell: Option<TableCell>,
     /// How sure the extractor was, in [0, 1] (null for an unmatched figure).
     pub confidence: Option<f64>,
-    /// Why the extractor chose the indicator, or why it chose none.
+    /// Why the extractor chose the indicator, or why it chose none (English).
     pub why: String,
+    /// The same in Chinese (codes and numbers as they are). For an item extracted before the
+    /// Chinese wording existed, a sentence saying it has none.
+    pub why_zh: String,
     /// For an unmatched figure: the indicator the extractor suggests.
     pub suggested: Option<SuggestedIndicator>,
     /// For an unmatched figure: the new indicator the reviewer confirmed.
@@ -133,26 +137,30 @@ impl From<drafts::DraftItem> for DraftItem {
             definition: n.definition,
         });
         let edited = i.edited.is_some();
-        let common = |item_type, value, unit, quote, start, end, why, cell: Option<_>| DraftItem {
-            position: i.position,
-            item_type,
-            decision: i.decision,
-            row,
-            proposed: None,
-            edited,
-            value,
-            unit,
-            quote,
-            quote_start: offset(start),
-            quote_end: offset(end),
-            cell: cell.map(TableCell::from),
-            confidence: None,
-            why,
-            suggested: None,
-            new_indicator,
-            decided_by: i.decided_by,
-            decided_at: i.decided_at,
-        };
+        let common =
+            |item_type, value, unit, quote, start, end, why: (String, String), cell: Option<_>| {
+                DraftItem {
+                    position: i.position,
+                    item_type,
+                    decision: i.decision,
+                    row,
+                    proposed: None,
+                    edited,
+                    value,
+                    unit,
+                    quote,
+                    quote_start: offset(start),
+                    quote_end: offset(end),
+                    cell: cell.map(TableCell::from),
+                    confidence: None,
+                    why: why.0,
+                    why_zh: why.1,
+                    suggested: None,
+                    new_indicator,
+                    decided_by: i.decided_by,
+                    decided_at: i.decided_at,
+                }
+            };
         match i.extracted {
             Extracted::Proposal(p) => DraftItem {
                 confidence: Some(p.confidence),
@@ -164,7 +172,7 @@ impl From<drafts::DraftItem> for DraftItem {
                     p.row.quote,
                     p.quote_start,
                     p.quote_end,
-                    p.why,
+                    (p.why, why::zh(&p.reasons)),
                     p.cell,
                 )
             },
@@ -181,7 +189,7 @@ impl From<drafts::DraftItem> for DraftItem {
                     u.quote,
                     u.quote_start,
                     u.quote_end,
-                    u.why,
+                    (u.why, why::zh(&u.reasons)),
                     u.cell,
                 )
             },

@@ -206,6 +206,9 @@ impl MutationRoot {
     /// Accepts a figure that matched no indicator under a NEW indicator, created with the
     /// observations when the draft is published (validated like a seed indicator). `unit`
     /// (canonical unit code), `category` and `nameZh` default to the extractor's suggestion.
+    /// Without `code` (or with an empty one) the code is derived from `nameEn` in snake_case
+    /// (`Safety drills held` → `safety_drills_held`, numbered `_2`, `_3`… when taken); a code
+    /// given that is taken is refused.
     // Resolver arguments mirror the GraphQL arguments one to one.
     #[allow(clippy::too_many_arguments)]
     #[graphql(guard = "RoleGuard(Role::Editor)")]
@@ -214,7 +217,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         draft: i32,
         item: i32,
-        code: String,
+        code: Option<String>,
         name_en: String,
         direction: Direction,
         definition: String,

@@ -16,6 +16,7 @@ use super::earlier::Earlier;
 use super::plan::{self, Plan};
 use super::read::LocatedBundle;
 use super::rows::{ImportReport, IndicatorRow, ObservationRow};
+use super::said::Said;
 use super::validate::{self, non_blank, Catalog, IndicatorInfo, OutOfRange};
 use super::write::{self, Actor};
 use super::{fail_on, IngestError, Located, Place, Problem};
@@ -137,9 +138,11 @@ fn plan(
         let at = Place::line("source", 0);
         let existing = catalog.bodies.get(&s.code);
         if existing.is_some_and(|text| text != &s.text) {
-            problems.push(at.problem(
+            problems.push(at.said(
                 "code",
-                format!("source {:?} already exists with a different text", s.code),
+                Said::SourceTextDiffers {
+                    source: s.code.clone(),
+                },
             ));
         }
         let kind = validate::source(s, &at, &catalog, &mut problems);
@@ -208,15 +211,11 @@ fn new_indicators(
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !well_formed {
-            problems.push(at.problem(
-                "code",
-                format!(
-                    "invalid indicator code {:?}: use lower-case letters, digits and '_', starting with a letter",
-                    row.code
-                ),
-            ));
+            let code = row.code.clone();
+            problems.push(at.said("code", Said::InvalidIndicatorCode { code }));
         } else if catalog.indicators.contains_key(&row.code) {
-            problems.push(at.problem("code", format!("indicator {:?} already exists", row.code)));
+            let code = row.code.clone();
+            problems.push(at.said("code", Said::IndicatorExists { code }));
         }
         let dims = validate::indicator(row, at, |d| dimensions.contains(d), problems);
         if problems.len() == before {

@@ -25,6 +25,7 @@ pub mod plan;
 pub mod quantity;
 pub mod read;
 pub mod rows;
+pub mod said;
 pub mod seed;
 pub mod standards;
 pub mod validate;
@@ -67,7 +68,8 @@ impl Place {
         }
     }
 
-    /// A problem at this place.
+    /// A problem at this place, in English only (its code `other`; its Chinese names the
+    /// field at fault, see [`said::other_zh`]).
     pub fn problem(&self, field: &str, message: impl Into<String>) -> Problem {
         Problem {
             file: self.file.clone(),
@@ -75,6 +77,17 @@ impl Place {
             path: self.path.clone(),
             field: field.to_string(),
             message: message.into(),
+            code: "other",
+            message_zh: said::other_zh(field),
+        }
+    }
+
+    /// A typed problem at this place, worded in English and Chinese.
+    pub fn said(&self, field: &str, said: said::Said) -> Problem {
+        Problem {
+            code: said.code(),
+            message_zh: said.zh(),
+            ..self.problem(field, said.en())
         }
     }
 }
@@ -111,12 +124,26 @@ pub struct Problem {
     pub field: String,
     /// What is wrong.
     pub message: String,
+    /// What kind of problem it is: a stable code (`pending`, `unknown_indicator`, …, `other`),
+    /// see [`said::Said::code`].
+    pub code: &'static str,
+    /// What is wrong, in Chinese.
+    pub message_zh: String,
 }
 
 impl Problem {
     /// A problem about a whole file or input.
     pub fn new(file: &str, line: u64, field: &str, message: String) -> Self {
         Place::line(file, line).problem(field, message)
+    }
+
+    /// The same problem said of a record: its key before the message, in both languages.
+    pub fn of_key(self, key: &str) -> Self {
+        Problem {
+            message: format!("{key}: {}", self.message),
+            message_zh: format!("{key}：{}", self.message_zh),
+            ..self
+        }
     }
 }
 

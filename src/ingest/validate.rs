@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::period::{parse_period, ParsedPeriod};
 use super::quantity::parse_quantity;
 use super::rows::{IndicatorRow, ObservationRow, SourceInput};
+use super::said::Said;
 use super::{Located, Place, Problem};
 use crate::domain::{Breakdown, CanonicalUnit, Qualifier, SeriesSpec, SourceKind};
 
@@ -213,66 +214,105 @@ impl Validator {
         let mut out = Validated::default();
         for (Located { at, row }, source) in rows {
             let before = p.len();
-            let mut bad =
-                |field: &str, msg: String| p.push(at.problem(field, format!("{}: {msg}", row.key)));
+            let mut bad = |field: &str, said: Said| p.push(at.said(field, said).of_key(&row.key));
             if let Some(first) = self.first_at.get(&row.key) {
-                bad("key", duplicate_key(first));
+                bad(
+                    "key",
+                    Said::DuplicateKey {
+                        detail: duplicate_key(first),
+                    },
+                );
             } else {
                 self.first_at.insert(row.key.clone(), at.clone());
             }
             if !catalog.districts.contains(&row.district) {
-                bad("district", format!("unknown district {:?}", row.district));
+                bad(
+                    "district",
+                    Said::UnknownDistrict {
+                        district: row.district.clone(),
+                    },
+                );
             }
-            let period = parse_period(&row.period).map_err(|e| bad("period", e)).ok();
-            let base_period = non_blank(&row.base_period)
-                .and_then(|b| parse_period(b).map_err(|e| bad("base_period", e)).ok());
+            let period = parse_period(&row.period)
+                .map_err(|detail| {
+                    let period = row.period.clone();
+                    bad("period", Said::BadPeriod { period, detail })
+                })
+                .ok();
+            let base_period = non_blank(&row.base_period).and_then(|b| {
+                parse_period(b)
+                    .map_err(|detail| {
+                        let period = b.to_string();
+                        bad("base_period", Said::BadPeriod { period, detail })
+                    })
+                    .ok()
+            });
             let breakdown = Breakdown::parse_opt(row.breakdown.as_deref()).unwrap_or_else(|e| {
-                bad("breakdown", e.to_string());
+                let breakdown = row.breakdown.clone().unwrap_or_default();
+                let detail = e.to_string();
+                bad("breakdown", Said::BadBreakdown { breakdown, detail });
                 Breakdown::total()
             });
             let indicator = catalog.indicators.get(&row.indicator);
             if indicator.is_none() {
                 bad(
                     "indicator",
-                    format!("unknown indicator {:?}", row.indicator),
+                    Said::UnknownIndicator {
+                        indicator: row.indicator.clone(),
+                    },
                 );
             }
             for (d, m) in breakdown.pairs() {
                 if !catalog.members.contains(&(d.clone(), m.clone())) {
-                    bad("breakdown", format!("unknown breakdown member {d}={m}"));
+                    let (dimension, member) = (d.clone(), m.clone());
+                    bad("breakdown", Said::UnknownMember { dimension, member });
                 } else if let Some(info) = indicator {
                     if !info.dimensions.contains(d) {
+                        let indicator = row.indicator.clone();
+                        let dimension = d.clone();
                         bad(
                             "breakdown",
-                            format!("indicator {} has no dimension {d:?}", row.indicator),
+                            Said::NoDimension {
+                                indicator,
+                                dimension,
+                            },
                         );
                     }
                 }
             }
             let quantity = parse_quantity(&row.value)
-                .map_err(|e| bad("value", e.to_string()))
+                .map_err(|e| {
+                    let value = row.value.clone();
+                    let detail = e.to_string();
+                    bad("value", Said::BadValue { value, detail })
+                })
                 .ok();
             let conversion = catalog.units.get(&row.unit).copied();
             if conversion.is_none() {
-                bad("unit", format!("unknown unit {:?}", row.unit));
+                let unit = row.unit.clone();
+                bad("unit", Said::UnknownUnit { unit });
             }
             let expected_unit = indicator.map(|i| row.kind.value_unit(i.unit));
             if let (Some((canonical, _)), Some(expected)) = (conversion, expected_unit) {
                 if canonical != expected {
                     bad(
-                    "unit",
-                    format!(
-                        "unit {:?} converts to {canonical}, but a {} value of {} must be in {expected}",
-                        row.unit, row.kind, row.indicator
-                    ),
-                );
+                        "unit",
+                        Said::UnitMismatch {
+                            unit: row.unit.clone(),
+                            converts_to: canonical.to_string(),
+                            kind: row.kind.to_string(),
+                            indicator: row.indicator.clone(),
+                            expected: expected.to_string(),
+                        },
+                    );
                 }
             }
             // Squeezed once per row: the lookup in the source and the numeral check share it.
             let squeezed_quote = squeeze(&row.quote).0;
             let located = match catalog.bodies.get(&source) {
                 None => {
-                    bad("source", format!("unknown source {source:?}"));
+                    let source = source.clone();
+                    bad("source", Said::UnknownSource { source });
                     None
                 }
                 Some(body) => {
@@ -285,23 +325,16 @@ impl Validator {
                             .or_else(|| locate_cell(squeezed, &row.quote))
                     });
                     if found.is_none() {
-                        bad(
-                            "quote",
-                            format!("quote not found in the text of {source}: {:?}", row.quote),
-                        );
+                        let (source, quote) = (source.clone(), row.quote.clone());
+                        bad("quote", Said::QuoteNotFound { source, quote });
                     }
                     found
                 }
             };
             for numeral in quantity.iter().flat_map(|q| &q.numerals) {
                 if !squeezed_quote.contains(numeral.as_str()) {
-                    bad(
-                        "value",
-                        format!(
-                            "the number {numeral:?} of value {:?} does not occur in the quote",
-                            row.value
-                        ),
-                    );
+                    let (number, value) = (numeral.clone(), row.value.clone());
+                    bad("value", Said::NumberNotInQuote { number, value });
                 }
             }
             // The same figure twice (under two keys) would be counted twice by every query.
@@ -319,7 +352,12 @@ impl Validator {
             );
             let content = digest(&content);
             if let Some((first, _)) = self.contents.get(&content) {
-                bad("key", duplicate_row(first));
+                bad(
+                    "key",
+                    Said::DuplicateRow {
+                        detail: duplicate_row(first),
+                    },
+                );
             } else {
                 self.contents.insert(content, (row.key.clone(), at.clone()));
             }
@@ -334,12 +372,12 @@ impl Validator {
                         |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |m| m.to_string());
                     bad(
                         "value",
-                        format!(
-                            "{v} is outside the valid range [{}, {}] of {}",
-                            bound(info.min, "-inf"),
-                            bound(info.max, "+inf"),
-                            row.indicator
-                        ),
+                        Said::OutOfRange {
+                            value: v.to_string(),
+                            min: bound(info.min, "-inf"),
+                            max: bound(info.max, "+inf"),
+                            indicator: row.indicator.clone(),
+                        },
                     );
                 }
             }

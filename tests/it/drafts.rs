@@ -485,6 +485,32 @@ async fn a_failing_publication_writes_nothing() {
         for p in &pending {
             assert!(at(*p, "decision"), "pending item {p}: {problems:#?}");
         }
+        // Each problem says what kind it is (a stable code) and says it in Chinese.
+        let code_at = |p: i64, field: &str| {
+            problems
+                .iter()
+                .find(|x| x["path"] == format!("items[{p}]") && x["field"] == field)
+                .map(|x| (x["code"].clone(), x["messageZh"].clone()))
+                .expect("the problem")
+        };
+        let (c, zh) = code_at(bad, "value");
+        assert_eq!(c, "number_not_in_quote", "{zh}");
+        assert!(
+            zh.as_str().is_some_and(|z| z.contains("不在引文中")),
+            "{zh}"
+        );
+        assert_eq!(code_at(growth, "code").0, "invalid_indicator_code");
+        let (c, zh) = code_at(left, "decision");
+        assert_eq!(c, "pending");
+        assert!(
+            zh.as_str()
+                .is_some_and(|z| z.starts_with(&format!("第 {left} 项"))),
+            "{zh}"
+        );
+        for x in &problems {
+            assert!(x["code"].is_string(), "{x}");
+            assert!(!x["messageZh"].as_str().unwrap_or("").is_ascii(), "{x}");
+        }
     }
     assert_eq!(counts(&app).await, before, "nothing was written");
     let q = "query($id: Int!) { draft(id: $id) { status } }";
@@ -502,6 +528,55 @@ async fn a_failing_publication_writes_nothing() {
     }
     let d = ok(&app, &key, PUBLISH, json!({"draft": id, "dry": false})).await;
     assert_eq!(d["publishDraft"]["sourceCreated"], CODE);
+}
+
+/// Issue 23, item 9: confirming a new indicator needs no code; the server derives one from the
+/// English name, numbered when taken, and every item's reason is worded in Chinese too.
+#[tokio::test]
+async fn a_new_indicator_without_a_code_gets_one_from_its_english_name() {
+    // A warehouse without the report, so that more than one of its figures matches nothing.
+    let seeds = crate::common::seeds_without("rongchang-2025-rectification-report");
+    let app = TestApp::seeded_from(seeds.path());
+    let key = app.key("reviewer", Role::Editor);
+    let draft = extract(&app, &key).await;
+    let id = draft["id"].as_i64().expect("id");
+    let unmatched: Vec<i64> = draft["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["type"] == "UNMATCHED")
+        .map(|i| i["position"].as_i64().expect("position"))
+        .collect();
+    assert!(unmatched.len() >= 2, "{draft}");
+    let confirm = "mutation($d: Int!, $i: Int!) { confirmIndicator(draft: $d, item: $i, nameEn: \"Planned growth of the investment\", direction: NEUTRAL, definition: \"x\") { newIndicator { code nameZh } whyZh } }";
+    let first = ok(&app, &key, confirm, json!({"d": id, "i": unmatched[0]})).await;
+    assert_eq!(
+        first["confirmIndicator"]["newIndicator"]["code"],
+        "planned_growth_investment"
+    );
+    // The same English name for another figure: the code is numbered, not refused.
+    let second = ok(&app, &key, confirm, json!({"d": id, "i": unmatched[1]})).await;
+    assert_eq!(
+        second["confirmIndicator"]["newIndicator"]["code"],
+        "planned_growth_investment_2"
+    );
+    // A code given that is taken is still refused.
+    let taken = "mutation($d: Int!, $i: Int!) { confirmIndicator(draft: $d, item: $i, code: \"planned_growth_investment\", nameEn: \"x\", direction: NEUTRAL, definition: \"x\") { decision } }";
+    let v = app
+        .graphql_as(&key, taken, json!({"d": id, "i": unmatched[1]}))
+        .await;
+    assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
+
+    let q = "query($id: Int!) { draft(id: $id) { items { why whyZh } } }";
+    let d = ok(&app, &key, q, json!({"id": id})).await;
+    for i in d["draft"]["items"].as_array().expect("items") {
+        let (en, zh) = (
+            i["why"].as_str().unwrap_or(""),
+            i["whyZh"].as_str().unwrap_or(""),
+        );
+        assert!(!en.is_empty() && !zh.is_empty(), "{i}");
+        assert_ne!(en, zh, "{i}");
+    }
 }
 
 #[tokio::test]

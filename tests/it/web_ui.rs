@@ -677,7 +677,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
 /// The source code the reviewed draft creates (the seed report itself is already published).
 const REVIEW_CODE: &str = "rongchang-2025-review";
 
-const REVIEW_ITEMS: &str = "query($id: Int!) { draft(id: $id) { status pending items { position type decision value quote confidence row { indicator note } } } }";
+const REVIEW_ITEMS: &str = "query($id: Int!) { draft(id: $id) { status pending items { position type decision value quote confidence why suggested { nameZh } row { indicator note } } } }";
 
 /// The draft as the API sees it (editor key).
 async fn draft_from_api(app: &TestApp, key: &str, id: i64) -> Value {
@@ -703,6 +703,88 @@ async fn settled(c: &Client) -> Value {
     )
     .await;
     js(c, "return document.getElementById('status').textContent;").await
+}
+
+/// The codes a Chinese page may show in ASCII: every indicator, unit, category and dimension
+/// code of the catalogue.
+async fn catalogue_codes(app: &TestApp) -> std::collections::HashSet<String> {
+    let d = app
+        .data(
+            "{ indicators { code unit category dimensions } }",
+            json!({}),
+        )
+        .await;
+    let mut codes: std::collections::HashSet<String> = edustats::domain::CanonicalUnit::all()
+        .iter()
+        .map(|u| u.as_str().to_string())
+        .chain(
+            edustats::domain::Category::all()
+                .iter()
+                .map(|c| c.as_str().to_string()),
+        )
+        .collect();
+    for i in d["indicators"].as_array().expect("indicators") {
+        for f in ["code", "unit", "category"] {
+            codes.extend(i[f].as_str().map(String::from));
+        }
+        for dim in i["dimensions"].as_array().into_iter().flatten() {
+            codes.extend(dim.as_str().map(String::from));
+        }
+    }
+    codes
+}
+
+/// The English words of a text meant for a Chinese reader: its ASCII words that are not codes.
+/// A word with a digit, `_`, `-`, `=` or `.` inside (a key, a period, a breakdown, a figure) is
+/// a code, and so is one of `codes`; any other run of ASCII letters is English. What is quoted
+/// “…” is the report's own text (B证, KTV), not the page's words, and is left out.
+fn english_words(text: &str, codes: &std::collections::HashSet<String>) -> Vec<String> {
+    let mut own = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '“' => depth += 1,
+            '”' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => own.push(c),
+            _ => {}
+        }
+    }
+    own.split(|c: char| !(c.is_ascii_alphanumeric() || "_-=.".contains(c)))
+        .map(|w| w.trim_matches(|c: char| c == '.' || c == '-'))
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit() || "_-=.".contains(c)))
+        .filter(|w| !codes.contains(*w))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn english_words_are_found_and_codes_are_not() {
+    let codes: std::collections::HashSet<String> = ["percent".to_string()].into();
+    assert!(english_words(
+        "学校数（school_count）：相似度 0.83；期间 2023-01..2023-06；以 percent 计；stage=primary",
+        &codes
+    )
+    .is_empty());
+    assert_eq!(
+        english_words("item 3 (12所) is pending：待定", &codes),
+        ["item", "is", "pending"]
+    );
+    assert!(english_words("与已发布数据“教师B证培训…”相似", &codes).is_empty());
+}
+
+/// A suggested indicator name a reviewer can confirm as it is: Chinese characters only (no
+/// mark, digit or letter), and no particle or linking verb at either end.
+fn clean_name(name: &str) -> bool {
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    name.chars().count() >= 2
+        && name.chars().all(han)
+        && !["的", "为", "达到", "达", "了", "等", "共", "仅", "是"]
+            .iter()
+            .any(|w| name.ends_with(w))
+        && !["其中", "全区", "关于", "的", "为"]
+            .iter()
+            .any(|w| name.starts_with(w))
 }
 
 /// Sends keys to the focused element (the item list holds the focus while reviewing).
@@ -893,6 +975,28 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     let help = js(&c, "return document.getElementById('help').textContent;").await;
     assert!(help.as_str().unwrap_or("").contains("a 接受"), "{help}");
 
+    // --- Issue 23, items 3 and 9: in Chinese, every item's reason is Chinese (codes and
+    // numbers aside), as the page shows it when the item is selected.
+    let codes = catalogue_codes(&app).await;
+    let reasons = js(
+        &c,
+        "var out = []; document.querySelectorAll('#items li').forEach(function (li) { li.click(); \
+           var dd = document.querySelector('#detail dd[data-field=why]'); out.push(dd ? dd.textContent : ''); }); \
+         document.querySelector('#items li').click(); document.getElementById('items').focus(); return out;",
+    )
+    .await;
+    let reasons: Vec<String> = serde_json::from_value(reasons).expect("reasons");
+    assert_eq!(reasons.len(), items.len());
+    for (r, it) in reasons.iter().zip(&items) {
+        assert!(!r.is_empty(), "item {} shows no reason", position(it));
+        let english = english_words(r, &codes);
+        assert!(
+            english.is_empty(),
+            "item {}: English {english:?} in its Chinese reason {r:?}",
+            position(it)
+        );
+    }
+
     // --- Keyboard: move to the first proposal with j, accept it with a; the next item is
     // selected; reject it with r. Both decisions are in the database.
     let first = items
@@ -986,6 +1090,20 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     .await;
     let defaults = js(&c, "return Array.from(document.querySelectorAll('#form input')).map(function (i) { return i.value; });").await;
     let suggested = &by_pos(&d, growth);
+    // No code to type (the server derives it), and the suggested name is a clean one.
+    let asks_code = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#form input')).some(function (i) { \
+           return i.hasAttribute('pattern') || /snake|_code/.test(i.placeholder + ' ' + i.name) || /代码|code/i.test(i.closest('label') ? i.closest('label').textContent : ''); });",
+    )
+    .await;
+    assert_eq!(asks_code, json!(false), "the confirm form asks for a code");
+    let name_zh = defaults[0].as_str().unwrap_or("").to_string();
+    assert!(
+        clean_name(&name_zh),
+        "suggested name {name_zh:?} (quote {})",
+        suggested["quote"]
+    );
     assert!(
         defaults
             .as_array()
@@ -994,10 +1112,10 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
             .any(|v| v == "percent"),
         "unit defaults to the suggestion: {defaults} {suggested}"
     );
-    js(&c, "var i = document.querySelectorAll('#form input'); i[0].value = 'major_education_project_investment_plan_growth'; \
-            i[2].value = 'Planned growth of investment in major education projects'; \
-            i[3].value = 'Planned fixed-asset investment in major education projects against the previous year, in percent.'; \
-            document.querySelector('#form button[type=submit]').click(); return 1;").await;
+    js(&c, "var f = document.querySelector('#form form'); \
+            f.querySelector('input[name=nameEn]').value = 'Planned growth of investment in major education projects'; \
+            f.querySelectorAll('input')[2].value = 'Planned fixed-asset investment in major education projects against the previous year, in percent.'; \
+            f.querySelector('button[type=submit]').click(); return 1;").await;
     let status = settled(&c).await;
     assert_eq!(status, "", "confirming");
 
@@ -1033,6 +1151,21 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         publish_disabled(&c).await,
         "no publishing after a failed dry run"
     );
+    // In Chinese, the problems are Chinese too (codes, keys and figures aside).
+    let problems = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#problems li')).map(function (li) { return li.textContent; });",
+    )
+    .await;
+    let problems: Vec<String> = serde_json::from_value(problems).expect("problems");
+    assert!(problems.len() >= pending.len(), "{problems:?}");
+    for p in &problems {
+        let english = english_words(p, &codes);
+        assert!(
+            english.is_empty(),
+            "English {english:?} in the problem {p:?}"
+        );
+    }
     screenshot(&c, "review-problems-zh").await;
     c.find(Locator::Css(&format!(
         "#problems a[data-pos='{}']",
@@ -1158,7 +1291,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
             .expect("edges")
             .iter()
             .any(|e| e["node"]["indicator"]["code"]
-                == "major_education_project_investment_plan_growth"),
+                == "planned_growth_investment_in_major_education_projects"),
         "{published}"
     );
     assert_eq!(
@@ -1181,6 +1314,14 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         "the English review page",
     )
     .await;
+    // In English, the reason and the problems are the English ones.
+    let why_en = js(
+        &c,
+        "document.querySelector('#items li').click(); return document.querySelector('#detail dd[data-field=why]').textContent;",
+    )
+    .await;
+    let first_item = &items[0];
+    assert_eq!(why_en, first_item["why"], "the English reason in English");
 
     // --- The deep link opens the dashboard's ranking of a published indicator.
     let href = js(

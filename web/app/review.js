@@ -36,6 +36,7 @@
       suggestion: "建议的新指标", confirmed: "已确认的新指标", none: "—", total: "总计",
       editTitle: "编辑并接受", search: "搜索指标", save: "保存并接受", cancel: "取消",
       confirmTitle: "确认为新指标", code: "代码", nameZh: "中文名", nameEn: "英文名", direction: "方向",
+      codeAuto: "指标代码将根据英文名自动生成，无需填写。",
       definition: "定义", category: "类别", confirm: "确认", mergeTitle: "并入已有指标", merge: "合并",
       needsIndicator: "未匹配的数值需要一个指标：按 c 确认新指标，或按 m 并入已有指标。",
       readOnly: "此草稿已不在审核中，不能再修改。",
@@ -90,6 +91,7 @@
       suggestion: "Suggested indicator", confirmed: "Confirmed new indicator", none: "—", total: "total",
       editTitle: "Edit and accept", search: "search indicators", save: "Save and accept", cancel: "Cancel",
       confirmTitle: "Confirm as a new indicator", code: "Code", nameZh: "Chinese name", nameEn: "English name", direction: "Direction",
+      codeAuto: "The indicator's code is made from the English name: nothing to type.",
       definition: "Definition", category: "Category", confirm: "Confirm", mergeTitle: "Merge into an existing indicator", merge: "Merge",
       needsIndicator: "A figure without an indicator needs one: press c to confirm a new indicator or m to merge it into one.",
       readOnly: "This draft is no longer under review and cannot change.",
@@ -118,7 +120,7 @@
     }
   };
   var KEY_STORE = "edustats.editorKey";
-  var ITEM = "position type decision value unit quote quoteStart quoteEnd cell { rowHeaders columnHeaders } confidence why edited decidedBy " +
+  var ITEM = "position type decision value unit quote quoteStart quoteEnd cell { rowHeaders columnHeaders } confidence why whyZh edited decidedBy " +
     "row { indicator period breakdown kind value unit note } suggested { nameZh unit category } " +
     "newIndicator { code nameZh nameEn unit category direction definition }";
   var REPEATS = "repeats { reason source draft code }";
@@ -327,7 +329,8 @@
       [t("kind"), r ? (t("kinds")[r.kind] || r.kind) : t("none")],
       [t("breakdown"), r ? (r.breakdown || t("total")) : t("none")],
       [t("confidence"), it.confidence === null ? t("none") : it.confidence.toFixed(2)],
-      [t("why"), it.why],
+      // The server words the reasons in both languages (whyZh: codes and numbers only in ASCII).
+      [t("why"), lang === "zh" ? (it.whyZh || it.why) : it.why, "why"],
       [t("quote"), it.quote]
     ];
     // A figure read from a table: the headers it is filed under, beside the quote.
@@ -336,7 +339,7 @@
     if (it.suggested) rows.push([t("suggestion"), it.suggested.nameZh + " · " + it.suggested.unit + (it.suggested.category ? " · " + it.suggested.category : "")]);
     if (it.newIndicator) rows.push([t("confirmed"), it.newIndicator.code + " · " + it.newIndicator.nameZh + " / " + it.newIndicator.nameEn]);
     var dl = h("dl", {});
-    rows.forEach(function (p) { dl.appendChild(h("dt", { text: p[0] })); dl.appendChild(h("dd", { text: p[1] })); });
+    rows.forEach(function (p) { dl.appendChild(h("dt", { text: p[0] })); dl.appendChild(h("dd", { text: p[1], "data-field": p[2] || null })); });
     box.appendChild(dl);
   }
   function select(i, scrollText) {
@@ -578,10 +581,11 @@
     var it = draft.items[selected];
     if (it.type !== "UNMATCHED") { editForm(); return; }
     var s = it.suggested || { nameZh: "", unit: "", category: "" };
+    // No code to type: the server derives it from the English name (confirmIndicator
+    // without `code`), so the reviewer only reads or edits the suggested names.
     var inputs = {
-      code: h("input", { type: "text", placeholder: "snake_case_code", pattern: "[a-z][a-z0-9_]*" }),
-      nameZh: h("input", { type: "text", value: s.nameZh }),
-      nameEn: h("input", { type: "text" }),
+      nameZh: h("input", { type: "text", value: s.nameZh, required: "required", name: "nameZh" }),
+      nameEn: h("input", { type: "text", required: "required", name: "nameEn" }),
       direction: h("select", {}, ["HIGHER_IS_BETTER", "LOWER_IS_BETTER", "NEUTRAL"].map(function (d) { return h("option", { value: d, text: t("dirs")[d] }); })),
       definition: h("input", { type: "text" }),
       unit: h("input", { type: "text", value: s.unit }),
@@ -589,15 +593,15 @@
     };
     inputs.direction.value = "NEUTRAL";
     openForm(t("confirmTitle") + " #" + it.position, [
-      field(t("code"), inputs.code), field(t("nameZh"), inputs.nameZh), field(t("nameEn"), inputs.nameEn),
+      field(t("nameZh"), inputs.nameZh), field(t("nameEn"), inputs.nameEn), h("p", { class: "note code-auto", text: t("codeAuto") }),
       field(t("direction"), inputs.direction), field(t("definition"), inputs.definition),
       h("div", { class: "grid2" }, [field(t("unit"), inputs.unit), field(t("category"), inputs.category)])
     ], t("confirm"), function () {
       var v = {};
       Object.keys(inputs).forEach(function (k) { v[k] = inputs[k].value.trim(); });
-      var q = "mutation($d: Int!, $i: Int!, $code: String!, $nameEn: String!, $direction: Direction!, $definition: String!, $nameZh: String, $unit: String, $category: String) { " +
-        "confirmIndicator(draft: $d, item: $i, code: $code, nameEn: $nameEn, direction: $direction, definition: $definition, nameZh: $nameZh, unit: $unit, category: $category) { " + ITEM + " } }";
-      run(gql(q, { d: draft.id, i: it.position, code: v.code, nameEn: v.nameEn, direction: v.direction, definition: v.definition,
+      var q = "mutation($d: Int!, $i: Int!, $nameEn: String!, $direction: Direction!, $definition: String!, $nameZh: String, $unit: String, $category: String) { " +
+        "confirmIndicator(draft: $d, item: $i, nameEn: $nameEn, direction: $direction, definition: $definition, nameZh: $nameZh, unit: $unit, category: $category) { " + ITEM + " } }";
+      run(gql(q, { d: draft.id, i: it.position, nameEn: v.nameEn, direction: v.direction, definition: v.definition,
         nameZh: v.nameZh || null, unit: v.unit || null, category: v.category || null }), function (d) { replaceItems([d.confirmIndicator]); });
     });
   }
@@ -628,7 +632,9 @@
     var ul = h("ul", { id: "problems" });
     e.problems.forEach(function (p) {
       var m = /^items\[(\d+)\]$/.exec(p.path || "");
-      var text = (p.field ? "[" + p.field + "] " : "") + p.message;
+      // In Chinese the server's messageZh (it names the field when it matters); the field
+      // code is for the English reader who knows the import format.
+      var text = lang === "zh" ? (p.messageZh || p.message) : (p.field ? "[" + p.field + "] " : "") + p.message;
       if (m) {
         var pos = Number(m[1]);
         ul.appendChild(h("li", {}, [h("a", { href: "#", "data-pos": String(pos), text: "#" + pos, onclick: function (ev) {

@@ -67,6 +67,16 @@ impl DraftItem {
         }
     }
 
+    /// The figure as its row gives it (value and unit), or as printed for an unmatched
+    /// figure without a row.
+    fn figure(&self) -> String {
+        match (self.row(), &self.extracted) {
+            (Some(r), _) => format!("{}{}", r.value, r.unit),
+            (None, Extracted::Unmatched(u)) => format!("{}{}", u.value, u.unit),
+            (None, Extracted::Proposal(p)) => format!("{}{}", p.row.value, p.row.unit),
+        }
+    }
+
     /// The figure in words, for audit entries and messages.
     fn label(&self) -> String {
         match (self.row(), &self.extracted) {
@@ -134,8 +144,8 @@ pub struct Edit {
 /// to the extractor's suggestion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewIndicator {
-    /// Code (snake_case).
-    pub code: String,
+    /// Code (snake_case); `None`: derived from the names ([`code_from_names`]), made unique.
+    pub code: Option<String>,
     /// English name.
     pub name_en: String,
     /// Which way is better.
@@ -148,6 +158,45 @@ pub struct NewIndicator {
     pub unit: Option<CanonicalUnit>,
     /// Category (default: suggested).
     pub category: Option<Category>,
+}
+
+/// Longest derived indicator code, in characters (a cut falls between words).
+const MAX_DERIVED_CODE: usize = 60;
+
+/// English words a derived code leaves out: they make it longer, not clearer.
+const CODE_STOP_WORDS: &[&str] = &["a", "an", "the", "of"];
+
+/// An indicator code for a new indicator, so a reviewer never has to type one: the English
+/// name in snake_case (`Safety drills held` → `safety_drills_held`), without articles and `of`,
+/// cut between words at [`MAX_DERIVED_CODE`] characters; when the English name has no ASCII
+/// word, `indicator_` and the first 8 hex digits of the Chinese name's SHA-256 (stable, so the
+/// same name gives the same code). The caller makes it unique.
+pub fn code_from_names(name_en: &str, name_zh: &str) -> String {
+    let mut code = String::new();
+    for word in name_en
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase())
+        .filter(|w| !CODE_STOP_WORDS.contains(&w.as_str()))
+    {
+        if !code.is_empty() && code.len() + 1 + word.len() > MAX_DERIVED_CODE {
+            break;
+        }
+        if !code.is_empty() {
+            code.push('_');
+        }
+        code.push_str(&word);
+    }
+    code.truncate(MAX_DERIVED_CODE);
+    if code.is_empty() {
+        let hash = crate::db::queries::text_sha256(name_zh);
+        return format!("indicator_{}", &hash[..8]);
+    }
+    // A code starts with a letter (the import's rule).
+    if !code.starts_with(|c: char| c.is_ascii_lowercase()) {
+        code.insert_str(0, "indicator_");
+    }
+    code
 }
 
 /// Errors of draft review.
@@ -498,3 +547,49 @@ mod review;
 pub use review::{
     confirm_indicator, create, decide, decide_pending, discard, merge_indicator, publish, Selection,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_the_english_name_in_snake_case_without_articles() {
+        assert_eq!(
+            code_from_names("Safety drills held", "安全演练次数"),
+            "safety_drills_held"
+        );
+        assert_eq!(
+            code_from_names("Share of the teachers with a master's degree", ""),
+            "share_teachers_with_master_s_degree"
+        );
+        assert_eq!(
+            code_from_names("  3-year growth, % ", ""),
+            "indicator_3_year_growth"
+        );
+    }
+
+    #[test]
+    fn a_long_name_is_cut_between_words_and_a_name_without_ascii_gets_a_stable_hash() {
+        let long = "Planned growth of the fixed asset investment in major education projects \
+                    against the previous year in the whole district";
+        let code = code_from_names(long, "");
+        assert!(code.len() <= MAX_DERIVED_CODE, "{code}");
+        assert!(
+            code.starts_with("planned_growth_fixed_asset_investment_in"),
+            "{code}"
+        );
+        // Whole words only: every part of the code is a word of the name.
+        let words: Vec<String> = long.split(' ').map(|w| w.to_ascii_lowercase()).collect();
+        assert!(
+            code.split('_').all(|p| words.iter().any(|w| w == p)),
+            "{code}"
+        );
+        let a = code_from_names("中文", "安全演练次数");
+        assert!(
+            a.starts_with("indicator_") && a.len() == "indicator_".len() + 8,
+            "{a}"
+        );
+        assert_eq!(a, code_from_names("", "安全演练次数"));
+        assert_ne!(a, code_from_names("", "学校数"));
+    }
+}

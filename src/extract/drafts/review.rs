@@ -13,6 +13,7 @@ use crate::extract::{self, Knowledge, Options, Unmatched};
 use crate::ingest::import::{self, Options as ImportOptions};
 use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
+use crate::ingest::said::Said;
 use crate::ingest::{Located, Place};
 
 /// Extracts a document (with the live catalogue as knowledge) and stores the result as an open
@@ -425,12 +426,32 @@ pub fn confirm_indicator(
     crate::db::conn::write_transaction::<_, DraftError, _>(conn, |conn| {
         let d = open_draft(conn, draft)?;
         let (mut item, u) = unmatched_at(&d, position)?;
-        if indicator_known(conn, &d, &new.code, position)? {
-            return Err(DraftError::BadInput(format!(
-                "indicator {:?} already exists: merge the figure into it (mergeIndicator)",
-                new.code
-            )));
-        }
+        let name_zh = new
+            .name_zh
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| u.suggested.name_zh.clone());
+        let code = match new.code.filter(|c| !c.trim().is_empty()) {
+            Some(code) => {
+                if indicator_known(conn, &d, &code, position)? {
+                    return Err(DraftError::BadInput(format!(
+                        "indicator {code:?} already exists: merge the figure into it (mergeIndicator)"
+                    )));
+                }
+                code
+            }
+            // Derived: a name another indicator's code already has gets a number.
+            None => {
+                let base = code_from_names(&new.name_en, &name_zh);
+                let mut code = base.clone();
+                let mut n = 2;
+                while indicator_known(conn, &d, &code, position)? {
+                    code = format!("{base}_{n}");
+                    n += 1;
+                }
+                code
+            }
+        };
         let unit = suggested(new.unit, &u.suggested.unit, "unit", CanonicalUnit::parse)?;
         let category = suggested(
             new.category,
@@ -439,8 +460,8 @@ pub fn confirm_indicator(
             Category::parse,
         )?;
         let indicator = IndicatorRow {
-            code: new.code.clone(),
-            name_zh: new.name_zh.unwrap_or_else(|| u.suggested.name_zh.clone()),
+            code: code.clone(),
+            name_zh,
             name_en: new.name_en,
             unit,
             category,
@@ -455,7 +476,7 @@ pub fn confirm_indicator(
             aliases: String::new(),
             additive: None,
         };
-        item.edited = Some(row_of_unmatched(&d, position, &u, &new.code)?);
+        item.edited = Some(row_of_unmatched(&d, position, &u, &code)?);
         item.decision = DraftDecision::Accepted;
         let what = format!(
             "accepted under a new indicator {} ({}, {}, {})",
@@ -544,20 +565,22 @@ pub fn publish(
         for item in &d.items {
             let at = place_of(item.position);
             match item.decision {
-                DraftDecision::Pending => input.problems.push(at.problem(
+                DraftDecision::Pending => input.problems.push(at.said(
                     "decision",
-                    format!(
-                        "item {} ({}) is pending: accept, edit or reject it",
-                        item.position,
-                        item.label()
-                    ),
+                    Said::Pending {
+                        item: item.position,
+                        row: item.row().map(|r| (r.key.clone(), r.indicator.clone())),
+                        figure: item.figure(),
+                    },
                 )),
                 DraftDecision::Rejected => {}
                 DraftDecision::Accepted => {
                     let Some(row) = item.row() else {
-                        input.problems.push(at.problem(
+                        input.problems.push(at.said(
                             "indicator",
-                            format!("item {} {NEEDS_INDICATOR}", item.position),
+                            Said::NeedsIndicator {
+                                item: item.position,
+                            },
                         ));
                         continue;
                     };
