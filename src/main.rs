@@ -511,7 +511,11 @@ fn cmd_check(db: &DbArgs) -> anyhow::Result<()> {
     for f in &findings {
         outln!(
             "[{}] {} {} ({}): {}",
-            f.severity, f.code, f.rule, f.origin, f.message
+            f.severity,
+            f.code,
+            f.rule,
+            f.origin,
+            f.message
         );
     }
     outln!("{} finding(s)", findings.len());
@@ -920,7 +924,11 @@ fn cmd_audit(db: &DbArgs, limit: i64) -> anyhow::Result<()> {
     for e in auth::audit_entries(&mut conn, limit.clamp(1, 10_000))? {
         outln!(
             "{}\t{}\t{}\t{} row(s)\t{}",
-            e.at, e.actor, e.action, e.row_count, e.detail
+            e.at,
+            e.actor,
+            e.action,
+            e.row_count,
+            e.detail
         );
     }
     Ok(())

@@ -674,7 +674,11 @@ fn bad_note_translations_are_refused_with_file_line_and_field() {
         assert!(found.message.contains(says), "line {line}: {found:?}");
     };
     at(2, "key", "no observation \"cs23-999\"");
-    at(3, "key", "observations/changshou-2023-rectification-plan.csv");
+    at(
+        3,
+        "key",
+        "observations/changshou-2023-rectification-plan.csv",
+    );
     at(4, "key", "has no note");
     at(5, "note_zh", "empty");
     at(7, "key", "translated twice");
