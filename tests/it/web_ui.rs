@@ -2699,3 +2699,33 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
     screenshot(&c, "dashboard-embed").await;
     nothing_left_the_server(c, &outside).await;
 }
+
+/// Issue 23 item 8 and issue 27 item 4: the indicator list is asked for with a GET the browser
+/// may keep (`Cache-Control: public, max-age=60`, and an ETag of the data version when the
+/// response cache is on): a second visit draws the first view without downloading it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_indicator_list_is_not_downloaded_again_on_a_second_visit_in_chromium() {
+    let app = TestApp::seeded();
+    let (c, _driver, origin, outside) = browse(&app).await;
+    let catalogue = "return performance.getEntriesByType('resource').filter(function (r) { \
+                       return r.name.indexOf('/graphql?query=') >= 0 && r.name.indexOf('indicators') >= 0; }) \
+                     .map(function (r) { return { transfer: r.transferSize, body: r.decodedBodySize }; });";
+    open_dashboard(&c, &origin).await;
+    let first = js(&c, catalogue).await;
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+    assert!(
+        first[0]["transfer"].as_u64().unwrap_or(0) > 1000,
+        "the first visit downloads it: {first}"
+    );
+    c.goto("about:blank").await.expect("leave");
+    open_dashboard(&c, &origin).await;
+    let second = js(&c, catalogue).await;
+    assert_eq!(second.as_array().map(Vec::len), Some(1), "{second}");
+    // Resource Timing reports 0 bytes transferred for an answer taken from the browser's cache.
+    assert_eq!(
+        second[0]["transfer"], 0,
+        "the second visit takes it from the cache: {second}"
+    );
+    assert_eq!(second[0]["body"], first[0]["body"], "the same list: {second}");
+    nothing_left_the_server(c, &outside).await;
+}
