@@ -2332,22 +2332,33 @@ async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
         async move {
             c.goto("about:blank").await.expect("blank");
             c.goto(&format!("{origin}/")).await.expect("open /");
-            wait_for(
+            // The first chart as drawn: the stand-in SVG bars' labels and values while the
+            // chart library is on its way (none once it has come), and the table's rows.
+            let first = wait_for(
                 &c,
-                "document.body.getAttribute('data-ready') === 'ranking'",
+                "document.body.hasAttribute('data-first-view-ms') && { \
+                   svg: Array.from(document.querySelectorAll('#chart-ranking > svg text')).map(function (t) { return t.textContent; }), \
+                   rows: Array.from(document.querySelectorAll('#ranking-table tr[data-district]')).map(function (r) { return r.getAttribute('data-name'); }) }",
                 "the first chart",
             )
             .await;
-            js(
+            wait_for(
+                &c,
+                "document.body.getAttribute('data-ready') === 'ranking'",
+                "the whole first view",
+            )
+            .await;
+            let ms = js(
                 &c,
                 "return Number(document.body.getAttribute('data-first-view-ms'));",
             )
             .await
             .as_f64()
-            .expect("first view time")
+            .expect("first view time");
+            (ms, first)
         }
     };
-    let plain = first_chart(c.clone()).await;
+    let (plain, _) = first_chart(c.clone()).await;
     cdp(
         "Network.emulateNetworkConditions",
         json!({"offline": false, "latency": 562.5,
@@ -2356,7 +2367,33 @@ async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
     )
     .await;
     cdp("Emulation.setCPUThrottlingRate", json!({"rate": 4})).await;
-    let throttled = first_chart(c.clone()).await;
+    let (throttled, first) = first_chart(c.clone()).await;
+    // Under throttling the library comes a second after the data: the first chart is the
+    // stand-in bars, a label and a value per ranked district, in the table's order.
+    let svg: Vec<String> = serde_json::from_value(first["svg"].clone()).expect("texts");
+    let rows: Vec<String> = serde_json::from_value(first["rows"].clone()).expect("rows");
+    assert!(!rows.is_empty(), "{first}");
+    assert_eq!(
+        svg.len(),
+        2 * rows.len(),
+        "a label and a value per bar: {first}"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        assert!(
+            svg[2 * i].contains(row.as_str()),
+            "bar {i} is {row}: {first}"
+        );
+    }
+    // On the slow link the first chart is the stand-in SVG bars, replaced by ECharts' canvas:
+    // by the time the view is ready none of them is left, and the chart has a bar per row.
+    let replaced = js(
+        &c,
+        "return { svg: document.querySelectorAll('#chart-ranking > svg').length,                   canvas: document.querySelectorAll('#chart-ranking canvas').length,                   rows: document.querySelectorAll('#ranking-table tr[data-district]').length,                   bars: echarts.getInstanceByDom(document.getElementById('chart-ranking')).getOption().series[0].data.length };",
+    )
+    .await;
+    assert_eq!(replaced["svg"], 0, "{replaced}");
+    assert!(replaced["canvas"].as_u64().unwrap_or(0) >= 1, "{replaced}");
+    assert_eq!(replaced["bars"], replaced["rows"], "{replaced}");
     // Where the time went: each request (start and end, ms from navigation start) and the
     // page's marks (script run, catalogue read, chart library ready).
     let timeline = js(
@@ -2726,6 +2763,9 @@ async fn the_indicator_list_is_not_downloaded_again_on_a_second_visit_in_chromiu
         second[0]["transfer"], 0,
         "the second visit takes it from the cache: {second}"
     );
-    assert_eq!(second[0]["body"], first[0]["body"], "the same list: {second}");
+    assert_eq!(
+        second[0]["body"], first[0]["body"],
+        "the same list: {second}"
+    );
     nothing_left_the_server(c, &outside).await;
 }

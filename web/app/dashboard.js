@@ -149,23 +149,32 @@
   }
 
   // ------------------------------------------------------------------ API
-  // The chart library loads after this script (both deferred, this one first), so the data
-  // requests go out while it downloads; drawing waits for it. Deferred scripts have all run
-  // by DOMContentLoaded: no `echarts` then means it failed to load.
-  var chartLib = new Promise(function (resolve, reject) {
-    var check = function () {
-      if (window.echarts) { mark("charts"); resolve(window.echarts); }
-      else reject(new Error("echarts.dashboard.min.js"));
-    };
-    // A deferred script runs while readyState is already "interactive", before
-    // DOMContentLoaded; `load` covers a script run after that event.
-    if (window.echarts || document.readyState === "complete") check();
-    else { document.addEventListener("DOMContentLoaded", check); window.addEventListener("load", check); }
-  });
+  // The chart library (209 KB gzipped, most of the page) is asked for once the catalogue is
+  // in (or when a view needs it first), so on a slow link it does not share the bandwidth
+  // with the catalogue; until it is there the ranking draws its bars as plain SVG (quickBars).
+  var ECHARTS = "/assets/vendor/echarts-5.6.0/echarts.dashboard.min.js";
+  var chartLibLoad = null;
+  function chartLib() {
+    if (!chartLibLoad) {
+      chartLibLoad = new Promise(function (resolve, reject) {
+        var done = function () {
+          if (window.echarts) { mark("charts"); resolve(window.echarts); }
+          else reject(new Error("echarts.dashboard.min.js"));
+        };
+        if (window.echarts) { done(); return; }
+        var script = document.createElement("script");
+        script.src = ECHARTS;
+        script.onload = done;
+        script.onerror = done;
+        document.head.appendChild(script);
+      });
+    }
+    return chartLibLoad;
+  }
   // A performance mark (the browser test prints them: where the first view's time goes).
   function mark(what) { if (window.performance && performance.mark) performance.mark("edustats:" + what); }
   // p's value once the chart library is there too.
-  function drawable(p) { return Promise.all([p, chartLib]).then(function (r) { return r[0]; }); }
+  function drawable(p) { return Promise.all([p, chartLib()]).then(function (r) { return r[0]; }); }
   function gql(query, variables) {
     return fetch("/graphql", {
       method: "POST",
@@ -302,10 +311,32 @@
   // A chart's text alternative (its role is img): what it shows, in words; the table beside
   // it has the same figures for screen readers that browse tables.
   function describe(id, text) { el(id).setAttribute("aria-label", text); }
+  // The ranking's bars as plain SVG, for the seconds before the chart library has loaded on a
+  // slow link: same labels, order and values as the chart that replaces them (chart() clears
+  // the box), no interaction (the table beside it has that).
+  function quickBars(node, labels, entries, unit) {
+    var w = node.clientWidth || 600, ht = node.clientHeight || 400;
+    var longest = labels.reduce(function (m, l) { return Math.max(m, l.length); }, 0);
+    var left = Math.min(Math.round(w * 0.45), 12 + longest * 12), right = 70, top = 10;
+    var row = entries.length ? Math.min(48, (ht - 2 * top) / entries.length) : 0;
+    var barH = Math.min(28, row * 0.6);
+    var max = entries.reduce(function (m, e) { return Math.max(m, e.value); }, 0) || 1;
+    var room = Math.max(0, w - left - right);
+    var out = ["<svg xmlns=\"" + SVG_NS + "\" width=\"" + w + "\" height=\"" + ht + "\" font-size=\"12\" font-family=\"sans-serif\">"];
+    entries.forEach(function (e, i) {
+      var y = top + i * row + (row - barH) / 2, len = Math.max(0, e.value) / max * room;
+      out.push("<text x=\"" + (left - 6) + "\" y=\"" + (y + barH / 2 + 4) + "\" text-anchor=\"end\" fill=\"#52606d\">" + esc(labels[i]) + "</text>" +
+        "<rect x=\"" + left + "\" y=\"" + y + "\" width=\"" + len.toFixed(1) + "\" height=\"" + barH + "\" fill=\"#2f6fab\"></rect>" +
+        "<text x=\"" + (left + len + 5).toFixed(1) + "\" y=\"" + (y + barH / 2 + 4) + "\" fill=\"#1f2933\">" + esc(short(e.value, unit)) + "</text>");
+    });
+    out.push("<line x1=\"" + left + "\" y1=\"" + top + "\" x2=\"" + left + "\" y2=\"" + (ht - top) + "\" stroke=\"#6e7079\"></line></svg>");
+    node.innerHTML = out.join("");
+  }
   function chart(id) {
     var node = el(id);
     var c = echarts.getInstanceByDom(node);
     if (!c) {
+      node.innerHTML = ""; // the quick bars drawn before the library came
       c = echarts.init(node);
       // The box changes size without a window resize too (a page scrollbar appearing, a
       // panel shown): follow it, or the canvas overflows its box.
@@ -319,7 +350,7 @@
       mapReady = Promise.all([
         fetch("/assets/vendor/echarts-4.9.0/chongqing.json").then(function (r) { return r.json(); }),
         fetch("/assets/app/map-codes.json").then(function (r) { return r.json(); }),
-        chartLib
+        chartLib()
       ]).then(function (res) {
         var geo = res[0], recode = res[1].renamed;
         // Regions are named by division code (current codes, see map-codes.json), so data
@@ -498,7 +529,7 @@
       "missing { code nameZh nameEn } } }";
     // The map's outline is fetched and drawn after the bars and the table: on a slow link the
     // first chart does not share the bandwidth with it nor wait for it.
-    return drawable(gql(q, { i: ind.code, y: state.year, k: slice.kind.toUpperCase(), b: bdArg(slice) })).then(function (d0) {
+    return gql(q, { i: ind.code, y: state.year, k: slice.kind.toUpperCase(), b: bdArg(slice) }).then(function (d0) {
       if (seq !== requestSeq) return;
       var r = d0.ranking;
       var entries = r.entries.map(function (e) { return Object.assign({ unit: unit }, e); });
@@ -512,6 +543,20 @@
       el("coverage").textContent = t("coverage")(r.rankedCount, r.districtCount);
       el("missing").textContent = r.missing.length ? t("missing")(r.missing.length) + r.missing.map(name).join("、") : "";
       setStatus(entries.length ? "" : t("noValues"));
+      var byCode = {};
+      entries.forEach(function (e) { byCode[e.district.code] = e; });
+      var bar = null, map = null;
+      // Linked highlighting: a district pointed at in the bars, the map or the table is marked
+      // in all three (the charts once they are drawn).
+      var linked = function (code, on) {
+        var type = on ? "highlight" : "downplay";
+        if (map) map.dispatchAction({ type: type, seriesIndex: 0, name: code });
+        var i = entries.map(function (e) { return e.district.code; }).indexOf(code);
+        if (bar && i >= 0) bar.dispatchAction({ type: type, seriesIndex: 0, dataIndex: i });
+        var row = table.querySelector("tr[data-district='" + code + "']");
+        if (row) row.classList.toggle("linked", on);
+        el("chart-map").setAttribute("data-linked", on ? code : "");
+      };
       // Table: the accessible twin of the chart, one focusable row per ranked district.
       var table = el("ranking-table");
       table.innerHTML = "";
@@ -545,7 +590,18 @@
         var tied = ranks.filter(function (x) { return x === e.rank; }).length > 1;
         return (tied ? "=" : "") + e.rank + ". " + name(e.district) + (e.year !== state.year ? t("yearUsed")(e.year) : "");
       });
-      var bar = chart("chart-ranking");
+      describe("chart-ranking", name(ind) + " · " + t("ranking") + " · " + state.year + "：" +
+        (entries.length ? entries.map(function (e, i) { return labels[i] + " " + short(e.value, unit); }).join("；") : t("noValues")));
+      describe("chart-map", name(ind) + " · " + t("coverage")(r.rankedCount, r.districtCount));
+      var shown = lastShown && lastShown.observation && byCode[lastShown.district.code];
+      showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null, true);
+      // First visit on a slow link: the chart library is still on its way; the same bars, drawn
+      // as plain SVG, stand in for it.
+      if (!window.echarts) { quickBars(el("chart-ranking"), labels, entries, unit); firstViewDrawn(); }
+      return chartLib().then(function () { return drawRanking(); });
+      function drawRanking() {
+      if (seq !== requestSeq) return;
+      bar = chart("chart-ranking");
       bar.clear();
       bar.setOption({
         animation: false,
@@ -559,29 +615,10 @@
       });
       bar.off("click");
       bar.on("click", function (p) { showProvenance(entries[p.dataIndex]); });
-      describe("chart-ranking", name(ind) + " · " + t("ranking") + " · " + state.year + "：" +
-        (entries.length ? entries.map(function (e, i) { return labels[i] + " " + short(e.value, unit); }).join("；") : t("noValues")));
-      describe("chart-map", name(ind) + " · " + t("coverage")(r.rankedCount, r.districtCount));
-      var byCode = {};
-      entries.forEach(function (e) { byCode[e.district.code] = e; });
-      var map = null;
-      // Linked highlighting: a district pointed at in the bars, the map or the table is marked
-      // in all three.
-      var linked = function (code, on) {
-        var type = on ? "highlight" : "downplay";
-        if (map) map.dispatchAction({ type: type, seriesIndex: 0, name: code });
-        var i = entries.map(function (e) { return e.district.code; }).indexOf(code);
-        if (i >= 0) bar.dispatchAction({ type: type, seriesIndex: 0, dataIndex: i });
-        var row = table.querySelector("tr[data-district='" + code + "']");
-        if (row) row.classList.toggle("linked", on);
-        el("chart-map").setAttribute("data-linked", on ? code : "");
-      };
       ["mouseover", "mouseout"].forEach(function (ev) {
         bar.off(ev);
         bar.on(ev, function (p) { if (entries[p.dataIndex]) linked(entries[p.dataIndex].district.code, ev === "mouseover"); });
       });
-      var shown = lastShown && lastShown.observation && byCode[lastShown.district.code];
-      showProvenance(shown && shown.observation.key === lastShown.observation.key ? shown : null, true);
       firstViewDrawn();
       // Map: every region, coloured by value; grey where there is none.
       return loadMap().then(function (regions) {
@@ -624,6 +661,7 @@
           zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
         };
       });
+      }
     });
   }
 
@@ -1326,12 +1364,12 @@
     });
     window.addEventListener("hashchange", render);
     window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
-    chartLib.catch(function (e) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); });
     setStatus(t("loading"));
     // The catalogue request was started by index.html while this script and the chart library
     // downloaded (one round trip less on a slow link); its answer is read like any other.
     (window.edustatsCatalog ? window.edustatsCatalog.then(answer) : gql(window.edustatsCatalogQuery)).then(function (d) {
       mark("catalogue");
+      chartLib().catch(function (e) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); });
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
       sources = d.sources;
       d.indicators.forEach(function (i) {
