@@ -996,6 +996,18 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
             position(it)
         );
     }
+    // The item list too: a figure printed without a unit shows the unit in words (四个, not
+    // "四count").
+    let labels = js(
+        &c,
+        "return Array.from(document.querySelectorAll('#items li')).map(function (li) { return li.textContent; });",
+    )
+    .await;
+    for label in labels.as_array().expect("labels") {
+        let label = label.as_str().unwrap_or("");
+        let english = english_words(label, &codes);
+        assert!(english.is_empty(), "English {english:?} in {label:?}");
+    }
 
     // --- Keyboard: move to the first proposal with j, accept it with a; the next item is
     // selected; reject it with r. Both decisions are in the database.
@@ -1502,10 +1514,26 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
         .expect("click");
     let status = settled(&c).await;
     let status = status.as_str().unwrap_or("");
+    // In Chinese: the conflict's sentence and the source it repeats, no English words (the
+    // server's English message is the status line's tooltip).
     assert!(
-        status.starts_with("冲突：")
-            && status.contains("repeats source rongchang-2025-rectification-report"),
+        status.starts_with("冲突：") && status.contains("rongchang-2025-rectification-report"),
         "{status}"
+    );
+    assert!(
+        english_words(
+            status,
+            &std::collections::HashSet::from(["CONFLICT".to_string()])
+        )
+        .is_empty(),
+        "{status}"
+    );
+    let tip = js(&c, "return document.getElementById('status').title;").await;
+    assert!(
+        tip.as_str()
+            .unwrap_or("")
+            .contains("repeats source rongchang-2025-rectification-report"),
+        "{tip}"
     );
     js(
         &c,
@@ -2632,6 +2660,41 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
     );
     let text = String::from_utf8(csv.1).expect("utf-8");
     assert_eq!(text.lines().count(), pairs.len() + 1, "{text}");
+
+    // --- An error in Chinese: the code's sentence and the code the message quotes; the
+    // server's English only in the tooltip. In English, the server's message.
+    for (lang, want) in [
+        ("", "加载失败：未找到：no-such-report（NOT_FOUND）"),
+        (
+            "&lang=en",
+            "Could not load: unknown source \"no-such-report\" (NOT_FOUND)",
+        ),
+    ] {
+        js(
+            &c,
+            &format!(
+                "document.body.removeAttribute('data-ready'); location.hash = '#view=source&source=no-such-report{lang}'; return 1;"
+            ),
+        )
+        .await;
+        wait_for(
+            &c,
+            "document.body.getAttribute('data-ready') === 'error'",
+            "the error",
+        )
+        .await;
+        let said = js(&c, "var s = document.getElementById('status'); return { text: s.textContent, title: s.title };").await;
+        assert_eq!(said["text"], want, "{said}");
+        if lang.is_empty() {
+            assert!(
+                said["title"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("unknown source"),
+                "{said}"
+            );
+        }
+    }
 
     // --- SVG: the ranking as a self-describing, well-formed SVG.
     show(

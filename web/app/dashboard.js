@@ -46,6 +46,12 @@
       scatterNote: function (n) { return n + " 个区县两项指标均有数据（所选年份或之前最近一年）；点击数据点查看两项数值的原文。"; },
       scatterOneSide: function (n) { return "只有一项指标有数据、未画出的区县（" + n + "）："; },
       noScatter: "无可比较数据：没有区县同时有这两项指标的数值。",
+      // An error said in Chinese by its code; the server's (English) detail stays in the
+      // status line's tooltip. Codes and names it quotes are kept.
+      errors: { NOT_FOUND: "未找到", BAD_USER_INPUT: "输入有误", GRAPHQL_VALIDATION_FAILED: "查询无效", GRAPHQL_PARSE_FAILED: "查询无法解析",
+        TIMEOUT: "服务器超时，请稍后重试", RATE_LIMITED: "请求过于频繁，请稍后重试", UNAVAILABLE: "数据库暂时不可用，请稍后重试",
+        INTERNAL: "服务器内部错误", PAYLOAD_TOO_LARGE: "请求过大", BAD_REQUEST: "请求有误", network: "无法连接服务器", chartLib: "图表组件加载失败" },
+      otherError: "请求失败",
       units: { yuan: "元", person: "人", person_time: "人次", percent: "%", count: "个", square_meter: "平方米", mu: "亩", hour: "小时", minute: "分钟", day: "天", year: "年", ratio: "", times: "倍", score: "分", rank: "位", percentage_point: "个百分点" },
       categories: { funding: "经费", enrolment: "入学", schools: "学校", teachers: "教师", facilities: "办学条件", digital: "教育信息化", equity: "教育公平", quality: "教育质量", health: "学生健康", safety: "校园安全", governance: "教育治理", supervision: "督导" }
     },
@@ -159,7 +165,7 @@
       chartLibLoad = new Promise(function (resolve, reject) {
         var done = function () {
           if (window.echarts) { mark("charts"); resolve(window.echarts); }
-          else reject(new Error("echarts.dashboard.min.js"));
+          else { var e = new Error("echarts.dashboard.min.js"); e.code = "chartLib"; reject(e); }
         };
         if (window.echarts) { done(); return; }
         var script = document.createElement("script");
@@ -180,14 +186,18 @@
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ query: query, variables: variables || {} })
-    }).then(answer);
+    }).then(answer, function (e) { var x = new Error(e.message); x.code = "network"; throw x; });
   }
   // A GraphQL response's data, or an error with the first error's message and code.
   function answer(r) {
     return r.json().catch(function () { throw new Error("HTTP " + r.status); }).then(function (body) {
       if (body.errors && body.errors.length) {
         var e = body.errors[0];
-        throw new Error(e.message + (e.extensions && e.extensions.code ? " (" + e.extensions.code + ")" : ""));
+        var code = e.extensions && e.extensions.code;
+        var err = new Error(e.message + (code ? " (" + code + ")" : ""));
+        err.code = code;
+        err.detail = e.message;
+        throw err;
       }
       return body.data;
     });
@@ -246,10 +256,34 @@
     if (!obs || !obs.qualityFlags || !obs.qualityFlags.length) return null;
     return h("span", { class: "flag", title: t("flagged") + ": " + obs.qualityFlags.map(flagText).join("; "), text: "⚑" });
   }
+  // An error for the status line: in English the server's message; in Chinese a sentence for
+  // its code, with the codes or names the message quotes, and the English in the tooltip.
+  // What an English error message names, for its Chinese wording: quoted text and code-like
+  // words (lower case with - or _ or digits: rongchang-2025-rectification-report, #3).
+  function namesIn(message, into) {
+    message.replace(/[`"“']([^`"”']{1,80})[`"”']|(#\d+|\b[a-z0-9]+(?:[-_][a-z0-9]+)+\b)/g, function (m, quoted, code) {
+      var x = quoted || code;
+      if (into.indexOf(x) < 0) into.push(x);
+      return m;
+    });
+  }
+  function errorText(e) {
+    if (state.lang !== "zh") return t("loadError") + e.message;
+    var said = t("errors")[e.code] || t("otherError");
+    var named = [];
+    namesIn(String(e.detail || e.message), named);
+    return t("loadError") + said + (named.length ? "：" + named.join("、") : "") + (e.code && e.code !== "network" && e.code !== "chartLib" ? "（" + e.code + "）" : "");
+  }
+  function showError(e) {
+    setStatus(errorText(e), true);
+    el("status").title = state.lang === "zh" ? e.message : "";
+    document.body.setAttribute("data-ready", "error");
+  }
   function setStatus(text, isError) {
     var s = el("status");
     s.textContent = text || "";
     s.className = isError ? "error" : "";
+    s.title = "";
   }
 
   // ------------------------------------------------------------------ provenance
@@ -1259,7 +1293,7 @@
       firstViewDrawn();
       document.body.setAttribute("data-ready", state.view);
     }, function (e) {
-      if (seq === requestSeq) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); }
+      if (seq === requestSeq) showError(e);
     });
   }
 
@@ -1369,7 +1403,7 @@
     // downloaded (one round trip less on a slow link); its answer is read like any other.
     (window.edustatsCatalog ? window.edustatsCatalog.then(answer) : gql(window.edustatsCatalogQuery)).then(function (d) {
       mark("catalogue");
-      chartLib().catch(function (e) { setStatus(t("loadError") + e.message, true); document.body.setAttribute("data-ready", "error"); });
+      chartLib().catch(showError);
       catalog = { indicators: d.indicators, districts: d.districts, byCode: {}, districtByCode: {} };
       sources = d.sources;
       d.indicators.forEach(function (i) {
@@ -1390,10 +1424,7 @@
         if (catalog.indicators[0] && catalog.indicators[0].best) { selectIndicator(catalog.indicators[0].code); return; }
       }
       render();
-    }, function (e) {
-      setStatus(t("loadError") + e.message, true);
-      document.body.setAttribute("data-ready", "error");
-    });
+    }, showError);
   }
 
   start();

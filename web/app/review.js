@@ -31,6 +31,8 @@
       newInds: "新指标：", problemsHead: function (n) { return "发布前需解决 " + n + " 个问题："; },
       published: function (n, s) { return "已发布：来源 " + s + "，" + n + " 条观测值。"; },
       openRanking: function (n) { return "在看板中查看「" + n + "」的排名"; },
+      // Unit codes in words (a unit the report printed, such as 万元, is shown as printed).
+      units: { yuan: "元", person: "人", person_time: "人次", percent: "%", count: "个", square_meter: "平方米", mu: "亩", hour: "小时", minute: "分钟", day: "天", year: "年", ratio: "", times: "倍", score: "分", rank: "位", percentage_point: "个百分点" },
       value: "数值", unit: "单位", indicator: "指标", period: "期间", kind: "类型", breakdown: "分组",
       confidence: "置信度", why: "依据", quote: "原文", cell: "表格单元格", rowHeaders: "行", columnHeaders: "列", note: "备注", decision: "决定", decidedBy: "决定人",
       suggestion: "建议的新指标", confirmed: "已确认的新指标", none: "—", total: "总计",
@@ -60,7 +62,9 @@
         UNAUTHENTICATED: "编辑密钥缺失或无效，请在左上方输入有效的密钥。",
         FORBIDDEN: "该密钥没有编辑权限（需要 editor 或 admin 角色）。",
         CONFLICT: "冲突：", NOT_FOUND: "未找到：", BAD_USER_INPUT: "输入有误：",
-        PAYLOAD_TOO_LARGE: "文本太大：", TIMEOUT: "服务器超时：", network: "无法连接服务器："
+        PAYLOAD_TOO_LARGE: "文本太大：", TIMEOUT: "服务器超时：", network: "无法连接服务器：",
+        GRAPHQL_VALIDATION_FAILED: "请求无效：", RATE_LIMITED: "请求过于频繁，请稍后重试：", UNAVAILABLE: "数据库暂时不可用：",
+        STORAGE_FULL: "存储空间已满，未写入：", READ_ONLY: "数据库只读，未写入：", INTERNAL: "服务器内部错误："
       }
     },
     en: {
@@ -86,6 +90,7 @@
       newInds: "New indicators: ", problemsHead: function (n) { return n + " problems to solve before publishing:"; },
       published: function (n, s) { return "Published: source " + s + ", " + n + " observations."; },
       openRanking: function (n) { return "See the ranking of “" + n + "” on the dashboard"; },
+      units: { yuan: " yuan", person: " people", person_time: " person-times", percent: "%", count: "", square_meter: " m²", mu: " mu", hour: " h", minute: " min", day: " days", year: " years", ratio: "", times: "×", score: " points", rank: "", percentage_point: " pp" },
       value: "Value", unit: "Unit", indicator: "Indicator", period: "Period", kind: "Kind", breakdown: "Breakdown",
       confidence: "Confidence", why: "Why", quote: "Quote", cell: "Table cell", rowHeaders: "row", columnHeaders: "column", note: "Note", decision: "Decision", decidedBy: "Decided by",
       suggestion: "Suggested indicator", confirmed: "Confirmed new indicator", none: "—", total: "total",
@@ -115,7 +120,9 @@
         UNAUTHENTICATED: "The editor key is missing or invalid: enter a valid key at the top left.",
         FORBIDDEN: "This key may not edit (it needs the editor or admin role).",
         CONFLICT: "Conflict: ", NOT_FOUND: "Not found: ", BAD_USER_INPUT: "Invalid input: ",
-        PAYLOAD_TOO_LARGE: "Text too large: ", TIMEOUT: "The server timed out: ", network: "Cannot reach the server: "
+        PAYLOAD_TOO_LARGE: "Text too large: ", TIMEOUT: "The server timed out: ", network: "Cannot reach the server: ",
+        GRAPHQL_VALIDATION_FAILED: "Invalid request: ", RATE_LIMITED: "Too many requests, try again shortly: ", UNAVAILABLE: "The database is unavailable: ",
+        STORAGE_FULL: "Storage is full, nothing written: ", READ_ONLY: "The database is read-only, nothing written: ", INTERNAL: "Internal server error: "
       }
     }
   };
@@ -172,18 +179,42 @@
         return body.data;
       });
   }
+  // What an English error message names, for its Chinese wording: quoted text and code-like
+  // words (lower case with - or _ or digits: rongchang-2025-rectification-report, #3).
+  function namesIn(message, into) {
+    message.replace(/[`"“']([^`"”']{1,80})[`"”']|(#\d+|\b[a-z0-9]+(?:[-_][a-z0-9]+)+\b)/g, function (m, quoted, code) {
+      var x = quoted || code;
+      if (into.indexOf(x) < 0) into.push(x);
+      return m;
+    });
+  }
+  // A unit code in the page's words; anything else as it was printed.
+  function unitWord(unit) {
+    var u = t("units")[unit];
+    return u === undefined ? (unit || "") : u;
+  }
   function words(e) {
     var prefix = t("codes")[e.code];
     if (e.code === "UNAUTHENTICATED" || e.code === "FORBIDDEN") return prefix;
+    if (lang === "zh") {
+      // In Chinese: the sentence of the code and the codes or names the (English) message
+      // quotes; the message itself is the status line's tooltip (see fail).
+      var named = [];
+      namesIn(String(e.message), named);
+      return (prefix ? prefix.replace(/：$/, "") : "请求失败") + (named.length ? "：" + named.join("、") : "") +
+        (e.code && e.code !== "network" ? "（" + e.code + "）" : "");
+    }
     return (prefix || "") + e.message + (e.code && !prefix ? " (" + e.code + ")" : "");
   }
   function setStatus(text, kind) {
     var s = el("status");
     s.textContent = text || "";
     s.className = kind || "";
+    s.title = "";
   }
   function fail(e) {
     setStatus(words(e), "error");
+    el("status").title = lang === "zh" ? e.message : "";
     if (e.code === "UNAUTHENTICATED" || e.code === "FORBIDDEN") keyState(words(e), true);
     document.body.setAttribute("data-ready", "error");
   }
@@ -204,7 +235,7 @@
   }
   function itemLabel(it) {
     var ind = it.row ? indName(it.row.indicator) : (it.suggested ? "≈ " + it.suggested.nameZh : "");
-    return "#" + it.position + " " + it.value + it.unit + " · " + ind;
+    return "#" + it.position + " " + it.value + unitWord(it.unit) + " · " + ind;
   }
 
   // ------------------------------------------------------------------ the text
@@ -323,7 +354,7 @@
     var r = it.row;
     var rows = [
       [t("decision"), t(it.decision.toLowerCase()) + " · " + t(it.type.toLowerCase()) + (it.decidedBy ? " · " + t("decidedBy") + " " + it.decidedBy : "")],
-      [t("value"), it.value + " " + it.unit + (r && (r.value !== it.value || r.unit !== it.unit) ? " → " + r.value + " " + r.unit : "")],
+      [t("value"), it.value + unitWord(it.unit) + (r && (r.value !== it.value || r.unit !== it.unit) ? " → " + r.value + unitWord(r.unit) : "")],
       [t("indicator"), r ? indName(r.indicator) : t("none")],
       [t("period"), r ? r.period : t("none")],
       [t("kind"), r ? (t("kinds")[r.kind] || r.kind) : t("none")],
@@ -336,7 +367,7 @@
     // A figure read from a table: the headers it is filed under, beside the quote.
     if (it.cell) rows.push([t("cell"), cellText(it.cell)]);
     if (r && r.note) rows.push([t("note"), r.note]);
-    if (it.suggested) rows.push([t("suggestion"), it.suggested.nameZh + " · " + it.suggested.unit + (it.suggested.category ? " · " + it.suggested.category : "")]);
+    if (it.suggested) rows.push([t("suggestion"), it.suggested.nameZh + " · " + (unitWord(it.suggested.unit).trim() || it.suggested.unit) + (it.suggested.category ? " · " + it.suggested.category : "")]);
     if (it.newIndicator) rows.push([t("confirmed"), it.newIndicator.code + " · " + it.newIndicator.nameZh + " / " + it.newIndicator.nameEn]);
     var dl = h("dl", {});
     rows.forEach(function (p) { dl.appendChild(h("dt", { text: p[0] })); dl.appendChild(h("dd", { text: p[1], "data-field": p[2] || null })); });
