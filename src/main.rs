@@ -276,6 +276,23 @@ fn stdout_error(e: std::io::Error) -> anyhow::Error {
     }
 }
 
+/// An export's error, with a closed standard output told apart (see [`StdoutClosed`]).
+fn export_error(e: edustats::export::ExportError) -> anyhow::Error {
+    use edustats::export::ExportError;
+    let closed = match &e {
+        ExportError::Io(io) => io.kind() == std::io::ErrorKind::BrokenPipe,
+        ExportError::Csv(c) => {
+            matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+        }
+        _ => false,
+    };
+    if closed {
+        StdoutClosed.into()
+    } else {
+        e.into()
+    }
+}
+
 /// `println!` that returns the error (see [`StdoutClosed`]) instead of panicking on a closed
 /// pipe.
 macro_rules! outln {
@@ -639,7 +656,8 @@ fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow
             &q,
             std::io::BufWriter::new(std::fs::File::create(path)?),
         )?,
-        None => edustats::export::write_csv(&mut *conn, &q, std::io::stdout().lock())?,
+        None => edustats::export::write_csv(&mut *conn, &q, std::io::stdout().lock())
+            .map_err(export_error)?,
     };
     eprintln!("{n} observation(s) exported");
     Ok(())

@@ -261,4 +261,19 @@ fn a_closed_standard_output_ends_the_command_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "nothing to say: {err}");
+
+    // The same for the CSV export, which writes through its own buffered writer.
+    let app = crate::common::TestApp::synthetic();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .arg("export")
+        .env("DATABASE_URL", &app.url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start edustats export");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("edustats ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "export: {err}");
 }

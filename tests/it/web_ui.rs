@@ -1177,6 +1177,10 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
             english.is_empty(),
             "English {english:?} in the problem {p:?}"
         );
+        // An item's problem names it once: the link #N, not again as 第 N 项.
+        if let Some(n) = p.strip_prefix('#').and_then(|r| r.split(' ').next()) {
+            assert!(!p.contains(&format!("第 {n} 项")), "{p:?}");
+        }
     }
     screenshot(&c, "review-problems-zh").await;
     c.find(Locator::Css(&format!(

@@ -668,6 +668,8 @@
       var text = lang === "zh" ? (p.messageZh || p.message) : (p.field ? "[" + p.field + "] " : "") + p.message;
       if (m) {
         var pos = Number(m[1]);
+        // The link says which item; the Chinese message's own 第 N 项 would say it twice.
+        if (lang === "zh") text = text.replace(new RegExp("^第\\s*" + pos + "\\s*项"), "").replace(/^[：:，,]\s*/, "");
         ul.appendChild(h("li", {}, [h("a", { href: "#", "data-pos": String(pos), text: "#" + pos, onclick: function (ev) {
           ev.preventDefault(); select(indexOf(pos)); el("items").focus();
         } }), " " + text]));
