@@ -244,36 +244,38 @@ fn catalogue_problems_name_their_file_and_line() {
     );
 }
 
+/// Runs the binary with `args` (and `DATABASE_URL` when given) whose standard output is a pipe
+/// the reader has already closed; returns (exit code, stderr).
+fn with_stdout_closed(args: &[&str], url: Option<&str>) -> (Option<i32>, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"));
+    cmd.args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(url) = url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().expect("start edustats");
+    // The only read end of the pipe: once it is closed, every write gets EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("edustats ends");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// `edustats export-schema | head -1`: the reader closes the pipe before the output is
 /// written; the command ends quietly with exit code 0 instead of panicking on the closed pipe.
 #[test]
 fn a_closed_standard_output_ends_the_command_quietly() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .arg("export-schema")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start edustats");
-    // The only read end of the pipe: once it is closed, every write gets EPIPE.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("edustats ends");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = with_stdout_closed(&["export-schema"], None);
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.is_empty(), "nothing to say: {err}");
 
     // The same for the CSV export, which writes through its own buffered writer.
     let app = crate::common::TestApp::synthetic();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .arg("export")
-        .env("DATABASE_URL", &app.url)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start edustats export");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("edustats ends");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = with_stdout_closed(&["export"], Some(&app.url));
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(out.status.code(), Some(0), "export: {err}");
+    assert_eq!(code, Some(0), "export: {err}");
 }

@@ -244,6 +244,15 @@
     else s = Number(v.toFixed(2)).toLocaleString("en-GB");
     return u ? s + (u === "%" ? "%" : " " + u) : s;
   }
+  // A table cell of a value that opens its provenance (click or Enter); "—" for none.
+  function valueCell(p, unit) {
+    if (!p) return h("td", { class: "num", text: "—" });
+    var td = numCell(p.value, unit);
+    td.setAttribute("tabindex", "0");
+    td.addEventListener("click", function () { showProvenance(p); });
+    td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(p); });
+    return td;
+  }
   function numCell(v, unit) {
     if (v === null || v === undefined) return h("td", { class: "num", text: "—" });
     return h("td", { class: "num", title: t("exact") + ": " + exact(v, unit), text: short(v, unit) });
@@ -632,70 +641,69 @@
       // First visit on a slow link: the chart library is still on its way; the same bars, drawn
       // as plain SVG, stand in for it.
       if (!window.echarts) { quickBars(el("chart-ranking"), labels, entries, unit); firstViewDrawn(); }
-      return chartLib().then(function () { return drawRanking(); });
-      function drawRanking() {
-      if (seq !== requestSeq) return;
-      bar = chart("chart-ranking");
-      bar.clear();
-      bar.setOption({
-        animation: false,
-        grid: { left: 8, right: 70, top: 10, bottom: 10, containLabel: true },
-        tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(entries[p.dataIndex]); } },
-        // Three ticks: long labels such as 12亿元 do not run together in a narrow column.
-        xAxis: { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
-        yAxis: { type: "category", inverse: true, data: labels },
-        series: [{ type: "bar", barMaxWidth: 28, data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
-          label: { show: true, position: "right", formatter: function (p) { return short(p.value, unit); } } }]
-      });
-      bar.off("click");
-      bar.on("click", function (p) { showProvenance(entries[p.dataIndex]); });
-      ["mouseover", "mouseout"].forEach(function (ev) {
-        bar.off(ev);
-        bar.on(ev, function (p) { if (entries[p.dataIndex]) linked(entries[p.dataIndex].district.code, ev === "mouseover"); });
-      });
-      firstViewDrawn();
-      // Map: every region, coloured by value; grey where there is none.
-      return loadMap().then(function (regions) {
+      return chartLib().then(function () {
         if (seq !== requestSeq) return;
-        var values = entries.map(function (e) { return e.value; });
-        var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
-        map = chart("chart-map");
-        map.clear();
-        map.setOption({
+        bar = chart("chart-ranking");
+        bar.clear();
+        bar.setOption({
           animation: false,
-          tooltip: { trigger: "item", confine: true, formatter: function (p) {
-            var e = byCode[p.name];
-            var d = catalog.districtByCode[p.name];
-            return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
-          } },
-          visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
-            // The lowest value is a clear blue, far from the near-white of "no data".
-            inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
-            formatter: function (v) { return short(v, unit); } } : undefined,
-          // Zoom and pan (wheel, pinch, drag): the central districts are a few pixels wide at
-          // the map's full extent; the 主城区 button zooms onto them.
-          series: [{ type: "map", map: "chongqing-codes", roam: true, scaleLimit: { min: 1, max: 12 }, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
-            emphasis: { label: { show: false } },
-            data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
+          grid: { left: 8, right: 70, top: 10, bottom: 10, containLabel: true },
+          tooltip: { trigger: "item", confine: true, formatter: function (p) { return tooltipHtml(entries[p.dataIndex]); } },
+          // Three ticks: long labels such as 12亿元 do not run together in a narrow column.
+          xAxis: { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, formatter: function (v) { return short(v, unit); } } },
+          yAxis: { type: "category", inverse: true, data: labels },
+          series: [{ type: "bar", barMaxWidth: 28, data: entries.map(function (e) { return e.value; }), itemStyle: { color: "#2f6fab" },
+            label: { show: true, position: "right", formatter: function (p) { return short(p.value, unit); } } }]
         });
-        map.off("click");
-        map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
+        bar.off("click");
+        bar.on("click", function (p) { showProvenance(entries[p.dataIndex]); });
         ["mouseover", "mouseout"].forEach(function (ev) {
-          map.off(ev);
-          map.on(ev, function (p) { if (byCode[p.name]) linked(p.name, ev === "mouseover"); });
+          bar.off(ev);
+          bar.on(ev, function (p) { if (entries[p.dataIndex]) linked(entries[p.dataIndex].district.code, ev === "mouseover"); });
         });
-        var zoom = el("zoom-center");
-        zoom.textContent = t("zoomCenter");
-        zoom.setAttribute("aria-pressed", "false");
-        zoom.onclick = function () {
-          var on = zoom.getAttribute("aria-pressed") !== "true";
-          // Yuzhong, the middle of the nine central districts (主城九区).
-          map.setOption({ series: [{ center: on ? [106.55, 29.56] : null, zoom: on ? 7 : 1 }] });
-          zoom.setAttribute("aria-pressed", String(on));
-          zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
-        };
+        firstViewDrawn();
+        // Map: every region, coloured by value; grey where there is none.
+        return loadMap().then(function (regions) {
+          if (seq !== requestSeq) return;
+          var values = entries.map(function (e) { return e.value; });
+          var min = Math.min.apply(null, values), max = Math.max.apply(null, values);
+          map = chart("chart-map");
+          map.clear();
+          map.setOption({
+            animation: false,
+            tooltip: { trigger: "item", confine: true, formatter: function (p) {
+              var e = byCode[p.name];
+              var d = catalog.districtByCode[p.name];
+              return e ? tooltipHtml(e) : esc(d ? name(d) : p.name) + "：" + esc(t("noData"));
+            } },
+            visualMap: values.length ? { min: min, max: max === min ? min + 1 : max, calculable: false, left: 0, bottom: 0,
+              // The lowest value is a clear blue, far from the near-white of "no data".
+              inRange: { color: ["#6baed6", "#08306b"] }, text: [short(max, unit), short(min, unit)],
+              formatter: function (v) { return short(v, unit); } } : undefined,
+            // Zoom and pan (wheel, pinch, drag): the central districts are a few pixels wide at
+            // the map's full extent; the 主城区 button zooms onto them.
+            series: [{ type: "map", map: "chongqing-codes", roam: true, scaleLimit: { min: 1, max: 12 }, itemStyle: { areaColor: "#f4f4f4", borderColor: "#9aa5b1" },
+              emphasis: { label: { show: false } },
+              data: regions.map(function (code) { var e = byCode[code]; return { name: code, value: e ? e.value : null }; }) }]
+          });
+          map.off("click");
+          map.on("click", function (p) { if (byCode[p.name]) showProvenance(byCode[p.name]); });
+          ["mouseover", "mouseout"].forEach(function (ev) {
+            map.off(ev);
+            map.on(ev, function (p) { if (byCode[p.name]) linked(p.name, ev === "mouseover"); });
+          });
+          var zoom = el("zoom-center");
+          zoom.textContent = t("zoomCenter");
+          zoom.setAttribute("aria-pressed", "false");
+          zoom.onclick = function () {
+            var on = zoom.getAttribute("aria-pressed") !== "true";
+            // Yuzhong, the middle of the nine central districts (主城九区).
+            map.setOption({ series: [{ center: on ? [106.55, 29.56] : null, zoom: on ? 7 : 1 }] });
+            zoom.setAttribute("aria-pressed", String(on));
+            zoom.textContent = on ? t("zoomAll") : t("zoomCenter");
+          };
+        });
       });
-      }
     });
   }
 
@@ -796,14 +804,7 @@
         return [name(d.district), d.district.code, y, a ? a.value : null].concat(withTargets ? [g ? g.value : null] : []).concat([unitLabel(unit) || unit]);
       }));
       years.forEach(function (y) {
-        var cell = function (p) {
-          if (!p) return h("td", { class: "num", text: "—" });
-          var td = numCell(p.value, unit);
-          td.setAttribute("tabindex", "0");
-          td.addEventListener("click", function () { showProvenance(wrap(p)); });
-          td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(wrap(p)); });
-          return td;
-        };
+        var cell = function (p) { return valueCell(p && wrap(p), unit); };
         table.appendChild(h("tr", {}, [h("td", { text: String(y) }), cell(at(actual, y))].concat(withTargets ? [cell(at(target, y))] : [])));
       });
       var c = chart("chart-series");
@@ -895,13 +896,7 @@
       table.appendChild(h("tr", {}, [h("th", { text: t("yearCol") })].concat(lines.map(function (l) { return h("th", { class: "district", text: name(l.district) }); }))));
       years.forEach(function (y) {
         table.appendChild(h("tr", {}, [h("td", { text: String(y) })].concat(lines.map(function (l) {
-          var p = at(l, y);
-          if (!p) return h("td", { class: "num", text: "—" });
-          var td = numCell(p.value, unit);
-          td.setAttribute("tabindex", "0");
-          td.addEventListener("click", function () { showProvenance(p); });
-          td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(p); });
-          return td;
+          return valueCell(at(l, y), unit);
         }))));
       });
       var H = t("csvHead");
@@ -1034,12 +1029,8 @@
           var unit = inds[k].unit;
           var span = ranges[k][1] - ranges[k][0];
           var share = span > 0 ? (c.value - ranges[k][0]) / span : 0.5;
-          var td = numCell(c.value, unit);
+          var td = valueCell(Object.assign({ district: r.district, unit: unit }, c), unit);
           td.setAttribute("style", heat(share));
-          td.setAttribute("tabindex", "0");
-          var p = Object.assign({ district: r.district, unit: unit }, c);
-          td.addEventListener("click", function () { showProvenance(p); });
-          td.addEventListener("keydown", function (ev) { if (ev.key === "Enter") showProvenance(p); });
           if (c.year !== state.year) td.textContent += " (" + c.year + ")";
           return td;
         }))));
