@@ -161,6 +161,10 @@ enum Command {
         /// `unmatched` (default: the extractor's).
         #[arg(long)]
         min_support: Option<f64>,
+        /// Score a folder of labelled documents instead (each file beside its
+        /// `<file>.labels.csv`, e.g. tests/fixtures/heldout), extracted with the whole catalogue.
+        #[arg(long)]
+        labelled: Option<PathBuf>,
     },
     /// Generate a SYNTHETIC dataset (invented figures, every code and name marked SYNTHETIC)
     /// into a database of its own, for load and query benchmarks. Refuses (exit code 2) a
@@ -908,9 +912,25 @@ fn cmd_eval_extract(
     details: bool,
     threshold: Option<f64>,
     min_support: Option<f64>,
+    labelled: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let dir = seeds.unwrap_or_else(default_seeds_dir);
     let data = ingest::seed::load_dir(&dir).map_err(|e| ingest_failure(e, &dir.display()))?;
+    if let Some(folder) = labelled {
+        let knowledge = extract::Knowledge::from_dataset(&data, None);
+        let scores = extract::labelled::evaluate_dir(&folder, &knowledge, threshold, min_support)
+            .map_err(|e| refused(e.to_string()))?;
+        out!("{}", extract::labelled::table(&scores));
+        if details {
+            for s in &scores {
+                outln!("\n## {}", s.document);
+                for d in &s.details {
+                    outln!("- {d}");
+                }
+            }
+        }
+        return Ok(());
+    }
     let scores = extract::eval::evaluate(&data, threshold, min_support);
     out!("{}", extract::eval::table(&scores));
     if details {
@@ -1024,7 +1044,8 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             details,
             threshold,
             min_support,
-        } => cmd_eval_extract(seeds, details, threshold, min_support),
+            labelled,
+        } => cmd_eval_extract(seeds, details, threshold, min_support, labelled),
         Command::Synth {
             db,
             districts,

@@ -254,6 +254,13 @@ fn period_label(text: &str) -> Option<Column> {
             format!("{y}-{a:02}..{y}-{b:02}"),
             SPAN.replace_all(&compact, "|").to_string(),
         )
+    } else if let Some(c) = super::metadata::SCHOOL_YEAR.captures(&compact) {
+        (
+            c[1].to_string(),
+            super::metadata::SCHOOL_YEAR
+                .replace_all(&compact, "|")
+                .to_string(),
+        )
     } else {
         let c = YEAR.captures(&compact)?;
         (
@@ -682,8 +689,12 @@ fn read_table(
         let u = u[1].trim_end_matches(['）', ')']).to_string();
         k.units.contains_key(&u).then_some(u)
     });
+    // A school year (2024/2025学年初) is named by the year it starts in, as the document's
+    // year is (`metadata`): its second year is not the table's.
     let title_year: Option<(String, String)> = titles.iter().find_map(|t| {
-        let c = YEAR.captures(t)?;
+        let c = super::metadata::SCHOOL_YEAR
+            .captures(t)
+            .or_else(|| YEAR.captures(t))?;
         Some((c[1].to_string(), t.clone()))
     });
     let title_target = titles
@@ -1082,6 +1093,22 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
     if let (true, Some(Decision::Proposal(p))) = (cell.unit.is_empty(), &decided) {
         bare.0.insert(bare_key, p.row.unit.clone());
     }
+    // A part label (其中：寄宿生 under 在校生数) names a subset of its whole: the whole's
+    // indicator takes it only when the part's words are that indicator's or a member of its
+    // breakdown (其中：专任教师, 其中：普通小学); boarders are not a breakdown of students.
+    let decided = match decided {
+        Some(Decision::Proposal(p)) => match part_not_held(cell, &p, k) {
+            Some((words, held)) => Some(Decision::Unmatched(matcher::turned_down(
+                p,
+                words,
+                held,
+                cx.min_support,
+                k,
+            ))),
+            None => Some(Decision::Proposal(p)),
+        },
+        other => other,
+    };
     match decided {
         Some(Decision::Proposal(mut p)) => {
             let dims = k
@@ -1133,6 +1160,29 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
         }
         None => no_indicator(cell, quote, where_from),
     }
+}
+
+/// When the cell's innermost quantity label is a part (其中：寄宿生) whose words its proposed
+/// indicator does not hold (at least [`matcher::MIN_SUPPORT`]): those words and the share held.
+fn part_not_held(
+    cell: &GridCell,
+    p: &super::Proposal,
+    k: &Knowledge,
+) -> Option<(Vec<String>, f64)> {
+    let [.., whole, part] = cell.quantity.as_slice() else {
+        return None;
+    };
+    let is_part = |l: &str| l.trim_start().starts_with("其中");
+    if !is_part(part) || is_part(whole) {
+        return None;
+    }
+    let words = quantity_words(part, k);
+    let i = k
+        .indicators
+        .iter()
+        .position(|i| i.code == p.row.indicator)?;
+    let held = k.profiles.support_of_words(&words, i)?;
+    (held < matcher::MIN_SUPPORT).then(|| (vec![words], held))
 }
 
 /// No unit to try (a catalogue without indicators): the cell is unmatched.

@@ -138,6 +138,9 @@ const LINK_WORDS: &[&str] = &[
     "的",
     "已",
 ];
+/// Words that qualify a quantity without naming another one (普通小学 are primary schools,
+/// 各级各类学校 are schools).
+const PLAIN_QUALIFIERS: &[&str] = &["普通", "各级各类", "各类"];
 /// Below this share of its anchor's words (rarity-weighted, see [`Profiles::support`]) in
 /// an indicator's vocabulary, a figure names a quantity the indicator is not: the catalogue
 /// lacks it, and the figure goes to `unmatched` rather than onto the nearest neighbour.
@@ -392,20 +395,8 @@ impl Qualifiers {
 /// also holds circumstances (全区各级各类学校, 在2023年): the window ranks indicators, the anchor
 /// checks that the winner is the quantity the text names.
 fn anchor(before: &str, after: &str, qualifiers: &Qualifiers) -> Vec<(String, f64)> {
-    let mut s = qualifiers.blank(before.trim_end());
+    let s = anchor_text(before, qualifiers);
     let after = qualifiers.blank(after);
-    loop {
-        let t = s.trim_end_matches(|c: char| !is_han(c)).to_string();
-        let t = LINK_WORDS
-            .iter()
-            .find_map(|w| t.strip_suffix(w))
-            .map(str::to_string)
-            .unwrap_or(t);
-        if t == s {
-            break;
-        }
-        s = t;
-    }
     let mut out: Vec<(String, f64)> = Vec::new();
     let before = bigrams(&last_chars(&s, ANCHOR_BEFORE));
     let n = before.len();
@@ -419,6 +410,130 @@ fn anchor(before: &str, after: &str, qualifiers: &Qualifiers) -> Vec<(String, f6
         out.push((b, nearness(i)));
     }
     out
+}
+
+/// The words before a figure that name it: qualifiers blanked (`|`), trailing link words and
+/// punctuation dropped (see [`anchor`]).
+fn anchor_text(before: &str, qualifiers: &Qualifiers) -> String {
+    let mut s = qualifiers.blank(before.trim_end());
+    loop {
+        let t = s.trim_end_matches(|c: char| !is_han(c)).to_string();
+        let t = LINK_WORDS
+            .iter()
+            .find_map(|w| t.strip_suffix(w))
+            .map(str::to_string)
+            .unwrap_or(t);
+        if t == s {
+            break;
+        }
+        s = t;
+    }
+    s
+}
+
+/// Words that name the scope every education statistic shares (学校校舍建筑面积, 教育系统固定
+/// 资产): before an indicator's name they narrow nothing.
+const SCOPE_WORDS: &[&str] = &[
+    "学校",
+    "学生",
+    "教育",
+    "教育系统",
+    "系统",
+    "中小学",
+    "阶段",
+    "教育阶段",
+];
+
+/// The segmenter of [`narrowed`], with its dictionary (built once: it takes a few hundred
+/// milliseconds).
+static SEGMENTER: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
+
+/// Whether a part-of-speech tag (the ICTCLAS set jieba uses) is one of a word inside a noun
+/// phrase: a noun of any kind, an abbreviation, a distinguishing word (专职), a verbal or
+/// adjectival noun (培训经费, 安全设施).
+fn in_noun_phrase(tag: &str) -> bool {
+    tag.starts_with('n') || matches!(tag, "j" | "b" | "vn" | "an")
+}
+
+/// Whether a word of that tag may narrow a name: a noun, an abbreviation or a distinguishing
+/// word; a verbal or adjectival noun (培训经费, 执法检查) describes an activity around the
+/// quantity more often than a kind of it.
+fn narrows(tag: &str) -> bool {
+    tag.starts_with('n') || matches!(tag, "j" | "b")
+}
+
+/// The words that narrow an indicator's name to another quantity: the noun phrase just before
+/// the figure (家长学校312所; a verb before it ends it: 招聘教师 is teachers) ends in words the
+/// indicator's vocabulary holds (学校 of 学校数) but opens with a word it does not (家长; 寄宿制
+/// 学校: 寄宿制): a kind of it the catalogue lacks. A breakdown member, a per-capita word or a
+/// link word is blanked as a qualifier and ends the phrase (公办学校, 各级各类学校), a scope
+/// word narrows nothing ([`SCOPE_WORDS`]), and a word the indicator's published figures were
+/// named with is in its vocabulary. `Some(the narrowing words)` when there are such.
+fn narrowed(
+    before: &str,
+    qualifiers: &Qualifiers,
+    vocabulary: &std::collections::HashSet<String>,
+) -> Option<String> {
+    let s = anchor_text(before, qualifiers);
+    // The run of Chinese characters that ends the words: punctuation, a number or a blanked
+    // qualifier ends a phrase.
+    let tail: String = {
+        let chars: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let from = chars.iter().rposition(|c| !is_han(*c)).map_or(0, |p| p + 1);
+        chars[from..].iter().collect()
+    };
+    if tail.chars().count() < 4 {
+        return None;
+    }
+    let tags = SEGMENTER.tag(&tail, true);
+    let phrase_from = tags
+        .iter()
+        .rposition(|t| !in_noun_phrase(t.tag))
+        .map_or(0, |p| p + 1);
+    let words: Vec<(&str, &str)> = tags[phrase_from..]
+        .iter()
+        .map(|t| (t.word, t.tag))
+        .skip_while(|(w, _)| SCOPE_WORDS.contains(w))
+        .collect();
+    let phrase: String = words.iter().map(|(w, _)| *w).collect();
+    let grams = bigrams(&phrase);
+    let held_from = grams
+        .iter()
+        .rposition(|b| !vocabulary.contains(b))
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    // Nothing held next to the figure (the words are not the indicator's at all: the support
+    // check's business), or everything held.
+    if held_from == grams.len() || held_from < 2 {
+        return None;
+    }
+    // The unheld bigrams before the held run: the narrowing words. Each must be unheld (a
+    // name only partly printed is not narrowed), at least two characters long, and printed
+    // in words that may narrow.
+    let narrowing: String = grams[..held_from]
+        .iter()
+        .filter_map(|b| b.chars().next())
+        .collect();
+    let all_unheld = grams[..held_from].iter().all(|b| !vocabulary.contains(b));
+    let mut at = 0;
+    let mut kinds_ok = true;
+    for (w, tag) in &words {
+        if at >= narrowing.chars().count() {
+            break;
+        }
+        kinds_ok &= narrows(tag);
+        at += w.chars().count();
+    }
+    // A count (六大, 两项) or a time (本年度) is no kind of anything.
+    let plain = !narrowing
+        .chars()
+        .any(|c| "一二三四五六七八九十两百千年月度".contains(c));
+    (all_unheld
+        && kinds_ok
+        && plain
+        && narrowing.chars().count() >= 2
+        && !SCOPE_WORDS.contains(&narrowing.as_str()))
+    .then_some(narrowing)
 }
 
 /// The head of a sentence (its first characters, up to its first Arabic number), when a figure
@@ -691,6 +806,7 @@ impl Profiles {
             .chain(
                 LINK_WORDS
                     .iter()
+                    .chain(PLAIN_QUALIFIERS)
                     .filter(|w| w.chars().count() >= 2)
                     .map(|w| w.to_string()),
             )
@@ -874,6 +990,12 @@ impl Profiles {
             }
         }
         (total > 0.0).then(|| held / total)
+    }
+
+    /// [`Profiles::support`] of words standing alone (a table's label): how much of what they
+    /// name the indicator's vocabulary holds, breakdown members and link words aside.
+    pub(super) fn support_of_words(&self, words: &str, indicator: usize) -> Option<f64> {
+        self.support(&anchor(words, "", &self.qualifiers), indicator)
     }
 
     fn weight(&self, b: &str) -> f64 {
@@ -1381,16 +1503,26 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         }
         _ => None,
     };
-    // The winner must be the quantity the figure's own words name, unless it is the whole the
-    // figure is a part of (其中公办172所 names only the part).
+    // The winner must be the quantity the figure's own words name. A part of a whole
+    // (其中公办学校172所) is checked whatever its score: its whole's indicator wins it by
+    // [`PART_OF`], which is right when the part's words are the whole's or a breakdown member
+    // (blanked from the anchor as qualifiers), and wrong when they name a subset the catalogue
+    // lacks (在校生20.36万人，其中寄宿生6.74万人: boarders are not the students' breakdown).
     let support = best.and_then(|(i, score, _)| {
-        (whole != Some(k.indicators[i].code.as_str()) && score < TRUSTED)
+        (whole == Some(k.indicators[i].code.as_str()) || score < TRUSTED)
             .then(|| profiles.support(&named, i))
             .flatten()
     });
     let supported = support.is_none_or(|s| s >= cx.min_support);
+    // Nor a kind of it the catalogue lacks (家长学校312所 is no count of schools). A part's
+    // words were checked above.
+    let narrower = best.and_then(|(i, _, _)| {
+        (whole != Some(k.indicators[i].code.as_str()))
+            .then(|| narrowed(&before, &profiles.qualifiers, &profiles.vocabulary[i]))
+            .flatten()
+    });
     match best {
-        Some((i, score, wi)) if score >= cx.threshold && supported => {
+        Some((i, score, wi)) if score >= cx.threshold && supported && narrower.is_none() => {
             let ind = &k.indicators[i];
             let breakdown = breakdown_of(
                 &clause_before,
@@ -1451,8 +1583,15 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 .filter(|(_, s)| *s >= 0.1)
                 .map(|(i, _)| k.indicators[i].category.as_str().to_string())
                 .unwrap_or_default();
-            let reason = match other {
-                Some((i, score, _)) if score >= cx.threshold => Reason::NotItsWords {
+            let reason = match (other, narrower) {
+                (Some((i, score, _)), Some(words)) if score >= cx.threshold && supported => {
+                    Reason::Narrower {
+                        code: k.indicators[i].code.clone(),
+                        name_zh: k.indicators[i].name_zh.clone(),
+                        words,
+                    }
+                }
+                (Some((i, score, _)), _) if score >= cx.threshold => Reason::NotItsWords {
                     code: k.indicators[i].code.clone(),
                     name_zh: k.indicators[i].name_zh.clone(),
                     score,
@@ -1460,13 +1599,13 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                     held: support.unwrap_or(0.0),
                     needed: cx.min_support,
                 },
-                Some((i, score, _)) => Reason::BelowThreshold {
+                (Some((i, score, _)), _) => Reason::BelowThreshold {
                     code: k.indicators[i].code.clone(),
                     name_zh: k.indicators[i].name_zh.clone(),
                     score,
                     threshold: cx.threshold,
                 },
-                None => Reason::NoIndicatorInUnit {
+                (None, _) => Reason::NoIndicatorInUnit {
                     unit: canonical.as_str().to_string(),
                 },
             };
@@ -1498,6 +1637,56 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 cell: None,
             })
         }
+    }
+}
+
+/// A proposal turned down once made (a table's part label names a subset its indicator does
+/// not hold): the figure goes to `unmatched`, the indicator it nearly took named as the
+/// closest, with the naming words and the share of them it holds.
+pub(super) fn turned_down(
+    p: Proposal,
+    words: Vec<String>,
+    held: f64,
+    needed: f64,
+    k: &Knowledge,
+) -> Unmatched {
+    let score = p
+        .reasons
+        .iter()
+        .find_map(|r| match r {
+            Reason::Chosen { similarity, .. } => Some(*similarity),
+            _ => None,
+        })
+        .unwrap_or(0.0);
+    let ind = k.indicators.iter().find(|i| i.code == p.row.indicator);
+    let reasons = vec![Reason::NotItsWords {
+        code: p.row.indicator.clone(),
+        name_zh: ind.map(|i| i.name_zh.clone()).unwrap_or_default(),
+        score,
+        words: words.clone(),
+        held,
+        needed,
+    }];
+    Unmatched {
+        value: p.row.value,
+        unit: p.row.unit,
+        quote: p.row.quote,
+        quote_start: p.quote_start,
+        quote_end: p.quote_end,
+        kind: p.row.kind.as_str().to_string(),
+        period: p.row.period,
+        suggested: SuggestedIndicator {
+            name_zh: words.join(""),
+            unit: ind
+                .map(|i| p.row.kind.value_unit(i.unit).as_str().to_string())
+                .unwrap_or_default(),
+            category: ind
+                .map(|i| i.category.as_str().to_string())
+                .unwrap_or_default(),
+        },
+        why: super::why::en(&reasons),
+        reasons,
+        cell: p.cell,
     }
 }
 
@@ -1728,16 +1917,18 @@ mod tests {
 
     #[test]
     fn a_modifier_the_figure_lacks_marks_another_quantity() {
-        // 增加公办在园幼儿 is an addition; 全区公办在园幼儿 counts all of them.
+        // 增加在园幼儿 is an addition; 全区在园幼儿 counts all of them. (Without a breakdown
+        // member 公办 in this catalogue, 公办在园幼儿 would be a kind of 在园幼儿 it lacks: see
+        // the narrowing test.)
         let k = knowledge(
             vec![
                 indicator("enrolled", "在园幼儿数", CanonicalUnit::Person),
-                indicator("added", "新增公办在园幼儿数", CanonicalUnit::Person),
+                indicator("added", "新增在园幼儿数", CanonicalUnit::Person),
             ],
             vec![
                 example(
                     "added",
-                    "增加公办在园幼儿820人",
+                    "增加在园幼儿820人",
                     "820",
                     "人",
                     ObservationKind::Actual,
@@ -1751,10 +1942,7 @@ mod tests {
                 ),
             ],
         );
-        assert_eq!(
-            indicator_of("全区公办在园幼儿7353人。", "7353", &k),
-            "enrolled"
-        );
+        assert_eq!(indicator_of("全区在园幼儿7353人。", "7353", &k), "enrolled");
         assert_eq!(modifiers_in("生均公用经费"), 0b01);
         assert_eq!(modifiers_in("新增学位"), 0b10);
         assert_eq!(modifiers_in("在校学生"), 0);
@@ -1860,6 +2048,113 @@ mod tests {
         let text = "全区共有在园幼儿14662人，其中公办在园幼儿7353人，民办在园幼儿7309人。";
         let all: Vec<String> = decided(text, &k).into_iter().map(|(_, i, _)| i).collect();
         assert_eq!(all, vec!["enrolled", "enrolled", "enrolled"]);
+    }
+
+    #[test]
+    fn a_part_naming_a_subset_the_catalogue_lacks_is_not_its_wholes() {
+        // 寄宿生 are some of the students, not a breakdown of them: without the check on a
+        // part's words, the whole's indicator takes the part by its doubled evidence.
+        let k = knowledge(
+            vec![indicator("enrolled", "在校学生数", CanonicalUnit::Person)],
+            vec![example(
+                "enrolled",
+                "全区共有在校学生9000人",
+                "9000",
+                "人",
+                ObservationKind::Actual,
+            )],
+        );
+        let text = "全区共有在校学生20360人，其中寄宿生6740人。";
+        let all: Vec<String> = decided(text, &k).into_iter().map(|(_, i, _)| i).collect();
+        assert_eq!(all, vec!["enrolled", "-"]);
+    }
+
+    #[test]
+    fn a_noun_narrowing_the_name_is_another_quantity_and_a_verb_is_not() {
+        // 家长学校 (parents' schools) and 寄宿制学校 are kinds of school the catalogue lacks; in
+        // 招聘教师 the word before the name is a verb, the teachers are teachers.
+        let k = knowledge(
+            vec![
+                indicator("schools", "学校数", CanonicalUnit::Count),
+                indicator("teachers", "教师数", CanonicalUnit::Person),
+            ],
+            vec![
+                example(
+                    "schools",
+                    "全区共有学校300所",
+                    "300",
+                    "所",
+                    ObservationKind::Actual,
+                ),
+                example(
+                    "teachers",
+                    "全区共有教师5000人",
+                    "5000",
+                    "人",
+                    ObservationKind::Actual,
+                ),
+            ],
+        );
+        assert_eq!(indicator_of("全区建成家长学校312所。", "312", &k), "-");
+        assert_eq!(indicator_of("全区有寄宿制学校38所。", "38", &k), "-");
+        assert_eq!(indicator_of("全区共有学校423所。", "423", &k), "schools");
+        assert_eq!(
+            indicator_of("全年公开招聘教师168人。", "168", &k),
+            "teachers"
+        );
+    }
+
+    #[test]
+    fn a_table_column_of_a_part_naming_a_subset_is_unmatched() {
+        // 其中：寄宿生 under 在校生数 counts boarders; 其中：专任教师 would be teachers.
+        let k = knowledge(
+            vec![indicator("enrolled", "在校生数", CanonicalUnit::Person)],
+            vec![],
+        );
+        let html = "<html><body><p>合成区2023年学生情况</p><table>\
+            <tr><th rowspan=\"2\">学段</th><th colspan=\"2\">学生数（人）</th></tr>\
+            <tr><th>在校生数</th><th>其中：寄宿生</th></tr>\
+            <tr><td>合计</td><td>5200</td><td>1300</td></tr>\
+            </table></body></html>";
+        let doc = crate::document::read(html.as_bytes(), &Default::default()).expect("read");
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = crate::extract::extract_document(&doc, &k, &opts).expect("extraction");
+        let proposed: Vec<(&str, &str)> = ex
+            .observations
+            .iter()
+            .map(|p| (p.row.value.as_str(), p.row.indicator.as_str()))
+            .collect();
+        assert_eq!(proposed, vec![("5200", "enrolled")]);
+        let unmatched: Vec<&str> = ex.unmatched.iter().map(|u| u.value.as_str()).collect();
+        assert_eq!(unmatched, vec!["1300"]);
+    }
+
+    #[test]
+    fn a_tables_school_year_is_the_year_it_starts_in() {
+        // 2024/2025学年初: the autumn of 2024, as the national statistics count it; without the
+        // school-year pattern the title's 2025 would be taken.
+        let k = knowledge(
+            vec![indicator("enrolled", "在校生数", CanonicalUnit::Person)],
+            vec![],
+        );
+        let html = "<html><body><p>表1 合成区2024/2025学年初学生情况</p><table>\
+            <tr><th>学段</th><th>在校生数（人）</th></tr>\
+            <tr><td>合计</td><td>5200</td></tr></table></body></html>";
+        let doc = crate::document::read(html.as_bytes(), &Default::default()).expect("read");
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = crate::extract::extract_document(&doc, &k, &opts).expect("extraction");
+        let periods: Vec<&str> = ex
+            .observations
+            .iter()
+            .map(|p| p.row.period.as_str())
+            .collect();
+        assert_eq!(periods, vec!["2024"]);
     }
 
     #[test]

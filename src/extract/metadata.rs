@@ -177,7 +177,7 @@ static AS_OF: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"截[至止](?:到)?\s*((?:19|20)\d{2})\s*年").expect("valid regex"));
 /// 2023—2024学年, 2023-2024学年度, 2023学年: a school year, named by the year it starts in
 /// (the national statistics count enrolment at its start, in the autumn).
-static SCHOOL_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static SCHOOL_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"((?:19|20)\d{2})\s*(?:[—\-－~～至/]\s*(?:19|20)?\d{2,4}\s*)?学年")
         .expect("valid regex")
 });

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod figures;
 pub mod grids;
 pub mod knowledge;
+pub mod labelled;
 pub mod matcher;
 pub mod metadata;
 pub mod naming;

@@ -309,6 +309,16 @@ pub enum Reason {
         /// The share needed.
         needed: f64,
     },
+    /// The closest indicator's name stands next to the figure, narrowed by words it does not
+    /// hold (家长学校 beside 学校数): a kind of it the catalogue lacks.
+    Narrower {
+        /// The closest indicator's code.
+        code: String,
+        /// Its Chinese name.
+        name_zh: String,
+        /// The narrowing words.
+        words: String,
+    },
     /// The closest indicator scores below the threshold.
     BelowThreshold {
         /// The closest indicator's code.
@@ -387,6 +397,10 @@ impl Reason {
                  are not its words ({held:.2} of them, below {needed})",
                 words.join(" ")
             ),
+            Reason::Narrower { code, words, .. } => format!(
+                "the name of {code} stands next to the figure, narrowed by {words}: a kind of it \
+                 the catalogue lacks"
+            ),
             Reason::BelowThreshold {
                 code,
                 score,
@@ -457,6 +471,13 @@ impl Reason {
                 "最接近的指标 {name_zh}（{code}）得分 {score:.2}，但指称该数字的词“{}”\
                  不是它的词（吻合 {held:.2}，低于 {needed}）",
                 words.join(" ")
+            ),
+            Reason::Narrower {
+                code,
+                name_zh,
+                words,
+            } => format!(
+                "数字旁是指标 {name_zh}（{code}）的名称，但前面的“{words}”把它限定为目录中没有的一类"
             ),
             Reason::BelowThreshold {
                 code,
@@ -537,6 +558,11 @@ mod tests {
                 words: vec!["演练".into(), "安全".into()],
                 held: 0.2,
                 needed: 0.5,
+            },
+            Reason::Narrower {
+                code: "school_count".into(),
+                name_zh: "学校数".into(),
+                words: "家长".into(),
             },
             Reason::BelowThreshold {
                 code: "school_count".into(),
