@@ -116,6 +116,7 @@ impl LimitArgs {
             request_timeout: Duration::from_millis(self.request_timeout_ms.max(1)),
             max_batch: self.max_batch.max(1),
             max_exports: self.max_exports.max(1),
+            max_message_observations: crate::http::Limits::default().max_message_observations,
             input: crate::graphql::limits::InputLimits {
                 max_string: self.max_string,
                 max_list: self.max_list,

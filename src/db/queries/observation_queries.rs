@@ -97,6 +97,45 @@ pub fn observations_after(
     Ok(rows)
 }
 
+/// For each of `ids` that has earlier observations with the same key (district, indicator,
+/// period, breakdown, kind), how many: what numbers the figures of one key (two reports, or one
+/// report printing two figures for the same thing) apart in the statistical exports. Counted
+/// over the whole warehouse, not a filter's selection, so a figure's number does not depend on
+/// the query. One statement; rows without an earlier twin are absent.
+pub fn earlier_same_key(
+    conn: &mut DbConnection,
+    ids: &[i32],
+) -> QueryResult<std::collections::HashMap<i32, i64>> {
+    let earlier = diesel::alias!(observations as earlier);
+    let pairs: Vec<i32> = observations::table
+        .inner_join(
+            earlier.on(earlier
+                .field(observations::district_id)
+                .eq(observations::district_id)
+                .and(
+                    earlier
+                        .field(observations::indicator_id)
+                        .eq(observations::indicator_id),
+                )
+                .and(earlier.field(observations::period_id).eq(observations::period_id))
+                .and(
+                    earlier
+                        .field(observations::breakdown_id)
+                        .eq(observations::breakdown_id),
+                )
+                .and(earlier.field(observations::kind).eq(observations::kind))
+                .and(earlier.field(observations::id).lt(observations::id))),
+        )
+        .filter(observations::id.eq_any(ids.to_vec()))
+        .select(observations::id)
+        .load(conn)?;
+    let mut counts = std::collections::HashMap::new();
+    for id in pairs {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
 /// Replaces, in `rows`, the content of observations corrected after `as_of` with the revision
 /// that was current at `as_of`. One statement (none when nothing was corrected since).
 pub fn overlay_as_of(
