@@ -998,8 +998,12 @@ impl ExportParams {
 /// The query parameters of an export, or `BAD_USER_INPUT` saying why they cannot be read (a
 /// parameter given twice, say) instead of axum's plain-text refusal.
 fn params<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    q.map(|Query(p)| p)
-        .map_err(|e| ApiError::BadInput(format!("the query string cannot be read: {}", e.body_text())))
+    q.map(|Query(p)| p).map_err(|e| {
+        ApiError::BadInput(format!(
+            "the query string cannot be read: {}",
+            e.body_text()
+        ))
+    })
 }
 
 /// Resolves a filter's codes to ids on the blocking pool (unknown codes are `NOT_FOUND`).
@@ -1075,6 +1079,11 @@ fn stream_export(
         .unwrap_or_else(|_| error_response(ApiError::Internal("response builder".into())))
 }
 
+/// A message as JSON bytes.
+fn to_json(v: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|e| ApiError::Internal(format!("json: {e}")))
+}
+
 /// Builds a JSON answer on the blocking pool with the export permit held and the export counted
 /// in flight (the SDMX-JSON data message, the JSON-stat dataset: built in memory, bounded by
 /// [`Limits::max_message_observations`]).
@@ -1082,16 +1091,14 @@ async fn json_export(
     state: &AppState,
     permit: tokio::sync::OwnedSemaphorePermit,
     content_type: &'static str,
-    build: impl FnOnce(&mut Db) -> Result<serde_json::Value, ApiError> + Send + 'static,
+    build: impl FnOnce(&mut Db) -> Result<Vec<u8>, ApiError> + Send + 'static,
 ) -> Response {
     let mut db = state.db.clone();
     let in_flight = state.metrics.export_started();
     let built = tokio::task::spawn_blocking(move || {
         let _in_flight = in_flight;
         let _permit = permit;
-        build(&mut db).and_then(|v| {
-            serde_json::to_vec(&v).map_err(|e| ApiError::Internal(format!("json: {e}")))
-        })
+        build(&mut db)
     })
     .await
     .unwrap_or_else(|e| Err(ApiError::Internal(format!("export task: {e}"))));
@@ -1218,11 +1225,17 @@ async fn export_jsonstat(
         Err(e) => return error_response(e),
     };
     let limit = state.limits.max_message_observations;
-    json_export(&state, permit, crate::export::jsonstat::MEDIA_TYPE, move |db| {
-        let cube = crate::export::cube::load(db, &q, limit, "JSON-stat")?;
-        crate::export::jsonstat::dataset(&cube, lang, &crate::db::now_utc())
-            .map_err(|e| ApiError::TooLarge(e.to_string()))
-    })
+    json_export(
+        &state,
+        permit,
+        crate::export::jsonstat::MEDIA_TYPE,
+        move |db| {
+            let cube = crate::export::cube::load(db, &q, limit, "JSON-stat")?;
+            let dataset = crate::export::jsonstat::dataset(&cube, lang, &crate::db::now_utc())
+                .map_err(|e| ApiError::TooLarge(e.to_string()))?;
+            to_json(&dataset)
+        },
+    )
     .await
 }
 
@@ -1334,7 +1347,10 @@ fn data_filter(path: &str, p: &DataParams) -> Result<(FilterCodes, Option<Vec<u3
         }
         codes.kinds = Some(
             k.iter()
-                .map(|k| k.parse().map_err(|e: crate::domain::UnknownTerm| ApiError::BadInput(e.to_string())))
+                .map(|k| {
+                    k.parse()
+                        .map_err(|e: crate::domain::UnknownTerm| ApiError::BadInput(e.to_string()))
+                })
                 .collect::<Result<_, _>>()?,
         );
     }
@@ -1375,7 +1391,7 @@ async fn sdmx_data(
         if let Some(f) = figures {
             cube.cells.retain(|c| f.contains(&c.figure));
         }
-        Ok(crate::export::sdmx::data_message(
+        to_json(&crate::export::sdmx::data_message(
             &cube,
             version,
             &crate::db::now_utc(),

@@ -108,15 +108,16 @@ fn names(zh: &str, en: &str) -> Names {
 /// built (ISO 8601).
 pub fn dataset(cube: &Cube, lang: Lang, updated: &str) -> Result<Value, DatasetError> {
     let cells = &cube.cells;
-    let dim = |id: &'static str, zh: &str, en: &str, values: Values, label: &dyn Fn(&str) -> Names| {
-        let labels = values.list.iter().map(|v| label(v)).collect();
-        Dimension {
-            id,
-            names: names(zh, en),
-            values,
-            labels,
-        }
-    };
+    let dim =
+        |id: &'static str, zh: &str, en: &str, values: Values, label: &dyn Fn(&str) -> Names| {
+            let labels = values.list.iter().map(|v| label(v)).collect();
+            Dimension {
+                id,
+                names: names(zh, en),
+                values,
+                labels,
+            }
+        };
     let mut figures: Vec<u32> = cells.iter().map(|c| c.figure).collect();
     figures.sort_unstable();
     figures.dedup();

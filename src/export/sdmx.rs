@@ -211,7 +211,10 @@ pub fn write_csv<R: Reads + ?Sized, W: Write>(
                 c.value.to_string(),
                 c.unit,
                 c.qualifier.to_string(),
-                c.base_period.as_deref().map(time_period).unwrap_or_default(),
+                c.base_period
+                    .as_deref()
+                    .map(time_period)
+                    .unwrap_or_default(),
                 c.source,
                 c.quote,
             ];
@@ -682,7 +685,7 @@ fn concept_scheme() -> Value {
 /// The SDMX-JSON 2.0 structure message holding the artefacts of `q`, the codelists from the
 /// catalogue `cat` (every district, indicator and breakdown the warehouse holds, with Chinese
 /// and English names).
-pub fn structure_message(q: &StructureQuery, cat: &Cube, prepared: &str) -> Value {
+pub fn structure_message(q: &StructureQuery, cat: &Cube, prepared: &str) -> Message {
     let mut data = Map::new();
     let mut put = |key: &str, v: Value| match data.get_mut(key) {
         Some(Value::Array(list)) => list.push(v),
@@ -698,16 +701,39 @@ pub fn structure_message(q: &StructureQuery, cat: &Cube, prepared: &str) -> Valu
             Artefact::ConceptScheme => put("conceptSchemes", concept_scheme()),
         }
     }
+    Message(vec![
+        ("meta", meta(STRUCTURE_SCHEMA, "STRUCTURE", prepared)),
+        ("data", Value::Object(data)),
+    ])
+}
+
+/// A message: its parts in the order given, `meta` (with `schema`) first. serde_json's `Map`
+/// sorts keys, which would put `data` first, and readers look for the schema at the start of
+/// a message (pysdmx reads its first 350 characters to tell the message's kind).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message(pub Vec<(&'static str, Value)>);
+
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The `meta` of an SDMX-JSON 2.0 message. Its keys are sorted (`contentLanguages`, `id`,
+/// `prepared`, `schema`, …): the schema's URL still ends within the first 350 characters.
+fn meta(schema: &str, kind: &str, prepared: &str) -> Value {
     json!({
-        "meta": {
-            "schema": STRUCTURE_SCHEMA,
-            "id": message_id("STRUCTURE", prepared),
-            "test": false,
-            "prepared": prepared,
-            "contentLanguages": ["zh", "en"],
-            "sender": {"id": AGENCY, "name": "edustats"},
-        },
-        "data": data,
+        "schema": schema,
+        "id": message_id(kind, prepared),
+        "test": false,
+        "prepared": prepared,
+        "contentLanguages": ["zh", "en"],
+        "sender": {"id": AGENCY, "name": "edustats"},
     })
 }
 
@@ -730,8 +756,7 @@ impl JsonVersion {
             return JsonVersion::V2;
         };
         let compact: String = a.chars().filter(|c| !c.is_whitespace()).collect();
-        if compact.contains("data+json;version=1.0") && !compact.contains("data+json;version=2")
-        {
+        if compact.contains("data+json;version=1.0") && !compact.contains("data+json;version=2") {
             JsonVersion::V1
         } else {
             JsonVersion::V2
@@ -835,9 +860,11 @@ impl DataQuery {
         };
         let breakdown = match values(parts[2]) {
             None => None,
-            Some(list) if list.len() == 1 => Some(breakdown_code(&list[0]).ok_or_else(|| {
-                PathError::Bad(format!("{:?} is not a BREAKDOWN code", list[0]))
-            })?),
+            Some(list) if list.len() == 1 => {
+                Some(breakdown_code(&list[0]).ok_or_else(|| {
+                    PathError::Bad(format!("{:?} is not a BREAKDOWN code", list[0]))
+                })?)
+            }
             Some(_) => {
                 return Err(PathError::Bad(
                     "the key may name one BREAKDOWN at most".into(),
@@ -865,12 +892,7 @@ impl DataQuery {
 }
 
 /// A dimension or attribute of a data message with its values.
-fn data_component(
-    id: &str,
-    position: Option<usize>,
-    values: Vec<Value>,
-    v: JsonVersion,
-) -> Value {
+fn data_component(id: &str, position: Option<usize>, values: Vec<Value>, v: JsonVersion) -> Value {
     let names = concept(id);
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
@@ -915,7 +937,7 @@ fn plain_value(value: &str, v: JsonVersion, dimension: bool) -> Value {
 /// indices, observations keyed by TIME_PERIOD's, each `[OBS_VALUE, UNIT, QUALIFIER,
 /// (BASE_PERIOD,) SOURCE, QUOTE]` (attribute values as indices into their `values`; a missing
 /// base period as `null`; BASE_PERIOD only when an observation of the selection has one).
-pub fn data_message(cube: &Cube, v: JsonVersion, prepared: &str) -> Value {
+pub fn data_message(cube: &Cube, v: JsonVersion, prepared: &str) -> Message {
     let cells = &cube.cells;
     let districts = Values::of(cells, true, |c| c.district.clone());
     let indicators = Values::of(cells, true, |c| c.indicator.clone());
@@ -1039,11 +1061,7 @@ pub fn data_message(cube: &Cube, v: JsonVersion, prepared: &str) -> Value {
     let time_dim = data_component(
         "TIME_PERIOD",
         Some(5),
-        times
-            .list
-            .iter()
-            .map(|t| plain_value(t, v, true))
-            .collect(),
+        times.list.iter().map(|t| plain_value(t, v, true)).collect(),
         v,
     );
     let plain = |list: &Values| -> Vec<Value> {
@@ -1119,29 +1137,31 @@ pub fn data_message(cube: &Cube, v: JsonVersion, prepared: &str) -> Value {
             structure.insert("measures".into(), json!({"observation": [measure]}));
             structure.insert("dataSets".into(), json!([0]));
             data_set.insert("structure".into(), json!(0));
-            data_set.insert("links".into(), json!([{"rel": "dataflow", "urn": flow_urn}]));
-            json!({
-                "meta": {
-                    "schema": DATA_SCHEMA,
+            data_set.insert(
+                "links".into(),
+                json!([{"rel": "dataflow", "urn": flow_urn}]),
+            );
+            Message(vec![
+                ("meta", meta(DATA_SCHEMA, "DATA", prepared)),
+                (
+                    "data",
+                    json!({"structures": [structure], "dataSets": [data_set]}),
+                ),
+            ])
+        }
+        JsonVersion::V1 => Message(vec![
+            (
+                "header",
+                json!({
                     "id": message_id("DATA", prepared),
                     "test": false,
                     "prepared": prepared,
-                    "contentLanguages": ["zh", "en"],
                     "sender": {"id": AGENCY, "name": "edustats"},
-                },
-                "data": {"structures": [structure], "dataSets": [data_set]},
-            })
-        }
-        JsonVersion::V1 => json!({
-            "header": {
-                "id": message_id("DATA", prepared),
-                "test": false,
-                "prepared": prepared,
-                "sender": {"id": AGENCY, "name": "edustats"},
-            },
-            "structure": structure,
-            "dataSets": [data_set],
-        }),
+                }),
+            ),
+            ("structure", Value::Object(structure)),
+            ("dataSets", json!([data_set])),
+        ]),
     }
 }
 
@@ -1171,7 +1191,10 @@ mod tests {
         for (code, id) in [
             ("", "_T"),
             ("stage=primary", "stage-primary"),
-            ("ownership=public;stage=preschool", "ownership-public@stage-preschool"),
+            (
+                "ownership=public;stage=preschool",
+                "ownership-public@stage-preschool",
+            ),
             ("project=a.b", "project-a$2e$b"),
             ("学段=小学", "$5b66$$6bb5$-$5c0f$$5b66$"),
         ] {
@@ -1188,7 +1211,9 @@ mod tests {
     fn structure_paths() {
         let q = StructureQuery::parse("datastructure/EDUSTATS/EDU_OBS/1.0.0", None).unwrap();
         assert!(q.artefacts.contains(&Artefact::DataStructure));
-        assert!(q.artefacts.contains(&Artefact::Codelist(Codelist::District)));
+        assert!(q
+            .artefacts
+            .contains(&Artefact::Codelist(Codelist::District)));
         assert!(!q.artefacts.contains(&Artefact::Dataflow));
         let q = StructureQuery::parse("datastructure/EDUSTATS/EDU_OBS/1.0", Some("none")).unwrap();
         assert_eq!(q.artefacts, vec![Artefact::DataStructure]);
@@ -1220,18 +1245,35 @@ mod tests {
             DataQuery::parse("dataflow/EDUSTATS/EDU_OBS/1.0.0").unwrap(),
             DataQuery::default()
         );
-        let q = DataQuery::parse("dataflow/EDUSTATS/EDU_OBS/~/500104+500153.schools.stage-primary.actual.*")
-            .unwrap();
+        let q = DataQuery::parse(
+            "dataflow/EDUSTATS/EDU_OBS/~/500104+500153.schools.stage-primary.actual.*",
+        )
+        .unwrap();
         assert_eq!(q.districts, Some(vec!["500104".into(), "500153".into()]));
         assert_eq!(q.indicators, Some(vec!["schools".into()]));
         assert_eq!(q.breakdown.as_deref(), Some("stage=primary"));
         assert_eq!(q.kinds, Some(vec!["actual".into()]));
         assert_eq!(q.figures, None);
-        assert!(matches!(DataQuery::parse("dataflow/EDUSTATS/EDU_OBS/1.0.0/a.b"), Err(PathError::Bad(_))));
-        assert!(matches!(DataQuery::parse("dataflow/X/EDU_OBS/1.0.0"), Err(PathError::NotFound(..))));
-        assert!(matches!(DataQuery::parse("provisionagreement/EDUSTATS/EDU_OBS"), Err(PathError::NotFound(..))));
-        assert!(matches!(DataQuery::parse_key("....x"), Err(PathError::Bad(_))));
-        assert!(matches!(DataQuery::parse_key("..a,b..."), Err(PathError::Bad(_))));
+        assert!(matches!(
+            DataQuery::parse("dataflow/EDUSTATS/EDU_OBS/1.0.0/a.b"),
+            Err(PathError::Bad(_))
+        ));
+        assert!(matches!(
+            DataQuery::parse("dataflow/X/EDU_OBS/1.0.0"),
+            Err(PathError::NotFound(..))
+        ));
+        assert!(matches!(
+            DataQuery::parse("provisionagreement/EDUSTATS/EDU_OBS"),
+            Err(PathError::NotFound(..))
+        ));
+        assert!(matches!(
+            DataQuery::parse_key("....x"),
+            Err(PathError::Bad(_))
+        ));
+        assert!(matches!(
+            DataQuery::parse_key("..a,b..."),
+            Err(PathError::Bad(_))
+        ));
     }
 
     #[test]

@@ -117,7 +117,11 @@ pub fn earlier_same_key(
                         .field(observations::indicator_id)
                         .eq(observations::indicator_id),
                 )
-                .and(earlier.field(observations::period_id).eq(observations::period_id))
+                .and(
+                    earlier
+                        .field(observations::period_id)
+                        .eq(observations::period_id),
+                )
                 .and(
                     earlier
                         .field(observations::breakdown_id)
