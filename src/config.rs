@@ -71,7 +71,8 @@ pub struct LimitArgs {
     /// Most operations in one batched request (a JSON array of requests); 1 refuses batches.
     #[arg(long, env = "EDUSTATS_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
-    /// Most CSV exports streamed at once (more: HTTP 503, `TOO_MANY_EXPORTS`, `Retry-After`).
+    /// Most exports running at once: CSV, SDMX-CSV, SDMX-JSON data, JSON-stat (more: HTTP 503,
+    /// `TOO_MANY_EXPORTS`, `Retry-After`).
     #[arg(long, env = "EDUSTATS_MAX_EXPORTS", default_value_t = 4)]
     pub max_exports: usize,
     /// Longest string argument or variable in a query (reads), in characters.
