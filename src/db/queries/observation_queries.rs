@@ -106,32 +106,32 @@ pub fn earlier_same_key(
     conn: &mut DbConnection,
     ids: &[i32],
 ) -> QueryResult<std::collections::HashMap<i32, i64>> {
-    let earlier = diesel::alias!(observations as earlier);
+    // `observations` is the earlier figure, `page` the page's row. `id + 0` keeps SQLite's
+    // planner (which has no statistics) from choosing an index for the id range (the period's,
+    // a thousand times slower on 170,000 rows) over the covering index on the whole key.
+    let page = diesel::alias!(observations as page);
     let pairs: Vec<i32> = observations::table
         .inner_join(
-            earlier.on(earlier
+            page.on(page
                 .field(observations::district_id)
                 .eq(observations::district_id)
                 .and(
-                    earlier
-                        .field(observations::indicator_id)
+                    page.field(observations::indicator_id)
                         .eq(observations::indicator_id),
                 )
                 .and(
-                    earlier
-                        .field(observations::period_id)
+                    page.field(observations::period_id)
                         .eq(observations::period_id),
                 )
                 .and(
-                    earlier
-                        .field(observations::breakdown_id)
+                    page.field(observations::breakdown_id)
                         .eq(observations::breakdown_id),
                 )
-                .and(earlier.field(observations::kind).eq(observations::kind))
-                .and(earlier.field(observations::id).lt(observations::id))),
+                .and(page.field(observations::kind).eq(observations::kind))
+                .and((observations::id + 0).lt(page.field(observations::id)))),
         )
-        .filter(observations::id.eq_any(ids.to_vec()))
-        .select(observations::id)
+        .filter(page.field(observations::id).eq_any(ids.to_vec()))
+        .select(page.field(observations::id))
         .load(conn)?;
     let mut counts = std::collections::HashMap::new();
     for id in pairs {
