@@ -71,7 +71,8 @@ pub struct LimitArgs {
     /// Most operations in one batched request (a JSON array of requests); 1 refuses batches.
     #[arg(long, env = "EDUSTATS_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
-    /// Most CSV exports streamed at once (more: HTTP 503, `TOO_MANY_EXPORTS`, `Retry-After`).
+    /// Most exports running at once: CSV, SDMX-CSV, SDMX-JSON data, JSON-stat (more: HTTP 503,
+    /// `TOO_MANY_EXPORTS`, `Retry-After`).
     #[arg(long, env = "EDUSTATS_MAX_EXPORTS", default_value_t = 4)]
     pub max_exports: usize,
     /// Longest string argument or variable in a query (reads), in characters.
@@ -116,6 +117,7 @@ impl LimitArgs {
             request_timeout: Duration::from_millis(self.request_timeout_ms.max(1)),
             max_batch: self.max_batch.max(1),
             max_exports: self.max_exports.max(1),
+            max_message_observations: crate::http::Limits::default().max_message_observations,
             input: crate::graphql::limits::InputLimits {
                 max_string: self.max_string,
                 max_list: self.max_list,

@@ -324,6 +324,19 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<crate::export::ExportError> for ApiError {
+    fn from(e: crate::export::ExportError) -> Self {
+        use crate::export::ExportError;
+        match e {
+            ExportError::Db(e) => e.into(),
+            ExportError::Pool(e) => e.into(),
+            // SDMX's REST API answers a response too large for the request with 413 as well.
+            ExportError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<AnalyticsError> for ApiError {
     fn from(e: AnalyticsError) -> Self {
         match e {

@@ -52,6 +52,13 @@ impl CodeMap {
     pub fn id(&self, code: &str) -> Option<i32> {
         self.by_code.get(code).copied()
     }
+
+    /// Every code, sorted.
+    pub fn codes(&self) -> Vec<String> {
+        let mut codes: Vec<String> = self.by_code.keys().cloned().collect();
+        codes.sort();
+        codes
+    }
 }
 
 /// The code maps of districts, indicators, periods, breakdowns and sources.

@@ -28,6 +28,7 @@ mod ranking_pages;
 mod repeats;
 mod replica;
 mod response_cache;
+mod sdmx_jsonstat;
 mod security;
 mod slow_exports;
 mod standards;

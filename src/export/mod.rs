@@ -11,6 +11,11 @@
 //! the export as a whole is not a snapshot. The id cursor means no row is written twice or
 //! skipped, a row added during the export appears if its id is past the cursor, and a row
 //! corrected during the export appears as it was when its page was read.
+//!
+//! The statistical formats are submodules over the same pages and filters: [`sdmx`] (SDMX-CSV
+//! 2.0 streamed like the CSV, SDMX-JSON structure and data messages) and [`jsonstat`] (JSON-stat
+//! 2.0 datasets); the two JSON formats are built from a [`cube::Cube`], the selection read whole
+//! into memory up to a bound, because their dimensions must be listed before the values.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,9 +24,14 @@ use diesel::prelude::*;
 
 use crate::db::models::Observation;
 use crate::db::queries::{self, ObservationQuery};
-use crate::db::schema::{districts, indicators};
+use crate::db::schema::{dimension_members, dimensions, districts, indicators, sources};
 use crate::db::{Db, DbConnection, DbError};
+use crate::domain::Breakdown;
 use crate::ingest::codes::Codes;
+
+pub mod cube;
+pub mod jsonstat;
+pub mod sdmx;
 
 /// Rows read per query.
 pub const PAGE: i64 = 500;
@@ -68,6 +78,17 @@ pub enum ExportError {
     /// CSV encoding failed.
     #[error("csv: {0}")]
     Csv(#[from] csv::Error),
+    /// JSON encoding failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The selection is larger than a message built in memory may hold.
+    #[error("the selection holds more than {limit} observations, the most a {format} answer holds (it is built in memory); narrow the filter, or use /export/observations.sdmx.csv, which streams any number")]
+    TooLarge {
+        /// The format refused.
+        format: &'static str,
+        /// The bound.
+        limit: usize,
+    },
 }
 
 /// Where the export's reads run: one connection held throughout (the CLI), or the pool, one
@@ -101,11 +122,17 @@ impl Reads for Db {
     }
 }
 
-/// The labels a row is written with: codes, district names, indicator names and units.
+/// The labels a row is written with: codes, district names, indicator names and units, the
+/// names of breakdowns (from their members') and the titles of sources.
+#[derive(Debug, Clone)]
 struct Labels {
     codes: Codes,
     districts: HashMap<String, (String, String)>,
     indicators: HashMap<String, (String, String, String)>,
+    /// (dimension, member) → (Chinese, English).
+    members: HashMap<(String, String), (String, String)>,
+    /// Source code → (Chinese title, English title).
+    sources: HashMap<String, (String, String)>,
 }
 
 impl Labels {
@@ -128,10 +155,30 @@ impl Labels {
             .into_iter()
             .map(|(c, z, e, u)| (c, (z, e, u)))
             .collect();
+        let members = dimension_members::table
+            .inner_join(dimensions::table)
+            .select((
+                dimensions::code,
+                dimension_members::code,
+                dimension_members::name_zh,
+                dimension_members::name_en,
+            ))
+            .load::<(String, String, String, String)>(conn)?
+            .into_iter()
+            .map(|(d, m, z, e)| ((d, m), (z, e)))
+            .collect();
+        let sources = sources::table
+            .select((sources::code, sources::title_zh, sources::title_en))
+            .load::<(String, String, String)>(conn)?
+            .into_iter()
+            .map(|(c, z, e)| (c, (z, e)))
+            .collect();
         Ok(Labels {
             codes,
             districts,
             indicators,
+            members,
+            sources,
         })
     }
 
@@ -148,18 +195,114 @@ impl Labels {
             && o.base_period_id
                 .is_none_or(|b| !c.periods.code(b).is_empty())
     }
+
+    /// A breakdown's names (Chinese, English): its members' names joined, `合计` / `Total` for
+    /// the total; a member without a name in the catalogue is shown by its code.
+    fn breakdown_names(&self, code: &str) -> (String, String) {
+        let Ok(b) = code.parse::<Breakdown>() else {
+            return (code.to_string(), code.to_string());
+        };
+        if b.is_total() {
+            return ("合计".into(), "Total".into());
+        }
+        let (zh, en): (Vec<String>, Vec<String>) = b
+            .pairs()
+            .iter()
+            .map(|(d, m)| {
+                self.members
+                    .get(&(d.clone(), m.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| (format!("{d}={m}"), format!("{d}={m}")))
+            })
+            .unzip();
+        (zh.join("；"), en.join("; "))
+    }
+
+    /// The unit of a value of `kind` of an indicator: the kind's own (growth, rank), or the
+    /// indicator's.
+    fn value_unit(&self, indicator: &str, kind: crate::domain::ObservationKind) -> String {
+        match kind.fixed_unit() {
+            Some(u) => u.as_str().to_string(),
+            None => self
+                .indicators
+                .get(indicator)
+                .map(|i| i.2.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
-/// Writes every observation matching `q` as CSV to `out`; returns the number of rows. Each page
-/// is read through `src` (see [`Reads`]) before any of it is written.
-pub fn write_csv<R: Reads + ?Sized, W: Write>(
+/// One observation as the statistical formats (SDMX, JSON-stat) carry it: the dimensions, the
+/// value in its canonical unit, and the attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// District code.
+    pub district: String,
+    /// Indicator code.
+    pub indicator: String,
+    /// Breakdown in the warehouse's text form (empty: the total).
+    pub breakdown: String,
+    /// Observation kind.
+    pub kind: crate::domain::ObservationKind,
+    /// 1 for the first figure of its key (district, indicator, period, breakdown, kind), 2, 3…
+    /// for later ones (see [`queries::earlier_same_key`]).
+    pub figure: u32,
+    /// Period code (`2022`, `2023-06`, `2021..2022`).
+    pub period: String,
+    /// Value in the canonical unit.
+    pub value: f64,
+    /// The canonical unit.
+    pub unit: String,
+    /// How the printed figure qualifies its number.
+    pub qualifier: crate::domain::Qualifier,
+    /// For a change or growth: the period compared against.
+    pub base_period: Option<String>,
+    /// Source code.
+    pub source: String,
+    /// The sentence the value comes from.
+    pub quote: String,
+    /// The observation's stable key.
+    pub key: String,
+}
+
+impl Labels {
+    /// An observation as a [`Cell`], with its figure number from `figures`.
+    fn cell(&self, o: &Observation, figures: &Figures) -> Cell {
+        let c = &self.codes;
+        let indicator = c.indicators.code(o.indicator_id.0);
+        Cell {
+            district: c.districts.code(o.district_id.0),
+            unit: self.value_unit(&indicator, o.kind),
+            indicator,
+            breakdown: c.breakdowns.code(o.breakdown_id.0),
+            kind: o.kind,
+            figure: figures.get(&o.id.0).copied().unwrap_or(1),
+            period: c.periods.code(o.period_id.0),
+            value: o.value,
+            qualifier: o.qualifier,
+            base_period: o.base_period_id.map(|b| c.periods.code(b)),
+            source: c.sources.code(o.source_id.0),
+            quote: o.quote.clone(),
+            key: o.key.clone(),
+        }
+    }
+}
+
+/// The number of each row of a page among the figures sharing its key (see
+/// [`queries::earlier_same_key`]): absent means 1.
+type Figures = HashMap<i32, u32>;
+
+/// Reads every observation matching `q` page by page through `src` and hands each page to
+/// `each` with the labels (reloaded when a page names something new) and, with `figures`, each
+/// row's figure number (one more statement per page). Returns the number of rows and the last
+/// labels.
+fn pages<R: Reads + ?Sized>(
     src: &mut R,
     q: &ObservationQuery,
-    out: W,
-) -> Result<usize, ExportError> {
+    figures: bool,
+    mut each: impl FnMut(&Labels, &[Observation], &Figures) -> Result<(), ExportError>,
+) -> Result<(usize, Labels), ExportError> {
     let mut labels = src.read(Labels::load)?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
     let mut after = None;
     let mut count = 0;
     loop {
@@ -169,15 +312,40 @@ pub fn write_csv<R: Reads + ?Sized, W: Write>(
         if !page.iter().all(|o| labels.knows(o)) {
             labels = src.read(Labels::load)?;
         }
-        for o in &page {
-            write_row(&mut w, &labels, o)?;
-            count += 1;
-        }
-        w.flush()?;
+        let numbers = if figures {
+            let ids: Vec<i32> = page.iter().map(|o| o.id.0).collect();
+            src.read(|conn| queries::earlier_same_key(conn, &ids))?
+                .into_iter()
+                .map(|(id, earlier)| (id, u32::try_from(earlier).unwrap_or(u32::MAX - 1) + 1))
+                .collect()
+        } else {
+            Figures::new()
+        };
+        each(&labels, &page, &numbers)?;
+        count += page.len();
         if (page.len() as i64) < PAGE {
             break;
         }
     }
+    Ok((count, labels))
+}
+
+/// Writes every observation matching `q` as CSV to `out`; returns the number of rows. Each page
+/// is read through `src` (see [`Reads`]) before any of it is written.
+pub fn write_csv<R: Reads + ?Sized, W: Write>(
+    src: &mut R,
+    q: &ObservationQuery,
+    out: W,
+) -> Result<usize, ExportError> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
+    let (count, _) = pages(src, q, false, |labels, page, _| {
+        for o in page {
+            write_row(&mut w, labels, o)?;
+        }
+        w.flush()?;
+        Ok(())
+    })?;
     w.flush()?;
     Ok(count)
 }
