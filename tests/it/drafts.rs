@@ -681,7 +681,12 @@ async fn drafts_need_an_editor_key_and_refuse_what_does_not_apply() {
     assert_eq!(code(&v), "NOT_FOUND", "{v}");
 
     // A proposal is moved with decideProposal, not merged.
-    let proposal = pos(item(&draft, "PROPOSAL", "564"));
+    let proposal = pos(draft["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["type"] == "PROPOSAL")
+        .expect("a proposal"));
     let m = "mutation($d: Int!, $i: Int!) { mergeIndicator(draft: $d, item: $i, into: \"schools\") { position } }";
     let v = app
         .graphql_as(&key, m, json!({"d": id, "i": proposal}))
