@@ -65,7 +65,8 @@ fn canonical(value: &str, unit: &str, k: &Knowledge) -> Option<f64> {
     Some(q.value * factor)
 }
 
-fn same(a: f64, b: f64) -> bool {
+/// Two canonical values are the same figure (up to rounding in the unit conversion).
+pub(super) fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
 }
 

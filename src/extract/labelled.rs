@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::eval::same;
 use super::{extract_document, Extraction, Knowledge, Options};
 use crate::document::ReadLimits;
 use crate::domain::Breakdown;
@@ -278,10 +279,6 @@ fn canonical(value: &str, unit: &str, k: &Knowledge) -> Option<f64> {
         None => 1.0,
     };
     Some(q.value * factor)
-}
-
-fn same(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
 }
 
 /// A figure of the extraction a label may match.
