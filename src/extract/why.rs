@@ -319,6 +319,16 @@ pub enum Reason {
         /// The narrowing words.
         words: String,
     },
+    /// The closest indicator scores well, but none of its own words (those few other
+    /// indicators' names hold) stands near the figure: it shares only common words with it.
+    Unnamed {
+        /// The closest indicator's code.
+        code: String,
+        /// Its Chinese name.
+        name_zh: String,
+        /// Its own words, none of them near the figure.
+        own: Vec<String>,
+    },
     /// The closest indicator scores below the threshold.
     BelowThreshold {
         /// The closest indicator's code.
@@ -401,6 +411,11 @@ impl Reason {
                 "the name of {code} stands next to the figure, narrowed by {words}: a kind of it \
                  the catalogue lacks"
             ),
+            Reason::Unnamed { code, own, .. } => format!(
+                "closest indicator {code} shares only common words with the figure: none of its \
+                 own words ({}) stands near it",
+                own.join(" ")
+            ),
             Reason::BelowThreshold {
                 code,
                 score,
@@ -478,6 +493,10 @@ impl Reason {
                 words,
             } => format!(
                 "数字旁是指标 {name_zh}（{code}）的名称，但前面的“{words}”把它限定为目录中没有的一类"
+            ),
+            Reason::Unnamed { code, name_zh, own } => format!(
+                "最接近的指标 {name_zh}（{code}）与该数字只有通用的词相同：它自己的词“{}”都不在数字附近",
+                own.join(" ")
             ),
             Reason::BelowThreshold {
                 code,
@@ -563,6 +582,11 @@ mod tests {
                 code: "school_count".into(),
                 name_zh: "学校数".into(),
                 words: "家长".into(),
+            },
+            Reason::Unnamed {
+                code: "school_count".into(),
+                name_zh: "学校数".into(),
+                own: vec!["近视".into()],
             },
             Reason::BelowThreshold {
                 code: "school_count".into(),

@@ -337,7 +337,7 @@ fn the_held_out_documents_score_at_least_what_the_docs_report() {
     let floors = [
         ("recall", all.recall(), 0.96),
         ("precision", all.precision(), 0.96),
-        ("indicator (prose)", all.prose_indicator(), 0.70),
+        ("indicator (prose)", all.prose_indicator(), 0.69),
         ("indicator (cells)", all.cell_indicator(), 0.93),
         ("all right", all.all_right_share(), 0.69),
     ];
@@ -345,8 +345,8 @@ fn the_held_out_documents_score_at_least_what_the_docs_report() {
         assert!(got >= floor, "{what} {got:.3} < {floor}\n{table}");
     }
     assert!(
-        all.forced_share() <= 0.33,
-        "forced {:.3} > 0.33\n{table}",
+        all.forced_share() <= 0.22,
+        "forced {:.3} > 0.22\n{table}",
         all.forced_share()
     );
 }
