@@ -150,7 +150,7 @@ fn plan(s: &Subject) -> Value {
     ])
 }
 
-fn ok<'a>(calls: &'a Value, i: usize) -> &'a Value {
+fn ok(calls: &Value, i: usize) -> &Value {
     let c = &calls[i];
     assert_eq!(c["isError"], false, "call {i} succeeds: {c}");
     &c["structured"]
