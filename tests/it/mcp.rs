@@ -58,6 +58,8 @@ struct Subject {
     earlier: i64,
     later: i64,
     districts: Vec<String>,
+    /// A figure with a data-quality finding: `{district, indicator, year, code}`.
+    flagged: Value,
 }
 
 async fn subject(app: &TestApp) -> Subject {
@@ -119,6 +121,24 @@ async fn subject(app: &TestApp) -> Subject {
         .expect("another district")
         .to_string();
     let districts = vec![first, second];
+    let f = app
+        .data(
+            "{ qualityFindings { code observations { year district { code } indicator { code } } } }",
+            json!({}),
+        )
+        .await;
+    let flagged = f["qualityFindings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find_map(|x| {
+            let o = x["observations"].get(0)?;
+            Some(json!({
+                "district": o["district"]["code"], "indicator": o["indicator"]["code"],
+                "year": o["year"], "code": x["code"],
+            }))
+        })
+        .expect("a finding about a figure in the seeds");
     Subject {
         indicator,
         name_zh,
@@ -126,6 +146,7 @@ async fn subject(app: &TestApp) -> Subject {
         earlier: other.min(year),
         later: other.max(year),
         districts,
+        flagged,
     }
 }
 
@@ -139,7 +160,7 @@ fn plan(s: &Subject) -> Value {
         {"tool": "compare_districts", "arguments": {"districts": s.districts, "indicators": [s.indicator], "year": s.year}},
         {"tool": "time_series", "arguments": {"district": s.districts[0], "indicator": s.indicator}},
         {"tool": "list_sources", "arguments": {"limit": 5}},
-        {"tool": "explain_quality_flags", "arguments": {"district": s.districts[0], "indicator": s.indicator, "year": s.year}},
+        {"tool": "explain_quality_flags", "arguments": {"district": s.flagged["district"], "indicator": s.flagged["indicator"], "year": s.flagged["year"]}},
         // Bad input: coded tool errors.
         {"tool": "rank_districts", "arguments": {"indicator": "no_such_indicator", "year": s.year}},
         {"tool": "rank_districts", "arguments": {"indicator": s.indicator, "year": 3000}},
@@ -373,10 +394,22 @@ async fn check_answers(app: &TestApp, s: &Subject, out: &Value) {
     let g = app
         .data(
             "query($f: ObservationFilter) { observations(filter: $f, first: 10) { totalCount edges { node { key qualityFlags { code rule } } } } }",
-            json!({"f": {"districts": [s.districts[0]], "indicators": [s.indicator], "years": [s.year]}}),
+            json!({"f": {"districts": [s.flagged["district"]], "indicators": [s.flagged["indicator"]], "years": [s.flagged["year"]]}}),
         )
         .await;
     let q = ok(calls, 7);
+    let flags: Vec<&Value> = q["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .flat_map(|i| i["qualityFlags"].as_array().expect("flags"))
+        .collect();
+    let flag = flags
+        .iter()
+        .find(|f| f["code"] == s.flagged["code"])
+        .unwrap_or_else(|| panic!("the finding {} is explained: {q}", s.flagged));
+    assert!(flag["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(flag["rule"].is_string() && flag["severity"].is_string());
     assert_eq!(q["total"], g["observations"]["totalCount"]);
     for (m, e) in q["items"]
         .as_array()
