@@ -26,7 +26,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::db::Db;
@@ -104,6 +104,33 @@ impl McpError {
 /// Largest page any tool returns: a model's context is small.
 pub const MAX_PAGE: u32 = 100;
 
+/// A kind of figure (GraphQL's `ObservationKind`): listed in the tools' schemas, so an agent
+/// sees the values and a wrong one is refused before any query.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KindArg {
+    /// A measured value.
+    Actual,
+    /// A plan goal or a required norm.
+    Target,
+    /// A reported absolute change, in the indicator's unit.
+    Change,
+    /// A reported relative change, in percent.
+    Growth,
+    /// A reported rank (e.g. 全市排第39位).
+    Rank,
+}
+
+/// A ranking's order (GraphQL's `SortOrder`).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderArg {
+    /// Lowest value first.
+    Asc,
+    /// Highest value first.
+    Desc,
+}
+
 /// A breakdown member (a `dimension=member` pair), as in the export and GraphQL.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -141,8 +168,8 @@ pub struct ObservationsArgs {
     pub indicators: Option<Vec<String>>,
     /// Years, e.g. `[2023, 2024]`.
     pub years: Option<Vec<i32>>,
-    /// Kinds: `ACTUAL`, `TARGET`, `CHANGE`, `GROWTH`, `RANK`.
-    pub kinds: Option<Vec<String>>,
+    /// Kinds of figure; default every kind.
+    pub kinds: Option<Vec<KindArg>>,
     /// Source document codes (see `list_sources`).
     pub sources: Option<Vec<String>>,
     /// Only this breakdown (all pairs must match); omit for every breakdown.
@@ -161,10 +188,10 @@ pub struct RankArgs {
     pub indicator: String,
     /// Year, e.g. 2023.
     pub year: i32,
-    /// `ASC` or `DESC`; default: best first by the indicator's direction.
-    pub order: Option<String>,
-    /// Kind ranked: `ACTUAL` (default) or `TARGET`, `CHANGE`, `GROWTH`, `RANK`.
-    pub kind: Option<String>,
+    /// Order; default: best first by the indicator's direction.
+    pub order: Option<OrderArg>,
+    /// Kind ranked; default `ACTUAL`.
+    pub kind: Option<KindArg>,
     /// Use each district's latest value in or before `year` (each entry says its year).
     pub latest_on_or_before: Option<bool>,
     /// Rank this breakdown instead of the totals.
@@ -220,8 +247,8 @@ pub struct SeriesArgs {
     pub district: String,
     /// Indicator code.
     pub indicator: String,
-    /// Kind: `ACTUAL` (default) or `TARGET`, `CHANGE`, `GROWTH`, `RANK`.
-    pub kind: Option<String>,
+    /// Kind; default `ACTUAL`.
+    pub kind: Option<KindArg>,
     /// This breakdown instead of the totals.
     pub breakdown: Option<Vec<BreakdownArg>>,
 }

@@ -168,6 +168,7 @@ fn plan(s: &Subject) -> Value {
         // Not what the schema says: JSON-RPC errors.
         {"tool": "rank_districts", "arguments": {"indicator": s.indicator}},
         {"tool": "import_report", "arguments": {}},
+        {"tool": "get_observations", "arguments": {"kinds": ["BOGUS"]}},
     ])
 }
 
@@ -221,6 +222,20 @@ async fn check_answers(app: &TestApp, s: &Subject, out: &Value) {
         assert_eq!(t["inputSchema"]["type"], "object", "{t}");
         assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
     }
+    // The kinds are listed in the schema, for an agent to choose from.
+    let rank = tools
+        .iter()
+        .find(|t| t["name"] == "rank_districts")
+        .expect("rank_districts");
+    let schema = rank["inputSchema"].to_string();
+    assert!(
+        schema.contains("\"TARGET\"") && schema.contains("\"DESC\""),
+        "{schema}"
+    );
+    assert_eq!(
+        rank["inputSchema"]["required"],
+        json!(["indicator", "year"])
+    );
     let calls = &out["calls"];
 
     // rank_districts: the page and the totals GraphQL gives.
@@ -442,6 +457,10 @@ async fn check_answers(app: &TestApp, s: &Subject, out: &Value) {
         .is_some_and(|t| t.contains("year")));
     // A tool that does not exist (there is no tool that writes): a JSON-RPC error.
     assert_eq!(calls[12]["rpcError"]["code"], -32602, "{}", calls[12]);
+    assert_eq!(tool_error(calls, 13), "BAD_USER_INPUT");
+    assert!(calls[13]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("BOGUS")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
