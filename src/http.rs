@@ -4,14 +4,15 @@
 //! `GET /metrics` (Prometheus, see [`crate::observe`]), the bulk exports
 //! `GET /export/observations.csv` and `GET /export/observations.sdmx.csv`, the SDMX REST
 //! resources `GET /sdmx/structure/…` and `GET /sdmx/data/…` and the JSON-stat dataset
-//! `GET /export/dataset.jsonstat`. Handlers are thin: the GraphQL handler attaches the request
+//! `GET /export/dataset.jsonstat`, and the Model Context Protocol at `POST`/`GET /mcp` (see
+//! [`crate::mcp`]). Handlers are thin: the GraphQL handler attaches the request
 //! context (fresh loaders, the bearer token, a per-request statement counter); the export
 //! handlers parse one set of filter parameters ([`ExportParams`]), resolve it, and stream or
 //! send what [`crate::export`] writes.
 //!
 //! Around every request: a request id (the client's `x-request-id` if sane, else a new one),
 //! returned as a header and recorded in the request's log span; a per-route latency histogram;
-//! on `/graphql` and the export, the rate limits ([`RateLimits`]).
+//! on `/graphql`, `/mcp` and the exports, the rate limits ([`RateLimits`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -317,6 +318,25 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         tower_http::compression::predicate::SizeAbove::new(GZIP_GRAPHQL_ABOVE)
             .and(tower_http::compression::predicate::NotForContentType::GRPC),
     );
+    // The MCP tools execute through the same endpoint, so they share its limits; the route
+    // below shares the rate limits and latency metric of the other API routes.
+    let mcp_service = crate::mcp::http_service(
+        crate::mcp::McpContext {
+            endpoint: state.endpoint.clone(),
+            db: state.db.clone(),
+            metrics: state.metrics.clone(),
+            timeout: options.limits.request_timeout,
+        },
+        match &options.cors {
+            Cors::Any => None,
+            Cors::Origins(list) => Some(
+                list.iter()
+                    .filter_map(|o| o.to_str().ok().map(str::to_string))
+                    .collect(),
+            ),
+        },
+        options.limits.body_bytes,
+    );
     let limited = Router::new()
         .route("/graphql", get(graphql_get).post(graphql).layer(gzip_large))
         .route("/export/observations.csv", get(export_csv))
@@ -324,6 +344,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         .route("/export/dataset.jsonstat", get(export_jsonstat))
         .route("/sdmx/structure/{*path}", get(sdmx_structure))
         .route("/sdmx/data/{*path}", get(sdmx_data))
+        .route_service("/mcp", mcp_service)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit,
@@ -342,9 +363,24 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
             .route("/assets/{*path}", get(asset).layer(gzip));
     }
     let cors = tower_http::cors::CorsLayer::new()
-        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([CONTENT_TYPE, AUTHORIZATION, X_REQUEST_ID])
-        .expose_headers([CONTENT_DISPOSITION, X_REQUEST_ID, RETRY_AFTER]);
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::DELETE,
+        ])
+        .allow_headers([
+            CONTENT_TYPE,
+            AUTHORIZATION,
+            X_REQUEST_ID,
+            MCP_SESSION_ID,
+            MCP_PROTOCOL_VERSION,
+        ])
+        .expose_headers([
+            CONTENT_DISPOSITION,
+            X_REQUEST_ID,
+            RETRY_AFTER,
+            MCP_SESSION_ID,
+        ]);
     let cors = match options.cors {
         Cors::Any => cors.allow_origin(tower_http::cors::Any),
         Cors::Origins(list) => cors.allow_origin(list),
@@ -371,6 +407,11 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
 }
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The streamable HTTP transport's session header (`/mcp`), which browser clients must send
+/// and read.
+const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+/// The MCP protocol version header of every request after the first.
+const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 
 /// Removes a client's `x-request-id` that [`sane_request_id`] refuses, so a fresh one is made.
 async fn drop_insane_request_id(mut req: Request) -> Request {

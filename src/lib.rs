@@ -23,6 +23,7 @@ pub mod extract;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod mcp;
 pub mod memory;
 pub mod observe;
 pub mod serve;

@@ -65,6 +65,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Speak the Model Context Protocol over standard input and output: the read-only tools
+    /// of `serve`'s `/mcp`, for an MCP client that starts the server itself (Claude Desktop,
+    /// see docs/mcp.md). Logs go to standard error.
+    Mcp {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     ExportSchema,
     /// Manage API keys (needed for GraphQL mutations).
@@ -523,6 +530,27 @@ fn cmd_seed(
         d.plan.sources.len(),
         d.standards.len()
     );
+    Ok(())
+}
+
+fn cmd_mcp(db: &DbArgs) -> anyhow::Result<()> {
+    let handle = connect(db)?;
+    let limits = edustats::http::Limits::default();
+    let endpoint = edustats::graphql::gate::Endpoint::new(
+        Some(handle.clone()),
+        edustats::graphql::SchemaOptions {
+            input: limits.input,
+            introspection: true,
+        },
+    );
+    let cx = edustats::mcp::McpContext {
+        endpoint: std::sync::Arc::new(endpoint),
+        db: handle,
+        // Nothing scrapes a stdio server's metrics; the calls are still counted the same way.
+        metrics: edustats::observe::Metrics::new(),
+        timeout: limits.request_timeout,
+    };
+    tokio::runtime::Runtime::new()?.block_on(edustats::mcp::serve_stdio(cx))?;
     Ok(())
 }
 
@@ -992,6 +1020,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             dry_run,
         } => cmd_seed(&db, seeds, replace, dry_run),
         Command::Check { db } => cmd_check(&db),
+        Command::Mcp { db } => cmd_mcp(&db),
         Command::ExportSchema => {
             out!("{}", edustats::graphql::sdl());
             Ok(())

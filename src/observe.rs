@@ -56,6 +56,8 @@ struct Inner {
     pool: IntGaugeVec,
     exports: IntGauge,
     rate_limited: IntCounterVec,
+    mcp_calls: IntCounterVec,
+    mcp_seconds: HistogramVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -99,8 +101,25 @@ impl Metrics {
                 "http_request_duration_seconds",
                 "Time to answer an HTTP request (to the response head), by route and status",
             )
-            .buckets(latency_buckets),
+            .buckets(latency_buckets.clone()),
             &["route", "status"],
+        )?;
+        // MCP tool calls (`src/mcp.rs`), over either transport; the tool names are ours, a
+        // fixed set, so the label stays bounded.
+        let mcp_calls = IntCounterVec::new(
+            Opts::new(
+                "mcp_tool_calls_total",
+                "MCP tool calls answered, by tool and outcome code (OK or the edustats error code)",
+            ),
+            &["tool", "code"],
+        )?;
+        let mcp_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "mcp_tool_call_duration_seconds",
+                "Time to answer an MCP tool call, by tool",
+            )
+            .buckets(latency_buckets),
+            &["tool"],
         )?;
         let statements = HistogramVec::new(
             HistogramOpts::new(
@@ -138,6 +157,8 @@ impl Metrics {
             Box::new(pool.clone()),
             Box::new(exports.clone()),
             Box::new(rate_limited.clone()),
+            Box::new(mcp_calls.clone()),
+            Box::new(mcp_seconds.clone()),
         ] {
             registry.register(c)?;
         }
@@ -150,6 +171,8 @@ impl Metrics {
             pool,
             exports,
             rate_limited,
+            mcp_calls,
+            mcp_seconds,
             operations: Mutex::new(HashSet::new()),
         }))))
     }
@@ -206,6 +229,21 @@ impl Metrics {
                 .with_label_values(&[operation])
                 .observe(n as f64);
         }
+    }
+
+    /// Counts one answered MCP tool call and the SQL statements it ran (in the same
+    /// statements histogram as GraphQL, under the operation `mcp_<tool>`).
+    pub fn mcp_answered(&self, tool: &str, code: &str, elapsed: Duration, statements: u64) {
+        let Some(inner) = &self.0 else { return };
+        inner.mcp_calls.with_label_values(&[tool, code]).inc();
+        inner
+            .mcp_seconds
+            .with_label_values(&[tool])
+            .observe(elapsed.as_secs_f64());
+        inner
+            .statements
+            .with_label_values(&[&format!("mcp_{tool}")])
+            .observe(statements as f64);
     }
 
     /// Times one HTTP response.

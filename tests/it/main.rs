@@ -20,6 +20,7 @@ mod fuzz;
 mod keys;
 mod limits;
 mod logging;
+mod mcp;
 mod migrations;
 mod operations;
 mod properties;
