@@ -21,6 +21,7 @@ mod keys;
 mod limits;
 mod logging;
 mod migrations;
+mod notifications;
 mod operations;
 mod properties;
 mod ranking_change;
