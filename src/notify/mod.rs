@@ -23,7 +23,7 @@
 //! (the same deliberate exception as `ingest/rows.rs`).
 
 pub mod hmac;
-
+pub mod webhook;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -132,7 +132,17 @@ pub enum Event {
 
 /// The kinds of [`Event`], as webhooks subscribe to them and as metrics label them.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::EnumString, strum::Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::Display,
+    strum::IntoStaticStr,
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum EventKind {

@@ -334,3 +334,344 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_never_holds_a_writer() {
         );
     }
 }
+
+/// Runs the binary against `url`; returns (exit code, stdout, stderr).
+fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("run edustats");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One request the receiver got: event, delivery id, whether the signature verified, the
+/// body, and what it answered.
+type Seen = (String, String, bool, Value, u16);
+
+/// A local webhook receiver that checks every signature and answers 500 to the first attempt
+/// of each delivery (so each is retried), 204 to the next.
+async fn receiver(
+    secret: &'static str,
+) -> (
+    SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use axum::http::{HeaderMap, StatusCode};
+    use edustats::notify::webhook;
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>> = Default::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let log = log.clone();
+            async move {
+                let h = |n: &str| {
+                    headers
+                        .get(n)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let verified = webhook::verify(
+                    secret,
+                    &h(webhook::TIMESTAMP_HEADER),
+                    &h(webhook::SIGNATURE_HEADER),
+                    &body,
+                    chrono::Utc::now().timestamp(),
+                );
+                let delivery = h(webhook::DELIVERY_HEADER);
+                let mut log = log.lock().expect("log");
+                let first = !log.iter().any(|s| s.1 == delivery);
+                let status = if !verified {
+                    StatusCode::UNAUTHORIZED
+                } else if first {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                };
+                let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                log.push((
+                    h(webhook::EVENT_HEADER),
+                    delivery,
+                    verified,
+                    json,
+                    status.as_u16(),
+                ));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, seen, server)
+}
+
+/// Webhooks: registered with the CLI (bad input refused with exit code 2 and a message),
+/// delivered signed after a real correction commits, retried after a failure with the same
+/// delivery id, logged (`webhooks deliveries`), given up after the last attempt on a receiver
+/// that never answers, and silent once removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_and_logged() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use edustats::notify::webhook::{self, DeliveryOptions};
+    use tower::ServiceExt;
+    const SECRET: &str = "SYNTHETIC-test-secret-0123456789";
+    let app = TestApp::seeded();
+    let key = app.key("webhook-test", Role::Editor);
+    let (addr, seen, receiver_server) = receiver(SECRET).await;
+    let url = &app.url;
+
+    // Refusals: exit code 2 and what is wrong.
+    for (args, says) in [
+        (
+            vec!["--url", "ftp://127.0.0.1/hook", "--events", "all"],
+            "the scheme must be http",
+        ),
+        (
+            vec!["--url", "https://example.org/hook", "--events", "all"],
+            "no TLS client",
+        ),
+        (
+            vec!["--url", "not a url", "--events", "all"],
+            "invalid webhook URL",
+        ),
+        (
+            vec!["--url", "http://127.0.0.1/hook", "--events", "published"],
+            "unknown event \"published\"",
+        ),
+        (
+            vec![
+                "--url",
+                "http://127.0.0.1/hook",
+                "--events",
+                "all",
+                "--secret",
+                "short",
+            ],
+            "at least 16 characters",
+        ),
+    ] {
+        let mut full = vec!["webhooks", "add", "--name", "refused"];
+        full.extend(args);
+        let (code, _, err) = edustats(url, &full);
+        assert_eq!(code, Some(2), "{full:?}: {err}");
+        assert!(err.contains(says), "{full:?}: {err}");
+    }
+    let hook = format!("http://{addr}/hook");
+    let (code, out, err) = edustats(
+        url,
+        &[
+            "webhooks",
+            "add",
+            "--name",
+            "receiver",
+            "--url",
+            &hook,
+            "--events",
+            "correction_made,figures_changed",
+            "--secret",
+            SECRET,
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), SECRET);
+    let (code, _, err) = edustats(
+        url,
+        &[
+            "webhooks", "add", "--name", "receiver", "--url", &hook, "--events", "all",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    // A receiver that never answers: a port that was free a moment ago.
+    let gone = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let (code, generated, err) = edustats(
+        url,
+        &[
+            "webhooks",
+            "add",
+            "--name",
+            "gone",
+            "--url",
+            &format!("http://{gone}/hook"),
+            "--events",
+            "correction_made",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(generated.trim().starts_with("whsec_"), "{generated}");
+    let (code, listed, _) = edustats(url, &["webhooks", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        listed.contains(&format!(
+            "receiver\t{hook}\tfigures_changed,correction_made\tactive\t"
+        )),
+        "{listed}"
+    );
+    assert!(!listed.contains(SECRET), "the secret is never listed");
+
+    // The server with its dispatcher; a real correction through it.
+    let (router, notifier) =
+        edustats::http::router_and_notifier(app.db.clone(), edustats::http::Options::default());
+    let dispatcher = webhook::spawn(
+        app.db.clone(),
+        &notifier,
+        DeliveryOptions {
+            attempts: 3,
+            first_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(400),
+            timeout: Duration::from_secs(5),
+        },
+    );
+    let correct = |note: &str| {
+        let body = json!({
+            "query": "mutation($k: String!, $v: String!, $n: String!) { correctObservation(key: $k, value: $v, note: $n, reason: \"webhook test\") { revision } }",
+            "variables": {"k": CORRECTED, "v": "392", "n": note},
+        });
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let res = router
+        .clone()
+        .oneshot(correct("SYNTHETIC note: webhook test"))
+        .await
+        .expect("response");
+    assert_eq!(res.status(), 200);
+
+    // Two deliveries to the receiver (correction_made, figures_changed), each failed once
+    // and retried; three failed attempts to the one that never answers.
+    let settled = |db: &edustats::db::Db| {
+        let mut conn = db.get().expect("connection");
+        webhook::deliveries(&mut conn, None, 100).expect("log")
+    };
+    let started = Instant::now();
+    loop {
+        let log = settled(&app.db);
+        if log.len() == 3 && log.iter().all(|d| d.status != "pending") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not settled: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = seen.lock().expect("seen").clone();
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got.iter().all(|s| s.2), "every signature verifies: {got:?}");
+    for event in ["correction_made", "figures_changed"] {
+        let attempts: Vec<&Seen> = got.iter().filter(|s| s.0 == event).collect();
+        assert_eq!(attempts.len(), 2, "{event}: {got:?}");
+        assert_eq!(
+            attempts[0].1, attempts[1].1,
+            "one delivery id across retries"
+        );
+        assert_eq!((attempts[0].4, attempts[1].4), (500, 204));
+        assert_eq!(attempts[1].3["event"], event);
+        assert_eq!(attempts[1].3["webhook"], "receiver");
+    }
+    let body = &got
+        .iter()
+        .find(|s| s.0 == "correction_made")
+        .expect("correction")
+        .3;
+    assert_eq!(body["data"]["figure"]["key"], CORRECTED, "{body}");
+    assert_eq!(body["data"]["figure"]["district"], "500115", "{body}");
+    assert_eq!(
+        body["data"]["figure"]["note"],
+        "SYNTHETIC note: webhook test"
+    );
+    assert_eq!(body["data"]["reason"], "webhook test");
+
+    let (code, out, err) = edustats(url, &["webhooks", "deliveries", "--name", "receiver"]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    for l in &lines {
+        assert_eq!(
+            &l[1..7],
+            &["receiver", l[2], "delivered", "2", "204", "-"],
+            "{out}"
+        );
+    }
+    let (code, out, _) = edustats(url, &["webhooks", "deliveries", "--name", "gone"]);
+    assert_eq!(code, Some(0));
+    let l: Vec<&str> = out.trim().split('\t').collect();
+    assert_eq!(
+        &l[1..5],
+        &["gone", "correction_made", "failed", "3"],
+        "{out}"
+    );
+    assert!(l[6].starts_with("no answer"), "{out}");
+    let (code, _, err) = edustats(url, &["webhooks", "deliveries", "--name", "nobody"]);
+    assert_eq!(code, Some(2), "{err}");
+
+    // In /metrics.
+    let res = router
+        .clone()
+        .oneshot(
+            Request::get("/metrics")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("metrics");
+    let text = String::from_utf8_lossy(
+        &http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .expect("body")
+            .to_bytes(),
+    )
+    .into_owned();
+    assert!(
+        text.contains("edustats_webhook_deliveries_total{outcome=\"delivered\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("edustats_webhook_deliveries_total{outcome=\"failed\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("edustats_webhook_deliveries_total{outcome=\"retry\"} 4"),
+        "{text}"
+    );
+
+    // Removed: nothing more is delivered to it; removing it again is refused.
+    let (code, _, err) = edustats(url, &["webhooks", "remove", "receiver"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = edustats(url, &["webhooks", "remove", "receiver"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = edustats(url, &["webhooks", "remove", "gone"]);
+    assert_eq!(code, Some(0), "{err}");
+    let res = router
+        .clone()
+        .oneshot(correct("SYNTHETIC note: after removal"))
+        .await
+        .expect("response");
+    assert_eq!(res.status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(settled(&app.db).len(), 3, "no delivery after removal");
+    assert_eq!(seen.lock().expect("seen").len(), 4);
+    let (_, listed, _) = edustats(url, &["webhooks", "list"]);
+    assert!(listed.contains("\tremoved\t"), "{listed}");
+    dispatcher.abort();
+    receiver_server.abort();
+}
