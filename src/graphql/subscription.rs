@@ -93,7 +93,7 @@ impl SubscriptionRoot {
                 if indicator.as_ref().is_none_or(|i| *i == c.figure.indicator)
                     && district.as_ref().is_none_or(|d| *d == c.figure.district) =>
             {
-                Some(c.clone())
+                Some((**c).clone())
             }
             _ => None,
         }))

@@ -126,8 +126,8 @@ pub enum Event {
     ReportPublished(ReportPublished),
     /// An indicator's figures changed.
     FiguresChanged(FiguresChanged),
-    /// A correction was made.
-    CorrectionMade(CorrectionMade),
+    /// A correction was made (boxed: it is the largest by far, and events are moved around).
+    CorrectionMade(Box<CorrectionMade>),
 }
 
 /// The kinds of [`Event`], as webhooks subscribe to them and as metrics label them.
@@ -266,12 +266,12 @@ pub fn events(
         }));
     }
     for f in figures.iter().filter(|f| f.previous_value.is_some()) {
-        out.push(Event::CorrectionMade(CorrectionMade {
+        out.push(Event::CorrectionMade(Box::new(CorrectionMade {
             actor: write.actor.clone(),
             at: at.clone(),
             reason: write.reason.clone(),
             figure: f.clone(),
-        }));
+        })));
     }
     Ok(out)
 }

@@ -689,7 +689,16 @@ async fn attempt(
         .map_err(|e| format!("the request could not be built: {e}"))?;
     match tokio::time::timeout(timeout, client.request(request)).await {
         Ok(Ok(response)) => Ok(response.status().as_u16()),
-        Ok(Err(e)) => Err(format!("no answer: {e}")),
+        Ok(Err(e)) => {
+            // hyper's own message is terse ("client error (Connect)"): the causes say why.
+            let mut why = format!("no answer: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                why.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            Err(why)
+        }
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }
