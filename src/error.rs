@@ -86,6 +86,10 @@ pub enum ApiError {
     /// was written. Reads still work.
     #[error("{0}")]
     ReadOnly(String),
+    /// A subscriber fell further behind the events than the server keeps; its subscription
+    /// ends (it may subscribe again, and read what it missed with a query).
+    #[error("{0}")]
+    Lagged(String),
     /// Anything else; the detail is logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -108,6 +112,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::StorageFull(_) => "STORAGE_FULL",
             ApiError::ReadOnly(_) => "READ_ONLY",
+            ApiError::Lagged(_) => "SUBSCRIBER_LAGGED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -128,6 +133,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::ReadOnly(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Lagged(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -4,8 +4,9 @@
 //! `GET /metrics` (Prometheus, see [`crate::observe`]), the bulk exports
 //! `GET /export/observations.csv` and `GET /export/observations.sdmx.csv`, the SDMX REST
 //! resources `GET /sdmx/structure/…` and `GET /sdmx/data/…` and the JSON-stat dataset
-//! `GET /export/dataset.jsonstat`, and the Model Context Protocol at `POST`/`GET /mcp` (see
-//! [`crate::mcp`]). Handlers are thin: the GraphQL handler attaches the request
+//! `GET /export/dataset.jsonstat`, the Model Context Protocol at `POST`/`GET /mcp` (see
+//! [`crate::mcp`]) and the GraphQL subscriptions over WebSocket at `/graphql/ws`
+//! (graphql-transport-ws; see [`crate::notify`]). Handlers are thin: the GraphQL handler attaches the request
 //! context (fresh loaders, the bearer token, a per-request statement counter); the export
 //! handlers parse one set of filter parameters ([`ExportParams`]), resolve it, and stream or
 //! send what [`crate::export`] writes.
@@ -22,10 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
-use async_graphql_axum::GraphQLResponse;
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER,
@@ -48,6 +50,7 @@ use crate::error::ApiError;
 use crate::graphql::gate::{Endpoint, Incoming, IncomingBatch};
 use crate::graphql::limits::{InputLimits, METHOD_NOT_ALLOWED};
 use crate::graphql::{context, SchemaOptions};
+use crate::notify::Notifier;
 use crate::observe::{sane_request_id, MakeId, Metrics};
 
 /// The server's request limits (see [`crate::config::LimitArgs`] for the flags).
@@ -285,14 +288,22 @@ pub fn router_with(db: Db, limits: Limits) -> Router {
 
 /// Builds the router over a database handle.
 pub fn router_with_options(db: Db, options: Options) -> Router {
-    let endpoint = Endpoint::new(
+    router_and_notifier(db, options).0
+}
+
+/// Builds the router over a database handle, and returns the event channel its writes send
+/// on (see [`crate::notify`]; the webhook dispatcher receives from it).
+pub fn router_and_notifier(db: Db, options: Options) -> (Router, Notifier) {
+    let metrics = Metrics::new();
+    let notifier = Notifier::new(metrics.clone());
+    let endpoint = Endpoint::with_notifier(
         Some(db.clone()),
         SchemaOptions {
             input: options.limits.input,
             introspection: options.introspection,
         },
+        Some(notifier.clone()),
     );
-    let metrics = Metrics::new();
     let state = AppState {
         db,
         endpoint: Arc::new(endpoint),
@@ -339,6 +350,7 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
     );
     let limited = Router::new()
         .route("/graphql", get(graphql_get).post(graphql).layer(gzip_large))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/export/observations.csv", get(export_csv))
         .route("/export/observations.sdmx.csv", get(export_sdmx_csv))
         .route("/export/dataset.jsonstat", get(export_jsonstat))
@@ -385,7 +397,8 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         Cors::Any => cors.allow_origin(tower_http::cors::Any),
         Cors::Origins(list) => cors.allow_origin(list),
     };
-    app.merge(limited)
+    let router = app
+        .merge(limited)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             time_route,
@@ -403,7 +416,47 @@ pub fn router_with_options(db: Db, options: Options) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeId))
-        .layer(axum::middleware::map_request(drop_insane_request_id))
+        .layer(axum::middleware::map_request(drop_insane_request_id));
+    (router, notifier)
+}
+
+/// Subscriptions over WebSocket (graphql-transport-ws, and the older graphql-ws protocol that
+/// async-graphql also speaks), executed through [`Endpoint::subscribe`]. The upgrade passes the
+/// rate limits like any request; after it, the connection holds no database connection and no
+/// writer ever waits for it (see [`crate::notify`]).
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let executor = Subscriptions(state.endpoint.clone());
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| GraphQLWebSocket::new(socket, executor, protocol).serve())
+}
+
+/// The executor of `/graphql/ws`: subscriptions only, through the gate.
+#[derive(Clone)]
+struct Subscriptions(Arc<Endpoint>);
+
+impl async_graphql::Executor for Subscriptions {
+    async fn execute(&self, _request: async_graphql::Request) -> async_graphql::Response {
+        async_graphql::Response::from_errors(vec![crate::graphql::limits::with_code(
+            async_graphql::ServerError::new(
+                "only subscriptions are served on /graphql/ws; send queries and mutations to POST /graphql",
+                None,
+            ),
+            "BAD_REQUEST",
+        )])
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        _session_data: Option<Arc<async_graphql::Data>>,
+    ) -> async_graphql::futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        self.0.subscribe(request)
+    }
 }
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

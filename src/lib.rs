@@ -7,6 +7,7 @@
 //! - [`ingest`]: quantity parsing, seed loading and validation;
 //! - [`graphql`]: the schema, resolvers and DataLoaders;
 //! - [`http`]: the axum router; [`observe`]: metrics, request ids and log output;
+//! - [`notify`]: the events of committed writes, for subscriptions and webhooks;
 //! - [`web`]: the dashboard and GraphiQL pages with their vendored assets, embedded.
 
 pub mod analytics;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod ingest;
 pub mod mcp;
 pub mod memory;
+pub mod notify;
 pub mod observe;
 pub mod serve;
 pub mod stats;

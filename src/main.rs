@@ -19,6 +19,7 @@ use edustats::domain::{ObservationKind, Role};
 use edustats::extract;
 use edustats::ingest::rows::SourceInput;
 use edustats::ingest::{self, IngestError, Problem};
+use edustats::notify::webhook::{self, WebhookError};
 use edustats::observe::LogFormat;
 
 /// edustats: a statistics warehouse over the education-duty reports of Chongqing's districts.
@@ -80,6 +81,13 @@ enum Command {
         db: DbArgs,
         #[command(subcommand)]
         action: KeyAction,
+    },
+    /// Manage webhooks: receivers of the server's notifications (docs/notifications.md).
+    Webhooks {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(subcommand)]
+        action: WebhookAction,
     },
     /// Import a report or corrections from a .json bundle or a .csv of observation rows, in one
     /// transaction. Every problem is listed (exit code 2) and nothing is written unless there
@@ -243,6 +251,42 @@ enum KeyAction {
     Revoke {
         /// The key's name.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhookAction {
+    /// Register a webhook and print its secret once (signs every delivery, HMAC-SHA256).
+    Add {
+        /// Unique name.
+        #[arg(long)]
+        name: String,
+        /// Where deliveries are POSTed: an absolute http URL.
+        #[arg(long)]
+        url: String,
+        /// Events, comma-separated: report_published, figures_changed, correction_made, or all.
+        #[arg(long)]
+        events: String,
+        /// The shared secret (at least 16 characters); default: a random one.
+        #[arg(long, env = "EDUSTATS_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
+    /// List webhooks: name, URL, events, state (active or removed), registered at, by.
+    List,
+    /// Remove a webhook: it receives nothing more; its deliveries stay in the log.
+    Remove {
+        /// The webhook's name.
+        name: String,
+    },
+    /// The delivery log, newest first: id, webhook, event, status (pending, delivered,
+    /// failed), attempts, last HTTP status, last error, created, updated.
+    Deliveries {
+        /// Only this webhook's deliveries.
+        #[arg(long)]
+        name: Option<String>,
+        /// At most this many lines.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -453,7 +497,9 @@ async fn serve(
         db.target()
     );
     // The accept loop (`edustats::serve`) hands the peer address to the per-address rate limit.
-    let app = edustats::http::router_with_options(db, options);
+    let (app, notifier) = edustats::http::router_and_notifier(db.clone(), options);
+    // Webhook deliveries: the registered receivers get every committed write's events.
+    let _dispatcher = webhook::spawn(db, &notifier, webhook::DeliveryOptions::default());
     edustats::serve::serve(listener, app, connections, shutdown_signal()).await?;
     Ok(())
 }
@@ -639,6 +685,69 @@ fn cmd_keys(db: &DbArgs, action: KeyAction) -> anyhow::Result<()> {
         KeyAction::Revoke { name } => {
             auth::revoke_key(&mut conn, &name, &cli_actor()).map_err(auth_failure)?;
             outln!("revoked {name:?}");
+        }
+    }
+    Ok(())
+}
+
+fn cmd_webhooks(db: &DbArgs, action: WebhookAction) -> anyhow::Result<()> {
+    let mut conn = connect(db)?.get()?;
+    // Refused (exit 2): a bad name, URL, event list or secret, an unknown or duplicate name.
+    // Failures (exit 1): the database, the system's randomness.
+    let failure = |e: WebhookError| {
+        if e.is_refusal() {
+            refused(e.to_string())
+        } else {
+            anyhow::Error::from(e)
+        }
+    };
+    match action {
+        WebhookAction::Add {
+            name,
+            url,
+            events,
+            secret,
+        } => {
+            let kinds = webhook::parse_events(&events).map_err(failure)?;
+            let secret = webhook::add(&mut conn, &name, &url, &kinds, secret, &cli_actor())
+                .map_err(failure)?;
+            eprintln!("registered webhook {name:?}; its secret is shown only now:");
+            outln!("{secret}");
+        }
+        WebhookAction::List => {
+            for w in webhook::list(&mut conn).map_err(failure)? {
+                let events: Vec<String> = w.events.iter().map(ToString::to_string).collect();
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    w.name,
+                    w.url,
+                    events.join(","),
+                    if w.active { "active" } else { "removed" },
+                    w.created_at,
+                    w.created_by
+                );
+            }
+        }
+        WebhookAction::Remove { name } => {
+            webhook::remove(&mut conn, &name).map_err(failure)?;
+            outln!("removed {name:?}");
+        }
+        WebhookAction::Deliveries { name, limit } => {
+            for d in webhook::deliveries(&mut conn, name.as_deref(), limit).map_err(failure)? {
+                outln!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    d.id,
+                    d.webhook,
+                    d.event,
+                    d.status,
+                    d.attempts,
+                    d.last_status
+                        .map_or_else(|| "-".to_string(), |s| s.to_string()),
+                    d.last_error.as_deref().unwrap_or("-"),
+                    d.created_at,
+                    d.updated_at
+                );
+            }
         }
     }
     Ok(())
@@ -1026,6 +1135,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { db, action } => cmd_keys(&db, action),
+        Command::Webhooks { db, action } => cmd_webhooks(&db, action),
         Command::Import {
             db,
             file,

@@ -58,6 +58,10 @@ struct Inner {
     rate_limited: IntCounterVec,
     mcp_calls: IntCounterVec,
     mcp_seconds: HistogramVec,
+    notifications: IntCounterVec,
+    subscriptions: IntGaugeVec,
+    subscribers_dropped: IntCounterVec,
+    webhook_deliveries: IntCounterVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -149,8 +153,40 @@ impl Metrics {
             ),
             &["limit"],
         )?;
+        let notifications = IntCounterVec::new(
+            Opts::new(
+                "notifications_total",
+                "Events sent to subscribers and webhooks after a write committed, by event",
+            ),
+            &["event"],
+        )?;
+        let subscriptions = IntGaugeVec::new(
+            Opts::new(
+                "subscriptions_active",
+                "GraphQL subscriptions open on /graphql/ws, by field",
+            ),
+            &["field"],
+        )?;
+        let subscribers_dropped = IntCounterVec::new(
+            Opts::new(
+                "subscribers_dropped_total",
+                "Subscriptions ended because they fell too far behind the events (SUBSCRIBER_LAGGED), by field",
+            ),
+            &["field"],
+        )?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts, by outcome (delivered, retry, failed)",
+            ),
+            &["outcome"],
+        )?;
         for c in [
             Box::new(graphql_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(notifications.clone()),
+            Box::new(subscriptions.clone()),
+            Box::new(subscribers_dropped.clone()),
+            Box::new(webhook_deliveries.clone()),
             Box::new(graphql_seconds.clone()),
             Box::new(http_seconds.clone()),
             Box::new(statements.clone()),
@@ -173,6 +209,10 @@ impl Metrics {
             rate_limited,
             mcp_calls,
             mcp_seconds,
+            notifications,
+            subscriptions,
+            subscribers_dropped,
+            webhook_deliveries,
             operations: Mutex::new(HashSet::new()),
         }))))
     }
@@ -262,6 +302,39 @@ impl Metrics {
         }
     }
 
+    /// Counts an event sent (see [`crate::notify`]).
+    pub fn notification_sent(&self, event: &str) {
+        if let Some(inner) = &self.0 {
+            inner.notifications.with_label_values(&[event]).inc();
+        }
+    }
+
+    /// Counts a subscription dropped for lagging behind.
+    pub fn subscriber_dropped(&self, field: &str) {
+        if let Some(inner) = &self.0 {
+            inner.subscribers_dropped.with_label_values(&[field]).inc();
+        }
+    }
+
+    /// Counts a webhook delivery attempt (`delivered`, `retry` or `failed`).
+    pub fn webhook_delivery(&self, outcome: &str) {
+        if let Some(inner) = &self.0 {
+            inner.webhook_deliveries.with_label_values(&[outcome]).inc();
+        }
+    }
+
+    /// Counts a subscription of `field` as open until the guard is dropped.
+    pub fn subscription_started(&self, field: &str) -> ExportGuard {
+        let gauge = self
+            .0
+            .as_ref()
+            .map(|inner| inner.subscriptions.with_label_values(&[field]));
+        if let Some(g) = &gauge {
+            g.inc();
+        }
+        ExportGuard(gauge)
+    }
+
     /// Marks an export stream as running until the guard is dropped.
     pub fn export_started(&self) -> ExportGuard {
         let gauge = self.0.as_ref().map(|inner| inner.exports.clone());
@@ -289,7 +362,8 @@ impl Metrics {
     }
 }
 
-/// Counts an export as in flight while it lives (see [`Metrics::export_started`]).
+/// Counts an export or a subscription as open while it lives (see [`Metrics::export_started`],
+/// [`Metrics::subscription_started`]).
 pub struct ExportGuard(Option<IntGauge>);
 
 impl Drop for ExportGuard {

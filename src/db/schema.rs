@@ -236,6 +236,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Webhook registrations (`edustats webhooks`, `src/notify/webhook.rs`).
+    webhooks (id) {
+        id -> Integer,
+        name -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Integer,
+        created_at -> Text,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// The delivery log of the webhooks.
+    webhook_deliveries (id) {
+        id -> Integer,
+        webhook_id -> Integer,
+        event -> Text,
+        status -> Text,
+        attempts -> Integer,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
 diesel::joinable!(dimension_members -> dimensions (dimension_id));
 diesel::joinable!(indicator_dimensions -> indicators (indicator_id));
 diesel::joinable!(indicator_dimensions -> dimensions (dimension_id));
@@ -289,6 +318,7 @@ diesel::joinable!(finding_observations -> findings (finding_id));
 diesel::joinable!(finding_observations -> observations (observation_id));
 diesel::joinable!(observation_revisions -> observations (observation_id));
 diesel::joinable!(draft_items -> drafts (draft_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(standards -> indicators (indicator_id));
 diesel::joinable!(standards -> sources (source_id));
 
@@ -313,5 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     drafts,
     draft_items,
     data_version,
+    webhooks,
+    webhook_deliveries,
     standards,
 );

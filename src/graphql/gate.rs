@@ -37,15 +37,17 @@
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
+use async_graphql::futures_util::{self, stream::BoxStream, StreamExt};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchResponse, Request, Response, ServerError, ServerResult, Value};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::limits::{self, with_code, InputLimits};
-use super::{build_schema_for, cost, depth, EduSchema, SchemaOptions};
+use super::{build_schema_with, cost, depth, EduSchema, SchemaOptions};
 use super::{MAX_COMPLEXITY, MAX_DEPTH, PERSISTED_QUERIES};
 use crate::db::Db;
+use crate::notify::Notifier;
 
 /// The schema with its gate (see the module doc).
 pub struct Endpoint {
@@ -84,10 +86,20 @@ struct Admitted {
 }
 
 impl Endpoint {
-    /// The schema (see [`build_schema_for`]) behind its gate.
+    /// The schema (see [`super::build_schema_for`]) behind its gate.
     pub fn new(db: Option<Db>, options: SchemaOptions) -> Endpoint {
+        Endpoint::with_notifier(db, options, None)
+    }
+
+    /// The schema with the server's event channel ([`super::build_schema_with`]) behind its
+    /// gate.
+    pub fn with_notifier(
+        db: Option<Db>,
+        options: SchemaOptions,
+        notifier: Option<Notifier>,
+    ) -> Endpoint {
         Endpoint {
-            schema: build_schema_for(db, options),
+            schema: build_schema_with(db, options, notifier),
             input: options.input,
             persisted: Mutex::new(LruCache::new(
                 NonZeroUsize::new(PERSISTED_QUERIES).unwrap_or(NonZeroUsize::MIN),
@@ -122,6 +134,51 @@ impl Endpoint {
         }
     }
 
+    /// Admits and starts a subscription (`/graphql/ws`): the document checks of steps 2, 3, 4
+    /// and 6 (no persisted queries over the socket), then the schema's own validation and
+    /// complexity limit. Only a subscription operation is accepted there (`BAD_REQUEST`
+    /// otherwise: queries and mutations go to `POST /graphql`, where the whole gate, the
+    /// rate limits and the time limit apply). Every error carries a code.
+    pub fn subscribe(&self, mut request: Request) -> BoxStream<'static, Response> {
+        let admitted = (|| {
+            let doc = parse(&request.query)?;
+            limits::check_expansion(&doc)?;
+            depth::check_depth(&doc, MAX_DEPTH)?;
+            limits::check_directives(&doc)?;
+            let selected = selected_operation(&doc, request.operation_name.as_deref())?;
+            if selected != OperationType::Subscription {
+                return Err(bad_request(
+                    "only subscriptions are served on /graphql/ws; send queries and mutations to POST /graphql".into(),
+                ));
+            }
+            self.input.check(&doc, &request.variables, selected)?;
+            request.set_parsed_query(doc);
+            Ok(())
+        })();
+        if let Err(e) = admitted {
+            let response = Response::from_errors(vec![e]);
+            return Box::pin(futures_util::stream::once(async move { response }));
+        }
+        Box::pin(self.schema.execute_stream(request).map(|mut response| {
+            let refused = !response.errors.is_empty()
+                && response.data == Value::Null
+                && response.errors.iter().all(|e| e.path.is_empty());
+            response.errors = limits::bound_errors(
+                std::mem::take(&mut response.errors)
+                    .into_iter()
+                    .map(|e| {
+                        if refused {
+                            with_code(e, limits::VALIDATION_FAILED)
+                        } else {
+                            limits::code_execution_error(e)
+                        }
+                    })
+                    .collect(),
+            );
+            response
+        }))
+    }
+
     /// Steps 1 to 7 of the module doc.
     fn admit(&self, incoming: Incoming) -> ServerResult<Admitted> {
         let Incoming {
@@ -137,6 +194,12 @@ impl Endpoint {
         depth::check_depth(&doc, MAX_DEPTH)?;
         limits::check_directives(&doc)?;
         let selected = selected_operation(&doc, request.operation_name.as_deref())?;
+        if selected == OperationType::Subscription {
+            return Err(bad_request(
+                "subscriptions are served over the graphql-transport-ws protocol at /graphql/ws"
+                    .into(),
+            ));
+        }
         if read_only {
             limits::check_read_only(&doc)?;
         }

@@ -3,7 +3,7 @@
 //! ([`gate::Endpoint`]: persisted queries, depth, input limits, read routing, error codes,
 //! cost).
 //!
-//! Layout: the two roots ([`query`], [`mutation`]); one module per object type, each holding the
+//! Layout: the three roots ([`query`], [`mutation`], [`subscription`]); one module per object type, each holding the
 //! object, its relation resolvers and the prefetch that serves them; [`inputs`] and [`enums`];
 //! the request [`context`] and the role [`guard`]; the [`loaders`] and the [`prefetch`]
 //! machinery they share.
@@ -40,9 +40,10 @@ pub mod ranking;
 pub mod revision;
 pub mod source;
 pub mod standard;
+pub mod subscription;
 pub mod time_series;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use aggregate::{Aggregate, AggregateGroup, AggregateMember};
 pub use audit::AuditEntry;
@@ -63,9 +64,11 @@ pub use standard::{Standard, StandardCheck, StandardShortfall};
 pub use time_series::{TimePoint, TimeSeries};
 
 use crate::db::Db;
+use crate::notify::Notifier;
 
 /// The schema type.
-pub type EduSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type EduSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Deepest query accepted: enough for observations → source → observations → district.
 /// Introspection fields are not counted ([`depth`]), so GraphiQL's documentation loads.
@@ -104,10 +107,28 @@ pub struct SchemaOptions {
 /// would put every field through the extension chain; the request-level checks are in
 /// [`gate`].
 pub fn build_schema_for(db: Option<Db>, options: SchemaOptions) -> EduSchema {
-    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .limit_complexity(MAX_COMPLEXITY);
+    build_schema_with(db, options, None)
+}
+
+/// [`build_schema_for`] with the server's event channel: mutations send their events on it
+/// after they commit, subscriptions receive from it. Without one, writes notify nobody and a
+/// subscription is `INTERNAL`.
+pub fn build_schema_with(
+    db: Option<Db>,
+    options: SchemaOptions,
+    notifier: Option<Notifier>,
+) -> EduSchema {
+    let mut builder = Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .limit_complexity(MAX_COMPLEXITY);
     if !options.introspection {
         builder = builder.disable_introspection();
+    }
+    if let Some(n) = notifier {
+        builder = builder.data(n);
     }
     match db {
         Some(db) => builder.data(db).finish(),

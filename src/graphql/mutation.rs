@@ -19,6 +19,7 @@ use crate::extract::Options as ExtractOptions;
 use crate::ingest::import::{self, Correction, Options};
 use crate::ingest::read::LocatedBundle;
 use crate::ingest::rows::{Bundle, ImportReport};
+use crate::notify::{self, Event, Notifier};
 
 use super::draft::{category_arg, unit_arg, Draft, DraftItem};
 
@@ -44,16 +45,26 @@ impl MutationRoot {
     ) -> Result<ImportReport> {
         let actor = ctx.principal()?.name.clone();
         let input = LocatedBundle::structured(input);
-        ctx.run(move |c| {
-            let opts = Options {
-                actor: &actor,
-                reason: reason.as_deref(),
-                dry_run,
-                default_source: None,
-            };
-            import::import(c, &input, opts).map_err(ApiError::from)
-        })
-        .await
+        let (report, events) = ctx
+            .run(move |c| {
+                let opts = Options {
+                    actor: &actor,
+                    reason: reason.as_deref(),
+                    dry_run,
+                    default_source: None,
+                };
+                let write = notify::Write {
+                    actor: actor.clone(),
+                    reason: reason.clone(),
+                    draft: None,
+                };
+                with_events(c, &write, |c| {
+                    import::import(c, &input, opts).map_err(ApiError::from)
+                })
+            })
+            .await?;
+        send(ctx, events);
+        Ok(report)
     }
 
     /// Corrects one observation: records a new revision with the given figure (and optionally
@@ -86,15 +97,31 @@ impl MutationRoot {
                 default_source: None,
             };
             let correction = Correction {
-                key,
+                key: key.clone(),
                 value,
                 unit,
                 quote,
                 note,
             };
-            import::correct(c, correction, opts).map_err(ApiError::from)
+            let write = notify::Write {
+                actor: actor.clone(),
+                reason: Some(reason.clone()),
+                draft: None,
+            };
+            crate::db::conn::write_transaction::<_, ApiError, _>(c, |c| {
+                let o = import::correct(c, correction, opts).map_err(ApiError::from)?;
+                let report = ImportReport {
+                    dry_run,
+                    corrected: vec![key],
+                    corrected_count: 1,
+                    ..ImportReport::default()
+                };
+                Ok((o, notify::events(c, &report, &write)?))
+            })
         });
-        Ok(o.await?.into())
+        let (o, events) = o.await?;
+        send(ctx, events);
+        Ok(o.into())
     }
 
     /// Extracts a report into a review draft (stored, so a review can stop and resume):
@@ -278,10 +305,20 @@ impl MutationRoot {
         #[graphql(default = false)] allow_repeat: bool,
     ) -> Result<ImportReport> {
         let actor = ctx.principal()?.name.clone();
-        ctx.run(move |c| {
-            drafts::publish(c, draft, dry_run, allow_repeat, &actor).map_err(ApiError::from)
-        })
-        .await
+        let (report, events) = ctx
+            .run(move |c| {
+                let write = notify::Write {
+                    actor: actor.clone(),
+                    reason: None,
+                    draft: Some(draft),
+                };
+                with_events(c, &write, |c| {
+                    drafts::publish(c, draft, dry_run, allow_repeat, &actor).map_err(ApiError::from)
+                })
+            })
+            .await?;
+        send(ctx, events);
+        Ok(report)
     }
 
     /// Discards an open draft: it is kept, marked discarded, and can no longer change.
@@ -290,5 +327,31 @@ impl MutationRoot {
         let actor = ctx.principal()?.name.clone();
         let d = ctx.run(move |c| drafts::discard(c, draft, &actor).map_err(ApiError::from));
         Ok(d.await?.into())
+    }
+}
+
+/// Runs a write and describes it for [`crate::notify`] in one transaction: the events say
+/// exactly what the write left. They are sent by the caller once this returns, i.e. after the
+/// commit ([`send`]); a write that fails rolls back and describes nothing.
+fn with_events<F>(
+    c: &mut crate::db::DbConnection,
+    write: &notify::Write,
+    f: F,
+) -> Result<(ImportReport, Vec<Event>), ApiError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<ImportReport, ApiError>,
+{
+    crate::db::conn::write_transaction::<_, ApiError, _>(c, |c| {
+        let report = f(c)?;
+        let events = notify::events(c, &report, write)?;
+        Ok((report, events))
+    })
+}
+
+/// Sends a committed write's events to the subscribers and webhooks, if the schema has the
+/// server's event channel.
+fn send(ctx: &Context<'_>, events: Vec<Event>) {
+    if let Some(n) = ctx.data_opt::<Notifier>() {
+        n.send(events);
     }
 }

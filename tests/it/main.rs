@@ -22,6 +22,7 @@ mod limits;
 mod logging;
 mod mcp;
 mod migrations;
+mod notifications;
 mod operations;
 mod properties;
 mod ranking_change;

@@ -97,6 +97,16 @@ fn every_check_list_matches_its_enum() {
         ("drafts", "status", spellings(DraftStatus::all())),
         ("draft_items", "decision", spellings(DraftDecision::all())),
         ("standards", "comparator", spellings(Comparator::all())),
+        (
+            "webhook_deliveries",
+            "event",
+            spellings(&edustats::notify::EventKind::ALL),
+        ),
+        (
+            "webhook_deliveries",
+            "status",
+            spellings(&edustats::notify::webhook::DeliveryStatus::ALL),
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
     for backend in ["sqlite", "postgres"] {
