@@ -754,6 +754,11 @@ fn without_figures(text: &str, units: &[String]) -> String {
 /// only what sort.
 const OWN_WORD_INDICATORS: usize = 3;
 
+/// An example this alike (the same sentence, a report read again against its own published
+/// figures) names its figure by itself: the own-word check is for looser likenesses (研究生学历
+/// 占比 like 公办在园幼儿占比 by 全区…占比达 alone scores about 0.4).
+const OWN_WORD_TRUSTED: f64 = 1.0;
+
 /// Words that measure rather than name (最大值 幅度 of 降费幅度最大值): no indicator owns them.
 const MEASURE_WORDS: &[&str] = &["最大", "最小", "平均", "幅度", "比例", "占比", "比率"];
 
@@ -1605,18 +1610,21 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // Nor a quantity none of whose own words stand near the figure: a published figure's
     // context shares only common words with it (研究生学历占比 is like 公办在园幼儿占比 by 占比
     // alone), or a name only its sort (入学率 of 残疾儿童义务教育入学率 beside 净入学率).
-    let unnamed = best.and_then(|(i, _, wi)| {
+    let unnamed = best.and_then(|(i, score, wi)| {
         let own = profiles.own_words.get(i)?;
         // Only against an example's likeness: a name or member cue already stands near the
         // figure in its own words (measured on the held-out documents, checking every cue
         // cost 3 points of prose and 7 of the seeds' indicator score for 5 fewer forced).
         let by_example = matches!(profiles.windows[wi].label, Cue::Example { .. });
         (by_example
+            && score < OWN_WORD_TRUSTED
             && whole != Some(k.indicators[i].code.as_str())
             && !own.is_empty()
-            && !own
-                .iter()
-                .any(|w| mine_text.contains(w.as_str()) || seen_text.contains(w.as_str())))
+            && !own.iter().any(|w| {
+                [&clause_before, &after_unit, &mine_text, &seen_text]
+                    .iter()
+                    .any(|t| t.contains(w.as_str()))
+            }))
         .then(|| own.clone())
     });
     match best {
