@@ -1917,6 +1917,20 @@ mod tests {
         out.into_iter().map(|(_, d)| d).collect()
     }
 
+    /// The reason given for the first figure of `text` that stays unmatched.
+    fn first_unmatched_why(text: &str, k: &Knowledge) -> String {
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = extract(text, k, &opts).expect("extraction");
+        ex.unmatched
+            .first()
+            .expect("an unmatched figure")
+            .why
+            .clone()
+    }
+
     fn indicator_of(text: &str, value: &str, k: &Knowledge) -> String {
         decided(text, k)
             .into_iter()
@@ -1971,16 +1985,7 @@ mod tests {
         // guards (none of 校园 保安 stands near them); the reason given is the first check's.
         assert_eq!(with(0.0), ("-".to_string(), "guards".to_string()));
         assert_eq!(with(MIN_SUPPORT), ("-".to_string(), "guards".to_string()));
-        let ex = extract(
-            text,
-            &k,
-            &Options {
-                district: Some("500999".into()),
-                ..Options::default()
-            },
-        )
-        .expect("extraction");
-        let why = &ex.unmatched[0].why;
+        let why = first_unmatched_why(text, &k);
         assert!(why.contains("not its words"), "{why}");
     }
 
@@ -2528,16 +2533,7 @@ mod tests {
         let text = "全区专任教师研究生学历占比达15.3%。全区公办在园幼儿占比达60.1%。";
         assert_eq!(indicator_of(text, "60.1", &k), "public_share");
         assert_eq!(indicator_of(text, "15.3", &k), "-");
-        let ex = extract(
-            text,
-            &k,
-            &Options {
-                district: Some("500999".into()),
-                ..Options::default()
-            },
-        )
-        .expect("extraction");
-        let why = &ex.unmatched[0].why;
+        let why = first_unmatched_why(text, &k);
         assert!(why.contains("shares only common words"), "{why}");
     }
 }

@@ -139,8 +139,8 @@ pub struct Webhook {
     pub created_by: String,
 }
 
-/// One delivery in the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One delivery in the log (loaded as selected in [`deliveries`], field by field).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Delivery {
     /// Its id (the `x-edustats-delivery` header).
     pub id: i32,
@@ -353,45 +353,7 @@ pub fn deliveries(
     if let Some(n) = name {
         q = q.filter(webhooks::name.eq(n.to_string()));
     }
-    type Row = (
-        i32,
-        String,
-        String,
-        String,
-        i32,
-        Option<i32>,
-        Option<String>,
-        String,
-        String,
-    );
-    Ok(q.load::<Row>(conn)?
-        .into_iter()
-        .map(
-            |(
-                id,
-                webhook,
-                event,
-                status,
-                attempts,
-                last_status,
-                last_error,
-                created_at,
-                updated_at,
-            )| {
-                Delivery {
-                    id,
-                    webhook,
-                    event,
-                    status,
-                    attempts,
-                    last_status,
-                    last_error,
-                    created_at,
-                    updated_at,
-                }
-            },
-        )
-        .collect())
+    Ok(q.load::<Delivery>(conn)?)
 }
 
 /// The `x-edustats-signature` value of `body` signed at `timestamp` (Unix seconds).
