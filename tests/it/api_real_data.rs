@@ -360,7 +360,7 @@ async fn every_indicator_has_a_chinese_definition_and_national_ones_a_school_typ
         )
         .await;
     let all = d["indicators"].as_array().cloned().unwrap_or_default();
-    assert_eq!(all.len(), 245);
+    assert_eq!(all.len(), 258);
     for i in &all {
         let zh = i["definitionZh"].as_str().unwrap_or("");
         assert!(
