@@ -1049,6 +1049,7 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
                 review_year: None,
                 review_year_from: None,
                 review_span: None,
+                plans_from: None,
                 threshold: cx.threshold,
                 min_support: cx.min_support,
                 earlier: &[],

@@ -268,6 +268,23 @@ pub fn evaluate_dir(
     Ok(out)
 }
 
+/// The year a period names, for the year measure: a month period (2023-12, as the warehouse
+/// records a year-end stock, 截至2023年底) names its year; a year is itself; anything else
+/// (a span such as 2021-2025, nothing) is compared whole.
+fn year_of(period: &str) -> &str {
+    let p = period.trim();
+    let month = p
+        .split_once('-')
+        .filter(|(y, m)| y.len() == 4 && m.len() == 2)
+        .and_then(|(_, m)| m.parse::<u8>().ok())
+        .is_some_and(|m| (1..=12).contains(&m));
+    if month {
+        &p[..4]
+    } else {
+        p
+    }
+}
+
 fn is_cell(l: &Label) -> bool {
     l.anchor.contains('|')
 }
@@ -436,7 +453,7 @@ pub fn score(
         }
         let kind_right = p.row.kind.as_str() == label.kind.trim();
         s.kind_right += usize::from(kind_right);
-        let year_right = p.row.period.trim() == label.period.trim();
+        let year_right = year_of(&p.row.period) == year_of(&label.period);
         if !label.period.trim().is_empty() {
             s.with_year += 1;
             s.year_right += usize::from(year_right);
@@ -523,4 +540,18 @@ pub fn table(scores: &[DocScore]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::year_of;
+
+    #[test]
+    fn a_month_period_names_its_year_and_a_span_does_not() {
+        assert_eq!(year_of("2023-12"), "2023");
+        assert_eq!(year_of(" 2023 "), "2023");
+        assert_eq!(year_of("2021-2025"), "2021-2025");
+        assert_eq!(year_of("2023-13"), "2023-13");
+        assert_eq!(year_of(""), "");
+    }
 }

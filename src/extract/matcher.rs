@@ -166,6 +166,10 @@ pub struct Context<'a> {
     pub review_year_from: Option<&'a YearFrom>,
     /// The span the report reviews when it says "…年以来" (`2021..2022`).
     pub review_span: Option<String>,
+    /// For a plan (整改方案): the first year it plans for (the year of its date, else the year
+    /// after the one it reviews). A plan's measures state what it will do without a goal word
+    /// (2024年至2025年新建公办幼儿园6所): a figure dated that year or later is a target.
+    pub plans_from: Option<i32>,
     /// Similarity below which a figure goes to `unmatched`.
     pub threshold: f64,
     /// Share of a figure's naming words its indicator must hold (see [`MIN_SUPPORT`]).
@@ -1242,6 +1246,34 @@ fn kind_of(f: &Figure, clause_before: &str, sentence_before: &str) -> Observatio
     }
 }
 
+/// Words that date a plan's figure as the state it starts from (截至2023年底, 目前, 现有), not
+/// what it will do.
+const STATE_WORDS: &[&str] = &["截至", "截止", "目前", "现有", "现阶段", "仍有", "尚有"];
+
+/// A plan's figure stated for a year it plans for, without a word of the present state, is a
+/// target; any other kind stays as it is.
+fn planned(
+    kind: ObservationKind,
+    sentence_before: &str,
+    plans_from: Option<i32>,
+) -> ObservationKind {
+    let Some(from) = plans_from else {
+        return kind;
+    };
+    let dated_ahead = stated_years(sentence_before)
+        .last()
+        .and_then(|c| c[1].parse::<i32>().ok())
+        .is_some_and(|y| y >= from);
+    if kind == ObservationKind::Actual
+        && dated_ahead
+        && !STATE_WORDS.iter().any(|w| sentence_before.contains(w))
+    {
+        ObservationKind::Target
+    } else {
+        kind
+    }
+}
+
 /// The years `text` states as reference periods: not a comparison base (较2024年, 比上年's
 /// 比2020年, 与2019年相比), which is the base period of a change.
 fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
@@ -1411,7 +1443,11 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let quote = text(cx.chars, f.clause.0, f.clause.1);
     let kind = match &f.column {
         Some(col) => col.kind,
-        None => kind_of(f, &clause_before, &sentence_before),
+        None => planned(
+            kind_of(f, &clause_before, &sentence_before),
+            &sentence_before,
+            cx.plans_from,
+        ),
     };
     let (canonical, factor) = match k.units.get(&f.unit) {
         Some(u) => *u,
@@ -2535,5 +2571,42 @@ mod tests {
         assert_eq!(indicator_of(text, "15.3", &k), "-");
         let why = first_unmatched_why(text, &k);
         assert!(why.contains("shares only common words"), "{why}");
+    }
+
+    #[test]
+    fn a_plans_figure_for_a_year_it_plans_for_is_a_target() {
+        // SYNTHETIC: a plan's measure states what it will do without a goal word; its
+        // starting state (截至…) and the same sentences in a self-evaluation are actuals.
+        let k = knowledge(
+            vec![indicator("kg", "公办幼儿园数", CanonicalUnit::Count)],
+            vec![],
+        );
+        let body = "截至2023年底，全区公办幼儿园12所。\n2024年至2025年新建公办幼儿园6所。\n";
+        let kinds = |title: &str| -> Vec<ObservationKind> {
+            decided(&format!("{title}\n{body}"), &k)
+                .into_iter()
+                .map(|(_, _, kind)| kind)
+                .collect()
+        };
+        assert_eq!(
+            kinds("某区关于2023年履行教育职责评价反馈问题的整改方案"),
+            vec![ObservationKind::Actual, ObservationKind::Target]
+        );
+        assert_eq!(
+            kinds("某区2023年履行教育职责自查自评报告"),
+            vec![ObservationKind::Actual, ObservationKind::Actual]
+        );
+        assert_eq!(
+            planned(ObservationKind::Actual, "2024年投入", Some(2024)),
+            ObservationKind::Target
+        );
+        assert_eq!(
+            planned(ObservationKind::Actual, "目前2024年已有", Some(2024)),
+            ObservationKind::Actual
+        );
+        assert_eq!(
+            planned(ObservationKind::Actual, "2023年投入", Some(2024)),
+            ObservationKind::Actual
+        );
     }
 }

@@ -310,6 +310,16 @@ impl Plan {
         found.sort_by_key(Found::start);
         found.shrink_to_fit();
         let review_span = self.meta.review_span();
+        let plans_from = (self.meta.kind == Some(crate::domain::SourceKind::RectificationPlan))
+            .then(|| {
+                let dated = self
+                    .meta
+                    .date
+                    .as_deref()
+                    .and_then(|d| d.get(..4)?.parse().ok());
+                dated.or(self.meta.review_year.map(|y| y + 1))
+            })
+            .flatten();
         let mut earlier: Vec<matcher::Earlier> = Vec::with_capacity(found.len());
         let mut bare_units = grids::BareUnits::default();
         for item in found {
@@ -336,6 +346,7 @@ impl Plan {
                 review_year: self.meta.review_year,
                 review_year_from: self.meta.review_year_from.as_ref(),
                 review_span: review_span.clone(),
+                plans_from,
                 threshold: self.threshold,
                 min_support: self.min_support,
                 earlier: &earlier,
