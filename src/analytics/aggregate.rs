@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::shared::*;
-use super::{check_year, AnalyticsError, YEARS};
+use super::{check_year, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, ValueFilter, ValueRow};
 use crate::db::DbConnection;
@@ -35,37 +35,51 @@ pub struct AggregateGroup {
     pub stats: Option<Distribution>,
 }
 
-/// Distributions of `indicator` across districts in `year` (with `latest_on_or_before`, each
-/// district's latest value in or before `year`), one value per district chosen as in
-/// [`ranking`], grouped by `group_by`. A sum is given only when the catalogue declares the
+/// What an aggregate describes: one indicator's actual values across districts in a year.
+#[derive(Debug, Clone, Copy)]
+pub struct AggregateRequest<'a> {
+    /// Indicator code.
+    pub indicator: &'a str,
+    /// The year.
+    pub year: i32,
+    /// How districts are grouped.
+    pub group_by: &'a GroupBy,
+    /// Exact breakdown (empty: the total).
+    pub breakdown: &'a Breakdown,
+    /// Each district's latest value in or before `year`.
+    pub latest_on_or_before: bool,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
+/// Distributions of an indicator across districts in a year (with `latest_on_or_before`, each
+/// district's latest value in or before it), one value per district chosen as in
+/// [`super::ranking()`], grouped by `group_by`. A sum is given only when the catalogue declares the
 /// indicator additive ([`Indicator::is_additive`], checked on load against the unit): a rate
 /// or a per-student amount is never summed. Groups by parent
 /// or level cover the division-level districts; a peer group covers the districts given.
 pub fn aggregate(
     conn: &mut DbConnection,
-    indicator: &str,
-    year: i32,
-    group_by: &GroupBy,
-    breakdown: &Breakdown,
-    latest_on_or_before: bool,
-    as_of: Option<&str>,
+    request: &AggregateRequest<'_>,
 ) -> Result<(Indicator, Vec<AggregateGroup>), AnalyticsError> {
-    check_year("year", year)?;
+    let AggregateRequest {
+        indicator,
+        year,
+        group_by,
+        breakdown,
+        latest_on_or_before,
+        as_of,
+    } = *request;
+    check_year(YearInput::Year, year)?;
     let indicator = resolve_indicator(conn, indicator)?;
     let universe = match group_by {
         GroupBy::Districts(codes) if codes.is_empty() => {
-            return Err(AnalyticsError::BadInput(
-                "groupBy DISTRICTS needs a non-empty districts list".into(),
-            ))
+            return Err(AnalyticsError::EmptyPeerGroup)
         }
         GroupBy::Districts(codes) => resolve_districts(conn, codes)?,
         GroupBy::Parent | GroupBy::Level => ranked_universe(conn)?,
     };
-    let years = if latest_on_or_before {
-        (*YEARS.start(), year)
-    } else {
-        (year, year)
-    };
+    let years = year_window(year, latest_on_or_before);
     let ids: Vec<DistrictId> = universe.iter().map(|d| d.id).collect();
     let rows = match resolve_breakdown(conn, breakdown)? {
         Some(b) => chosen(

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::shared::*;
-use super::{check_year, AnalyticsError};
+use super::{check_year, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, ValueFilter};
 use crate::db::DbConnection;
@@ -26,23 +26,59 @@ pub struct ChangeResult {
     pub gap: Option<Gap>,
 }
 
-/// Change of `indicator` between two years, per district. Without `districts`, every district
+impl ChangeResult {
+    /// The change of `district` from `from` to `to` (see [`change`]).
+    pub fn between(district: DistrictId, from: Option<f64>, to: Option<f64>) -> Self {
+        let c = change(from, to);
+        ChangeResult {
+            district,
+            from,
+            to,
+            absolute: c.absolute,
+            relative_percent: c.relative_percent,
+            gap: c.gap,
+        }
+    }
+}
+
+/// What a change compares: actual values of one indicator and breakdown in two years.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeRequest<'a> {
+    /// Indicator code.
+    pub indicator: &'a str,
+    /// The first year.
+    pub from: i32,
+    /// The last year, after `from`.
+    pub to: i32,
+    /// These districts, in this order; `None`: every district with a value in either year.
+    pub districts: Option<&'a [String]>,
+    /// Exact breakdown (empty: the total).
+    pub breakdown: &'a Breakdown,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
+/// Change of an indicator between two years, per district. Without `districts`, every district
 /// with a value in either year is returned (ordered by district code).
 pub fn changes(
     conn: &mut DbConnection,
-    indicator: &str,
-    from: i32,
-    to: i32,
-    districts: Option<&[String]>,
-    breakdown: &Breakdown,
-    as_of: Option<&str>,
+    request: &ChangeRequest<'_>,
 ) -> Result<(Indicator, Vec<ChangeResult>), AnalyticsError> {
-    check_year("from", from)?;
-    check_year("to", to)?;
+    let ChangeRequest {
+        indicator,
+        from,
+        to,
+        districts,
+        breakdown,
+        as_of,
+    } = *request;
+    check_year(YearInput::From, from)?;
+    check_year(YearInput::To, to)?;
     if from >= to {
-        return Err(AnalyticsError::BadInput(format!(
-            "from ({from}) must be before to ({to})"
-        )));
+        return Err(AnalyticsError::YearsOutOfOrder {
+            earlier: (YearInput::From, from),
+            later: (YearInput::To, to),
+        });
     }
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted = match districts {
@@ -90,15 +126,7 @@ pub fn changes(
         .map(|d| {
             let f = at_from.get(&d).map(|r| r.value);
             let t = at_to.get(&d).map(|r| r.value);
-            let c = change(f, t);
-            ChangeResult {
-                district: d,
-                from: f,
-                to: t,
-                absolute: c.absolute,
-                relative_percent: c.relative_percent,
-                gap: c.gap,
-            }
+            ChangeResult::between(d, f, t)
         })
         .collect();
     Ok((indicator, rows))

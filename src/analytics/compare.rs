@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::shared::*;
-use super::{check_year, AnalyticsError, YEARS};
+use super::{check_year, AnalyticsError, YearInput, MAX_CELLS};
 use crate::db::models::*;
 use crate::db::queries::{Group, ValueFilter, ValueRow};
 use crate::db::DbConnection;
@@ -19,35 +19,47 @@ pub struct CompareResult {
     pub cells: HashMap<(DistrictId, IndicatorId), ValueRow>,
 }
 
-/// Builds the districts × indicators matrix for `year`.
+/// What a comparison matrix holds: actual values of these districts and indicators.
+#[derive(Debug, Clone, Copy)]
+pub struct CompareRequest<'a> {
+    /// District codes, the matrix's rows in this order.
+    pub districts: &'a [String],
+    /// Indicator codes, each row's cells in this order.
+    pub indicators: &'a [String],
+    /// The year.
+    pub year: i32,
+    /// Exact breakdown (empty: the total).
+    pub breakdown: &'a Breakdown,
+    /// A cell falls back to the latest value before `year`.
+    pub latest_on_or_before: bool,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
+/// Builds the districts × indicators matrix for a year.
 pub fn compare(
     conn: &mut DbConnection,
-    districts: &[String],
-    indicators: &[String],
-    year: i32,
-    breakdown: &Breakdown,
-    latest_on_or_before: bool,
-    as_of: Option<&str>,
+    request: &CompareRequest<'_>,
 ) -> Result<CompareResult, AnalyticsError> {
-    check_year("year", year)?;
+    let CompareRequest {
+        districts,
+        indicators,
+        year,
+        breakdown,
+        latest_on_or_before,
+        as_of,
+    } = *request;
+    check_year(YearInput::Year, year)?;
     if districts.is_empty() || indicators.is_empty() {
-        return Err(AnalyticsError::BadInput(
-            "compare needs at least one district and one indicator".into(),
-        ));
+        return Err(AnalyticsError::EmptyMatrix);
     }
-    if districts.len() * indicators.len() > 10_000 {
-        return Err(AnalyticsError::BadInput(
-            "compare is limited to 10000 cells".into(),
-        ));
+    if districts.len() * indicators.len() > MAX_CELLS {
+        return Err(AnalyticsError::TooManyCells);
     }
     let ds = resolve_districts(conn, districts)?;
     let is = resolve_indicators(conn, indicators)?;
     let breakdown = resolve_breakdown(conn, breakdown)?;
-    let years = if latest_on_or_before {
-        (*YEARS.start(), year)
-    } else {
-        (year, year)
-    };
+    let years = year_window(year, latest_on_or_before);
     let rows = match breakdown {
         Some(b) => {
             let d_ids: Vec<DistrictId> = ds.iter().map(|d| d.id).collect();

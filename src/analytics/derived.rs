@@ -110,7 +110,9 @@ pub fn derived_values(
 
 /// The derived value to rank for each district: the one whose period ends last (then the
 /// later numerator), as a reported value is chosen by year.
-pub(super) fn latest_derived(all: HashMap<(DistrictId, PeriodId), Derived>) -> BTreeMap<DistrictId, Derived> {
+pub(super) fn latest_derived(
+    all: HashMap<(DistrictId, PeriodId), Derived>,
+) -> BTreeMap<DistrictId, Derived> {
     let mut all: Vec<Derived> = all.into_values().collect();
     all.sort_by(|a, b| {
         (&a.numerator.period.end_date, a.numerator.observation.id)

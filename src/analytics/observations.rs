@@ -2,7 +2,7 @@
 //! its resolution to ids.
 
 use super::shared::*;
-use super::{check_year, AnalyticsError};
+use super::{check_year, AnalyticsError, YearInput};
 use crate::db::queries;
 use crate::db::DbConnection;
 use crate::domain::{Breakdown, ObservationKind};
@@ -64,7 +64,7 @@ pub fn resolve_observation_filter(
     }
     if let Some(years) = &f.years {
         for y in years {
-            check_year("year", *y)?;
+            check_year(YearInput::Year, *y)?;
         }
         q.years = Some(years.clone());
     }

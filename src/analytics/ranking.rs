@@ -3,19 +3,18 @@
 //! optionally the districts without a value ranked by their derived share, and the change
 //! since an earlier year.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::change::ChangeResult;
 use super::derived::{derived_values, latest_derived, Derived};
 use super::shared::*;
-use super::{check_year, AnalyticsError, YEARS};
+use super::{check_year, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, SlimValue, ValueFilter, ValueRow};
 use crate::db::DbConnection;
 use crate::domain::{Breakdown, ObservationKind};
 use crate::stats::aggregate::percentile_rank_sorted;
-use crate::stats::change::change;
-use crate::stats::ranking::{rank, summary, Order, Summary};
+use crate::stats::ranking::{rank, summary, Order, Ranked, Summary};
 
 /// A computed ranking.
 pub struct RankingResult {
@@ -53,7 +52,7 @@ pub struct RankedEntry {
     pub percentile: f64,
     /// The value ranked.
     pub entry: Entry,
-    /// The change from the district's value in `compareWith` to this entry's value; `None`
+    /// The change from the district's value in the baseline year to this entry's value; `None`
     /// when the ranking was asked for no comparison.
     pub change: Option<ChangeResult>,
 }
@@ -69,11 +68,11 @@ pub enum Entry {
     Reported {
         /// The chosen value, as the choice index holds it.
         value: SlimValue,
-        /// The chosen observation's full row (quote, source …): present when the caller asked
-        /// for it ([`RankingQuery::full_rows`]) or the answer is `asOf` an earlier instant.
+        /// The chosen observation's full row (quote, source …): present after [`attach_rows`]
+        /// or when the answer is `as_of` an earlier instant.
         row: Option<ValueRow>,
-        /// The derived value of the same district and period, if any (boxed: most entries
-        /// have none).
+        /// The derived value of the same district and period, if any and if the ranking
+        /// computed derived shares (boxed: most entries have none).
         derived: Option<Box<Derived>>,
     },
     /// No report prints the value; it is computed from its numerator and denominator.
@@ -106,9 +105,33 @@ impl Entry {
     }
 }
 
-/// The arguments of a ranking.
-#[derive(Debug, Clone)]
-pub struct RankingQuery<'a> {
+/// Whether a ranking computes the shares derived from the indicator's numerator and
+/// denominator (actual values of a share only; up to five statements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedShares {
+    /// Not computed.
+    Skip,
+    /// Computed beside each reported value ([`Entry::Reported`]`.derived`), not ranked.
+    Beside,
+    /// Computed beside each reported value, and ranked for the districts without one
+    /// ([`Entry::Derived`]).
+    Ranked,
+}
+
+/// Which entries of a ranking are returned; every ranked district counts whatever they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EntryPage<'a> {
+    /// Only the entries of these districts (with their rank among all); `None`: all.
+    pub districts: Option<&'a [String]>,
+    /// At most this many entries.
+    pub first: Option<usize>,
+    /// Only entries after this position (0-based) of the whole ranking.
+    pub after: Option<usize>,
+}
+
+/// What a ranking ranks, and what it computes beside the ranks.
+#[derive(Debug, Clone, Copy)]
+pub struct RankingRequest<'a> {
     /// Indicator code.
     pub indicator: &'a str,
     /// Year.
@@ -117,44 +140,33 @@ pub struct RankingQuery<'a> {
     pub breakdown: &'a Breakdown,
     /// Explicit order; `None`: best first by the indicator's direction.
     pub order: Option<Order>,
-    /// Kind ranked (actual by default).
+    /// Kind ranked.
     pub kind: ObservationKind,
     /// Use each district's latest value on or before `year`.
     pub latest_on_or_before: bool,
     /// Answer as the warehouse was at this instant.
     pub as_of: Option<&'a str>,
-    /// Return only the entries of these districts (with their rank among all); `None`: all.
-    pub districts: Option<&'a [String]>,
-    /// Return at most this many entries.
-    pub first: Option<usize>,
-    /// Return only entries after this position (0-based) of the whole ranking.
-    pub after: Option<usize>,
-    /// Rank districts without a reported value by the value derived from the indicator's
-    /// numerator and denominator (actual values only), marked as derived.
-    pub include_derived: bool,
-    /// Compute the derived value beside each reported one (for `RankingEntry.derivation`);
-    /// off unless asked for, as it costs up to five statements.
-    pub with_derivations: bool,
-    /// Fetch the full row (quote, source, notes) of each returned reported entry, one more
-    /// statement; without it entries carry only what the choice index holds.
-    pub full_rows: bool,
-    /// Compare each entry's value with the district's value of this earlier year
+    /// The entries returned.
+    pub page: EntryPage<'a>,
+    /// Derived shares: not computed, beside the reported values, or also ranked.
+    pub derived: DerivedShares,
+    /// Compare each returned entry's value with the district's value of this earlier year
     /// ([`RankedEntry::change`]), one more statement.
-    pub compare_with: Option<i32>,
-    /// Return the full rows of the divisions without a value ([`RankingResult::missing`]);
-    /// without it the ranking reads only the ids and levels of the divisions (for coverage
-    /// and the universe), and `missing` is empty.
-    pub missing_rows: bool,
+    pub baseline: Option<i32>,
+    /// List the divisions without a value with their names ([`RankingResult::missing`]);
+    /// otherwise only the ids and levels of the divisions are read (for the coverage), and
+    /// `missing` is empty.
+    pub list_missing: bool,
 }
 
-/// Ranks the districts. See the GraphQL docs of `ranking`. Every ranked district counts in the
-/// ranks, statistics, percentiles and coverage; `districts`, `first` and `after` only choose
-/// which entries are returned.
+/// Ranks the districts. Every ranked district counts in the ranks, statistics, percentiles
+/// and coverage; the request's [`EntryPage`] only chooses which entries are returned. Reported
+/// entries carry what the choice index holds; [`attach_rows`] adds their full rows.
 pub fn ranking(
     conn: &mut DbConnection,
-    args: &RankingQuery<'_>,
+    request: &RankingRequest<'_>,
 ) -> Result<RankingResult, AnalyticsError> {
-    let RankingQuery {
+    let RankingRequest {
         indicator,
         year,
         breakdown: wanted_breakdown,
@@ -162,26 +174,23 @@ pub fn ranking(
         kind,
         latest_on_or_before,
         as_of,
-        districts,
-        first,
-        after,
-        include_derived,
-        with_derivations,
-        full_rows,
-        compare_with,
-        missing_rows,
-    } = *args;
-    check_year("year", year)?;
-    if let Some(c) = compare_with {
-        check_year("compareWith", c)?;
+        page,
+        derived: derived_shares,
+        baseline,
+        list_missing,
+    } = *request;
+    check_year(YearInput::Year, year)?;
+    if let Some(c) = baseline {
+        check_year(YearInput::Baseline, c)?;
         if c >= year {
-            return Err(AnalyticsError::BadInput(format!(
-                "compareWith ({c}) must be before year ({year})"
-            )));
+            return Err(AnalyticsError::YearsOutOfOrder {
+                earlier: (YearInput::Baseline, c),
+                later: (YearInput::Year, year),
+            });
         }
     }
     let indicator = resolve_indicator(conn, indicator)?;
-    let wanted: Option<std::collections::HashSet<DistrictId>> = match districts {
+    let wanted: Option<HashSet<DistrictId>> = match page.districts {
         Some(codes) => Some(
             resolve_districts(conn, codes)?
                 .iter()
@@ -190,22 +199,23 @@ pub fn ranking(
         ),
         None => None,
     };
+    let page_filter = PageFilter {
+        districts: wanted,
+        start: page.after.map_or(0, |a| a.saturating_add(1)),
+        limit: page.first.unwrap_or(usize::MAX),
+    };
     let breakdown = resolve_breakdown(conn, wanted_breakdown)?;
     // The full rows only when the answer lists the missing divisions: reading and dropping
     // every division's names was about a tenth of a ranking's CPU in the server.
-    let (universe, universe_rows) = if missing_rows {
+    let (universe, universe_rows) = if list_missing {
         let rows = ranked_universe(conn)?;
         (rows.iter().map(|d| d.id).collect(), rows)
     } else {
         (ranked_universe_ids(conn)?, Vec::new())
     };
     let order = order.unwrap_or_else(|| Order::best_first(indicator.direction));
-    let years = if latest_on_or_before {
-        (*YEARS.start(), year)
-    } else {
-        (year, year)
-    };
-    // Every district's value of the indicator in `years` (the ranking's, and with `compareWith`
+    let years = year_window(year, latest_on_or_before);
+    // Every district's value of the indicator in `years` (the ranking's, and with a baseline
     // the earlier year's), chosen by the same rule.
     let indicators = [indicator.id];
     let filter = |breakdown, years| ValueFilter {
@@ -220,74 +230,29 @@ pub fn ranking(
         Some(breakdown) => chosen_slim(conn, &filter(breakdown, years), Group::District)?,
         None => Vec::new(),
     };
-    let in_universe: std::collections::HashSet<DistrictId> = universe.iter().copied().collect();
+    let in_universe: HashSet<DistrictId> = universe.iter().copied().collect();
     // Derived values are computed for actuals only: a target or a reported change is not a
     // ratio of two stored actuals.
-    let derived = if kind == ObservationKind::Actual && (include_derived || with_derivations) {
+    let derived = if kind == ObservationKind::Actual && derived_shares != DerivedShares::Skip {
         derived_values(conn, &indicator, wanted_breakdown, None, years, as_of)?
     } else {
         HashMap::new()
     };
-    let mut chosen: Vec<Entry> = Vec::new();
-    let mut reported: std::collections::HashSet<DistrictId> = std::collections::HashSet::new();
-    // District id order: ties keep it, as they always have.
-    let by_district: BTreeMap<DistrictId, (SlimValue, Option<ValueRow>)> =
-        rows.into_iter().map(|r| (r.0.district_id, r)).collect();
-    for (value, row) in by_district
-        .into_values()
-        .filter(|(v, _)| in_universe.contains(&v.district_id))
-    {
-        reported.insert(value.district_id);
-        let same_period = (value.district_id, value.period_id);
-        let d = derived.get(&same_period).cloned().map(Box::new);
-        chosen.push(Entry::Reported {
-            value,
-            row,
-            derived: d,
-        });
-    }
-    if include_derived {
-        for (d, value) in latest_derived(derived) {
-            if in_universe.contains(&d) && !reported.contains(&d) {
-                chosen.push(Entry::Derived(Box::new(value)));
-            }
-        }
-    }
+    let chosen = candidates(
+        rows,
+        derived,
+        &in_universe,
+        derived_shares == DerivedShares::Ranked,
+    );
     let values: Vec<f64> = chosen.iter().map(Entry::value).collect();
     let ranked = rank(&values, order);
-    let district_of: Vec<DistrictId> = chosen.iter().map(Entry::district).collect();
-    let ranked_ids: std::collections::HashSet<DistrictId> = district_of.iter().copied().collect();
+    let ranked_ids: HashSet<DistrictId> = chosen.iter().map(Entry::district).collect();
     let missing = universe_rows
         .into_iter()
         .filter(|d| !ranked_ids.contains(&d.id))
         .collect();
-    let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
-    let mut slots: Vec<Option<Entry>> = chosen.into_iter().map(Some).collect();
-    let start = after.map_or(0, |a| a.saturating_add(1));
-    let mut selected = ranked.iter().enumerate().skip(start).filter(|(_, r)| {
-        wanted
-            .as_ref()
-            .is_none_or(|w| district_of.get(r.index).is_some_and(|d| w.contains(d)))
-    });
-    let limit = first.unwrap_or(usize::MAX);
-    let mut entries = Vec::new();
-    for (position, r) in selected.by_ref().take(limit) {
-        if let Some(entry) = slots.get_mut(r.index).and_then(Option::take) {
-            entries.push(RankedEntry {
-                rank: r.rank,
-                position,
-                percentile: percentile_rank_sorted(&sorted, entry.value()),
-                entry,
-                change: None,
-            });
-        }
-    }
-    let has_next_page = selected.next().is_some();
-    if full_rows {
-        attach_rows(conn, &mut entries)?;
-    }
-    if let (Some(c), Some(breakdown)) = (compare_with, breakdown) {
+    let (mut entries, has_next_page) = page_of(chosen, &ranked, &values, &page_filter);
+    if let (Some(c), Some(breakdown)) = (baseline, breakdown) {
         let before: HashMap<DistrictId, f64> =
             chosen_slim(conn, &filter(breakdown, (c, c)), Group::District)?
                 .into_iter()
@@ -295,16 +260,8 @@ pub fn ranking(
                 .collect();
         for e in &mut entries {
             let district = e.entry.district();
-            let (from, to) = (before.get(&district).copied(), Some(e.entry.value()));
-            let ch = change(from, to);
-            e.change = Some(ChangeResult {
-                district,
-                from,
-                to,
-                absolute: ch.absolute,
-                relative_percent: ch.relative_percent,
-                gap: ch.gap,
-            });
+            let from = before.get(&district).copied();
+            e.change = Some(ChangeResult::between(district, from, Some(e.entry.value())));
         }
     }
     Ok(RankingResult {
@@ -321,8 +278,93 @@ pub fn ranking(
     })
 }
 
-/// Fetches the full row of every reported entry that lacks it (one statement).
-fn attach_rows(conn: &mut DbConnection, entries: &mut [RankedEntry]) -> Result<(), AnalyticsError> {
+/// The entries to rank, in district id order (ties keep it, as they always have): each
+/// reported value of a division in `universe`, with the derived value of its period beside it
+/// when there is one, then with `rank_derived` the latest derived value of each division
+/// without a reported one.
+fn candidates(
+    rows: Vec<(SlimValue, Option<ValueRow>)>,
+    derived: HashMap<(DistrictId, PeriodId), Derived>,
+    universe: &HashSet<DistrictId>,
+    rank_derived: bool,
+) -> Vec<Entry> {
+    let mut chosen: Vec<Entry> = Vec::new();
+    let mut reported: HashSet<DistrictId> = HashSet::new();
+    let by_district: BTreeMap<DistrictId, (SlimValue, Option<ValueRow>)> =
+        rows.into_iter().map(|r| (r.0.district_id, r)).collect();
+    for (value, row) in by_district
+        .into_values()
+        .filter(|(v, _)| universe.contains(&v.district_id))
+    {
+        reported.insert(value.district_id);
+        let same_period = (value.district_id, value.period_id);
+        let d = derived.get(&same_period).cloned().map(Box::new);
+        chosen.push(Entry::Reported {
+            value,
+            row,
+            derived: d,
+        });
+    }
+    if rank_derived {
+        for (d, value) in latest_derived(derived) {
+            if universe.contains(&d) && !reported.contains(&d) {
+                chosen.push(Entry::Derived(Box::new(value)));
+            }
+        }
+    }
+    chosen
+}
+
+/// Which ranked entries are returned, resolved: [`EntryPage`] with district ids and positions.
+struct PageFilter {
+    /// Only these districts' entries; `None`: all.
+    districts: Option<HashSet<DistrictId>>,
+    /// The first position returned.
+    start: usize,
+    /// At most this many entries.
+    limit: usize,
+}
+
+/// The entries `page` selects from `chosen` ranked as `ranked` (`values` are the values of
+/// `chosen`), with their percentile among every value, and whether more follow.
+fn page_of(
+    chosen: Vec<Entry>,
+    ranked: &[Ranked],
+    values: &[f64],
+    page: &PageFilter,
+) -> (Vec<RankedEntry>, bool) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let district_of: Vec<DistrictId> = chosen.iter().map(Entry::district).collect();
+    let mut slots: Vec<Option<Entry>> = chosen.into_iter().map(Some).collect();
+    let mut selected = ranked.iter().enumerate().skip(page.start).filter(|(_, r)| {
+        page.districts
+            .as_ref()
+            .is_none_or(|w| district_of.get(r.index).is_some_and(|d| w.contains(d)))
+    });
+    let mut entries = Vec::new();
+    for (position, r) in selected.by_ref().take(page.limit) {
+        if let Some(entry) = slots.get_mut(r.index).and_then(Option::take) {
+            entries.push(RankedEntry {
+                rank: r.rank,
+                position,
+                percentile: percentile_rank_sorted(&sorted, entry.value()),
+                entry,
+                change: None,
+            });
+        }
+    }
+    let has_next_page = selected.next().is_some();
+    (entries, has_next_page)
+}
+
+/// Fetches the full row (quote, source, notes) of every reported entry that lacks it (one
+/// statement): a ranking's entries carry only what the choice index holds, unless it is
+/// answered `as_of` an earlier instant.
+pub fn attach_rows(
+    conn: &mut DbConnection,
+    entries: &mut [RankedEntry],
+) -> Result<(), AnalyticsError> {
     let missing: Vec<ObservationId> = entries
         .iter()
         .filter_map(|e| match &e.entry {

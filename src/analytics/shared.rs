@@ -1,15 +1,25 @@
 //! What several questions share: code look-ups in the order given (`NOT_FOUND` naming the first
 //! unknown code), breakdown resolution, the choice of one value per district (in SQL, or here
-//! for an answer `asOf` an earlier instant), and the universe of ranked divisions.
+//! for an answer `as_of` an earlier instant), and the universe of ranked divisions.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::AnalyticsError;
+use super::{AnalyticsError, YEARS};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, SlimValue, ValueFilter, ValueRow};
 use crate::db::DbConnection;
 use crate::domain::{Breakdown, DivisionLevel, Qualifier};
 use crate::stats::select::{preferred, Candidate};
+
+/// The years whose values answer a question about `year`: that year alone, or with
+/// `latest_on_or_before` every year up to it (each district's latest is then chosen).
+pub fn year_window(year: i32, latest_on_or_before: bool) -> (i32, i32) {
+    if latest_on_or_before {
+        (*YEARS.start(), year)
+    } else {
+        (year, year)
+    }
+}
 
 /// Looks an indicator up by code; `NOT_FOUND` names the code.
 pub fn resolve_indicator(conn: &mut DbConnection, code: &str) -> Result<Indicator, AnalyticsError> {
@@ -80,7 +90,7 @@ pub fn resolve_breakdown(
 }
 
 /// The chosen values of `f` as the choice index holds them (one statement), each with its full
-/// row when the answer is `asOf` an earlier instant: those are chosen in Rust after the overlay
+/// row when the answer is `as_of` an earlier instant: those are chosen in Rust after the overlay
 /// of earlier revisions ([`chosen`]), and a row fetched again by id would be today's.
 pub(super) fn chosen_slim(
     conn: &mut DbConnection,
@@ -99,10 +109,11 @@ pub(super) fn chosen_slim(
         .collect())
 }
 
-
 /// The ids of [`ranked_universe`], in the same (code) order, without reading the rest of the
 /// rows. One statement.
-pub(super) fn ranked_universe_ids(conn: &mut DbConnection) -> Result<Vec<DistrictId>, AnalyticsError> {
+pub(super) fn ranked_universe_ids(
+    conn: &mut DbConnection,
+) -> Result<Vec<DistrictId>, AnalyticsError> {
     let mut ids = Vec::new();
     for (id, level) in queries::district_levels(conn)? {
         // A level that does not parse was written behind edustats' back: a failed read.
@@ -148,8 +159,8 @@ pub fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> 
 }
 
 /// The preferred value of each group of candidates matching `f` (see [`Group`]), in
-/// observation id order. Without `asOf` the choice is made in SQL (one row per group crosses
-/// the wire); with `asOf` every candidate is loaded, earlier revisions are overlaid, and the
+/// observation id order. Without `as_of` the choice is made in SQL (one row per group crosses
+/// the wire); with `as_of` every candidate is loaded, earlier revisions are overlaid, and the
 /// choice is made here, because a correction may have changed a qualifier the rule looks at.
 pub fn chosen(
     conn: &mut DbConnection,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::shared::*;
-use super::{check_year, AnalyticsError, YEARS};
+use super::{check_year, AnalyticsError, YearInput, YEARS};
 use crate::db::models::*;
 use crate::db::queries::{self, ValueRow};
 use crate::db::{DbConnection, DbError};
@@ -33,21 +33,37 @@ pub struct Shortfall {
     pub gap_unit: &'static str,
 }
 
-/// Where districts fall short of standard `code` in `year` (with `latest_on_or_before`, each
-/// district's latest value in or before `year`): one value per district and breakdown the
-/// standard covers (its scope, division and years), chosen as in [`ranking`], kept when it
+/// Which standard to check, and the values checked against it: actuals of one year.
+#[derive(Debug, Clone, Copy)]
+pub struct ShortfallRequest<'a> {
+    /// The standard's code.
+    pub standard: &'a str,
+    /// The year.
+    pub year: i32,
+    /// Each district's latest value in or before `year`.
+    pub latest_on_or_before: bool,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
+/// Where districts fall short of a standard in a year (with `latest_on_or_before`, each
+/// district's latest value in or before it): one value per district and breakdown the
+/// standard covers (its scope, division and years), chosen as in [`super::ranking()`], kept when it
 /// misses the threshold. Values that meet it, or that a bound does not decide, are left out.
 /// Ordered by district code, then breakdown. A standard without a threshold or an indicator
 /// cannot be checked: `BAD_USER_INPUT`. Four statements plus the look-ups.
 pub fn standard_shortfalls(
     conn: &mut DbConnection,
-    code: &str,
-    year: i32,
-    latest_on_or_before: bool,
-    as_of: Option<&str>,
+    request: &ShortfallRequest<'_>,
 ) -> Result<Vec<Shortfall>, AnalyticsError> {
     use crate::stats::standards::{check, Applicability};
-    check_year("year", year)?;
+    let ShortfallRequest {
+        standard: code,
+        year,
+        latest_on_or_before,
+        as_of,
+    } = *request;
+    check_year(YearInput::Year, year)?;
     let standard =
         queries::standard_by_code(conn, code)?.ok_or_else(|| AnalyticsError::NotFound {
             kind: "standard",
@@ -61,9 +77,7 @@ pub fn standard_shortfalls(
     let (Some(indicator_id), Some(threshold)) =
         (standard.indicator_id, comparator.zip(standard.value))
     else {
-        return Err(AnalyticsError::BadInput(format!(
-            "standard {code} cannot be checked: no seed report prints its threshold or the catalogue has no indicator for it (see its note)"
-        )));
+        return Err(AnalyticsError::Uncheckable(code.to_string()));
     };
     let indicator = queries::indicators_by_ids(conn, &[IndicatorId(indicator_id)])?
         .into_iter()
@@ -72,8 +86,11 @@ pub fn standard_shortfalls(
             kind: "indicator",
             code: indicator_id.to_string(),
         })?;
-    let scope = Breakdown::parse_opt(Some(&standard.scope))
-        .map_err(|e| AnalyticsError::BadInput(format!("standard {code}: {e}")))?;
+    let scope =
+        Breakdown::parse_opt(Some(&standard.scope)).map_err(|e| AnalyticsError::BadScope {
+            standard: code.to_string(),
+            message: e.to_string(),
+        })?;
     let applies = Applicability {
         scope: scope.pairs(),
         district: standard.district_id,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::shared::*;
-use super::{check_year, AnalyticsError};
+use super::{check_year, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, ValueRow};
 use crate::db::DbConnection;
@@ -42,6 +42,18 @@ fn end_position(p: &Period) -> f64 {
     }
 }
 
+/// Which targets to compare with their actuals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TargetsRequest<'a> {
+    /// Indicator code; `None`: every indicator with a target.
+    pub indicator: Option<&'a str>,
+    /// District codes; `None`: every district.
+    pub districts: Option<&'a [String]>,
+    /// Compare with actuals up to the end of this year only.
+    pub year: Option<i32>,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
 
 /// Targets against actuals. Each target of `indicator` (every indicator when `None`) about
 /// `districts` (every district when `None`) is paired with the latest actual of the same
@@ -50,13 +62,16 @@ fn end_position(p: &Period) -> f64 {
 /// indicator code, then the end of the target's period. Three statements plus the code look-ups.
 pub fn progress(
     conn: &mut DbConnection,
-    indicator: Option<&str>,
-    districts: Option<&[String]>,
-    year: Option<i32>,
-    as_of: Option<&str>,
+    request: &TargetsRequest<'_>,
 ) -> Result<Vec<TargetProgress>, AnalyticsError> {
+    let TargetsRequest {
+        indicator,
+        districts,
+        year,
+        as_of,
+    } = *request;
     if let Some(y) = year {
-        check_year("year", y)?;
+        check_year(YearInput::Year, y)?;
     }
     let wanted = match indicator {
         Some(code) => Some(resolve_indicator(conn, code)?),

@@ -10,15 +10,33 @@ use crate::db::queries::{self, Group, ValueFilter, ValueRow};
 use crate::db::DbConnection;
 use crate::domain::{Breakdown, ObservationKind};
 
+/// Which series: one district's values of one indicator, breakdown and kind.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesRequest<'a> {
+    /// District code.
+    pub district: &'a str,
+    /// Indicator code.
+    pub indicator: &'a str,
+    /// Exact breakdown (empty: the total).
+    pub breakdown: &'a Breakdown,
+    /// The kind of the values.
+    pub kind: ObservationKind,
+    /// Answer as the warehouse was at this instant.
+    pub as_of: Option<&'a str>,
+}
+
 /// One district's yearly values of one indicator: one chosen value per year.
 pub fn time_series(
     conn: &mut DbConnection,
-    district: &str,
-    indicator: &str,
-    breakdown: &Breakdown,
-    kind: ObservationKind,
-    as_of: Option<&str>,
+    request: &SeriesRequest<'_>,
 ) -> Result<(District, Indicator, Vec<ValueRow>), AnalyticsError> {
+    let SeriesRequest {
+        district,
+        indicator,
+        breakdown,
+        kind,
+        as_of,
+    } = *request;
     let d = resolve_districts(conn, &[district.to_string()])?
         .into_iter()
         .next()
