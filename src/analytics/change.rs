@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::shared::*;
-use super::{check_year, AnalyticsError, YearInput};
+use super::{check_order, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, ValueFilter};
 use crate::db::DbConnection;
@@ -72,14 +72,7 @@ pub fn changes(
         breakdown,
         as_of,
     } = *request;
-    check_year(YearInput::From, from)?;
-    check_year(YearInput::To, to)?;
-    if from >= to {
-        return Err(AnalyticsError::YearsOutOfOrder {
-            earlier: (YearInput::From, from),
-            later: (YearInput::To, to),
-        });
-    }
+    check_order((YearInput::From, from), (YearInput::To, to))?;
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted = match districts {
         Some(codes) => Some(resolve_districts(conn, codes)?),

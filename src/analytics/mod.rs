@@ -122,6 +122,20 @@ impl From<diesel::result::Error> for AnalyticsError {
 /// Years accepted as arguments.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1949..=2100;
 
+/// Checks that both years are in [`YEARS`] and that `earlier` comes before `later`.
+pub fn check_order(
+    earlier: (YearInput, i32),
+    later: (YearInput, i32),
+) -> Result<(), AnalyticsError> {
+    check_year(earlier.0, earlier.1)?;
+    check_year(later.0, later.1)?;
+    if earlier.1 < later.1 {
+        Ok(())
+    } else {
+        Err(AnalyticsError::YearsOutOfOrder { earlier, later })
+    }
+}
+
 /// Checks that `year` is in [`YEARS`]; `input` says which year it is.
 pub fn check_year(input: YearInput, year: i32) -> Result<(), AnalyticsError> {
     if YEARS.contains(&year) {

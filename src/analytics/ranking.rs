@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::change::ChangeResult;
 use super::derived::{derived_values, latest_derived, Derived};
 use super::shared::*;
-use super::{check_year, AnalyticsError, YearInput};
+use super::{check_order, check_year, AnalyticsError, YearInput};
 use crate::db::models::*;
 use crate::db::queries::{self, Group, SlimValue, ValueFilter, ValueRow};
 use crate::db::DbConnection;
@@ -181,13 +181,7 @@ pub fn ranking(
     } = *request;
     check_year(YearInput::Year, year)?;
     if let Some(c) = baseline {
-        check_year(YearInput::Baseline, c)?;
-        if c >= year {
-            return Err(AnalyticsError::YearsOutOfOrder {
-                earlier: (YearInput::Baseline, c),
-                later: (YearInput::Year, year),
-            });
-        }
+        check_order((YearInput::Baseline, c), (YearInput::Year, year))?;
     }
     let indicator = resolve_indicator(conn, indicator)?;
     let wanted: Option<HashSet<DistrictId>> = match page.districts {

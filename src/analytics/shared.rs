@@ -143,15 +143,7 @@ pub fn pick_per_district(rows: Vec<ValueRow>) -> BTreeMap<DistrictId, ValueRow> 
     groups
         .into_iter()
         .filter_map(|(d, mut rows)| {
-            let candidates: Vec<Candidate<'_>> = rows
-                .iter()
-                .map(|r| Candidate {
-                    year: r.period.year,
-                    published_on: r.published_on.as_deref(),
-                    exact: r.observation.qualifier == Qualifier::Exact,
-                    id: r.observation.id.0,
-                })
-                .collect();
+            let candidates: Vec<Candidate<'_>> = rows.iter().map(candidate).collect();
             let i = preferred(&candidates)?;
             Some((d, rows.swap_remove(i)))
         })
@@ -197,14 +189,16 @@ pub fn chosen(
 
 /// The preferred row among `rows` (see [`crate::stats::select`]).
 pub(super) fn preferred_row<'a>(rows: &[&'a ValueRow]) -> Option<&'a ValueRow> {
-    let candidates: Vec<Candidate<'_>> = rows
-        .iter()
-        .map(|r| Candidate {
-            year: r.period.year,
-            published_on: r.published_on.as_deref(),
-            exact: r.observation.qualifier == Qualifier::Exact,
-            id: r.observation.id.0,
-        })
-        .collect();
+    let candidates: Vec<Candidate<'_>> = rows.iter().map(|r| candidate(r)).collect();
     preferred(&candidates).and_then(|i| rows.get(i).copied())
+}
+
+/// What the choice rule of [`crate::stats::select`] reads of a row.
+fn candidate(r: &ValueRow) -> Candidate<'_> {
+    Candidate {
+        year: r.period.year,
+        published_on: r.published_on.as_deref(),
+        exact: r.observation.qualifier == Qualifier::Exact,
+        id: r.observation.id.0,
+    }
 }
