@@ -1,7 +1,9 @@
 //! The API error: one enum, one mapping to GraphQL `extensions.code` and to an HTTP status.
 //!
-//! Each layer has its own error ([`DbError`], [`AnalyticsError`], [`IngestError`]); this module
-//! is the one place that turns them into [`ApiError`], including the storage errors that are the
+//! Each layer has its own error ([`DbError`], [`crate::analytics::AnalyticsError`],
+//! [`IngestError`]); this module is the one place that turns them into [`ApiError`] (except
+//! the analytics error, whose inputs the API names by its arguments:
+//! [`crate::graphql::arguments`]), including the storage errors that are the
 //! caller's doing: a row a lookup expected is `NOT_FOUND`, a unique-key violation (two writers
 //! racing for the same key) is `CONFLICT`, and so is a draft whose report the warehouse
 //! already holds.
@@ -13,7 +15,6 @@
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 
-use crate::analytics::AnalyticsError;
 use crate::auth::AuthError;
 use crate::db::DbError;
 use crate::document::ReadError;
@@ -339,16 +340,6 @@ impl From<crate::export::ExportError> for ApiError {
             // SDMX's REST API answers a response too large for the request with 413 as well.
             ExportError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
             other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<AnalyticsError> for ApiError {
-    fn from(e: AnalyticsError) -> Self {
-        match e {
-            AnalyticsError::NotFound { kind, code } => ApiError::NotFound { kind, code },
-            AnalyticsError::BadInput(message) => ApiError::BadInput(message),
-            AnalyticsError::Db(e) => e.into(),
         }
     }
 }

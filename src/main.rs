@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use edustats::analytics::FilterCodes;
+use edustats::analytics::{AnalyticsError, FilterCodes};
 use edustats::auth::{self, AuthError, Expiry};
 use edustats::config::{default_seeds_dir, DbArgs, ServeArgs};
 use edustats::db::{queries, Db};
@@ -789,8 +789,13 @@ fn cmd_import(
 
 fn cmd_export(db: &DbArgs, filter: FilterCodes, output: Option<&Path>) -> anyhow::Result<()> {
     let mut conn = connect(db)?.get()?;
-    let q = edustats::analytics::resolve_observation_filter(&mut conn, &filter)
-        .map_err(|e| refused(e.to_string()))?;
+    // Refused in the API's words (the flags share the export's parameter names).
+    let q = edustats::analytics::resolve_observation_filter(&mut conn, &filter).map_err(|e| {
+        refused(match e {
+            AnalyticsError::Db(e) => e.to_string(),
+            e => edustats::error::ApiError::from(e).to_string(),
+        })
+    })?;
     let n = match output {
         Some(path) => edustats::export::write_csv(
             &mut *conn,

@@ -70,9 +70,7 @@ impl District {
         year: Option<i32>,
     ) -> Result<Vec<TargetProgress>> {
         if let Some(y) = year {
-            crate::analytics::check_year("year", y)
-                .map_err(crate::error::ApiError::from)
-                .gql()?;
+            super::arguments::check_year("year", y).gql()?;
         }
         let wanted = match indicator {
             Some(code) => Some(indicator_by_code(ctx.loaders()?, &code).await.gql()?.id),

@@ -389,7 +389,7 @@ pub(crate) async fn latest_values(
     on_or_before: Option<i32>,
 ) -> Result<Vec<queries::ValueRow>, ApiError> {
     let year = on_or_before.unwrap_or(*analytics::YEARS.end());
-    analytics::check_year("onOrBefore", year)?;
+    super::arguments::check_year("onOrBefore", year)?;
     let breakdown =
         match prefetch::one(loaders, mode, BreakdownByCode(breakdown.to_string())).await? {
             Some(BreakdownLookup::Found(id)) => id,

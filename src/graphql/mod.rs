@@ -12,6 +12,7 @@
 mod macros;
 
 pub mod aggregate;
+pub mod arguments;
 pub mod audit;
 pub mod change;
 pub mod compare;

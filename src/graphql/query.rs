@@ -16,7 +16,7 @@ use super::loaders::indicator_by_code;
 use super::{district, finding, ranking, source, standard, time_series};
 use super::{AuditEntry, ChangeRow, CompareMatrix, District, Indicator, QualityFinding};
 use super::{Ranking, Source, Standard, StandardShortfall, TargetProgress, TimeSeries};
-use crate::analytics::{self, AnalyticsError};
+use crate::analytics::{self, AnalyticsError, DerivedShares, EntryPage};
 use crate::auth::Role;
 use crate::db::{format_utc, queries};
 use crate::domain::{Category, DraftStatus};
@@ -185,11 +185,16 @@ impl QueryRoot {
             .map(ranking::decode_cursor)
             .transpose()
             .map_err(ApiError::into_graphql)?;
-        let with_derivations = ranking::wants_derivations(&ctx.look_ahead());
-        let full_rows = ranking::wants_full_rows(&ctx.look_ahead());
-        let missing_rows = ranking::wants_missing(&ctx.look_ahead());
+        let selection = ctx.look_ahead();
+        let derived = match (include_derived, ranking::wants_derivations(&selection)) {
+            (true, _) => DerivedShares::Ranked,
+            (false, true) => DerivedShares::Beside,
+            (false, false) => DerivedShares::Skip,
+        };
+        let full_rows = ranking::wants_full_rows(&selection);
+        let list_missing = ranking::wants_missing(&selection);
         let r = ctx.run(move |c| {
-            let q = analytics::RankingQuery {
+            let request = analytics::RankingRequest {
                 indicator: &indicator,
                 year,
                 breakdown: &breakdown,
@@ -197,16 +202,20 @@ impl QueryRoot {
                 kind,
                 latest_on_or_before,
                 as_of: as_of.as_deref(),
-                districts: districts.as_deref(),
-                first,
-                after,
-                include_derived,
-                with_derivations,
-                full_rows,
-                compare_with,
-                missing_rows,
+                page: EntryPage {
+                    districts: districts.as_deref(),
+                    first,
+                    after,
+                },
+                derived,
+                baseline: compare_with,
+                list_missing,
             };
-            analytics::ranking(c, &q)
+            let mut r = analytics::ranking(c, &request)?;
+            if full_rows {
+                analytics::attach_rows(c, &mut r.entries)?;
+            }
+            Ok::<_, AnalyticsError>(r)
         });
         Ranking::build(ctx, year, r.await?).await
     }
@@ -233,8 +242,15 @@ impl QueryRoot {
         let b = breakdown_arg(breakdown)?;
         let (indicator, rows) = ctx
             .run(move |c| {
-                let districts = districts.as_deref();
-                analytics::changes(c, &indicator, from, to, districts, &b, as_of.as_deref())
+                let request = analytics::ChangeRequest {
+                    indicator: &indicator,
+                    from,
+                    to,
+                    districts: districts.as_deref(),
+                    breakdown: &b,
+                    as_of: as_of.as_deref(),
+                };
+                analytics::changes(c, &request)
             })
             .await?;
         ChangeRow::build(ctx, &indicator, rows).await
@@ -260,8 +276,15 @@ impl QueryRoot {
         let as_of = as_of.map(format_utc);
         let b = breakdown_arg(breakdown)?;
         let r = ctx.run(move |c| {
-            let (ds, is, latest) = (&districts, &indicators, latest_on_or_before);
-            analytics::compare(c, ds, is, year, &b, latest, as_of.as_deref())
+            let request = analytics::CompareRequest {
+                districts: &districts,
+                indicators: &indicators,
+                year,
+                breakdown: &b,
+                latest_on_or_before,
+                as_of: as_of.as_deref(),
+            };
+            analytics::compare(c, &request)
         });
         CompareMatrix::build(ctx, year, r.await?).await
     }
@@ -286,8 +309,14 @@ impl QueryRoot {
         let (d, i, points, targets) = ctx
             .run(move |c| {
                 let as_of = as_of.as_deref();
-                let (d, i, points) =
-                    analytics::time_series(c, &district, &indicator, &b, kind, as_of)?;
+                let request = analytics::SeriesRequest {
+                    district: &district,
+                    indicator: &indicator,
+                    breakdown: &b,
+                    kind,
+                    as_of,
+                };
+                let (d, i, points) = analytics::time_series(c, &request)?;
                 let targets = match want_targets {
                     true => analytics::series_targets(c, d.id, i.id, &b, as_of)?,
                     false => Vec::new(),
@@ -319,8 +348,13 @@ impl QueryRoot {
     ) -> Result<Vec<TargetProgress>> {
         let as_of = as_of.map(format_utc);
         let rows = ctx.run(move |c| {
-            let (i, d) = (indicator.as_deref(), districts.as_deref());
-            analytics::progress(c, i, d, year, as_of.as_deref())
+            let request = analytics::TargetsRequest {
+                indicator: indicator.as_deref(),
+                districts: districts.as_deref(),
+                year,
+                as_of: as_of.as_deref(),
+            };
+            analytics::progress(c, &request)
         });
         TargetProgress::build(ctx, rows.await?, ctx.look_ahead()).await
     }
@@ -357,8 +391,15 @@ impl QueryRoot {
         let group = group_by.with(districts);
         let (i, groups) = ctx
             .run(move |c| {
-                let latest = latest_on_or_before;
-                analytics::aggregate(c, &indicator, year, &group, &b, latest, as_of.as_deref())
+                let request = analytics::AggregateRequest {
+                    indicator: &indicator,
+                    year,
+                    group_by: &group,
+                    breakdown: &b,
+                    latest_on_or_before,
+                    as_of: as_of.as_deref(),
+                };
+                analytics::aggregate(c, &request)
             })
             .await?;
         Aggregate::build(ctx, year, i, groups).await
@@ -393,8 +434,13 @@ impl QueryRoot {
     ) -> Result<Vec<StandardShortfall>> {
         let as_of = as_of.map(format_utc);
         let rows = ctx.run(move |c| {
-            let latest = latest_on_or_before;
-            analytics::standard_shortfalls(c, &standard, year, latest, as_of.as_deref())
+            let request = analytics::ShortfallRequest {
+                standard: &standard,
+                year,
+                latest_on_or_before,
+                as_of: as_of.as_deref(),
+            };
+            analytics::standard_shortfalls(c, &request)
         });
         standard::shortfalls(ctx, rows.await?).await
     }
