@@ -44,7 +44,7 @@ async fn serve(app: &TestApp) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 /// Starts the Node client on `spec` (see tests/clients/subscribe.mjs).
-fn start_client(addr: SocketAddr, spec: &Value) -> std::process::Child {
+pub(crate) fn start_client(addr: SocketAddr, spec: &Value) -> std::process::Child {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/subscribe.mjs");
     let modules = node_prefix().join("node_modules");
     assert!(
@@ -536,6 +536,7 @@ async fn webhooks_are_signed_retried_and_logged() {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(400),
             timeout: Duration::from_secs(5),
+            ..DeliveryOptions::default()
         },
     );
     let correct = |note: &str| {
