@@ -116,13 +116,7 @@ pub fn explain(e: &(dyn std::error::Error + 'static)) -> String {
         chain.push(next);
     }
     for c in &chain {
-        // rustls's error travels inside an io::Error, whose `source` skips it.
-        let tls = c.downcast_ref::<rustls::Error>().or_else(|| {
-            c.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls) = tls {
+        if let Some(tls) = tls_error(*c) {
             let hint = match tls {
                 rustls::Error::InvalidCertificate(_) => {
                     " (a receiver with a certificate from a private CA needs that CA in --webhook-ca-file)"
@@ -137,6 +131,21 @@ pub fn explain(e: &(dyn std::error::Error + 'static)) -> String {
         why.push_str(&format!(": {c}"));
     }
     why
+}
+
+/// The rustls error inside `e`: rustls's error travels inside an io::Error (tokio-rustls),
+/// itself inside another (hyper-rustls), and an io::Error's `source` skips what it wraps, so
+/// the wrappers are opened one by one.
+fn tls_error<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut current = e;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let inner: &(dyn std::error::Error + 'static) =
+            current.downcast_ref::<std::io::Error>()?.get_ref()?;
+        current = inner;
+    }
 }
 
 #[cfg(test)]
@@ -177,7 +186,8 @@ mod tests {
     #[test]
     fn a_refused_certificate_is_named_as_a_tls_failure() {
         let inner = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let io = std::io::Error::other(inner);
+        // As hyper-rustls hands it over: tokio-rustls's io::Error inside another.
+        let io = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, inner));
         let why = explain(&io);
         assert!(
             why.starts_with("TLS handshake failed: invalid peer certificate"),

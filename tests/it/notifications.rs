@@ -440,8 +440,8 @@ async fn webhooks_are_signed_retried_and_logged() {
             "the scheme must be http",
         ),
         (
-            vec!["--url", "https://example.org/hook", "--events", "all"],
-            "no TLS client",
+            vec!["--url", "ws://example.org/hook", "--events", "all"],
+            "the scheme must be http or https, not ws",
         ),
         (
             vec!["--url", "not a url", "--events", "all"],

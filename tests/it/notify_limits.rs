@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use edustats::notify::webhook::{self, DeliveryOptions};
-use edustats::notify::{client, Event, Notifier, ReportPublished};
+use edustats::notify::{client, Event, ReportPublished};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
