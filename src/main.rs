@@ -458,16 +458,27 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// What `serve` starts besides the router: the webhook dispatcher's options and client, and
+/// the PostgreSQL URL to LISTEN on (`None` on SQLite).
+struct Notifications {
+    delivery: webhook::DeliveryOptions,
+    webhook_client: edustats::notify::client::Client,
+    listen_url: Option<String>,
+}
+
 async fn serve(
     db: Db,
     addr: String,
     seeds: PathBuf,
     options: edustats::http::Options,
     connections: edustats::serve::ConnectionLimits,
-    delivery: webhook::DeliveryOptions,
-    webhook_client: edustats::notify::client::Client,
-    listen_url: Option<String>,
+    notifications: Notifications,
 ) -> anyhow::Result<()> {
+    let Notifications {
+        delivery,
+        webhook_client,
+        listen_url,
+    } = notifications;
     let empty = {
         let db = db.clone();
         tokio::task::spawn_blocking(move || {
@@ -550,9 +561,11 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
         args.seeds.unwrap_or_else(default_seeds_dir),
         options,
         args.limits.connections(),
-        args.notify.delivery(),
-        webhook_client,
-        listen_url,
+        Notifications {
+            delivery: args.notify.delivery(),
+            webhook_client,
+            listen_url,
+        },
     ))
 }
 
