@@ -191,6 +191,8 @@ pub struct ServeArgs {
     pub pages: bool,
     #[command(flatten)]
     pub rate: RateArgs,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
     /// Cache anonymous answers in memory, keyed by the request and the data version every
     /// write bumps, and answer `If-None-Match` on `GET /graphql` with 304 (see the README's
     /// "Performance").
@@ -211,6 +213,53 @@ pub enum Switch {
     On,
     /// Disabled.
     Off,
+}
+
+/// The notifications' caps and the webhook client's trust (`serve` only;
+/// docs/notifications.md, "Limits").
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// Most WebSocket connections open at once on `/graphql/ws` (more: HTTP 503,
+    /// `TOO_MANY_CONNECTIONS`, before the upgrade).
+    #[arg(long, env = "EDUSTATS_MAX_WS_CONNECTIONS", default_value_t = crate::http::NotifyLimits::DEFAULT.max_ws_connections)]
+    pub max_ws_connections: usize,
+    /// Most subscriptions open at once on one `/graphql/ws` connection (more: a
+    /// graphql-transport-ws `error` message with code `TOO_MANY_SUBSCRIPTIONS`).
+    #[arg(long, env = "EDUSTATS_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = crate::http::NotifyLimits::DEFAULT.max_subscriptions_per_connection)]
+    pub max_subscriptions_per_connection: usize,
+    /// Most webhook deliveries pending at once, in their attempts or waiting for a retry (more:
+    /// logged `failed` without an attempt, counted as `dropped`).
+    #[arg(long, env = "EDUSTATS_MAX_WEBHOOK_DELIVERIES", default_value_t = crate::notify::deliver::DEFAULT_MAX_PENDING)]
+    pub max_webhook_deliveries: usize,
+    /// A PEM file of CA certificates that webhook deliveries to `https` URLs trust besides the
+    /// public roots (a receiver with a certificate from a private CA).
+    #[arg(long, env = "EDUSTATS_WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
+}
+
+impl NotifyArgs {
+    /// The router's caps of `/graphql/ws`.
+    pub fn limits(&self) -> crate::http::NotifyLimits {
+        crate::http::NotifyLimits {
+            max_ws_connections: self.max_ws_connections.max(1),
+            max_subscriptions_per_connection: self.max_subscriptions_per_connection.max(1),
+        }
+    }
+
+    /// The webhook dispatcher's options (retries as default, the queue cap from the flag).
+    pub fn delivery(&self) -> crate::notify::deliver::DeliveryOptions {
+        crate::notify::deliver::DeliveryOptions {
+            max_pending: self.max_webhook_deliveries.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// What the webhook client trusts.
+    pub fn tls(&self) -> crate::notify::client::TlsOptions {
+        crate::notify::client::TlsOptions {
+            extra_ca_file: self.webhook_ca_file.clone(),
+        }
+    }
 }
 
 /// Rate limits of `serve` (see the README's "Operating edustats").
@@ -285,6 +334,14 @@ pub struct ConfigFile {
     pub response_cache: Option<Switch>,
     /// See `--response-cache-mb`.
     pub response_cache_mb: Option<usize>,
+    /// See `--max-ws-connections`.
+    pub max_ws_connections: Option<usize>,
+    /// See `--max-subscriptions-per-connection`.
+    pub max_subscriptions_per_connection: Option<usize>,
+    /// See `--max-webhook-deliveries`.
+    pub max_webhook_deliveries: Option<usize>,
+    /// See `--webhook-ca-file`.
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 /// A configuration that cannot be used; the server does not start (exit code 2).
@@ -400,6 +457,14 @@ impl ServeArgs {
             trusted_proxies => self.rate.trusted_proxies,
             response_cache => self.response_cache,
             response_cache_mb => self.response_cache_mb,
+            max_ws_connections => self.notify.max_ws_connections,
+            max_subscriptions_per_connection => self.notify.max_subscriptions_per_connection,
+            max_webhook_deliveries => self.notify.max_webhook_deliveries,
+        }
+        if let Some(file_ca) = file.webhook_ca_file {
+            if !given(matches, "webhook_ca_file") {
+                self.notify.webhook_ca_file = Some(file_ca);
+            }
         }
         if let Some(seeds) = file.seeds {
             if !given(matches, "seeds") {
@@ -491,6 +556,24 @@ impl ServeArgs {
         if let Err(message) = cors_origins(&self.cors_origins) {
             return bad("cors_origins", message);
         }
+        for (key, value) in [
+            ("max_ws_connections", self.notify.max_ws_connections),
+            (
+                "max_subscriptions_per_connection",
+                self.notify.max_subscriptions_per_connection,
+            ),
+            ("max_webhook_deliveries", self.notify.max_webhook_deliveries),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1".into());
+            }
+        }
+        if let Some(path) = &self.notify.webhook_ca_file {
+            // Read now, so a bad file stops the start with the key named, not the first delivery.
+            if let Err(e) = crate::notify::client::build(&self.notify.tls()) {
+                return bad("webhook_ca_file", format!("{}: {e}", path.display()));
+            }
+        }
         Ok(())
     }
 
@@ -529,6 +612,10 @@ impl ServeArgs {
             trusted_proxies: Some(self.rate.trusted_proxies),
             response_cache: Some(self.response_cache),
             response_cache_mb: Some(self.response_cache_mb),
+            max_ws_connections: Some(self.notify.max_ws_connections),
+            max_subscriptions_per_connection: Some(self.notify.max_subscriptions_per_connection),
+            max_webhook_deliveries: Some(self.notify.max_webhook_deliveries),
+            webhook_ca_file: self.notify.webhook_ca_file.clone(),
         }
     }
 
@@ -548,6 +635,7 @@ impl ServeArgs {
                 per_key_per_minute: self.rate.rate_limit_key,
                 trusted_proxies: self.rate.trusted_proxies,
             },
+            notify: self.notify.limits(),
             response_cache: (self.response_cache == Switch::On).then(|| {
                 crate::cache::CacheLimits {
                     bytes: self.response_cache_mb.saturating_mul(1024 * 1024),

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -52,6 +52,7 @@ use crate::graphql::limits::{InputLimits, METHOD_NOT_ALLOWED};
 use crate::graphql::{context, SchemaOptions};
 use crate::notify::Notifier;
 use crate::observe::{sane_request_id, MakeId, Metrics};
+pub use crate::ws::NotifyLimits;
 
 /// The server's request limits (see [`crate::config::LimitArgs`] for the flags).
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +136,8 @@ pub struct Options {
     pub rate: RateLimits,
     /// The response cache and GET ETags (see [`crate::cache`]); `None`: off.
     pub response_cache: Option<CacheLimits>,
+    /// The caps of `/graphql/ws`.
+    pub notify: NotifyLimits,
 }
 
 impl Default for Options {
@@ -148,6 +151,7 @@ impl Default for Options {
             pages: true,
             rate: RateLimits::default(),
             response_cache: None,
+            notify: NotifyLimits::DEFAULT,
         }
     }
 }
@@ -265,6 +269,10 @@ struct AppState {
     probes: Arc<tokio::sync::Semaphore>,
     /// The response cache, when on.
     cache: Option<Arc<ResponseCache>>,
+    /// The caps of `/graphql/ws`.
+    notify: NotifyLimits,
+    /// One permit per open `/graphql/ws` connection.
+    ws_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// GraphQL answers this large or larger are gzipped for clients that accept it.
@@ -318,7 +326,18 @@ pub fn router_and_notifier(db: Db, options: Options) -> (Router, Notifier) {
         cache: options
             .response_cache
             .map(|l| Arc::new(ResponseCache::new(l))),
+        notify: options.notify,
+        ws_slots: Arc::new(tokio::sync::Semaphore::new(
+            options.notify.max_ws_connections.max(1),
+        )),
     };
+    state
+        .metrics
+        .set_limit("max_ws_connections", options.notify.max_ws_connections);
+    state.metrics.set_limit(
+        "max_subscriptions_per_connection",
+        options.notify.max_subscriptions_per_connection,
+    );
     // The embedded pages and assets are compressed, and GraphQL answers of 8 KiB or more (a
     // dashboard's catalogue is about 180 KB of JSON, 20 KB gzipped: on a phone's slow link
     // that is seconds); smaller answers are sent as they are, the compression would cost more
@@ -421,42 +440,58 @@ pub fn router_and_notifier(db: Db, options: Options) -> (Router, Notifier) {
 }
 
 /// Subscriptions over WebSocket (graphql-transport-ws, and the older graphql-ws protocol that
-/// async-graphql also speaks), executed through [`Endpoint::subscribe`]. The upgrade passes the
-/// rate limits like any request; after it, the connection holds no database connection and no
+/// async-graphql also speaks), served by [`crate::ws`] with its caps. The upgrade passes the
+/// rate limits like any request, and is refused with 503 `TOO_MANY_CONNECTIONS` when
+/// `max_ws_connections` are open; after it, the connection holds no database connection and no
 /// writer ever waits for it (see [`crate::notify`]).
 async fn graphql_ws(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let executor = Subscriptions(state.endpoint.clone());
+    // The subprotocol the client offers first among those async-graphql speaks.
+    let protocol = headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered.split(',').find_map(|p| {
+                p.trim()
+                    .parse::<async_graphql::http::WebSocketProtocols>()
+                    .ok()
+            })
+        });
+    let Some(protocol) = protocol else {
+        return graphql_error(ApiError::BadRequest(
+            "no supported WebSocket subprotocol: offer graphql-transport-ws (or graphql-ws)".into(),
+        ));
+    };
+    let Ok(slot) = state.ws_slots.clone().try_acquire_owned() else {
+        state.metrics.subscription_refused("ws_connections");
+        let max = state.notify.max_ws_connections;
+        let body = serde_json::json!({"errors": [{
+            "message": format!("at most {max} WebSocket connections may be open on /graphql/ws; retry later"),
+            "extensions": {"code": "TOO_MANY_CONNECTIONS"},
+        }]});
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(RETRY_AFTER, HeaderValue::from_static("5"))],
+            Json(body),
+        )
+            .into_response();
+    };
+    let executor = crate::ws::Subscriptions::new(
+        state.endpoint.clone(),
+        state.notify.max_subscriptions_per_connection,
+        state.metrics.clone(),
+    );
+    let metrics = state.metrics.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| GraphQLWebSocket::new(socket, executor, protocol).serve())
-}
-
-/// The executor of `/graphql/ws`: subscriptions only, through the gate.
-#[derive(Clone)]
-struct Subscriptions(Arc<Endpoint>);
-
-impl async_graphql::Executor for Subscriptions {
-    async fn execute(&self, _request: async_graphql::Request) -> async_graphql::Response {
-        async_graphql::Response::from_errors(vec![crate::graphql::limits::with_code(
-            async_graphql::ServerError::new(
-                "only subscriptions are served on /graphql/ws; send queries and mutations to POST /graphql",
-                None,
-            ),
-            "BAD_REQUEST",
-        )])
-    }
-
-    fn execute_stream(
-        &self,
-        request: async_graphql::Request,
-        _session_data: Option<Arc<async_graphql::Data>>,
-    ) -> async_graphql::futures_util::stream::BoxStream<'static, async_graphql::Response> {
-        self.0.subscribe(request)
-    }
+        .on_upgrade(move |socket| async move {
+            let _open = metrics.ws_connection_opened();
+            crate::ws::serve(socket, executor, protocol).await;
+            drop(slot);
+        })
 }
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -544,11 +579,29 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
                 "key" => state.rate.limits.per_key_per_minute,
                 _ => state.rate.limits.per_address_per_minute,
             };
+            let message =
+                format!(
+                "rate limit: at most {per_minute} requests per minute per {}; retry in {seconds} s",
+                if which == "key" { "API key" } else { "client address" }
+            );
+            if req.uri().path() == "/mcp" {
+                // An MCP client reads JSON-RPC: the refusal names the request it answers. The
+                // body is read within the usual size and time limits; one that cannot be read
+                // is answered with a null id.
+                let (parts, body) = req.into_parts();
+                let id = match read_body(&parts.headers, body, &state.limits).await {
+                    Ok(bytes) => crate::mcp::refusal::request_id(&bytes),
+                    Err(_) => serde_json::Value::Null,
+                };
+                tracing::info!(
+                    limit = which,
+                    retry_after = seconds,
+                    "mcp request rate limited"
+                );
+                return crate::mcp::refusal::rate_limited(id, &message, seconds);
+            }
             let e = ApiError::RateLimited {
-                message: format!(
-                    "rate limit: at most {per_minute} requests per minute per {}; retry in {seconds} s",
-                    if which == "key" { "API key" } else { "client address" }
-                ),
+                message,
                 retry_after: seconds,
             };
             let mut res = graphql_error(e);

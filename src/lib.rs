@@ -33,3 +33,4 @@ pub mod stats;
 pub mod synth;
 pub mod timing;
 pub mod web;
+pub mod ws;

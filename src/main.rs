@@ -261,7 +261,7 @@ enum WebhookAction {
         /// Unique name.
         #[arg(long)]
         name: String,
-        /// Where deliveries are POSTed: an absolute http URL.
+        /// Where deliveries are POSTed: an absolute http or https URL (https certificates are verified; see serve --webhook-ca-file).
         #[arg(long)]
         url: String,
         /// Events, comma-separated: report_published, figures_changed, correction_made, or all.
@@ -458,13 +458,27 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// What `serve` starts besides the router: the webhook dispatcher's options and client, and
+/// the PostgreSQL URL to LISTEN on (`None` on SQLite).
+struct Notifications {
+    delivery: webhook::DeliveryOptions,
+    webhook_client: edustats::notify::client::Client,
+    listen_url: Option<String>,
+}
+
 async fn serve(
     db: Db,
     addr: String,
     seeds: PathBuf,
     options: edustats::http::Options,
     connections: edustats::serve::ConnectionLimits,
+    notifications: Notifications,
 ) -> anyhow::Result<()> {
+    let Notifications {
+        delivery,
+        webhook_client,
+        listen_url,
+    } = notifications;
     let empty = {
         let db = db.clone();
         tokio::task::spawn_blocking(move || {
@@ -498,8 +512,18 @@ async fn serve(
     );
     // The accept loop (`edustats::serve`) hands the peer address to the per-address rate limit.
     let (app, notifier) = edustats::http::router_and_notifier(db.clone(), options);
+    // Writes of other processes on the same PostgreSQL database (`edustats import`) reach this
+    // server's subscribers and webhooks through LISTEN (`notify::relay`); SQLite has no LISTEN.
+    let _relay = match &listen_url {
+        Some(url) => {
+            let listener = edustats::db::listen::Listener::start(url);
+            let task = edustats::notify::relay::spawn(&listener, db.clone(), notifier.clone());
+            Some((listener, task))
+        }
+        None => None,
+    };
     // Webhook deliveries: the registered receivers get every committed write's events.
-    let _dispatcher = webhook::spawn(db, &notifier, webhook::DeliveryOptions::default());
+    let _dispatcher = webhook::spawn_with(db, &notifier, delivery, webhook_client);
     edustats::serve::serve(listener, app, connections, shutdown_signal()).await?;
     Ok(())
 }
@@ -509,6 +533,9 @@ async fn serve(
 fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> {
     let args = args.resolve(matches).map_err(|e| refused(e.to_string()))?;
     let options = args.http_options().map_err(|e| refused(e.to_string()))?;
+    // Validation has read the CA file already; a failure here is the file changing since.
+    let webhook_client = edustats::notify::client::build(&args.notify.tls())
+        .map_err(|e| refused(format!("invalid setting `webhook_ca_file`: {e}")))?;
     if args.check_config {
         out!("{}", toml::to_string(&args.to_file())?);
         return Ok(());
@@ -526,12 +553,19 @@ fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::Result<()> 
     }
     edustats::memory::start_trimming(args.limits.malloc_trim());
     let runtime = tokio::runtime::Runtime::new()?;
+    let listen_url =
+        (handle.backend() == edustats::db::Backend::Postgres).then(|| args.db.database_url.clone());
     runtime.block_on(serve(
         handle,
         args.addr,
         args.seeds.unwrap_or_else(default_seeds_dir),
         options,
         args.limits.connections(),
+        Notifications {
+            delivery: args.notify.delivery(),
+            webhook_client,
+            listen_url,
+        },
     ))
 }
 
@@ -773,16 +807,41 @@ fn cmd_import(
         dry_run,
         default_source: source,
     };
+    // The write's events go to the servers running on the same database (PostgreSQL: through
+    // the notification outbox and NOTIFY, `notify::relay`; nothing on SQLite).
+    let write = edustats::notify::Write {
+        actor: actor.clone(),
+        reason: reason.map(str::to_string),
+        draft: None,
+    };
     // A CSV file is streamed a chunk at a time (large files); a JSON bundle is read whole.
     let report = if file.extension().is_some_and(|e| e == "csv") {
-        ingest::bulk::with_load_settings(&mut conn, false, |conn| {
+        let report = ingest::bulk::with_load_settings(&mut conn, false, |conn| {
             ingest::import::import_csv(conn, file, opts)
         })
+        .map_err(|e| ingest_failure(e, &file.display()))?;
+        // The streamed import commits in a transaction of its own (with its load settings):
+        // its events are described and announced in the next one. A failure there leaves the
+        // import done and unannounced, which is said, not hidden.
+        let announced =
+            edustats::db::conn::write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| {
+                edustats::notify::relay::announce(c, &report, &write)
+            });
+        if let Err(e) = announced {
+            eprintln!("warning: the import is committed, but its events were not announced to running servers: {e}");
+        }
+        report
     } else {
         ingest::read::import_file(file)
-            .and_then(|input| ingest::import::import(&mut conn, &input, opts))
-    }
-    .map_err(|e| ingest_failure(e, &file.display()))?;
+            .and_then(|input| {
+                edustats::db::conn::write_transaction::<_, ingest::IngestError, _>(&mut conn, |c| {
+                    let report = ingest::import::import(c, &input, opts)?;
+                    edustats::notify::relay::announce(c, &report, &write)?;
+                    Ok(report)
+                })
+            })
+            .map_err(|e| ingest_failure(e, &file.display()))?
+    };
     outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

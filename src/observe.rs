@@ -62,6 +62,10 @@ struct Inner {
     subscriptions: IntGaugeVec,
     subscribers_dropped: IntCounterVec,
     webhook_deliveries: IntCounterVec,
+    webhook_pending: IntGauge,
+    ws_connections: IntGauge,
+    subscriptions_refused: IntCounterVec,
+    limits: IntGaugeVec,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -177,12 +181,38 @@ impl Metrics {
         let webhook_deliveries = IntCounterVec::new(
             Opts::new(
                 "webhook_deliveries_total",
-                "Webhook delivery attempts, by outcome (delivered, retry, failed)",
+                "Webhook delivery attempts, by outcome (delivered, retry, failed), and deliveries not attempted (dropped: the pending queue was full; lost: the dispatcher fell behind the events)",
             ),
             &["outcome"],
         )?;
+        let webhook_pending = IntGauge::new(
+            "webhook_deliveries_pending",
+            "Webhook deliveries waiting for an attempt or a retry (at most limit{name=\"max_webhook_deliveries\"})",
+        )?;
+        let ws_connections = IntGauge::new(
+            "ws_connections_open",
+            "WebSocket connections open on /graphql/ws (at most limit{name=\"max_ws_connections\"})",
+        )?;
+        let subscriptions_refused = IntCounterVec::new(
+            Opts::new(
+                "subscriptions_refused_total",
+                "Subscriptions and /graphql/ws connections refused by a cap, by cap (per_connection: TOO_MANY_SUBSCRIPTIONS, ws_connections: TOO_MANY_CONNECTIONS)",
+            ),
+            &["cap"],
+        )?;
+        let limits = IntGaugeVec::new(
+            Opts::new(
+                "limit",
+                "The configured caps of the notifications, by name (max_ws_connections, max_subscriptions_per_connection, max_webhook_deliveries)",
+            ),
+            &["name"],
+        )?;
         for c in [
             Box::new(graphql_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhook_pending.clone()),
+            Box::new(ws_connections.clone()),
+            Box::new(subscriptions_refused.clone()),
+            Box::new(limits.clone()),
             Box::new(notifications.clone()),
             Box::new(subscriptions.clone()),
             Box::new(subscribers_dropped.clone()),
@@ -213,6 +243,10 @@ impl Metrics {
             subscriptions,
             subscribers_dropped,
             webhook_deliveries,
+            webhook_pending,
+            ws_connections,
+            subscriptions_refused,
+            limits,
             operations: Mutex::new(HashSet::new()),
         }))))
     }
@@ -316,11 +350,48 @@ impl Metrics {
         }
     }
 
-    /// Counts a webhook delivery attempt (`delivered`, `retry` or `failed`).
+    /// Counts a webhook delivery attempt (`delivered`, `retry` or `failed`), or a delivery
+    /// dropped by the queue cap (`dropped`) or missed by a lagging dispatcher (`lost`).
     pub fn webhook_delivery(&self, outcome: &str) {
         if let Some(inner) = &self.0 {
             inner.webhook_deliveries.with_label_values(&[outcome]).inc();
         }
+    }
+
+    /// Shows a configured cap as `edustats_limit{name}` (set once, where the cap is built).
+    pub fn set_limit(&self, name: &str, value: usize) {
+        if let Some(inner) = &self.0 {
+            inner
+                .limits
+                .with_label_values(&[name])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts a subscription or a `/graphql/ws` connection refused by `cap`
+    /// (`per_connection` or `ws_connections`).
+    pub fn subscription_refused(&self, cap: &str) {
+        if let Some(inner) = &self.0 {
+            inner.subscriptions_refused.with_label_values(&[cap]).inc();
+        }
+    }
+
+    /// Counts a `/graphql/ws` connection as open until the guard is dropped.
+    pub fn ws_connection_opened(&self) -> ExportGuard {
+        let gauge = self.0.as_ref().map(|inner| inner.ws_connections.clone());
+        if let Some(g) = &gauge {
+            g.inc();
+        }
+        ExportGuard(gauge)
+    }
+
+    /// Counts a webhook delivery as pending until the guard is dropped.
+    pub fn webhook_pending(&self) -> ExportGuard {
+        let gauge = self.0.as_ref().map(|inner| inner.webhook_pending.clone());
+        if let Some(g) = &gauge {
+            g.inc();
+        }
+        ExportGuard(gauge)
     }
 
     /// Counts a subscription of `field` as open until the guard is dropped.

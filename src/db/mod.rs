@@ -3,6 +3,7 @@
 //! callers run it through [`Db::run`] on the blocking pool.
 
 pub mod conn;
+pub mod listen;
 pub mod models;
 pub mod queries;
 pub mod schema;

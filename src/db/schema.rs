@@ -265,6 +265,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Events of writes made outside a server, announced to the servers by NOTIFY
+    /// (PostgreSQL only; see `notify::relay`).
+    notification_outbox (id) {
+        id -> Integer,
+        events -> Text,
+        created_at -> Text,
+    }
+}
+
 diesel::joinable!(dimension_members -> dimensions (dimension_id));
 diesel::joinable!(indicator_dimensions -> indicators (indicator_id));
 diesel::joinable!(indicator_dimensions -> dimensions (dimension_id));
@@ -345,5 +355,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_version,
     webhooks,
     webhook_deliveries,
+    notification_outbox,
     standards,
 );

@@ -11,8 +11,8 @@
 //! read in the same transaction as the write (so it is exactly what the write left, not what a
 //! later write made of it), and it is only sent once `COMMIT` has returned; a write that rolls
 //! back (validation, a conflict, a failure midway) returns an error and sends nothing. A dry
-//! run sends nothing. Only the server's own GraphQL writes notify: `edustats import` and
-//! `edustats seed` run in another process, which has no subscribers.
+//! run sends nothing. `edustats import` runs in another process: on PostgreSQL its events reach
+//! the servers through the database ([`relay`]); on SQLite they reach no server.
 //!
 //! A subscriber that falls behind never holds a writer: the channel keeps the last
 //! [`CHANNEL_CAPACITY`] events, sending never waits, and a receiver that lags behind that is
@@ -22,14 +22,17 @@
 //! subscription's payload and a webhook's body are one definition, not two kept in step by hand
 //! (the same deliberate exception as `ingest/rows.rs`).
 
+pub mod client;
+pub mod deliver;
 pub mod hmac;
+pub mod relay;
 pub mod webhook;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_graphql::SimpleObject;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::db::schema::{
@@ -43,7 +46,7 @@ use crate::observe::Metrics;
 pub const CHANNEL_CAPACITY: usize = 256;
 
 /// One observation a write created or corrected, as it is after the write.
-#[derive(Debug, Clone, PartialEq, Serialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangedFigure {
     /// The observation's key.
@@ -75,7 +78,7 @@ pub struct ChangedFigure {
 }
 
 /// A report was published: a source created by `importReport` or `publishDraft`.
-#[derive(Debug, Clone, PartialEq, Serialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportPublished {
     /// The source (report) code created.
@@ -91,7 +94,7 @@ pub struct ReportPublished {
 }
 
 /// The figures of one indicator changed (created or corrected).
-#[derive(Debug, Clone, PartialEq, Serialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
 #[serde(rename_all = "camelCase")]
 pub struct FiguresChanged {
     /// The indicator's code.
@@ -105,7 +108,7 @@ pub struct FiguresChanged {
 }
 
 /// A correction was made: an observation got a new revision (the old one is kept).
-#[derive(Debug, Clone, PartialEq, Serialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
 #[serde(rename_all = "camelCase")]
 pub struct CorrectionMade {
     /// Who wrote it.
@@ -119,7 +122,7 @@ pub struct CorrectionMade {
 }
 
 /// What the server notifies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum Event {
     /// A report was published.

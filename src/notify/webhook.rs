@@ -19,20 +19,20 @@
 //! delivery is `failed`. Every attempt updates the log. Deliveries run on their own tasks: a
 //! slow receiver delays only its own deliveries, never a write or another webhook.
 //!
-//! Plain `http` URLs only: this build has no TLS client. A receiver outside the host is reached
-//! through a local TLS-terminating proxy, or over a private network.
+//! `http` and `https` URLs: certificates are verified against Mozilla's roots and, with
+//! `--webhook-ca-file`, a private CA ([`super::client`]). The dispatcher and the attempts live
+//! in [`super::deliver`]; at most [`DeliveryOptions::max_pending`] deliveries wait at once, and
+//! one past that is logged `failed` without an attempt, never silently lost.
 
-use std::sync::Arc;
+pub use super::deliver::{spawn, spawn_with, DeliveryOptions};
+
 use std::time::Duration;
 
-use axum::body::Bytes;
 use diesel::prelude::*;
-use tokio::sync::broadcast::error::RecvError;
 
-use super::{Event, EventKind, Notifier};
+use super::EventKind;
 use crate::db::schema::{webhook_deliveries, webhooks};
-use crate::db::{now_utc, Db, DbConnection, DbError};
-use crate::observe::Metrics;
+use crate::db::{now_utc, DbConnection, DbError};
 
 /// How far a delivery's timestamp may be from the receiver's clock (see the module doc).
 pub const REPLAY_WINDOW: Duration = Duration::from_secs(300);
@@ -52,7 +52,7 @@ pub const MIN_SECRET_CHARS: usize = 16;
 /// Errors of webhook management and delivery.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    /// The URL is not an absolute `http` URL.
+    /// The URL is not an absolute `http` or `https` URL.
     #[error("invalid webhook URL {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given.
@@ -183,7 +183,7 @@ pub fn parse_events(list: &str) -> Result<Vec<EventKind>, WebhookError> {
     Ok(out)
 }
 
-/// Checks a webhook URL: absolute, `http`, with a host, no credentials in it.
+/// Checks a webhook URL: absolute, `http` or `https`, with a host, no credentials in it.
 pub fn validate_url(raw: &str) -> Result<url::Url, WebhookError> {
     let bad = |reason: &str| WebhookError::InvalidUrl {
         url: raw.to_string(),
@@ -191,13 +191,12 @@ pub fn validate_url(raw: &str) -> Result<url::Url, WebhookError> {
     };
     let url = url::Url::parse(raw).map_err(|e| bad(&e.to_string()))?;
     match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(bad(
-                "this build has no TLS client: use an http URL (a local TLS-terminating proxy reaches an https receiver)",
-            ))
+        "http" | "https" => {}
+        other => {
+            return Err(bad(&format!(
+                "the scheme must be http or https, not {other}"
+            )))
         }
-        other => return Err(bad(&format!("the scheme must be http, not {other}"))),
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("no host"));
@@ -384,287 +383,6 @@ pub fn verify(secret: &str, timestamp: &str, signature: &str, body: &[u8], now: 
     super::hmac::verify(secret.as_bytes(), &message, hex_sig)
 }
 
-/// How deliveries are retried.
-#[derive(Debug, Clone, Copy)]
-pub struct DeliveryOptions {
-    /// Attempts in all (at least 1).
-    pub attempts: u32,
-    /// Wait before the second attempt; doubled before each next one.
-    pub first_backoff: Duration,
-    /// Longest wait between two attempts.
-    pub max_backoff: Duration,
-    /// Time limit of one attempt (connection, request and answer head).
-    pub timeout: Duration,
-}
-
-impl Default for DeliveryOptions {
-    /// 6 attempts over about half a minute (1 + 2 + 4 + 8 + 16 s of waits), 10 s each.
-    fn default() -> Self {
-        DeliveryOptions {
-            attempts: 6,
-            first_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(300),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl DeliveryOptions {
-    /// The wait after failed attempt `n` (1-based).
-    pub fn backoff(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1));
-        self.first_backoff
-            .checked_mul(factor)
-            .unwrap_or(self.max_backoff)
-            .min(self.max_backoff)
-    }
-}
-
-/// An active registration, as the dispatcher needs it.
-#[derive(Clone)]
-struct Target {
-    id: i32,
-    name: String,
-    url: String,
-    secret: String,
-}
-
-type Client = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Full<Bytes>,
->;
-
-/// Starts the dispatcher: it receives every event from `notifier` and delivers it to the active
-/// webhooks registered for it, each delivery on a task of its own (see the module doc). It
-/// runs until the notifier is dropped. If it falls more than the channel's capacity behind,
-/// the events it missed are not delivered (logged, and counted as `lost` in
-/// `edustats_webhook_deliveries_total`).
-pub fn spawn(db: Db, notifier: &Notifier, options: DeliveryOptions) -> tokio::task::JoinHandle<()> {
-    let mut receiver = notifier.subscribe();
-    let metrics = notifier.metrics().clone();
-    tokio::spawn(async move {
-        let client: Client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
-        loop {
-            let event = match receiver.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        "the webhook dispatcher fell behind; events were not delivered"
-                    );
-                    for _ in 0..missed {
-                        metrics.webhook_delivery("lost");
-                    }
-                    continue;
-                }
-                Err(RecvError::Closed) => return,
-            };
-            let kind = event.kind();
-            let targets = db
-                .run(move |c| targets(c, kind).map_err(WebhookError::from))
-                .await;
-            let targets = match targets {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::error!(error = %e, event = %kind, "webhooks not read; the event is not delivered");
-                    continue;
-                }
-            };
-            for target in targets {
-                tokio::spawn(deliver(
-                    db.clone(),
-                    client.clone(),
-                    target,
-                    event.clone(),
-                    options,
-                    metrics.clone(),
-                ));
-            }
-        }
-    })
-}
-
-/// The active webhooks registered for `kind`.
-fn targets(conn: &mut DbConnection, kind: EventKind) -> QueryResult<Vec<Target>> {
-    let rows = webhooks::table
-        .filter(webhooks::active.eq(1))
-        .select((
-            webhooks::id,
-            webhooks::name,
-            webhooks::url,
-            webhooks::secret,
-            webhooks::events,
-        ))
-        .load::<(i32, String, String, String, String)>(conn)?;
-    let kind = kind.to_string();
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.4.split(',').any(|e| e == kind))
-        .map(|(id, name, url, secret, _)| Target {
-            id,
-            name,
-            url,
-            secret,
-        })
-        .collect())
-}
-
-/// Logs a new delivery; returns its id.
-fn start_delivery(conn: &mut DbConnection, webhook: i32, kind: EventKind) -> QueryResult<i32> {
-    let now = now_utc();
-    diesel::insert_into(webhook_deliveries::table)
-        .values((
-            webhook_deliveries::webhook_id.eq(webhook),
-            webhook_deliveries::event.eq(kind.to_string()),
-            webhook_deliveries::status.eq(DeliveryStatus::Pending.to_string()),
-            webhook_deliveries::attempts.eq(0),
-            webhook_deliveries::created_at.eq(&now),
-            webhook_deliveries::updated_at.eq(&now),
-        ))
-        .execute(conn)?;
-    // No RETURNING through MultiConnection: the id the connection's last insert took (both
-    // functions are per connection, so a concurrent insert elsewhere does not interfere).
-    use diesel::sql_types::BigInt;
-    let id: i64 = match conn {
-        DbConnection::Sqlite(c) => {
-            diesel::select(diesel::dsl::sql::<BigInt>("last_insert_rowid()")).get_result(c)?
-        }
-        DbConnection::Postgres(c) => {
-            diesel::select(diesel::dsl::sql::<BigInt>("lastval()")).get_result(c)?
-        }
-    };
-    i32::try_from(id).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
-}
-
-/// Records an attempt.
-fn record_attempt(
-    conn: &mut DbConnection,
-    id: i32,
-    attempts: i32,
-    status: DeliveryStatus,
-    last_status: Option<i32>,
-    last_error: Option<String>,
-) -> QueryResult<()> {
-    diesel::update(webhook_deliveries::table.find(id))
-        .set((
-            webhook_deliveries::attempts.eq(attempts),
-            webhook_deliveries::status.eq(status.to_string()),
-            webhook_deliveries::last_status.eq(last_status),
-            webhook_deliveries::last_error.eq(last_error),
-            webhook_deliveries::updated_at.eq(now_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Delivers one event to one webhook, with retries (see the module doc).
-async fn deliver(
-    db: Db,
-    client: Client,
-    target: Target,
-    event: Arc<Event>,
-    options: DeliveryOptions,
-    metrics: Metrics,
-) {
-    let kind = event.kind();
-    let webhook = target.id;
-    let id = match db
-        .run(move |c| start_delivery(c, webhook, kind).map_err(WebhookError::from))
-        .await
-    {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!(error = %e, webhook = %target.name, "delivery not logged; not sent");
-            return;
-        }
-    };
-    let body = match serde_json::to_value(&*event) {
-        Ok(mut v) => {
-            v["delivery"] = serde_json::json!(id);
-            v["webhook"] = serde_json::json!(target.name);
-            Bytes::from(v.to_string())
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "event not serialised");
-            return;
-        }
-    };
-    let attempts = options.attempts.max(1);
-    for n in 1..=attempts {
-        let outcome = attempt(&client, &target, kind, id, &body, options.timeout).await;
-        let (state, last_status, last_error) = match outcome {
-            Ok(s) if (200..300).contains(&s) => (DeliveryStatus::Delivered, Some(s), None),
-            Ok(s) => (
-                DeliveryStatus::Pending,
-                Some(s),
-                Some(format!("the receiver answered HTTP {s}")),
-            ),
-            Err(e) => (DeliveryStatus::Pending, None, Some(e)),
-        };
-        let state = if state == DeliveryStatus::Pending && n == attempts {
-            DeliveryStatus::Failed
-        } else {
-            state
-        };
-        metrics.webhook_delivery(match state {
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Pending => "retry",
-        });
-        let tries = i32::try_from(n).unwrap_or(i32::MAX);
-        let logged = db
-            .run(move |c| {
-                record_attempt(c, id, tries, state, last_status.map(i32::from), last_error)
-                    .map_err(WebhookError::from)
-            })
-            .await;
-        if let Err(e) = logged {
-            tracing::error!(error = %e, delivery = id, "delivery attempt not logged");
-        }
-        if state != DeliveryStatus::Pending {
-            return;
-        }
-        tokio::time::sleep(options.backoff(n)).await;
-    }
-}
-
-/// One signed `POST`; the answer's status, or why there was none.
-async fn attempt(
-    client: &Client,
-    target: &Target,
-    kind: EventKind,
-    id: i32,
-    body: &Bytes,
-    timeout: Duration,
-) -> Result<u16, String> {
-    let timestamp = chrono::Utc::now().timestamp();
-    let request = hyper::Request::post(target.url.as_str())
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(hyper::header::USER_AGENT, "edustats-webhooks")
-        .header(EVENT_HEADER, kind.to_string())
-        .header(DELIVERY_HEADER, id.to_string())
-        .header(TIMESTAMP_HEADER, timestamp.to_string())
-        .header(SIGNATURE_HEADER, sign(&target.secret, timestamp, body))
-        .body(http_body_util::Full::new(body.clone()))
-        .map_err(|e| format!("the request could not be built: {e}"))?;
-    match tokio::time::timeout(timeout, client.request(request)).await {
-        Ok(Ok(response)) => Ok(response.status().as_u16()),
-        Ok(Err(e)) => {
-            // hyper's own message is terse ("client error (Connect)"): the causes say why.
-            let mut why = format!("no answer: {e}");
-            let mut cause = std::error::Error::source(&e);
-            while let Some(c) = cause {
-                why.push_str(&format!(": {c}"));
-                cause = c.source();
-            }
-            Err(why)
-        }
-        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,9 +390,11 @@ mod tests {
     #[test]
     fn urls_events_and_backoff() {
         assert!(validate_url("http://127.0.0.1:8080/hook").is_ok());
+        assert!(validate_url("https://hooks.example.org/edustats").is_ok());
         for bad in [
             "ftp://example.org/",
-            "https://example.org/",
+            "ws://example.org/",
+            "file:///etc/passwd",
             "not a url",
             "http://user:pw@example.org/",
         ] {

@@ -23,6 +23,8 @@ mod logging;
 mod mcp;
 mod migrations;
 mod notifications;
+mod notify_limits;
+mod notify_relay;
 mod operations;
 mod properties;
 mod ranking_change;

@@ -44,7 +44,7 @@ async fn serve(app: &TestApp) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 /// Starts the Node client on `spec` (see tests/clients/subscribe.mjs).
-fn start_client(addr: SocketAddr, spec: &Value) -> std::process::Child {
+pub(crate) fn start_client(addr: SocketAddr, spec: &Value) -> std::process::Child {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/subscribe.mjs");
     let modules = node_prefix().join("node_modules");
     assert!(
@@ -440,8 +440,8 @@ async fn webhooks_are_signed_retried_and_logged() {
             "the scheme must be http",
         ),
         (
-            vec!["--url", "https://example.org/hook", "--events", "all"],
-            "no TLS client",
+            vec!["--url", "ws://example.org/hook", "--events", "all"],
+            "the scheme must be http or https, not ws",
         ),
         (
             vec!["--url", "not a url", "--events", "all"],
@@ -536,6 +536,7 @@ async fn webhooks_are_signed_retried_and_logged() {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(400),
             timeout: Duration::from_secs(5),
+            ..DeliveryOptions::default()
         },
     );
     let correct = |note: &str| {
