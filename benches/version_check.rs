@@ -60,7 +60,8 @@ fn main() {
         (
             "PRAGMA data_version, held connection",
             mean_ns(200_000, || {
-                let v = diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(&mut held);
+                let v =
+                    diesel::sql_query("PRAGMA data_version").get_result::<DataVersion>(&mut held);
                 assert!(v.is_ok_and(|d| d.data_version > 0));
             }),
         ),

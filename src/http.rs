@@ -44,8 +44,8 @@ use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLay
 
 use crate::analytics::FilterCodes;
 use crate::cache::{self, CacheLimits, ResponseCache};
-use crate::db::version::Lookup;
 use crate::db::queries::ObservationQuery;
+use crate::db::version::Lookup;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::graphql::gate::{Endpoint, Incoming, IncomingBatch};
@@ -662,7 +662,9 @@ async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Reque
         Lookup::Read(ticket) => {
             let read = state
                 .db
-                .run_read(|c| crate::db::queries::data_version(c).map_err(crate::db::DbError::Query))
+                .run_read(|c| {
+                    crate::db::queries::data_version(c).map_err(crate::db::DbError::Query)
+                })
                 .await;
             match read {
                 Ok(v) => {

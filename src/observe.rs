@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, Request};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tower_http::request_id::{MakeRequestId, RequestId};
 

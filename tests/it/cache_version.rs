@@ -150,14 +150,21 @@ async fn a_write_through_one_server_is_served_by_the_other_within_a_second() {
         assert_eq!(c1, "miss");
         assert_eq!(value_of(&first, "syni-002"), Some(25.0));
     }
-    assert_eq!(hit_statements(&a.router, &a.db).await, 0, "a hit makes no statement");
+    assert_eq!(
+        hit_statements(&a.router, &a.db).await,
+        0,
+        "a hit makes no statement"
+    );
     assert_eq!(hit_statements(&b, &b_db).await, 0);
 
     let key = a.key("cache-version-editor", edustats::auth::Role::Editor);
     correct(&b, &key, 40).await;
     // The writer's own cache forgot the version when the write committed.
     let (c, own) = post(&b, OBS, None).await;
-    assert_eq!((c.as_str(), value_of(&own, "syni-002")), ("miss", Some(40.0)));
+    assert_eq!(
+        (c.as_str(), value_of(&own, "syni-002")),
+        ("miss", Some(40.0))
+    );
     let took = served_within(&a.router, Duration::from_secs(1), |v| {
         value_of(v, "syni-002") == Some(40.0)
     })
@@ -226,7 +233,10 @@ async fn a_lost_listener_falls_back_to_reading_the_version_until_it_is_back() {
     post(&a.router, OBS, None).await;
     assert_eq!(hit_statements(&a.router, &a.db).await, 0);
     let (_, metrics) = a.get("/metrics").await;
-    assert_eq!(metric(&metrics, "edustats_response_cache_version_watched"), Some(1.0));
+    assert_eq!(
+        metric(&metrics, "edustats_response_cache_version_watched"),
+        Some(1.0)
+    );
 
     // The listener's connection is killed, as a PostgreSQL restart or a proxy would.
     let mut admin = PgConnection::establish(&a.url).expect("connect");
@@ -330,7 +340,11 @@ async fn the_dashboard_catalogue_is_revalidated_with_304_until_a_write() {
             .unwrap_or("")
             .to_string()
     };
-    assert_eq!(h("cache-control"), "public, max-age=60", "the browser keeps it");
+    assert_eq!(
+        h("cache-control"),
+        "public, max-age=60",
+        "the browser keeps it"
+    );
     let etag = h("etag");
     assert!(etag.starts_with('"') && etag.len() == 66, "{etag}");
     assert!(len > 0);

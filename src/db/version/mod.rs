@@ -319,7 +319,11 @@ mod tests {
         let k = ticket(&t);
         t.learned(k, 3);
         t.apply(Signal::Version(3));
-        assert_eq!(t.lookup(), Lookup::Known(3), "its own version: nothing changes");
+        assert_eq!(
+            t.lookup(),
+            Lookup::Known(3),
+            "its own version: nothing changes"
+        );
         t.apply(Signal::Version(5));
         let k = ticket(&t);
         t.learned(k, 4); // a replica behind the primary
@@ -338,7 +342,10 @@ mod tests {
         assert_eq!(t.losses(), 1);
         let k = ticket(&t);
         t.learned(k, 3);
-        assert!(matches!(t.lookup(), Lookup::Read(_)), "not remembered unwatched");
+        assert!(
+            matches!(t.lookup(), Lookup::Read(_)),
+            "not remembered unwatched"
+        );
         t.apply(Signal::Watching);
         let k = ticket(&t);
         t.learned(k, 3);

@@ -124,10 +124,12 @@ where
 /// is dropped.
 pub(super) fn spawn(url: DatabaseUrl, tracker: Weak<Tracker>) {
     let name = "edustats-version-watch".to_string();
-    let started = std::thread::Builder::new().name(name).spawn(move || match url {
-        DatabaseUrl::Postgres { url, .. } => watch_postgres(&url, &tracker),
-        DatabaseUrl::Sqlite { path } => watch_sqlite(&path, &tracker),
-    });
+    let started = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || match url {
+            DatabaseUrl::Postgres { url, .. } => watch_postgres(&url, &tracker),
+            DatabaseUrl::Sqlite { path } => watch_sqlite(&path, &tracker),
+        });
     if let Err(e) = started {
         // Without a watcher the cache reads the version per request, as when it is lost.
         tracing::warn!(error = %e, "the data version watcher did not start; the response cache reads the version per request");
