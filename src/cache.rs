@@ -4,7 +4,8 @@
 //! extensions), on who asks, and on the data. Only anonymous requests are cached (a request
 //! with a key may see drafts and the audit log, whose writes do not bump the version), so
 //! "who asks" is always the anonymous role; the data is summed up by the data version that
-//! every write of figures bumps in its own transaction (`db::queries::data_version`). The key
+//! every write of figures bumps in its own transaction (`db::version::bump`; the server knows it
+//! without a round trip while a watcher keeps it current, see [`crate::db::version`]). The key
 //! is the SHA-256 of all of it: a write changes the version, so no answer cached before it is
 //! ever served after it commits, on this server or on another over the same database.
 //!

@@ -45,6 +45,7 @@ use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLay
 use crate::analytics::FilterCodes;
 use crate::cache::{self, CacheLimits, ResponseCache};
 use crate::db::queries::ObservationQuery;
+use crate::db::version::Lookup;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::graphql::gate::{Endpoint, Incoming, IncomingBatch};
@@ -338,6 +339,10 @@ pub fn router_and_notifier(db: Db, options: Options) -> (Router, Notifier) {
         "max_subscriptions_per_connection",
         options.notify.max_subscriptions_per_connection,
     );
+    if state.cache.is_some() {
+        // The cache's data version, known without a round trip while this watches.
+        state.db.watch_data_version();
+    }
     // The embedded pages and assets are compressed, and GraphQL answers of 8 KiB or more (a
     // dashboard's catalogue is about 180 KB of JSON, 20 KB gzipped: on a phone's slow link
     // that is seconds); smaller answers are sent as they are, the compression would cost more
@@ -693,10 +698,11 @@ impl Cached {
     }
 }
 
-/// Looks an anonymous request up in the cache: one statement (the data version), on the
-/// blocking pool like every other. The version is read where reads go (the replica, when there
-/// is one): only a document without a mutation is ever stored, and its answer comes from there,
-/// so the key never runs ahead of the data it names.
+/// Looks an anonymous request up in the cache. The data version comes from the process
+/// ([`crate::db::version`]) while a watcher keeps it current: no statement. Otherwise it is
+/// read (one statement, on the blocking pool like every other) where reads go (the replica,
+/// when there is one): only a document without a mutation is ever stored, and its answer comes
+/// from there, so the key never runs ahead of the data it names.
 async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Request) -> Cached {
     let Some(store) = &state.cache else {
         return Cached::Bypass;
@@ -704,15 +710,25 @@ async fn consult(state: &AppState, headers: &HeaderMap, r: &async_graphql::Reque
     if headers.contains_key(AUTHORIZATION) || r.query.is_empty() {
         return Cached::Bypass;
     }
-    let version = state
-        .db
-        .run_read(|c| crate::db::queries::data_version(c).map_err(crate::db::DbError::Query))
-        .await;
-    let version = match version {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::debug!(error = %e, "data version not read; the request runs uncached");
-            return Cached::Bypass;
+    let version = match state.db.data_version().lookup() {
+        Lookup::Known(v) => v,
+        Lookup::Read(ticket) => {
+            let read = state
+                .db
+                .run_read(|c| {
+                    crate::db::queries::data_version(c).map_err(crate::db::DbError::Query)
+                })
+                .await;
+            match read {
+                Ok(v) => {
+                    state.db.data_version().learned(ticket, v);
+                    v
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "data version not read; the request runs uncached");
+                    return Cached::Bypass;
+                }
+            }
         }
     };
     let key = cache::key(version, r);

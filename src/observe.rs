@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, Request};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use tower_http::request_id::{MakeRequestId, RequestId};
 
@@ -54,6 +54,9 @@ struct Inner {
     http_seconds: HistogramVec,
     statements: HistogramVec,
     pool: IntGaugeVec,
+    version_watched: IntGauge,
+    version_reads: IntCounter,
+    version_losses: IntCounter,
     exports: IntGauge,
     rate_limited: IntCounterVec,
     mcp_calls: IntCounterVec,
@@ -146,6 +149,20 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        // The response cache's data version (`db::version`): read at render time from the
+        // pool's tracker, which counts on its own (it lives below this layer).
+        let version_watched = IntGauge::new(
+            "response_cache_version_watched",
+            "1 while a watcher (PostgreSQL LISTEN, SQLite data_version poll) keeps the data version current, so cached answers need no statement; 0 while the version is read per request",
+        )?;
+        let version_reads = IntCounter::new(
+            "response_cache_version_reads_total",
+            "Data version reads from the database by the response cache (after a write, or per request while unwatched)",
+        )?;
+        let version_losses = IntCounter::new(
+            "response_cache_version_watch_lost_total",
+            "Times the data version watcher lost its database connection (the cache then reads the version per request until it is back)",
+        )?;
         let exports = IntGauge::new(
             "export_streams_in_flight",
             "CSV exports being streamed right now",
@@ -221,6 +238,9 @@ impl Metrics {
             Box::new(http_seconds.clone()),
             Box::new(statements.clone()),
             Box::new(pool.clone()),
+            Box::new(version_watched.clone()),
+            Box::new(version_reads.clone()),
+            Box::new(version_losses.clone()),
             Box::new(exports.clone()),
             Box::new(rate_limited.clone()),
             Box::new(mcp_calls.clone()),
@@ -235,6 +255,9 @@ impl Metrics {
             http_seconds,
             statements,
             pool,
+            version_watched,
+            version_reads,
+            version_losses,
             exports,
             rate_limited,
             mcp_calls,
@@ -427,6 +450,15 @@ impl Metrics {
         pool.with_label_values(&["max"]).set(i64::from(s.max));
         pool.with_label_values(&["waiting"])
             .set(i64::try_from(s.waiting).unwrap_or(i64::MAX));
+        let v = db.data_version();
+        inner.version_watched.set(i64::from(v.watched()));
+        // Counters only move forward: add what the tracker counted since the last render.
+        inner
+            .version_reads
+            .inc_by(v.reads().saturating_sub(inner.version_reads.get()));
+        inner
+            .version_losses
+            .inc_by(v.losses().saturating_sub(inner.version_losses.get()));
         let mut out = Vec::new();
         TextEncoder::new().encode(&inner.registry.gather(), &mut out)?;
         Ok(String::from_utf8(out)?)

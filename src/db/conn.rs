@@ -25,6 +25,8 @@ use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use super::version::Tracker;
+
 /// A connection to either backend. Diesel's derive implements `Connection` for the enum over the
 /// SQL both backends share, so queries are written once.
 #[derive(diesel::MultiConnection)]
@@ -248,8 +250,13 @@ fn sqlite_wal(conn: &mut SqliteConnection) -> Result<(), diesel::result::Error> 
 
 /// Counts the SQL statements a connection starts. Shared by every connection of one pool, so a
 /// test can prove that a GraphQL query issues a bounded number of statements.
-#[derive(Clone)]
-struct StatementCounter(Arc<AtomicU64>);
+/// It also tells the pool's data version [`Tracker`] when a write has committed
+/// ([`super::version::on_event`]).
+struct StatementCounter {
+    statements: Arc<AtomicU64>,
+    tracker: Arc<Tracker>,
+    commit: super::version::CommitWatch,
+}
 
 std::thread_local! {
     /// The statement counter of the request whose closure runs on this thread ([`Db::run`] sets
@@ -356,13 +363,14 @@ std::thread_local! {
 
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        super::version::on_event(&self.tracker, &mut self.commit, &event);
         if let InstrumentationEvent::FinishQuery { error: Some(e), .. } = &event {
             if is_connection_lost(e) {
                 CONNECTION_LOST.with(|l| l.set(true));
             }
         }
         if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+            self.statements.fetch_add(1, Ordering::Relaxed);
             REQUEST_STATEMENTS.with(|c| {
                 if let Some(n) = c.borrow().as_ref() {
                     n.fetch_add(1, Ordering::Relaxed);
@@ -390,6 +398,7 @@ pub struct Manager {
     url: DatabaseUrl,
     statements: Arc<AtomicU64>,
     statement_timeout: Option<Duration>,
+    tracker: Arc<Tracker>,
 }
 
 impl ManageConnection for Manager {
@@ -401,7 +410,11 @@ impl ManageConnection for Manager {
         if let (Some(t), DbConnection::Postgres(c)) = (self.statement_timeout, &mut conn) {
             c.batch_execute(&format!("SET statement_timeout = {}", t.as_millis().max(1)))?;
         }
-        conn.set_instrumentation(StatementCounter(self.statements.clone()));
+        conn.set_instrumentation(StatementCounter {
+            statements: self.statements.clone(),
+            tracker: self.tracker.clone(),
+            commit: Default::default(),
+        });
         Ok(conn)
     }
 
@@ -461,6 +474,10 @@ pub struct Db {
     waiting: Arc<AtomicU64>,
     /// Set on the per-request clone ([`Db::for_request`]): that request's statement count.
     request_statements: Option<Arc<AtomicU64>>,
+    /// The data version as this process knows it (see [`super::version`]).
+    tracker: Arc<Tracker>,
+    /// The primary's URL, for the data version watcher's own connection.
+    url: DatabaseUrl,
 }
 
 /// A read replica's pool and where it points (no password), for logs.
@@ -502,10 +519,12 @@ impl Db {
         let backend = url.backend();
         let target = url.redacted();
         let statements = Arc::new(AtomicU64::new(0));
+        let tracker = Arc::new(Tracker::new());
         let manager = Manager {
-            url,
+            url: url.clone(),
             statements: statements.clone(),
             statement_timeout: options.statement_timeout,
+            tracker: tracker.clone(),
         };
         let first = manager.connect()?;
         drop(first);
@@ -520,6 +539,8 @@ impl Db {
             checkout_timeout: options.checkout_timeout,
             waiting: Arc::new(AtomicU64::new(0)),
             request_statements: None,
+            tracker,
+            url,
         })
     }
 
@@ -541,6 +562,7 @@ impl Db {
             url,
             statements: self.statements.clone(),
             statement_timeout: options.statement_timeout,
+            tracker: self.tracker.clone(),
         };
         drop(manager.connect()?);
         self.replica = Some(Replica {
@@ -611,6 +633,18 @@ impl Db {
             .pending_migrations(migrations)
             .map(|m| m.len())
             .map_err(|e| DbError::Migration(e.to_string())))
+    }
+
+    /// The data version as this process knows it (shared by every clone of this handle).
+    pub fn data_version(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Starts watching the database for other processes' writes, so that the data version is
+    /// known without a round trip (see [`super::version`]); once per pool, for the response
+    /// cache. The watcher ends when the last clone of this handle is dropped.
+    pub fn watch_data_version(&self) {
+        self.tracker.watch(&self.url);
     }
 
     /// The backend this handle talks to.

@@ -1,12 +1,15 @@
-//! Storage: connections and pool ([`conn`]), migrations, the diesel schema, row models and the
-//! queries the API needs ([`queries`]). Everything here is synchronous and takes a connection;
-//! callers run it through [`Db::run`] on the blocking pool.
+//! Storage: connections and pool ([`conn`]), migrations, the diesel schema, row models, the
+//! queries the API needs ([`queries`]) and the data version as the process knows it
+//! ([`version`]). Everything here is synchronous and takes a connection; callers run it
+//! through [`Db::run`] on the blocking pool (the version's watcher runs on a thread of its
+//! own).
 
 pub mod conn;
 pub mod listen;
 pub mod models;
 pub mod queries;
 pub mod schema;
+pub mod version;
 
 pub use conn::{Backend, DatabaseUrl, Db, DbConnection, DbError, PoolOptions};
 

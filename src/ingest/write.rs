@@ -245,7 +245,7 @@ pub fn finish(
     };
     crate::auth::audit(conn, actor.name, audit.action, &detail, audit.rows)?;
     // Cached answers and ETags are keyed by the version: it changes in the same transaction.
-    crate::db::queries::bump_data_version(conn)?;
+    crate::db::version::bump(conn)?;
     Ok(super::check::refresh_touched(conn, touched)?.findings)
 }
 

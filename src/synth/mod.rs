@@ -567,6 +567,6 @@ fn write(conn: &mut DbConnection, params: &Params) -> Result<Summary, SynthError
         summary.observations,
     )?;
     // A write like any other: cached answers keyed by the old version are not served again.
-    crate::db::queries::bump_data_version(conn)?;
+    crate::db::version::bump(conn)?;
     Ok(summary)
 }

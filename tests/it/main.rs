@@ -8,6 +8,7 @@ mod api_real_data;
 mod api_semantics;
 mod backends;
 mod bulk_load;
+mod cache_version;
 mod choice;
 mod cli_and_schema;
 mod concurrency;

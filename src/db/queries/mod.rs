@@ -518,16 +518,6 @@ pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
         .first(conn)
 }
 
-/// Bumps the data version. Called by every write of figures, inside its transaction, so that a
-/// cached answer is never served after the write commits. A bulk loader writing outside
-/// [`crate::ingest::write`] must call it too.
-pub fn bump_data_version(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::update(data_version::table)
-        .set(data_version::version.eq(data_version::version + 1))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// Every standard, or those of `indicators`, by code. One statement.
 pub fn standards(
     conn: &mut DbConnection,

@@ -509,7 +509,7 @@ pub fn add_synthetic_scale(db: &Db, indicator: &str, districts: usize, years: us
         for chunk in obs.chunks(1000) {
             edustats::per_backend!(&mut **c, pc => diesel::insert_into(o::table).values(chunk).execute(pc))?;
         }
-        edustats::db::queries::bump_data_version(c)?;
+        edustats::db::version::bump(c)?;
         Ok(())
     })
     .expect("insert the SYNTHETIC scale set");
