@@ -20,7 +20,6 @@ mod faults;
 mod fuzz;
 mod keys;
 mod limits;
-mod logging;
 mod mcp;
 mod migrations;
 mod notifications;
