@@ -299,7 +299,7 @@ async fn get_catalogue(
     query: &str,
     if_none_match: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, usize) {
-    let uri = format!("/graphql?query={}", urlencode(query));
+    let uri = format!("/graphql?query={}", crate::response_cache::urlencode(query));
     let mut req = Request::get(uri).header("accept-encoding", "gzip");
     if let Some(t) = if_none_match {
         req = req.header("if-none-match", t);
@@ -312,17 +312,6 @@ async fn get_catalogue(
     let (parts, body) = res.into_parts();
     let body = body.collect().await.expect("body").to_bytes();
     (parts.status, parts.headers, body.len())
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -64,6 +64,23 @@ pub(crate) fn start_client(addr: SocketAddr, spec: &Value) -> std::process::Chil
 }
 
 /// The sum of a metric's samples in `/metrics`.
+/// Waits for a client of [`start_client`] to end and returns the JSON it printed: one entry
+/// per subscription. A client that failed, or found no npm packages, fails the test.
+pub(crate) async fn client_results(client: std::process::Child) -> Value {
+    let out = tokio::task::spawn_blocking(move || client.wait_with_output())
+        .await
+        .expect("join")
+        .expect("node output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => {}
+        Some(3) => panic!("npm packages missing ({}). {INSTALL}", stderr.trim()),
+        _ => panic!("the client failed ({:?}):\n{stdout}\n{stderr}", out.status),
+    }
+    serde_json::from_str(stdout.trim()).expect("client JSON")
+}
+
 async fn metric(app: &TestApp, name: &str) -> f64 {
     let (_, text) = app.get("/metrics").await;
     text.lines()
@@ -192,19 +209,8 @@ async fn a_graphql_ws_client_receives_what_changed() {
         .as_i64()
         .expect("revision");
 
-    let out = tokio::task::spawn_blocking(move || client.wait_with_output())
-        .await
-        .expect("join")
-        .expect("node output");
+    let got = client_results(client).await;
     server.abort();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        Some(0) => {}
-        Some(3) => panic!("npm packages missing ({}). {INSTALL}", stderr.trim()),
-        _ => panic!("the client failed ({:?}):\n{stdout}\n{stderr}", out.status),
-    }
-    let got: Value = serde_json::from_str(stdout.trim()).expect("client JSON");
 
     // reportPublished: the draft's source, with every figure it created, from the database.
     let event = &got[0]["next"][0]["data"]["reportPublished"];

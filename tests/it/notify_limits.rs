@@ -456,18 +456,7 @@ async fn subscriptions_and_ws_connections_are_capped() {
         1.0
     );
     notifier.send(vec![event(1)]);
-    let out = tokio::task::spawn_blocking(move || client.wait_with_output())
-        .await
-        .expect("join")
-        .expect("node output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_str(stdout.trim()).expect("client JSON");
+    let got = crate::notifications::client_results(client).await;
     let mut refused = 0;
     for r in got.as_array().expect("results") {
         if r["error"].is_null() {

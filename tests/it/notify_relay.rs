@@ -101,18 +101,7 @@ async fn a_cli_import_reaches_a_graphql_ws_subscriber_through_listen() {
     created.sort();
     assert!(!created.is_empty(), "{report}");
 
-    let out = tokio::task::spawn_blocking(move || client.wait_with_output())
-        .await
-        .expect("join")
-        .expect("node output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: Value = serde_json::from_str(stdout.trim()).expect("client JSON");
+    let got = crate::notifications::client_results(client).await;
     let published = &got[0]["next"][0]["data"]["reportPublished"];
     assert_eq!(published["source"], "synthetic-import-2024", "{published}");
     let mut keys: Vec<String> = published["figures"]

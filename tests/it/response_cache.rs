@@ -73,7 +73,8 @@ fn header(res: &axum::response::Response, name: &str) -> String {
         .to_string()
 }
 
-fn urlencode(s: &str) -> String {
+/// `s` percent-encoded for a query string (unreserved characters kept).
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
