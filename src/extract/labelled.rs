@@ -40,6 +40,22 @@ pub struct Label {
     /// `dimension=member` pairs joined by `;`.
     #[serde(default)]
     pub breakdown: String,
+    /// The labeller's note. A decrease (下降, 减少) is labelled with its number as printed,
+    /// without a sign, and a note opening with `decrease` (the folder's README).
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Label {
+    /// The labelled number as the extractor states it: a decrease is negative (比上年减少3所
+    /// is a change of -3), as `parse_quantity` reads 减少3.
+    fn signed(&self, value: f64) -> f64 {
+        if self.note.trim_start().starts_with("decrease") && value > 0.0 {
+            -value
+        } else {
+            value
+        }
+    }
 }
 
 /// Why a labelled folder could not be scored.
@@ -393,7 +409,7 @@ pub fn score(
                 "not in catalogue"
             }
         );
-        let Some(value) = canonical(&label.value, &label.unit, k) else {
+        let Some(value) = canonical(&label.value, &label.unit, k).map(|v| label.signed(v)) else {
             s.details.push(format!("label unreadable: {what}"));
             continue;
         };
@@ -544,7 +560,29 @@ pub fn table(scores: &[DocScore]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::year_of;
+    use super::{year_of, Label};
+
+    fn label(value: &str, note: &str) -> Label {
+        Label {
+            anchor: "比上年减少3所".into(),
+            value: value.into(),
+            unit: "所".into(),
+            indicator: "schools".into(),
+            kind: "change".into(),
+            period: "2023".into(),
+            breakdown: String::new(),
+            note: note.into(),
+        }
+    }
+
+    #[test]
+    fn a_decrease_labelled_as_printed_is_a_negative_change() {
+        assert_eq!(label("3", "decrease (减少): -3").signed(3.0), -3.0);
+        assert_eq!(label("3", "").signed(3.0), 3.0);
+        assert_eq!(label("3", "base 2022").signed(3.0), 3.0);
+        // Already signed: left as it is.
+        assert_eq!(label("-3", "decrease").signed(-3.0), -3.0);
+    }
 
     #[test]
     fn a_month_period_names_its_year_and_a_span_does_not() {
