@@ -62,6 +62,8 @@ pub struct Example {
 pub struct MemberCue {
     /// Dimension code.
     pub dimension: String,
+    /// The dimension's Chinese name (学校类型).
+    pub dimension_zh: String,
     /// Member code.
     pub member: String,
     /// Words naming it (its Chinese name and short forms of it).
@@ -199,6 +201,11 @@ impl Knowledge {
                 .iter()
                 .map(|((d, m), (zh, _))| MemberCue {
                     dimension: d.clone(),
+                    dimension_zh: data
+                        .dimensions
+                        .get(d)
+                        .map(|(zh, _)| zh.clone())
+                        .unwrap_or_default(),
                     member: m.clone(),
                     words: vec![zh.clone()],
                 })
@@ -282,6 +289,7 @@ impl Knowledge {
             .into_iter()
             .map(|m| MemberCue {
                 dimension: m.dimension,
+                dimension_zh: m.dimension_zh,
                 member: m.member,
                 words: vec![m.name_zh],
             })

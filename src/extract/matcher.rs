@@ -88,7 +88,11 @@ const AFTER: usize = 6;
 const HEAD_WEIGHT: f64 = 0.4;
 /// Words that turn a quantity into another one: a per-capita amount (生均经费 is not 经费) and
 /// an addition (新增学位 is not 学位). Each group is one such modifier.
-const MODIFIERS: &[&[&str]] = &[&["生均", "人均"], &["新增", "新建", "增加"]];
+const MODIFIERS: &[&[&str]] = &[
+    // 每生每年800元 is the per-student amount 生均 names.
+    &["生均", "人均", "每生每年", "每生"],
+    &["新增", "新建", "增加"],
+];
 /// Factor on a window's similarity for each modifier it and the figure's window disagree on.
 const MODIFIER_MISMATCH: f64 = 0.5;
 /// Characters before a figure, and after its unit, that name the counted thing itself (its
@@ -663,6 +667,21 @@ fn add_head(w: &mut Bigrams, head: &str) {
     }
 }
 
+/// Verbs of what is done to schools and other facilities (built, renovated, recognised,
+/// merged): a figure after one counts those acts or their results, not the facilities there
+/// are (新建幼儿园3所 is no count of kindergartens).
+const ACTIONS: &[&str] = &[
+    "新建", "扩建", "改建", "改造", "建成", "建设", "创建", "认定", "治理", "撤并", "竣工",
+];
+
+/// Whether a dimension sorts `thing` into kinds: its name is the thing's and 类型 or 类别
+/// (学校类型 for 学校).
+fn sorts(dimension_zh: &str, thing: &str) -> bool {
+    ["类型", "类别"]
+        .iter()
+        .any(|k| dimension_zh.strip_suffix(k) == Some(thing))
+}
+
 /// A name without the catalogue's trailing 数 ("number of"): reports print the counted thing
 /// and a measure word (学校269所), not 学校数.
 fn name_words(name: &str) -> &str {
@@ -906,7 +925,10 @@ impl Profiles {
                 }
                 for m in k.members.iter().filter(|m| &m.dimension == d) {
                     for word in &m.words {
-                        if bigrams(word).is_empty() {
+                        // A band named by its numbers (45人及以下) names no thing: its words
+                        // (以下, 人及) stand anywhere.
+                        let band = word.starts_with(|c: char| c.is_ascii_digit());
+                        if band || bigrams(word).is_empty() {
                             continue;
                         }
                         name_texts[i].push(word.clone());
@@ -923,6 +945,42 @@ impl Profiles {
                             kind: None,
                         });
                     }
+                }
+            }
+        }
+        // A member of a dimension that sorts the counted thing into kinds (学校类型 of 学校数:
+        // 幼儿园, 小学, 教学点) names the thing as the name does: 幼儿园146所 counts schools.
+        // Not an own word of the indicator: 全区共有学校269所 names none of the kinds.
+        for (i, ind) in k.indicators.iter().enumerate() {
+            let thing = name_words(&ind.name_zh);
+            for m in &k.members {
+                let common = users.get(m.dimension.as_str()).copied().unwrap_or(0) > RARE_DIMENSION;
+                if !common
+                    || !ind.dimensions.contains(&m.dimension)
+                    || !sorts(&m.dimension_zh, thing)
+                {
+                    continue;
+                }
+                for word in m
+                    .words
+                    .iter()
+                    .filter_map(|w| name_variants(w).into_iter().next())
+                {
+                    if bigrams(&word).is_empty() {
+                        continue;
+                    }
+                    windows.push(Window {
+                        indicator: i,
+                        bigrams: name_window(&word),
+                        unit: String::new(),
+                        value: None,
+                        label: Cue::Kind {
+                            word: word.clone(),
+                            dimension: m.dimension.clone(),
+                        },
+                        modifiers: modifiers_in(&word),
+                        kind: None,
+                    });
                 }
             }
         }
@@ -1180,13 +1238,23 @@ const GOAL_LEAD: usize = 12;
 /// Whether a figure is a goal, from the words of its sentence before it: a goal word in the
 /// figure's own clause, or in a short lead clause that governs what follows (力争到2025年，…;
 /// 目标：… governs a whole list), with no mark of a thing done between the word and the figure.
-/// A goal word after the figure (召开会议9次，确保…) says nothing of it.
-fn is_goal(sentence_before: &str) -> bool {
+/// A goal word after the figure (召开会议9次，确保…) says nothing of it. `到<year>` is no goal
+/// when the year is `past_until` or before: the document looks back on it.
+fn is_goal(sentence_before: &str, past_until: Option<i32>) -> bool {
     for w in TARGET_WORDS {
         for (pos, _) in sentence_before.match_indices(w) {
             let before = &sentence_before[..pos];
             // 截至到2023年, 从2020年到2023年: a date, not a goal.
             if *w == "到20" && before.ends_with(['至', '止', '年']) {
+                continue;
+            }
+            // 由2021年的88.7%提高到2022年的91.5% in a report on 2022: what was reached.
+            if *w == "到20"
+                && TARGET_YEAR
+                    .captures(&sentence_before[pos..])
+                    .and_then(|c| c[1].parse::<i32>().ok())
+                    .is_some_and(|y| past_until.is_some_and(|p| y <= p))
+            {
                 continue;
             }
             let from_word = &sentence_before[pos..];
@@ -1216,7 +1284,12 @@ fn is_goal(sentence_before: &str) -> bool {
     false
 }
 
-fn kind_of(f: &Figure, clause_before: &str, sentence_before: &str) -> ObservationKind {
+fn kind_of(
+    f: &Figure,
+    clause_before: &str,
+    sentence_before: &str,
+    past_until: Option<i32>,
+) -> ObservationKind {
     let directed = DIRECTION_UP
         .iter()
         .chain(DIRECTION_DOWN)
@@ -1239,10 +1312,19 @@ fn kind_of(f: &Figure, clause_before: &str, sentence_before: &str) -> Observatio
         } else {
             ObservationKind::Change
         }
-    } else if is_goal(sentence_before) {
+    } else if is_goal(sentence_before, past_until) {
         ObservationKind::Target
     } else {
         ObservationKind::Actual
+    }
+}
+
+/// The last year the document looks back on: for a plan, the year before the first it plans
+/// for; for any other report, the year it reviews. `None` when neither is known.
+fn past_until(cx: &Context<'_>) -> Option<i32> {
+    match cx.plans_from {
+        Some(from) => Some(from - 1),
+        None => cx.review_year,
     }
 }
 
@@ -1275,12 +1357,19 @@ fn planned(
 }
 
 /// The years `text` states as reference periods: not a comparison base (较2024年, 比上年's
-/// 比2020年, 与2019年相比), which is the base period of a change.
+/// 比2020年, 与2019年相比), which is the base period of a change, nor the start of a span
+/// (2021年以来).
 fn stated_years(text: &str) -> Vec<regex::Captures<'_>> {
     YEAR.captures_iter(text)
         .filter(|c| {
-            let before = text[..c.get(0).map_or(0, |m| m.start())].trim_end();
-            !before.ends_with(['较', '比', '与', '同'])
+            let Some(whole) = c.get(0) else {
+                return false;
+            };
+            let before = text[..whole.start()].trim_end();
+            // 对我区2021年以来履行职责情况开展评价: the start of a span the sentence looks back
+            // over, not the year its figure stands in.
+            let since = text[whole.end()..].trim_start().starts_with("以来");
+            !before.ends_with(['较', '比', '与', '同']) && !since
         })
         .collect()
 }
@@ -1444,7 +1533,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let kind = match &f.column {
         Some(col) => col.kind,
         None => planned(
-            kind_of(f, &clause_before, &sentence_before),
+            kind_of(f, &clause_before, &sentence_before, past_until(cx)),
             &sentence_before,
             cx.plans_from,
         ),
@@ -1501,11 +1590,17 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         .map(|&(i, wi)| (i, (0.0, wi, 0.0, 0.0, wi)))
         .collect();
     let similarities = profiles.similarities(&mine);
+    // 扩建幼儿园1所 counts a thing done to kindergartens, not kindergartens: a kind of the
+    // counted thing names a count only where nothing is done to it.
+    let acted_on = ACTIONS.iter().any(|a| clause_before.contains(a));
     for (wi, similarity) in similarities.into_iter().enumerate() {
         let Some(similarity) = similarity else {
             continue;
         };
         let w = &profiles.windows[wi];
+        if acted_on && matches!(w.label, Cue::Kind { .. }) {
+            continue;
+        }
         // Units and magnitudes compare only between values of one kind: a growth rate is in %
         // whatever it is the growth of, and a change is smaller than the level it changes.
         let same_kind = w.kind == Some(kind);
@@ -2424,6 +2519,7 @@ mod tests {
         );
         k.members = vec![crate::extract::knowledge::MemberCue {
             dimension: "security_measure".into(),
+            dimension_zh: "安保措施".into(),
             member: "security_guard".into(),
             words: vec!["保安配备".into()],
         }];
@@ -2446,6 +2542,7 @@ mod tests {
         );
         k.members = vec![crate::extract::knowledge::MemberCue {
             dimension: "stage".into(),
+            dimension_zh: "学段".into(),
             member: "primary".into(),
             words: vec!["小学".into()],
         }];
@@ -2455,6 +2552,75 @@ mod tests {
             .windows
             .iter()
             .any(|w| matches!(w.label, Cue::Member { .. })));
+    }
+
+    #[test]
+    fn the_start_of_a_span_is_not_a_figures_year() {
+        let sentence = "2022年11月，督导委员会对我区2021年以来履行职责情况开展评价，共反馈问题";
+        let years: Vec<String> = stated_years(sentence)
+            .iter()
+            .map(|c| c[1].to_string())
+            .collect();
+        assert_eq!(years, ["2022"]);
+        assert_eq!(stated_years("2021年以来，全区新建学校").len(), 0);
+    }
+
+    #[test]
+    fn per_student_words_are_one_modifier() {
+        // 每生每年800元 is per student as 生均公用经费 is; 新建 is another modifier.
+        assert_eq!(
+            modifiers_in("小学每生每年800元"),
+            modifiers_in("生均公用经费")
+        );
+        assert_ne!(modifiers_in("每生"), modifiers_in("新建"));
+        assert_eq!(modifiers_in("公用经费"), 0);
+    }
+
+    #[test]
+    fn a_kind_of_the_counted_thing_names_the_count() {
+        // 幼儿园 is a kind of school (a member of the schools' 学校类型), and shares words with
+        // the name of a narrower count only: the count of schools is still what it names.
+        let common = |code: &str, name: &str| {
+            let mut ind = indicator(code, name, CanonicalUnit::Count);
+            ind.dimensions = vec!["school_type".into()];
+            ind
+        };
+        let kinds = |dimension_zh: &str| {
+            ["幼儿园（学校类型）", "教学点"]
+                .iter()
+                .map(|w| crate::extract::knowledge::MemberCue {
+                    dimension: "school_type".into(),
+                    dimension_zh: dimension_zh.into(),
+                    member: (*w).into(),
+                    words: vec![(*w).into()],
+                })
+                .collect::<Vec<_>>()
+        };
+        let catalogue = || {
+            (0..=RARE_DIMENSION)
+                .map(|i| common(&format!("other{i}"), "合成设施数"))
+                .chain([
+                    common("schools", "学校数"),
+                    indicator("inclusive", "普惠性幼儿园数", CanonicalUnit::Count),
+                ])
+                .collect::<Vec<_>>()
+        };
+        let mut k = knowledge(catalogue(), Vec::new());
+        k.members = kinds("学校类型");
+        let k = k.finish();
+        assert_eq!(indicator_of("全区共有幼儿园142所。", "142", &k), "schools");
+        assert_eq!(indicator_of("另有教学点86个。", "86", &k), "schools");
+        assert_eq!(indicator_of("普惠性幼儿园120所。", "120", &k), "inclusive");
+        // Something done to kindergartens: not a count of them.
+        assert_ne!(indicator_of("扩建镇中心幼儿园1所。", "1", &k), "schools");
+        // A dimension that is not the thing's kinds names nothing.
+        let mut k = knowledge(catalogue(), Vec::new());
+        k.members = kinds("设施类型");
+        let k = k.finish();
+        assert_eq!(
+            indicator_of("全区共有幼儿园142所。", "142", &k),
+            "inclusive"
+        );
     }
 
     #[test]
@@ -2485,19 +2651,25 @@ mod tests {
     #[test]
     fn a_goal_word_governs_its_own_clause_and_a_short_lead_clause_only() {
         // Its own clause, and a short lead clause.
-        assert!(is_goal("力争学前三年毛入园率达到"));
-        assert!(is_goal("力争到2030年，全区学前三年毛入园率达到"));
-        assert!(is_goal("目标：新建幼儿园5所，改扩建学校"));
+        assert!(is_goal("力争学前三年毛入园率达到", None));
+        assert!(is_goal("力争到2030年，全区学前三年毛入园率达到", None));
+        assert!(is_goal("目标：新建幼儿园5所，改扩建学校", None));
         // A long purpose clause before a thing done; a goal word after the figure is not seen.
         assert!(!is_goal(
-            "为确保教育优先发展战略落到实处，区政府召开专题会议"
+            "为确保教育优先发展战略落到实处，区政府召开专题会议",
+            None
         ));
         // Something done between the goal word and the figure.
-        assert!(!is_goal("计划新建学校3所，已建成"));
-        assert!(!is_goal("计划投入资金2亿元，实际投入"));
+        assert!(!is_goal("计划新建学校3所，已建成", None));
+        assert!(!is_goal("计划投入资金2亿元，实际投入", None));
         // A date, not a goal.
-        assert!(!is_goal("截至到2023年底，全区共有学校"));
-        assert!(!is_goal("从2020年到2023年，全区新增学位"));
+        assert!(!is_goal("截至到2023年底，全区共有学校", None));
+        assert!(!is_goal("从2020年到2023年，全区新增学位", None));
+        // A year the document looks back on is reached, not aimed at; a later one is a goal.
+        let sentence = "全区普惠性幼儿园覆盖率由2021年的88.7%提高到2022年的";
+        assert!(!is_goal(sentence, Some(2022)));
+        assert!(is_goal(sentence, Some(2021)));
+        assert!(is_goal(sentence, None));
     }
 
     #[test]

@@ -205,22 +205,7 @@ pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32
             ));
         }
     }
-    // The year `pattern` names most often: at least `least` times, and more often than any
-    // other (of equals, none: a tie says nothing).
-    let most = |pattern: &Regex, least: usize| -> Option<i32> {
-        let mut counts: std::collections::BTreeMap<i32, usize> = Default::default();
-        for c in pattern.captures_iter(text) {
-            if let Ok(y) = c[1].parse() {
-                *counts.entry(y).or_default() += 1;
-            }
-        }
-        let mut ranked: Vec<(i32, usize)> = counts.into_iter().collect();
-        ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
-        match ranked.as_slice() {
-            [(y, n), rest @ ..] if *n >= least && rest.first().is_none_or(|r| r.1 < *n) => Some(*y),
-            _ => None,
-        }
-    };
+    let most = |pattern: &Regex, least: usize| most_named(pattern, text, least);
     if let Some(y) = most(&AS_OF, 1) {
         return Some((y, YearFrom::AsOf { year: y }));
     }
@@ -230,7 +215,41 @@ pub fn document_year(title: &str, date: Option<&str>, text: &str) -> Option<(i32
     most(&YEAR, 3).map(|y| (y, YearFrom::MostStated { year: y }))
 }
 
+/// The year `pattern` names most often in `text`: at least `least` times, and more often than
+/// any other (of equals, none: a tie says nothing).
+fn most_named(pattern: &Regex, text: &str, least: usize) -> Option<i32> {
+    let mut counts: std::collections::BTreeMap<i32, usize> = Default::default();
+    for c in pattern.captures_iter(text) {
+        if let Ok(y) = c[1].parse() {
+            *counts.entry(y).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(i32, usize)> = counts.into_iter().collect();
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
+    match ranked.as_slice() {
+        [(y, n), rest @ ..] if *n >= least && rest.first().is_none_or(|r| r.1 < *n) => Some(*y),
+        _ => None,
+    }
+}
+
 impl Metadata {
+    /// The year a figure that states none stands in, and why. Mostly the year reviewed; but a
+    /// rectification report (整改落实情况) names the evaluated year in its title and reports
+    /// the work done since, as of the date its 截至 phrases give (关于2022年度…整改落实情况的
+    /// 报告 … 截至2023年5月底): when those name a later year, its figures stand in that year.
+    pub fn figures_year(&self, text: &str) -> (Option<i32>, Option<YearFrom>) {
+        let reviewed = (self.review_year, self.review_year_from.clone());
+        if self.kind != Some(SourceKind::RectificationReport) {
+            return reviewed;
+        }
+        match (most_named(&AS_OF, text, 1), self.review_year) {
+            (Some(as_of), Some(y)) if as_of > y => {
+                (Some(as_of), Some(YearFrom::AsOf { year: as_of }))
+            }
+            _ => reviewed,
+        }
+    }
+
     /// The span a report reviews when its title says "2021年以来": from that year to the year
     /// of its date (`2021..2022`); `None` otherwise.
     pub fn review_span(&self) -> Option<String> {
@@ -378,6 +397,31 @@ mod tests {
         assert_eq!(m.doc_number.as_deref(), Some("某府发〔2024〕3号"));
         assert_eq!(m.issuer.as_deref(), Some("某区人民政府"));
         assert_eq!(m.review_year, Some(2023), "{:?}", m.review_year_from);
+    }
+
+    #[test]
+    fn a_rectification_reports_figures_stand_as_of_its_jiezhi_date() {
+        let k = Knowledge::default();
+        let body = "某区人民政府关于2022年度履行教育职责评价反馈问题整改落实情况的报告\n\n\
+                    截至2023年5月底，11个问题中已完成整改9个。新建学校3所。\n\n\
+                    某区人民政府\n2023年6月20日\n";
+        let m = read(body, &k);
+        assert_eq!(m.kind, Some(SourceKind::RectificationReport));
+        assert_eq!(
+            m.review_year,
+            Some(2022),
+            "the title names the evaluated year"
+        );
+        let (year, from) = m.figures_year(body);
+        assert_eq!(year, Some(2023));
+        assert_eq!(from, Some(YearFrom::AsOf { year: 2023 }));
+        // Without a later 截至 year, or in another kind of report, the year reviewed.
+        let plain = body.replace("截至2023年5月底，", "");
+        assert_eq!(read(&plain, &k).figures_year(&plain).0, Some(2022));
+        let evaluation = body.replace("整改落实情况的报告", "自查自评报告");
+        let m = read(&evaluation, &k);
+        assert_ne!(m.kind, Some(SourceKind::RectificationReport));
+        assert_eq!(m.figures_year(&evaluation).0, m.review_year);
     }
 
     #[test]

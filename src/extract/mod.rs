@@ -310,6 +310,7 @@ impl Plan {
         found.sort_by_key(Found::start);
         found.shrink_to_fit();
         let review_span = self.meta.review_span();
+        let (figures_year, figures_year_from) = self.meta.figures_year(text);
         let plans_from = (self.meta.kind == Some(crate::domain::SourceKind::RectificationPlan))
             .then(|| {
                 let dated = self
@@ -343,8 +344,8 @@ impl Plan {
                 chars: &chars,
                 district: &self.district,
                 source: &self.code,
-                review_year: self.meta.review_year,
-                review_year_from: self.meta.review_year_from.as_ref(),
+                review_year: figures_year,
+                review_year_from: figures_year_from.as_ref(),
                 review_span: review_span.clone(),
                 plans_from,
                 threshold: self.threshold,

@@ -218,6 +218,14 @@ pub enum Cue {
         /// The dimension code.
         dimension: String,
     },
+    /// A member of a breakdown that sorts what the indicator counts into kinds (幼儿园 of the
+    /// schools' 学校类型): it names the thing counted.
+    Kind {
+        /// The member's word.
+        word: String,
+        /// The dimension code.
+        dimension: String,
+    },
     /// A published figure's quote.
     Example {
         /// The last words before that figure.
@@ -234,6 +242,9 @@ impl Cue {
             Cue::Member { word, dimension } => {
                 format!("member {word} of its breakdown {dimension}")
             }
+            Cue::Kind { word, dimension } => {
+                format!("{word}, a kind of what it counts (its breakdown {dimension})")
+            }
             Cue::Example { lead } => format!("like “{lead}…”"),
         }
     }
@@ -244,6 +255,9 @@ impl Cue {
             Cue::Name { name } => format!("名称“{name}”"),
             Cue::Alias { alias } => format!("别名“{alias}”"),
             Cue::Member { word, dimension } => format!("其分组 {dimension} 的成员“{word}”"),
+            Cue::Kind { word, dimension } => {
+                format!("“{word}”是其所计之物的一类（其分组 {dimension}）")
+            }
             Cue::Example { lead } => format!("与已发布数据“{lead}…”相似"),
         }
     }

@@ -304,6 +304,8 @@ pub fn breakdowns_by_codes(
 pub struct MemberRow {
     /// Dimension code.
     pub dimension: String,
+    /// The dimension's Chinese name.
+    pub dimension_zh: String,
     /// Member code.
     pub member: String,
     /// Surrogate key.
@@ -318,14 +320,16 @@ pub fn members(conn: &mut DbConnection) -> QueryResult<Vec<MemberRow>> {
         .inner_join(dimensions::table)
         .select((
             dimensions::code,
+            dimensions::name_zh,
             dimension_members::code,
             dimension_members::id,
             dimension_members::name_zh,
         ))
-        .load::<(String, String, i32, String)>(conn)?
+        .load::<(String, String, String, i32, String)>(conn)?
         .into_iter()
-        .map(|(dimension, member, id, name_zh)| MemberRow {
+        .map(|(dimension, dimension_zh, member, id, name_zh)| MemberRow {
             dimension,
+            dimension_zh,
             member,
             id,
             name_zh,

@@ -23,6 +23,7 @@ fn indicator(code: &str, name: &str, unit: CanonicalUnit, dims: &[&str]) -> Indi
 fn member(dimension: &str, member: &str, name: &str) -> MemberCue {
     MemberCue {
         dimension: dimension.into(),
+        dimension_zh: String::new(),
         member: member.into(),
         words: vec![name.into()],
     }
