@@ -1025,7 +1025,8 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
         (true, Some(unit)) => vec![unit.clone()],
         (true, None) => bare_units(k),
     };
-    let attempt = |admits: Option<&dyn Fn(&IndicatorCue) -> bool>| {
+    // `lenient`: any similarity will do (see below, the sole indicator of a breakdown).
+    let attempt = |admits: Option<&dyn Fn(&IndicatorCue) -> bool>, lenient: bool| {
         let mut best: Option<(f64, Decision)> = None;
         for unit in &units {
             let text = format!("{lead}{}{unit}", cell.value);
@@ -1050,8 +1051,8 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
                 review_year_from: None,
                 review_span: None,
                 plans_from: None,
-                threshold: cx.threshold,
-                min_support: cx.min_support,
+                threshold: if lenient { 0.0 } else { cx.threshold },
+                min_support: if lenient { 0.0 } else { cx.min_support },
                 earlier: &[],
                 admits,
             };
@@ -1070,12 +1071,31 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
     // (学校占地面积), not one that is not (项目占地面积), when one fits at all.
     let has_dimensions =
         |ind: &IndicatorCue| cell.dimensions.iter().all(|d| ind.dimensions.contains(d));
-    let decided = match cell.dimensions.is_empty() {
-        true => attempt(None),
-        false => match attempt(Some(&has_dimensions)) {
+    // The labels may name members of a breakdown only one indicator has (按班额分 · 45人及以下:
+    // classes by class size): the cell is that indicator's whatever words its labels use,
+    // rather than one named like them (大班额班数) that has no such breakdown.
+    let holds_members = |ind: &IndicatorCue| {
+        has_dimensions(ind)
+            && cell
+                .members
+                .iter()
+                .all(|alts| alts.iter().any(|(d, _)| ind.dimensions.contains(d)))
+    };
+    let sole =
+        !cell.members.is_empty() && k.indicators.iter().filter(|i| holds_members(i)).count() == 1;
+    let decided = if sole {
+        match attempt(Some(&holds_members), false) {
             Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
-            _ => attempt(None),
-        },
+            _ => attempt(Some(&holds_members), true),
+        }
+    } else {
+        match cell.dimensions.is_empty() {
+            true => attempt(None, false),
+            false => match attempt(Some(&has_dimensions), false) {
+                Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
+                _ => attempt(None, false),
+            },
+        }
     };
     let quote = crate::ingest::validate::cell_quote(
         &cell

@@ -517,3 +517,43 @@ fn a_table_of_schools_by_name_reads_its_quantities_across_and_flags_the_names() 
     );
     assert!(p.confidence <= 0.5, "{}", p.confidence);
 }
+
+#[test]
+fn a_breakdown_only_one_indicator_has_names_that_indicator() {
+    // Classes by class size: the column group names the breakdown (按班额分), not the
+    // quantity, and its words are those of 大班额班数, which has no class-size breakdown.
+    let mut k = knowledge();
+    for ind in k.indicators.iter_mut().filter(|i| i.code == "classes") {
+        ind.dimensions.push("class_size".into());
+    }
+    k.indicators.push(indicator(
+        "large_classes",
+        "大班额班数",
+        CanonicalUnit::Count,
+        &["stage"],
+    ));
+    k.members.extend([
+        member("class_size", "up_to_45", "45人及以下"),
+        member("class_size", "large_56_65", "56-65人"),
+    ]);
+    let k = k.finish();
+    let table = r#"
+<table>
+<caption>表2 合成区2031年班额情况（SYNTHETIC）</caption>
+<tr><th rowspan="2">学段</th><th colspan="2">按班额分（个）</th></tr>
+<tr><th>45人及以下</th><th>56-65人</th></tr>
+<tr><td>小学</td><td>120</td><td>7</td></tr>
+<tr><td>初中</td><td>80</td><td>3</td></tr>
+</table>"#;
+    let (ex, _) = extract_html(table, &k);
+    let got = rows(&ex);
+    for (value, band) in [
+        ("120", "up_to_45"),
+        ("7", "large_56_65"),
+        ("3", "large_56_65"),
+    ] {
+        let row = find(&got, value);
+        assert_eq!(row.1, "classes", "{row:?}");
+        assert!(row.2.contains(&format!("class_size={band}")), "{row:?}");
+    }
+}
