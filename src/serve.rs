@@ -18,7 +18,7 @@
 //! - an answer given before the request body was read says `Connection: close` (see [`route`]);
 //! - accept errors (out of file descriptors) back off instead of spinning.
 //!
-//! The body read deadline lives in `http::read_body` (it needs the request's limits), and the
+//! The body read deadline lives in `http::layers::read_body` (it needs the request's limits), and the
 //! request time limit in the GraphQL handler.
 //!
 //! Error policy: nothing here fails a request with an error of its own; connection-level

@@ -5,7 +5,7 @@
 //! The caps exist because a subscription costs the server a broadcast receiver and a task
 //! slot for as long as the client likes, and nothing else bounds how many a client opens:
 //! - [`NotifyLimits::max_ws_connections`]: connections open at once on `/graphql/ws`; the
-//!   upgrade past it is refused in `http.rs` with HTTP 503 `TOO_MANY_CONNECTIONS` (the accept
+//!   upgrade past it is refused in `http/graphql.rs` with HTTP 503 `TOO_MANY_CONNECTIONS` (the accept
 //!   loop's caps count every TCP connection, but a WebSocket holds its slot for hours, so
 //!   subscribers alone could otherwise fill it);
 //! - [`NotifyLimits::max_subscriptions_per_connection`]: subscriptions open at once on one
