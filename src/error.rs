@@ -609,4 +609,44 @@ mod tests {
         assert_eq!(e.code(), "CONFLICT");
         assert!(e.to_string().contains("retry"), "{e}");
     }
+
+    /// The codes docs/api.md lists ("Error codes") are the codes the server sends, both ways:
+    /// a code added without its line, or a line left for a code removed, fails here.
+    #[test]
+    fn the_documented_error_codes_are_the_enum() {
+        use std::collections::BTreeSet;
+        use strum::VariantArray;
+        let doc = include_str!("../docs/api.md");
+        let section = doc
+            .split("\n## Error codes\n")
+            .nth(1)
+            .expect("docs/api.md has an \"Error codes\" section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let documented: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let sent: BTreeSet<&str> = ErrorCode::VARIANTS.iter().map(|c| c.as_str()).collect();
+        let undocumented: Vec<_> = sent.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&sent).collect();
+        assert!(
+            undocumented.is_empty() && unknown.is_empty(),
+            "docs/api.md lacks {undocumented:?} and lists {unknown:?}, which the server never sends"
+        );
+    }
+
+    #[test]
+    fn codes_are_sent_in_screaming_snake_case() {
+        assert_eq!(ErrorCode::BadUserInput.as_str(), "BAD_USER_INPUT");
+        assert_eq!(
+            ErrorCode::GraphqlParseFailed.to_string(),
+            "GRAPHQL_PARSE_FAILED"
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::PayloadTooLarge).ok(),
+            Some(serde_json::json!("PAYLOAD_TOO_LARGE"))
+        );
+        assert_eq!(ApiError::Lagged(String::new()).code(), "SUBSCRIBER_LAGGED");
+    }
 }

@@ -441,7 +441,7 @@ fn too_many_connections(message: &str) -> axum::response::Response {
     use axum::http::{header, HeaderValue, StatusCode};
     use axum::response::IntoResponse;
     let body = serde_json::json!({
-        "errors": [{"message": message, "extensions": {"code": "TOO_MANY_CONNECTIONS"}}]
+        "errors": [{"message": message, "extensions": {"code": crate::error::ErrorCode::TooManyConnections.as_str()}}]
     });
     let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     let headers = res.headers_mut();
