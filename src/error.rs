@@ -16,6 +16,7 @@
 
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
+use strum::{Display, IntoStaticStr, VariantArray};
 
 use crate::auth::AuthError;
 use crate::db::DbError;
@@ -29,17 +30,7 @@ use crate::ingest::{IngestError, Problem};
 /// the other routes' and the MCP tools' errors, and in `error.data.code` of a refused MCP
 /// request. Clients switch on it, never on messages. docs/api.md lists them ("Error codes"),
 /// and a test holds the list and this enum to the same set.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::Display,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// An unknown code (the error's `kind` and `value` name it), a record that no longer
@@ -615,7 +606,6 @@ mod tests {
     #[test]
     fn the_documented_error_codes_are_the_enum() {
         use std::collections::BTreeSet;
-        use strum::VariantArray;
         let doc = include_str!("../docs/api.md");
         let section = doc
             .split("\n## Error codes\n")

@@ -166,8 +166,8 @@ pub async fn serve(socket: WebSocket, executor: Subscriptions, protocol: Protoco
     }
 }
 
-/// Rewrites the `next` message that carries a [`ErrorCode::TooManySubscriptions`] refusal (no data,
-/// the code on an error) into the protocol's `error` message, and drops the `complete` that
+/// Rewrites the `next` message that carries an [`ErrorCode::TooManySubscriptions`] refusal (no
+/// data, the code on an error) into the protocol's `error` message, and drops the `complete` that
 /// async-graphql sends after it (`None`). Every other message passes unchanged; only a
 /// message that mentions the code is parsed, so the check costs a substring search.
 fn refusal_as_error(text: String, refused: &mut HashSet<String>) -> Option<String> {

@@ -184,24 +184,30 @@ where
         .transpose()
 }
 
+/// A streamed export: the filters read and resolved, then what `write` writes as the body.
+async fn streamed(
+    state: &AppState,
+    query: Result<Query<ExportParams>, QueryRejection>,
+    write: StreamWriter,
+    content_type: &'static str,
+    disposition: &'static str,
+) -> Response {
+    let codes = params(query).and_then(|p| p.codes());
+    match start_export(state, codes).await {
+        Ok((permit, q)) => stream_export(state, permit, q, write, content_type, disposition),
+        Err(e) => error_response(e),
+    }
+}
+
 /// `GET /export/observations.csv`: the observations the filters select, streamed as CSV
 /// (see [`crate::export::write_csv`]).
 pub(super) async fn export_csv(
     State(state): State<AppState>,
     query: Result<Query<ExportParams>, QueryRejection>,
 ) -> Response {
-    let codes = params(query).and_then(|p| p.codes());
-    match start_export(&state, codes).await {
-        Ok((permit, q)) => stream_export(
-            &state,
-            permit,
-            q,
-            crate::export::write_csv,
-            "text/csv; charset=utf-8",
-            "attachment; filename=\"observations.csv\"",
-        ),
-        Err(e) => error_response(e),
-    }
+    let disposition = "attachment; filename=\"observations.csv\"";
+    let write = crate::export::write_csv;
+    streamed(&state, query, write, "text/csv; charset=utf-8", disposition).await
 }
 
 /// `GET /export/observations.sdmx.csv`: the same filters and stream as the CSV export, in
@@ -210,18 +216,16 @@ pub(super) async fn export_sdmx_csv(
     State(state): State<AppState>,
     query: Result<Query<ExportParams>, QueryRejection>,
 ) -> Response {
-    let codes = params(query).and_then(|p| p.codes());
-    match start_export(&state, codes).await {
-        Ok((permit, q)) => stream_export(
-            &state,
-            permit,
-            q,
-            crate::export::sdmx::write_csv,
-            crate::export::sdmx::CSV_MEDIA_TYPE,
-            "attachment; filename=\"observations.sdmx.csv\"",
-        ),
-        Err(e) => error_response(e),
-    }
+    let disposition = "attachment; filename=\"observations.sdmx.csv\"";
+    let media_type = crate::export::sdmx::CSV_MEDIA_TYPE;
+    streamed(
+        &state,
+        query,
+        crate::export::sdmx::write_csv,
+        media_type,
+        disposition,
+    )
+    .await
 }
 
 /// Parameters of the JSON-stat dataset: the export's filters (`indicator` required) and the
