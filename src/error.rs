@@ -1,4 +1,6 @@
-//! The API error: one enum, one mapping to GraphQL `extensions.code` and to an HTTP status.
+//! The API error and the error-code vocabulary: one enum of errors, one mapping to GraphQL
+//! `extensions.code` (an [`ErrorCode`], the one list of codes the server sends) and to an HTTP
+//! status.
 //!
 //! Each layer has its own error ([`DbError`], [`crate::analytics::AnalyticsError`],
 //! [`IngestError`]); this module is the one place that turns them into [`ApiError`] (except
@@ -14,6 +16,7 @@
 
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
+use strum::{Display, IntoStaticStr, VariantArray};
 
 use crate::auth::AuthError;
 use crate::db::DbError;
@@ -22,6 +25,89 @@ use crate::extract::drafts::DraftError;
 use crate::extract::ExtractError;
 use crate::ingest::import::CorrectionError;
 use crate::ingest::{IngestError, Problem};
+
+/// Every code the server sends: in `extensions.code` of a GraphQL error, in `error.code` of
+/// the other routes' and the MCP tools' errors, and in `error.data.code` of a refused MCP
+/// request. Clients switch on it, never on messages. docs/api.md lists them ("Error codes"),
+/// and a test holds the list and this enum to the same set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Display, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// An unknown code (the error's `kind` and `value` name it), a record that no longer
+    /// exists, or a page, asset or SDMX artefact that is not served.
+    NotFound,
+    /// An argument, variable or parameter the server cannot use (malformed, out of range, over
+    /// the input limits), or input records with problems (listed in `problems`).
+    BadUserInput,
+    /// A concurrent write took the same key first, the database stayed busy past its wait, or
+    /// a draft's report is already a source; nothing was written.
+    Conflict,
+    /// A write (or the audit log) without a valid API key.
+    Unauthenticated,
+    /// The key's role does not allow the operation.
+    Forbidden,
+    /// No database connection within the pool timeout.
+    Unavailable,
+    /// The request, its body or one of its statements ran past its time limit.
+    Timeout,
+    /// As many exports as the server runs at once are running.
+    TooManyExports,
+    /// The request body is over the body limit, or a message built in memory would be larger
+    /// than the server builds.
+    PayloadTooLarge,
+    /// The HTTP request is not a GraphQL request the server takes (not JSON, a batch of the
+    /// wrong size, an unreadable body, no supported WebSocket subprotocol, a query or mutation
+    /// on `/graphql/ws`, a persisted query sent wrongly).
+    BadRequest,
+    /// A rate limit (per client address or per API key) refused the request.
+    RateLimited,
+    /// The database has no space left for the write; nothing was written.
+    StorageFull,
+    /// The database accepts no writes at the moment; nothing was written.
+    ReadOnly,
+    /// A subscriber fell further behind the events than the server keeps; its subscription
+    /// ends.
+    SubscriberLagged,
+    /// Anything else; the cause is logged, never sent.
+    Internal,
+    /// The GraphQL document does not parse.
+    GraphqlParseFailed,
+    /// The schema refuses the document (unknown field, wrong argument type, too deep, too
+    /// complex, too large once its fragments are inlined).
+    GraphqlValidationFailed,
+    /// A persisted query's hash the server does not know (the client then sends the document
+    /// with its hash).
+    PersistedQueryNotFound,
+    /// The operation to run cannot be chosen: `operationName` names none of the document's,
+    /// or the document holds several and none is named.
+    OperationResolutionFailure,
+    /// A mutation sent by `GET`.
+    MethodNotAllowed,
+    /// More subscriptions on one `/graphql/ws` connection than the server allows.
+    TooManySubscriptions,
+    /// `/graphql/ws`, or the server itself, holds as many connections as it allows.
+    TooManyConnections,
+}
+
+impl ErrorCode {
+    /// The code as sent (`BAD_USER_INPUT`).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A code compares with its wire spelling (what tests and clients hold).
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 
 /// Errors a client can receive.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -98,23 +184,23 @@ pub enum ApiError {
 
 impl ApiError {
     /// The stable code clients switch on (`extensions.code`).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound { .. } | ApiError::RecordNotFound => "NOT_FOUND",
-            ApiError::BadInput(_) | ApiError::Invalid(_) => "BAD_USER_INPUT",
-            ApiError::Conflict(_) => "CONFLICT",
-            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::Unavailable(_) => "UNAVAILABLE",
-            ApiError::Timeout(_) => "TIMEOUT",
-            ApiError::TooManyExports(_) => "TOO_MANY_EXPORTS",
-            ApiError::TooLarge(_) => "PAYLOAD_TOO_LARGE",
-            ApiError::BadRequest(_) => "BAD_REQUEST",
-            ApiError::RateLimited { .. } => "RATE_LIMITED",
-            ApiError::StorageFull(_) => "STORAGE_FULL",
-            ApiError::ReadOnly(_) => "READ_ONLY",
-            ApiError::Lagged(_) => "SUBSCRIBER_LAGGED",
-            ApiError::Internal(_) => "INTERNAL",
+            ApiError::NotFound { .. } | ApiError::RecordNotFound => ErrorCode::NotFound,
+            ApiError::BadInput(_) | ApiError::Invalid(_) => ErrorCode::BadUserInput,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Unavailable(_) => ErrorCode::Unavailable,
+            ApiError::Timeout(_) => ErrorCode::Timeout,
+            ApiError::TooManyExports(_) => ErrorCode::TooManyExports,
+            ApiError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::StorageFull(_) => ErrorCode::StorageFull,
+            ApiError::ReadOnly(_) => ErrorCode::ReadOnly,
+            ApiError::Lagged(_) => ErrorCode::SubscriberLagged,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -146,7 +232,10 @@ impl ApiError {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             ApiError::StorageFull(_) | ApiError::ReadOnly(_) => {
-                tracing::error!(code = self.code(), "a write was refused by the storage")
+                tracing::error!(
+                    code = self.code().as_str(),
+                    "a write was refused by the storage"
+                )
             }
             _ => {}
         }
@@ -165,7 +254,7 @@ impl ApiError {
     /// NOT_FOUND), logging the cause once ([`ApiError::log`]).
     pub fn into_graphql(self) -> async_graphql::Error {
         self.log();
-        let code = self.code();
+        let code = self.code().as_str();
         let mut err = async_graphql::Error::new(self.to_string());
         err = err.extend_with(|_, ext| ext.set("code", code));
         if let ApiError::Invalid(problems) = &self {
@@ -476,7 +565,10 @@ mod tests {
             "CREATE TABLE t (v BLOB); PRAGMA max_page_count = 2;",
             "INSERT INTO t VALUES (randomblob(100000));",
         );
-        assert_eq!((e.code(), e.status().as_u16()), ("STORAGE_FULL", 507));
+        assert_eq!(
+            (e.code().as_str(), e.status().as_u16()),
+            ("STORAGE_FULL", 507)
+        );
         assert!(e.to_string().contains("nothing was written"), "{e}");
     }
 
@@ -486,7 +578,7 @@ mod tests {
             "CREATE TABLE t (v TEXT); PRAGMA query_only = 1;",
             "INSERT INTO t VALUES ('x');",
         );
-        assert_eq!((e.code(), e.status().as_u16()), ("READ_ONLY", 503));
+        assert_eq!((e.code().as_str(), e.status().as_u16()), ("READ_ONLY", 503));
     }
 
     #[test]
@@ -507,5 +599,44 @@ mod tests {
         let e = ApiError::from(DbError::Query(err));
         assert_eq!(e.code(), "CONFLICT");
         assert!(e.to_string().contains("retry"), "{e}");
+    }
+
+    /// The codes docs/api.md lists ("Error codes") are the codes the server sends, both ways:
+    /// a code added without its line, or a line left for a code removed, fails here.
+    #[test]
+    fn the_documented_error_codes_are_the_enum() {
+        use std::collections::BTreeSet;
+        let doc = include_str!("../docs/api.md");
+        let section = doc
+            .split("\n## Error codes\n")
+            .nth(1)
+            .expect("docs/api.md has an \"Error codes\" section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let documented: BTreeSet<&str> = section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let sent: BTreeSet<&str> = ErrorCode::VARIANTS.iter().map(|c| c.as_str()).collect();
+        let undocumented: Vec<_> = sent.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&sent).collect();
+        assert!(
+            undocumented.is_empty() && unknown.is_empty(),
+            "docs/api.md lacks {undocumented:?} and lists {unknown:?}, which the server never sends"
+        );
+    }
+
+    #[test]
+    fn codes_are_sent_in_screaming_snake_case() {
+        assert_eq!(ErrorCode::BadUserInput.as_str(), "BAD_USER_INPUT");
+        assert_eq!(
+            ErrorCode::GraphqlParseFailed.to_string(),
+            "GRAPHQL_PARSE_FAILED"
+        );
+        assert_eq!(
+            serde_json::to_value(ErrorCode::PayloadTooLarge).ok(),
+            Some(serde_json::json!("PAYLOAD_TOO_LARGE"))
+        );
+        assert_eq!(ApiError::Lagged(String::new()).code(), "SUBSCRIBER_LAGGED");
     }
 }

@@ -18,7 +18,7 @@
 //! - an answer given before the request body was read says `Connection: close` (see [`route`]);
 //! - accept errors (out of file descriptors) back off instead of spinning.
 //!
-//! The body read deadline lives in `http::read_body` (it needs the request's limits), and the
+//! The body read deadline lives in `http::layers::read_body` (it needs the request's limits), and the
 //! request time limit in the GraphQL handler.
 //!
 //! Error policy: nothing here fails a request with an error of its own; connection-level
@@ -441,7 +441,7 @@ fn too_many_connections(message: &str) -> axum::response::Response {
     use axum::http::{header, HeaderValue, StatusCode};
     use axum::response::IntoResponse;
     let body = serde_json::json!({
-        "errors": [{"message": message, "extensions": {"code": "TOO_MANY_CONNECTIONS"}}]
+        "errors": [{"message": message, "extensions": {"code": crate::error::ErrorCode::TooManyConnections.as_str()}}]
     });
     let mut res = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     let headers = res.headers_mut();

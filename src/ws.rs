@@ -5,7 +5,7 @@
 //! The caps exist because a subscription costs the server a broadcast receiver and a task
 //! slot for as long as the client likes, and nothing else bounds how many a client opens:
 //! - [`NotifyLimits::max_ws_connections`]: connections open at once on `/graphql/ws`; the
-//!   upgrade past it is refused in `http.rs` with HTTP 503 `TOO_MANY_CONNECTIONS` (the accept
+//!   upgrade past it is refused in `http/graphql.rs` with HTTP 503 `TOO_MANY_CONNECTIONS` (the accept
 //!   loop's caps count every TCP connection, but a WebSocket holds its slot for hours, so
 //!   subscribers alone could otherwise fill it);
 //! - [`NotifyLimits::max_subscriptions_per_connection`]: subscriptions open at once on one
@@ -26,11 +26,9 @@ use async_graphql::futures_util::{future, stream, SinkExt, StreamExt};
 use async_graphql::http::{WebSocketProtocols as Protocols, WsMessage};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 
+use crate::error::ErrorCode;
 use crate::graphql::gate::Endpoint;
 use crate::observe::Metrics;
-
-/// The code of a subscription refused by the per-connection cap.
-pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
 
 /// The caps of `/graphql/ws` (see the module doc).
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +86,7 @@ impl Drop for Slot {
     }
 }
 
-fn coded(message: String, code: &str) -> async_graphql::Response {
+fn coded(message: String, code: ErrorCode) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![crate::graphql::limits::with_code(
         async_graphql::ServerError::new(message, None),
         code,
@@ -99,7 +97,7 @@ impl async_graphql::Executor for Subscriptions {
     async fn execute(&self, _request: async_graphql::Request) -> async_graphql::Response {
         coded(
             "only subscriptions are served on /graphql/ws; send queries and mutations to POST /graphql".into(),
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
         )
     }
 
@@ -116,7 +114,7 @@ impl async_graphql::Executor for Subscriptions {
                     "at most {} subscriptions may be open on one connection: complete one, or open another connection",
                     self.max
                 ),
-                TOO_MANY_SUBSCRIPTIONS,
+                ErrorCode::TooManySubscriptions,
             );
             return stream::once(future::ready(refusal)).boxed();
         }
@@ -168,8 +166,8 @@ pub async fn serve(socket: WebSocket, executor: Subscriptions, protocol: Protoco
     }
 }
 
-/// Rewrites the `next` message that carries a [`TOO_MANY_SUBSCRIPTIONS`] refusal (no data,
-/// the code on an error) into the protocol's `error` message, and drops the `complete` that
+/// Rewrites the `next` message that carries an [`ErrorCode::TooManySubscriptions`] refusal (no
+/// data, the code on an error) into the protocol's `error` message, and drops the `complete` that
 /// async-graphql sends after it (`None`). Every other message passes unchanged; only a
 /// message that mentions the code is parsed, so the check costs a substring search.
 fn refusal_as_error(text: String, refused: &mut HashSet<String>) -> Option<String> {
@@ -185,7 +183,7 @@ fn refusal_as_error(text: String, refused: &mut HashSet<String>) -> Option<Strin
         }
         return Some(text);
     }
-    if !text.contains(TOO_MANY_SUBSCRIPTIONS) {
+    if !text.contains(ErrorCode::TooManySubscriptions.as_str()) {
         return Some(text);
     }
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -197,7 +195,7 @@ fn refusal_as_error(text: String, refused: &mut HashSet<String>) -> Option<Strin
         && payload["errors"].as_array().is_some_and(|errors| {
             errors
                 .iter()
-                .any(|e| e["extensions"]["code"] == TOO_MANY_SUBSCRIPTIONS)
+                .any(|e| e["extensions"]["code"] == ErrorCode::TooManySubscriptions.as_str())
         });
     let Some(id) = v["id"].as_str().filter(|_| is_refusal) else {
         return Some(text);
@@ -225,7 +223,7 @@ mod tests {
         assert_eq!(v["id"], "7");
         assert_eq!(
             v["payload"][0]["extensions"]["code"],
-            TOO_MANY_SUBSCRIPTIONS
+            "TOO_MANY_SUBSCRIPTIONS"
         );
         let other_complete = r#"{"type":"complete","id":"1"}"#;
         assert_eq!(

@@ -18,7 +18,7 @@ pub fn check_depth(doc: &ExecutableDocument, max: usize) -> ServerResult<()> {
         // document parsed, so it is a validation failure even though it is refused here.
         return Err(super::limits::with_code(
             ServerError::new("Query is nested too deep.", None),
-            super::limits::VALIDATION_FAILED,
+            crate::error::ErrorCode::GraphqlValidationFailed,
         ));
     }
     Ok(())

@@ -47,6 +47,7 @@ use super::limits::{self, with_code, InputLimits};
 use super::{build_schema_with, cost, depth, EduSchema, SchemaOptions};
 use super::{MAX_COMPLEXITY, MAX_DEPTH, PERSISTED_QUERIES};
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::notify::Notifier;
 
 /// The schema with its gate (see the module doc).
@@ -168,7 +169,7 @@ impl Endpoint {
                     .into_iter()
                     .map(|e| {
                         if refused {
-                            with_code(e, limits::VALIDATION_FAILED)
+                            with_code(e, ErrorCode::GraphqlValidationFailed)
                         } else {
                             limits::code_execution_error(e)
                         }
@@ -230,7 +231,7 @@ impl Endpoint {
                 Some(doc) => Ok(Some(doc)),
                 None => Err(with_code(
                     ServerError::new("PersistedQueryNotFound", None),
-                    limits::PERSISTED_QUERY_NOT_FOUND,
+                    ErrorCode::PersistedQueryNotFound,
                 )),
             };
         }
@@ -250,7 +251,8 @@ impl Endpoint {
 
 /// Parses a document; a syntax error is `GRAPHQL_PARSE_FAILED`.
 fn parse(text: &str) -> ServerResult<ExecutableDocument> {
-    async_graphql::parser::parse_query(text).map_err(|e| with_code(e.into(), limits::PARSE_FAILED))
+    async_graphql::parser::parse_query(text)
+        .map_err(|e| with_code(e.into(), ErrorCode::GraphqlParseFailed))
 }
 
 /// `extensions.persistedQuery` of a request.
@@ -282,7 +284,7 @@ fn persisted_query(value: Value) -> ServerResult<PersistedQuery> {
 }
 
 fn bad_request(message: String) -> ServerError {
-    with_code(ServerError::new(message, None), "BAD_REQUEST")
+    with_code(ServerError::new(message, None), ErrorCode::BadRequest)
 }
 
 /// Step 4: the type of the operation the request runs, chosen as async-graphql chooses it:
@@ -311,7 +313,7 @@ fn selected_operation(doc: &ExecutableDocument, name: Option<&str>) -> ServerRes
     chosen.map_err(|message| {
         with_code(
             ServerError::new(message, None),
-            limits::OPERATION_RESOLUTION_FAILURE,
+            ErrorCode::OperationResolutionFailure,
         )
     })
 }
@@ -328,7 +330,7 @@ fn finish(mut response: Response, requested: usize) -> Response {
         .into_iter()
         .map(|e| {
             if refused {
-                with_code(e, limits::VALIDATION_FAILED)
+                with_code(e, ErrorCode::GraphqlValidationFailed)
             } else {
                 limits::code_execution_error(e)
             }
@@ -439,7 +441,7 @@ mod tests {
             selected_operation(&named, Some("B")).ok(),
             Some(OperationType::Mutation)
         );
-        let failure = Some(Value::from(limits::OPERATION_RESOLUTION_FAILURE));
+        let failure = Some(Value::from("OPERATION_RESOLUTION_FAILURE"));
         assert_eq!(code(selected_operation(&named, None)), failure);
         assert_eq!(code(selected_operation(&named, Some("C"))), failure);
         assert_eq!(code(selected_operation(&one, Some("A"))), failure);

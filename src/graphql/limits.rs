@@ -14,13 +14,10 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{ServerError, ServerResult, Value, Variables};
 
-/// `extensions.code` of a document that does not parse.
-pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-/// `extensions.code` of a document the schema refuses.
-pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+use crate::error::ErrorCode;
 
 /// Sets `extensions.code` on an error that has none (a code set closer to the cause wins).
-pub fn with_code(mut e: ServerError, code: &str) -> ServerError {
+pub fn with_code(mut e: ServerError, code: ErrorCode) -> ServerError {
     let has_code = e
         .extensions
         .as_ref()
@@ -28,7 +25,7 @@ pub fn with_code(mut e: ServerError, code: &str) -> ServerError {
     if !has_code {
         e.extensions
             .get_or_insert_with(Default::default)
-            .set("code", code);
+            .set("code", code.as_str());
     }
     e
 }
@@ -102,15 +99,6 @@ pub fn operation_sizes(
     })
 }
 
-/// `extensions.code` of a persisted-query hash the server does not know (the client then
-/// sends the document with its hash), as Apollo names it.
-pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-
-/// `extensions.code` of a request whose operation cannot be chosen: `operationName` names
-/// none of the document's operations, or the document holds several and none is named. As
-/// Apollo names it.
-pub const OPERATION_RESOLUTION_FAILURE: &str = "OPERATION_RESOLUTION_FAILURE";
-
 /// Refuses a document whose inlined size is out of all proportion, before anything walks it
 /// with its fragments inlined (async-graphql's own recursion check, the depth limit, the input
 /// limits): fragments spread several times in several layers (`...F1 ...F1 ...F1` in F0, the
@@ -126,7 +114,7 @@ pub fn check_expansion(doc: &ExecutableDocument) -> ServerResult<()> {
                 ),
                 None,
             ),
-            VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
         ));
     }
     Ok(())
@@ -143,7 +131,12 @@ pub fn code_execution_error(e: ServerError) -> ServerError {
         // A declared variable of a non-null type that the request gives no value (async-graphql
         // finds it when the field asks for it): "Variable y is not defined."
         || (e.message.starts_with("Variable ") && e.message.ends_with(" is not defined."));
-    with_code(e, if input { "BAD_USER_INPUT" } else { "INTERNAL" })
+    let code = if input {
+        ErrorCode::BadUserInput
+    } else {
+        ErrorCode::Internal
+    };
+    with_code(e, code)
 }
 
 /// Bounds on the values of read documents (see the module doc).
@@ -350,7 +343,7 @@ pub fn check_directives(doc: &ExecutableDocument) -> ServerResult<()> {
                 format!("directive @{directive} appears {n} times on {place}: a directive may appear once in one place"),
                 None,
             ),
-            VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
         )),
         None => Ok(()),
     }
@@ -400,9 +393,6 @@ pub fn bound_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
     kept
 }
 
-/// `extensions.code` of a mutation sent by `GET`.
-pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-
 /// Whether the document holds a mutation (GET refuses it; the read routing keeps it on the
 /// primary). One definition, so both decide the same way.
 pub(crate) fn has_mutation(doc: &ExecutableDocument) -> bool {
@@ -417,7 +407,7 @@ pub(crate) fn has_mutation(doc: &ExecutableDocument) -> bool {
 pub fn check_read_only(doc: &ExecutableDocument) -> ServerResult<()> {
     if has_mutation(doc) {
         let e = ServerError::new("a mutation must be sent with POST, not GET", None);
-        return Err(with_code(e, METHOD_NOT_ALLOWED));
+        return Err(with_code(e, ErrorCode::MethodNotAllowed));
     }
     Ok(())
 }
@@ -438,7 +428,7 @@ fn bad_input(message: String) -> ServerError {
     let mut e = ServerError::new(message, None);
     e.extensions
         .get_or_insert_with(Default::default)
-        .set("code", "BAD_USER_INPUT");
+        .set("code", ErrorCode::BadUserInput.as_str());
     e
 }
 

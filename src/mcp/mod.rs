@@ -33,6 +33,7 @@ pub mod refusal;
 pub use args::*;
 
 use crate::db::Db;
+use crate::error::ErrorCode;
 use crate::graphql::context;
 use crate::graphql::gate::{Endpoint, Incoming};
 use crate::observe::Metrics;
@@ -73,10 +74,10 @@ pub enum McpError {
         message: String,
     },
     /// An argument outside what a tool accepts (a page size too large, say).
-    #[error("BAD_USER_INPUT: {0}")]
+    #[error("{code}: {0}", code = ErrorCode::BadUserInput)]
     BadInput(String),
     /// The call ran past the request time limit.
-    #[error("TIMEOUT: the call ran past its time limit of {0:?}")]
+    #[error("{code}: the call ran past its time limit of {0:?}", code = ErrorCode::Timeout)]
     Timeout(Duration),
 }
 
@@ -85,8 +86,8 @@ impl McpError {
     pub fn code(&self) -> &str {
         match self {
             McpError::Api { code, .. } => code,
-            McpError::BadInput(_) => "BAD_USER_INPUT",
-            McpError::Timeout(_) => "TIMEOUT",
+            McpError::BadInput(_) => ErrorCode::BadUserInput.as_str(),
+            McpError::Timeout(_) => ErrorCode::Timeout.as_str(),
         }
     }
 
@@ -344,7 +345,7 @@ impl EduTools {
                             async_graphql::Value::String(s) => Some(s.clone()),
                             _ => None,
                         })
-                        .unwrap_or_else(|| "INTERNAL".into());
+                        .unwrap_or_else(|| ErrorCode::Internal.as_str().into());
                     Err(McpError::Api {
                         code,
                         message: e.message,

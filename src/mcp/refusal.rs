@@ -7,6 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::error::ErrorCode;
+
 /// The JSON-RPC error code of a refusal: the "server error" range JSON-RPC 2.0 reserves for
 /// implementations (-32000 to -32099); the edustats code is in `error.data.code`.
 pub const SERVER_ERROR: i64 = -32000;
@@ -33,7 +35,7 @@ pub fn rate_limited(id: Value, message: &str, retry_after: u64) -> Response {
         "error": {
             "code": SERVER_ERROR,
             "message": message,
-            "data": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+            "data": {"code": ErrorCode::RateLimited.as_str(), "retryAfter": retry_after},
         },
     });
     let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
