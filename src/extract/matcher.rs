@@ -1356,6 +1356,47 @@ fn planned(
     }
 }
 
+/// Words opening a plan's measures (整改措施：…), and its account of the problem (存在问题：…).
+const MEASURE_MARKS: &[&str] = &["整改措施", "整改目标", "主要措施", "工作目标"];
+const PROBLEM_MARKS: &[&str] = &["存在问题", "问题表现", "主要问题", "问题描述"];
+/// How far (in characters) a measure's mark and its deadline are looked for.
+const MEASURE_REACH: usize = 600;
+/// A plan's deadline line: 完成时限：2024年12月底, 整改时限：2025年9月底前.
+static DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:完成时限|整改时限|完成时间)\s*[:：]\s*((?:19|20)\d{2})\s*年")
+        .expect("valid regex")
+});
+
+/// For a figure among a plan's measures (after 整改措施 and before the next problem or
+/// measure), the year of the deadline that closes them (完成时限：2024年12月底), when it is one
+/// the plan plans for: the measures are what the plan will have done by then.
+fn measure_deadline(f: &Figure, cx: &Context<'_>) -> Option<i32> {
+    let from = cx.plans_from?;
+    let back = text(cx.chars, f.start.saturating_sub(MEASURE_REACH), f.start);
+    let last = |marks: &[&str]| marks.iter().filter_map(|m| back.rfind(m)).max();
+    let measure = last(MEASURE_MARKS)?;
+    if last(PROBLEM_MARKS).is_some_and(|p| p > measure) {
+        return None;
+    }
+    let ahead = text(
+        cx.chars,
+        f.start,
+        (f.start + MEASURE_REACH).min(cx.chars.len()),
+    );
+    let deadline = DEADLINE.captures(&ahead)?;
+    let at = deadline.get(0)?.start();
+    // A deadline past the next problem or measures is theirs.
+    let next = MEASURE_MARKS
+        .iter()
+        .chain(PROBLEM_MARKS)
+        .filter_map(|m| ahead.find(m))
+        .min();
+    if next.is_some_and(|n| n < at) {
+        return None;
+    }
+    deadline[1].parse::<i32>().ok().filter(|y| *y >= from)
+}
+
 /// The years `text` states as reference periods: not a comparison base (较2024年, 比上年's
 /// 比2020年, 与2019年相比), which is the base period of a change, nor the start of a span
 /// (2021年以来).
@@ -1420,8 +1461,14 @@ fn importable(choice: PeriodChoice) -> PeriodChoice {
 }
 
 /// The reference period: a year the sentence states before the figure (or, for a target, the
-/// year it is due), else a year stated earlier in the paragraph, else the year reviewed.
-fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> PeriodChoice {
+/// year it is due, or its measures' deadline in a plan), else a year stated earlier in the
+/// paragraph, else the year reviewed.
+fn period_of(
+    f: &Figure,
+    kind: ObservationKind,
+    deadline: Option<i32>,
+    cx: &Context<'_>,
+) -> PeriodChoice {
     let sentence_before = text(cx.chars, f.sentence.0, f.start);
     let sentence = text(cx.chars, f.sentence.0, f.sentence.1);
     if kind == ObservationKind::Target {
@@ -1435,6 +1482,11 @@ fn period_of(f: &Figure, kind: ObservationKind, cx: &Context<'_>) -> PeriodChoic
             None => c[1].to_string(),
         };
         return PeriodChoice::stated(code, None);
+    }
+    // A plan's target falls due at its measures' deadline.
+    if let (ObservationKind::Target, Some(year)) = (kind, deadline) {
+        let note = PeriodNote::Deadline { year };
+        return PeriodChoice::stated(year.to_string(), Some(note));
     }
     // Earlier in the paragraph.
     let mut p = f.sentence.0;
@@ -1530,13 +1582,27 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     let clause_before = text(cx.chars, f.clause.0, f.start);
     let sentence_before = text(cx.chars, f.sentence.0, f.start);
     let quote = text(cx.chars, f.clause.0, f.clause.1);
+    let deadline = measure_deadline(f, cx);
     let kind = match &f.column {
         Some(col) => col.kind,
-        None => planned(
-            kind_of(f, &clause_before, &sentence_before, past_until(cx)),
-            &sentence_before,
-            cx.plans_from,
-        ),
+        None => {
+            let kind = planned(
+                kind_of(f, &clause_before, &sentence_before, past_until(cx)),
+                &sentence_before,
+                cx.plans_from,
+            );
+            // A plan's measure due by its deadline is a target, unless it states the present
+            // (截至, 目前) or a thing done (已, 累计).
+            let done = STATE_WORDS
+                .iter()
+                .chain(DONE_WORDS)
+                .any(|w| sentence_before.contains(w));
+            if kind == ObservationKind::Actual && deadline.is_some() && !done {
+                ObservationKind::Target
+            } else {
+                kind
+            }
+        }
     };
     let (canonical, factor) = match k.units.get(&f.unit) {
         Some(u) => *u,
@@ -1706,7 +1772,7 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         from_document,
     } = importable(match &f.column {
         Some(col) => PeriodChoice::stated(col.period.clone(), Some(col.note.clone())),
-        None => period_of(f, kind, cx),
+        None => period_of(f, kind, deadline, cx),
     });
     let base_period = match kind {
         ObservationKind::Change | ObservationKind::Growth
@@ -2552,6 +2618,39 @@ mod tests {
             .windows
             .iter()
             .any(|w| matches!(w.label, Cue::Member { .. })));
+    }
+
+    #[test]
+    fn a_plans_measure_is_a_target_due_by_its_deadline() {
+        let k = knowledge(
+            vec![indicator("places", "新增学位数", CanonicalUnit::Count)],
+            Vec::new(),
+        );
+        let plan = "某区2023年履行教育职责评价反馈问题整改方案\n\n\
+                    存在问题：全区新增学位300个，不能满足需求。\n\
+                    整改措施：新增学位2400个。\n\n责任单位：区教委\n完成时限：2025年12月底\n\n\
+                    某区人民政府\n2023年9月14日\n";
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = extract(plan, &k, &opts).expect("extraction");
+        let row = |value: &str| {
+            ex.observations
+                .iter()
+                .find(|p| p.row.value == value)
+                .map(|p| (p.row.kind, p.row.period.clone()))
+        };
+        assert_eq!(row("2400"), Some((ObservationKind::Target, "2025".into())));
+        // The problem's figure is the state the plan starts from.
+        assert_eq!(row("300").map(|r| r.0), Some(ObservationKind::Actual));
+        // Not in a report: the same lines there are what was done.
+        let report = plan.replace("整改方案", "整改落实情况的报告");
+        let ex = extract(&report, &k, &opts).expect("extraction");
+        assert!(ex
+            .observations
+            .iter()
+            .all(|p| p.row.kind == ObservationKind::Actual));
     }
 
     #[test]

@@ -102,6 +102,11 @@ pub enum PeriodNote {
         /// The year.
         year: String,
     },
+    /// A plan's measure: the year of the deadline that closes its measures (完成时限).
+    Deadline {
+        /// The year.
+        year: i32,
+    },
     /// No year stated: the span the report reviews (…年以来 up to its date).
     ReviewSpan {
         /// The span, `2021..2022`.
@@ -143,6 +148,9 @@ impl PeriodNote {
             PeriodNote::Paragraph { year } => {
                 format!("inferred: {year}年 stated earlier in the paragraph")
             }
+            PeriodNote::Deadline { year } => {
+                format!("inferred: a plan's measure due by its deadline ({year}年, 完成时限)")
+            }
             PeriodNote::ReviewSpan { span } => format!(
                 "inferred: no year stated; the report reviews the period {span} (…年以来 up to its date)"
             ),
@@ -179,6 +187,7 @@ impl PeriodNote {
             }
             PeriodNote::NoTableYear => "表格和文件均无年份".into(),
             PeriodNote::Paragraph { year } => format!("推断：本段前文写明{year}年"),
+            PeriodNote::Deadline { year } => format!("推断：整改措施的完成时限为{year}年"),
             PeriodNote::ReviewSpan { span } => {
                 format!("推断：未写明年份；报告回顾{span}期间（“…年以来”至成文日期）")
             }

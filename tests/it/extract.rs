@@ -339,7 +339,7 @@ fn the_held_out_documents_score_at_least_what_the_docs_report() {
         ("precision", all.precision(), 0.98),
         ("indicator (prose)", all.prose_indicator(), 0.76),
         ("indicator (cells)", all.cell_indicator(), 0.97),
-        ("all right", all.all_right_share(), 0.81),
+        ("all right", all.all_right_share(), 0.82),
     ];
     for (what, got, floor) in floors {
         assert!(got >= floor, "{what} {got:.3} < {floor}\n{table}");
