@@ -19,6 +19,7 @@ use edustats::domain::{ObservationKind, Role};
 use edustats::extract;
 use edustats::ingest::rows::SourceInput;
 use edustats::ingest::{self, IngestError, Problem};
+use edustats::notify::deliver;
 use edustats::notify::webhook::{self, WebhookError};
 use edustats::observe::LogFormat;
 
@@ -461,7 +462,7 @@ async fn shutdown_signal() {
 /// What `serve` starts besides the router: the webhook dispatcher's options and client, and
 /// the PostgreSQL URL to LISTEN on (`None` on SQLite).
 struct Notifications {
-    delivery: webhook::DeliveryOptions,
+    delivery: deliver::DeliveryOptions,
     webhook_client: edustats::notify::client::Client,
     listen_url: Option<String>,
 }
@@ -523,7 +524,7 @@ async fn serve(
         None => None,
     };
     // Webhook deliveries: the registered receivers get every committed write's events.
-    let _dispatcher = webhook::spawn_with(db, &notifier, delivery, webhook_client);
+    let _dispatcher = deliver::spawn_with(db, &notifier, delivery, webhook_client);
     edustats::serve::serve(listener, app, connections, shutdown_signal()).await?;
     Ok(())
 }
