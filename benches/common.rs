@@ -1,5 +1,8 @@
 //! Set-up shared by the bench targets: a temporary SQLite database loaded with the real seeds.
 
+// Cargo also builds this file as a bench of its own (it sits in benches/).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use edustats::db::{Db, PoolOptions};
 use edustats::ingest::write::LoadSummary;
 

@@ -8,6 +8,9 @@
 //! (VmHWM, reset through /proc/self/clear_refs before each export) while the whole body is
 //! consumed chunk by chunk, as an HTTP client would.
 
+// A bench is a test harness: a failed set-up stops it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common.rs"]
 mod common;
 

@@ -2,6 +2,9 @@
 //! length) extracted with the knowledge of all the seeds, 20 runs after 3 warm-up ones, on one
 //! thread. Run with `cargo bench --bench extract`.
 
+// A bench is a test harness: a failed set-up stops it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 fn main() {

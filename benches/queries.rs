@@ -4,6 +4,9 @@
 //! Run: `cargo bench --bench queries`. Reports, per query, the median and 95th percentile of
 //! 200 sequential requests after 20 warm-up requests, and the SQL statements one request issues.
 
+// A bench is a test harness: a failed set-up stops it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common.rs"]
 mod common;
 

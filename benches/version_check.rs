@@ -7,6 +7,9 @@
 //! same run: the per-request read of the version through the pool on the blocking pool (what a
 //! cache hit cost before the version was kept in memory).
 
+// A bench is a test harness: a failed set-up stops it with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "common.rs"]
 mod common;
 

@@ -28,6 +28,7 @@ pub mod mcp;
 pub mod memory;
 pub mod notify;
 pub mod observe;
+mod pattern;
 pub mod serve;
 pub mod stats;
 pub mod synth;

@@ -6,6 +6,9 @@
 //! [`ServeArgs::resolve`] that `main` uses. Environment variables are process-wide, so every
 //! test that sets one holds [`ENV`].
 
+// Tests unwrap: a panic is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Mutex;
 
 use clap::{CommandFactory, FromArgMatches, Parser};

@@ -2,6 +2,9 @@
 //! test installs a thread-local subscriber, and tracing caches per call site whether anyone
 //! listens, which other tests running at the same time in the same process would disturb.
 
+// Tests unwrap: a panic is a failed test with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

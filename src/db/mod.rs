@@ -1,17 +1,21 @@
-//! Storage: connections and pool ([`conn`]), migrations, the diesel schema, row models, the
+//! Storage: the two backends behind one connection ([`backend`]), the pool ([`conn`]),
+//! migrations ([`migrate`]), the diesel schema, row models, the
 //! queries the API needs ([`queries`]) and the data version as the process knows it
 //! ([`version`]). Everything here is synchronous and takes a connection; callers run it
 //! through [`Db::run`] on the blocking pool (the version's watcher runs on a thread of its
 //! own).
 
+pub mod backend;
 pub mod conn;
 pub mod listen;
+pub mod migrate;
 pub mod models;
 pub mod queries;
 pub mod schema;
 pub mod version;
 
-pub use conn::{Backend, DatabaseUrl, Db, DbConnection, DbError, PoolOptions};
+pub use backend::{Backend, DatabaseUrl, DbConnection, DbError};
+pub use conn::{Db, PoolOptions};
 
 /// The current time as stored: ISO 8601 UTC with microseconds, which sorts correctly as text.
 pub fn now_utc() -> String {

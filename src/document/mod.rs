@@ -270,14 +270,12 @@ pub fn read_base64(encoded: &str, limits: &ReadLimits) -> Result<Document, ReadE
 pub(crate) fn iso_date(s: &str) -> Option<String> {
     use std::sync::LazyLock;
     static DATE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-            .expect("valid regex")
+        crate::pattern::regex(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
     });
     static CN_DATE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(
+        crate::pattern::regex(
             r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日",
         )
-        .expect("valid regex")
     });
     let (y, m, d) = match DATE.captures(s) {
         Some(c) => (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?),

@@ -188,8 +188,9 @@ fn lines_of(page: &Page, index: usize) -> Vec<Line> {
 }
 
 static PAGE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[-—–−\s·]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／共]\s*\d{1,4}\s*页?)?[-—–−\s·]*$|^(?i:page)\s*\d+")
-        .expect("valid regex")
+    crate::pattern::regex(
+        r"^[-—–−\s·]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／共]\s*\d{1,4}\s*页?)?[-—–−\s·]*$|^(?i:page)\s*\d+",
+    )
 });
 
 /// Drops running headers, footers and page numbers.

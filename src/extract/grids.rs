@@ -85,21 +85,25 @@ const MAX_TITLE_LINE: usize = 40;
 const OTHER_WORDS: &[&str] = &["其他", "其它", "另外"];
 
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([<>＜＞≥≤]?\s*[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?)\s*(\S{0,4})$")
-        .expect("valid regex")
+    crate::pattern::regex(
+        r"^([<>＜＞≥≤]?\s*[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?)\s*(\S{0,4})$",
+    )
 });
 static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*(?:年|学年|$)").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"((?:19|20)\d{2})\s*(?:年|学年|$)"));
 static BARE_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*((?:19|20)\d{2})\s*$").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"^\s*((?:19|20)\d{2})\s*$"));
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})年(\d{1,2})\s*[—\-－~～至]\s*(\d{1,2})月").expect("valid regex")
+    crate::pattern::regex(r"((?:19|20)\d{2})年(\d{1,2})\s*[—\-－~～至]\s*(\d{1,2})月")
 });
 static BRACKET: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[（(]([^（）()]{1,12})[）)]").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"[（(]([^（）()]{1,12})[）)]"));
 static UNIT_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"单位\s*[:：]\s*([^\s，,、；;）)]{1,6})\s*(?:[）)]|$)").expect("valid regex")
+    crate::pattern::regex(r"单位\s*[:：]\s*([^\s，,、；;）)]{1,6})\s*(?:[）)]|$)")
 });
+
+/// A caption's table number (表2 ).
+static TABLE_NUMBER: LazyLock<Regex> = LazyLock::new(|| crate::pattern::regex(r"^表\s*\d*\s*"));
 
 /// What a grid position holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -675,10 +679,7 @@ fn read_table(
     let caption_quantity: Option<(String, Option<String>)> = titles.iter().find_map(|t| {
         let stripped = YEAR.replace_all(t, "").to_string();
         let stripped = UNIT_LINE.replace_all(&stripped, "").to_string();
-        let stripped = Regex::new(r"^表\s*\d*\s*")
-            .ok()?
-            .replace(stripped.trim(), "")
-            .to_string();
+        let stripped = TABLE_NUMBER.replace(stripped.trim(), "").to_string();
         match read_label(&stripped) {
             Label::Quantity { unit, .. } => Some((stripped, unit)),
             _ => None,

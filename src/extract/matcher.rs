@@ -1188,16 +1188,15 @@ impl Profiles {
 
 /// A year as reports print it, PDF spacing included (2020 年底).
 static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年\s*(底|末)?").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"((?:19|20)\d{2})\s*年\s*(底|末)?"));
 /// A date opening a sentence (2021年，, 2020 年底, 2022年3月以来).
 static LEADING_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::pattern::regex(
         r"^\s*(?:19|20)\d{2}\s*年(?:底|末|初|度)?(?:\s*\d{1,2}\s*月(?:份|底)?)?(?:以来)?[，,、\s]*",
     )
-    .expect("valid regex")
 });
 static TARGET_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"到\s*((?:19|20)\d{2})\s*年").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"到\s*((?:19|20)\d{2})\s*年"));
 /// Words that make a figure a goal. A bare 目标 does not (明确四大整改目标 counts goals);
 /// 目标为 / 目标是 does.
 const TARGET_WORDS: &[&str] = &[
@@ -1363,8 +1362,7 @@ const PROBLEM_MARKS: &[&str] = &["存在问题", "问题表现", "主要问题",
 const MEASURE_REACH: usize = 600;
 /// A plan's deadline line: 完成时限：2024年12月底, 整改时限：2025年9月底前.
 static DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:完成时限|整改时限|完成时间)\s*[:：]\s*((?:19|20)\d{2})\s*年")
-        .expect("valid regex")
+    crate::pattern::regex(r"(?:完成时限|整改时限|完成时间)\s*[:：]\s*((?:19|20)\d{2})\s*年")
 });
 
 /// For a figure among a plan's measures (after 整改措施 and before the next problem or

@@ -34,9 +34,8 @@ pub struct Metadata {
 }
 
 static DOC_NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[\p{Han}]{1,12}〔\d{4}〕\d+号").expect("valid regex"));
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"[\p{Han}]{1,12}〔\d{4}〕\d+号"));
+static YEAR: LazyLock<Regex> = LazyLock::new(|| crate::pattern::regex(r"((?:19|20)\d{2})年"));
 /// Title words of statistics tables and bulletins (重庆市某区2023年教育事业发展统计公报,
 /// 教育事业统计资料, 教育统计数据). Checked after the review kinds: a rectification report about
 /// statistics work is still a rectification report.
@@ -174,12 +173,11 @@ pub fn read_with(text: &str, knowledge: &Knowledge, printed: &DocMeta) -> Metada
 
 /// 截至2023年底, 截止到2023年12月: the date a figure stands at.
 static AS_OF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"截[至止](?:到)?\s*((?:19|20)\d{2})\s*年").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"截[至止](?:到)?\s*((?:19|20)\d{2})\s*年"));
 /// 2023—2024学年, 2023-2024学年度, 2023学年: a school year, named by the year it starts in
 /// (the national statistics count enrolment at its start, in the autumn).
 pub(super) static SCHOOL_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})\s*(?:[—\-－~～至/]\s*(?:19|20)?\d{2,4}\s*)?学年")
-        .expect("valid regex")
+    crate::pattern::regex(r"((?:19|20)\d{2})\s*(?:[—\-－~～至/]\s*(?:19|20)?\d{2,4}\s*)?学年")
 });
 
 /// The year a document is about and where that comes from, in order of how directly the

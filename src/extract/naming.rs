@@ -168,7 +168,7 @@ const QUANTITY_ENDINGS: &[&str] = &[
 
 /// A year (2024年, 2021年度), with what follows it when it is a part of the year (底, 末).
 static YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:19|20)\d{2}\s*(?:年度|年底|年末|年)?|\d+\s*[.．、]").expect("valid regex")
+    crate::pattern::regex(r"(?:19|20)\d{2}\s*(?:年度|年底|年末|年)?|\d+\s*[.．、]")
 });
 
 /// The name for a new indicator of a figure: the thing counted when it follows a counting

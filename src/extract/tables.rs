@@ -30,15 +30,13 @@ pub struct Column {
 }
 
 static SPAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d{2})年(\d{1,2})\s*[—\-－~～至]\s*(\d{1,2})月").expect("valid regex")
+    crate::pattern::regex(r"((?:19|20)\d{2})年(\d{1,2})\s*[—\-－~～至]\s*(\d{1,2})月")
 });
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})年").expect("valid regex"));
-static VALUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[<>＜＞≥≤]?\s*\d+(?:[.．]\d+)?\s*[%％]?$").expect("valid regex")
-});
+static YEAR: LazyLock<Regex> = LazyLock::new(|| crate::pattern::regex(r"((?:19|20)\d{2})年"));
+static VALUE: LazyLock<Regex> =
+    LazyLock::new(|| crate::pattern::regex(r"^[<>＜＞≥≤]?\s*\d+(?:[.．]\d+)?\s*[%％]?$"));
 static UNIT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[（(]([^（）()]{1,6})[）)]\s*$").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::regex(r"[（(]([^（）()]{1,6})[）)]\s*$"));
 
 /// A header cell naming a year: a value column.
 fn column(header: &str) -> Option<Column> {

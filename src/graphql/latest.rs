@@ -1,5 +1,5 @@
 //! The `LatestValue` object: a district's latest value of an indicator. Which value is latest
-//! is decided by [`super::loaders::latest_values`] (batched across districts and indicators),
+//! is decided by [`super::lookups::latest_values`] (batched across districts and indicators),
 //! and a district list prefetches what its `latestValue` fields ask for ([`prefetch`]).
 
 use async_graphql::{ComplexObject, Context, Lookahead, Result, SelectionField, SimpleObject};
@@ -7,7 +7,7 @@ use async_graphql::{ComplexObject, Context, Lookahead, Result, SelectionField, S
 use super::context::ContextExt;
 use super::enums::ObservationKind;
 use super::inputs::{breakdown_arg, BreakdownInput};
-use super::loaders::{indicator_by_code_in, latest_values};
+use super::lookups::{indicator_by_code_in, latest_values};
 use super::prefetch::{argument, Mode};
 use super::{District, Observation};
 use crate::db::models::{DistrictId, IndicatorId};

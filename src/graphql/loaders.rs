@@ -2,19 +2,18 @@
 //! is fetched through here, so a page of N observations costs one query per kind of relation,
 //! not N. A loader is created per request (see [`new_loaders`]) so nothing is cached across
 //! requests, and each batch returns an entry for every key (an empty list where nothing
-//! matches), so a missing relation can be told apart from a failed load. The look-ups that go
-//! through a loader rather than a query ([`indicator_by_code`], [`latest_values`]) are here too.
+//! matches), so a missing relation can be told apart from a failed load. The look-ups built on
+//! these loaders (an indicator by code, the latest values) are in [`super::lookups`].
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
-use super::prefetch::{self, Mode};
 use crate::analytics;
 use crate::db::models::*;
 use crate::db::{queries, Db, DbConnection};
-use crate::domain::{Breakdown, ObservationKind};
+use crate::domain::ObservationKind;
 use crate::error::ApiError;
 
 /// The batch function shared by all loaders: runs a query for all keys on the blocking pool.
@@ -352,69 +351,6 @@ impl Loader<LatestValues> for DbLoader {
             })
             .await
     }
-}
-
-/// Resolves an indicator code through the loader (batched and cached); unknown is `NOT_FOUND`.
-pub(crate) async fn indicator_by_code(
-    loaders: &Loaders,
-    code: &str,
-) -> Result<Indicator, ApiError> {
-    indicator_by_code_in(loaders, Mode::Cached, code).await
-}
-
-/// [`indicator_by_code`], loading the way `mode` says.
-pub(crate) async fn indicator_by_code_in(
-    loaders: &Loaders,
-    mode: Mode,
-    code: &str,
-) -> Result<Indicator, ApiError> {
-    prefetch::one(loaders, mode, IndicatorByCode(code.to_string()))
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            kind: "indicator",
-            code: code.to_string(),
-        })
-}
-
-/// Each district's latest value of `indicator` on or before `on_or_before` (default: the last
-/// year accepted), for one breakdown and kind, chosen as `ranking` chooses. Through the loader
-/// (`mode` [`Mode::Cached`]), so that asking it of every district of a list costs one query,
-/// not one per district; or directly ([`Mode::Direct`]), from a prefetch.
-pub(crate) async fn latest_values(
-    loaders: &Loaders,
-    mode: Mode,
-    indicator: IndicatorId,
-    breakdown: &Breakdown,
-    kind: ObservationKind,
-    on_or_before: Option<i32>,
-) -> Result<Vec<queries::ValueRow>, ApiError> {
-    let year = on_or_before.unwrap_or(*analytics::YEARS.end());
-    super::arguments::check_year("onOrBefore", year)?;
-    let breakdown =
-        match prefetch::one(loaders, mode, BreakdownByCode(breakdown.to_string())).await? {
-            Some(BreakdownLookup::Found(id)) => id,
-            Some(BreakdownLookup::UnknownMember(code)) => {
-                return Err(ApiError::NotFound {
-                    kind: "breakdown member",
-                    code,
-                })
-            }
-            // A valid breakdown that no value uses: nothing to pick from.
-            Some(BreakdownLookup::Unused) => return Ok(Vec::new()),
-            // The loader answers every key; a missing entry is a bug, not an empty answer.
-            None => {
-                return Err(ApiError::Internal(format!(
-                    "no breakdown lookup for {breakdown:?}"
-                )))
-            }
-        };
-    let key = LatestValues {
-        indicator,
-        breakdown,
-        kind,
-        on_or_before: year,
-    };
-    Ok(prefetch::one(loaders, mode, key).await?.unwrap_or_default())
 }
 
 /// Key: the earlier revisions of an observation.

@@ -31,6 +31,7 @@ pub mod inputs;
 pub mod latest;
 pub mod limits;
 pub mod loaders;
+pub mod lookups;
 pub mod mutation;
 pub mod observation;
 pub mod period;

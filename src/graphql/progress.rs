@@ -5,7 +5,8 @@
 use async_graphql::{ComplexObject, Context, Enum, Lookahead, Result, SimpleObject};
 
 use super::context::ContextExt;
-use super::loaders::{indicator_by_code_in, TargetsOfDistrict};
+use super::loaders::TargetsOfDistrict;
+use super::lookups::indicator_by_code_in;
 use super::observation::{self, Links};
 use super::prefetch::{argument, fetch, LookaheadExt, Mode};
 use super::{district, District, Indicator, Observation};

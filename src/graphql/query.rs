@@ -12,7 +12,7 @@ use super::draft::Draft;
 use super::enums::{ObservationKind, SortOrder};
 use super::guard::RoleGuard;
 use super::inputs::{breakdown_arg, BreakdownInput, ObservationFilter};
-use super::loaders::indicator_by_code;
+use super::lookups::indicator_by_code;
 use super::{district, finding, ranking, source, standard, time_series};
 use super::{AuditEntry, ChangeRow, CompareMatrix, District, Indicator, QualityFinding};
 use super::{Ranking, Source, Standard, StandardShortfall, TargetProgress, TimeSeries};

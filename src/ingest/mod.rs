@@ -18,6 +18,7 @@
 pub mod bulk;
 pub mod check;
 pub mod codes;
+pub mod dataset;
 pub mod earlier;
 pub mod import;
 pub mod period;

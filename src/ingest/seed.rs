@@ -1,6 +1,8 @@
 //! The seed folder (format: `seeds/README.md`): reading and validating it into a [`Dataset`]:
 //! the catalogue (divisions, units, dimensions, indicators) and a [`Plan`] that creates every
 //! source, observation and curated finding. [`super::write::write_dataset`] writes it.
+//! [`Dataset`] itself is defined in [`super::dataset`], which the writer reads without
+//! depending on this reader.
 //!
 //! A [`Dataset`] is only produced when there is no problem at all, so the writer never sees
 //! invalid data.
@@ -8,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+pub use super::dataset::Dataset;
 use super::plan::Plan;
 use super::read::{csv_dir, csv_file, files_in};
 use super::rows::{
@@ -16,28 +19,6 @@ use super::rows::{
 };
 use super::validate::{self, Catalog, IndicatorInfo, OutOfRange};
 use super::{fail_on, IngestError, Located, Place, Problem};
-
-/// Everything in the seed folder, validated and ready to write.
-#[derive(Debug, Clone, Default)]
-pub struct Dataset {
-    /// Divisions.
-    pub districts: Vec<DistrictRow>,
-    /// Units.
-    pub units: Vec<UnitRow>,
-    /// Dimension code → (zh, en).
-    pub dimensions: BTreeMap<String, (String, String)>,
-    /// (dimension, member) → (zh, en).
-    pub members: BTreeMap<(String, String), (String, String)>,
-    /// Indicators with their dimensions.
-    pub indicators: Vec<(IndicatorRow, Vec<String>)>,
-    /// Sources, observations and curated findings to create.
-    pub plan: Plan,
-    /// The standards catalogue (`standards/`, optional folder).
-    pub standards: Vec<super::standards::ValidStandard>,
-    /// Chinese translations of the curators' notes (`translations/`, optional folder):
-    /// (observation key, SHA-256 of the English note, the translation).
-    pub note_translations: Vec<(String, String, String)>,
-}
 
 /// Merges catalogue rows by key: the same key twice is fine when the rows are identical, a
 /// conflict otherwise (both places are named). Rows keep their place.

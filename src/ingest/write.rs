@@ -13,9 +13,9 @@ use diesel::prelude::*;
 
 pub use super::check::Touched;
 use super::codes::{code_map, CodeMap, Codes};
+use super::dataset::Dataset;
 use super::plan::Plan;
 use super::rows::IndicatorRow;
-use super::seed::Dataset;
 use super::IngestError;
 use crate::db::models::*;
 use crate::db::schema::*;

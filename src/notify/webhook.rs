@@ -23,8 +23,10 @@
 //! `--webhook-ca-file`, a private CA ([`super::client`]). The dispatcher and the attempts live
 //! in [`super::deliver`]; at most [`DeliveryOptions::max_pending`] deliveries wait at once, and
 //! one past that is logged `failed` without an attempt, never silently lost.
-
-pub use super::deliver::{spawn, spawn_with, DeliveryOptions};
+//!
+//! [`DeliveryOptions::max_backoff`]: super::deliver::DeliveryOptions::max_backoff
+//! [`DeliveryOptions::attempts`]: super::deliver::DeliveryOptions::attempts
+//! [`DeliveryOptions::max_pending`]: super::deliver::DeliveryOptions::max_pending
 
 use std::time::Duration;
 
@@ -413,7 +415,7 @@ mod tests {
             Err(WebhookError::UnknownEvent(_))
         ));
         assert!(matches!(parse_events(" , "), Err(WebhookError::NoEvents)));
-        let o = DeliveryOptions::default();
+        let o = crate::notify::deliver::DeliveryOptions::default();
         assert_eq!(o.backoff(1), Duration::from_secs(1));
         assert_eq!(o.backoff(4), Duration::from_secs(8));
         assert_eq!(o.backoff(40), Duration::from_secs(300));

@@ -2,6 +2,10 @@
 //! 30 binaries cost minutes of every fresh build. `tests/config.rs` stays apart because it sets
 //! process-wide environment variables that child processes started by other tests would inherit.
 
+// Tests unwrap: a panic is a failed test with its message (clippy.toml allows it only inside
+// #[test] functions and #[cfg(test)] modules, which an integration test's helpers are not).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod api_real_data;

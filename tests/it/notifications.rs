@@ -431,7 +431,8 @@ async fn receiver(
 async fn webhooks_are_signed_retried_and_logged() {
     use axum::body::Body;
     use axum::http::Request;
-    use edustats::notify::webhook::{self, DeliveryOptions};
+    use edustats::notify::deliver::{self, DeliveryOptions};
+    use edustats::notify::webhook;
     use tower::ServiceExt;
     const SECRET: &str = "SYNTHETIC-test-secret-0123456789";
     let app = TestApp::seeded();
@@ -534,7 +535,7 @@ async fn webhooks_are_signed_retried_and_logged() {
     // The server with its dispatcher; a real correction through it.
     let (router, notifier) =
         edustats::http::router_and_notifier(app.db.clone(), edustats::http::Options::default());
-    let dispatcher = webhook::spawn(
+    let dispatcher = deliver::spawn(
         app.db.clone(),
         &notifier,
         DeliveryOptions {

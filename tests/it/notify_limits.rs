@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use edustats::notify::webhook::{self, DeliveryOptions};
+use edustats::notify::deliver::{self, DeliveryOptions};
+use edustats::notify::webhook;
 use edustats::notify::{client, Event, ReportPublished};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -213,7 +214,7 @@ async fn https_webhooks_are_delivered_only_to_a_trusted_certificate() {
     .expect("client with the CA");
     let (router, notifier) =
         edustats::http::router_and_notifier(app.db.clone(), edustats::http::Options::default());
-    let dispatcher = webhook::spawn_with(app.db.clone(), &notifier, quick(3), trusted);
+    let dispatcher = deliver::spawn_with(app.db.clone(), &notifier, quick(3), trusted);
     notifier.send(vec![event(1)]);
     until("the https delivery", || async {
         deliveries(&app, "tls")
@@ -245,7 +246,7 @@ async fn https_webhooks_are_delivered_only_to_a_trusted_certificate() {
     let (router2, notifier2) =
         edustats::http::router_and_notifier(app.db.clone(), edustats::http::Options::default());
     let untrusted = client::build(&client::TlsOptions::default()).expect("default client");
-    let dispatcher = webhook::spawn_with(app.db.clone(), &notifier2, quick(2), untrusted);
+    let dispatcher = deliver::spawn_with(app.db.clone(), &notifier2, quick(2), untrusted);
     notifier2.send(vec![event(2)]);
     until("the refused delivery to be failed", || async {
         deliveries(&app, "tls")
@@ -339,7 +340,7 @@ async fn pending_deliveries_are_capped_and_the_overflow_is_logged() {
         max_pending: 2,
         ..DeliveryOptions::default()
     };
-    let dispatcher = webhook::spawn(app.db.clone(), &notifier, options);
+    let dispatcher = deliver::spawn(app.db.clone(), &notifier, options);
     notifier.send((1..=3).map(event).collect());
     until("two pending and one dropped", || async {
         let log = deliveries(&app, "silent");

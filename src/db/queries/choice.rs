@@ -19,7 +19,7 @@ use diesel::sql_types::{Array, Bool, Double, Integer, Nullable, Text};
 use diesel::sqlite::Sqlite;
 
 use super::{ValueFilter, ValueRow, YEAR_KINDS};
-use crate::db::conn::DbConnection;
+use crate::db::backend::DbConnection;
 use crate::db::models::*;
 use crate::db::schema::*;
 use crate::domain::Qualifier;

@@ -15,7 +15,7 @@ pub use same_report::{
     text_sha256, Probe, Repeated, SameReport,
 };
 
-use super::conn::{DbConnection, MultiBackend};
+use super::backend::{DbConnection, MultiBackend};
 use super::models::*;
 use super::schema::*;
 use crate::domain::{CanonicalUnit, Category, DivisionLevel, ObservationKind, PeriodKind};

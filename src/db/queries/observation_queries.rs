@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use super::ids;
-use crate::db::conn::{DbConnection, MultiBackend};
+use crate::db::backend::{DbConnection, MultiBackend};
 use crate::db::models::*;
 use crate::db::schema::*;
 use crate::domain::{ObservationKind, PeriodKind};

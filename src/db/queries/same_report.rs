@@ -11,7 +11,7 @@
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::conn::DbConnection;
+use crate::db::backend::DbConnection;
 use crate::db::schema::{drafts, sources};
 use crate::domain::{DraftStatus, RepeatReason};
 
@@ -198,7 +198,7 @@ pub fn fill_text_sha256(conn: &mut DbConnection) -> QueryResult<usize> {
     if source_ids.is_empty() && draft_ids.is_empty() {
         return Ok(0);
     }
-    crate::db::conn::write_transaction(conn, |conn| {
+    crate::db::backend::write_transaction(conn, |conn| {
         let mut filled = 0;
         for chunk in source_ids.chunks(FILL_BATCH) {
             let rows: Vec<(i32, String)> = sources::table

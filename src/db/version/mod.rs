@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 
-use super::conn::{DatabaseUrl, DbConnection};
+use super::backend::{DatabaseUrl, DbConnection};
 
 pub use watch::{listen, ListenEvent, Signal, CHECK_EVERY, WATCH_INTERVAL};
 

@@ -18,7 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::{Tracker, CHANNEL};
-use crate::db::conn::DatabaseUrl;
+use crate::db::backend::DatabaseUrl;
 
 /// How often a watcher looks for another process's writes.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(25);
