@@ -357,6 +357,9 @@ pub struct GridCell {
     /// The members named by its labels, outer first; each match with its alternatives in
     /// order of preference.
     members: Vec<Vec<(String, String)>>,
+    /// Of those, the members named by labels that name nothing else (45人及以下, not the 专任
+    /// of 专任教师数).
+    member_labels: Vec<Vec<(String, String)>>,
     /// Labels on the breakdown side that name no member the catalogue has.
     unknown: Vec<String>,
     /// The dimensions the table's breakdown side names (school types down the rows): only
@@ -858,6 +861,7 @@ fn read_table(
             // Members, outer first: rows then columns.
             let mut named = Vec::new();
             let mut unknown = Vec::new();
+            let mut member_labels = Vec::new();
             let mut periods: Vec<Column> = Vec::new();
             let mut target = false;
             let mut actual = false;
@@ -872,7 +876,11 @@ fn read_table(
                 change |= CHANGE_WORDS.iter().any(|w| l.contains(w));
                 match read_label(l) {
                     Label::Period(col) => periods.push(col),
-                    Label::Members(m) => named.extend(preferred(&m, &counts_of(l, is_row, r))),
+                    Label::Members(m) => {
+                        let m = preferred(&m, &counts_of(l, is_row, r));
+                        member_labels.extend(m.iter().cloned());
+                        named.extend(m);
+                    }
                     Label::Quantity { members: m, .. } => {
                         // A name on the breakdown side (a school's, down the rows) says more
                         // than the members it holds: a breakdown the catalogue cannot say.
@@ -950,6 +958,7 @@ fn read_table(
                 },
                 quantity,
                 members: named,
+                member_labels,
                 unknown,
                 dimensions: table_dimensions.clone(),
                 column,
@@ -1075,28 +1084,34 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
     // The labels may name members of a breakdown only one indicator has (按班额分 · 45人及以下:
     // classes by class size): the cell is that indicator's whatever words its labels use,
     // rather than one named like them (大班额班数) that has no such breakdown.
+    // Members named inside a quantity's label (the 专任 of 专任教师数) do not count: that
+    // label names its quantity.
     let holds_members = |ind: &IndicatorCue| {
         has_dimensions(ind)
             && cell
-                .members
+                .member_labels
                 .iter()
                 .all(|alts| alts.iter().any(|(d, _)| ind.dimensions.contains(d)))
     };
-    let sole =
-        !cell.members.is_empty() && k.indicators.iter().filter(|i| holds_members(i)).count() == 1;
+    let sole = !cell.member_labels.is_empty()
+        && k.indicators.iter().filter(|i| holds_members(i)).count() == 1;
+    let by_labels = || match cell.dimensions.is_empty() {
+        true => attempt(None, false),
+        false => match attempt(Some(&has_dimensions), false) {
+            Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
+            _ => attempt(None, false),
+        },
+    };
     let decided = if sole {
         match attempt(Some(&holds_members), false) {
             Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
-            _ => attempt(Some(&holds_members), true),
-        }
-    } else {
-        match cell.dimensions.is_empty() {
-            true => attempt(None, false),
-            false => match attempt(Some(&has_dimensions), false) {
+            _ => match attempt(Some(&holds_members), true) {
                 Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
-                _ => attempt(None, false),
+                _ => by_labels(),
             },
         }
+    } else {
+        by_labels()
     };
     let quote = crate::ingest::validate::cell_quote(
         &cell
