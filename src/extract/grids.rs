@@ -1102,16 +1102,11 @@ pub fn decide(cell: &GridCell, cx: &Context<'_>, k: &Knowledge, bare: &mut BareU
             _ => attempt(None, false),
         },
     };
-    let decided = if sole {
-        match attempt(Some(&holds_members), false) {
-            Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
-            _ => match attempt(Some(&holds_members), true) {
-                Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
-                _ => by_labels(),
-            },
-        }
-    } else {
-        by_labels()
+    // Leniently: any similarity will do, the breakdown having named the indicator (a match
+    // the strict thresholds take is the lenient one too).
+    let decided = match sole.then(|| attempt(Some(&holds_members), true)).flatten() {
+        Some(Decision::Proposal(p)) => Some(Decision::Proposal(p)),
+        _ => by_labels(),
     };
     let quote = crate::ingest::validate::cell_quote(
         &cell

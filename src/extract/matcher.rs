@@ -256,6 +256,22 @@ struct Window {
     kind: Option<ObservationKind>,
 }
 
+impl Window {
+    /// A window of words that name indicator `i` (its name, an alias, a member): every
+    /// bigram counts fully, and it has no unit, value or kind of a published figure.
+    fn named(i: usize, words: &str, label: Cue) -> Window {
+        Window {
+            indicator: i,
+            bigrams: name_window(words),
+            unit: String::new(),
+            value: None,
+            label,
+            modifiers: modifiers_in(words),
+            kind: None,
+        }
+    }
+}
+
 /// Which [`MODIFIERS`] `text` has (bit `i` for group `i`).
 fn modifiers_in(text: &str) -> u8 {
     MODIFIERS
@@ -865,15 +881,9 @@ impl Profiles {
                     .iter()
                     .flat_map(|a| name_variants(a))
                     .map(move |a| (a.clone(), Cue::Alias { alias: a }));
-                names.chain(aliases).map(move |(name, label)| Window {
-                    indicator: i,
-                    bigrams: name_window(&name),
-                    unit: String::new(),
-                    value: None,
-                    label,
-                    modifiers: modifiers_in(&name),
-                    kind: None,
-                })
+                names
+                    .chain(aliases)
+                    .map(move |(name, label)| Window::named(i, &name, label))
             })
             .collect();
         // A member of a dimension that few indicators have names its indicator as its name
@@ -932,18 +942,11 @@ impl Profiles {
                             continue;
                         }
                         name_texts[i].push(word.clone());
-                        windows.push(Window {
-                            indicator: i,
-                            bigrams: name_window(word),
-                            unit: String::new(),
-                            value: None,
-                            label: Cue::Member {
-                                word: word.clone(),
-                                dimension: d.clone(),
-                            },
-                            modifiers: modifiers_in(word),
-                            kind: None,
-                        });
+                        let label = Cue::Member {
+                            word: word.clone(),
+                            dimension: d.clone(),
+                        };
+                        windows.push(Window::named(i, word, label));
                     }
                 }
             }
@@ -969,18 +972,11 @@ impl Profiles {
                     if bigrams(&word).is_empty() {
                         continue;
                     }
-                    windows.push(Window {
-                        indicator: i,
-                        bigrams: name_window(&word),
-                        unit: String::new(),
-                        value: None,
-                        label: Cue::Kind {
-                            word: word.clone(),
-                            dimension: m.dimension.clone(),
-                        },
-                        modifiers: modifiers_in(&word),
-                        kind: None,
-                    });
+                    let label = Cue::Kind {
+                        word: word.clone(),
+                        dimension: m.dimension.clone(),
+                    };
+                    windows.push(Window::named(i, &word, label));
                 }
             }
         }

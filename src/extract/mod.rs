@@ -290,13 +290,15 @@ impl Plan {
         // doubling, up to twice the memory the text's characters need.
         let mut chars: Vec<char> = Vec::with_capacity(text.chars().count());
         chars.extend(text.chars());
+        // Tables and prose date what states no year alike (a rectification report's 截至 year).
+        let (figures_year, figures_year_from) = self.meta.figures_year(text);
         let grid = grids::read(
             tables,
             &chars,
             knowledge,
             grids::DocumentYear {
-                year: self.meta.review_year,
-                from: self.meta.review_year_from.as_ref(),
+                year: figures_year,
+                from: figures_year_from.as_ref(),
             },
         );
         let mut found: Vec<Found> = figures::find(&chars, knowledge)
@@ -310,7 +312,6 @@ impl Plan {
         found.sort_by_key(Found::start);
         found.shrink_to_fit();
         let review_span = self.meta.review_span();
-        let (figures_year, figures_year_from) = self.meta.figures_year(text);
         let plans_from = (self.meta.kind == Some(crate::domain::SourceKind::RectificationPlan))
             .then(|| {
                 let dated = self
