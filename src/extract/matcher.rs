@@ -531,6 +531,14 @@ fn narrowed(
         .rposition(|b| !vocabulary.contains(b))
         .map(|p| p + 1)
         .unwrap_or(0);
+    // A negated predicate before the thing itself (运动场馆面积不达标学校, 未达标学校): a
+    // subset by a condition, which no breakdown holds. The thing may be a scope word (学校).
+    let thing: String = tags[phrase_from..].iter().map(|t| t.word).collect();
+    if !thing.is_empty() && bigrams(&thing).iter().all(|b| vocabulary.contains(b)) {
+        if let Some(words) = negated_before(&tags[..phrase_from]) {
+            return Some(words);
+        }
+    }
     // Nothing held next to the figure (the words are not the indicator's at all: the support
     // check's business), or everything held.
     if held_from == grams.len() || held_from < 2 {
@@ -563,6 +571,151 @@ fn narrowed(
         && narrowing.chars().count() >= 2
         && !SCOPE_WORDS.contains(&narrowing.as_str()))
     .then_some(narrowing)
+}
+
+/// Words that negate the predicate after them (不达标, 未配备).
+const NEGATIONS: &[&str] = &["不", "未", "无", "非", "没有", "尚未"];
+
+/// Verbs that compare with the noun after them rather than describe it (不超过, 未达到).
+const COMPARISONS: &[&str] = &["超过", "达到", "到", "足", "满", "少", "低", "高"];
+
+/// The condition that ends `tags` when it is a negated predicate (不 达标, 未达标), with the
+/// noun words before it that say what it is of (运动场馆面积不达标); `None` otherwise.
+fn negated_before(tags: &[jieba_rs::Tag<'_>]) -> Option<String> {
+    let (last, rest) = tags.split_last()?;
+    let predicate = last.tag.starts_with('v') || matches!(last.tag, "a" | "l" | "ad");
+    // A comparison takes the noun as its object (不低于教师工资总额的1.5%): a norm, no subset.
+    let compares = last.word.ends_with('于') || COMPARISONS.iter().any(|c| last.word.ends_with(c));
+    if !predicate || compares {
+        return None;
+    }
+    let (negation_at, rest) = if NEGATIONS
+        .iter()
+        .any(|n| last.word.starts_with(n) && last.word.chars().count() > n.chars().count())
+    {
+        (rest.len(), rest)
+    } else {
+        let (neg, rest) = rest.split_last()?;
+        if !NEGATIONS.contains(&neg.word) {
+            return None;
+        }
+        (rest.len(), rest)
+    };
+    let of_from = rest
+        .iter()
+        .rposition(|t| !in_noun_phrase(t.tag))
+        .map_or(0, |p| p + 1);
+    let words: String = tags[of_from.min(negation_at)..]
+        .iter()
+        .map(|t| t.word)
+        .collect();
+    Some(words)
+}
+
+/// Words of where a figure is counted, not of what: before a name they name no other kind.
+const PLACE_WORDS: &[&str] = &[
+    "全区", "全县", "全市", "全镇", "本区", "本县", "我区", "我县", "区域",
+];
+
+/// Quotation marks and brackets: a report quotes a name (“明厨亮灶”覆盖率) or brackets an
+/// alternative (就业（升学）率) inside a noun phrase, which they do not end.
+const QUOTES: &[char] = &[
+    '“', '”', '‘', '’', '"', '「', '」', '《', '》', '（', '）', '(', ')',
+];
+
+/// The words that make a figure another kind of the indicator's quantity than the indicator's
+/// own name says: the words just before the figure end as one of the indicator's names ends
+/// (…覆盖率, …占比, …特色学校, …推进会), but where the name opens with its own words
+/// (普惠性幼儿园 of 普惠性幼儿园覆盖率; 市级 of 市级特色学校数) the text opens with nouns of
+/// another thing (“明厨亮灶”覆盖率, 寄宿生占比, 校园足球特色学校), none of which the indicator's
+/// vocabulary holds. [`narrowed`] covers the name standing whole with words before it; this
+/// covers the name's own opening replaced. `names` are the indicator's name and aliases,
+/// `sentence` the figure's sentence (a name's opening printed anywhere in it rules this out).
+fn rival_words(
+    before: &str,
+    qualifiers: &Qualifiers,
+    names: &[&str],
+    vocabulary: &std::collections::HashSet<String>,
+    sentence: &str,
+    members: &[&str],
+) -> Option<String> {
+    // A member of one of its breakdowns printed before the figure says what the name's opening
+    // stands for (体育、信息技术专任教师缺口 for 学科教师缺口数: the subjects are 学科).
+    if members.iter().any(|m| before.contains(m)) {
+        return None;
+    }
+    // The run of words that ends the text, quotation marks and brackets dropped; a quoted
+    // name is one noun whatever the segmenter makes of it (“晨读午练”).
+    let mut tail: Vec<(char, bool)> = Vec::new();
+    let mut quoted = false;
+    for c in anchor_text(before, qualifiers).chars() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if matches!(c, '“' | '「' | '《' | '‘') {
+            quoted = true;
+        } else if matches!(c, '”' | '」' | '》' | '’') {
+            quoted = false;
+        } else if QUOTES.contains(&c) {
+        } else if is_han(c) {
+            tail.push((c, quoted));
+        } else {
+            tail.clear();
+        }
+    }
+    let mut rival: Option<String> = None;
+    for name in names {
+        let name: Vec<char> = name_words(name)
+            .chars()
+            .filter(|c| !QUOTES.contains(c))
+            .collect();
+        let common = tail
+            .iter()
+            .rev()
+            .zip(name.iter().rev())
+            .take_while(|((a, _), b)| a == *b)
+            .count();
+        if common < 2 {
+            continue;
+        }
+        let opening: String = name[..name.len() - common].iter().collect();
+        // The name stands whole ([`narrowed`]'s business), or its opening is printed.
+        if opening.chars().count() < 2 || sentence.contains(&opening) {
+            return None;
+        }
+        let printed = &tail[..tail.len() - common];
+        // The noun words next to the shared ending, back to a verb (招聘教师: 招聘 is what is
+        // done, not a kind), places left out (全区寄宿生占比: 全区 says where).
+        let unquoted_from = printed.iter().rposition(|(_, q)| !q).map_or(0, |p| p + 1);
+        let quote: String = printed[unquoted_from..].iter().map(|(c, _)| c).collect();
+        let words: Vec<String> = if quote.is_empty() {
+            let text: String = printed.iter().map(|(c, _)| c).collect();
+            SEGMENTER
+                .tag(&text, true)
+                .iter()
+                .rev()
+                .take_while(|t| in_noun_phrase(t.tag) || t.tag == "nr" || t.tag == "nz")
+                .map(|t| t.word.to_string())
+                .filter(|w| {
+                    !PLACE_WORDS.contains(&w.as_str()) && !SCOPE_WORDS.contains(&w.as_str())
+                })
+                .collect()
+        } else {
+            vec![quote]
+        };
+        let foreign: Vec<String> = words
+            .into_iter()
+            .rev()
+            .filter(|w| {
+                w.chars().count() >= 2 && bigrams(w).iter().all(|b| !vocabulary.contains(b))
+            })
+            .collect();
+        if foreign.is_empty() {
+            return None;
+        }
+        rival = Some(foreign.concat());
+    }
+    rival
 }
 
 /// The head of a sentence (its first characters, up to its first Arabic number), when a figure
@@ -1555,7 +1708,74 @@ fn breakdown_of(
             found.insert(m.dimension.as_str(), m.member.as_str());
         }
     }
+    if let Some((dimension, member)) = respective_member(sentence_before, dimensions, k) {
+        found.insert(dimension, member);
+    }
     Breakdown::from_pairs(found).unwrap_or_default()
+}
+
+/// The member a figure of a respective enumeration stands for: in 幼儿园、小学、初中生均经费
+/// 分别为10856元、13420元、17965元 the n-th figure after 分别 is of the n-th member of the list
+/// before it. The list is the last run of members of one of `dimensions` joined only by 、 (或
+/// 和, 及, 与); the figures after 分别 are joined by 、 alone. `None` when the sentence is no such
+/// enumeration or the list is shorter than the figure's place in it.
+fn respective_member<'a>(
+    sentence_before: &str,
+    dimensions: &[String],
+    k: &'a Knowledge,
+) -> Option<(&'a str, &'a str)> {
+    let text: String = sentence_before
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let at = text.rfind("分别")?;
+    let (head, tail) = text.split_at(at);
+    // The figure's place: the 、 after 分别 that separate the figures before it. Another clause
+    // mark there ends the enumeration.
+    if tail.contains(['，', ',', '；', ';', '。', '：']) {
+        return None;
+    }
+    let place = tail.matches('、').count();
+    // Every member name in the head, the longest at a place (普通高中 over 高中).
+    let mut found: Vec<(usize, usize, &'a str, &'a str)> = Vec::new();
+    for m in k
+        .members
+        .iter()
+        .filter(|m| dimensions.contains(&m.dimension))
+    {
+        for w in m.words.iter().filter(|w| !w.is_empty()) {
+            for (pos, _) in head.match_indices(w.as_str()) {
+                found.push((pos, pos + w.len(), m.dimension.as_str(), m.member.as_str()));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut names: Vec<(usize, usize, &str, &str)> = Vec::new();
+    for f in found {
+        if names.last().is_some_and(|l| f.0 < l.1) {
+            continue;
+        }
+        names.push(f);
+    }
+    // The last run of one dimension's members joined by list marks only.
+    let mut run: Vec<(usize, usize, &str, &str)> = Vec::new();
+    let mut best: Vec<(usize, usize, &str, &str)> = Vec::new();
+    for n in names {
+        let joined = run.last().is_some_and(|l: &(usize, usize, &str, &str)| {
+            l.2 == n.2 && ["、", "和", "及", "与"].contains(&&head[l.1..n.0])
+        });
+        if !joined {
+            if run.len() >= 2 {
+                best = std::mem::take(&mut run);
+            }
+            run.clear();
+        }
+        run.push(n);
+    }
+    if run.len() >= 2 {
+        best = run;
+    }
+    best.get(place).map(|n| (n.2, n.3))
 }
 
 /// How sure a choice is: its score (at most 1), halved when the runner-up scores as much, so a
@@ -1637,7 +1857,9 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         mine_text.push(' ');
         mine_text.push_str(&topic);
     }
-    let mine_modifiers = modifiers_in(&mine_text);
+    // A modifier anywhere in the clause before the figure is the figure's: a window's twelve
+    // characters may cut it off (小学、初中生均教学仪器设备值分别达到 keeps only 均…).
+    let mine_modifiers = modifiers_in(&mine_text) | modifiers_in(&before);
     // Best window per indicator; the best unit-compatible indicator wins.
     // Per indicator: its best example window and its name; both agreeing is the strongest cue.
     // Per indicator: (best example, its window, best name, name coverage, the best name's
@@ -1817,6 +2039,39 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                     .any(|t| t.contains(w.as_str()))
             }))
         .then(|| own.clone())
+    });
+    // Nor another kind of its quantity (寄宿生占比 is no 公办幼儿园在园幼儿占比).
+    // Checked last: the reasons above say more when they apply.
+    let narrower = narrower.or_else(|| {
+        if unnamed.is_some() {
+            return None;
+        }
+        best.and_then(|(i, _, _)| {
+            let ind = &k.indicators[i];
+            let variants: Vec<String> = std::iter::once(&ind.name_zh)
+                .chain(&ind.aliases)
+                .flat_map(|n| name_variants(n))
+                .collect();
+            let names: Vec<&str> = variants.iter().map(String::as_str).collect();
+            let members: Vec<&str> = k
+                .members
+                .iter()
+                .filter(|m| ind.dimensions.contains(&m.dimension))
+                .flat_map(|m| m.words.iter().map(String::as_str))
+                .collect();
+            (whole != Some(ind.code.as_str()))
+                .then(|| {
+                    rival_words(
+                        &before,
+                        &profiles.qualifiers,
+                        &names,
+                        &profiles.vocabulary[i],
+                        &text(cx.chars, f.sentence.0, f.sentence.1),
+                        &members,
+                    )
+                })
+                .flatten()
+        })
     });
     match best {
         Some((i, score, wi))
@@ -2667,6 +2922,156 @@ mod tests {
         );
         assert_ne!(modifiers_in("每生"), modifiers_in("新建"));
         assert_eq!(modifiers_in("公用经费"), 0);
+    }
+
+    #[test]
+    fn a_negated_condition_before_the_thing_is_a_subset_and_a_comparison_is_not() {
+        // SYNTHETIC: schools that fail a standard are no count of schools; 不低于 compares a
+        // share with a norm and narrows nothing.
+        let k = knowledge(
+            vec![
+                indicator("schools", "学校数", CanonicalUnit::Count),
+                indicator("share", "培训经费占工资总额比例", CanonicalUnit::Percent),
+            ],
+            vec![example(
+                "schools",
+                "全区共有学校300所",
+                "300",
+                "所",
+                ObservationKind::Actual,
+            )],
+        );
+        assert_eq!(indicator_of("全区共有学校423所。", "423", &k), "schools");
+        assert_eq!(indicator_of("全区图书册数不达标学校23所。", "23", &k), "-");
+        assert_eq!(indicator_of("全区未达标学校9所。", "9", &k), "-");
+        let why = first_unmatched_why("全区图书册数不达标学校23所。", &k);
+        assert!(why.contains("图书册数不达标"), "{why}");
+        assert_eq!(
+            indicator_of("培训经费按不低于工资总额的1.5%安排。", "1.5", &k),
+            "share"
+        );
+    }
+
+    #[test]
+    fn another_thing_in_place_of_the_names_opening_is_another_quantity() {
+        // SYNTHETIC: the share of boarders and the coverage of a named campaign end as the
+        // catalogue's names end (占比, 覆盖率), but open with another thing.
+        let mut share = indicator(
+            "public_share",
+            "公办幼儿园在园幼儿占比",
+            CanonicalUnit::Percent,
+        );
+        share.dimensions = vec!["stage".into()];
+        let k = knowledge(
+            vec![
+                share,
+                indicator("coverage", "普惠性幼儿园覆盖率", CanonicalUnit::Percent),
+                indicator("shortage", "学科教师缺口数", CanonicalUnit::Person),
+            ],
+            vec![example(
+                "public_share",
+                "全区公办幼儿园在园幼儿占比达52.8%",
+                "52.8",
+                "%",
+                ObservationKind::Actual,
+            )],
+        );
+        let mut k = k;
+        k.members = vec![crate::extract::knowledge::MemberCue {
+            dimension: "subject".into(),
+            dimension_zh: "学科".into(),
+            member: "pe".into(),
+            words: vec!["体育".into()],
+        }];
+        k.indicators[2].dimensions = vec!["subject".into()];
+        let k = k.finish();
+        assert_eq!(indicator_of("全区寄宿生占比41.5%。", "41.5", &k), "-");
+        assert_eq!(
+            indicator_of("全区“晨读午练”覆盖率达到100%。", "100", &k),
+            "-"
+        );
+        assert_eq!(
+            indicator_of("全区公办幼儿园在园幼儿占比55.1%。", "55.1", &k),
+            "public_share"
+        );
+        assert_eq!(
+            indicator_of("全区普惠性幼儿园覆盖率达到91%。", "91", &k),
+            "coverage"
+        );
+        // The subject printed says what the name's 学科 stands for.
+        assert_eq!(
+            indicator_of("义务教育学校体育专任教师缺口为48人。", "48", &k),
+            "shortage"
+        );
+        let why = first_unmatched_why("全区“晨读午练”覆盖率达到100%。", &k);
+        assert!(why.contains("晨读午练"), "{why}");
+    }
+
+    #[test]
+    fn each_figure_of_a_respective_enumeration_takes_its_member() {
+        // SYNTHETIC: 分别 pairs the figures with the list of stages before it, in order; a
+        // per-student modifier cut off the window's twelve characters still counts.
+        let mut per_student = indicator("per_student", "生均教学仪器设备值", CanonicalUnit::Yuan);
+        per_student.dimensions = vec!["stage".into()];
+        let mut total = indicator("total", "教学仪器设备值", CanonicalUnit::Yuan);
+        total.dimensions = vec!["stage".into()];
+        let mut k = knowledge(vec![total, per_student], Vec::new());
+        k.members = [
+            ("primary", "小学"),
+            ("junior", "初中"),
+            ("senior", "普通高中"),
+        ]
+        .iter()
+        .map(|(m, w)| crate::extract::knowledge::MemberCue {
+            dimension: "stage".into(),
+            dimension_zh: "学段".into(),
+            member: (*m).into(),
+            words: vec![(*w).into()],
+        })
+        .collect();
+        let k = k.finish();
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let text =
+            "到2025年，全区小学、初中、普通高中生均教学仪器设备值分别达到2100元、2600元、3100元。";
+        let ex = extract(text, &k, &opts).expect("extraction");
+        let got: Vec<(String, String, Option<String>)> = ex
+            .observations
+            .iter()
+            .map(|p| {
+                (
+                    p.row.value.clone(),
+                    p.row.indicator.clone(),
+                    p.row.breakdown.clone(),
+                )
+            })
+            .collect();
+        let want = |v: &str, m: &str| {
+            (
+                v.to_string(),
+                "per_student".to_string(),
+                Some(format!("stage={m}")),
+            )
+        };
+        assert_eq!(
+            got,
+            vec![
+                want("2100", "primary"),
+                want("2600", "junior"),
+                want("3100", "senior")
+            ]
+        );
+        // Not an enumeration: the last stage named is the figure's.
+        assert_eq!(
+            respective_member("小学、初中生均教学仪器设备值为", &["stage".to_string()], &k),
+            None
+        );
+        assert_eq!(
+            respective_member("小学、初中分别为2100元，合计", &["stage".to_string()], &k),
+            None
+        );
     }
 
     #[test]
