@@ -338,6 +338,13 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
             None if !chinese && matches!(chars.get(value_end - 1), Some('万') | Some('亿')) => {
                 ("count".to_string(), value_end)
             }
+            // A rank printed without 位 (全市排名第3): its unit is the rank's.
+            None if i > 0
+                && chars[i - 1] == '第'
+                && ranking_lead(&text(chars, i.saturating_sub(8), i - 1)) =>
+            {
+                ("位".to_string(), value_end)
+            }
             None => return None,
         },
     };
@@ -373,7 +380,7 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
     let mut is_rank = false;
     if i > 0 && chars[i - 1] == '第' {
         let lead = text(chars, i.saturating_sub(8), i - 1);
-        if (unit == "位" || unit == "名") && (lead.contains('排') || lead.contains("名列")) {
+        if (unit == "位" || unit == "名") && ranking_lead(&lead) {
             is_rank = true;
         } else {
             return None;
@@ -433,6 +440,11 @@ fn figure_at(chars: &[char], i: usize, len: usize, knowledge: &Knowledge) -> Opt
         unit,
         is_rank,
     ))
+}
+
+/// Whether the words before a 第 rank what follows (排第3, 排名第3, 名列第2).
+fn ranking_lead(lead: &str) -> bool {
+    lead.contains('排') || lead.contains("名列") || lead.contains("位列")
 }
 
 fn build(

@@ -194,6 +194,8 @@ pub struct Earlier {
     pub unit: String,
     /// The indicator proposed for it (`None` when unmatched).
     pub indicator: Option<String>,
+    /// Whether it was proposed as a level (an actual or a target), which a rank may rank.
+    pub level: bool,
     /// The largest `end` of this figure and every figure before it: looking back for the
     /// whole of a part ([`whole_of`]) stops where no earlier figure reaches the sentence, so
     /// it does not read every earlier figure of the text.
@@ -827,6 +829,39 @@ fn whole_of<'a>(f: &Figure, cx: &Context<'a>) -> Option<&'a str> {
         .take_while(|e| e.reach > f.sentence.0)
         .find(|e| e.end > f.sentence.0 && e.end <= at && e.unit == f.unit)
         .and_then(|e| e.indicator.as_deref())
+}
+
+/// Words of a rank that say where and how it ranks, not what: 全市排名第3, 该比例全市排第6位,
+/// 位居全市前列.
+const RANK_WORDS: &[&str] = &[
+    "全市", "全省", "全国", "全区", "全县", "排名", "排第", "排在", "排位", "位居", "位列", "名列",
+    "居第", "列第", "处于", "该", "此", "这一", "比例", "比率", "指标", "数值", "排", "第", "居",
+    "为", "列",
+];
+
+/// The words of a rank's clause that name what it ranks, [`RANK_WORDS`] aside; `None` when
+/// fewer than two characters are left.
+fn ranked_words(clause_before: &str) -> Option<String> {
+    let mut rest: String = clause_before.chars().filter(|c| is_han(*c)).collect();
+    for w in RANK_WORDS {
+        rest = rest.replace(w, "");
+    }
+    (rest.chars().count() >= 2).then_some(rest)
+}
+
+/// The indicator a rank ranks when its clause names no quantity of its own ([`RANK_WORDS`]
+/// aside): that of the last figure before it in its sentence proposed as a level; a rank that
+/// refers back (该, 此) may also rank the last figure of the sentence before.
+fn ranked<'a>(f: &Figure, cx: &Context<'a>, clause_before: &str) -> Option<&'a str> {
+    if ranked_words(clause_before).is_some() {
+        return None;
+    }
+    let refers_back = clause_before.contains(['该', '此']);
+    let last = cx.earlier.last()?;
+    let in_sentence = last.end > f.sentence.0;
+    (last.level && (in_sentence || refers_back))
+        .then_some(last.indicator.as_deref())
+        .flatten()
 }
 
 /// Adds a sentence head to a window, weighing less than the words next to the figure.
@@ -1835,6 +1870,11 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // more than a sentence head (they describe the figure before). Not for a part (其中公办
     // 172所): the clause before describes its whole, which [`whole_of`] stands for.
     let whole = whole_of(f, cx);
+    // A rank of the figure before it takes that figure's indicator, as a part its whole's.
+    let ranks = (kind == ObservationKind::Rank)
+        .then(|| ranked(f, cx, &clause_before))
+        .flatten();
+    let whole = whole.or(ranks);
     // The words the figure's window was made of, for the own-word check below.
     let mut seen_text = String::new();
     if clause_before.chars().count() < 4 && whole.is_none() {
@@ -1949,6 +1989,12 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
             // `why` names the window that weighed most.
             let wi = if name > example { name_wi } else { example_wi };
             let score = evidence * (1.0 + cover);
+            // A rank's words name nothing: what it ranks decides, whatever they are like.
+            let score = if ranks.is_some() && ranks == Some(k.indicators[i].code.as_str()) {
+                score.max(TRUSTED)
+            } else {
+                score
+            };
             match whole {
                 // A part: its whole's indicator, unless its words say clearly otherwise.
                 Some(code) if code == k.indicators[i].code => (i, (score * PART_OF, wi)),
@@ -2008,7 +2054,8 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
     // (blanked from the anchor as qualifiers), and wrong when they name a subset the catalogue
     // lacks (在校生20.36万人，其中寄宿生6.74万人: boarders are not the students' breakdown).
     let support = best.and_then(|(i, score, _)| {
-        (whole == Some(k.indicators[i].code.as_str()) || score < TRUSTED)
+        let code = Some(k.indicators[i].code.as_str());
+        (ranks != code && (whole == code || score < TRUSTED))
             .then(|| profiles.support(&named, i))
             .flatten()
     });
@@ -2085,15 +2132,21 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
                 &ind.dimensions,
                 k,
             );
+            let ranking = ranks == Some(ind.code.as_str());
             let mut reasons = vec![Reason::Chosen {
                 name_zh: ind.name_zh.clone(),
                 code: ind.code.clone(),
                 cue: profiles.windows[wi].label.clone(),
-                part: whole == Some(ind.code.as_str()),
+                part: whole == Some(ind.code.as_str()) && !ranking,
                 similarity: score,
                 runner_up: second,
                 support,
             }];
+            if ranking {
+                reasons.push(Reason::RankOf {
+                    code: ind.code.clone(),
+                });
+            }
             // A year taken from the document rather than from the figure's own words is a guess
             // a reviewer should see: it is named in `why` and lowers the confidence.
             let mut sure = confidence(score, second);
@@ -2324,6 +2377,7 @@ mod tests {
             ("万元", CanonicalUnit::Yuan, 1e4),
             ("亿元", CanonicalUnit::Yuan, 1e8),
             ("%", CanonicalUnit::Percent, 1.0),
+            ("位", CanonicalUnit::Rank, 1.0),
         ];
         Knowledge {
             indicators,
@@ -3072,6 +3126,63 @@ mod tests {
             respective_member("小学、初中分别为2100元，合计", &["stage".to_string()], &k),
             None
         );
+    }
+
+    #[test]
+    fn a_rank_naming_nothing_ranks_the_figure_before_it() {
+        // SYNTHETIC: the rank after a rate names no quantity; it is the rate's rank, and a
+        // rank with words of its own is not.
+        let k = knowledge(
+            vec![
+                indicator("rate", "毛入园率", CanonicalUnit::Percent),
+                indicator("share", "教育支出占比", CanonicalUnit::Percent),
+                indicator("size", "平均班额", CanonicalUnit::Person),
+            ],
+            Vec::new(),
+        );
+        let text = "全区毛入园率达到93.1%，全市排名第5。教育支出占比为16.2%，该比例全市排第7位。";
+        let got = decided(text, &k);
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "93.1".to_string(),
+                    "rate".to_string(),
+                    ObservationKind::Actual
+                ),
+                ("5".to_string(), "rate".to_string(), ObservationKind::Rank),
+                (
+                    "16.2".to_string(),
+                    "share".to_string(),
+                    ObservationKind::Actual
+                ),
+                ("7".to_string(), "share".to_string(), ObservationKind::Rank),
+            ]
+        );
+        let opts = Options {
+            district: Some("500999".into()),
+            ..Options::default()
+        };
+        let ex = extract(text, &k, &opts).expect("extraction");
+        assert!(ex.observations[1]
+            .why
+            .contains("a rank of the figure before it"));
+        // Words of its own: not taken as the rank of the figure before it.
+        let own = extract(
+            "全区毛入园率达到93.1%，学业质量监测全市排名第4。",
+            &k,
+            &opts,
+        )
+        .expect("extraction");
+        assert!(own
+            .observations
+            .iter()
+            .all(|p| !p.reasons.iter().any(|r| matches!(r, Reason::RankOf { .. }))));
+        assert_eq!(
+            ranked_words("学业质量监测全市排名第"),
+            Some("学业质量监测".to_string())
+        );
+        assert_eq!(ranked_words("该比例全市排第"), None);
     }
 
     #[test]

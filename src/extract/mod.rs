@@ -355,9 +355,11 @@ impl Plan {
                 admits: None,
             };
             let decision = matcher::decide(&figure, &ctx, knowledge);
-            let indicator = match &decision {
-                matcher::Decision::Proposal(p) => Some(p.row.indicator.clone()),
-                matcher::Decision::Unmatched(_) => None,
+            let (indicator, level) = match &decision {
+                matcher::Decision::Proposal(p) => {
+                    (Some(p.row.indicator.clone()), p.row.kind.is_level())
+                }
+                matcher::Decision::Unmatched(_) => (None, false),
             };
             let reach = earlier
                 .last()
@@ -366,6 +368,7 @@ impl Plan {
                 end: figure.end,
                 unit: figure.unit,
                 indicator,
+                level,
                 reach,
             });
             if !each(decision) {

@@ -293,6 +293,12 @@ pub enum Reason {
         /// The share of the figure's naming words the indicator holds, when checked.
         support: Option<f64>,
     },
+    /// A rank whose words name no quantity (全市排名第3, 该比例全市排第6位) ranks the figure
+    /// before it, and takes that figure's indicator.
+    RankOf {
+        /// The indicator of the figure ranked.
+        code: String,
+    },
     /// The period was not stated by the figure's words.
     Period {
         /// The period chosen.
@@ -399,6 +405,9 @@ impl Reason {
                 }
                 s
             }
+            Reason::RankOf { code } => {
+                format!("a rank of the figure before it, which is {code}")
+            }
             Reason::Period { period, note } => format!("period {period}: {}", note.en()),
             Reason::TableCell { row, column } => format!(
                 "table cell ({}; {})",
@@ -480,6 +489,7 @@ impl Reason {
                 }
                 s
             }
+            Reason::RankOf { code } => format!("排名，排的是前面数字的指标 {code}"),
             Reason::Period { period, note } => format!("期间 {period}：{}", note.zh()),
             Reason::TableCell { row, column } => format!(
                 "表格单元格（{}；{}）",
@@ -621,6 +631,9 @@ mod tests {
                 unit: "yuan".into(),
             },
             Reason::EmptyCatalogue,
+            Reason::RankOf {
+                code: "school_count".into(),
+            },
         ]
     }
 
