@@ -30,6 +30,7 @@ pub use super::backend::{
 };
 pub use super::migrate::{run_migrations, with_migration_lock};
 use super::migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::catalogue::{self, Catalogues};
 use super::version::Tracker;
 use crate::per_backend;
 
@@ -194,6 +195,9 @@ pub struct Db {
     tracker: Arc<Tracker>,
     /// The primary's URL, for the data version watcher's own connection.
     url: DatabaseUrl,
+    /// The catalogue snapshot of the primary, used while the data version is watched
+    /// ([`super::catalogue`]).
+    catalogues: Arc<Catalogues>,
 }
 
 /// A read replica's pool and where it points (no password), for logs.
@@ -242,6 +246,7 @@ impl Db {
         let first = manager.connect()?;
         drop(first);
         let pool = build_pool(manager, options);
+        let catalogues = Arc::new(Catalogues::new(tracker.clone()));
         Ok(Db {
             pool,
             replica: None,
@@ -254,6 +259,7 @@ impl Db {
             request_statements: None,
             tracker,
             url,
+            catalogues,
         })
     }
 
@@ -355,7 +361,8 @@ impl Db {
 
     /// Starts watching the database for other processes' writes, so that the data version is
     /// known without a round trip (see [`super::version`]); once per pool, for the response
-    /// cache. The watcher ends when the last clone of this handle is dropped.
+    /// cache and the catalogue snapshot ([`super::catalogue`]). The watcher ends when the last
+    /// clone of this handle is dropped.
     pub fn watch_data_version(&self) {
         self.tracker.watch(&self.url);
     }
@@ -454,6 +461,9 @@ impl Db {
                 PoolRole::Primary => db.get()?,
             };
             let _scope = RequestScope::enter(db.request_statements.clone());
+            // The snapshot is the primary's: a replica may lag behind the version.
+            let primary = role == PoolRole::Primary || db.replica.is_none();
+            let _catalogue = catalogue::Scope::enter(primary.then(|| db.catalogues.clone()));
             f(&mut conn)
         })
         .await
