@@ -54,18 +54,28 @@ pub struct Catalogue {
 impl Catalogue {
     /// Reads the whole catalogue: four statements.
     fn read(conn: &mut DbConnection) -> QueryResult<Catalogue> {
-        use super::queries::{all_breakdowns, all_members, read_all_districts, read_all_indicators};
+        use super::queries::{
+            all_breakdowns, all_members, read_all_districts, read_all_indicators,
+        };
         let districts = read_all_districts(conn)?;
         let mut indicators = read_all_indicators(conn)?;
         indicators.sort_by_key(|i| i.id);
         Ok(Catalogue {
-            district_at: districts.iter().enumerate().map(|(n, d)| (d.id, n)).collect(),
+            district_at: districts
+                .iter()
+                .enumerate()
+                .map(|(n, d)| (d.id, n))
+                .collect(),
             indicator_by_code: indicators
                 .iter()
                 .enumerate()
                 .map(|(n, i)| (i.code.clone(), n))
                 .collect(),
-            indicator_by_id: indicators.iter().enumerate().map(|(n, i)| (i.id, n)).collect(),
+            indicator_by_id: indicators
+                .iter()
+                .enumerate()
+                .map(|(n, i)| (i.id, n))
+                .collect(),
             breakdowns: all_breakdowns(conn)?
                 .into_iter()
                 .map(|(id, code)| (code, id))
@@ -123,6 +133,15 @@ impl Catalogues {
             tracker,
             slot: Mutex::new(None),
         }
+    }
+
+    /// The snapshot held, if it is of the version known now (no connection needed).
+    pub(super) fn held(&self) -> Option<Arc<Catalogue>> {
+        let Lookup::Known(version) = self.tracker.lookup() else {
+            return None;
+        };
+        let (v, held) = self.slot.lock().ok()?.clone()?;
+        (v == version).then_some(held)
     }
 
     /// The catalogue at the current version, read now if the one held is of another version;

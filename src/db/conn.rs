@@ -28,9 +28,9 @@ use diesel_migrations::MigrationHarness;
 pub use super::backend::{
     is_connection_lost, write_transaction, Backend, DatabaseUrl, DbConnection, DbError,
 };
+use super::catalogue::{self, Catalogue, Catalogues};
 pub use super::migrate::{run_migrations, with_migration_lock};
 use super::migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use super::catalogue::{self, Catalogues};
 use super::version::Tracker;
 use crate::per_backend;
 
@@ -314,6 +314,16 @@ impl Db {
         if let (Some(flag), Some(_)) = (&self.reads_on_replica, &self.replica) {
             flag.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// The catalogue snapshot held at the version known now, for a handle that reads the
+    /// primary ([`super::catalogue`]); `None` otherwise. No connection, no statement: what a
+    /// look-up that would otherwise go through [`Db::run`] for catalogue rows only can use.
+    pub fn catalogue(&self) -> Option<Arc<Catalogue>> {
+        if self.current_role() == PoolRole::Replica {
+            return None;
+        }
+        self.catalogues.held()
     }
 
     /// The pool [`Db::run`] draws from now.

@@ -75,7 +75,9 @@ pub(crate) fn read_all_districts(conn: &mut DbConnection) -> QueryResult<Vec<Dis
 pub fn district_levels(conn: &mut DbConnection) -> QueryResult<Vec<(DistrictId, String)>> {
     if let Some(c) = snapshot(conn)? {
         let levels = c.districts.iter();
-        return Ok(levels.map(|d| (d.id, d.level.as_str().to_string())).collect());
+        return Ok(levels
+            .map(|d| (d.id, d.level.as_str().to_string()))
+            .collect());
     }
     Ok(districts::table
         .select((districts::id, districts::level))
@@ -106,7 +108,10 @@ pub fn districts_by_ids(
 pub fn districts_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<District>> {
     if let Some(c) = snapshot(conn)? {
         let wanted: HashSet<&str> = codes.iter().map(String::as_str).collect();
-        let rows = c.districts.iter().filter(|d| wanted.contains(d.code.as_str()));
+        let rows = c
+            .districts
+            .iter()
+            .filter(|d| wanted.contains(d.code.as_str()));
         return Ok(rows.cloned().collect());
     }
     districts::table
@@ -169,7 +174,9 @@ pub fn indicators_by_codes(
 ) -> QueryResult<Vec<Indicator>> {
     if let Some(c) = snapshot(conn)? {
         let wanted: HashSet<&str> = codes.iter().map(String::as_str).collect();
-        let rows = wanted.into_iter().filter_map(|code| c.indicator_by_code(code));
+        let rows = wanted
+            .into_iter()
+            .filter_map(|code| c.indicator_by_code(code));
         return Ok(rows.cloned().collect());
     }
     indicators::table
