@@ -125,6 +125,9 @@ pub(crate) fn cmd_serve(args: ServeArgs, matches: &clap::ArgMatches) -> anyhow::
             "reads go to the replica"
         );
     }
+    // The data version known without a round trip, whether or not the response cache is on:
+    // the catalogue snapshot is used only while it is (`db::catalogue`).
+    handle.watch_data_version();
     edustats::memory::start_trimming(args.limits.malloc_trim());
     let runtime = tokio::runtime::Runtime::new()?;
     let listen_url =

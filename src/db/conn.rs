@@ -28,6 +28,7 @@ use diesel_migrations::MigrationHarness;
 pub use super::backend::{
     is_connection_lost, write_transaction, Backend, DatabaseUrl, DbConnection, DbError,
 };
+use super::catalogue::{self, Catalogue, Catalogues};
 pub use super::migrate::{run_migrations, with_migration_lock};
 use super::migrate::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use super::version::Tracker;
@@ -194,6 +195,9 @@ pub struct Db {
     tracker: Arc<Tracker>,
     /// The primary's URL, for the data version watcher's own connection.
     url: DatabaseUrl,
+    /// The catalogue snapshot of the primary, used while the data version is watched
+    /// ([`super::catalogue`]).
+    catalogues: Arc<Catalogues>,
 }
 
 /// A read replica's pool and where it points (no password), for logs.
@@ -242,6 +246,7 @@ impl Db {
         let first = manager.connect()?;
         drop(first);
         let pool = build_pool(manager, options);
+        let catalogues = Arc::new(Catalogues::new(tracker.clone()));
         Ok(Db {
             pool,
             replica: None,
@@ -254,6 +259,7 @@ impl Db {
             request_statements: None,
             tracker,
             url,
+            catalogues,
         })
     }
 
@@ -310,6 +316,16 @@ impl Db {
         }
     }
 
+    /// The catalogue snapshot held at the version known now, for a handle that reads the
+    /// primary ([`super::catalogue`]); `None` otherwise. No connection, no statement: what a
+    /// look-up that would otherwise go through [`Db::run`] for catalogue rows only can use.
+    pub fn catalogue(&self) -> Option<Arc<Catalogue>> {
+        if self.current_role() == PoolRole::Replica {
+            return None;
+        }
+        self.catalogues.held()
+    }
+
     /// The pool [`Db::run`] draws from now.
     pub fn current_role(&self) -> PoolRole {
         let on_replica = self.replica.is_some()
@@ -355,7 +371,8 @@ impl Db {
 
     /// Starts watching the database for other processes' writes, so that the data version is
     /// known without a round trip (see [`super::version`]); once per pool, for the response
-    /// cache. The watcher ends when the last clone of this handle is dropped.
+    /// cache and the catalogue snapshot ([`super::catalogue`]). The watcher ends when the last
+    /// clone of this handle is dropped.
     pub fn watch_data_version(&self) {
         self.tracker.watch(&self.url);
     }
@@ -454,6 +471,9 @@ impl Db {
                 PoolRole::Primary => db.get()?,
             };
             let _scope = RequestScope::enter(db.request_statements.clone());
+            // The snapshot is the primary's: a replica may lag behind the version.
+            let primary = role == PoolRole::Primary || db.replica.is_none();
+            let _catalogue = catalogue::Scope::enter(primary.then(|| db.catalogues.clone()));
             f(&mut conn)
         })
         .await

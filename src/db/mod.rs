@@ -1,11 +1,12 @@
 //! Storage: the two backends behind one connection ([`backend`]), the pool ([`conn`]),
 //! migrations ([`migrate`]), the diesel schema, row models, the
-//! queries the API needs ([`queries`]) and the data version as the process knows it
-//! ([`version`]). Everything here is synchronous and takes a connection; callers run it
+//! queries the API needs ([`queries`]), the data version as the process knows it
+//! ([`version`]) and the catalogue read once per version ([`catalogue`]). Everything here is synchronous and takes a connection; callers run it
 //! through [`Db::run`] on the blocking pool (the version's watcher runs on a thread of its
 //! own).
 
 pub mod backend;
+pub mod catalogue;
 pub mod conn;
 pub mod listen;
 pub mod migrate;

@@ -13,7 +13,8 @@
 //! 1. a persisted query (Apollo's automatic persisted queries, `extensions.persistedQuery`) is
 //!    looked up by its hash, or stored with it: `PERSISTED_QUERY_NOT_FOUND`, `BAD_REQUEST`;
 //! 2. the document is parsed once (`GRAPHQL_PARSE_FAILED`), and the parsed document is handed to
-//!    the schema, which does not parse it again;
+//!    the schema, which does not parse it again; the last documents parsed are kept by their
+//!    text, so a document sent again is not parsed again;
 //! 3. its size with fragments inlined, its depth ([`super::depth`]) and directives repeated in
 //!    one place ([`limits::check_directives`]): `GRAPHQL_VALIDATION_FAILED`;
 //! 4. the operation to run is chosen (`OPERATION_RESOLUTION_FAILURE`);
@@ -44,8 +45,9 @@ use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::limits::{self, with_code, InputLimits};
+use super::PERSISTED_QUERIES;
 use super::{build_schema_with, cost, depth, EduSchema, SchemaOptions};
-use super::{MAX_COMPLEXITY, MAX_DEPTH, PERSISTED_QUERIES};
+use super::{MAX_COMPLEXITY, MAX_DEPTH, PARSED_DOCUMENTS, PARSED_DOCUMENT_MAX_BYTES};
 use crate::db::Db;
 use crate::error::ErrorCode;
 use crate::notify::Notifier;
@@ -57,6 +59,9 @@ pub struct Endpoint {
     /// Documents of automatic persisted queries by the hex SHA-256 of their text, least
     /// recently used evicted. Parsed once, when the client first sends the text.
     persisted: Mutex<LruCache<String, ExecutableDocument>>,
+    /// Documents already parsed, by their text (see [`PARSED_DOCUMENTS`]). A document is the
+    /// same whoever sends it: every check runs on it again for each request.
+    parsed: Mutex<LruCache<String, ExecutableDocument>>,
 }
 
 /// One request as the HTTP layer hands it over.
@@ -104,6 +109,9 @@ impl Endpoint {
             input: options.input,
             persisted: Mutex::new(LruCache::new(
                 NonZeroUsize::new(PERSISTED_QUERIES).unwrap_or(NonZeroUsize::MIN),
+            )),
+            parsed: Mutex::new(LruCache::new(
+                NonZeroUsize::new(PARSED_DOCUMENTS).unwrap_or(NonZeroUsize::MIN),
             )),
         }
     }
@@ -189,7 +197,7 @@ impl Endpoint {
         } = incoming;
         let doc = match self.persisted(&mut request)? {
             Some(doc) => doc,
-            None => parse(&request.query)?,
+            None => self.parse_known(&request.query)?,
         };
         limits::check_expansion(&doc)?;
         depth::check_depth(&doc, MAX_DEPTH)?;
@@ -211,6 +219,27 @@ impl Endpoint {
         let requested = cost::requested(&doc);
         request.set_parsed_query(doc);
         Ok(Admitted { request, requested })
+    }
+
+    /// Step 2: the document of `text`, parsed once and kept while it is sent often enough (a
+    /// clone of the kept document costs a fraction of parsing it again).
+    fn parse_known(&self, text: &str) -> ServerResult<ExecutableDocument> {
+        if text.len() > PARSED_DOCUMENT_MAX_BYTES {
+            return parse(text);
+        }
+        let known = self
+            .parsed
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.get(text).cloned());
+        if let Some(doc) = known {
+            return Ok(doc);
+        }
+        let doc = parse(text)?;
+        if let Ok(mut kept) = self.parsed.lock() {
+            kept.put(text.to_string(), doc.clone());
+        }
+        Ok(doc)
     }
 
     /// Step 1: the document of a persisted query, if the request is one. A request with the

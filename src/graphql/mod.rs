@@ -83,6 +83,15 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// URLs that caching proxies keep).
 pub const PERSISTED_QUERIES: usize = 1_000;
 
+/// Parsed documents kept by their text (least recently used evicted), so that a document sent
+/// again is not parsed again: parsing was about a tenth of the server's CPU for the README's
+/// ranking on the seed database (`BENCHMARKS.md`, issue 27).
+pub const PARSED_DOCUMENTS: usize = 256;
+
+/// Documents longer than this (bytes of text) are parsed every time and never kept, which
+/// bounds the memory of [`PARSED_DOCUMENTS`].
+pub const PARSED_DOCUMENT_MAX_BYTES: usize = 8 * 1024;
+
 /// Builds the schema with the default options. The HTTP layer executes requests through
 /// [`gate::Endpoint`], which holds the request-level checks; the per-request context is
 /// attached by the HTTP handler ([`context::attach`]).

@@ -13,6 +13,7 @@ mod api_semantics;
 mod backends;
 mod bulk_load;
 mod cache_version;
+mod catalogue;
 mod choice;
 mod cli_and_schema;
 mod concurrency;

@@ -1,6 +1,7 @@
 //! The queries the API and the CLI need. Each function is synchronous, takes a connection and
 //! issues a fixed number of statements whatever the number of keys it is given: DataLoader batches
-//! arrive here as one `IN (...)` list.
+//! arrive here as one `IN (...)` list. The catalogue look-ups (divisions, indicators, breakdowns,
+//! members) answer from the catalogue snapshot instead when there is one ([`super::catalogue`]).
 
 use diesel::prelude::*;
 
@@ -15,7 +16,10 @@ pub use same_report::{
     text_sha256, Probe, Repeated, SameReport,
 };
 
+use std::collections::HashSet;
+
 use super::backend::{DbConnection, MultiBackend};
+use super::catalogue::snapshot;
 use super::models::*;
 use super::schema::*;
 use crate::domain::{CanonicalUnit, Category, DivisionLevel, ObservationKind, PeriodKind};
@@ -52,6 +56,14 @@ pub fn holdings(conn: &mut DbConnection) -> QueryResult<(i64, i64, i64)> {
 
 /// Every division, municipality first, then by code.
 pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
+    if let Some(c) = snapshot(conn)? {
+        return Ok(c.districts.clone());
+    }
+    read_all_districts(conn)
+}
+
+/// [`all_districts`] as a statement, always (what the catalogue snapshot is read from).
+pub(crate) fn read_all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
     districts::table
         .select(District::as_select())
         .order(districts::code.asc())
@@ -61,6 +73,12 @@ pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
 /// Every division's id and level (as stored), in code order: what a ranking needs of the
 /// divisions when it does not list them. One statement.
 pub fn district_levels(conn: &mut DbConnection) -> QueryResult<Vec<(DistrictId, String)>> {
+    if let Some(c) = snapshot(conn)? {
+        let levels = c.districts.iter();
+        return Ok(levels
+            .map(|d| (d.id, d.level.as_str().to_string()))
+            .collect());
+    }
     Ok(districts::table
         .select((districts::id, districts::level))
         .order(districts::code.asc())
@@ -75,6 +93,11 @@ pub fn districts_by_ids(
     conn: &mut DbConnection,
     keys: &[DistrictId],
 ) -> QueryResult<Vec<District>> {
+    if let Some(c) = snapshot(conn)? {
+        let wanted: HashSet<DistrictId> = keys.iter().copied().collect();
+        let rows = c.districts.iter().filter(|d| wanted.contains(&d.id));
+        return Ok(rows.cloned().collect());
+    }
     districts::table
         .filter(districts::id.eq_any(ids(keys, |k| k.0)))
         .select(District::as_select())
@@ -83,6 +106,14 @@ pub fn districts_by_ids(
 
 /// Districts by code; unknown codes are simply absent from the result.
 pub fn districts_by_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<Vec<District>> {
+    if let Some(c) = snapshot(conn)? {
+        let wanted: HashSet<&str> = codes.iter().map(String::as_str).collect();
+        let rows = c
+            .districts
+            .iter()
+            .filter(|d| wanted.contains(d.code.as_str()));
+        return Ok(rows.cloned().collect());
+    }
     districts::table
         .filter(districts::code.eq_any(codes))
         .select(District::as_select())
@@ -125,6 +156,11 @@ pub fn indicators_by_ids(
     conn: &mut DbConnection,
     keys: &[IndicatorId],
 ) -> QueryResult<Vec<Indicator>> {
+    if let Some(c) = snapshot(conn)? {
+        let wanted: HashSet<IndicatorId> = keys.iter().copied().collect();
+        let rows = wanted.into_iter().filter_map(|id| c.indicator(id));
+        return Ok(rows.cloned().collect());
+    }
     indicators::table
         .filter(indicators::id.eq_any(ids(keys, |k| k.0)))
         .select(Indicator::as_select())
@@ -136,6 +172,13 @@ pub fn indicators_by_codes(
     conn: &mut DbConnection,
     codes: &[String],
 ) -> QueryResult<Vec<Indicator>> {
+    if let Some(c) = snapshot(conn)? {
+        let wanted: HashSet<&str> = codes.iter().map(String::as_str).collect();
+        let rows = wanted
+            .into_iter()
+            .filter_map(|code| c.indicator_by_code(code));
+        return Ok(rows.cloned().collect());
+    }
     indicators::table
         .filter(indicators::code.eq_any(codes))
         .select(Indicator::as_select())
@@ -243,6 +286,9 @@ pub fn breakdown_members(
 
 /// The id of a breakdown by its canonical code (`''` is the total), if any value uses it.
 pub fn breakdown_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<BreakdownId>> {
+    if let Some(c) = snapshot(conn)? {
+        return Ok(c.breakdown(code));
+    }
     breakdowns::table
         .filter(breakdowns::code.eq(code))
         .select(breakdowns::id)
@@ -257,6 +303,9 @@ pub fn dimension_member_exists(
     dimension: &str,
     member: &str,
 ) -> QueryResult<bool> {
+    if let Some(c) = snapshot(conn)? {
+        return Ok(c.has_member(dimension, member));
+    }
     let n: i64 = dimension_members::table
         .inner_join(dimensions::table)
         .filter(dimensions::code.eq(dimension))
@@ -269,6 +318,11 @@ pub fn dimension_member_exists(
 /// Every period.
 pub fn all_periods(conn: &mut DbConnection) -> QueryResult<Vec<Period>> {
     periods::table.select(Period::as_select()).load(conn)
+}
+
+/// Every indicator, in no particular order: what the catalogue snapshot is read from.
+pub(crate) fn read_all_indicators(conn: &mut DbConnection) -> QueryResult<Vec<Indicator>> {
+    indicators::table.select(Indicator::as_select()).load(conn)
 }
 
 /// Every indicator.
