@@ -566,18 +566,12 @@ mod tests {
     fn bad_durations_say_what_is_wrong() {
         let err = |s: &str| parse_duration(s).expect_err(s).to_string();
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
-        assert!(matches!(
-            parse_duration("d"),
-            Err(DurationError::NoNumber(_))
-        ));
-        assert!(matches!(
-            parse_duration("-5d"),
-            Err(DurationError::NoNumber(_))
-        ));
-        assert!(matches!(
-            parse_duration(" 5d"),
-            Err(DurationError::NoNumber(_))
-        ));
+        for s in ["d", "-5d", " 5d"] {
+            assert!(
+                matches!(parse_duration(s), Err(DurationError::NoNumber(_))),
+                "{s}"
+            );
+        }
         assert_eq!(
             err("90"),
             "\"90\" has no unit: add d (days), h (hours) or m (minutes), e.g. 90d"
@@ -593,20 +587,18 @@ mod tests {
                 "{s}"
             );
         }
-        assert!(matches!(parse_duration("0d"), Err(DurationError::Zero(_))));
-        assert!(matches!(parse_duration("0m"), Err(DurationError::Zero(_))));
-        assert!(matches!(
-            parse_duration("36501d"),
-            Err(DurationError::TooLong(_))
-        ));
-        assert!(matches!(
-            parse_duration("99999999999999999999999m"),
-            Err(DurationError::TooLong(_))
-        ));
-        assert!(matches!(
-            parse_duration("9223372036854775807d"),
-            Err(DurationError::TooLong(_))
-        ));
+        for s in ["0d", "0m"] {
+            assert!(
+                matches!(parse_duration(s), Err(DurationError::Zero(_))),
+                "{s}"
+            );
+        }
+        for s in ["36501d", "99999999999999999999999m", "9223372036854775807d"] {
+            assert!(
+                matches!(parse_duration(s), Err(DurationError::TooLong(_))),
+                "{s}"
+            );
+        }
     }
 
     #[test]

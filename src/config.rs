@@ -520,23 +520,22 @@ impl ServeArgs {
                 ),
             );
         }
-        if self.limits.request_timeout_ms == 0 {
-            return bad("request_timeout_ms", "must be at least 1".into());
-        }
-        if self.limits.max_batch == 0 {
-            return bad("max_batch", "must be at least 1 (1 refuses batches)".into());
-        }
-        if self.limits.max_exports == 0 {
-            return bad("max_exports", "must be at least 1".into());
-        }
-        if self.limits.header_timeout_ms == 0 {
-            return bad("header_timeout_ms", "must be at least 1".into());
-        }
-        if self.limits.max_connections == 0 {
-            return bad("max_connections", "must be at least 1".into());
-        }
-        if self.limits.max_connections_per_address == 0 {
-            return bad("max_connections_per_address", "must be at least 1".into());
+        let l = &self.limits;
+        for (key, zero, hint) in [
+            ("request_timeout_ms", l.request_timeout_ms == 0, ""),
+            ("max_batch", l.max_batch == 0, " (1 refuses batches)"),
+            ("max_exports", l.max_exports == 0, ""),
+            ("header_timeout_ms", l.header_timeout_ms == 0, ""),
+            ("max_connections", l.max_connections == 0, ""),
+            (
+                "max_connections_per_address",
+                l.max_connections_per_address == 0,
+                "",
+            ),
+        ] {
+            if zero {
+                return bad(key, format!("must be at least 1{hint}"));
+            }
         }
         if self.limits.max_connections_per_address > self.limits.max_connections {
             return bad(

@@ -401,37 +401,28 @@ impl Metrics {
 
     /// Counts a `/graphql/ws` connection as open until the guard is dropped.
     pub fn ws_connection_opened(&self) -> ExportGuard {
-        let gauge = self.0.as_ref().map(|inner| inner.ws_connections.clone());
-        if let Some(g) = &gauge {
-            g.inc();
-        }
-        ExportGuard(gauge)
+        self.open(|inner| inner.ws_connections.clone())
     }
 
     /// Counts a webhook delivery as pending until the guard is dropped.
     pub fn webhook_pending(&self) -> ExportGuard {
-        let gauge = self.0.as_ref().map(|inner| inner.webhook_pending.clone());
-        if let Some(g) = &gauge {
-            g.inc();
-        }
-        ExportGuard(gauge)
+        self.open(|inner| inner.webhook_pending.clone())
     }
 
     /// Counts a subscription of `field` as open until the guard is dropped.
     pub fn subscription_started(&self, field: &str) -> ExportGuard {
-        let gauge = self
-            .0
-            .as_ref()
-            .map(|inner| inner.subscriptions.with_label_values(&[field]));
-        if let Some(g) = &gauge {
-            g.inc();
-        }
-        ExportGuard(gauge)
+        self.open(|inner| inner.subscriptions.with_label_values(&[field]))
     }
 
     /// Marks an export stream as running until the guard is dropped.
     pub fn export_started(&self) -> ExportGuard {
-        let gauge = self.0.as_ref().map(|inner| inner.exports.clone());
+        self.open(|inner| inner.exports.clone())
+    }
+
+    /// Raises the gauge `of` picks until the returned guard is dropped (nothing when metrics
+    /// are off).
+    fn open(&self, of: impl FnOnce(&Inner) -> IntGauge) -> ExportGuard {
+        let gauge = self.0.as_deref().map(of);
         if let Some(g) = &gauge {
             g.inc();
         }

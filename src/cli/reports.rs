@@ -268,23 +268,26 @@ pub(crate) fn cmd_eval_extract(
             .map_err(|e| refused(e.to_string()))?;
         out!("{}", extract::labelled::table(&scores));
         if details {
-            for s in &scores {
-                outln!("\n## {}", s.document);
-                for d in &s.details {
-                    outln!("- {d}");
-                }
-            }
+            print_details(scores.iter().map(|s| (&s.document, &s.details)))?;
         }
         return Ok(());
     }
     let scores = extract::eval::evaluate(&data, threshold, min_support);
     out!("{}", extract::eval::table(&scores));
     if details {
-        for s in &scores {
-            outln!("\n## {}", s.source);
-            for d in &s.details {
-                outln!("- {d}");
-            }
+        print_details(scores.iter().map(|s| (&s.source, &s.details)))?;
+    }
+    Ok(())
+}
+
+/// `--details`: each document's details under its name.
+fn print_details<'a>(
+    scores: impl Iterator<Item = (&'a String, &'a Vec<String>)>,
+) -> anyhow::Result<()> {
+    for (name, details) in scores {
+        outln!("\n## {name}");
+        for d in details {
+            outln!("- {d}");
         }
     }
     Ok(())

@@ -106,46 +106,50 @@ fn build(sheets: Vec<(String, Rows, Option<String>)>, format: Format) -> Documen
 
 /// Reads an .xlsx workbook.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Document, ReadError> {
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
+    let wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsxError::Password => ReadError::Encrypted {
             format: Some(Format::Xlsx),
         },
         e => corrupt(Format::Xlsx, e),
     })?;
-    let mut sheets = Vec::new();
-    for name in wb.sheet_names() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| corrupt(Format::Xlsx, e))?;
-        let merged = wb
-            .merge_cells_by_sheet_name(&name)
-            .map_err(|e| corrupt(Format::Xlsx, e))?;
-        let (rows, caption) = sheet(&range, &merged);
-        sheets.push((name, rows, caption));
-    }
-    Ok(build(sheets, Format::Xlsx))
+    read_sheets(wb, Format::Xlsx, |wb, name| {
+        wb.merge_cells_by_sheet_name(name)
+    })
 }
 
 /// Reads an .xls workbook.
 pub fn read_xls(bytes: &[u8]) -> Result<Document, ReadError> {
-    let mut wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+    let wb: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
         calamine::XlsError::Password => ReadError::Encrypted {
             format: Some(Format::Xls),
         },
         e => corrupt(Format::Xls, e),
     })?;
+    read_sheets(wb, Format::Xls, |wb, name| {
+        wb.merge_cells_by_sheet_name(name)
+    })
+}
+
+/// Every sheet of an open workbook with its merged cells, which calamine reads per format
+/// (`merged`) rather than through [`Reader`].
+fn read_sheets<'a, W, E>(
+    mut wb: W,
+    format: Format,
+    merged: impl Fn(&mut W, &str) -> Result<Vec<Dimensions>, E>,
+) -> Result<Document, ReadError>
+where
+    W: Reader<Cursor<&'a [u8]>>,
+    W::Error: std::fmt::Display,
+    E: std::fmt::Display,
+{
     let mut sheets = Vec::new();
     for name in wb.sheet_names() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| corrupt(Format::Xls, e))?;
-        let merged = wb
-            .merge_cells_by_sheet_name(&name)
-            .map_err(|e| corrupt(Format::Xls, e))?;
+        let range = wb.worksheet_range(&name).map_err(|e| corrupt(format, e))?;
+        let merged = merged(&mut wb, &name).map_err(|e| corrupt(format, e))?;
         let (rows, caption) = sheet(&range, &merged);
         sheets.push((name, rows, caption));
     }
-    Ok(build(sheets, Format::Xls))
+    Ok(build(sheets, format))
 }
 
 #[cfg(test)]

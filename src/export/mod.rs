@@ -337,11 +337,30 @@ pub fn write_csv<R: Reads + ?Sized, W: Write>(
     q: &ObservationQuery,
     out: W,
 ) -> Result<usize, ExportError> {
+    write_records(src, q, out, HEADER, false, |labels, o, _| row(labels, o))
+}
+
+/// Writes `header`, then every observation matching `q` as one record of the cells `cells`
+/// gives it (with the figure numbers of its page when `figures`), page by page, each page
+/// flushed before the next is read; returns the number of rows. Every cell goes through
+/// [`crate::csv_cell::neutralise`]: quotes and notes are free text (see `csv_cell`).
+fn write_records<R: Reads + ?Sized, W: Write, const N: usize>(
+    src: &mut R,
+    q: &ObservationQuery,
+    out: W,
+    header: &[&str],
+    figures: bool,
+    mut cells: impl FnMut(&Labels, &Observation, &Figures) -> [String; N],
+) -> Result<usize, ExportError> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
-    let (count, _) = pages(src, q, false, |labels, page, _| {
+    w.write_record(header)?;
+    let (count, _) = pages(src, q, figures, |labels, page, numbers| {
         for o in page {
-            write_row(&mut w, labels, o)?;
+            for cell in &cells(labels, o, numbers) {
+                w.write_field(crate::csv_cell::neutralise(cell).as_bytes())?;
+            }
+            // An empty record ends the one written field by field.
+            w.write_record(None::<&[u8]>)?;
         }
         w.flush()?;
         Ok(())
@@ -350,11 +369,8 @@ pub fn write_csv<R: Reads + ?Sized, W: Write>(
     Ok(count)
 }
 
-fn write_row<W: Write>(
-    w: &mut csv::Writer<W>,
-    labels: &Labels,
-    o: &Observation,
-) -> Result<(), ExportError> {
+/// The cells of one observation in the CSV export, in [`HEADER`]'s order.
+fn row(labels: &Labels, o: &Observation) -> [String; 23] {
     let r = labels.codes.row(o);
     let (dz, de) = labels
         .districts
@@ -371,8 +387,7 @@ fn write_row<W: Write>(
         None => unit,
     };
     let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-    // Every cell through `neutralise`: quotes and notes are free text (see `csv_cell`).
-    let cells = [
+    [
         r.key,
         r.district,
         r.indicator,
@@ -396,13 +411,7 @@ fn write_row<W: Write>(
         o.revision.to_string(),
         o.recorded_at.clone(),
         o.recorded_by.clone(),
-    ];
-    for cell in &cells {
-        w.write_field(crate::csv_cell::neutralise(cell).as_bytes())?;
-    }
-    // An empty record ends the one written field by field.
-    w.write_record(None::<&[u8]>)?;
-    Ok(())
+    ]
 }
 
 /// An `io::Write` that hands full buffers to an async receiver: the bridge from the blocking

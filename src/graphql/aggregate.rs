@@ -5,9 +5,10 @@
 use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject};
 
 use super::context::ContextExt;
+use super::fields::aggregate::{GROUPS, MEMBERS, MEMBER_DISTRICT, MEMBER_OBSERVATION};
 use super::observation::{self, Links};
 use super::prefetch::{LookaheadExt, Mode};
-use super::{district, District, Indicator, Observation};
+use super::{District, Indicator, Observation};
 use crate::analytics::{AggregateGroup as Group, GroupBy};
 use crate::db::models::{self, DistrictId};
 use crate::stats::aggregate::{percentile_rank, PERCENTILE_METHOD};
@@ -109,20 +110,6 @@ pub struct Aggregate {
     pub groups: Vec<AggregateGroup>,
 }
 
-prefetched_fields! {
-    "Aggregate" {
-        GROUPS = "groups",
-    }
-    "AggregateGroup" {
-        MEMBERS = "members",
-        MISSING = "missing",
-    }
-    "AggregateMember" {
-        MEMBER_DISTRICT = "district",
-        MEMBER_OBSERVATION = "observation",
-    }
-}
-
 impl Aggregate {
     /// Builds the result, prefetching the members' districts and observations when selected.
     pub(crate) async fn build(
@@ -135,7 +122,7 @@ impl Aggregate {
         let ids = groups
             .iter()
             .flat_map(|g| g.values.iter().map(|(d, _)| d.id));
-        district::prefetch(ctx, ids.collect(), members.at(MEMBER_DISTRICT)).await?;
+        observation::prefetch_districts(ctx, ids.collect(), members.at(MEMBER_DISTRICT)).await?;
         let used: Vec<Links> = groups
             .iter()
             .flat_map(|g| g.values.iter().map(|(_, r)| (&r.observation).into()))

@@ -5,8 +5,10 @@ use async_graphql::{ComplexObject, Context, Result, SimpleObject};
 
 use super::context::ContextExt;
 use super::enums::ChangeGap;
+use super::fields::change::DISTRICT;
+use super::observation;
 use super::prefetch::LookaheadExt;
-use super::{district, District};
+use super::District;
 use crate::analytics::ChangeResult;
 use crate::db::models::{self, DistrictId};
 
@@ -41,12 +43,6 @@ impl ChangeRow {
     }
 }
 
-prefetched_fields! {
-    "ChangeRow" {
-        DISTRICT = "district",
-    }
-}
-
 impl ChangeRow {
     /// Builds the rows of a change of `indicator`, prefetching their districts when selected.
     pub(crate) async fn build(
@@ -55,7 +51,7 @@ impl ChangeRow {
         rows: Vec<ChangeResult>,
     ) -> Result<Vec<ChangeRow>> {
         let districts = rows.iter().map(|r| r.district).collect();
-        district::prefetch(ctx, districts, ctx.look_ahead().at(DISTRICT)).await?;
+        observation::prefetch_districts(ctx, districts, ctx.look_ahead().at(DISTRICT)).await?;
         let absolute_unit = indicator.unit.difference_unit().to_string();
         Ok(rows
             .into_iter()

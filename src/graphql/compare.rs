@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Result, SimpleObject};
 
+use super::fields::compare::{CELLS, CELL_OBSERVATION, ROWS};
 use super::observation::{self, Links};
 use super::prefetch::{LookaheadExt, Mode};
 use super::{District, Indicator, Observation};
@@ -40,18 +41,6 @@ pub struct CompareMatrix {
     pub indicators: Vec<Indicator>,
     /// Rows, in the requested order.
     pub rows: Vec<CompareRow>,
-}
-
-prefetched_fields! {
-    "CompareMatrix" {
-        ROWS = "rows",
-    }
-    "CompareRow" {
-        CELLS = "cells",
-    }
-    "CompareCell" {
-        CELL_OBSERVATION = "observation",
-    }
 }
 
 impl CompareMatrix {

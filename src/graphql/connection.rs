@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, Result, SimpleObject};
 
+use super::fields::connection::{EDGES, NODE};
 use super::observation::{self, Observation};
 use super::prefetch::{LookaheadExt, Mode};
 use crate::db::models::{self, ObservationId};
@@ -45,15 +46,6 @@ pub struct ObservationConnection {
     pub page_info: PageInfo,
     /// This page.
     pub edges: Vec<ObservationEdge>,
-}
-
-prefetched_fields! {
-    "ObservationConnection" {
-        EDGES = "edges",
-    }
-    "ObservationEdge" {
-        NODE = "node",
-    }
 }
 
 fn encode_cursor(id: ObservationId) -> String {

@@ -1,17 +1,18 @@
 //! The `District` object (a division of Chongqing) and the prefetch of a district list's
 //! parents, observations, latest values and progress.
 
-use async_graphql::{ComplexObject, Context, Lookahead, Result};
+use async_graphql::{ComplexObject, Context, Result};
 
 use super::context::ContextExt;
 use super::enums::ObservationKind;
+use super::fields::district::{LATEST_VALUE, OBSERVATIONS, PARENT, PROGRESS};
 use super::inputs::{breakdown_arg, BreakdownInput};
 use super::latest::LatestValue;
 use super::loaders::{ObservationsOfDistrict, TargetsOfDistrict};
 use super::lookups::indicator_by_code;
-use super::observation::{self, Observation};
-use super::prefetch::{fetch, LookaheadExt, Mode};
-use super::progress::TargetProgress;
+use super::observation;
+use super::prefetch::{LookaheadExt, Mode};
+use super::{Observation, TargetProgress};
 use crate::db::models::{self, DistrictId};
 use crate::error::GqlResultExt;
 
@@ -106,37 +107,6 @@ impl District {
     }
 }
 
-prefetched_fields! {
-    "District" {
-        PARENT = "parent",
-        OBSERVATIONS = "observations",
-        LATEST_VALUE = "latestValue",
-        PROGRESS = "progress",
-    }
-}
-
-/// Prefetches the districts `ids` when `node` (their selection) exists, and their parents when
-/// it selects `parent`.
-pub(crate) async fn prefetch(
-    ctx: &Context<'_>,
-    ids: Vec<DistrictId>,
-    node: Lookahead<'_>,
-) -> Result<()> {
-    if !node.exists() || ids.is_empty() {
-        return Ok(());
-    }
-    let loaders = ctx.loaders()?;
-    let loaded = fetch(loaders, ids).await.gql()?;
-    if node.wants(PARENT) {
-        let parents: Vec<DistrictId> = loaded
-            .values()
-            .filter_map(|d| d.parent_id.map(DistrictId))
-            .collect();
-        fetch(loaders, parents).await.gql()?;
-    }
-    Ok(())
-}
-
 /// Converts a district list, prefetching the relations its selection asks for.
 pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::District>) -> Result<Vec<District>> {
     let node = ctx.look_ahead();
@@ -144,7 +114,7 @@ pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::District>) -> Resu
         .iter()
         .filter_map(|d| d.parent_id.map(DistrictId))
         .collect();
-    prefetch(ctx, parents, node.at(PARENT)).await?;
+    observation::prefetch_districts(ctx, parents, node.at(PARENT)).await?;
     super::latest::prefetch(ctx, node.at(LATEST_VALUE)).await?;
     let ids: Vec<DistrictId> = rows.iter().map(|d| d.id).collect();
     super::progress::prefetch_of_districts(ctx, &ids, node.at(PROGRESS)).await?;

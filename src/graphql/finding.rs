@@ -3,6 +3,7 @@
 use async_graphql::{ComplexObject, Context, Result};
 
 use super::context::ContextExt;
+use super::fields::finding::OBSERVATIONS;
 use super::loaders::ObservationsOfFinding;
 use super::observation::{self, Observation};
 use super::Source;
@@ -45,12 +46,6 @@ impl QualityFinding {
     /// The observations involved (with their quotes).
     async fn observations(&self, ctx: &Context<'_>) -> Result<Vec<Observation>> {
         observation::of_parent(ctx, ObservationsOfFinding(self.id)).await
-    }
-}
-
-prefetched_fields! {
-    "QualityFinding" {
-        OBSERVATIONS = "observations",
     }
 }
 

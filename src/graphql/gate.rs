@@ -169,21 +169,8 @@ impl Endpoint {
             return Box::pin(futures_util::stream::once(async move { response }));
         }
         Box::pin(self.schema.execute_stream(request).map(|mut response| {
-            let refused = !response.errors.is_empty()
-                && response.data == Value::Null
-                && response.errors.iter().all(|e| e.path.is_empty());
-            response.errors = limits::bound_errors(
-                std::mem::take(&mut response.errors)
-                    .into_iter()
-                    .map(|e| {
-                        if refused {
-                            with_code(e, ErrorCode::GraphqlValidationFailed)
-                        } else {
-                            limits::code_execution_error(e)
-                        }
-                    })
-                    .collect(),
-            );
+            code_errors(&mut response);
+            response.errors = limits::bound_errors(std::mem::take(&mut response.errors));
             response
         }))
     }
@@ -347,8 +334,9 @@ fn selected_operation(doc: &ExecutableDocument, name: Option<&str>) -> ServerRes
     })
 }
 
-/// After execution: codes on every error, and the cost of an executed response.
-fn finish(mut response: Response, requested: usize) -> Response {
+/// Puts a code on every error of an executed `response`; true when validation refused the
+/// request (nothing was executed).
+fn code_errors(response: &mut Response) -> bool {
     // Validation refuses before anything resolves: no data, and its errors point at the
     // document (locations), never at a response path. Every error raised by a resolver or by
     // coercing an argument carries the path of its field.
@@ -365,7 +353,12 @@ fn finish(mut response: Response, requested: usize) -> Response {
             }
         })
         .collect();
-    if refused {
+    refused
+}
+
+/// After execution: codes on every error, and the cost of an executed response.
+fn finish(mut response: Response, requested: usize) -> Response {
+    if code_errors(&mut response) {
         response
     } else {
         cost::report(response, requested, MAX_COMPLEXITY)

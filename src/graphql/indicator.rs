@@ -190,11 +190,3 @@ fn rankable_slices(
 fn count<T>(set: &std::collections::BTreeSet<T>) -> i32 {
     i32::try_from(set.len()).unwrap_or(i32::MAX)
 }
-
-prefetched_fields! {
-    "Indicator" {
-        DIMENSIONS = "dimensions",
-        COVERAGE = "coverage",
-        RANKABLE = "rankable",
-    }
-}

@@ -37,30 +37,35 @@ pub fn new_loaders(db: Db) -> Loaders {
         .delay(BATCH_WINDOW)
 }
 
-/// Key: the observations of a district.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ObservationsOfDistrict(pub DistrictId);
-/// Key: the observations taken from a source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ObservationsOfSource(pub SourceId);
-/// Key: the observations a finding involves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ObservationsOfFinding(pub FindingId);
-/// Key: the findings involving an observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FindingsOfObservation(pub ObservationId);
-/// Key: the breakdown dimensions of an indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DimensionsOfIndicator(pub IndicatorId);
-/// Key: the standards of an indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StandardsOfIndicator(pub IndicatorId);
-/// Key: which districts and years have data for an indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CoverageOfIndicator(pub IndicatorId);
-/// Key: what rankings of an indicator can rank (kind, breakdown, district, year).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RankableOfIndicator(pub IndicatorId);
+/// Declares loader keys that wrap the id of a parent: its relation's rows are what they load.
+macro_rules! parent_keys {
+    ($( $(#[$doc:meta])* $name:ident($id:ty); )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub struct $name(pub $id);
+        )*
+    };
+}
+
+parent_keys! {
+    /// Key: the observations of a district.
+    ObservationsOfDistrict(DistrictId);
+    /// Key: the observations taken from a source.
+    ObservationsOfSource(SourceId);
+    /// Key: the observations a finding involves.
+    ObservationsOfFinding(FindingId);
+    /// Key: the findings involving an observation.
+    FindingsOfObservation(ObservationId);
+    /// Key: the breakdown dimensions of an indicator.
+    DimensionsOfIndicator(IndicatorId);
+    /// Key: the standards of an indicator.
+    StandardsOfIndicator(IndicatorId);
+    /// Key: which districts and years have data for an indicator.
+    CoverageOfIndicator(IndicatorId);
+    /// Key: what rankings of an indicator can rank (kind, breakdown, district, year).
+    RankableOfIndicator(IndicatorId);
+}
 
 impl DbLoader {
     async fn by_id<K, V, F, G>(

@@ -1,7 +1,6 @@
-//! The two declarative macros of the GraphQL layer: [`row_object!`] declares an object whose
-//! plain fields are moved out of a read model (no resolver per field), and
-//! [`prefetched_fields!`] declares the fields a module's prefetch reads, so a test can check
-//! each name against the schema.
+//! The declarative macro of the GraphQL object modules: [`row_object!`] declares an object whose
+//! plain fields are moved out of a read model (no resolver per field). (The fields a prefetch
+//! reads are declared in `fields.rs`.)
 
 /// Declares a GraphQL object (`SimpleObject`) built from a read model by `From`.
 ///
@@ -27,22 +26,5 @@ macro_rules! row_object {
                 $name { $( $field: $value, )* }
             }
         }
-    };
-}
-
-/// Declares, per GraphQL type, the fields a prefetch looks ahead for: one
-/// [`Field`](crate::graphql::prefetch::Field) constant each, and `PREFETCHED`, the list of them
-/// all, which `graphql::tests` checks against the schema (a renamed resolver fails the test
-/// instead of silently turning its prefetch off).
-macro_rules! prefetched_fields {
-    ( $( $ty:literal { $( $(#[$doc:meta])* $name:ident = $field:literal ),* $(,)? } )* ) => {
-        $( $(
-            $(#[$doc])*
-            pub(crate) const $name: $crate::graphql::prefetch::Field =
-                $crate::graphql::prefetch::Field { ty: $ty, name: $field };
-        )* )*
-
-        /// Every field this module's prefetch looks ahead for.
-        pub const PREFETCHED: &[$crate::graphql::prefetch::Field] = &[$( $($name),* ),*];
     };
 }

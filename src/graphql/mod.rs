@@ -6,7 +6,9 @@
 //! Layout: the three roots ([`query`], [`mutation`], [`subscription`]); one module per object type, each holding the
 //! object, its relation resolvers and the prefetch that serves them; [`inputs`] and [`enums`];
 //! the request [`context`] and the role [`guard`]; the [`loaders`] and the [`prefetch`]
-//! machinery they share.
+//! machinery they share, with the names of the fields the prefetches read ([`fields`]) and the
+//! standard checks of `Observation` and `RankingEntry` ([`checks`]) below the object modules,
+//! so that those import no one in a loop.
 
 #[macro_use]
 mod macros;
@@ -15,6 +17,7 @@ pub mod aggregate;
 pub mod arguments;
 pub mod audit;
 pub mod change;
+pub mod checks;
 pub mod compare;
 pub mod connection;
 pub mod context;
@@ -23,6 +26,7 @@ pub mod depth;
 pub mod district;
 pub mod draft;
 pub mod enums;
+pub mod fields;
 pub mod finding;
 pub mod gate;
 pub mod guard;
@@ -50,6 +54,7 @@ use async_graphql::Schema;
 pub use aggregate::{Aggregate, AggregateGroup, AggregateMember};
 pub use audit::AuditEntry;
 pub use change::ChangeRow;
+pub use checks::StandardCheck;
 pub use compare::{CompareCell, CompareMatrix, CompareRow};
 pub use connection::{ObservationConnection, ObservationEdge, PageInfo};
 pub use district::District;
@@ -62,7 +67,7 @@ pub use progress::TargetProgress;
 pub use ranking::{Ranking, RankingEntry, SummaryStats};
 pub use revision::Revision;
 pub use source::Source;
-pub use standard::{Standard, StandardCheck, StandardShortfall};
+pub use standard::{Standard, StandardShortfall};
 pub use time_series::{TimePoint, TimeSeries};
 
 use crate::db::Db;
@@ -162,28 +167,6 @@ pub(crate) fn all<T: From<R>, R>(rows: Vec<R>) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::prefetch::Field;
-
-    /// Every field any prefetch looks ahead for.
-    fn prefetched() -> Vec<Field> {
-        [
-            super::aggregate::PREFETCHED,
-            super::change::PREFETCHED,
-            super::compare::PREFETCHED,
-            super::connection::PREFETCHED,
-            super::district::PREFETCHED,
-            super::finding::PREFETCHED,
-            super::indicator::PREFETCHED,
-            super::observation::PREFETCHED,
-            super::progress::PREFETCHED,
-            super::ranking::PREFETCHED,
-            super::source::PREFETCHED,
-            super::standard::PREFETCHED,
-            super::time_series::PREFETCHED,
-        ]
-        .concat()
-    }
-
     /// The field names of object type `ty`, from the SDL the schema prints.
     fn fields_of(ty: &str) -> Vec<String> {
         use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
@@ -206,8 +189,8 @@ mod tests {
 
     #[test]
     fn every_prefetched_field_exists_on_its_type() {
-        let missing: Vec<String> = prefetched()
-            .into_iter()
+        let missing: Vec<String> = super::fields::PREFETCHED
+            .iter()
             .filter(|f| !fields_of(f.ty).iter().any(|name| name == f.name))
             .map(|f| format!("{}.{}", f.ty, f.name))
             .collect();

@@ -1,23 +1,28 @@
 //! The `Observation` object (a value from a report), its `BreakdownMember`s, and the prefetch of
-//! an observation list's relations, used by every resolver that returns observations.
+//! an observation list's relations, used by every resolver that returns observations; with it
+//! the prefetch of districts and their parents, which those lists reach too (an observation's
+//! district, a source's, a shortfall's, a target's).
 
 use std::hash::Hash;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Lookahead, Result};
 
+use super::checks::{self, StandardCheck, Subject};
 use super::context::ContextExt;
 use super::enums::{ObservationKind, Qualifier};
-use super::finding::QualityFinding;
+use super::fields;
+use super::fields::observation::{
+    BASE_PERIOD, BREAKDOWN, DISTRICT, GAP_TO_STANDARD, INDICATOR, MEETS_STANDARD, PERIOD,
+    QUALITY_FLAGS, SOURCE, STANDARD_CHECKS, UNIT, YEAR,
+};
 use super::loaders::{
     CoverageOfIndicator, DbLoader, DimensionsOfIndicator, FindingsOfObservation, NoteZhOf,
     RankableOfIndicator, RevisionsOfObservation,
 };
 use super::prefetch::{fetch, load_if, Field, LookaheadExt, Mode};
 use super::revision::Revision;
-use super::standard::{self, StandardCheck, Subject};
-use super::{district, indicator, source};
-use super::{District, Indicator, Period, Source};
+use super::{District, Indicator, Period, QualityFinding, Source};
 use crate::db::models::{
     self, BreakdownId, DistrictId, IndicatorId, ObservationId, PeriodId, SourceId,
 };
@@ -190,7 +195,7 @@ impl Observation {
     /// This value against every standard of its indicator that covers it (scope, division,
     /// years), by standard code. Empty for a change, growth or rank, and when none covers it.
     async fn standard_checks(&self, ctx: &Context<'_>) -> Result<Vec<StandardCheck>> {
-        standard::checks(ctx, &self.subject(ctx).await?).await
+        checks::covering(ctx, &self.subject(ctx).await?).await
     }
     /// Whether this value meets `standard` (a code; null when that standard does not cover
     /// it or prints no threshold, or a bound such as 以上 does not decide it). Without
@@ -201,8 +206,7 @@ impl Observation {
         ctx: &Context<'_>,
         standard: Option<String>,
     ) -> Result<Option<bool>> {
-        let checks = standard::checks(ctx, &self.subject(ctx).await?).await?;
-        Ok(standard::meets(&checks, standard.as_deref()))
+        checks::meets_standard(ctx, &self.subject(ctx).await?, standard.as_deref()).await
     }
     /// value − the threshold of `standard` (a code), in the indicator's unit (percentage
     /// points for a percent): positive is above it. Without `standard`, the gap to the one
@@ -212,8 +216,7 @@ impl Observation {
         ctx: &Context<'_>,
         standard: Option<String>,
     ) -> Result<Option<f64>> {
-        let checks = standard::checks(ctx, &self.subject(ctx).await?).await?;
-        Ok(standard::gap(&checks, standard.as_deref()))
+        checks::gap_to_standard(ctx, &self.subject(ctx).await?, standard.as_deref()).await
     }
 }
 
@@ -224,28 +227,11 @@ impl Observation {
             indicator: self.links.indicator,
             district: self.links.district,
             year: ctx.load_required(self.links.period).await?.year,
-            breakdown: standard::breakdown_pairs(ctx, self.links.breakdown).await?,
+            breakdown: checks::breakdown_pairs(ctx, self.links.breakdown).await?,
             kind: self.kind,
             value: self.value,
             qualifier: self.qualifier,
         })
-    }
-}
-
-prefetched_fields! {
-    "Observation" {
-        DISTRICT = "district",
-        INDICATOR = "indicator",
-        UNIT = "unit",
-        SOURCE = "source",
-        PERIOD = "period",
-        YEAR = "year",
-        BASE_PERIOD = "basePeriod",
-        BREAKDOWN = "breakdown",
-        QUALITY_FLAGS = "qualityFlags",
-        STANDARD_CHECKS = "standardChecks",
-        MEETS_STANDARD = "meetsStandard",
-        GAP_TO_STANDARD = "gapToStandard",
     }
 }
 
@@ -322,14 +308,14 @@ pub(crate) async fn prefetch(
     )
     .gql()?;
     let mut second_districts: Vec<DistrictId> = Vec::new();
-    if node.at(DISTRICT).wants(district::PARENT) {
+    if node.at(DISTRICT).wants(fields::district::PARENT) {
         second_districts.extend(
             districts
                 .values()
                 .filter_map(|d| d.parent_id.map(DistrictId)),
         );
     }
-    if node.at(SOURCE).wants(source::DISTRICT) {
+    if node.at(SOURCE).wants(fields::source::DISTRICT) {
         second_districts.extend(sources.values().map(|s| s.district_id));
     }
     let indicator_ids: Vec<IndicatorId> = indicators.keys().copied().collect();
@@ -337,7 +323,7 @@ pub(crate) async fn prefetch(
         let mut wanted: Vec<IndicatorId> = obs.iter().map(|o| o.indicator).collect();
         wanted.sort();
         wanted.dedup();
-        standard::prefetch_checks(ctx, wanted, mode).await?;
+        checks::prefetch(ctx, wanted, mode).await?;
     }
     tokio::try_join!(
         load_if(
@@ -349,32 +335,57 @@ pub(crate) async fn prefetch(
         load_if(
             loaders,
             mode,
-            node.at(INDICATOR).wants(indicator::DIMENSIONS),
+            node.at(INDICATOR).wants(fields::indicator::DIMENSIONS),
             indicator_ids
                 .iter()
-                .map(|i| DimensionsOfIndicator(*i))
+                .copied()
+                .map(DimensionsOfIndicator)
                 .collect()
         ),
         load_if(
             loaders,
             mode,
-            node.at(INDICATOR).wants(indicator::COVERAGE),
+            node.at(INDICATOR).wants(fields::indicator::COVERAGE),
             indicator_ids
                 .iter()
-                .map(|i| CoverageOfIndicator(*i))
+                .copied()
+                .map(CoverageOfIndicator)
                 .collect()
         ),
         load_if(
             loaders,
             mode,
-            node.at(INDICATOR).wants(indicator::RANKABLE),
+            node.at(INDICATOR).wants(fields::indicator::RANKABLE),
             indicator_ids
                 .iter()
-                .map(|i| RankableOfIndicator(*i))
+                .copied()
+                .map(RankableOfIndicator)
                 .collect()
         ),
     )
     .gql()?;
+    Ok(())
+}
+
+/// Prefetches the districts `ids` when `node` (their selection) exists, and their parents when
+/// it selects `parent`.
+pub(crate) async fn prefetch_districts(
+    ctx: &Context<'_>,
+    ids: Vec<DistrictId>,
+    node: Lookahead<'_>,
+) -> Result<()> {
+    if !node.exists() || ids.is_empty() {
+        return Ok(());
+    }
+    let loaders = ctx.loaders()?;
+    let loaded = fetch(loaders, ids).await.gql()?;
+    if node.wants(fields::district::PARENT) {
+        let parents: Vec<DistrictId> = loaded
+            .values()
+            .filter_map(|d| d.parent_id.map(DistrictId))
+            .collect();
+        fetch(loaders, parents).await.gql()?;
+    }
     Ok(())
 }
 

@@ -7,8 +7,8 @@
 //! statement per relation, whatever the page size or the machine's load.
 //!
 //! What to prefetch is decided next to the resolvers it serves, in each object's module, which
-//! names the fields it looks ahead for with `prefetched_fields!` and reads them through
-//! [`LookaheadExt::at`]; `graphql::tests` checks every such name against the schema.
+//! reads the fields it looks ahead for through [`LookaheadExt::at`]; their names are declared
+//! once in `fields.rs`, and `graphql::tests` checks every such name against the schema.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;

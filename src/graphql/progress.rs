@@ -5,11 +5,12 @@
 use async_graphql::{ComplexObject, Context, Enum, Lookahead, Result, SimpleObject};
 
 use super::context::ContextExt;
+use super::fields::progress::{ACTUAL, DISTRICT, PACE_FROM, TARGET};
 use super::loaders::TargetsOfDistrict;
 use super::lookups::indicator_by_code_in;
 use super::observation::{self, Links};
 use super::prefetch::{argument, fetch, LookaheadExt, Mode};
-use super::{district, District, Indicator, Observation};
+use super::{District, Indicator, Observation};
 use crate::analytics::TargetProgress as Row;
 use crate::db::models::DistrictId;
 use crate::stats::targets::{Condition, Progress};
@@ -123,15 +124,6 @@ impl TargetProgress {
     }
 }
 
-prefetched_fields! {
-    "TargetProgress" {
-        DISTRICT = "district",
-        TARGET = "target",
-        ACTUAL = "actual",
-        PACE_FROM = "paceFrom",
-    }
-}
-
 impl TargetProgress {
     /// Converts the rows, prefetching their districts and observations when selected (`node`
     /// is the selection of one row).
@@ -149,7 +141,7 @@ impl TargetProgress {
 /// asks for, for all `rows`. Direct calls, each skipping what the request's cache holds.
 async fn prefetch_rows(ctx: &Context<'_>, rows: &[Row], node: &Lookahead<'_>) -> Result<()> {
     let districts = rows.iter().map(|r| r.target.observation.district_id);
-    district::prefetch(ctx, districts.collect(), node.at(DISTRICT)).await?;
+    observation::prefetch_districts(ctx, districts.collect(), node.at(DISTRICT)).await?;
     let targets: Vec<Links> = rows
         .iter()
         .map(|r| (&r.target.observation).into())

@@ -6,13 +6,18 @@
 use async_graphql::{ComplexObject, Context, Lookahead, Result, SimpleObject};
 
 use super::change::ChangeRow;
+use super::checks::{self, StandardCheck, Subject};
 use super::connection::PageInfo;
 use super::context::ContextExt;
 use super::enums::SortOrder;
+use super::fields::ranking::{
+    DERIVATION_DENOMINATOR, DERIVATION_NUMERATOR, ENTRIES, ENTRY_DERIVATION, ENTRY_DISTRICT,
+    ENTRY_GAP_TO_STANDARD, ENTRY_INPUTS, ENTRY_MEETS_STANDARD, ENTRY_OBSERVATION,
+    ENTRY_STANDARD_CHECKS, MISSING,
+};
 use super::observation::{self, Links};
 use super::prefetch::{LookaheadExt, Mode};
-use super::standard::{self, StandardCheck, Subject};
-use super::{district, District, Indicator, Observation};
+use super::{District, Indicator, Observation};
 use crate::analytics::{Entry, RankingResult};
 use crate::db::models::DistrictId;
 use crate::domain::{ObservationKind, Qualifier};
@@ -114,7 +119,7 @@ impl RankingEntry {
     /// The value against every standard of the indicator that covers it (see
     /// `Observation.standardChecks`).
     async fn standard_checks(&self, ctx: &Context<'_>) -> Result<Vec<StandardCheck>> {
-        standard::checks(ctx, &self.subject).await
+        checks::covering(ctx, &self.subject).await
     }
     /// Whether the value meets `standard` (see `Observation.meetsStandard`).
     async fn meets_standard(
@@ -122,8 +127,7 @@ impl RankingEntry {
         ctx: &Context<'_>,
         standard: Option<String>,
     ) -> Result<Option<bool>> {
-        let checks = standard::checks(ctx, &self.subject).await?;
-        Ok(standard::meets(&checks, standard.as_deref()))
+        checks::meets_standard(ctx, &self.subject, standard.as_deref()).await
     }
     /// value − the threshold of `standard` (see `Observation.gapToStandard`).
     async fn gap_to_standard(
@@ -131,8 +135,7 @@ impl RankingEntry {
         ctx: &Context<'_>,
         standard: Option<String>,
     ) -> Result<Option<f64>> {
-        let checks = standard::checks(ctx, &self.subject).await?;
-        Ok(standard::gap(&checks, standard.as_deref()))
+        checks::gap_to_standard(ctx, &self.subject, standard.as_deref()).await
     }
 }
 
@@ -160,26 +163,6 @@ pub struct Ranking {
     pub coverage: String,
     /// Statistics of every ranked value (whatever the page); null when nothing was ranked.
     pub stats: Option<SummaryStats>,
-}
-
-prefetched_fields! {
-    "Ranking" {
-        ENTRIES = "entries",
-        MISSING = "missing",
-    }
-    "RankingEntry" {
-        ENTRY_DISTRICT = "district",
-        ENTRY_OBSERVATION = "observation",
-        ENTRY_INPUTS = "inputs",
-        ENTRY_DERIVATION = "derivation",
-        ENTRY_STANDARD_CHECKS = "standardChecks",
-        ENTRY_MEETS_STANDARD = "meetsStandard",
-        ENTRY_GAP_TO_STANDARD = "gapToStandard",
-    }
-    "Derivation" {
-        DERIVATION_NUMERATOR = "numerator",
-        DERIVATION_DENOMINATOR = "denominator",
-    }
 }
 
 fn encode_cursor(position: usize) -> String {
@@ -224,7 +207,8 @@ impl Ranking {
     pub(crate) async fn build(ctx: &Context<'_>, year: i32, r: RankingResult) -> Result<Ranking> {
         let entries = ctx.look_ahead().at(ENTRIES);
         let districts = r.entries.iter().map(|e| e.entry.district());
-        district::prefetch(ctx, districts.collect(), entries.at(ENTRY_DISTRICT)).await?;
+        observation::prefetch_districts(ctx, districts.collect(), entries.at(ENTRY_DISTRICT))
+            .await?;
         let mut chosen: Vec<Links> = Vec::new();
         let mut inputs: Vec<Links> = Vec::new();
         let mut derivation_inputs: Vec<Links> = Vec::new();
@@ -260,7 +244,7 @@ impl Ranking {
         .iter()
         .any(|f| entries.wants(*f));
         if standards && !r.entries.is_empty() {
-            standard::prefetch_checks(ctx, vec![r.indicator.id], Mode::Direct).await?;
+            checks::prefetch(ctx, vec![r.indicator.id], Mode::Direct).await?;
         }
         let ranked_count = r.ranked_count as i32;
         let indicator_id = r.indicator.id;

@@ -4,10 +4,11 @@
 use async_graphql::{ComplexObject, Context, Result};
 
 use super::context::ContextExt;
+use super::fields::source::{DISTRICT, OBSERVATIONS, TEXT};
 use super::loaders::{ObservationsOfSource, TextOfSource};
 use super::observation::{self, Observation};
 use super::prefetch::{fetch, LookaheadExt};
-use super::{district, District};
+use super::District;
 use crate::db::models::{self, DistrictId, SourceId};
 use crate::error::GqlResultExt;
 
@@ -58,19 +59,11 @@ impl Source {
     }
 }
 
-prefetched_fields! {
-    "Source" {
-        DISTRICT = "district",
-        TEXT = "text",
-        OBSERVATIONS = "observations",
-    }
-}
-
 /// Converts a source list, prefetching its districts, texts and observations when selected.
 pub(crate) async fn list(ctx: &Context<'_>, rows: Vec<models::Source>) -> Result<Vec<Source>> {
     let node = ctx.look_ahead();
     let districts = rows.iter().map(|s| s.district_id).collect();
-    district::prefetch(ctx, districts, node.at(DISTRICT)).await?;
+    observation::prefetch_districts(ctx, districts, node.at(DISTRICT)).await?;
     if node.wants(TEXT) {
         let texts = rows.iter().map(|s| TextOfSource(s.id)).collect();
         fetch(ctx.loaders()?, texts).await.gql()?;

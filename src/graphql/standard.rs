@@ -1,23 +1,21 @@
-//! The `Standard` object (a norm with the document that sets it), `StandardCheck` (a value
-//! against one standard), `StandardShortfall` (a district short of one), and the checks shared
-//! by `Observation.meetsStandard` / `gapToStandard` and the same fields of `RankingEntry`.
-//!
-//! A value is checked against the standards of its indicator that cover it (scope, division,
-//! years: [`crate::stats::standards::Applicability`]); only actual and target values are in
-//! the indicator's unit, so a change, growth or rank is never checked.
+//! The `Standard` object (a norm with the document that sets it) and `StandardShortfall` (a
+//! district short of one), with the prefetch of their lists. A value checked against the
+//! standards is `checks.rs`.
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject};
 
 use super::context::ContextExt;
-use super::loaders::StandardsOfIndicator;
+use super::fields::standard::{
+    SHORTFALL_DISTRICT, SHORTFALL_OBSERVATION, STANDARD_DISTRICT, STANDARD_INDICATOR,
+    STANDARD_SOURCE,
+};
 use super::observation::{self, Links};
 use super::prefetch::{load_if, LookaheadExt, Mode};
 use super::{District, Indicator, Observation, Source};
 use crate::analytics::Shortfall;
-use crate::db::models::{self, BreakdownId, DistrictId, IndicatorId, SourceId};
-use crate::domain::{Comparator, ObservationKind, Qualifier};
-use crate::error::{ApiError, GqlResultExt};
-use crate::stats::standards::{check, Applicability};
+use crate::db::models::{self, DistrictId, IndicatorId, SourceId};
+use crate::domain::Comparator;
+use crate::error::GqlResultExt;
 
 row_object! {
     /// A norm a value can be checked against, with its citation: the document that sets it
@@ -97,163 +95,6 @@ impl Standard {
     }
 }
 
-/// A value checked against one standard.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct StandardCheck {
-    /// The standard.
-    pub standard: Standard,
-    /// Whether the value meets it; null when the standard prints no threshold, or the value
-    /// is a bound (以上, 不足 …) that does not decide it.
-    pub met: Option<bool>,
-    /// value − threshold in the indicator's unit (percentage points for a percent);
-    /// positive is above the threshold. Null without a threshold.
-    pub gap: Option<f64>,
-    /// Unit of `gap`: the indicator's unit, `percentage_point` for a percent.
-    pub gap_unit: String,
-}
-
-/// What a value is, for checking it against standards.
-#[derive(Debug, Clone)]
-pub struct Subject {
-    /// Its indicator.
-    pub indicator: IndicatorId,
-    /// Its division.
-    pub district: DistrictId,
-    /// The year its period ends in.
-    pub year: i32,
-    /// Its breakdown's (dimension, member) pairs.
-    pub breakdown: Vec<(String, String)>,
-    /// Its kind (only actual and target values are checked).
-    pub kind: ObservationKind,
-    /// The value in the indicator's unit.
-    pub value: f64,
-    /// How the printed figure is qualified.
-    pub qualifier: Qualifier,
-}
-
-/// The breakdown pairs of `id`, through the loader.
-pub(crate) async fn breakdown_pairs(
-    ctx: &Context<'_>,
-    id: BreakdownId,
-) -> Result<Vec<(String, String)>> {
-    Ok(ctx
-        .load_one(id)
-        .await?
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| (m.dimension, m.member))
-        .collect())
-}
-
-/// Checks `s` against every standard of its indicator that covers it, by standard code.
-pub(crate) async fn checks(ctx: &Context<'_>, s: &Subject) -> Result<Vec<StandardCheck>> {
-    if !matches!(s.kind, ObservationKind::Actual | ObservationKind::Target) {
-        return Ok(Vec::new());
-    }
-    let standards = ctx
-        .load_one(StandardsOfIndicator(s.indicator))
-        .await?
-        .unwrap_or_default();
-    if standards.is_empty() {
-        return Ok(Vec::new());
-    }
-    let unit = ctx.load_required(s.indicator).await?.unit;
-    let mut out = Vec::new();
-    for st in standards {
-        // Both were validated on write; a bad stored value is an internal fault.
-        let scope = crate::domain::Breakdown::parse_opt(Some(&st.scope))
-            .map_err(|e| ApiError::Internal(format!("standard {}: {e}", st.code)))
-            .gql()?;
-        let applies = Applicability {
-            scope: scope.pairs(),
-            district: st.district_id,
-            from: st.effective_from,
-            to: st.effective_to,
-        }
-        .covers(s.district.0, s.year, &s.breakdown);
-        if !applies {
-            continue;
-        }
-        let comparator = st
-            .comparator()
-            .map_err(|e| ApiError::Internal(format!("standard {}: {e}", st.code)))
-            .gql()?;
-        let threshold = comparator.zip(st.value);
-        let c = check(threshold, s.value, s.qualifier);
-        out.push(StandardCheck {
-            standard: st.into(),
-            met: c.met,
-            gap: c.gap,
-            gap_unit: unit.difference_unit().to_string(),
-        });
-    }
-    Ok(out)
-}
-
-/// `meetsStandard`: with a code, that standard's verdict (null when it does not cover the
-/// value); without, false if any covering standard is missed, true if every one is met, null
-/// otherwise (none covers it, or one is undecided).
-pub(crate) fn meets(checks: &[StandardCheck], code: Option<&str>) -> Option<bool> {
-    match code {
-        Some(code) => checks
-            .iter()
-            .find(|c| c.standard.code == code)
-            .and_then(|c| c.met),
-        None => {
-            let decided: Vec<Option<bool>> = checks
-                .iter()
-                .filter(|c| c.standard.value.is_some())
-                .map(|c| c.met)
-                .collect();
-            if decided.contains(&Some(false)) {
-                Some(false)
-            } else if !decided.is_empty() && decided.iter().all(|m| *m == Some(true)) {
-                Some(true)
-            } else {
-                None
-            }
-        }
-    }
-}
-
-/// `gapToStandard`: with a code, that standard's gap; without, the gap to the one covering
-/// standard with a threshold (null when there are none or several).
-pub(crate) fn gap(checks: &[StandardCheck], code: Option<&str>) -> Option<f64> {
-    match code {
-        Some(code) => checks
-            .iter()
-            .find(|c| c.standard.code == code)
-            .and_then(|c| c.gap),
-        None => {
-            let gaps: Vec<f64> = checks.iter().filter_map(|c| c.gap).collect();
-            match gaps.as_slice() {
-                [g] => Some(*g),
-                _ => None,
-            }
-        }
-    }
-}
-
-/// Prefetches what the standard checks of values of `indicators` read: the standards of
-/// those indicators and the indicators (for the gap's unit).
-pub(crate) async fn prefetch_checks(
-    ctx: &Context<'_>,
-    indicators: Vec<IndicatorId>,
-    mode: Mode,
-) -> Result<()> {
-    let loaders = ctx.loaders()?;
-    let keys = indicators
-        .iter()
-        .map(|i| StandardsOfIndicator(*i))
-        .collect();
-    tokio::try_join!(
-        load_if(loaders, mode, true, keys),
-        load_if(loaders, mode, true, indicators),
-    )
-    .gql()?;
-    Ok(())
-}
-
 /// A district whose value misses a standard.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -289,7 +130,7 @@ pub(crate) async fn shortfalls(
 ) -> Result<Vec<StandardShortfall>> {
     let node = ctx.look_ahead();
     let districts = rows.iter().map(|r| r.row.observation.district_id).collect();
-    super::district::prefetch(ctx, districts, node.at(SHORTFALL_DISTRICT)).await?;
+    observation::prefetch_districts(ctx, districts, node.at(SHORTFALL_DISTRICT)).await?;
     let links: Vec<Links> = rows.iter().map(|r| (&r.row.observation).into()).collect();
     observation::prefetch(ctx, &links, node.at(SHORTFALL_OBSERVATION), Mode::Direct).await?;
     Ok(rows
@@ -303,18 +144,6 @@ pub(crate) async fn shortfalls(
             observation: r.row.observation.into(),
         })
         .collect())
-}
-
-prefetched_fields! {
-    "Standard" {
-        STANDARD_INDICATOR = "indicator",
-        STANDARD_DISTRICT = "district",
-        STANDARD_SOURCE = "source",
-    }
-    "StandardShortfall" {
-        SHORTFALL_DISTRICT = "district",
-        SHORTFALL_OBSERVATION = "observation",
-    }
 }
 
 /// Converts standards, prefetching their indicators, districts and sources when selected.

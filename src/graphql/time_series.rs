@@ -4,6 +4,7 @@
 use async_graphql::{Context, Lookahead, Result, SimpleObject};
 
 use super::enums::Qualifier;
+use super::fields::time_series::{POINTS, POINT_OBSERVATION, TARGETS, TARGET_OBSERVATION};
 use super::observation::{self, Links};
 use super::prefetch::{LookaheadExt, Mode};
 use super::{District, Indicator, Observation};
@@ -49,19 +50,6 @@ pub struct TargetMarker {
     pub qualifier: Qualifier,
     /// The target observation, with its source and quote.
     pub observation: Observation,
-}
-
-prefetched_fields! {
-    "TimeSeries" {
-        POINTS = "points",
-        TARGETS = "targets",
-    }
-    "TimePoint" {
-        POINT_OBSERVATION = "observation",
-    }
-    "TargetMarker" {
-        TARGET_OBSERVATION = "observation",
-    }
 }
 
 /// Whether the selection of `timeSeries` asks for its targets (loaded only then).

@@ -88,6 +88,15 @@ pub fn observations(conn: &mut DbConnection, rows: &[NewObservation<'_>]) -> Que
 /// 1,408 parameters.
 pub const SQLITE_ROWS_PER_ARRAY: usize = 64;
 
+/// Pushes the values given as bind parameters of their SQL types, separated by commas: one
+/// row of a hand-written `INSERT … VALUES`.
+macro_rules! bind_values {
+    ($out:ident, $ty0:ty = $v0:expr $(, $ty:ty = $v:expr)* $(,)?) => {
+        $out.push_bind_param::<$ty0, _>($v0)?;
+        $( $out.push_sql(", "); $out.push_bind_param::<$ty, _>($v)?; )*
+    };
+}
+
 /// [`SQLITE_ROWS_PER_ARRAY`] observation rows as one SQLite `INSERT`, written by hand because
 /// its SQL is the same for every call and diesel can therefore keep it prepared: diesel's own
 /// batch of a slice is parsed and planned again on every call (its SQL depends on the
@@ -151,49 +160,30 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for Observatio
                 change_reason,
             } = r;
             out.push_sql(if i == 0 { "(" } else { ", (" });
-            out.push_bind_param::<Text, _>(key)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(district_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(indicator_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(period_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(breakdown_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, str>(kind.as_str())?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Integer>, _>(base_period_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Double, _>(value)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(value_text)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(reported_unit)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, str>(qualifier.as_str())?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(source_id)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(quote)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(quote_start)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(quote_end)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(period_note)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(note)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Integer, _>(revision)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(created_at)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(recorded_at)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(recorded_by)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(change_reason)?;
+            bind_values!(out,
+                Text = key,
+                Integer = district_id,
+                Integer = indicator_id,
+                Integer = period_id,
+                Integer = breakdown_id,
+                Text = kind.as_str(),
+                Nullable<Integer> = base_period_id,
+                Double = value,
+                Text = value_text,
+                Text = reported_unit,
+                Text = qualifier.as_str(),
+                Integer = source_id,
+                Text = quote,
+                Integer = quote_start,
+                Integer = quote_end,
+                Nullable<Text> = period_note,
+                Nullable<Text> = note,
+                Integer = revision,
+                Text = created_at,
+                Text = recorded_at,
+                Text = recorded_by,
+                Nullable<Text> = change_reason,
+            );
             out.push_sql(")");
         }
         Ok(())

@@ -152,17 +152,7 @@ fn every_synthetic_district_indicator_source_and_observation_is_labelled() {
 }
 
 fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run edustats");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::common::edustats_with(url, args, &[("RUST_LOG", "warn".as_ref())])
 }
 
 #[test]
@@ -332,9 +322,7 @@ fn incremental_findings_equal_a_full_recomputation_after_a_sequence_of_writes() 
         (
             "import a report with a total and a stage part",
             Box::new(|conn| {
-                let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/fixtures/synthetic-import.json");
-                let bundle = ingest::read::import_file(&fixture).unwrap();
+                let bundle = ingest::read::import_file(&crate::common::import_fixture()).unwrap();
                 import::import(conn, &bundle, opts(None)).unwrap();
             }),
         ),

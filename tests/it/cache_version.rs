@@ -13,10 +13,12 @@ use diesel::prelude::*;
 use edustats::cache::CacheLimits;
 use edustats::db::{Backend, Db, PoolOptions};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::common::{import_fixture, synthetic_dir, TestApp};
+use crate::common::{
+    import_fixture, import_fixture_into, post_cached as post, synthetic_dir, value_of, TestApp,
+};
 
 /// Observations with their values: what the writes below change.
 const OBS: &str = r#"{ observations(first: 500) { totalCount edges { node { key value } } } }"#;
@@ -41,45 +43,7 @@ fn synthetic_on(backend: Backend) -> TestApp {
 }
 
 fn import(db: &Db) {
-    let input = edustats::ingest::read::import_file(&import_fixture()).expect("fixture");
-    let mut conn = db.get().expect("connection");
-    let opts = edustats::ingest::import::Options {
-        actor: "test",
-        reason: Some("cache version test"),
-        dry_run: false,
-        default_source: None,
-    };
-    edustats::ingest::import::import(&mut conn, &input, opts).expect("import");
-}
-
-/// POSTs `query` anonymously; the cache header and the body.
-async fn post(router: &axum::Router, query: &str, key: Option<&str>) -> (String, Value) {
-    let mut req = Request::post("/graphql").header("content-type", "application/json");
-    if let Some(k) = key {
-        req = req.header("authorization", format!("Bearer {k}"));
-    }
-    let req = req
-        .body(Body::from(json!({ "query": query }).to_string()))
-        .expect("request");
-    let res = router.clone().oneshot(req).await.expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
-    let cache = res
-        .headers()
-        .get("x-response-cache")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let body = res.into_body().collect().await.expect("body").to_bytes();
-    (cache, serde_json::from_slice(&body).expect("JSON"))
-}
-
-/// The value of observation `key` in an `OBS` answer.
-fn value_of(answer: &Value, key: &str) -> Option<f64> {
-    answer["data"]["observations"]["edges"]
-        .as_array()?
-        .iter()
-        .find(|e| e["node"]["key"] == key)
-        .and_then(|e| e["node"]["value"].as_f64())
+    import_fixture_into(db, "cache version test");
 }
 
 /// Corrects `syni-002` (25 as imported) to `value`, 40 or 25 (the figures its source's text

@@ -172,16 +172,10 @@ fn a_second_load_is_refused_and_replace_reloads() {
 
 /// Runs the binary against `url`; returns (exit code, stderr).
 fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("EDUSTATS_SEEDS", crate::common::synthetic_dir())
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let seeds = crate::common::synthetic_dir();
+    let (code, _, err) =
+        crate::common::edustats_with(url, args, &[("EDUSTATS_SEEDS", seeds.as_ref())]);
+    (code, err)
 }
 
 #[test]

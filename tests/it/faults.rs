@@ -657,8 +657,7 @@ fn an_import_into_a_read_only_sqlite_file_fails_clearly_and_changes_nothing() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic-import.json");
+    let fixture = crate::common::import_fixture();
     let mut cmd = if root {
         let mut c = Command::new("runuser");
         c.args(["-u", "nobody", "--"])

@@ -9,7 +9,7 @@ use edustats::db::schema::api_keys;
 use edustats::db::{format_utc, DbConnection};
 use serde_json::{json, Value};
 
-use crate::common::TestApp;
+use crate::common::{edustats, TestApp};
 
 /// A mutation that needs an editor key; past the guard it finds no such draft (`NOT_FOUND`), so
 /// it writes nothing and tells an accepted key from a refused one.
@@ -304,20 +304,6 @@ fn a_failed_record_of_use_does_not_refuse_the_key() {
         .expect("authenticates")
         .expect("a principal");
     assert!(stored(&mut conn, "busy").last_used_at.is_some());
-}
-
-/// Runs the binary against `url`; returns (exit code, stdout, stderr).
-fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("run edustats");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// `keys list`'s line for `name`, split at the tabs.

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::TestApp;
+use crate::common::{edustats, TestApp};
 use async_graphql::futures_util::StreamExt;
 use edustats::auth::Role;
 use serde_json::{json, Value};
@@ -339,20 +339,6 @@ async fn a_subscriber_that_stops_reading_is_dropped_and_never_holds_a_writer() {
             format!("SYNTHETIC-lag-{i}")
         );
     }
-}
-
-/// Runs the binary against `url`; returns (exit code, stdout, stderr).
-fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_edustats"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .output()
-        .expect("run edustats");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// One request the receiver got: event, delivery id, whether the signature verified, the

@@ -4,7 +4,7 @@
 //! the off switch turns all of it off; `If-None-Match` with the current ETag is a 304, with an
 //! ETag from before a write a 200.
 
-use crate::common::TestApp;
+use crate::common::{import_fixture_into, post_cached as post, value_of, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use edustats::cache::CacheLimits;
@@ -20,22 +20,6 @@ fn app(cache: bool) -> TestApp {
 }
 
 const RANK: &str = r#"{ ranking(indicator: "teachers_in_exchange", year: 2022, latestOnOrBefore: true) { entries { value district { code } observation { key } } } }"#;
-
-/// POSTs `query` (with `key` as bearer token if given); returns the cache header and the body.
-async fn post(app: &TestApp, query: &str, key: Option<&str>) -> (String, Value) {
-    let mut req = Request::post("/graphql").header("content-type", "application/json");
-    if let Some(k) = key {
-        req = req.header("authorization", format!("Bearer {k}"));
-    }
-    let req = req
-        .body(Body::from(json!({ "query": query }).to_string()))
-        .expect("request");
-    let res = app.router.clone().oneshot(req).await.expect("response");
-    assert_eq!(res.status(), StatusCode::OK);
-    let cache = header(&res, "x-response-cache");
-    let body = res.into_body().collect().await.expect("body").to_bytes();
-    (cache, serde_json::from_slice(&body).expect("JSON"))
-}
 
 /// GETs `query` with an optional If-None-Match; returns status, cache header, ETag, body.
 async fn get(
@@ -100,26 +84,7 @@ fn synthetic_app() -> TestApp {
 }
 
 fn import_fixture(app: &TestApp) {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/synthetic-import.json");
-    let input = edustats::ingest::read::import_file(&fixture).expect("fixture");
-    let mut conn = app.db.get().expect("connection");
-    let opts = edustats::ingest::import::Options {
-        actor: "test",
-        reason: Some("cache test"),
-        dry_run: false,
-        default_source: None,
-    };
-    edustats::ingest::import::import(&mut conn, &input, opts).expect("import");
-}
-
-/// The value of observation `key` in an `OBS` answer.
-fn value_of(answer: &Value, key: &str) -> Option<f64> {
-    answer["data"]["observations"]["edges"]
-        .as_array()?
-        .iter()
-        .find(|e| e["node"]["key"] == key)
-        .and_then(|e| e["node"]["value"].as_f64())
+    import_fixture_into(&app.db, "cache test");
 }
 
 /// Corrects `syni-002` from 25 to 40 through the API (a write like any other).
@@ -138,26 +103,26 @@ async fn correct(app: &TestApp) {
 #[tokio::test]
 async fn a_write_invalidates_and_the_new_figure_is_served() {
     let app = synthetic_app();
-    let (c1, first) = post(&app, OBS, None).await;
-    let (c2, again) = post(&app, OBS, None).await;
+    let (c1, first) = post(&app.router, OBS, None).await;
+    let (c2, again) = post(&app.router, OBS, None).await;
     assert_eq!((c1.as_str(), c2.as_str()), ("miss", "hit"));
     assert_eq!(first, again, "a hit is the same answer");
     assert_eq!(value_of(&first, "syni-002"), Some(25.0));
     correct(&app).await;
-    let (c3, after) = post(&app, OBS, None).await;
+    let (c3, after) = post(&app.router, OBS, None).await;
     assert_eq!(c3, "miss", "the correction changed the data version");
     assert_eq!(
         value_of(&after, "syni-002"),
         Some(40.0),
         "the corrected figure, not the cached one"
     );
-    assert_eq!(post(&app, OBS, None).await.0, "hit");
+    assert_eq!(post(&app.router, OBS, None).await.0, "hit");
     // A seed load (a write like any other) on the other app: its import also invalidates.
     let seeded = app_with_cache();
-    let (_, n0) = post(&seeded, OBS, None).await;
-    assert_eq!(post(&seeded, OBS, None).await.0, "hit");
+    let (_, n0) = post(&seeded.router, OBS, None).await;
+    assert_eq!(post(&seeded.router, OBS, None).await.0, "hit");
     import_fixture(&seeded);
-    let (c4, n1) = post(&seeded, OBS, None).await;
+    let (c4, n1) = post(&seeded.router, OBS, None).await;
     assert_eq!(c4, "miss", "after an import");
     assert_ne!(
         n0["data"]["observations"]["totalCount"],
@@ -176,23 +141,23 @@ fn app_with_cache() -> TestApp {
 async fn keyed_requests_mutations_and_errors_are_not_cached() {
     let app = app(true);
     let reader = app.key("cache-reader", edustats::auth::Role::Editor);
-    assert_eq!(post(&app, RANK, Some(&reader)).await.0, "bypass");
-    assert_eq!(post(&app, RANK, Some(&reader)).await.0, "bypass");
+    assert_eq!(post(&app.router, RANK, Some(&reader)).await.0, "bypass");
+    assert_eq!(post(&app.router, RANK, Some(&reader)).await.0, "bypass");
     // An answer with an error is not stored: asked twice, it is a miss twice.
     let bad = r#"{ ranking(indicator: "no_such", year: 2022) { coverage } }"#;
-    assert_eq!(post(&app, bad, None).await.0, "miss");
-    assert_eq!(post(&app, bad, None).await.0, "miss");
+    assert_eq!(post(&app.router, bad, None).await.0, "miss");
+    assert_eq!(post(&app.router, bad, None).await.0, "miss");
     // A mutation is never stored (here one refused for want of a key).
     let m = r#"mutation { correctObservation(key: "x", value: "1", reason: "r") { key } }"#;
-    assert_eq!(post(&app, m, None).await.0, "miss");
-    assert_eq!(post(&app, m, None).await.0, "miss");
+    assert_eq!(post(&app.router, m, None).await.0, "miss");
+    assert_eq!(post(&app.router, m, None).await.0, "miss");
 }
 
 #[tokio::test]
 async fn the_off_switch_turns_the_cache_and_etags_off() {
     let app = app(false);
     for _ in 0..2 {
-        assert_eq!(post(&app, RANK, None).await.0, "bypass");
+        assert_eq!(post(&app.router, RANK, None).await.0, "bypass");
     }
     let (status, cache, etag, _) = get(&app, RANK, None).await;
     assert_eq!(

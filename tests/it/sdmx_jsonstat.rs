@@ -90,12 +90,7 @@ fn reader_rows(v: &Value) -> Vec<Row> {
 /// Serves the app on a local port and runs the readers with the two filters.
 async fn run_readers(app: &TestApp, sdmx_query: &str, jsonstat_query: &str) -> Value {
     let python = std::env::var("EDUSTATS_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = edustats::http::router(app.db.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, server) = crate::common::serve(app).await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/sdmx_readers.py");
     let base = format!("http://{addr}");
     let (sq, jq) = (sdmx_query.to_string(), jsonstat_query.to_string());
@@ -733,12 +728,7 @@ async fn the_python_examples_of_the_sdmx_page_run() {
     );
 
     let app = TestApp::seeded();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = edustats::http::router(app.db.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, server) = crate::common::serve(&app).await;
     let python = std::env::var("EDUSTATS_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let bless = std::env::var("EDUSTATS_DOCS_BLESS").as_deref() == Ok("1");
     let mut outputs = Vec::new();

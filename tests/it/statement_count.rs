@@ -104,9 +104,7 @@ fn writes_cost_a_known_number_of_statements() {
     let seeded = count(&mut || {
         seed::load(&mut conn, &crate::common::synthetic_dir(), false).expect("seed");
     });
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/synthetic-import.json");
-    let input = read::import_file(&fixture).expect("fixture");
+    let input = read::import_file(&crate::common::import_fixture()).expect("fixture");
     let opts = import::Options {
         actor: "test",
         reason: Some("statement count"),

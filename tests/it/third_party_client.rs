@@ -19,12 +19,7 @@ const INSTALL: &str = "scripts/test (it makes a venv with graphql-core), or pyth
 async fn graphql_core_builds_the_committed_schema_from_live_introspection() {
     let python = std::env::var("EDUSTATS_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let app = TestApp::empty();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = edustats::http::router(app.db.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, _server) = crate::common::serve(&app).await;
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script = root.join("tests/clients/introspect.py");

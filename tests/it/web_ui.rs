@@ -90,13 +90,8 @@ async fn recording_proxy() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = edustats::http::router(app.db.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
+    // The server runs until the test's runtime ends.
+    crate::common::serve(app).await.0
 }
 
 async fn open_browser(driver: &Path, chromium: &Path, proxy: u16) -> (Client, Driver) {
@@ -148,6 +143,22 @@ async fn js(c: &Client, script: &str) -> Value {
     c.execute(script, vec![])
         .await
         .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+}
+
+/// Waits until the page says it is ready showing `view` (`data-ready` on the body).
+async fn ready(c: &Client, view: &str, what: &str) -> Value {
+    let expr = format!("document.body.getAttribute('data-ready') === '{view}'");
+    wait_for(c, &expr, what).await
+}
+
+/// Clicks the element `css` selects (`what` names it when it is missing).
+async fn click(c: &Client, css: &str, what: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
 }
 
 /// Polls `expr` until it is truthy; on timeout fails with the page's status line.
@@ -303,12 +314,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("open dashboard");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the ranking",
-    )
-    .await;
+    ready(&c, "ranking", "the ranking").await;
     let wall_ms = started.elapsed().as_millis();
     let first_view_ms = js(
         &c,
@@ -396,14 +402,12 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
         let code = e["district"]["code"].as_str().unwrap_or("?");
         let o = &e["observation"];
         let quote = o["quote"].as_str().unwrap_or("?");
-        c.find(Locator::Css(&format!(
-            "#ranking-table tr[data-district='{code}']"
-        )))
-        .await
-        .expect("ranking row")
-        .click()
-        .await
-        .expect("click");
+        click(
+            &c,
+            &format!("#ranking-table tr[data-district='{code}']"),
+            "ranking row",
+        )
+        .await;
         let prov = wait_for(
             &c,
             &format!(
@@ -435,18 +439,8 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     let last = &expected["entries"][1]["observation"];
 
     // --- Source view: the report text with the quote highlighted.
-    c.find(Locator::Css("#provenance .open-source"))
-        .await
-        .expect("source link")
-        .click()
-        .await
-        .expect("click");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'source'",
-        "the source view",
-    )
-    .await;
+    click(&c, "#provenance .open-source", "source link").await;
+    ready(&c, "source", "the source view").await;
     let mark = js(
         &c,
         "var m = document.querySelector('#source-text mark'); return m ? m.textContent : null;",
@@ -461,18 +455,8 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("back to the ranking");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the ranking",
-    )
-    .await;
-    c.find(Locator::Css("#lang-toggle"))
-        .await
-        .expect("toggle")
-        .click()
-        .await
-        .expect("click");
+    ready(&c, "ranking", "the ranking").await;
+    click(&c, "#lang-toggle", "toggle").await;
     wait_for(&c, "document.body.getAttribute('data-ready') === 'ranking' && location.hash.indexOf('lang=en') >= 0", "the English ranking").await;
     let en = js(&c, "return { h1: document.querySelector('h1').textContent, tab: document.querySelector('[data-view=ranking]').textContent, coverage: document.getElementById('coverage').textContent, th: document.querySelector('#ranking-table th').textContent, bars: echarts.getInstanceByDom(document.getElementById('chart-ranking')).getOption().yAxis[0].data, lang: document.documentElement.lang };").await;
     assert_eq!(
@@ -499,12 +483,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("spending");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the spending ranking",
-    )
-    .await;
+    ready(&c, "ranking", "the spending ranking").await;
     let cells = js(&c, "return Array.from(document.querySelectorAll('#ranking-table td.num')).map(function (td) { return [td.textContent, td.title]; });").await;
     let cells: Vec<(String, String)> = serde_json::from_value(cells).expect("cells");
     assert_eq!(
@@ -533,12 +512,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("change");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'change'",
-        "the change view",
-    )
-    .await;
+    ready(&c, "change", "the change view").await;
     let change = js(
         &c,
         "return document.getElementById('change-table').innerText;",
@@ -556,12 +530,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("series");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'series'",
-        "the time series",
-    )
-    .await;
+    ready(&c, "series", "the time series").await;
     let points = js(
         &c,
         "return document.querySelectorAll('#series-table tr').length - 1;",
@@ -579,12 +548,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
     ))
     .await
     .expect("ranking again");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the ranking at phone width",
-    )
-    .await;
+    ready(&c, "ranking", "the ranking at phone width").await;
     js(
         &c,
         "document.getElementById('provenance').className = ''; return 1;",
@@ -638,12 +602,7 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
         .expect("GraphiQL");
     wait_for(&c, "document.querySelector('.graphiql-container') && document.querySelector('.graphiql-execute-button')", "GraphiQL").await;
     let graphiql_ms = started.elapsed().as_millis();
-    c.find(Locator::Css(".graphiql-execute-button"))
-        .await
-        .expect("run button")
-        .click()
-        .await
-        .expect("run");
+    click(&c, ".graphiql-execute-button", "run button").await;
     let result = wait_for(&c, "(function () { var r = document.querySelector('.result-window'); return r && r.innerText.indexOf('大渡口区') >= 0 && r.innerText; })()", "the example query's result").await;
     assert!(
         result
@@ -652,12 +611,12 @@ async fn dashboard_and_graphiql_work_offline_in_chromium() {
             .contains("\"coverage\": \"2 of 38\""),
         "{result}"
     );
-    c.find(Locator::Css("[aria-label='Show Documentation Explorer']"))
-        .await
-        .expect("docs button")
-        .click()
-        .await
-        .expect("open docs");
+    click(
+        &c,
+        "[aria-label='Show Documentation Explorer']",
+        "docs button",
+    )
+    .await;
     let docs = wait_for(&c, "(function () { var d = document.querySelector('.graphiql-doc-explorer'); return d && d.innerText.indexOf('QueryRoot') >= 0 && d.innerText; })()", "the documentation explorer").await;
     assert!(
         !docs.as_str().unwrap_or("").contains("nested too deep"),
@@ -814,24 +773,9 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     ))
     .await
     .expect("dashboard");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the dashboard",
-    )
-    .await;
-    c.find(Locator::Css("header a[href='/review']"))
-        .await
-        .expect("review link in the header")
-        .click()
-        .await
-        .expect("click");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'start'",
-        "the review page",
-    )
-    .await;
+    ready(&c, "ranking", "the dashboard").await;
+    click(&c, "header a[href='/review']", "review link in the header").await;
+    ready(&c, "start", "the review page").await;
     let said = js(
         &c,
         "return document.getElementById('key-state').textContent;",
@@ -849,12 +793,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         .send_keys("not-a-key")
         .await
         .expect("type");
-    c.find(Locator::Css("#key-form button[type=submit]"))
-        .await
-        .expect("use")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#key-form button[type=submit]", "use").await;
     let said = wait_for(
         &c,
         "document.getElementById('key-state').textContent.indexOf('编辑密钥缺失或无效') === 0 && document.getElementById('key-state').textContent",
@@ -871,12 +810,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         .send_keys(&key)
         .await
         .expect("type");
-    c.find(Locator::Css("#key-form button[type=submit]"))
-        .await
-        .expect("use")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#key-form button[type=submit]", "use").await;
     wait_for(
         &c,
         "document.getElementById('key-state').textContent.indexOf('密钥有效') === 0 && document.getElementById('drafts').textContent === '没有未完成的草稿。'",
@@ -902,18 +836,8 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         ),
     )
     .await;
-    c.find(Locator::Css("#extract"))
-        .await
-        .expect("extract")
-        .click()
-        .await
-        .expect("click");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'draft'",
-        "the extracted draft",
-    )
-    .await;
+    click(&c, "#extract", "extract").await;
+    ready(&c, "draft", "the extracted draft").await;
     let id = js(
         &c,
         "return Number(new URLSearchParams(location.hash.slice(1)).get('draft'));",
@@ -1063,12 +987,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         .find(|i| i["type"] == "PROPOSAL")
         .map(position)
         .expect("a proposal");
-    c.find(Locator::Css(&format!("#text span[data-item='{later}']")))
-        .await
-        .expect("figure")
-        .click()
-        .await
-        .expect("click");
+    click(&c, &format!("#text span[data-item='{later}']"), "figure").await;
     wait_for(
         &c,
         &format!("document.body.getAttribute('data-selected') === '{later}' && document.querySelector('#items li[aria-selected=true]').getAttribute('data-pos') === '{later}'"),
@@ -1132,12 +1051,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     assert_eq!(status, "", "confirming");
 
     // --- A dry run lists every problem: the pending items, each linked to its item.
-    c.find(Locator::Css("#dry-run"))
-        .await
-        .expect("dry run")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#dry-run", "dry run").await;
     wait_for(
         &c,
         "document.body.getAttribute('data-dry-run') === 'problems'",
@@ -1183,15 +1097,12 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         }
     }
     screenshot(&c, "review-problems-zh").await;
-    c.find(Locator::Css(&format!(
-        "#problems a[data-pos='{}']",
-        pending[0]
-    )))
-    .await
-    .expect("problem link")
-    .click()
-    .await
-    .expect("click");
+    click(
+        &c,
+        &format!("#problems a[data-pos='{}']", pending[0]),
+        "problem link",
+    )
+    .await;
     wait_for(
         &c,
         &format!(
@@ -1215,20 +1126,10 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         "document.getElementById('bulk-min').value = '0.5'; return 1;",
     )
     .await;
-    c.find(Locator::Css("#bulk-accept"))
-        .await
-        .expect("bulk")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#bulk-accept", "bulk").await;
     let status = settled(&c).await;
     assert_eq!(status, json!(format!("已批量处理 {} 项。", sure.len())));
-    c.find(Locator::Css("#bulk-reject"))
-        .await
-        .expect("bulk")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#bulk-reject", "bulk").await;
     settled(&c).await;
     let d = draft_from_api(&app, &key, id).await;
     assert_eq!(d["pending"], 0, "{d}");
@@ -1241,12 +1142,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         .count();
 
     // --- Dry run clean, then publish; the figures are in the warehouse.
-    c.find(Locator::Css("#dry-run"))
-        .await
-        .expect("dry run")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#dry-run", "dry run").await;
     wait_for(
         &c,
         "document.body.getAttribute('data-dry-run') === 'ok'",
@@ -1269,12 +1165,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
         observations_before,
         "a dry run writes nothing"
     );
-    c.find(Locator::Css("#publish"))
-        .await
-        .expect("publish")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#publish", "publish").await;
     wait_for(
         &c,
         "document.body.hasAttribute('data-published')",
@@ -1318,12 +1209,7 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     assert_eq!(d["status"], "PUBLISHED");
 
     // --- English: the labels and the help line change; the draft stays open.
-    c.find(Locator::Css("#lang-toggle"))
-        .await
-        .expect("toggle")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#lang-toggle", "toggle").await;
     wait_for(
         &c,
         "document.querySelector('h1').textContent === 'Report review' && document.getElementById('help').textContent.indexOf('a accept') >= 0 && document.querySelector('#items li .badge').textContent === 'accepted'",
@@ -1347,18 +1233,8 @@ async fn a_draft_is_reviewed_and_published_in_chromium() {
     .await;
     let href = href.as_str().expect("ranking link").to_string();
     assert!(href.starts_with("/#view=ranking&indicator="), "{href}");
-    c.find(Locator::Css("#ranking-link"))
-        .await
-        .expect("link")
-        .click()
-        .await
-        .expect("click");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the linked ranking",
-    )
-    .await;
+    click(&c, "#ranking-link", "link").await;
+    ready(&c, "ranking", "the linked ranking").await;
     let rows = js(
         &c,
         "return document.querySelectorAll('#ranking-table tr[data-district]').length;",
@@ -1475,12 +1351,7 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     screenshot(&c, "review-drafts-zh").await;
 
     // --- B opened from the list: the warning names the source and the other draft (a link).
-    c.find(Locator::Css(&format!("#drafts a[data-draft='{id_b}']")))
-        .await
-        .expect("draft link")
-        .click()
-        .await
-        .expect("click");
+    click(&c, &format!("#drafts a[data-draft='{id_b}']"), "draft link").await;
     wait_for(
         &c,
         "document.body.getAttribute('data-ready') === 'draft' && document.body.getAttribute('data-repeats') === '2'",
@@ -1510,12 +1381,7 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
 
     // --- Its dry run is refused in words until "publish anyway" is ticked; then it lists the
     // pending items as problems, as for any draft.
-    c.find(Locator::Css("#dry-run"))
-        .await
-        .expect("dry run")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#dry-run", "dry run").await;
     let status = settled(&c).await;
     let status = status.as_str().unwrap_or("");
     // In Chinese: the conflict's sentence and the source it repeats, no English words (the
@@ -1544,12 +1410,7 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
         "document.getElementById('allow-repeat').click(); return 1;",
     )
     .await;
-    c.find(Locator::Css("#dry-run"))
-        .await
-        .expect("dry run")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#dry-run", "dry run").await;
     wait_for(
         &c,
         "document.body.getAttribute('data-dry-run') === 'problems'",
@@ -1558,12 +1419,7 @@ async fn open_drafts_are_listed_with_progress_and_repeats_in_chromium() {
     .await;
 
     // --- C repeats nothing: no warning, no "publish anyway".
-    c.find(Locator::Css(&format!("#drafts a[data-draft='{id_c}']")))
-        .await
-        .expect("draft link")
-        .click()
-        .await
-        .expect("click");
+    click(&c, &format!("#drafts a[data-draft='{id_c}']"), "draft link").await;
     wait_for(
         &c,
         "document.body.getAttribute('data-ready') === 'draft' && !document.body.hasAttribute('data-repeats')",
@@ -1666,12 +1522,7 @@ async fn every_indicator_the_picker_lists_charts_a_district_in_chromium() {
 
     // --- The first view: no hash at all.
     c.goto(&format!("{origin}/")).await.expect("open /");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the first view",
-    )
-    .await;
+    ready(&c, "ranking", "the first view").await;
     let first = js(&c, "return { rows: document.querySelectorAll('#ranking-table tr[data-district]').length, loaded: document.getElementById('loaded').innerText, coverage: document.getElementById('coverage').textContent, hash: location.hash };").await;
     let d = app
         .data("{ sources { district { code } } }", json!({}))
@@ -1709,18 +1560,8 @@ async fn every_indicator_the_picker_lists_charts_a_district_in_chromium() {
     screenshot(&c, "dashboard-first-view-zh").await;
 
     // --- The list of reports behind the "what is loaded" line.
-    c.find(Locator::Css("#loaded a"))
-        .await
-        .expect("reports link")
-        .click()
-        .await
-        .expect("click");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'reports'",
-        "the reports list",
-    )
-    .await;
+    click(&c, "#loaded a", "reports link").await;
+    ready(&c, "reports", "the reports list").await;
     let listed = js(
         &c,
         "return document.querySelectorAll('#reports-table a').length;",
@@ -1883,12 +1724,7 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
         "ranking",
     )
     .await;
-    c.find(Locator::Css("#ranking-table tr[data-district]"))
-        .await
-        .expect("row")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#ranking-table tr[data-district]", "row").await;
     wait_for(
         &c,
         "document.getElementById('provenance').className === 'open'",
@@ -1927,12 +1763,7 @@ async fn broken_views_are_fixed_and_the_csv_is_what_the_view_shows_in_chromium()
     assert_eq!(linked["map"], linked["code"], "{linked}");
     assert_eq!(linked["row"], "linked", "{linked}");
     assert_eq!(linked["after"], "", "{linked}");
-    c.find(Locator::Css("#zoom-center"))
-        .await
-        .expect("zoom button")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#zoom-center", "zoom button").await;
     let zoom = js(&c, "return { zoom: echarts.getInstanceByDom(document.getElementById('chart-map')).getOption().series[0].zoom, pressed: document.getElementById('zoom-center').getAttribute('aria-pressed'), text: document.getElementById('zoom-center').textContent };").await;
     assert_eq!(zoom["pressed"], "true", "{zoom}");
     assert!(zoom["zoom"].as_f64().unwrap_or(1.0) > 1.0, "{zoom}");
@@ -2178,12 +2009,7 @@ async fn pages_have_no_serious_accessibility_violations_in_chromium() {
     }
     // The provenance panel open.
     show(&c, &views[0].0, "ranking").await;
-    c.find(Locator::Css("#ranking-table tr[data-district]"))
-        .await
-        .expect("row")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#ranking-table tr[data-district]", "row").await;
     wait_for(
         &c,
         "document.getElementById('provenance').className === 'open'",
@@ -2264,12 +2090,7 @@ async fn the_review_page_explains_its_steps_and_discards_a_draft_in_chromium() {
         ),
     )
     .await;
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'draft'",
-        "the draft",
-    )
-    .await;
+    ready(&c, "draft", "the draft").await;
     let s = js(&c, state).await;
     assert_eq!(s["step"], "3", "{s}");
     assert!(s["meta"].as_str().unwrap_or("").contains("审核中"), "{s}");
@@ -2288,12 +2109,7 @@ async fn the_review_page_explains_its_steps_and_discards_a_draft_in_chromium() {
         "window.confirm = function () { return true; }; return 1;",
     )
     .await;
-    c.find(Locator::Css("#discard"))
-        .await
-        .expect("discard button")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#discard", "discard button").await;
     wait_for(
         &c,
         &format!("document.body.getAttribute('data-discarded') === '{id}'"),
@@ -2375,12 +2191,7 @@ async fn first_chart_time_under_phone_throttling_is_measured_in_chromium() {
                 "the first chart",
             )
             .await;
-            wait_for(
-                &c,
-                "document.body.getAttribute('data-ready') === 'ranking'",
-                "the whole first view",
-            )
-            .await;
+            ready(&c, "ranking", "the whole first view").await;
             let ms = js(
                 &c,
                 "return Number(document.body.getAttribute('data-first-view-ms'));",
@@ -2552,12 +2363,7 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
         }
     }
     // A chip removes its district: one district left is the one-district view again.
-    c.find(Locator::Css("#chosen-districts .chip"))
-        .await
-        .expect("chip")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#chosen-districts .chip", "chip").await;
     wait_for(
         &c,
         &format!(
@@ -2657,12 +2463,7 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
     want.sort_by(|a, b| a.partial_cmp(b).expect("numbers"));
     assert_eq!(got, want, "{points}");
     assert_eq!(points["rows"], pairs.len(), "{points}");
-    c.find(Locator::Css("#scatter-table tr[tabindex]"))
-        .await
-        .expect("row")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "#scatter-table tr[tabindex]", "row").await;
     let sources = wait_for(
         &c,
         "document.getElementById('provenance').className === 'open' && document.querySelectorAll('#provenance .open-source').length",
@@ -2696,12 +2497,7 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
             ),
         )
         .await;
-        wait_for(
-            &c,
-            "document.body.getAttribute('data-ready') === 'error'",
-            "the error",
-        )
-        .await;
+        ready(&c, "error", "the error").await;
         let said = js(&c, "var s = document.getElementById('status'); return { text: s.textContent, title: s.title };").await;
         assert_eq!(said["text"], want, "{said}");
         if lang.is_empty() {
@@ -2795,12 +2591,7 @@ async fn trends_scatter_share_embed_and_svg_work_in_chromium() {
     c.goto(&format!("{origin}/embed{hash}"))
         .await
         .expect("open /embed");
-    wait_for(
-        &c,
-        "document.body.getAttribute('data-ready') === 'ranking'",
-        "the embedded chart",
-    )
-    .await;
+    ready(&c, "ranking", "the embedded chart").await;
     let embed = js(&c, "var shown = function (s) { var e = document.querySelector(s); return !!e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0; }; \
         return { chart: shown('#chart-ranking canvas'), map: shown('#chart-map canvas'), picker: shown('.picker'), header: shown('header.top'), controls: shown('.controls'), \
                  table: shown('#ranking-table'), title: document.getElementById('indicator-title').textContent, \

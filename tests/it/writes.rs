@@ -15,6 +15,17 @@ use serde_json::{json, Value};
 
 const IMPORT: &str = r#"mutation($input: ImportInput!, $dry: Boolean!) { importReport(input: $input, dryRun: $dry) { dryRun sourceCreated created corrected unchanged } }"#;
 
+/// Imports `bundle` through `importReport` as `key` (a dry run when `dry`).
+async fn import_report(
+    app: &TestApp,
+    key: &str,
+    bundle: &edustats::ingest::rows::Bundle,
+    dry: bool,
+) -> Value {
+    let vars = json!({"input": import_input(bundle), "dry": dry});
+    app.graphql_as(key, IMPORT, vars).await
+}
+
 fn code(v: &Value) -> &str {
     v["errors"][0]["extensions"]["code"]
         .as_str()
@@ -61,13 +72,7 @@ async fn import_through_graphql_creates_the_source_and_its_observations() {
     let app = TestApp::synthetic();
     let key = app.key("importer", Role::Editor);
     let before = app.observation_count().await;
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&import_bundle()), "dry": false}),
-        )
-        .await;
+    let v = import_report(&app, &key, &import_bundle(), false).await;
     let r = &v["data"]["importReport"];
     assert_eq!(r["sourceCreated"], "synthetic-import-2024", "{v}");
     assert_eq!(
@@ -86,13 +91,7 @@ async fn import_through_graphql_creates_the_source_and_its_observations() {
         json!({"code": "2023..2024", "kind": "span"})
     );
     // Importing the same report again changes nothing.
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&import_bundle()), "dry": false}),
-        )
-        .await;
+    let v = import_report(&app, &key, &import_bundle(), false).await;
     assert_eq!(v["data"]["importReport"]["unchanged"], 4, "{v}");
     assert_eq!(app.observation_count().await, before + 4);
 }
@@ -102,13 +101,7 @@ async fn dry_run_reports_and_writes_nothing() {
     let app = TestApp::synthetic();
     let key = app.key("checker", Role::Editor);
     let before = app.observation_count().await;
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&import_bundle()), "dry": true}),
-        )
-        .await;
+    let v = import_report(&app, &key, &import_bundle(), true).await;
     assert_eq!(v["data"]["importReport"]["dryRun"], true, "{v}");
     assert_eq!(
         v["data"]["importReport"]["created"]
@@ -148,13 +141,7 @@ async fn every_validation_problem_is_listed_with_row_and_field() {
     let duplicate = rows[0].clone(); // duplicate key (and row)
     rows.extend([extra, quote, range, duplicate]);
     let before = app.observation_count().await;
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&b), "dry": false}),
-        )
-        .await;
+    let v = import_report(&app, &key, &b, false).await;
     assert_eq!(code(&v), "BAD_USER_INPUT", "{v}");
     let problems = v["errors"][0]["extensions"]["problems"].as_array().unwrap();
     let seen: Vec<(i64, String)> = problems
@@ -205,13 +192,7 @@ async fn corrections_keep_history_and_as_of_shows_the_past() {
     let key = app.key("editor-1", Role::Editor);
     let t0 = edustats::db::now_utc();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&import_bundle()), "dry": false}),
-        )
-        .await;
+    let v = import_report(&app, &key, &import_bundle(), false).await;
     assert!(v.get("errors").is_none(), "{v}");
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let t1 = edustats::db::now_utc();
@@ -273,12 +254,7 @@ async fn every_write_is_in_the_audit_log() {
     let app = TestApp::synthetic();
     let admin = app.key("root-admin", Role::Admin);
     let editor = app.key("writer", Role::Editor);
-    app.graphql_as(
-        &editor,
-        IMPORT,
-        json!({"input": import_input(&import_bundle()), "dry": false}),
-    )
-    .await;
+    import_report(&app, &editor, &import_bundle(), false).await;
     app.graphql_as(
         &editor,
         r#"mutation { correctObservation(key: "syni-003", value: "12.5", unit: "％", reason: "full-width percent sign as printed") { revision } }"#,
@@ -662,13 +638,7 @@ async fn formula_cells_are_exported_as_text_and_reimport_unchanged() {
     b.observations[1].note = Some("@SUM(1)".into());
     b.observations[2].note = Some("-2+3".into());
     b.observations[3].note = Some("'quoted by hand".into());
-    let v = app
-        .graphql_as(
-            &key,
-            IMPORT,
-            json!({"input": import_input(&b), "dry": false}),
-        )
-        .await;
+    let v = import_report(&app, &key, &b, false).await;
     assert_eq!(
         v["data"]["importReport"]["created"]
             .as_array()

@@ -95,6 +95,98 @@ pub fn import_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/synthetic-import.json")
 }
 
+/// Imports the SYNTHETIC fixture ([`import_fixture`]) into `db` as `test`, giving `reason`.
+#[allow(dead_code)]
+pub fn import_fixture_into(db: &Db, reason: &str) {
+    let input = ingest::read::import_file(&import_fixture()).expect("fixture");
+    let mut conn = db.get().expect("connection");
+    let opts = ingest::import::Options {
+        actor: "test",
+        reason: Some(reason),
+        dry_run: false,
+        default_source: None,
+    };
+    ingest::import::import(&mut conn, &input, opts).expect("import");
+}
+
+/// Serves the HTTP router over `app`'s database on a free local port: its address, and the
+/// server's task (abort it to stop serving).
+#[allow(dead_code)]
+pub async fn serve(
+    app: &TestApp,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = edustats::http::router(app.db.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    (addr, server)
+}
+
+/// Runs the binary against `url`; returns (exit code, stdout, stderr).
+#[allow(dead_code)]
+pub fn edustats(url: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    edustats_with(url, args, &[])
+}
+
+/// [`edustats`] with the variables `env` set too.
+#[allow(dead_code)]
+pub fn edustats_with(
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edustats"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run edustats");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// POSTs `query` to `router` (with `key` as bearer token if given); returns the response
+/// cache's header (`x-response-cache`) and the body.
+#[allow(dead_code)]
+pub async fn post_cached(router: &axum::Router, query: &str, key: Option<&str>) -> (String, Value) {
+    let mut req = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let req = req
+        .body(Body::from(json!({ "query": query }).to_string()))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    let cache = res
+        .headers()
+        .get("x-response-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (cache, serde_json::from_slice(&body).expect("JSON"))
+}
+
+/// The value of observation `key` in an answer listing `observations { edges { node { key
+/// value } } }`.
+#[allow(dead_code)]
+pub fn value_of(answer: &Value, key: &str) -> Option<f64> {
+    answer["data"]["observations"]["edges"]
+        .as_array()?
+        .iter()
+        .find(|e| e["node"]["key"] == key)
+        .and_then(|e| e["node"]["value"].as_f64())
+}
+
 /// The SYNTHETIC import fixture ([`import_fixture`]) as read.
 #[allow(dead_code)]
 pub fn import_bundle() -> ingest::rows::Bundle {
