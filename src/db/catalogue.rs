@@ -54,7 +54,7 @@ pub struct Catalogue {
 impl Catalogue {
     /// Reads the whole catalogue: four statements.
     fn read(conn: &mut DbConnection) -> QueryResult<Catalogue> {
-        use super::queries::{
+        use super::queries::catalogue_rows::{
             all_breakdowns, all_members, read_all_districts, read_all_indicators,
         };
         let districts = read_all_districts(conn)?;
@@ -151,7 +151,7 @@ impl Catalogues {
             Lookup::Known(v) => v,
             // Watched, but not known since the last write: one statement, then known again.
             Lookup::Read(ticket) if self.tracker.watched() => {
-                let v = super::queries::data_version(conn)?;
+                let v = super::queries::catalogue_rows::data_version(conn)?;
                 self.tracker.learned(ticket, v);
                 v
             }

@@ -1749,6 +1749,30 @@ fn breakdown_of(
     Breakdown::from_pairs(found).unwrap_or_default()
 }
 
+/// The text before 分别 (whitespace dropped) and the figure's place after it, when the figure
+/// is in a respective enumeration: after 分别 only figures joined by 、 stand before it.
+fn enumeration(sentence_before: &str) -> Option<(String, usize)> {
+    let text: String = sentence_before
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let at = text.rfind("分别")?;
+    let (head, tail) = text.split_at(at);
+    // Another clause mark after 分别 ends the enumeration.
+    if tail.contains(['，', ',', '；', ';', '。', '：']) {
+        return None;
+    }
+    Some((head.to_string(), tail.matches('、').count()))
+}
+
+/// The words that name every figure of a respective enumeration (…生均一般公共预算教育经费分别为
+/// 10856元、13420元、17965元), for a figure after its first: the window's last characters
+/// before a later figure hold only the figures before it.
+fn enumerated(sentence_before: &str) -> Option<String> {
+    let (head, place) = enumeration(sentence_before)?;
+    (place > 0).then(|| last_chars(&head, BEFORE))
+}
+
 /// The member a figure of a respective enumeration stands for: in 幼儿园、小学、初中生均经费
 /// 分别为10856元、13420元、17965元 the n-th figure after 分别 is of the n-th member of the list
 /// before it. The list is the last run of members of one of `dimensions` joined only by 、 (或
@@ -1759,18 +1783,8 @@ fn respective_member<'a>(
     dimensions: &[String],
     k: &'a Knowledge,
 ) -> Option<(&'a str, &'a str)> {
-    let text: String = sentence_before
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let at = text.rfind("分别")?;
-    let (head, tail) = text.split_at(at);
-    // The figure's place: the 、 after 分别 that separate the figures before it. Another clause
-    // mark there ends the enumeration.
-    if tail.contains(['，', ',', '；', ';', '。', '：']) {
-        return None;
-    }
-    let place = tail.matches('、').count();
+    let (head, place) = enumeration(sentence_before)?;
+    let head = head.as_str();
     // Every member name in the head, the longest at a place (普通高中 over 高中).
     let mut found: Vec<(usize, usize, &'a str, &'a str)> = Vec::new();
     for m in k
@@ -1890,6 +1904,17 @@ pub fn decide(f: &Figure, cx: &Context<'_>, k: &Knowledge) -> Decision {
         add_head(&mut mine, &head);
         mine_text.push(' ');
         mine_text.push_str(&head);
+    }
+    // A later figure of a respective enumeration is named by the words before 分别, however
+    // far it stands from them.
+    if let Some(words) = enumerated(&sentence_before) {
+        let words = without_figures(&words, &k.unit_spellings);
+        for (b, v) in window(&words, "") {
+            let e = mine.entry(b).or_insert(0.0);
+            *e = e.max(v);
+        }
+        mine_text.push(' ');
+        mine_text.push_str(&words);
     }
     // A sentence whose opening names no quantity carries the previous sentence's topic.
     if let Some(topic) = carried_topic(f, cx, k) {
@@ -3117,6 +3142,16 @@ mod tests {
                 want("3100", "senior")
             ]
         );
+        // The later figures are named by the words before 分别 as the first is, however many
+        // figures stand between.
+        let long = "全区幼儿园、小学、初中、普通高中生均教学仪器设备值分别为1100元、2100元、2600元、3100元。";
+        let ex = extract(long, &k, &opts).expect("extraction");
+        let named: Vec<&str> = ex
+            .observations
+            .iter()
+            .map(|p| p.row.indicator.as_str())
+            .collect();
+        assert_eq!(named, vec!["per_student"; 4], "{:?}", ex.unmatched);
         // Not an enumeration: the last stage named is the figure's.
         assert_eq!(
             respective_member("小学、初中生均教学仪器设备值为", &["stage".to_string()], &k),

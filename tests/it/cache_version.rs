@@ -17,7 +17,8 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::common::{
-    import_fixture, import_fixture_into, post_cached as post, synthetic_dir, value_of, TestApp,
+    import_fixture, import_fixture_into, post_cached as post, synthetic_dir, value_of, watched,
+    TestApp,
 };
 
 /// Observations with their values: what the writes below change.
@@ -58,18 +59,6 @@ async fn correct(router: &axum::Router, key: &str, value: u32) {
     );
     let (_, r) = post(router, &m, Some(key)).await;
     assert!(r.get("errors").is_none(), "{r}");
-}
-
-/// Waits (up to 10 s) until `db`'s watcher is connected.
-async fn watched(db: &Db) {
-    let started = Instant::now();
-    while !db.data_version().watched() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the data version watcher did not connect"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Asks `OBS` through `router` until `check` holds of the answer; how long that took (fails

@@ -3,27 +3,18 @@
 //! statement of values, whatever the number of divisions), and a write is seen by the next
 //! request.
 
-use std::time::{Duration, Instant};
-
 use edustats::db::{Db, PoolOptions};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::common::{seeds_dir, TestApp};
+use crate::common::{seeds_dir, watched, TestApp};
 
 /// A second handle on `app`'s database whose data version is watched, behind a router without
 /// the response cache (every request runs).
 async fn watched_router(app: &TestApp) -> (Db, axum::Router) {
     let db = Db::connect(&app.url, PoolOptions::default()).expect("connect");
     db.watch_data_version();
-    let started = Instant::now();
-    while !db.data_version().watched() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the data version watcher did not connect"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    watched(&db).await;
     let router = edustats::http::router(db.clone());
     (db, router)
 }

@@ -5,10 +5,13 @@
 
 use diesel::prelude::*;
 
+pub(crate) mod catalogue_rows;
 mod choice;
 mod observation_queries;
 mod same_report;
 
+use catalogue_rows::read_all_districts;
+pub use catalogue_rows::{all_breakdowns, all_members, data_version};
 pub use choice::{chosen_slim, chosen_values, value_rows_by_ids, Group, SlimValue};
 pub use observation_queries::*;
 pub use same_report::{
@@ -60,14 +63,6 @@ pub fn all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
         return Ok(c.districts.clone());
     }
     read_all_districts(conn)
-}
-
-/// [`all_districts`] as a statement, always (what the catalogue snapshot is read from).
-pub(crate) fn read_all_districts(conn: &mut DbConnection) -> QueryResult<Vec<District>> {
-    districts::table
-        .select(District::as_select())
-        .order(districts::code.asc())
-        .load(conn)
 }
 
 /// Every division's id and level (as stored), in code order: what a ranking needs of the
@@ -320,25 +315,12 @@ pub fn all_periods(conn: &mut DbConnection) -> QueryResult<Vec<Period>> {
     periods::table.select(Period::as_select()).load(conn)
 }
 
-/// Every indicator, in no particular order: what the catalogue snapshot is read from.
-pub(crate) fn read_all_indicators(conn: &mut DbConnection) -> QueryResult<Vec<Indicator>> {
-    indicators::table.select(Indicator::as_select()).load(conn)
-}
-
 /// Every indicator.
 pub fn all_indicators(conn: &mut DbConnection) -> QueryResult<Vec<Indicator>> {
     indicators::table
         .select(Indicator::as_select())
         .order(indicators::code.asc())
         .load(conn)
-}
-
-/// Every breakdown's code by id.
-pub fn all_breakdowns(conn: &mut DbConnection) -> QueryResult<Vec<(BreakdownId, String)>> {
-    let rows: Vec<(i32, String)> = breakdowns::table
-        .select((breakdowns::id, breakdowns::code))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(i, c)| (BreakdownId(i), c)).collect())
 }
 
 /// Breakdown ids by canonical code (codes no value uses are absent).
@@ -404,14 +386,6 @@ pub fn units(conn: &mut DbConnection) -> QueryResult<Vec<(String, CanonicalUnit,
             Ok((u, c, f))
         })
         .collect()
-}
-
-/// Every (dimension, member) code pair.
-pub fn all_members(conn: &mut DbConnection) -> QueryResult<Vec<(String, String)>> {
-    dimension_members::table
-        .inner_join(dimensions::table)
-        .select((dimensions::code, dimension_members::code))
-        .load(conn)
 }
 
 /// Which districts have values of each indicator given, in which years (any kind, any
@@ -566,14 +540,6 @@ pub fn observations_by_findings(
         .order((finding_observations::finding_id, observations::id))
         .load(conn)?;
     Ok(rows.into_iter().map(|(f, o)| (FindingId(f), o)).collect())
-}
-
-/// The data version (see the `data_version` migration): what the response cache and the GET
-/// ETags are keyed by. One statement reading one row.
-pub fn data_version(conn: &mut DbConnection) -> QueryResult<i64> {
-    data_version::table
-        .select(data_version::version)
-        .first(conn)
 }
 
 /// Every standard, or those of `indicators`, by code. One statement.

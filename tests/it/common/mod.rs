@@ -45,6 +45,18 @@ pub struct TestApp {
     _guard: Guard,
 }
 
+/// Waits (up to 10 s) until `db`'s data version watcher is connected.
+pub async fn watched(db: &Db) {
+    let started = std::time::Instant::now();
+    while !db.data_version().watched() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the data version watcher did not connect"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// The real seed folder.
 pub fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
