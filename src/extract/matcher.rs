@@ -3144,14 +3144,14 @@ mod tests {
         );
         // The later figures are named by the words before 分别 as the first is, however many
         // figures stand between.
-        let long = "全区幼儿园、小学、初中、普通高中生均教学仪器设备值分别为1100元、2100元、2600元、3100元。";
+        let long = "全区幼儿园、小学、初中、普通高中生均教学仪器设备值分别为1100元、2100元、2600元、3100元、3600元、4100元、4600元。";
         let ex = extract(long, &k, &opts).expect("extraction");
         let named: Vec<&str> = ex
             .observations
             .iter()
             .map(|p| p.row.indicator.as_str())
             .collect();
-        assert_eq!(named, vec!["per_student"; 4], "{:?}", ex.unmatched);
+        assert_eq!(named, vec!["per_student"; 7], "{:?}", ex.unmatched);
         // Not an enumeration: the last stage named is the figure's.
         assert_eq!(
             respective_member("小学、初中生均教学仪器设备值为", &["stage".to_string()], &k),
