@@ -579,7 +579,7 @@ fn narrowed(
 const NEGATIONS: &[&str] = &["不", "未", "无", "非", "没有", "尚未"];
 
 /// Verbs that compare with the noun after them rather than describe it (不超过, 未达到).
-const COMPARISONS: &[&str] = &["超过", "达到", "到", "足", "满", "少", "低", "高"];
+const COMPARISONS: &[&str] = &["超过", "到", "足", "满", "少", "低", "高"];
 
 /// The condition that ends `tags` when it is a negated predicate (不 达标, 未达标), with the
 /// noun words before it that say what it is of (运动场馆面积不达标); `None` otherwise.
@@ -591,26 +591,24 @@ fn negated_before(tags: &[jieba_rs::Tag<'_>]) -> Option<String> {
     if !predicate || compares {
         return None;
     }
-    let (negation_at, rest) = if NEGATIONS
+    // The negation is the predicate's own first character (未达标) or the word before it (不 达标).
+    let rest = if NEGATIONS
         .iter()
         .any(|n| last.word.starts_with(n) && last.word.chars().count() > n.chars().count())
     {
-        (rest.len(), rest)
+        rest
     } else {
         let (neg, rest) = rest.split_last()?;
         if !NEGATIONS.contains(&neg.word) {
             return None;
         }
-        (rest.len(), rest)
+        rest
     };
     let of_from = rest
         .iter()
         .rposition(|t| !in_noun_phrase(t.tag))
         .map_or(0, |p| p + 1);
-    let words: String = tags[of_from.min(negation_at)..]
-        .iter()
-        .map(|t| t.word)
-        .collect();
+    let words: String = tags[of_from..].iter().map(|t| t.word).collect();
     Some(words)
 }
 
@@ -654,15 +652,12 @@ fn rival_words(
         if c.is_whitespace() {
             continue;
         }
-        if matches!(c, '“' | '「' | '《' | '‘') {
-            quoted = true;
-        } else if matches!(c, '”' | '」' | '》' | '’') {
-            quoted = false;
-        } else if QUOTES.contains(&c) {
-        } else if is_han(c) {
-            tail.push((c, quoted));
-        } else {
-            tail.clear();
+        match c {
+            '“' | '「' | '《' | '‘' => quoted = true,
+            '”' | '」' | '》' | '’' => quoted = false,
+            c if QUOTES.contains(&c) => {}
+            c if is_han(c) => tail.push((c, quoted)),
+            _ => tail.clear(),
         }
     }
     let mut rival: Option<String> = None;
@@ -1784,47 +1779,51 @@ fn respective_member<'a>(
     k: &'a Knowledge,
 ) -> Option<(&'a str, &'a str)> {
     let (head, place) = enumeration(sentence_before)?;
-    let head = head.as_str();
-    // Every member name in the head, the longest at a place (普通高中 over 高中).
-    let mut found: Vec<(usize, usize, &'a str, &'a str)> = Vec::new();
+    /// A member's name found in the head: its byte span, dimension and member code.
+    struct Named<'k> {
+        from: usize,
+        to: usize,
+        dimension: &'k str,
+        member: &'k str,
+    }
+    let mut found: Vec<Named<'a>> = Vec::new();
     for m in k
         .members
         .iter()
         .filter(|m| dimensions.contains(&m.dimension))
     {
         for w in m.words.iter().filter(|w| !w.is_empty()) {
-            for (pos, _) in head.match_indices(w.as_str()) {
-                found.push((pos, pos + w.len(), m.dimension.as_str(), m.member.as_str()));
+            for (from, _) in head.match_indices(w.as_str()) {
+                found.push(Named {
+                    from,
+                    to: from + w.len(),
+                    dimension: &m.dimension,
+                    member: &m.member,
+                });
             }
         }
     }
-    found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut names: Vec<(usize, usize, &str, &str)> = Vec::new();
-    for f in found {
-        if names.last().is_some_and(|l| f.0 < l.1) {
-            continue;
+    // The longest name at a place (普通高中 over 高中); names inside an earlier one dropped.
+    found.sort_by(|a, b| a.from.cmp(&b.from).then(b.to.cmp(&a.to)));
+    let mut names: Vec<Named<'a>> = Vec::new();
+    for n in found {
+        if names.last().is_none_or(|l| n.from >= l.to) {
+            names.push(n);
         }
-        names.push(f);
     }
     // The last run of one dimension's members joined by list marks only.
-    let mut run: Vec<(usize, usize, &str, &str)> = Vec::new();
-    let mut best: Vec<(usize, usize, &str, &str)> = Vec::new();
+    let mut runs: Vec<Vec<Named<'a>>> = Vec::new();
     for n in names {
-        let joined = run.last().is_some_and(|l: &(usize, usize, &str, &str)| {
-            l.2 == n.2 && ["、", "和", "及", "与"].contains(&&head[l.1..n.0])
+        let joined = runs.last().and_then(|r| r.last()).is_some_and(|l| {
+            l.dimension == n.dimension && ["、", "和", "及", "与"].contains(&&head[l.to..n.from])
         });
-        if !joined {
-            if run.len() >= 2 {
-                best = std::mem::take(&mut run);
-            }
-            run.clear();
+        match runs.last_mut() {
+            Some(run) if joined => run.push(n),
+            _ => runs.push(vec![n]),
         }
-        run.push(n);
     }
-    if run.len() >= 2 {
-        best = run;
-    }
-    best.get(place).map(|n| (n.2, n.3))
+    let list = runs.into_iter().rev().find(|r| r.len() >= 2)?;
+    list.get(place).map(|n| (n.dimension, n.member))
 }
 
 /// How sure a choice is: its score (at most 1), halved when the runner-up scores as much, so a
